@@ -1,0 +1,83 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NormGen.Internal;
+
+/// <summary>
+/// The vector building blocks the generated kernels are written in. Each is a few instructions and is
+/// inlined, so the generated loops (with their constant bounds) are what the JIT compiles. The float and
+/// double overloads have the same names, so the generated text differs between element types only in
+/// the type names and the vector width.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Simd
+{
+    /// <summary>The element at <paramref name="index"/> without a bounds check (the generated code checked the lengths once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref T At<T>(ref T start, int index) => ref Unsafe.Add(ref start, index);
+
+    /// <summary>Loads 8 floats at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(ref float start, int index) => Vector256.LoadUnsafe(ref start, (nuint)index);
+
+    /// <summary>Loads 4 doubles at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Load(ref double start, int index) => Vector256.LoadUnsafe(ref start, (nuint)index);
+
+    /// <summary>Stores 8 floats at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> value, ref float start, int index) => value.StoreUnsafe(ref start, (nuint)index);
+
+    /// <summary>Stores 4 doubles at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<double> value, ref double start, int index) => value.StoreUnsafe(ref start, (nuint)index);
+
+    /// <summary>Adds 8 floats, widened to double, into 4 double lanes: statistics of float data are accumulated in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> AddWidened(Vector256<double> accumulator, Vector256<float> value)
+    {
+        (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(value);
+        return accumulator + (lower + upper);
+    }
+
+    /// <summary>The double overload of <see cref="AddWidened(Vector256{double}, Vector256{float})"/>: a plain add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> AddWidened(Vector256<double> accumulator, Vector256<double> value) => accumulator + value;
+
+    /// <summary>Adds 8 floats, widened to double, to the 8 doubles at <paramref name="index"/> (per-lane accumulators in memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddWidenedTo(ref double start, int index, Vector256<float> value)
+    {
+        (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(value);
+        Store(Load(ref start, index) + lower, ref start, index);
+        Store(Load(ref start, index + 4) + upper, ref start, index + 4);
+    }
+
+    /// <summary>Adds 4 doubles to the 4 doubles at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddWidenedTo(ref double start, int index, Vector256<double> value) =>
+        Store(Load(ref start, index) + value, ref start, index);
+
+    /// <summary>Loads the 8 doubles at <paramref name="index"/> and narrows them to floats (per-lane statistics for float data).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadNarrowed(ref double start, int index, float _) =>
+        Vector256.Narrow(Load(ref start, index), Load(ref start, index + 4));
+
+    /// <summary>The double overload of <see cref="LoadNarrowed(ref double, int, float)"/>: a plain load.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> LoadNarrowed(ref double start, int index, double _) => Load(ref start, index);
+
+    /// <summary>The sum of four accumulators' lanes, added in a fixed order so results do not depend on the machine.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Sum(Vector256<double> a, Vector256<double> b, Vector256<double> c, Vector256<double> d) =>
+        Vector256.Sum((a + b) + (c + d));
+
+    /// <summary>Broadcasts a value to every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Splat(float value) => Vector256.Create(value);
+
+    /// <summary>Broadcasts a value to every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Splat(double value) => Vector256.Create(value);
+}
