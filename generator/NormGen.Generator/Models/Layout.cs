@@ -46,10 +46,10 @@ internal sealed class Layout
         var merged = new List<Segment>();
         foreach (Segment piece in pieces.Where(p => p.Batch || p.Size > 1))
         {
-            if (merged.Count > 0 && merged[^1].Reduced == piece.Reduced && merged[^1].Affine == piece.Affine)
+            if (merged.Count > 0 && merged[merged.Count - 1].Reduced == piece.Reduced && merged[merged.Count - 1].Affine == piece.Affine)
             {
-                Segment last = merged[^1];
-                merged[^1] = last with { Size = last.Size * piece.Size, Batch = last.Batch || piece.Batch, Letters = last.Letters + piece.Letters };
+                Segment last = merged[merged.Count - 1];
+                merged[merged.Count - 1] = last with { Size = last.Size * piece.Size, Batch = last.Batch || piece.Batch, Letters = last.Letters + piece.Letters };
             }
             else
             {
@@ -80,7 +80,7 @@ internal sealed class Layout
         ParameterSize = merged.Where(s => s.Affine).Aggregate(1, (p, s) => p * s.Size);
         StatisticsPerBatchUnit = merged.Where(s => !s.Reduced).Aggregate(1, (p, s) => p * s.Size);
         GroupSizePerBatchUnit = merged.Where(s => s.Reduced).Aggregate(1, (p, s) => p * s.Size);
-        Inner = merged[^1];
+        Inner = merged[merged.Count - 1];
         HasBatch = spec.Dims.Any(d => d.Size is null);
     }
 

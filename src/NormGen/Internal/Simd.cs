@@ -1,4 +1,6 @@
+using System;
 using System.ComponentModel;
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -13,6 +15,37 @@ namespace NormGen.Internal;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Simd
 {
+    /// <summary>A reference to the first element of a span, for loops that index without bounds checks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref T Ref<T>(ReadOnlySpan<T> span) => ref MemoryMarshal.GetReference(span);
+
+    /// <summary>A reference to the first element of a span, for loops that index without bounds checks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref T Ref<T>(Span<T> span) => ref MemoryMarshal.GetReference(span);
+
+    /// <summary>A reference to the first element of an array, for loops that index without bounds checks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref T Ref<T>(T[] array) => ref MemoryMarshal.GetArrayDataReference(array);
+
+    /// <summary>A zeroed double accumulator.</summary>
+    public static Vector256<double> Zero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256<double>.Zero;
+    }
+
+    /// <summary>The sum of the lanes of a vector, widened to double (for float) so that no precision is lost.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumWidened(Vector256<float> value)
+    {
+        (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(value);
+        return Vector256.Sum(lower + upper);
+    }
+
+    /// <summary>The sum of the lanes of a vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumWidened(Vector256<double> value) => Vector256.Sum(value);
+
     /// <summary>The element at <paramref name="index"/> without a bounds check (the generated code checked the lengths once).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref T At<T>(ref T start, int index) => ref Unsafe.Add(ref start, index);
@@ -58,15 +91,6 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddWidenedTo(ref double start, int index, Vector256<double> value) =>
         Store(Load(ref start, index) + value, ref start, index);
-
-    /// <summary>Loads the 8 doubles at <paramref name="index"/> and narrows them to floats (per-lane statistics for float data).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadNarrowed(ref double start, int index, float _) =>
-        Vector256.Narrow(Load(ref start, index), Load(ref start, index + 4));
-
-    /// <summary>The double overload of <see cref="LoadNarrowed(ref double, int, float)"/>: a plain load.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<double> LoadNarrowed(ref double start, int index, double _) => Load(ref start, index);
 
     /// <summary>The sum of four accumulators' lanes, added in a fixed order so results do not depend on the machine.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

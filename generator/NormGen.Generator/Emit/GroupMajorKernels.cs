@@ -1,0 +1,356 @@
+using System.Collections.Generic;
+using System.Linq;
+using NormGen.Generator.Models;
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// Kernels for layouts whose innermost segment is reduced (LayerNorm, GroupNorm, InstanceNorm, RMSNorm,
+/// channels-first BatchNorm). Each statistics group is a set of contiguous runs; a group is processed whole —
+/// mean, variance, normalization — while it sits in cache, so memory is streamed once.
+/// </summary>
+internal static class GroupMajorKernels
+{
+    /// <summary>Body of <c>NormalizeWithOwnStatistics(x, y, batch, meanOut, invStdOut, varianceOut)</c>.</summary>
+    public static void EmitStatisticsAndNormalize(CodeWriter w, KernelContext ctx)
+    {
+        EmitReferences(w, ctx, backward: false);
+        EmitInvCount(w, ctx);
+        w.Line(GroupComment(ctx));
+        ForEachGroup(w, ctx, () =>
+        {
+            if (ctx.Spec.IsRms)
+            {
+                w.Line("// Mean square: Σx² over the group, accumulated in double.");
+                EmitSum(w, ctx, "sq", lane => [$"var v{lane} = {Simd}.Load(ref xRef, start + {{0}});", $"sq{lane} = {Simd}.AddWidened(sq{lane}, v{lane} * v{lane});"],
+                    ["double v = NormGenSimd.At(ref xRef, start + i);", "sqTail += v * v;"]);
+                w.Line("double variance = (" + $"{Simd}.Sum(sq0, sq1, sq2, sq3) + sqTail) * invCount;");
+                w.Line("const double mean = 0.0;");
+            }
+            else
+            {
+                w.Line("// Mean: Σx over the group, accumulated in double.");
+                EmitSum(w, ctx, "sum", lane => [$"sum{lane} = {Simd}.AddWidened(sum{lane}, {Simd}.Load(ref xRef, start + {{0}}));"],
+                    ["sumTail += NormGenSimd.At(ref xRef, start + i);"]);
+                w.Line($"double mean = ({Simd}.Sum(sum0, sum1, sum2, sum3) + sumTail) * invCount;");
+                w.Line();
+                w.Line("// Variance: Σ(x − mean)², a second pass (never E[x²] − E[x]², which cancels for large means).");
+                EmitMeanSplit(w, ctx);
+                EmitSum(w, ctx, "sq", lane => [$"var d{lane} = {Centered(ctx, $"{Simd}.Load(ref xRef, start + {{0}})")};", $"sq{lane} = {Simd}.AddWidened(sq{lane}, d{lane} * d{lane});"],
+                    ["double d = NormGenSimd.At(ref xRef, start + i) - mean;", "sqTail += d * d;"]);
+                w.Line($"double variance = ({Simd}.Sum(sq0, sq1, sq2, sq3) + sqTail) * invCount;");
+            }
+            w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
+            w.Line("meanOut[stat] = mean;");
+            w.Line("invStdOut[stat] = invStd;");
+            w.Line("varianceOut[stat] = variance;");
+            w.Line();
+            EmitNormalizeGroup(w, ctx, splitMean: false);
+        });
+    }
+
+    /// <summary>Body of <c>NormalizeWithStatistics(x, y, batch, meanIn, invStdIn)</c>: one pass, statistics given.</summary>
+    public static void EmitNormalizeWithStatistics(CodeWriter w, KernelContext ctx)
+    {
+        EmitReferences(w, ctx, backward: false);
+        w.Line(GroupComment(ctx));
+        ForEachGroup(w, ctx, () =>
+        {
+            w.Line("double mean = meanIn[stat];");
+            w.Line("double invStd = invStdIn[stat];");
+            EmitNormalizeGroup(w, ctx, splitMean: true);
+        });
+    }
+
+    /// <summary>Body of <c>BackwardKernel(x, dy, dx, batch)</c> using the saved statistics of the last training forward.</summary>
+    public static void EmitBackward(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        EmitReferences(w, ctx, backward: true);
+        EmitInvCount(w, ctx);
+        w.Line(GroupComment(ctx));
+        ForEachGroup(w, ctx, () =>
+        {
+            w.Line("double mean = state.SavedMean[stat];");
+            w.Line("double invStd = state.SavedInvStd[stat];");
+            EmitMeanSplit(w, ctx);
+            w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+            w.Line();
+            w.Line("// Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
+            string xhat(string index) => $"{Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV";
+            string xhatScalar = "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;";
+            if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
+            {
+                DeclareAccumulators(w, "sumG", "sumGXhat");
+                ForEachRun(w, ctx, () =>
+                    VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                        (lane, index) => Lines(
+                            $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+                            $"var xhat{lane} = {xhat(index)};",
+                            $"var g{lane} = dy{lane} * {Simd}.Load(ref gammaRef, param + {index});",
+                            rms ? null : $"sumG{lane} = {Simd}.AddWidened(sumG{lane}, g{lane});",
+                            $"sumGXhat{lane} = {Simd}.AddWidened(sumGXhat{lane}, g{lane} * xhat{lane});",
+                            $"{Simd}.AddWidenedTo(ref gammaSumRef, param + {index}, dy{lane} * xhat{lane});",
+                            ctx.HasBeta ? $"{Simd}.AddWidenedTo(ref betaSumRef, param + {index}, dy{lane});" : null),
+                        _ => Lines(
+                            "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+                            xhatScalar,
+                            "double gValue = dyValue * NormGenSimd.At(ref gammaRef, param + i);",
+                            rms ? null : "sumGTail += gValue;",
+                            "sumGXhatTail += gValue * xhatValue;",
+                            "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;",
+                            ctx.HasBeta ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null)));
+                w.Line($"double sumG = {Simd}.Sum(sumG0, sumG1, sumG2, sumG3) + sumGTail;");
+                w.Line($"double sumGXhat = {Simd}.Sum(sumGXhat0, sumGXhat1, sumGXhat2, sumGXhat3) + sumGXhatTail;");
+            }
+            else
+            {
+                w.Line("double sumG = 0.0;");
+                w.Line("double sumGXhat = 0.0;");
+                ForEachRun(w, ctx, () =>
+                {
+                    DeclareAccumulators(w, "dySum", "dyXhat");
+                    VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                        (lane, index) => Lines(
+                            $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+                            $"dySum{lane} = {Simd}.AddWidened(dySum{lane}, dy{lane});",
+                            $"dyXhat{lane} = {Simd}.AddWidened(dyXhat{lane}, dy{lane} * ({xhat(index)}));"),
+                        _ => Lines(
+                            "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+                            xhatScalar,
+                            "dySumTail += dyValue;",
+                            "dyXhatTail += dyValue * xhatValue;"));
+                    w.Line($"double runDy = {Simd}.Sum(dySum0, dySum1, dySum2, dySum3) + dySumTail;");
+                    w.Line($"double runDyXhat = {Simd}.Sum(dyXhat0, dyXhat1, dyXhat2, dyXhat3) + dyXhatTail;");
+                    w.Line(ctx.HasGamma ? "double gamma = NormGenSimd.At(ref gammaRef, param);" : "const double gamma = 1.0;");
+                    w.Line("sumG += gamma * runDy;");
+                    w.Line("sumGXhat += gamma * runDyXhat;");
+                    if (ctx.HasGamma)
+                    {
+                        w.Line("NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;");
+                    }
+                    if (ctx.HasBeta)
+                    {
+                        w.Line("NormGenSimd.At(ref betaSumRef, param) += runDy;");
+                    }
+                });
+            }
+            w.Line();
+            w.Line(rms
+                ? "// dx = invStd·(g − x̂·mean(g·x̂)), written as dy·γ·invStd − x·slope."
+                : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.");
+            w.Line($"var slopeV = {Simd}.Splat(({ctx.T})(invStd * invStd * sumGXhat * invCount));");
+            if (!rms)
+            {
+                w.Line($"var offsetV = {Simd}.Splat(({ctx.T})(invStd * sumG * invCount));");
+            }
+            string offset = rms ? "" : " - offsetV";
+            string offsetScalar = rms ? "" : " - invStd * sumG * invCount";
+            ForEachRun(w, ctx, () =>
+            {
+                if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
+                {
+                    VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                        (lane, index) => Lines($"{Simd}.Store({Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index});"),
+                        _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
+                }
+                else
+                {
+                    w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
+                    w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
+                    VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                        (lane, index) => Lines($"{Simd}.Store({Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index});"),
+                        _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
+                }
+            });
+        });
+    }
+
+    /// <summary>y = (x − mean)·invStd·γ + β over one group, with invStd·γ folded into one scale where γ is constant along a run.</summary>
+    private static void EmitNormalizeGroup(CodeWriter w, KernelContext ctx, bool splitMean)
+    {
+        bool rms = ctx.Spec.IsRms;
+        if (splitMean && !rms)
+        {
+            EmitMeanSplit(w, ctx);
+        }
+        w.Line(rms
+            ? (ctx.HasGamma ? "// y = x·invStd·γ" : "// y = x·invStd")
+            : ctx.HasBeta ? "// y = (x − mean)·invStd·γ + β" : ctx.HasGamma ? "// y = (x − mean)·invStd·γ" : "// y = (x − mean)·invStd");
+        string centered(string index) => rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})");
+        string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - mean)";
+        if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
+        {
+            w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+            string beta(string index) => ctx.HasBeta ? $" + {Simd}.Load(ref betaRef, param + {index})" : "";
+            string betaScalar = ctx.HasBeta ? " + NormGenSimd.At(ref betaRef, param + i)" : "";
+            ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                (lane, index) => Lines($"{Simd}.Store({centered(index)} * invStdV * {Simd}.Load(ref gammaRef, param + {index}){beta(index)}, ref yRef, start + {index});"),
+                _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});")));
+            return;
+        }
+        ForEachRun(w, ctx, () =>
+        {
+            w.Line(ctx.HasGamma ? "double scale = invStd * NormGenSimd.At(ref gammaRef, param);" : "double scale = invStd;");
+            w.Line($"var scaleV = {Simd}.Splat(({ctx.T})scale);");
+            string shift = "";
+            string shiftScalar = "";
+            if (ctx.HasBeta)
+            {
+                w.Line($"{ctx.T} shift = NormGenSimd.At(ref betaRef, param);");
+                w.Line($"var shiftV = {Simd}.Splat(shift);");
+                shift = " + shiftV";
+                shiftScalar = " + shift";
+            }
+            VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                (lane, index) => Lines($"{Simd}.Store({centered(index)} * scaleV{shift}, ref yRef, start + {index});"),
+                _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{shiftScalar});"));
+        });
+    }
+
+    /// <summary>
+    /// Float data: the double mean as hi + lo floats, so <c>(x − hi) − lo</c> is x − mean to float accuracy even when
+    /// the mean is large (x − hi is exact for x near the mean). Double data: the mean itself.
+    /// </summary>
+    private static void EmitMeanSplit(CodeWriter w, KernelContext ctx)
+    {
+        if (ctx.IsFloat)
+        {
+            w.Line("float meanHi = (float)mean;");
+            w.Line("var meanHiV = NormGenSimd.Splat(meanHi);");
+            w.Line("var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));");
+        }
+        else
+        {
+            w.Line("var meanV = NormGenSimd.Splat(mean);");
+        }
+    }
+
+    /// <summary>The vector expression x − mean.</summary>
+    public static string Centered(KernelContext ctx, string value) =>
+        ctx.IsFloat ? $"({value} - meanHiV - meanLoV)" : $"({value} - meanV)";
+
+    /// <summary>Four vector accumulators (and a scalar tail) per name.</summary>
+    private static void DeclareAccumulators(CodeWriter w, params string[] names)
+    {
+        foreach (string name in names)
+        {
+            w.Line($"var {name}0 = {Simd}.Zero; var {name}1 = {Simd}.Zero; var {name}2 = {Simd}.Zero; var {name}3 = {Simd}.Zero;");
+            w.Line($"double {name}Tail = 0.0;");
+        }
+    }
+
+    private static void EmitSum(CodeWriter w, KernelContext ctx, string name, System.Func<int, string[]> vector, string[] scalar)
+    {
+        DeclareAccumulators(w, name);
+        ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+            (lane, index) => vector(lane).Select(line => line.Replace("{0}", index)),
+            _ => scalar), withParam: false);
+    }
+
+    /// <summary>References to the data, so the loops index without bounds checks (the lengths were checked once).</summary>
+    private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward)
+    {
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        if (backward)
+        {
+            w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
+            w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
+        }
+        else
+        {
+            w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
+        }
+        if (ctx.HasGamma)
+        {
+            w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
+        }
+        if (ctx.HasBeta && !backward)
+        {
+            w.Line($"ref {ctx.T} betaRef = ref {Simd}.Ref(state.Beta);");
+        }
+        if (backward && ctx.HasGamma)
+        {
+            w.Line($"ref double gammaSumRef = ref {Simd}.Ref(state.GammaGradSum);");
+        }
+        if (backward && ctx.HasBeta)
+        {
+            w.Line($"ref double betaSumRef = ref {Simd}.Ref(state.BetaGradSum);");
+        }
+    }
+
+    public static void EmitInvCount(CodeWriter w, KernelContext ctx)
+    {
+        w.Line(ctx.Layout.GroupSizeScalesWithBatch
+            ? $"double invCount = 1.0 / ({ctx.GroupSize});"
+            : $"const double invCount = 1.0 / {ctx.GroupSize};");
+    }
+
+    /// <summary>The loops over the statistics groups, with <c>stat</c> (the group's index) and <c>groupStart</c>.</summary>
+    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body)
+    {
+        SegmentLoops.Emit(w, ctx, ctx.Kept, () =>
+        {
+            w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+            string groupStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
+            if (OuterReduced(ctx).Count == 0)
+            {
+                // The group is one contiguous run: its start and Gamma/Beta index are the group's.
+                w.Line($"int start = {groupStart};");
+                if (ctx.HasGamma)
+                {
+                    w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
+                }
+            }
+            else
+            {
+                w.Line($"int groupStart = {groupStart};");
+            }
+            body();
+        });
+    }
+
+    /// <summary>The loops over the contiguous runs of one group, with <c>start</c> (and <c>param</c>, the run's Gamma/Beta index).</summary>
+    private static void ForEachRun(CodeWriter w, KernelContext ctx, System.Action body, bool withParam = true)
+    {
+        var outerReduced = OuterReduced(ctx);
+        if (outerReduced.Count == 0)
+        {
+            body();
+            return;
+        }
+        SegmentLoops.Emit(w, ctx, outerReduced, () =>
+        {
+            w.Line($"int start = groupStart + {ctx.Offset(outerReduced.Select(s => (s, s.Stride)))};");
+            if (ctx.HasGamma && withParam)
+            {
+                w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
+            }
+            body();
+        });
+    }
+
+    private static List<Segment> OuterReduced(KernelContext ctx) =>
+        ctx.Layout.Segments.Take(ctx.Layout.Segments.Count - 1).Where(s => s.Reduced).ToList();
+
+    private static int? ConstantRunLength(KernelContext ctx) => ctx.Layout.Inner.Batch ? null : ctx.Layout.Inner.Size;
+
+    private static string RunLength(KernelContext ctx) => ctx.Extent(ctx.Layout.Inner);
+
+    private static string GroupComment(KernelContext ctx)
+    {
+        Layout layout = ctx.Layout;
+        string groups = ctx.Kept.Count == 0
+            ? "One statistics group: every value"
+            : $"One statistics group per ({string.Join(", ", ctx.Kept.Select(s => s.Letters))})";
+        var reduced = layout.Segments.Where(s => s.Reduced).ToList();
+        int runs = reduced.Count - 1;
+        string shape = runs == 0
+            ? $"{ctx.Extent(layout.Inner)} contiguous values"
+            : $"{string.Join(" × ", reduced.Take(runs).Select(s => ctx.Extent(s)))} runs of {ctx.Extent(layout.Inner)} contiguous values";
+        return $"// {groups}: {shape}. Each group is read while it is in cache: mean, variance, then y.";
+    }
+
+    private static IEnumerable<string> Lines(params string?[] lines) => lines.Where(l => l is not null)!;
+}

@@ -1,0 +1,110 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using NormGen.Generator.Models;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// What every kernel emitter needs about one declaration: its layout, the element type and vector width,
+/// the names of the loop variables and how to write constants.
+/// </summary>
+internal sealed class KernelContext
+{
+    /// <summary>The alias the generated files use for <c>NormGen.Internal.Simd</c> (a name no user type has).</summary>
+    public const string Simd = "NormGenSimd";
+
+    /// <summary>Vectors per unrolled iteration: four independent accumulators hide the add latency.</summary>
+    public const int Unroll = 4;
+
+    private static readonly HashSet<string> Reserved = new()
+    {
+        "i", "x", "y", "dx", "dy", "batch", "state", "stat", "param", "start", "mean", "variance",
+    };
+
+    private readonly Dictionary<Segment, string> _loopVariables = new();
+
+    public KernelContext(Layout layout, string typeName)
+    {
+        Layout = layout;
+        TypeName = typeName;
+        foreach (Segment segment in layout.Segments)
+        {
+            string name = segment.Letters.ToLowerInvariant();
+            _loopVariables[segment] = Reserved.Contains(name) ? name + "Index" : name;
+        }
+    }
+
+    public Layout Layout { get; }
+
+    public LayerSpec Spec => Layout.Spec;
+
+    /// <summary>The user's type name, for error messages.</summary>
+    public string TypeName { get; }
+
+    public bool IsFloat => Spec.Element == ElementKind.Float;
+
+    /// <summary>The element type keyword: <c>float</c> or <c>double</c>.</summary>
+    public string T => IsFloat ? "float" : "double";
+
+    /// <summary>Lanes in a <c>Vector256</c> of <see cref="T"/>.</summary>
+    public int Width => IsFloat ? 8 : 4;
+
+    public bool HasGamma => Spec.Affine;
+
+    public bool HasBeta => Spec.Affine && !Spec.IsRms;
+
+    public string LoopVariable(Segment segment) => _loopVariables[segment];
+
+    /// <summary>The extent of a segment: a constant, or a multiple of the run-time <c>batch</c>.</summary>
+    public string Extent(Segment segment) =>
+        !segment.Batch ? Int(segment.Size) : segment.Size == 1 ? "batch" : $"batch * {Int(segment.Size)}";
+
+    /// <summary>Sum of <c>loopVariable · factor</c> over the given segments, e.g. <c>n * 65536 + c * 1024</c>; "0" when empty.</summary>
+    public string Offset(IEnumerable<(Segment Segment, int Factor)> terms)
+    {
+        var parts = terms.Where(t => t.Factor != 0)
+            .Select(t => t.Factor == 1 ? LoopVariable(t.Segment) : $"{LoopVariable(t.Segment)} * {Int(t.Factor)}")
+            .ToList();
+        return parts.Count == 0 ? "0" : string.Join(" + ", parts);
+    }
+
+    /// <summary>The kept segments in memory order: one statistics group per combination of their indices.</summary>
+    public IReadOnlyList<Segment> Kept => Layout.Segments.Where(s => !s.Reduced).ToList();
+
+    /// <summary>Index strides of the kept segments in the statistics arrays (mixed radix, innermost fastest).</summary>
+    public IEnumerable<(Segment Segment, int Factor)> StatisticTerms()
+    {
+        var kept = Kept;
+        int factor = 1;
+        var terms = new List<(Segment, int)>();
+        for (int i = kept.Count - 1; i >= 0; i--)
+        {
+            terms.Insert(0, (kept[i], factor));
+            factor *= kept[i].Size;
+        }
+        return terms;
+    }
+
+    /// <summary>The number of statistics groups: a constant, or a multiple of <c>batch</c> when the batch dims are kept.</summary>
+    public string StatisticsCount =>
+        Layout.StatisticsScaleWithBatch ? Product("batch", Layout.StatisticsPerBatchUnit) : Int(Layout.StatisticsPerBatchUnit);
+
+    /// <summary>Values in one statistics group: a constant, or a multiple of <c>batch</c> for batch statistics.</summary>
+    public string GroupSize =>
+        Layout.GroupSizeScalesWithBatch ? Product("batch", Layout.GroupSizePerBatchUnit) : Int(Layout.GroupSizePerBatchUnit);
+
+    public static string Product(string variable, int factor) => factor == 1 ? variable : $"{variable} * {Int(factor)}";
+
+    public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A double literal that round-trips, e.g. <c>1E-05</c> → <c>1E-05</c>, <c>1</c> → <c>1.0</c>.</summary>
+    public static string Double(double value)
+    {
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        return text.Contains(".") || text.Contains("E") ? text : text + ".0";
+    }
+
+    /// <summary>A literal of the element type.</summary>
+    public string Literal(double value) => IsFloat ? Double(value) + "f" : Double(value);
+}

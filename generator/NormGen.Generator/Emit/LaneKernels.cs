@@ -1,0 +1,300 @@
+using System.Collections.Generic;
+using System.Linq;
+using NormGen.Generator.Models;
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// Kernels for layouts whose innermost segment is kept (channels-last BatchNorm, BatchNorm1d on (N, C)):
+/// neighbouring values belong to neighbouring statistics, so the data is streamed in memory order and each
+/// vector lane accumulates its own statistic in a per-statistic array.
+/// </summary>
+internal static class LaneKernels
+{
+    /// <summary>Body of <c>NormalizeWithOwnStatistics(x, y, batch, meanOut, invStdOut, varianceOut)</c>.</summary>
+    public static void EmitStatisticsAndNormalize(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        w.Line($"int count = {ctx.StatisticsCount};");
+        w.Line("double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums, count);");
+        w.Line("global::System.Array.Clear(sums, 0, count);");
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref double sumRef = ref {Simd}.Ref(sums);");
+        GroupMajorKernels.EmitInvCount(w, ctx);
+        w.Line();
+        if (rms)
+        {
+            w.Line("// Σx² per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.");
+            ForEachRun(w, ctx, () => Loop(w, ctx,
+                (lane, index) => [$"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, v{lane} * v{lane});"],
+                ["double v = NormGenSimd.At(ref xRef, start + i);", "NormGenSimd.At(ref sumRef, stat + i) += v * v;"]), withParam: false);
+            using (w.Block("for (int stat = 0; stat < count; stat++)"))
+            {
+                w.Line("double variance = sums[stat] * invCount;");
+                w.Line("meanOut[stat] = 0.0;");
+                w.Line("varianceOut[stat] = variance;");
+                w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
+            }
+        }
+        else
+        {
+            w.Line("// Σx per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.");
+            ForEachRun(w, ctx, () => Loop(w, ctx,
+                (lane, index) => [$"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, {Simd}.Load(ref xRef, start + {index}));"],
+                ["NormGenSimd.At(ref sumRef, stat + i) += NormGenSimd.At(ref xRef, start + i);"]), withParam: false);
+            DeclareMeanSplit(w, ctx);
+            using (w.Block("for (int stat = 0; stat < count; stat++)"))
+            {
+                w.Line("double mean = sums[stat] * invCount;");
+                w.Line("meanOut[stat] = mean;");
+                SplitMean(w, ctx);
+                w.Line("sums[stat] = 0.0;");
+            }
+            w.Line();
+            w.Line("// Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).");
+            ForEachRun(w, ctx, () => Loop(w, ctx,
+                (lane, index) => [$"var d{lane} = {Centered(ctx, index)};", $"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, d{lane} * d{lane});"],
+                ["double d = NormGenSimd.At(ref xRef, start + i) - meanOut[stat + i];", "NormGenSimd.At(ref sumRef, stat + i) += d * d;"]), withParam: false);
+            using (w.Block("for (int stat = 0; stat < count; stat++)"))
+            {
+                w.Line("double variance = sums[stat] * invCount;");
+                w.Line("varianceOut[stat] = variance;");
+                w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
+            }
+        }
+        w.Line();
+        w.Line("NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);");
+    }
+
+    /// <summary>Body of <c>NormalizeWithStatistics(x, y, batch, meanIn, invStdIn)</c>.</summary>
+    public static void EmitNormalizeWithStatistics(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        bool fold = FoldGamma(ctx);
+        w.Line($"int count = {ctx.StatisticsCount};");
+        w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);");
+        if (!rms)
+        {
+            DeclareMeanSplit(w, ctx);
+        }
+        w.Line(fold
+            ? "// Per statistic: the mean (as hi + lo for float data) and invStd·γ folded into one scale."
+            : "// Per statistic: the mean (as hi + lo for float data) and invStd.");
+        using (w.Block("for (int stat = 0; stat < count; stat++)"))
+        {
+            if (!rms)
+            {
+                w.Line("double mean = meanIn[stat];");
+                SplitMean(w, ctx);
+            }
+            w.Line(fold ? $"scale[stat] = ({ctx.T})(invStdIn[stat] * state.Gamma[stat]);" : $"scale[stat] = ({ctx.T})invStdIn[stat];");
+        }
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
+        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(scale);");
+        EmitParameterReferences(w, ctx, gamma: ctx.HasGamma && !fold, beta: ctx.HasBeta);
+        w.Line();
+        w.Line(rms ? "// y = x·invStd·γ" : ctx.HasBeta ? "// y = (x − mean)·invStd·γ + β" : ctx.HasGamma ? "// y = (x − mean)·invStd·γ" : "// y = (x − mean)·invStd");
+        ForEachRun(w, ctx, () =>
+        {
+            string gamma = "";
+            string gammaScalar = "";
+            string beta = "";
+            string betaScalar = "";
+            bool alongRun = SegmentLoops.AffineAlongRun(ctx);
+            if (ctx.HasGamma && !fold)
+            {
+                if (!alongRun)
+                {
+                    w.Line($"var gammaV = {Simd}.Splat(NormGenSimd.At(ref gammaRef, param));");
+                }
+                gamma = alongRun ? $" * {Simd}.Load(ref gammaRef, param + {{0}})" : " * gammaV";
+                gammaScalar = alongRun ? " * NormGenSimd.At(ref gammaRef, param + i)" : " * NormGenSimd.At(ref gammaRef, param)";
+            }
+            if (ctx.HasBeta)
+            {
+                if (!alongRun)
+                {
+                    w.Line($"var betaV = {Simd}.Splat(NormGenSimd.At(ref betaRef, param));");
+                }
+                beta = alongRun ? $" + {Simd}.Load(ref betaRef, param + {{0}})" : " + betaV";
+                betaScalar = alongRun ? " + NormGenSimd.At(ref betaRef, param + i)" : " + NormGenSimd.At(ref betaRef, param)";
+            }
+            string centered(string index) => rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, index);
+            string centeredScalar = rms ? "(double)NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - meanIn[stat + i])";
+            Loop(w, ctx,
+                (lane, index) => [$"{Simd}.Store({centered(index)} * {Simd}.Load(ref scaleRef, stat + {index}){gamma.Replace("{0}", index)}{beta.Replace("{0}", index)}, ref yRef, start + {index});"],
+                [$"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * (invStdIn[stat + i]{(fold ? " * state.Gamma[stat + i]" : "")}){gammaScalar}{betaScalar});"]);
+        });
+    }
+
+    /// <summary>Body of <c>BackwardKernel(x, dy, dx, batch)</c>.</summary>
+    public static void EmitBackward(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        bool alongRun = SegmentLoops.AffineAlongRun(ctx);
+        w.Line($"int count = {ctx.StatisticsCount};");
+        w.Line($"{ctx.T}[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);");
+        w.Line($"{ctx.T}[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);");
+        w.Line($"{ctx.T}[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);");
+        w.Line("double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums, count);");
+        w.Line("double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums2, count);");
+        if (!rms)
+        {
+            DeclareMeanSplit(w, ctx);
+        }
+        using (w.Block("for (int stat = 0; stat < count; stat++)"))
+        {
+            if (!rms)
+            {
+                w.Line("double mean = state.SavedMean[stat];");
+                SplitMean(w, ctx);
+            }
+            w.Line($"invStd[stat] = ({ctx.T})state.SavedInvStd[stat];");
+            w.Line("sumG[stat] = 0.0;");
+            w.Line("sumGXhat[stat] = 0.0;");
+        }
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
+        w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
+        w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(invStd);");
+        w.Line($"ref double sumGRef = ref {Simd}.Ref(sumG);");
+        w.Line($"ref double sumGXhatRef = ref {Simd}.Ref(sumGXhat);");
+        EmitParameterReferences(w, ctx, gamma: ctx.HasGamma, beta: false);
+        if (ctx.HasGamma)
+        {
+            w.Line($"ref double gammaSumRef = ref {Simd}.Ref(state.GammaGradSum);");
+        }
+        if (ctx.HasBeta)
+        {
+            w.Line($"ref double betaSumRef = ref {Simd}.Ref(state.BetaGradSum);");
+        }
+        GroupMajorKernels.EmitInvCount(w, ctx);
+        w.Line();
+        w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy for the gradients.");
+        string xhatScalar = rms
+            ? "double xhatValue = NormGenSimd.At(ref xRef, start + i) * state.SavedInvStd[stat + i];"
+            : "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - state.SavedMean[stat + i]) * state.SavedInvStd[stat + i];";
+        ForEachRun(w, ctx, () =>
+        {
+            if (ctx.HasGamma && !alongRun)
+            {
+                w.Line($"var gammaV = {Simd}.Splat(NormGenSimd.At(ref gammaRef, param));");
+            }
+            string gamma(string index) => !ctx.HasGamma ? "" : alongRun ? $" * {Simd}.Load(ref gammaRef, param + {index})" : " * gammaV";
+            string gammaScalar = !ctx.HasGamma ? "" : alongRun ? " * NormGenSimd.At(ref gammaRef, param + i)" : " * NormGenSimd.At(ref gammaRef, param)";
+            Loop(w, ctx,
+                (lane, index) => Lines(
+                    $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+                    $"var xhat{lane} = {(rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, index))} * {Simd}.Load(ref invStdRef, stat + {index});",
+                    $"var g{lane} = dy{lane}{gamma(index)};",
+                    rms ? null : $"{Simd}.AddWidenedTo(ref sumGRef, stat + {index}, g{lane});",
+                    $"{Simd}.AddWidenedTo(ref sumGXhatRef, stat + {index}, g{lane} * xhat{lane});",
+                    !ctx.HasGamma ? null : alongRun
+                        ? $"{Simd}.AddWidenedTo(ref gammaSumRef, param + {index}, dy{lane} * xhat{lane});"
+                        : $"NormGenSimd.At(ref gammaSumRef, param) += {Simd}.SumWidened(dy{lane} * xhat{lane});",
+                    !ctx.HasBeta ? null : alongRun
+                        ? $"{Simd}.AddWidenedTo(ref betaSumRef, param + {index}, dy{lane});"
+                        : $"NormGenSimd.At(ref betaSumRef, param) += {Simd}.SumWidened(dy{lane});"),
+                Lines(
+                    "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+                    xhatScalar,
+                    $"double gValue = dyValue{gammaScalar};",
+                    rms ? null : "NormGenSimd.At(ref sumGRef, stat + i) += gValue;",
+                    "NormGenSimd.At(ref sumGXhatRef, stat + i) += gValue * xhatValue;",
+                    !ctx.HasGamma ? null : alongRun ? "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;" : "NormGenSimd.At(ref gammaSumRef, param) += dyValue * xhatValue;",
+                    !ctx.HasBeta ? null : alongRun ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : "NormGenSimd.At(ref betaSumRef, param) += dyValue;"));
+        });
+        w.Line();
+        w.Line(rms
+            ? "// dx = invStd·(g − x̂·mean(g·x̂)) = dy·γ·invStd − x·slope"
+            : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset");
+        using (w.Block("for (int stat = 0; stat < count; stat++)"))
+        {
+            w.Line("double s = state.SavedInvStd[stat];");
+            w.Line($"slope[stat] = ({ctx.T})(s * s * sumGXhat[stat] * invCount);");
+            w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * sumG[stat] * invCount")});");
+        }
+        w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(slope);");
+        w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(offset);");
+        ForEachRun(w, ctx, () =>
+        {
+            if (ctx.HasGamma && !alongRun)
+            {
+                w.Line($"var gammaV = {Simd}.Splat(NormGenSimd.At(ref gammaRef, param));");
+            }
+            string gamma(string index) => !ctx.HasGamma ? "" : alongRun ? $" * {Simd}.Load(ref gammaRef, param + {index})" : " * gammaV";
+            string gammaScalar = !ctx.HasGamma ? "" : alongRun ? " * NormGenSimd.At(ref gammaRef, param + i)" : " * NormGenSimd.At(ref gammaRef, param)";
+            string centered(string index) => rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, index);
+            string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - state.SavedMean[stat + i])";
+            Loop(w, ctx,
+                (lane, index) => [$"{Simd}.Store({Simd}.Load(ref dyRef, start + {index}){gamma(index)} * {Simd}.Load(ref invStdRef, stat + {index}) - {centered(index)} * {Simd}.Load(ref slopeRef, stat + {index}) - {Simd}.Load(ref offsetRef, stat + {index}), ref dxRef, start + {index});"],
+                [$"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i){gammaScalar} * state.SavedInvStd[stat + i] - {centeredScalar} * NormGenSimd.At(ref slopeRef, stat + i) - NormGenSimd.At(ref offsetRef, stat + i));"]);
+        });
+    }
+
+    /// <summary>With Gamma spanning exactly the statistics (BatchNorm), invStd·γ folds into one scale per statistic.</summary>
+    private static bool FoldGamma(KernelContext ctx) =>
+        ctx.HasGamma && ctx.Layout.Segments.Where(s => s.Affine).SequenceEqual(ctx.Kept);
+
+    private static void DeclareMeanSplit(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);");
+        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(meanHi);");
+        if (ctx.IsFloat)
+        {
+            w.Line("float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);");
+            w.Line($"ref float meanLoRef = ref {Simd}.Ref(meanLo);");
+        }
+    }
+
+    /// <summary>Float data: the mean as hi + lo floats so that (x − hi) − lo is exact to float precision.</summary>
+    private static void SplitMean(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"meanHi[stat] = ({ctx.T})mean;");
+        if (ctx.IsFloat)
+        {
+            w.Line("meanLo[stat] = (float)(mean - meanHi[stat]);");
+        }
+    }
+
+    private static string Centered(KernelContext ctx, string index) =>
+        ctx.IsFloat
+            ? $"({Simd}.Load(ref xRef, start + {index}) - {Simd}.Load(ref meanHiRef, stat + {index}) - {Simd}.Load(ref meanLoRef, stat + {index}))"
+            : $"({Simd}.Load(ref xRef, start + {index}) - {Simd}.Load(ref meanHiRef, stat + {index}))";
+
+    private static void EmitParameterReferences(CodeWriter w, KernelContext ctx, bool gamma, bool beta)
+    {
+        if (gamma)
+        {
+            w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
+        }
+        if (beta)
+        {
+            w.Line($"ref {ctx.T} betaRef = ref {Simd}.Ref(state.Beta);");
+        }
+    }
+
+    /// <summary>Memory-order loops over every segment but the innermost, with <c>start</c>, <c>stat</c> (first lane's statistic) and <c>param</c>.</summary>
+    private static void ForEachRun(CodeWriter w, KernelContext ctx, System.Action body, bool withParam = true)
+    {
+        var outer = ctx.Layout.Segments.Take(ctx.Layout.Segments.Count - 1).ToList();
+        SegmentLoops.Emit(w, ctx, outer, () =>
+        {
+            w.Line($"int start = {ctx.Offset(outer.Select(s => (s, s.Stride)))};");
+            var statTerms = ctx.StatisticTerms().Where(t => t.Segment != ctx.Layout.Inner);
+            w.Line($"int stat = {ctx.Offset(statTerms)};");
+            if (ctx.HasGamma && withParam)
+            {
+                w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
+            }
+            body();
+        });
+    }
+
+    private static void Loop(CodeWriter w, KernelContext ctx, System.Func<int, string, IEnumerable<string>> vector, IEnumerable<string> scalar) =>
+        VectorLoop.Emit(w, ctx, ctx.Layout.Inner.Batch ? null : ctx.Layout.Inner.Size, ctx.Extent(ctx.Layout.Inner), vector, _ => scalar);
+
+    private static IEnumerable<string> Lines(params string?[] lines) => lines.Where(l => l is not null)!;
+}

@@ -1,0 +1,72 @@
+namespace NormGen.Generator.Emit;
+
+/// <summary>Emits the nested <c>NormGenState</c> class: parameters, gradients, statistics and scratch buffers.</summary>
+internal static class StateEmitter
+{
+    public static void Emit(CodeWriter w, KernelContext ctx)
+    {
+        var spec = ctx.Spec;
+        string t = ctx.T;
+        bool fixedStatistics = !ctx.Layout.StatisticsScaleWithBatch;
+        string statistics = fixedStatistics ? KernelContext.Int(ctx.Layout.StatisticsPerBatchUnit) : "0";
+        w.Line();
+        w.Line("/// <summary>Everything the layer owns; allocated once (per-sample statistics grow with the largest batch seen).</summary>");
+        w.Line(NormalizeEmitter.GeneratedCode);
+        using (w.Block("private sealed class NormGenState"))
+        {
+            if (spec.Affine)
+            {
+                w.Line($"public readonly {t}[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, {ctx.Literal(1)});");
+                if (ctx.HasBeta)
+                {
+                    w.Line($"public readonly {t}[] Beta = new {t}[ParameterSize];");
+                }
+                w.Line($"public readonly {t}[] GammaGrad = new {t}[ParameterSize];");
+                if (ctx.HasBeta)
+                {
+                    w.Line($"public readonly {t}[] BetaGrad = new {t}[ParameterSize];");
+                }
+                w.Line("// One Backward's parameter gradients, summed in double before they are added to GammaGrad/BetaGrad.");
+                w.Line("public readonly double[] GammaGradSum = new double[ParameterSize];");
+                if (ctx.HasBeta)
+                {
+                    w.Line("public readonly double[] BetaGradSum = new double[ParameterSize];");
+                }
+            }
+            if (spec.HasRunningStats)
+            {
+                w.Line($"public readonly {t}[] RunningMean = new {t}[StatisticsSize];");
+                w.Line($"public readonly {t}[] RunningVar = global::NormGen.Internal.Buffers.Filled(StatisticsSize, {ctx.Literal(1)});");
+                w.Line("public long BatchesTracked;");
+                w.Line("public bool HasRunningStatistics;");
+            }
+            w.Line("// The most recent training forward's statistics, which Backward differentiates through.");
+            w.Line($"public double[] SavedMean = new double[{statistics}];");
+            w.Line($"public double[] SavedInvStd = new double[{statistics}];");
+            w.Line($"public double[] SavedVariance = new double[{statistics}];");
+            w.Line("// x.Length of that forward; -1 before the first.");
+            w.Line("public int ForwardLength = -1;");
+            if (spec.BatchStatistics)
+            {
+                w.Line("// Statistics used by ForwardInference, kept apart so that inference never changes what Backward uses.");
+                w.Line($"public double[] InferenceMean = new double[{statistics}];");
+                w.Line($"public double[] InferenceInvStd = new double[{statistics}];");
+                w.Line($"public double[] InferenceVariance = new double[{statistics}];");
+            }
+            if (!ctx.Layout.GroupMajor)
+            {
+                w.Line("// Per-statistic scratch of the lane-parallel kernels.");
+                w.Line($"public {t}[] LaneScale = global::System.Array.Empty<{t}>();");
+                w.Line($"public {t}[] LaneMeanHi = global::System.Array.Empty<{t}>();");
+                if (ctx.IsFloat)
+                {
+                    w.Line("public float[] LaneMeanLo = global::System.Array.Empty<float>();");
+                }
+                w.Line($"public {t}[] LaneSlope = global::System.Array.Empty<{t}>();");
+                w.Line($"public {t}[] LaneOffset = global::System.Array.Empty<{t}>();");
+                w.Line("public double[] LaneSums = global::System.Array.Empty<double>();");
+                w.Line("public double[] LaneSums2 = global::System.Array.Empty<double>();");
+            }
+        }
+    }
+}
