@@ -1,0 +1,57 @@
+using NormGen;
+
+namespace NormGen.Tests.GradientCheck;
+
+// double-precision layers for the finite-difference checks. Odd extents (3, 5, 7, 11, 13) exercise
+// scalar tails; extents ≥ 40 (43, 45, 49, 86) make the vector loops run.
+
+[Normalize(Shape = "N,C=3,H=4,W=5", Axes = "NHW", ElementType = typeof(double))]
+public partial class FdBatchNorm2d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+[Normalize(Shape = "N,H=3,W=2,C=5", Axes = "NHW", ElementType = typeof(double))]
+public partial class FdBatchNormChannelsLast : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+[Normalize(Shape = "N,C=7", Axes = "N", ElementType = typeof(double))]
+public partial class FdBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+[Normalize(Shape = "N,C=3,L=43", Axes = "NL", ElementType = typeof(double))]
+public partial class FdBatchNorm1dLong : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+[Normalize(Shape = "N,C=5,H=3,W=3", Axes = "NHW", Affine = false, ElementType = typeof(double))]
+public partial class FdBatchNormNonAffine : IBatchStatsLayer<double>, IRunningStatsLayer<double> { }
+
+[Normalize(Shape = "N,C=4,H=3,W=2", Axes = "NHW", TrackRunningStats = false, ElementType = typeof(double))]
+public partial class FdBatchNormNoRunningStats : IBatchStatsLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,D=13", Axes = "D", ElementType = typeof(double))]
+public partial class FdLayerNorm13 : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,D=45", Axes = "D", ElementType = typeof(double))]
+public partial class FdLayerNorm45 : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,C=3,H=4,W=5", Axes = "CHW", ElementType = typeof(double))]
+public partial class FdLayerNormChw : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,D=7", Axes = "D", Affine = false, ElementType = typeof(double))]
+public partial class FdLayerNormNonAffine : IPerSampleLayer<double> { }
+
+[Normalize(Shape = "N,C=6,L=5", Axes = "CL", Groups = 3, ElementType = typeof(double))]
+public partial class FdGroupNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,C=4,L=43", Axes = "CL", Groups = 2, ElementType = typeof(double))]
+public partial class FdGroupNormLong : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,C=4,H=3,W=3", Axes = "HW", ElementType = typeof(double))]
+public partial class FdInstanceNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,C=3,H=7,W=7", Axes = "HW", ElementType = typeof(double))]
+public partial class FdInstanceNormWide : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,D=11", Axes = "D", Kind = NormKind.Rms, ElementType = typeof(double))]
+public partial class FdRmsNorm11 : IPerSampleLayer<double>, IScaledLayer<double> { }
+
+[Normalize(Shape = "N,D=41", Axes = "D", Kind = NormKind.Rms, ElementType = typeof(double))]
+public partial class FdRmsNorm41 : IPerSampleLayer<double>, IScaledLayer<double> { }
+
+[Normalize(Shape = "N,D=9", Axes = "D", Kind = NormKind.Rms, Affine = false, ElementType = typeof(double))]
+public partial class FdRmsNormNonAffine : IPerSampleLayer<double> { }

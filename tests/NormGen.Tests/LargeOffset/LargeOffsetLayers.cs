@@ -1,0 +1,22 @@
+using NormGen;
+
+namespace NormGen.Tests.LargeOffset;
+
+// float layers fed inputs with mean 1e4 and std 1: E[x²] − E[x]² would lose every digit.
+
+[Normalize(Shape = "N,C=8,H=8,W=8", Axes = "NHW")]
+public partial class OffsetBatchNorm2d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,D=100", Axes = "D")]
+public partial class OffsetLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+[Normalize(Shape = "N,C=8,H=5,W=5", Axes = "CHW", Groups = 4)]
+public partial class OffsetGroupNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+// Innermost dim kept (C last): the lane-parallel kernels, with a vector tail (20 and 37 channels).
+
+[Normalize(Shape = "N,H=4,W=4,C=20", Axes = "NHW")]
+public partial class OffsetBatchNormChannelsLast : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=37", Axes = "N")]
+public partial class OffsetBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
