@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace NormGen.Benchmarks.Cases;
+
+/// <summary>What kind of normalization a case is; decides the peers' loops and the operations benchmarked.</summary>
+public enum LayerKind
+{
+    /// <summary>BatchNorm1d/2d: statistics per channel over (N, spatial); running statistics; three operations.</summary>
+    Batch,
+
+    /// <summary>LayerNorm over the last dim: statistics per row; per-element affine.</summary>
+    Layer,
+
+    /// <summary>GroupNorm: statistics per (sample, group of channels); per-channel affine.</summary>
+    Group,
+
+    /// <summary>RMSNorm over the last dim: root mean square per row; per-element scale, no shift.</summary>
+    Rms,
+}
+
+/// <summary>The operations a benchmark class measures; also the BenchmarkDotNet category names.</summary>
+public static class Ops
+{
+    public const string ForwardTraining = "ForwardTraining";
+    public const string ForwardInference = "ForwardInference";
+    public const string Forward = "Forward";
+    public const string Backward = "Backward";
+
+    public static IReadOnlyList<string> For(LayerKind kind) =>
+        kind == LayerKind.Batch ? new[] { ForwardTraining, ForwardInference, Backward } : new[] { Forward, Backward };
+}
+
+/// <summary>
+/// One benchmark case: the tensor the layer sees, viewed canonically.
+/// Batch: [N, C, S] with S the product of the spatial dims (1 for BatchNorm1d on (N, C)).
+/// Group: [N, G, C/G, S]. Layer and Rms: [Rows, D].
+/// </summary>
+public sealed record CaseSpec(string Name, string Title, LayerKind Kind, int[] Dims, int Groups, string Shape, string Axes)
+{
+    public const float Epsilon = 1e-5f;
+    public const float Momentum = 0.1f;
+
+    public int Length => Dims.Aggregate(1, (a, b) => a * b);
+
+    public long Bytes => (long)Length * sizeof(float);
+
+    public bool IsBatch => Kind == LayerKind.Batch;
+
+    public bool HasBeta => Kind != LayerKind.Rms;
+
+    /// <summary>N for Batch/Group; the row count for Layer/Rms.</summary>
+    public int N => Dims[0];
+
+    /// <summary>Channels (Batch/Group); the normalized dim D for Layer/Rms.</summary>
+    public int C => Dims[1];
+
+    /// <summary>Product of the dims after C (1 for 2-D tensors).</summary>
+    public int S => Dims.Skip(2).Aggregate(1, (a, b) => a * b);
+
+    /// <summary>Length of Gamma/Beta (and of the running statistics for batch layers).</summary>
+    public int ParameterSize => C;
+
+    public string DimsText => "[" + string.Join(",", Dims) + "]";
+
+    public IReadOnlyList<string> Operations => Ops.For(Kind);
+
+    /// <summary>
+    /// The bytes the operation must move at least: training/inference forward read x and write y;
+    /// backward reads x and dy and writes dx. (Parameters and statistics are negligible.)
+    /// </summary>
+    public long MinimumBytes(string op) => op == Ops.Backward ? 3 * Bytes : 2 * Bytes;
+}
+
+/// <summary>The eight cases of issue 4, by benchmark class name.</summary>
+public static class CaseCatalog
+{
+    public static readonly CaseSpec Bn2d_32x64x32x32 = new(nameof(Bn2d_32x64x32x32), "BatchNorm2d x[32,64,32,32]", LayerKind.Batch, new[] { 32, 64, 32, 32 }, 1, "N,C=64,H=32,W=32", "NHW");
+    public static readonly CaseSpec Bn2d_8x256x14x14 = new(nameof(Bn2d_8x256x14x14), "BatchNorm2d x[8,256,14,14]", LayerKind.Batch, new[] { 8, 256, 14, 14 }, 1, "N,C=256,H=14,W=14", "NHW");
+    public static readonly CaseSpec Bn2d_128x32x8x8 = new(nameof(Bn2d_128x32x8x8), "BatchNorm2d x[128,32,8,8]", LayerKind.Batch, new[] { 128, 32, 8, 8 }, 1, "N,C=32,H=8,W=8", "NHW");
+    public static readonly CaseSpec Bn1d_256x512 = new(nameof(Bn1d_256x512), "BatchNorm1d x[256,512]", LayerKind.Batch, new[] { 256, 512 }, 1, "N,C=512", "N");
+    public static readonly CaseSpec Ln_8192x768 = new(nameof(Ln_8192x768), "LayerNorm(768) x[8192,768]", LayerKind.Layer, new[] { 8192, 768 }, 1, "N,D=768", "D");
+    public static readonly CaseSpec Ln_32x64 = new(nameof(Ln_32x64), "LayerNorm(64) x[32,64]", LayerKind.Layer, new[] { 32, 64 }, 1, "N,D=64", "D");
+    public static readonly CaseSpec Gn8_32x64x32x32 = new(nameof(Gn8_32x64x32x32), "GroupNorm(8,64) x[32,64,32,32]", LayerKind.Group, new[] { 32, 64, 32, 32 }, 8, "N,C=64,H=32,W=32", "CHW");
+    public static readonly CaseSpec Rms_8192x768 = new(nameof(Rms_8192x768), "RMSNorm(768) x[8192,768]", LayerKind.Rms, new[] { 8192, 768 }, 1, "N,D=768", "D");
+
+    public static readonly IReadOnlyList<CaseSpec> All = new[]
+    {
+        Bn2d_32x64x32x32, Bn2d_8x256x14x14, Bn2d_128x32x8x8, Bn1d_256x512,
+        Ln_8192x768, Ln_32x64, Gn8_32x64x32x32, Rms_8192x768,
+    };
+
+    public static CaseSpec? Find(string name) => All.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal));
+}

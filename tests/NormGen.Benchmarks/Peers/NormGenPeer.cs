@@ -1,0 +1,111 @@
+#if NORMGEN
+using System;
+using System.Linq;
+using System.Reflection;
+using NormGen.Benchmarks.Cases;
+
+namespace NormGen.Benchmarks.Peers;
+
+/// <summary>
+/// The NormGen-generated layer of a case behind <see cref="INormPeer"/>, for the startup check only
+/// (the timed benchmarks call the concrete generated type).
+/// </summary>
+public sealed class NormGenPeer : INormPeer
+{
+    private readonly CaseSpec _spec;
+    private readonly CaseData _data;
+    private readonly INormGenLayer _layer;
+
+    public NormGenPeer(CaseSpec spec, CaseData data, INormGenLayer layer, int threads)
+    {
+        _spec = spec;
+        _data = data;
+        _layer = layer;
+        Initialize(layer, data);
+        ThreadControl = NormGenThreading.TrySet(layer, threads);
+    }
+
+    public string Name => "NormGen";
+
+    public string ThreadControl { get; }
+
+    public bool SupportsTraining => true;
+
+    /// <summary>Gives a fresh generated layer the case's Gamma and Beta.</summary>
+    public static void Initialize(INormGenLayer layer, CaseData data)
+    {
+        data.Gamma.CopyTo(layer.Gamma);
+        if (layer is INormGenShift shift) data.Beta.CopyTo(shift.Beta);
+    }
+
+    public static INormGenLayer Create(CaseSpec spec) => spec.Name switch
+    {
+        nameof(CaseCatalog.Bn2d_32x64x32x32) => new NgBn2d_32x64x32x32(),
+        nameof(CaseCatalog.Bn2d_8x256x14x14) => new NgBn2d_8x256x14x14(),
+        nameof(CaseCatalog.Bn2d_128x32x8x8) => new NgBn2d_128x32x8x8(),
+        nameof(CaseCatalog.Bn1d_256x512) => new NgBn1d_256x512(),
+        nameof(CaseCatalog.Ln_8192x768) => new NgLn_8192x768(),
+        nameof(CaseCatalog.Ln_32x64) => new NgLn_32x64(),
+        nameof(CaseCatalog.Gn8_32x64x32x32) => new NgGn8_32x64x32x32(),
+        nameof(CaseCatalog.Rms_8192x768) => new NgRms_8192x768(),
+        _ => throw new ArgumentException("no NormGen declaration for " + spec.Name),
+    };
+
+    private INormGenBatchLayer Batch => (INormGenBatchLayer)_layer;
+
+    public void ForwardTraining(ReadOnlySpan<float> x, Span<float> y) => Batch.ForwardTraining(x, y);
+    public void ForwardInference(ReadOnlySpan<float> x, Span<float> y) => Batch.ForwardInference(x, y);
+    public void Forward(ReadOnlySpan<float> x, Span<float> y) => ((INormGenSampleLayer)_layer).Forward(x, y);
+    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => _layer.Backward(x, dy, dx);
+
+    public void LoadInferenceStatistics() => Batch.LoadRunningStatistics(_data.InferenceMean, _data.InferenceVar);
+
+    public float[]? RunningMean => _spec.IsBatch ? Batch.RunningMean.ToArray() : null;
+    public float[]? RunningVar => _spec.IsBatch ? Batch.RunningVar.ToArray() : null;
+    public float[]? GammaGrad => _layer.GammaGrad.ToArray();
+    public float[]? BetaGrad => _layer is INormGenShift s ? s.BetaGrad.ToArray() : null;
+
+    public void Dispose()
+    {
+        (_layer as IDisposable)?.Dispose();
+    }
+}
+
+/// <summary>
+/// Caps the generated code's degree of parallelism. The generated API for this is looked up by reflection
+/// (outside the timed part): an int property or field on the layer (instance or static) or on a public type of
+/// the NormGen runtime library whose name says parallelism or threads. Returns how it was done, or why not.
+/// </summary>
+public static class NormGenThreading
+{
+    private static readonly string[] Names = { "MaxDegreeOfParallelism", "DegreeOfParallelism", "MaxParallelism", "Parallelism", "MaxThreads", "ThreadCount", "Threads" };
+
+    public static string TrySet(object layer, int threads)
+    {
+        const BindingFlags flags = BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.FlattenHierarchy;
+        var candidates = new[] { layer.GetType() }
+            .Concat(typeof(NormGen.NormalizeAttribute).Assembly.GetExportedTypes().Where(t => t.Namespace == "NormGen"));
+        foreach (Type type in candidates)
+            foreach (string name in Names)
+            {
+                PropertyInfo? p = type.GetProperty(name, flags);
+                if (p is not null && p.CanWrite && (p.PropertyType == typeof(int) || p.PropertyType == typeof(int?)))
+                {
+                    object? target = p.GetSetMethod()!.IsStatic ? null : (type.IsInstanceOfType(layer) ? layer : null);
+                    if (target is null && !p.GetSetMethod()!.IsStatic) continue;
+                    p.SetValue(target, threads);
+                    return $"{type.Name}.{name} = {threads}";
+                }
+                FieldInfo? f = type.GetField(name, flags);
+                if (f is not null && !f.IsInitOnly && (f.FieldType == typeof(int) || f.FieldType == typeof(int?)))
+                {
+                    object? target = f.IsStatic ? null : (type.IsInstanceOfType(layer) ? layer : null);
+                    if (target is null && !f.IsStatic) continue;
+                    f.SetValue(target, threads);
+                    return $"{type.Name}.{name} = {threads}";
+                }
+            }
+        return "no parallelism cap found in the generated API (runs with its default)";
+    }
+}
+#endif
