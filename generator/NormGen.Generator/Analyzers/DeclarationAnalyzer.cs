@@ -58,7 +58,7 @@ public sealed class DeclarationAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        DeclarationProblem? problem = DeclarationReader.CheckType(type, declaration);
+        DeclarationProblem? problem = DeclarationReader.CheckType(type, declaration, out TypeDeclarationSyntax culprit);
         if (problem is null)
         {
             SpecParser.Parse(AttributeArguments.From(attribute), out problem);
@@ -69,7 +69,7 @@ public sealed class DeclarationAnalyzer : DiagnosticAnalyzer
         }
 
         Location location = problem.ArgumentName is null
-            ? declaration.Identifier.GetLocation()
+            ? culprit.Identifier.GetLocation()
             : ArgumentLocation(attributeSyntax, problem.ArgumentName);
         context.ReportDiagnostic(Diagnostic.Create(problem.Descriptor, location, problem.MessageArgs));
     }

@@ -280,7 +280,18 @@ internal static class LaneKernels
     private static void ForEachRun(CodeWriter w, KernelContext ctx, System.Action body, bool withParam = true)
     {
         var outer = ctx.Layout.Segments.Take(ctx.Layout.Segments.Count - 1).ToList();
-        SegmentLoops.Emit(w, ctx, outer, () =>
+        if (outer.Count == 0)
+        {
+            // The whole input is one run; a block keeps its locals apart from the other passes'.
+            using (w.Block("// The whole input is one run."))
+            {
+                EmitRunLocals();
+            }
+            return;
+        }
+        SegmentLoops.Emit(w, ctx, outer, EmitRunLocals);
+
+        void EmitRunLocals()
         {
             w.Line($"int start = {ctx.Offset(outer.Select(s => (s, s.Stride)))};");
             var statTerms = ctx.StatisticTerms().Where(t => t.Segment != ctx.Layout.Inner);
@@ -290,7 +301,7 @@ internal static class LaneKernels
                 w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
             }
             body();
-        });
+        }
     }
 
     private static void Loop(CodeWriter w, KernelContext ctx, System.Func<int, string, IEnumerable<string>> vector, IEnumerable<string> scalar) =>

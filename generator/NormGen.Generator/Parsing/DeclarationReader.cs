@@ -45,8 +45,13 @@ internal static class DeclarationReader
     }
 
     /// <summary>The type-level problem that prevents generation: not partial (itself or a containing type), or static.</summary>
-    public static DeclarationProblem? CheckType(INamedTypeSymbol type, TypeDeclarationSyntax syntax)
+    public static DeclarationProblem? CheckType(INamedTypeSymbol type, TypeDeclarationSyntax syntax) =>
+        CheckType(type, syntax, out _);
+
+    /// <param name="culprit">The declaration whose name the diagnostic points at: the type, or the containing type that is not partial.</param>
+    public static DeclarationProblem? CheckType(INamedTypeSymbol type, TypeDeclarationSyntax syntax, out TypeDeclarationSyntax culprit)
     {
+        culprit = syntax;
         if (type.IsStatic)
         {
             return new DeclarationProblem(DiagnosticDescriptors.StaticType, null, [type.Name]);
@@ -55,6 +60,7 @@ internal static class DeclarationReader
         {
             if (node is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
             {
+                culprit = declaration;
                 return new DeclarationProblem(DiagnosticDescriptors.TypeNotPartial, null, [declaration.Identifier.Text]);
             }
         }

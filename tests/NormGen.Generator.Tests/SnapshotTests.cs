@@ -1,0 +1,67 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using NormGen.Generator.Tests.Support;
+using Xunit;
+
+namespace NormGen.Generator.Tests;
+
+/// <summary>The generated text of one declaration of each kind, against approved snapshots (see <see cref="Snapshot"/>).</summary>
+public sealed class SnapshotTests
+{
+    [Theory]
+    [InlineData("BatchNorm2d", "[Normalize(Shape = \"N,C=64,H=32,W=32\", Axes = \"NHW\")]")]
+    [InlineData("BatchNorm2dChannelsLast", "[Normalize(Shape = \"N,H=8,W=8,C=16\", Axes = \"NHW\")]")]
+    [InlineData("BatchNorm1dDouble", "[Normalize(Shape = \"N,C=128\", Axes = \"N\", ElementType = typeof(double), CumulativeAverage = true)]")]
+    [InlineData("LayerNorm", "[Normalize(Shape = \"N,T,D=768\", Axes = \"D\")]")]
+    [InlineData("GroupNorm", "[Normalize(Shape = \"N,C=64,H=32,W=32\", Axes = \"CHW\", Groups = 8)]")]
+    [InlineData("InstanceNorm", "[Normalize(Shape = \"N,C=16,H=8,W=8\", Axes = \"HW\")]")]
+    [InlineData("RmsNorm", "[Normalize(Shape = \"N,D=768\", Axes = \"D\", Kind = NormKind.Rms, Epsilon = 1e-6)]")]
+    [InlineData("BatchNormNoRunningStats", "[Normalize(Shape = \"N,C=8,H=4,W=4\", Axes = \"NHW\", TrackRunningStats = false, Affine = false)]")]
+    public void Generated_text_matches_the_approved_snapshot(string name, string attribute)
+    {
+        string source = $$"""
+            using NormGen;
+
+            namespace Demo;
+
+            {{attribute}}
+            public partial class {{name}} { }
+            """;
+
+        (GeneratorRunResult result, Compilation output) = GeneratorHarness.Generate(source);
+
+        Assert.Empty(GeneratorHarness.Problems(output));
+        GeneratedSourceResult file = Assert.Single(result.GeneratedSources);
+        Assert.Equal($"Demo.{name}.Normalize.g.cs", file.HintName);
+        Snapshot.Verify(name, file.SourceText.ToString());
+    }
+
+    [Fact]
+    public void Output_is_deterministic()
+    {
+        const string source = """
+            using NormGen;
+            [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "NHW")]
+            partial struct Norm { }
+            """;
+        string first = GeneratorHarness.Generate(source).Result.GeneratedSources.Single().SourceText.ToString();
+        string second = GeneratorHarness.Generate(source).Result.GeneratedSources.Single().SourceText.ToString();
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Generated_text_does_not_grow_with_the_sizes()
+    {
+        static int Length(string shape) => GeneratorHarness.Generate($$"""
+            using NormGen;
+            [Normalize(Shape = "{{shape}}", Axes = "D")]
+            partial class Norm { }
+            """).Result.GeneratedSources.Single().SourceText.Length;
+
+        int wide = Length("N,D=768");
+        int narrow = Length("N,D=7");
+        int huge = Length("N,D=1000003");
+        Assert.InRange(wide, narrow * 0.8, narrow * 1.6);
+        Assert.InRange(huge, wide * 0.8, wide * 1.25);
+    }
+}
