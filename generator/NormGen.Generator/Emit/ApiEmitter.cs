@@ -173,10 +173,10 @@ internal static class ApiEmitter
         using (w.Block($"public void Backward(global::System.ReadOnlySpan<{ctx.T}> x, global::System.ReadOnlySpan<{ctx.T}> dy, global::System.Span<{ctx.T}> dx)"))
         {
             w.Line("NormGenState state = State;");
-            w.Line($"global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, \"{ctx.TypeName}\", \"{forward}\");");
+            w.Line($"global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, \"{ctx.TypeName}.Backward\", \"{forward}\");");
             w.Line($"int batch = x.Length / SampleSize;");
-            w.Line($"global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, \"{ctx.TypeName}\", nameof(dy), nameof(x));");
-            w.Line($"global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, \"{ctx.TypeName}\", nameof(dx), nameof(x));");
+            w.Line($"global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, \"{ctx.TypeName}.Backward\", nameof(dy), nameof(x));");
+            w.Line($"global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, \"{ctx.TypeName}.Backward\", nameof(dx), nameof(x));");
             if (spec.Affine)
             {
                 w.Line("global::System.Array.Clear(state.GammaGradSum);");

@@ -17,7 +17,7 @@ internal static class GroupMajorKernels
     {
         EmitReferences(w, ctx, backward: false);
         EmitInvCount(w, ctx);
-        w.Line(GroupComment(ctx));
+        w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean, variance, then y"));
         ForEachGroup(w, ctx, () =>
         {
             if (ctx.Spec.IsRms)
@@ -54,7 +54,7 @@ internal static class GroupMajorKernels
     public static void EmitNormalizeWithStatistics(CodeWriter w, KernelContext ctx)
     {
         EmitReferences(w, ctx, backward: false);
-        w.Line(GroupComment(ctx));
+        w.Line(GroupComment(ctx, "y from the given statistics"));
         ForEachGroup(w, ctx, () =>
         {
             w.Line("double mean = meanIn[stat];");
@@ -69,7 +69,7 @@ internal static class GroupMajorKernels
         bool rms = ctx.Spec.IsRms;
         EmitReferences(w, ctx, backward: true);
         EmitInvCount(w, ctx);
-        w.Line(GroupComment(ctx));
+        w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
         ForEachGroup(w, ctx, () =>
         {
             w.Line("double mean = state.SavedMean[stat];");
@@ -338,7 +338,7 @@ internal static class GroupMajorKernels
 
     private static string RunLength(KernelContext ctx) => ctx.Extent(ctx.Layout.Inner);
 
-    private static string GroupComment(KernelContext ctx)
+    private static string GroupComment(KernelContext ctx, string passes)
     {
         Layout layout = ctx.Layout;
         string groups = ctx.Kept.Count == 0
@@ -349,7 +349,7 @@ internal static class GroupMajorKernels
         string shape = runs == 0
             ? $"{ctx.Extent(layout.Inner)} contiguous values"
             : $"{string.Join(" × ", reduced.Take(runs).Select(s => ctx.Extent(s)))} runs of {ctx.Extent(layout.Inner)} contiguous values";
-        return $"// {groups}: {shape}. Each group is read while it is in cache: mean, variance, then y.";
+        return $"// {groups}: {shape}. Each group is processed whole while it is in cache: {passes}.";
     }
 
     private static IEnumerable<string> Lines(params string?[] lines) => lines.Where(l => l is not null)!;

@@ -63,12 +63,12 @@ public static class Check
         if (forwardLength < 0)
         {
             throw new InvalidOperationException(
-                $"{layer}: Backward needs a {forward} before it (it uses that forward's statistics), but there was none.");
+                $"{layer} needs a {forward} before it (it uses that forward's statistics), but there was none.");
         }
         if (forwardLength != length)
         {
             throw new ArgumentException(
-                $"{layer}: Backward expected x.Length == {forwardLength}, the length of the input to the most recent {forward}, but it is {length}.",
+                $"{layer} expected x.Length == {forwardLength}, the length of the input to the most recent {forward}, but it is {length}.",
                 "x");
         }
     }

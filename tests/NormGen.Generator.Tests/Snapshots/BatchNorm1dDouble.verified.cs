@@ -143,10 +143,10 @@ namespace Demo
         public void Backward(global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> dy, global::System.Span<double> dx)
         {
             NormGenState state = State;
-            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "BatchNorm1dDouble", "ForwardTraining");
+            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "BatchNorm1dDouble.Backward", "ForwardTraining");
             int batch = x.Length / SampleSize;
-            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNorm1dDouble", nameof(dy), nameof(x));
-            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNorm1dDouble", nameof(dx), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNorm1dDouble.Backward", nameof(dy), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNorm1dDouble.Backward", nameof(dx), nameof(x));
             global::System.Array.Clear(state.GammaGradSum);
             global::System.Array.Clear(state.BetaGradSum);
             BackwardKernel(state, x, dy, dx, batch);

@@ -143,10 +143,10 @@ namespace Demo
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
-            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "BatchNorm2d", "ForwardTraining");
+            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "BatchNorm2d.Backward", "ForwardTraining");
             int batch = x.Length / SampleSize;
-            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNorm2d", nameof(dy), nameof(x));
-            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNorm2d", nameof(dx), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNorm2d.Backward", nameof(dy), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNorm2d.Backward", nameof(dx), nameof(x));
             global::System.Array.Clear(state.GammaGradSum);
             global::System.Array.Clear(state.BetaGradSum);
             BackwardKernel(state, x, dy, dx, batch);
@@ -166,7 +166,7 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             double invCount = 1.0 / (batch * 1024);
-            // One statistics group per (C): batch runs of 1024 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (C): batch runs of 1024 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
             for (int c = 0; c < 64; c++)
             {
                 int stat = c;
@@ -242,7 +242,7 @@ namespace Demo
             ref float yRef = ref NormGenSimd.Ref(y);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
-            // One statistics group per (C): batch runs of 1024 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (C): batch runs of 1024 contiguous values. Each group is processed whole while it is in cache: y from the given statistics.
             for (int c = 0; c < 64; c++)
             {
                 int stat = c;
@@ -283,7 +283,7 @@ namespace Demo
             ref double gammaSumRef = ref NormGenSimd.Ref(state.GammaGradSum);
             ref double betaSumRef = ref NormGenSimd.Ref(state.BetaGradSum);
             double invCount = 1.0 / (batch * 1024);
-            // One statistics group per (C): batch runs of 1024 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (C): batch runs of 1024 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             for (int c = 0; c < 64; c++)
             {
                 int stat = c;

@@ -143,10 +143,10 @@ namespace Demo
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
-            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "BatchNorm2dChannelsLast", "ForwardTraining");
+            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "BatchNorm2dChannelsLast.Backward", "ForwardTraining");
             int batch = x.Length / SampleSize;
-            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNorm2dChannelsLast", nameof(dy), nameof(x));
-            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNorm2dChannelsLast", nameof(dx), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNorm2dChannelsLast.Backward", nameof(dy), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNorm2dChannelsLast.Backward", nameof(dx), nameof(x));
             global::System.Array.Clear(state.GammaGradSum);
             global::System.Array.Clear(state.BetaGradSum);
             BackwardKernel(state, x, dy, dx, batch);

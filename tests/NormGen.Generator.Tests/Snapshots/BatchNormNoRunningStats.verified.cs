@@ -74,10 +74,10 @@ namespace Demo
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
-            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "BatchNormNoRunningStats", "ForwardTraining");
+            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "BatchNormNoRunningStats.Backward", "ForwardTraining");
             int batch = x.Length / SampleSize;
-            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNormNoRunningStats", nameof(dy), nameof(x));
-            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNormNoRunningStats", nameof(dx), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNormNoRunningStats.Backward", nameof(dy), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNormNoRunningStats.Backward", nameof(dx), nameof(x));
             BackwardKernel(state, x, dy, dx, batch);
         }
 
@@ -88,7 +88,7 @@ namespace Demo
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
             double invCount = 1.0 / (batch * 16);
-            // One statistics group per (C): batch runs of 16 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
             for (int c = 0; c < 8; c++)
             {
                 int stat = c;
@@ -149,7 +149,7 @@ namespace Demo
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
             double invCount = 1.0 / (batch * 16);
-            // One statistics group per (C): batch runs of 16 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             for (int c = 0; c < 8; c++)
             {
                 int stat = c;

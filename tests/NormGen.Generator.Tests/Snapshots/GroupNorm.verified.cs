@@ -82,10 +82,10 @@ namespace Demo
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
-            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "GroupNorm", "Forward");
+            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "GroupNorm.Backward", "Forward");
             int batch = x.Length / SampleSize;
-            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "GroupNorm", nameof(dy), nameof(x));
-            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "GroupNorm", nameof(dx), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "GroupNorm.Backward", nameof(dy), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "GroupNorm.Backward", nameof(dx), nameof(x));
             global::System.Array.Clear(state.GammaGradSum);
             global::System.Array.Clear(state.BetaGradSum);
             BackwardKernel(state, x, dy, dx, batch);
@@ -105,7 +105,7 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             const double invCount = 1.0 / 8192;
-            // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
             for (int n = 0; n < batch; n++)
             {
                 for (int g = 0; g < 8; g++)
@@ -187,7 +187,7 @@ namespace Demo
             ref double gammaSumRef = ref NormGenSimd.Ref(state.GammaGradSum);
             ref double betaSumRef = ref NormGenSimd.Ref(state.BetaGradSum);
             const double invCount = 1.0 / 8192;
-            // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             for (int n = 0; n < batch; n++)
             {
                 for (int g = 0; g < 8; g++)

@@ -73,10 +73,10 @@ namespace Demo
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
-            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "RmsNorm", "Forward");
+            global::NormGen.Internal.Check.HasForward(state.ForwardLength, x.Length, "RmsNorm.Backward", "Forward");
             int batch = x.Length / SampleSize;
-            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "RmsNorm", nameof(dy), nameof(x));
-            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "RmsNorm", nameof(dx), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "RmsNorm.Backward", nameof(dy), nameof(x));
+            global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "RmsNorm.Backward", nameof(dx), nameof(x));
             global::System.Array.Clear(state.GammaGradSum);
             BackwardKernel(state, x, dy, dx, batch);
             for (int param = 0; param < ParameterSize; param++)
@@ -93,7 +93,7 @@ namespace Demo
             ref float yRef = ref NormGenSimd.Ref(y);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             const double invCount = 1.0 / 768;
-            // One statistics group per (N): 768 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: mean square, then y.
             for (int n = 0; n < batch; n++)
             {
                 int stat = n;
@@ -142,7 +142,7 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.Ref(state.GammaGradSum);
             const double invCount = 1.0 / 768;
-            // One statistics group per (N): 768 contiguous values. Each group is read while it is in cache: mean, variance, then y.
+            // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             for (int n = 0; n < batch; n++)
             {
                 int stat = n;
