@@ -5,7 +5,10 @@ namespace NormGen.Tests.Semantics;
 [Normalize(Shape = "N,C=3,H=2,W=2", Axes = "NHW", ElementType = typeof(double))]
 public partial class SemBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
 
+// Momentum 1.0 (keep only the last batch) is deliberate here; NG1004 warns because it usually is a Keras value.
+#pragma warning disable NG1004
 [Normalize(Shape = "N,C=3,L=4", Axes = "NL", Momentum = 1.0, ElementType = typeof(double))]
+#pragma warning restore NG1004
 public partial class SemBatchNormMomentumOne : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
 
 [Normalize(Shape = "N,C=2,L=3", Axes = "NL", CumulativeAverage = true, ElementType = typeof(double))]
