@@ -56,6 +56,7 @@ internal static class ApiEmitter
         w.Line("/// <summary>Normalizes x into y with the batch's statistics (mean and biased variance per statistics group)" +
                (spec.HasRunningStats ? " and updates RunningMean, RunningVar and BatchesTracked.</summary>" : ".</summary>"));
         w.Line("/// <remarks>");
+        w.Line(ctx.DeclarationParagraph);
         w.Line($"/// <para>{Xml(LayerDescription.Statistics(spec))} {Xml(LayerDescription.Formula(spec))}.</para>");
         if (spec.HasRunningStats)
         {
@@ -99,12 +100,18 @@ internal static class ApiEmitter
         if (spec.HasRunningStats)
         {
             w.Line("/// <summary>Normalizes x into y with the running statistics: y = (x − RunningMean) / sqrt(RunningVar + ε)" + (spec.Affine ? " · γ + β" : "") + ".</summary>");
-            w.Line("/// <remarks>Changes no state. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</remarks>");
+            w.Line("/// <remarks>");
+            w.Line(ctx.DeclarationParagraph);
+            w.Line("/// <para>One pass: per statistic, the mean and 1/sqrt(RunningVar + ε)·γ are folded before the loops. Changes no state. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>");
+            w.Line("/// </remarks>");
         }
         else
         {
             w.Line("/// <summary>Normalizes x into y with the batch's own statistics (TrackRunningStats = false, as in PyTorch).</summary>");
-            w.Line("/// <remarks>Changes no state: Backward still uses the most recent ForwardTraining. x and y may be the same memory.</remarks>");
+            w.Line("/// <remarks>");
+            w.Line(ctx.DeclarationParagraph);
+            w.Line("/// <para>Changes no state: Backward still uses the most recent ForwardTraining. x and y may be the same memory.</para>");
+            w.Line("/// </remarks>");
         }
         w.Line("/// <exception cref=\"global::System.ArgumentException\">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>");
         w.Line(GeneratedCode);
@@ -134,6 +141,7 @@ internal static class ApiEmitter
         w.Line();
         w.Line("/// <summary>Normalizes x into y with per-sample statistics; the same in training and inference.</summary>");
         w.Line("/// <remarks>");
+        w.Line(ctx.DeclarationParagraph);
         w.Line($"/// <para>{Xml(LayerDescription.Statistics(spec))} {Xml(LayerDescription.Formula(spec))}.</para>");
         w.Line("/// <para>Keeps the statistics for <see cref=\"Backward\"/>. x and y may be the same memory.</para>");
         w.Line("/// </remarks>");
@@ -162,6 +170,7 @@ internal static class ApiEmitter
         w.Line();
         w.Line($"/// <summary>The gradient of the most recent {forward}: dx from dy{(spec.Affine ? $", and GammaGrad{(ctx.HasBeta ? "/BetaGrad" : "")} += their gradients" : "")}.</summary>");
         w.Line("/// <remarks>");
+        w.Line(ctx.DeclarationParagraph);
         w.Line(spec.IsRms
             ? "/// <para>With r = 1/sqrt(mean(x²) + ε), x̂ = x·r and g = γ·dy: dx = r·(g − x̂·mean(g·x̂)), the mean over each statistics group; dγ = Σ dy·x̂.</para>"
             : $"/// <para>With x̂ = (x − mean)·invStd and g = γ·dy: dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), the means over each statistics group{(spec.Affine ? "; dγ = Σ dy·x̂, dβ = Σ dy over everything γ is broadcast across" : "")}.</para>");

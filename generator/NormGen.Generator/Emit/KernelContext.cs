@@ -24,10 +24,11 @@ internal sealed class KernelContext
 
     private readonly Dictionary<Segment, string> _loopVariables = new();
 
-    public KernelContext(Layout layout, string typeName)
+    public KernelContext(Layout layout, string typeName, string attributeText)
     {
         Layout = layout;
         TypeName = typeName;
+        AttributeText = attributeText;
         foreach (Segment segment in layout.Segments)
         {
             string name = segment.Letters.ToLowerInvariant();
@@ -41,6 +42,13 @@ internal sealed class KernelContext
 
     /// <summary>The user's type name, for error messages.</summary>
     public string TypeName { get; }
+
+    /// <summary>The attribute as written, restated in the generated documentation.</summary>
+    public string AttributeText { get; }
+
+    /// <summary>A documentation paragraph restating the declaration and the layout, for every generated method.</summary>
+    public string DeclarationParagraph =>
+        "/// <para>" + NormalizeEmitter.Xml($"For {AttributeText}: {LayerDescription.Layout(Spec, Layout.SampleSize)}") + "</para>";
 
     public bool IsFloat => Spec.Element == ElementKind.Float;
 

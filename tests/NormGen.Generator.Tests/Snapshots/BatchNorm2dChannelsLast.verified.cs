@@ -87,6 +87,7 @@ namespace Demo
 
         /// <summary>Normalizes x into y with the batch's statistics (mean and biased variance per statistics group) and updates RunningMean, RunningVar and BatchesTracked.</summary>
         /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
         /// <para>Then BatchesTracked += 1 and, with m = 0.1: RunningMean = (1 − m)·RunningMean + m·mean; RunningVar = (1 − m)·RunningVar + m·var·n/(n − 1).</para>
         /// <para>Keeps the statistics for <see cref="Backward"/>. x and y may be the same memory.</para>
@@ -116,7 +117,10 @@ namespace Demo
         }
 
         /// <summary>Normalizes x into y with the running statistics: y = (x − RunningMean) / sqrt(RunningVar + ε) · γ + β.</summary>
-        /// <remarks>Changes no state. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</remarks>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>One pass: per statistic, the mean and 1/sqrt(RunningVar + ε)·γ are folded before the loops. Changes no state. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>
+        /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public void ForwardInference(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
@@ -134,6 +138,7 @@ namespace Demo
 
         /// <summary>The gradient of the most recent ForwardTraining: dx from dy, and GammaGrad/BetaGrad += their gradients.</summary>
         /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>With x̂ = (x − mean)·invStd and g = γ·dy: dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), the means over each statistics group; dγ = Σ dy·x̂, dβ = Σ dy over everything γ is broadcast across.</para>
         /// <para>x must be the input of that ForwardTraining. dx and dy may be the same memory.</para>
         /// </remarks>
@@ -158,6 +163,11 @@ namespace Demo
         }
 
         /// <summary>Computes each group's statistics (saved to the arrays) and normalizes x into y with them.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
@@ -213,6 +223,11 @@ namespace Demo
         }
 
         /// <summary>Normalizes x into y with the given per-group mean and 1/std, in one pass.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void NormalizeWithStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanIn, double[] invStdIn)
         {
@@ -249,6 +264,11 @@ namespace Demo
         }
 
         /// <summary>dx from dy and the saved statistics; adds the per-parameter sums to GammaGradSum/BetaGradSum.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {

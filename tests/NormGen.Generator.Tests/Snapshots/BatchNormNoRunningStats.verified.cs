@@ -35,6 +35,7 @@ namespace Demo
 
         /// <summary>Normalizes x into y with the batch's statistics (mean and biased variance per statistics group).</summary>
         /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
         /// <para>Keeps the statistics for <see cref="Backward"/>. x and y may be the same memory.</para>
         /// </remarks>
@@ -51,7 +52,10 @@ namespace Demo
         }
 
         /// <summary>Normalizes x into y with the batch's own statistics (TrackRunningStats = false, as in PyTorch).</summary>
-        /// <remarks>Changes no state: Backward still uses the most recent ForwardTraining. x and y may be the same memory.</remarks>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
+        /// <para>Changes no state: Backward still uses the most recent ForwardTraining. x and y may be the same memory.</para>
+        /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public void ForwardInference(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
@@ -65,6 +69,7 @@ namespace Demo
 
         /// <summary>The gradient of the most recent ForwardTraining: dx from dy.</summary>
         /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>With x̂ = (x − mean)·invStd and g = γ·dy: dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), the means over each statistics group.</para>
         /// <para>x must be the input of that ForwardTraining. dx and dy may be the same memory.</para>
         /// </remarks>
@@ -82,6 +87,11 @@ namespace Demo
         }
 
         /// <summary>Computes each group's statistics (saved to the arrays) and normalizes x into y with them.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
@@ -142,6 +152,11 @@ namespace Demo
         }
 
         /// <summary>dx from dy and the saved statistics; adds the per-parameter sums to GammaGradSum/BetaGradSum.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {

@@ -53,6 +53,7 @@ namespace Demo
 
         /// <summary>Normalizes x into y with per-sample statistics; the same in training and inference.</summary>
         /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
         /// <para>Keeps the statistics for <see cref="Backward"/>. x and y may be the same memory.</para>
         /// </remarks>
@@ -73,6 +74,7 @@ namespace Demo
 
         /// <summary>The gradient of the most recent Forward: dx from dy, and GammaGrad/BetaGrad += their gradients.</summary>
         /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>With x̂ = (x − mean)·invStd and g = γ·dy: dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), the means over each statistics group; dγ = Σ dy·x̂, dβ = Σ dy over everything γ is broadcast across.</para>
         /// <para>x must be the input of that Forward. dx and dy may be the same memory.</para>
         /// </remarks>
@@ -97,6 +99,11 @@ namespace Demo
         }
 
         /// <summary>Computes each group's statistics (saved to the arrays) and normalizes x into y with them.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
@@ -177,6 +184,11 @@ namespace Demo
         }
 
         /// <summary>dx from dy and the saved statistics; adds the per-parameter sums to GammaGradSum/BetaGradSum.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {

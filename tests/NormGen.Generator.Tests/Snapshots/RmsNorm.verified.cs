@@ -44,6 +44,7 @@ namespace Demo
 
         /// <summary>Normalizes x into y with per-sample statistics; the same in training and inference.</summary>
         /// <remarks>
+        /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
         /// <para>Keeps the statistics for <see cref="Backward"/>. x and y may be the same memory.</para>
         /// </remarks>
@@ -64,6 +65,7 @@ namespace Demo
 
         /// <summary>The gradient of the most recent Forward: dx from dy, and GammaGrad += their gradients.</summary>
         /// <remarks>
+        /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>With r = 1/sqrt(mean(x²) + ε), x̂ = x·r and g = γ·dy: dx = r·(g − x̂·mean(g·x̂)), the mean over each statistics group; dγ = Σ dy·x̂.</para>
         /// <para>x must be the input of that Forward. dx and dy may be the same memory.</para>
         /// </remarks>
@@ -86,6 +88,11 @@ namespace Demo
         }
 
         /// <summary>Computes each group's statistics (saved to the arrays) and normalizes x into y with them.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
+        /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
@@ -133,6 +140,11 @@ namespace Demo
         }
 
         /// <summary>dx from dy and the saved statistics; adds the per-parameter sums to GammaGradSum/BetaGradSum.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
+        /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
