@@ -39,6 +39,7 @@ public static class Program
           --no-check              skip the numeric check of the peers at startup
           --no-floors             skip the bandwidth curve and the floors
           --check-only            the startup part only (peers, check, bandwidth, floors): no benchmarks
+          --threads 1|2           only that value of the Threads parameter
           --out-of-process        BenchmarkDotNet's default toolchain (a separate build and process per benchmark)
                                   instead of in-process
           --help                  this text
@@ -49,6 +50,7 @@ public static class Program
     {
         var rest = new List<string>();
         bool quick = false, check = true, floors = true, outOfProcess = false, checkOnly = false;
+        int onlyThreads = 0;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -57,6 +59,7 @@ public static class Program
             else if (a == "--no-check") check = false;
             else if (a == "--no-floors") floors = false;
             else if (a == "--check-only") checkOnly = true;
+            else if (a == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out int t)) { onlyThreads = t; i++; }
             else if (a is "--out-of-process" or "--outofprocess") outOfProcess = true;
             else if (a is "--help" or "-h" or "-?") { Console.WriteLine(Usage); return 0; }
             else rest.Add(a);
@@ -68,7 +71,7 @@ public static class Program
         Console.WriteLine("== NormGen.Benchmarks ==");
         Console.WriteLine($"machine: {CpuName()}, {Environment.ProcessorCount} logical cores; {RuntimeInformation.FrameworkDescription}; "
             + $"Vector512 {(Vector512.IsHardwareAccelerated ? "accelerated" : "not accelerated")}, Vector256 {(Vector256.IsHardwareAccelerated ? "accelerated" : "not accelerated")}");
-        Console.WriteLine($"mode: {(quick ? "quick" : "full")}, {(outOfProcess ? "out-of-process" : "in-process")}");
+        Console.WriteLine($"mode: {(quick ? "quick" : "full")}, {(outOfProcess ? "out-of-process" : "in-process")}; load average {RatioReport.LoadAverage()}");
 #if NORMGEN
         Console.WriteLine("NormGen:      generated code built in (baseline of every ratio)");
 #else
@@ -116,7 +119,7 @@ public static class Program
         Console.WriteLine();
         if (checkOnly) return failures.Count == 0 ? 0 : 1;
 
-        IConfig config = BuildConfig(quick, outOfProcess, failures, generatorSelected);
+        IConfig config = BuildConfig(quick, outOfProcess, failures, onlyThreads);
         IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.ToArray(), config);
         List<Summary> list = summaries.ToList();
         if (list.Count > 0 && !listOnly)
@@ -133,7 +136,7 @@ public static class Program
         return 0;
     }
 
-    private static IConfig BuildConfig(bool quick, bool outOfProcess, List<StartupCheck.Failure> failures, bool generatorSelected)
+    private static IConfig BuildConfig(bool quick, bool outOfProcess, List<StartupCheck.Failure> failures, int onlyThreads)
     {
         Job job = quick
             ? Job.Default.WithId("Quick").WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(3)
@@ -155,6 +158,7 @@ public static class Program
                 if (method.StartsWith("LibTorch_", StringComparison.Ordinal) && !TorchProbe.Available) return false;
                 if (method.StartsWith("Ort_", StringComparison.Ordinal) && !OrtProbe.Available) return false;
                 if (b.Descriptor.Type == typeof(GeneratorCost) && !GeneratorCost.Available) return false;
+                if (onlyThreads > 0 && b.Parameters.Items.FirstOrDefault(p => p.Name == "Threads")?.Value is int t && t != onlyThreads) return false;
                 string prefix = method.Split('_')[0];
                 return !skip.Contains((type, prefix));
             }))

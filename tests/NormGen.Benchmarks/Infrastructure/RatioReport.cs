@@ -19,6 +19,18 @@ public static class RatioReport
         ("LibTorch", "libtorch"), ("Ort", "ONNX Runtime"), ("TensorPrimitives", "TensorPrimitives"), ("Scalar", "scalar loops"),
     };
 
+    public static string LoadAverage()
+    {
+        try
+        {
+            return System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (System.IO.IOException)
+        {
+            return "?";
+        }
+    }
+
     private sealed record Row(string Type, string Peer, string Op, int Threads, double MeanNs, long? Allocated);
 
     public static string Build(IReadOnlyList<Summary> summaries, IReadOnlyList<StartupCheck.Failure> failures, bool quick)
@@ -41,7 +53,10 @@ public static class RatioReport
         var sb = new StringBuilder();
         sb.AppendLine($"== NormGen ratios ({(quick ? "quick mode: short runs, expect noise" : "full run")}) ==");
         sb.AppendLine("Each peer's time / NormGen's time for the same case, operation and thread count (> 1: NormGen faster);");
-        sb.AppendLine("'floor' = the time a plain copy takes to move the bytes the operation must move, at its working set.");
+        sb.AppendLine("'floor' = the time a plain copy takes to move the bytes the operation must move, at its working set");
+        sb.AppendLine("(at 2 threads: the faster of a 1- and a 2-thread copy). 'NormGen alloc' = managed bytes per call (startup count");
+        sb.AppendLine("over 20 calls when the check ran, else BenchmarkDotNet's process-wide figure).");
+        sb.AppendLine($"Load average at the end: {LoadAverage()} on {Environment.ProcessorCount} cores (above ~{Environment.ProcessorCount}: other work shared the machine; 2-thread results suffer most).");
         sb.AppendLine();
         sb.Append("| case | op | threads | NormGen |");
         foreach (var p in Peers) sb.Append($" {p.Title} |");
@@ -68,6 +83,10 @@ public static class RatioReport
                     string floorCell = floor is null ? "—" : Program.Time(floor.BestNs(threads));
                     string toFloor = floor is null || ng is null ? "—" : (ng.MeanNs / floor.BestNs(threads)).ToString("0.00", CultureInfo.InvariantCulture) + "×";
                     string alloc = ng?.Allocated is long b ? $"{b} B" : "—";
+#if NORMGEN
+                    if (StartupCheck.NormGenAllocated.TryGetValue((spec.Name, op), out double exact))
+                        alloc = $"{exact:0.#} B";
+#endif
                     sb.AppendLine($" {floorCell} | {toFloor} | {alloc} |");
                 }
 
