@@ -54,9 +54,19 @@ internal static class NormGenTestSetup
 public static class Verify
 {
     public static Task Analyzer<TAnalyzer>(string source, bool topLevelStatements = false, params string[] moreSources)
+        where TAnalyzer : DiagnosticAnalyzer, new() =>
+        Run<TAnalyzer>(source, topLevelStatements, moreSources, System.Array.Empty<DiagnosticResult>());
+
+    /// <summary>Also checks the diagnostics given explicitly (message arguments; locations marked <c>{|#0:...|}</c>).</summary>
+    public static Task AnalyzerExpecting<TAnalyzer>(string source, params DiagnosticResult[] expected)
+        where TAnalyzer : DiagnosticAnalyzer, new() =>
+        Run<TAnalyzer>(source, topLevelStatements: false, System.Array.Empty<string>(), expected);
+
+    private static Task Run<TAnalyzer>(string source, bool topLevelStatements, string[] moreSources, DiagnosticResult[] expected)
         where TAnalyzer : DiagnosticAnalyzer, new()
     {
         var test = new NormGenAnalyzerTest<TAnalyzer> { TestCode = source };
+        test.ExpectedDiagnostics.AddRange(expected);
         test.TestState.Sources.Add((Layers.FileName, Layers.Source));
         for (int i = 0; i < moreSources.Length; i++)
         {

@@ -1,4 +1,6 @@
 using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Testing;
 using NormGen.Analyzers.Tests.Infrastructure;
 using NormGen.Generator.Analyzers.Usage;
 using Xunit;
@@ -22,6 +24,19 @@ public class NG1001MustWarnTests
             }
         }
         """);
+
+    [Fact]
+    public Task MessageNamesTheInstance() => Verify.AnalyzerExpecting<UntrainedInstanceAnalyzer>("""
+        class Evaluator
+        {
+            void Run(float[] x, float[] y)
+            {
+                var stem = new BatchNorm();
+                {|#0:stem.ForwardInference(x, y)|};
+            }
+        }
+        """,
+        new DiagnosticResult("NG1001", DiagnosticSeverity.Warning).WithLocation(0).WithArguments("stem"));
 
     [Fact]
     public Task InferencePrecedesTheFirstTrainingCall() => Check("""
