@@ -12,11 +12,102 @@ namespace NormGen.Generator.Emit;
 /// </summary>
 internal static class GroupMajorKernels
 {
-    /// <summary>Body of <c>NormalizeWithOwnStatistics(x, y, batch, meanOut, invStdOut, varianceOut)</c>.</summary>
+    /// <summary>The orchestrators the API calls and the chunk kernels they run.</summary>
+    public static IReadOnlyList<KernelMethod> Methods(KernelContext ctx)
+    {
+        string t = ctx.T;
+        var methods = new List<KernelMethod>
+        {
+            new("NormalizeWithOwnStatistics",
+                "Computes each group's statistics into the given arrays and normalizes x into y with them, the groups shared out over the threads.",
+                (w, c) =>
+                {
+                    w.Line("state.ActiveMean = meanOut;");
+                    w.Line("state.ActiveInvStd = invStdOut;");
+                    w.Line("state.ActiveVariance = varianceOut;");
+                    w.Line($"int chunks = {c.ChunkCount};");
+                    w.Line(KernelMethod.Run("StatisticsAndNormalizeChunk", "x", "default", "y"));
+                },
+                $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut"),
+            KernelMethod.Chunk("StatisticsAndNormalizeChunk",
+                "One chunk of groups: each group's mean and variance (saved to state.Active*), then its y.",
+                "x", KernelMethod.Unused, "y", EmitStatisticsAndNormalize),
+        };
+        if (ctx.Spec.HasRunningStats)
+        {
+            methods.Add(new("NormalizeWithStatistics",
+                "Normalizes x into y with the given per-group mean and 1/std, in one pass, the groups shared out over the threads.",
+                (w, c) =>
+                {
+                    w.Line("state.ActiveMean = meanIn;");
+                    w.Line("state.ActiveInvStd = invStdIn;");
+                    w.Line($"int chunks = {c.ChunkCount};");
+                    w.Line(KernelMethod.Run("NormalizeChunk", "x", "default", "y"));
+                },
+                $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
+            methods.Add(KernelMethod.Chunk("NormalizeChunk",
+                "One chunk of groups: y from the statistics in state.Active*.",
+                "x", KernelMethod.Unused, "y", EmitNormalizeWithStatistics));
+        }
+        methods.Add(new("BackwardKernel",
+            "dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGradSum/BetaGradSum.",
+            (w, c) =>
+            {
+                w.Line($"int chunks = {c.ChunkCount};");
+                EmitPartialsSetup(w, c);
+                w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
+                EmitPartialsMerge(w, c);
+            },
+            $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch"));
+        methods.Add(KernelMethod.Chunk("BackwardChunk",
+            "One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.",
+            "x", "dy", "dx", EmitBackward));
+        return methods;
+    }
+
+    /// <summary>Zeroed per-chunk parameter sums, so that threads never add into the same place.</summary>
+    public static void EmitPartialsSetup(CodeWriter w, KernelContext ctx)
+    {
+        if (ctx.HasGamma)
+        {
+            w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.GammaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);");
+        }
+        if (ctx.HasBeta)
+        {
+            w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.BetaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);");
+        }
+    }
+
+    /// <summary>The chunks' parameter sums, added in chunk order: the result is the same for any number of threads.</summary>
+    public static void EmitPartialsMerge(CodeWriter w, KernelContext ctx)
+    {
+        if (!ctx.HasGamma)
+        {
+            return;
+        }
+        w.Line("// The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.");
+        using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
+        {
+            using (w.Block("for (int param = 0; param < ParameterSize; param++)"))
+            {
+                w.Line("state.GammaGradSum[param] += state.GammaPartials[chunk * ParameterSize + param];");
+                if (ctx.HasBeta)
+                {
+                    w.Line("state.BetaGradSum[param] += state.BetaPartials[chunk * ParameterSize + param];");
+                }
+            }
+        }
+    }
+
+    /// <summary>Body of the chunk kernel behind <c>NormalizeWithOwnStatistics</c>: statistics into <c>state.Active*</c>, then y.</summary>
     public static void EmitStatisticsAndNormalize(CodeWriter w, KernelContext ctx)
     {
+        w.Line("double[] meanOut = state.ActiveMean;");
+        w.Line("double[] invStdOut = state.ActiveInvStd;");
+        w.Line("double[] varianceOut = state.ActiveVariance;");
         EmitReferences(w, ctx, backward: false);
         EmitInvCount(w, ctx);
+        SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean, variance, then y"));
         ForEachGroup(w, ctx, () =>
         {
@@ -50,10 +141,13 @@ internal static class GroupMajorKernels
         });
     }
 
-    /// <summary>Body of <c>NormalizeWithStatistics(x, y, batch, meanIn, invStdIn)</c>: one pass, statistics given.</summary>
+    /// <summary>Body of the chunk kernel behind <c>NormalizeWithStatistics</c>: one pass, the statistics in <c>state.Active*</c>.</summary>
     public static void EmitNormalizeWithStatistics(CodeWriter w, KernelContext ctx)
     {
+        w.Line("double[] meanIn = state.ActiveMean;");
+        w.Line("double[] invStdIn = state.ActiveInvStd;");
         EmitReferences(w, ctx, backward: false);
+        SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, "y from the given statistics"));
         ForEachGroup(w, ctx, () =>
         {
@@ -63,12 +157,13 @@ internal static class GroupMajorKernels
         });
     }
 
-    /// <summary>Body of <c>BackwardKernel(x, dy, dx, batch)</c> using the saved statistics of the last training forward.</summary>
+    /// <summary>Body of the chunk kernel behind <c>BackwardKernel</c>: dx, and this chunk's parameter sums.</summary>
     public static void EmitBackward(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
         EmitReferences(w, ctx, backward: true);
         EmitInvCount(w, ctx);
+        SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
         ForEachGroup(w, ctx, () =>
         {
@@ -272,11 +367,11 @@ internal static class GroupMajorKernels
         }
         if (backward && ctx.HasGamma)
         {
-            w.Line($"ref double gammaSumRef = ref {Simd}.Ref(state.GammaGradSum);");
+            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.GammaPartials), chunk * ParameterSize);");
         }
         if (backward && ctx.HasBeta)
         {
-            w.Line($"ref double betaSumRef = ref {Simd}.Ref(state.BetaGradSum);");
+            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.BetaPartials), chunk * ParameterSize);");
         }
     }
 
@@ -290,7 +385,7 @@ internal static class GroupMajorKernels
     /// <summary>The loops over the statistics groups, with <c>stat</c> (the group's index) and <c>groupStart</c>.</summary>
     private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body)
     {
-        SegmentLoops.Emit(w, ctx, ctx.Kept, () =>
+        SegmentLoops.Emit(w, ctx, ctx.Kept, chunked: true, body: () =>
         {
             w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
             string groupStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));

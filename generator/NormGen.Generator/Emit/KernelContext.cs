@@ -27,7 +27,8 @@ internal sealed class KernelContext
     public KernelContext(Layout layout, string typeName, string attributeText)
     {
         Layout = layout;
-        TypeName = typeName;
+        TypeNameWithParameters = typeName;
+        TypeName = typeName.Split('<')[0];
         AttributeText = attributeText;
         foreach (Segment segment in layout.Segments)
         {
@@ -38,10 +39,30 @@ internal sealed class KernelContext
 
     public Layout Layout { get; }
 
+    /// <summary>
+    /// The segment whose indices are split into chunks for the threads: the outermost kept segment for group-major
+    /// kernels (groups are independent), the outermost segment for lane-parallel kernels (with partial sums per chunk);
+    /// null when there is a single chunk.
+    /// </summary>
+    public Segment? ChunkSegment => Layout.GroupMajor
+        ? Kept.FirstOrDefault()
+        : Layout.Segments.Count > 1 ? Layout.Segments[0] : null;
+
+    /// <summary>The number of chunks of a call.</summary>
+    public string ChunkCount => ChunkSegment is Segment segment
+        ? $"global::NormGen.Internal.Threading.ChunkCount({Extent(segment)})"
+        : "1";
+
+    /// <summary>The degree of parallelism of a call over x.</summary>
+    public const string Degree = "global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism)";
+
     public LayerSpec Spec => Layout.Spec;
 
     /// <summary>The user's type name, for error messages.</summary>
     public string TypeName { get; }
+
+    /// <summary>The type's name as code refers to it, with its type parameters, e.g. <c>Norm&lt;T&gt;</c>.</summary>
+    public string TypeNameWithParameters { get; }
 
     /// <summary>The attribute as written, restated in the generated documentation.</summary>
     public string AttributeText { get; }

@@ -12,26 +12,67 @@ namespace NormGen.Generator.Emit;
 /// </summary>
 internal static class LaneKernels
 {
-    /// <summary>Body of <c>NormalizeWithOwnStatistics(x, y, batch, meanOut, invStdOut, varianceOut)</c>.</summary>
-    public static void EmitStatisticsAndNormalize(CodeWriter w, KernelContext ctx)
+    /// <summary>The orchestrators the API calls and the chunk kernels they run.</summary>
+    public static IReadOnlyList<KernelMethod> Methods(KernelContext ctx)
+    {
+        string t = ctx.T;
+        bool rms = ctx.Spec.IsRms;
+        var methods = new List<KernelMethod>
+        {
+            new("NormalizeWithOwnStatistics",
+                "Computes each statistic (per-chunk partial sums, added in chunk order) into the given arrays, then normalizes x into y.",
+                EmitStatisticsOrchestrator,
+                $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut"),
+            KernelMethod.Chunk("SumsChunk",
+                rms ? "One chunk of rows: Σx² per statistic into this chunk's partial sums." : "One chunk of rows: Σx per statistic into this chunk's partial sums.",
+                "x", KernelMethod.Unused, KernelMethod.Unused, EmitSumsChunk),
+        };
+        if (!rms)
+        {
+            methods.Add(KernelMethod.Chunk("SquaredDeviationsChunk",
+                "One chunk of rows: Σ(x − mean)² per statistic into this chunk's partial sums.",
+                "x", KernelMethod.Unused, KernelMethod.Unused, EmitSquaredDeviationsChunk));
+        }
+        methods.Add(new("NormalizeWithStatistics",
+            "Normalizes x into y with the given per-statistic mean and 1/std, in one pass shared out over the threads.",
+            EmitNormalizeOrchestrator,
+            $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
+        methods.Add(KernelMethod.Chunk("NormalizeChunk",
+            "One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.",
+            "x", KernelMethod.Unused, "y", EmitNormalizeChunk));
+        methods.Add(new("BackwardKernel",
+            "dx from dy and the saved statistics; adds the parameter gradients to GammaGradSum/BetaGradSum.",
+            EmitBackwardOrchestrator,
+            $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch"));
+        methods.Add(KernelMethod.Chunk("BackwardSumsChunk",
+            "One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.",
+            "x", "dy", KernelMethod.Unused, EmitBackwardSumsChunk));
+        methods.Add(KernelMethod.Chunk("BackwardDxChunk",
+            "One chunk of rows: dx = dy·γ·invStd − (x − mean)·slope − offset with the per-statistic slope and offset.",
+            "x", "dy", "dx", EmitBackwardDxChunk));
+        return methods;
+    }
+
+    private static void EmitStatisticsOrchestrator(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
         w.Line($"int count = {ctx.StatisticsCount};");
-        w.Line("double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums, count);");
-        w.Line("global::System.Array.Clear(sums, 0, count);");
-        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
-        w.Line($"ref double sumRef = ref {Simd}.Ref(sums);");
+        w.Line($"int chunks = {ctx.ChunkCount};");
+        w.Line("double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);");
+        w.Line("state.ActiveMean = meanOut;");
         GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
+        w.Line(rms
+            ? "// Σx² per statistic: each chunk of rows sums into its own partials, added in chunk order."
+            : "// Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.");
+        w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
+        w.Line(KernelMethod.Run("SumsChunk", "x", "default", "default"));
         if (rms)
         {
-            w.Line("// Σx² per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.");
-            ForEachRun(w, ctx, () => Loop(w, ctx,
-                (lane, index) => [$"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, v{lane} * v{lane});"],
-                ["double v = NormGenSimd.At(ref xRef, start + i);", "NormGenSimd.At(ref sumRef, stat + i) += v * v;"]), withParam: false);
             using (w.Block("for (int stat = 0; stat < count; stat++)"))
             {
-                w.Line("double variance = sums[stat] * invCount;");
+                EmitMergePartials(w, "partials", "sum");
+                w.Line("double variance = sum * invCount;");
                 w.Line("meanOut[stat] = 0.0;");
                 w.Line("varianceOut[stat] = variance;");
                 w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
@@ -39,26 +80,22 @@ internal static class LaneKernels
         }
         else
         {
-            w.Line("// Σx per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.");
-            ForEachRun(w, ctx, () => Loop(w, ctx,
-                (lane, index) => [$"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, {Simd}.Load(ref xRef, start + {index}));"],
-                ["NormGenSimd.At(ref sumRef, stat + i) += NormGenSimd.At(ref xRef, start + i);"]), withParam: false);
             DeclareMeanSplit(w, ctx);
             using (w.Block("for (int stat = 0; stat < count; stat++)"))
             {
-                w.Line("double mean = sums[stat] * invCount;");
+                EmitMergePartials(w, "partials", "sum");
+                w.Line("double mean = sum * invCount;");
                 w.Line("meanOut[stat] = mean;");
                 SplitMean(w, ctx);
-                w.Line("sums[stat] = 0.0;");
             }
             w.Line();
             w.Line("// Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).");
-            ForEachRun(w, ctx, () => Loop(w, ctx,
-                (lane, index) => [$"var d{lane} = {Centered(ctx, index)};", $"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, d{lane} * d{lane});"],
-                ["double d = NormGenSimd.At(ref xRef, start + i) - meanOut[stat + i];", "NormGenSimd.At(ref sumRef, stat + i) += d * d;"]), withParam: false);
+            w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
+            w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
             using (w.Block("for (int stat = 0; stat < count; stat++)"))
             {
-                w.Line("double variance = sums[stat] * invCount;");
+                EmitMergePartials(w, "partials", "sum");
+                w.Line("double variance = sum * invCount;");
                 w.Line("varianceOut[stat] = variance;");
                 w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
             }
@@ -67,8 +104,62 @@ internal static class LaneKernels
         w.Line("NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);");
     }
 
-    /// <summary>Body of <c>NormalizeWithStatistics(x, y, batch, meanIn, invStdIn)</c>.</summary>
-    public static void EmitNormalizeWithStatistics(CodeWriter w, KernelContext ctx)
+    /// <summary><c>double name = Σ over chunks of partials[chunk · count + stat]</c>, in chunk order.</summary>
+    private static void EmitMergePartials(CodeWriter w, string partials, string name)
+    {
+        w.Line($"double {name} = 0.0;");
+        using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
+        {
+            w.Line($"{name} += {partials}[chunk * count + stat];");
+        }
+    }
+
+    private static void EmitChunkPartials(CodeWriter w, KernelContext ctx, string array, string name)
+    {
+        w.Line($"int count = {ctx.StatisticsCount};");
+        w.Line($"ref double {name} = ref {Simd}.At(ref {Simd}.Ref(state.{array}), chunk * count);");
+    }
+
+    private static void EmitSumsChunk(CodeWriter w, KernelContext ctx)
+    {
+        EmitChunkPartials(w, ctx, "LanePartials", "sumRef");
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        SegmentLoops.EmitChunkRange(w, ctx);
+        if (ctx.Spec.IsRms)
+        {
+            w.Line("// Σx² per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.");
+            ForEachRun(w, ctx, () => Loop(w, ctx,
+                (lane, index) => [$"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, v{lane} * v{lane});"],
+                ["double v = NormGenSimd.At(ref xRef, start + i);", "NormGenSimd.At(ref sumRef, stat + i) += v * v;"]), withParam: false);
+        }
+        else
+        {
+            w.Line("// Σx per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.");
+            ForEachRun(w, ctx, () => Loop(w, ctx,
+                (lane, index) => [$"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, {Simd}.Load(ref xRef, start + {index}));"],
+                ["NormGenSimd.At(ref sumRef, stat + i) += NormGenSimd.At(ref xRef, start + i);"]), withParam: false);
+        }
+    }
+
+    private static void EmitSquaredDeviationsChunk(CodeWriter w, KernelContext ctx)
+    {
+        EmitChunkPartials(w, ctx, "LanePartials", "sumRef");
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+        if (ctx.IsFloat)
+        {
+            w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
+        }
+        w.Line("double[] meanOut = state.ActiveMean;");
+        SegmentLoops.EmitChunkRange(w, ctx);
+        w.Line("// Σ(x − mean)² per statistic, in memory order.");
+        ForEachRun(w, ctx, () => Loop(w, ctx,
+            (lane, index) => [$"var d{lane} = {Centered(ctx, index)};", $"{Simd}.AddWidenedTo(ref sumRef, stat + {index}, d{lane} * d{lane});"],
+            ["double d = NormGenSimd.At(ref xRef, start + i) - meanOut[stat + i];", "NormGenSimd.At(ref sumRef, stat + i) += d * d;"]), withParam: false);
+    }
+
+    /// <summary>Body of <c>NormalizeWithStatistics(x, y, batch, meanIn, invStdIn)</c>: per-statistic preparation, then the chunks.</summary>
+    private static void EmitNormalizeOrchestrator(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
         bool fold = FoldGamma(ctx);
@@ -90,9 +181,30 @@ internal static class LaneKernels
             }
             w.Line(fold ? $"scale[stat] = ({ctx.T})(invStdIn[stat] * state.Gamma[stat]);" : $"scale[stat] = ({ctx.T})invStdIn[stat];");
         }
+        w.Line("state.ActiveMean = meanIn;");
+        w.Line("state.ActiveInvStd = invStdIn;");
+        w.Line($"int chunks = {ctx.ChunkCount};");
+        w.Line(KernelMethod.Run("NormalizeChunk", "x", "default", "y"));
+    }
+
+    private static void EmitNormalizeChunk(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        bool fold = FoldGamma(ctx);
+        w.Line("double[] meanIn = state.ActiveMean;");
+        w.Line("double[] invStdIn = state.ActiveInvStd;");
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
-        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(scale);");
+        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
+        if (!rms)
+        {
+            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+            if (ctx.IsFloat)
+            {
+                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
+            }
+        }
+        SegmentLoops.EmitChunkRange(w, ctx);
         EmitParameterReferences(w, ctx, gamma: ctx.HasGamma && !fold, beta: ctx.HasBeta);
         w.Line();
         w.Line(rms ? "// y = x·invStd·γ" : ctx.HasBeta ? "// y = (x − mean)·invStd·γ + β" : ctx.HasGamma ? "// y = (x − mean)·invStd·γ" : "// y = (x − mean)·invStd");
@@ -129,8 +241,8 @@ internal static class LaneKernels
         });
     }
 
-    /// <summary>Body of <c>BackwardKernel(x, dy, dx, batch)</c>.</summary>
-    public static void EmitBackward(CodeWriter w, KernelContext ctx)
+    /// <summary>Body of <c>BackwardKernel(x, dy, dx, batch)</c>: per-statistic preparation, the two chunked passes, the merges.</summary>
+    private static void EmitBackwardOrchestrator(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
         bool alongRun = SegmentLoops.AffineAlongRun(ctx);
@@ -138,8 +250,12 @@ internal static class LaneKernels
         w.Line($"{ctx.T}[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);");
         w.Line($"{ctx.T}[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);");
         w.Line($"{ctx.T}[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);");
-        w.Line("double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums, count);");
-        w.Line("double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums2, count);");
+        w.Line($"int chunks = {ctx.ChunkCount};");
+        w.Line("double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);");
+        w.Line("double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials2, chunks * count);");
+        w.Line("global::System.Array.Clear(sumG, 0, chunks * count);");
+        w.Line("global::System.Array.Clear(sumGXhat, 0, chunks * count);");
+        GroupMajorKernels.EmitPartialsSetup(w, ctx);
         if (!rms)
         {
             DeclareMeanSplit(w, ctx);
@@ -152,26 +268,54 @@ internal static class LaneKernels
                 SplitMean(w, ctx);
             }
             w.Line($"invStd[stat] = ({ctx.T})state.SavedInvStd[stat];");
-            w.Line("sumG[stat] = 0.0;");
-            w.Line("sumGXhat[stat] = 0.0;");
-        }
-        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
-        w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
-        w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
-        w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(invStd);");
-        w.Line($"ref double sumGRef = ref {Simd}.Ref(sumG);");
-        w.Line($"ref double sumGXhatRef = ref {Simd}.Ref(sumGXhat);");
-        EmitParameterReferences(w, ctx, gamma: ctx.HasGamma, beta: false);
-        if (ctx.HasGamma)
-        {
-            w.Line($"ref double gammaSumRef = ref {Simd}.Ref(state.GammaGradSum);");
-        }
-        if (ctx.HasBeta)
-        {
-            w.Line($"ref double betaSumRef = ref {Simd}.Ref(state.BetaGradSum);");
         }
         GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
+        w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.");
+        w.Line(KernelMethod.Run("BackwardSumsChunk", "x", "dy", "default"));
+        GroupMajorKernels.EmitPartialsMerge(w, ctx);
+        w.Line();
+        w.Line(rms
+            ? "// dx = invStd·(g − x̂·mean(g·x̂)) = dy·γ·invStd − x·slope"
+            : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset");
+        using (w.Block("for (int stat = 0; stat < count; stat++)"))
+        {
+            w.Line("double s = state.SavedInvStd[stat];");
+            EmitMergePartials(w, "sumG", "groupSumG");
+            EmitMergePartials(w, "sumGXhat", "groupSumGXhat");
+            w.Line($"slope[stat] = ({ctx.T})(s * s * groupSumGXhat * invCount);");
+            w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * groupSumG * invCount")});");
+        }
+        w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
+    }
+
+    private static void EmitBackwardSumsChunk(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        bool alongRun = SegmentLoops.AffineAlongRun(ctx);
+        EmitChunkPartials(w, ctx, "LanePartials", "sumGRef");
+        w.Line($"ref double sumGXhatRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials2), chunk * count);");
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
+        w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
+        if (!rms)
+        {
+            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+            if (ctx.IsFloat)
+            {
+                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
+            }
+        }
+        EmitParameterReferences(w, ctx, gamma: ctx.HasGamma, beta: false);
+        if (ctx.HasGamma)
+        {
+            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.GammaPartials), chunk * ParameterSize);");
+        }
+        if (ctx.HasBeta)
+        {
+            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.BetaPartials), chunk * ParameterSize);");
+        }
+        SegmentLoops.EmitChunkRange(w, ctx);
         w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy for the gradients.");
         string xhatScalar = rms
             ? "double xhatValue = NormGenSimd.At(ref xRef, start + i) * state.SavedInvStd[stat + i];"
@@ -206,18 +350,28 @@ internal static class LaneKernels
                     !ctx.HasGamma ? null : alongRun ? "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;" : "NormGenSimd.At(ref gammaSumRef, param) += dyValue * xhatValue;",
                     !ctx.HasBeta ? null : alongRun ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : "NormGenSimd.At(ref betaSumRef, param) += dyValue;"));
         });
-        w.Line();
-        w.Line(rms
-            ? "// dx = invStd·(g − x̂·mean(g·x̂)) = dy·γ·invStd − x·slope"
-            : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset");
-        using (w.Block("for (int stat = 0; stat < count; stat++)"))
+    }
+
+    private static void EmitBackwardDxChunk(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        bool alongRun = SegmentLoops.AffineAlongRun(ctx);
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
+        w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
+        w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
+        w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
+        w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
+        if (!rms)
         {
-            w.Line("double s = state.SavedInvStd[stat];");
-            w.Line($"slope[stat] = ({ctx.T})(s * s * sumGXhat[stat] * invCount);");
-            w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * sumG[stat] * invCount")});");
+            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+            if (ctx.IsFloat)
+            {
+                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
+            }
         }
-        w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(slope);");
-        w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(offset);");
+        EmitParameterReferences(w, ctx, gamma: ctx.HasGamma, beta: false);
+        SegmentLoops.EmitChunkRange(w, ctx);
         ForEachRun(w, ctx, () =>
         {
             if (ctx.HasGamma && !alongRun)
@@ -289,7 +443,7 @@ internal static class LaneKernels
             }
             return;
         }
-        SegmentLoops.Emit(w, ctx, outer, EmitRunLocals);
+        SegmentLoops.Emit(w, ctx, outer, EmitRunLocals, chunked: true);
 
         void EmitRunLocals()
         {

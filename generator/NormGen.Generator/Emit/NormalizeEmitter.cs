@@ -140,6 +140,16 @@ internal static class NormalizeEmitter
             w.Line("public bool HasRunningStatistics => State.HasRunningStatistics;");
         }
 
+        w.Line();
+        w.Line("/// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the work is split into the same chunks, and partial sums are added in the same order.</summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is less than 1.</exception>");
+        w.Line(GeneratedCode);
+        w.Line("public int MaxDegreeOfParallelism");
+        w.Line("{");
+        w.Line("    get => State.MaxDegreeOfParallelism;");
+        w.Line("    set => State.MaxDegreeOfParallelism = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"MaxDegreeOfParallelism must be at least 1.\");");
+        w.Line("}");
+
         ApiEmitter.EmitZeroGrad(w, ctx);
         if (spec.HasRunningStats)
         {
@@ -156,38 +166,32 @@ internal static class NormalizeEmitter
         }
         ApiEmitter.EmitBackward(w, ctx);
 
-        EmitKernel(w, ctx, "NormalizeWithOwnStatistics",
-            $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut",
-            "Computes each group's statistics (saved to the arrays) and normalizes x into y with them.",
-            () => (layout.GroupMajor ? (System.Action<CodeWriter, KernelContext>)GroupMajorKernels.EmitStatisticsAndNormalize : LaneKernels.EmitStatisticsAndNormalize)(w, ctx));
-        if (!layout.GroupMajor || spec.HasRunningStats)
+        var kernels = layout.GroupMajor ? GroupMajorKernels.Methods(ctx) : LaneKernels.Methods(ctx);
+        foreach (KernelMethod kernel in kernels)
         {
-            EmitKernel(w, ctx, "NormalizeWithStatistics",
-                $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn",
-                "Normalizes x into y with the given per-group mean and 1/std, in one pass.",
-                () => (layout.GroupMajor ? (System.Action<CodeWriter, KernelContext>)GroupMajorKernels.EmitNormalizeWithStatistics : LaneKernels.EmitNormalizeWithStatistics)(w, ctx));
+            EmitKernel(w, ctx, kernel);
         }
-        EmitKernel(w, ctx, "BackwardKernel",
-            $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch",
-            "dx from dy and the saved statistics; adds the per-parameter sums to GammaGradSum/BetaGradSum.",
-            () => (layout.GroupMajor ? (System.Action<CodeWriter, KernelContext>)GroupMajorKernels.EmitBackward : LaneKernels.EmitBackward)(w, ctx));
 
-        StateEmitter.Emit(w, ctx);
+        StateEmitter.Emit(w, ctx, kernels);
     }
 
-    private static void EmitKernel(CodeWriter w, KernelContext ctx, string name, string parameters, string summary, System.Action body)
+    private static void EmitKernel(CodeWriter w, KernelContext ctx, KernelMethod kernel)
     {
+        string t = ctx.T;
+        string parameters = kernel.SpanNames is string[] spans
+            ? $"global::System.ReadOnlySpan<{t}> {spans[0]}, global::System.ReadOnlySpan<{t}> {spans[1]}, global::System.Span<{t}> {(spans[2] == spans[1] ? spans[2] + "Output" : spans[2])}, int batch, int chunk"
+            : kernel.Parameters!;
         w.Line();
-        w.Line($"/// <summary>{Xml(summary)}</summary>");
+        w.Line($"/// <summary>{Xml(kernel.Summary)}</summary>");
         w.Line("/// <remarks>");
         w.Line(ctx.DeclarationParagraph);
         w.Line($"/// <para>Statistics: {Xml(LayerDescription.Statistics(ctx.Spec))} {Xml(LayerDescription.Formula(ctx.Spec))}.</para>");
         w.Line($"/// <para>{Xml(KernelSummary(ctx))}</para>");
         w.Line("/// </remarks>");
         w.Line(GeneratedCode);
-        using (w.Block($"private static void {name}(NormGenState state, {parameters})"))
+        using (w.Block($"private static void {kernel.Name}(NormGenState state, {parameters})"))
         {
-            body();
+            kernel.Body(w, ctx);
         }
     }
 

@@ -8,10 +8,11 @@ namespace NormGen.Generator.Emit;
 /// <summary>Emits nested <c>for</c> loops over segments, outermost first, with constant bounds (or a multiple of <c>batch</c>).</summary>
 internal static class SegmentLoops
 {
-    public static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, Action body) =>
-        Emit(w, ctx, segments, 0, body);
+    /// <param name="chunked">The loop over <see cref="KernelContext.ChunkSegment"/> covers only this chunk's indices.</param>
+    public static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, Action body, bool chunked = false) =>
+        Emit(w, ctx, segments, 0, body, chunked);
 
-    private static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, int depth, Action body)
+    private static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, int depth, Action body, bool chunked)
     {
         if (depth == segments.Count)
         {
@@ -20,10 +21,27 @@ internal static class SegmentLoops
         }
         Segment segment = segments[depth];
         string v = ctx.LoopVariable(segment);
-        using (w.Block($"for (int {v} = 0; {v} < {ctx.Extent(segment)}; {v}++)"))
+        string header = chunked && segment == ctx.ChunkSegment
+            ? $"for (int {v} = chunkFirst; {v} < chunkLast; {v}++)"
+            : $"for (int {v} = 0; {v} < {ctx.Extent(segment)}; {v}++)";
+        using (w.Block(header))
         {
-            Emit(w, ctx, segments, depth + 1, body);
+            Emit(w, ctx, segments, depth + 1, body, chunked);
         }
+    }
+
+    /// <summary>This chunk's range of <see cref="KernelContext.ChunkSegment"/> indices: the fixed partition the threads share out.</summary>
+    public static void EmitChunkRange(CodeWriter w, KernelContext ctx)
+    {
+        if (ctx.ChunkSegment is not Segment segment)
+        {
+            return;
+        }
+        string extent = ctx.Extent(segment);
+        w.Line($"// This chunk's share of the {segment.Letters} indices (the partition depends on the shape only, not on the threads).");
+        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent});");
+        w.Line("int chunkFirst = chunk * chunkSize;");
+        w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");
     }
 
     /// <summary>The Gamma/Beta index of the current position, without the innermost segment's contribution.</summary>

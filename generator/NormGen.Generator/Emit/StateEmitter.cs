@@ -3,7 +3,7 @@ namespace NormGen.Generator.Emit;
 /// <summary>Emits the nested <c>NormGenState</c> class: parameters, gradients, statistics and scratch buffers.</summary>
 internal static class StateEmitter
 {
-    public static void Emit(CodeWriter w, KernelContext ctx)
+    public static void Emit(CodeWriter w, KernelContext ctx, System.Collections.Generic.IEnumerable<KernelMethod> kernels)
     {
         var spec = ctx.Spec;
         string t = ctx.T;
@@ -14,6 +14,21 @@ internal static class StateEmitter
         w.Line(NormalizeEmitter.GeneratedCode);
         using (w.Block("private sealed class NormGenState"))
         {
+            w.Line("// The chunk kernels as delegates, created once, so that running them allocates nothing.");
+            foreach (KernelMethod kernel in kernels)
+            {
+                if (kernel.IsChunkKernel)
+                {
+                    w.Line($"public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, {t}> {kernel.Name}Kernel = {ctx.TypeNameWithParameters}.{kernel.Name};");
+                }
+            }
+            w.Line();
+            w.Line($"public readonly global::NormGen.Internal.ChunkRunner<NormGenState, {t}> Runner = new();");
+            w.Line("public int MaxDegreeOfParallelism = global::System.Environment.ProcessorCount;");
+            w.Line("// The statistics arrays the running chunk kernels read or write.");
+            w.Line("public double[] ActiveMean = global::System.Array.Empty<double>();");
+            w.Line("public double[] ActiveInvStd = global::System.Array.Empty<double>();");
+            w.Line("public double[] ActiveVariance = global::System.Array.Empty<double>();");
             if (spec.Affine)
             {
                 w.Line($"public readonly {t}[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, {ctx.Literal(1)});");
@@ -26,11 +41,13 @@ internal static class StateEmitter
                 {
                     w.Line($"public readonly {t}[] BetaGrad = new {t}[ParameterSize];");
                 }
-                w.Line("// One Backward's parameter gradients, summed in double before they are added to GammaGrad/BetaGrad.");
+                w.Line("// One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.");
                 w.Line("public readonly double[] GammaGradSum = new double[ParameterSize];");
+                w.Line("public double[] GammaPartials = global::System.Array.Empty<double>();");
                 if (ctx.HasBeta)
                 {
                     w.Line("public readonly double[] BetaGradSum = new double[ParameterSize];");
+                    w.Line("public double[] BetaPartials = global::System.Array.Empty<double>();");
                 }
             }
             if (spec.HasRunningStats)
@@ -64,8 +81,9 @@ internal static class StateEmitter
                 }
                 w.Line($"public {t}[] LaneSlope = global::System.Array.Empty<{t}>();");
                 w.Line($"public {t}[] LaneOffset = global::System.Array.Empty<{t}>();");
-                w.Line("public double[] LaneSums = global::System.Array.Empty<double>();");
-                w.Line("public double[] LaneSums2 = global::System.Array.Empty<double>();");
+                w.Line("// Per chunk, per statistic partial sums, added in chunk order.");
+                w.Line("public double[] LanePartials = global::System.Array.Empty<double>();");
+                w.Line("public double[] LanePartials2 = global::System.Array.Empty<double>();");
             }
         }
     }

@@ -63,6 +63,15 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public bool HasRunningStatistics => State.HasRunningStatistics;
 
+        /// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the work is split into the same chunks, and partial sums are added in the same order.</summary>
+        /// <exception cref="global::System.ArgumentOutOfRangeException">The value is less than 1.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        public int MaxDegreeOfParallelism
+        {
+            get => State.MaxDegreeOfParallelism;
+            set => State.MaxDegreeOfParallelism = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "MaxDegreeOfParallelism must be at least 1.");
+        }
+
         /// <summary>Sets GammaGrad and BetaGrad to zero (they accumulate across Backward calls).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public void ZeroGrad()
@@ -162,7 +171,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Computes each group's statistics (saved to the arrays) and normalizes x into y with them.</summary>
+        /// <summary>Computes each statistic (per-chunk partial sums, added in chunk order) into the given arrays, then normalizes x into y.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -172,14 +181,67 @@ namespace Demo
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 16;
-            double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums, count);
-            global::System.Array.Clear(sums, 0, count);
-            ref float xRef = ref NormGenSimd.Ref(x);
-            ref double sumRef = ref NormGenSimd.Ref(sums);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64);
+            double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
+            state.ActiveMean = meanOut;
             double invCount = 1.0 / (batch * 64);
 
+            // Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.
+            global::System.Array.Clear(partials, 0, chunks * count);
+            state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
+            ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
+            float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
+            ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
+            for (int stat = 0; stat < count; stat++)
+            {
+                double sum = 0.0;
+                for (int chunk = 0; chunk < chunks; chunk++)
+                {
+                    sum += partials[chunk * count + stat];
+                }
+                double mean = sum * invCount;
+                meanOut[stat] = mean;
+                meanHi[stat] = (float)mean;
+                meanLo[stat] = (float)(mean - meanHi[stat]);
+            }
+
+            // Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).
+            global::System.Array.Clear(partials, 0, chunks * count);
+            state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            for (int stat = 0; stat < count; stat++)
+            {
+                double sum = 0.0;
+                for (int chunk = 0; chunk < chunks; chunk++)
+                {
+                    sum += partials[chunk * count + stat];
+                }
+                double variance = sum * invCount;
+                varianceOut[stat] = variance;
+                invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
+            }
+
+            NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);
+        }
+
+        /// <summary>One chunk of rows: Σx per statistic into this chunk's partial sums.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void SumsChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> unusedOutput, int batch, int chunk)
+        {
+            int count = 16;
+            ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
+            ref float xRef = ref NormGenSimd.Ref(x);
+            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             // Σx per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.
-            for (int nhw = 0; nhw < batch * 64; nhw++)
+            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
             {
                 int start = nhw * 16;
                 int stat = 0;
@@ -188,21 +250,29 @@ namespace Demo
                     NormGenSimd.AddWidenedTo(ref sumRef, stat + i, NormGenSimd.Load(ref xRef, start + i));
                 }
             }
-            float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
-            ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
-            float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
-            ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
-            for (int stat = 0; stat < count; stat++)
-            {
-                double mean = sums[stat] * invCount;
-                meanOut[stat] = mean;
-                meanHi[stat] = (float)mean;
-                meanLo[stat] = (float)(mean - meanHi[stat]);
-                sums[stat] = 0.0;
-            }
+        }
 
-            // Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).
-            for (int nhw = 0; nhw < batch * 64; nhw++)
+        /// <summary>One chunk of rows: Σ(x − mean)² per statistic into this chunk's partial sums.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void SquaredDeviationsChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> unusedOutput, int batch, int chunk)
+        {
+            int count = 16;
+            ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
+            ref float xRef = ref NormGenSimd.Ref(x);
+            ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
+            double[] meanOut = state.ActiveMean;
+            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
+            // Σ(x − mean)² per statistic, in memory order.
+            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
             {
                 int start = nhw * 16;
                 int stat = 0;
@@ -212,17 +282,9 @@ namespace Demo
                     NormGenSimd.AddWidenedTo(ref sumRef, stat + i, d0 * d0);
                 }
             }
-            for (int stat = 0; stat < count; stat++)
-            {
-                double variance = sums[stat] * invCount;
-                varianceOut[stat] = variance;
-                invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
-            }
-
-            NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);
         }
 
-        /// <summary>Normalizes x into y with the given per-group mean and 1/std, in one pass.</summary>
+        /// <summary>Normalizes x into y with the given per-statistic mean and 1/std, in one pass shared out over the threads.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -245,13 +307,36 @@ namespace Demo
                 meanLo[stat] = (float)(mean - meanHi[stat]);
                 scale[stat] = (float)(invStdIn[stat] * state.Gamma[stat]);
             }
+            state.ActiveMean = meanIn;
+            state.ActiveInvStd = invStdIn;
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64);
+            state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+        }
+
+        /// <summary>One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void NormalizeChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> y, int batch, int chunk)
+        {
+            double[] meanIn = state.ActiveMean;
+            double[] invStdIn = state.ActiveInvStd;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
-            ref float scaleRef = ref NormGenSimd.Ref(scale);
+            ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
+            ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
+            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
 
             // y = (x − mean)·invStd·γ + β
-            for (int nhw = 0; nhw < batch * 64; nhw++)
+            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
             {
                 int start = nhw * 16;
                 int stat = 0;
@@ -263,7 +348,7 @@ namespace Demo
             }
         }
 
-        /// <summary>dx from dy and the saved statistics; adds the per-parameter sums to GammaGradSum/BetaGradSum.</summary>
+        /// <summary>dx from dy and the saved statistics; adds the parameter gradients to GammaGradSum/BetaGradSum.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -276,8 +361,13 @@ namespace Demo
             float[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
-            double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums, count);
-            double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSums2, count);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64);
+            double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
+            double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials2, chunks * count);
+            global::System.Array.Clear(sumG, 0, chunks * count);
+            global::System.Array.Clear(sumGXhat, 0, chunks * count);
+            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.GammaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);
+            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.BetaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
@@ -288,22 +378,67 @@ namespace Demo
                 meanHi[stat] = (float)mean;
                 meanLo[stat] = (float)(mean - meanHi[stat]);
                 invStd[stat] = (float)state.SavedInvStd[stat];
-                sumG[stat] = 0.0;
-                sumGXhat[stat] = 0.0;
             }
-            ref float xRef = ref NormGenSimd.Ref(x);
-            ref float dyRef = ref NormGenSimd.Ref(dy);
-            ref float dxRef = ref NormGenSimd.Ref(dx);
-            ref float invStdRef = ref NormGenSimd.Ref(invStd);
-            ref double sumGRef = ref NormGenSimd.Ref(sumG);
-            ref double sumGXhatRef = ref NormGenSimd.Ref(sumGXhat);
-            ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            ref double gammaSumRef = ref NormGenSimd.Ref(state.GammaGradSum);
-            ref double betaSumRef = ref NormGenSimd.Ref(state.BetaGradSum);
             double invCount = 1.0 / (batch * 64);
 
+            // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.
+            state.Runner.Run(NormGenState.BackwardSumsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            // The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.
+            for (int chunk = 0; chunk < chunks; chunk++)
+            {
+                for (int param = 0; param < ParameterSize; param++)
+                {
+                    state.GammaGradSum[param] += state.GammaPartials[chunk * ParameterSize + param];
+                    state.BetaGradSum[param] += state.BetaPartials[chunk * ParameterSize + param];
+                }
+            }
+
+            // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
+            for (int stat = 0; stat < count; stat++)
+            {
+                double s = state.SavedInvStd[stat];
+                double groupSumG = 0.0;
+                for (int chunk = 0; chunk < chunks; chunk++)
+                {
+                    groupSumG += sumG[chunk * count + stat];
+                }
+                double groupSumGXhat = 0.0;
+                for (int chunk = 0; chunk < chunks; chunk++)
+                {
+                    groupSumGXhat += sumGXhat[chunk * count + stat];
+                }
+                slope[stat] = (float)(s * s * groupSumGXhat * invCount);
+                offset[stat] = (float)(s * groupSumG * invCount);
+            }
+            state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+        }
+
+        /// <summary>One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void BackwardSumsChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> unused, int batch, int chunk)
+        {
+            int count = 16;
+            ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
+            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials2), chunk * count);
+            ref float xRef = ref NormGenSimd.Ref(x);
+            ref float dyRef = ref NormGenSimd.Ref(dy);
+            ref float invStdRef = ref NormGenSimd.Ref(state.LaneScale);
+            ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
+            ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
+            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.GammaPartials), chunk * ParameterSize);
+            ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.BetaPartials), chunk * ParameterSize);
+            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy for the gradients.
-            for (int nhw = 0; nhw < batch * 64; nhw++)
+            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
             {
                 int start = nhw * 16;
                 int stat = 0;
@@ -319,17 +454,31 @@ namespace Demo
                     NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
                 }
             }
+        }
 
-            // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
-            for (int stat = 0; stat < count; stat++)
-            {
-                double s = state.SavedInvStd[stat];
-                slope[stat] = (float)(s * s * sumGXhat[stat] * invCount);
-                offset[stat] = (float)(s * sumG[stat] * invCount);
-            }
-            ref float slopeRef = ref NormGenSimd.Ref(slope);
-            ref float offsetRef = ref NormGenSimd.Ref(offset);
-            for (int nhw = 0; nhw < batch * 64; nhw++)
+        /// <summary>One chunk of rows: dx = dy·γ·invStd − (x − mean)·slope − offset with the per-statistic slope and offset.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void BackwardDxChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch, int chunk)
+        {
+            ref float xRef = ref NormGenSimd.Ref(x);
+            ref float dyRef = ref NormGenSimd.Ref(dy);
+            ref float dxRef = ref NormGenSimd.Ref(dx);
+            ref float invStdRef = ref NormGenSimd.Ref(state.LaneScale);
+            ref float slopeRef = ref NormGenSimd.Ref(state.LaneSlope);
+            ref float offsetRef = ref NormGenSimd.Ref(state.LaneOffset);
+            ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
+            ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
+            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
+            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
             {
                 int start = nhw * 16;
                 int stat = 0;
@@ -345,13 +494,28 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private sealed class NormGenState
         {
+            // The chunk kernels as delegates, created once, so that running them allocates nothing.
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> SumsChunkKernel = BatchNorm2dChannelsLast.SumsChunk;
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> SquaredDeviationsChunkKernel = BatchNorm2dChannelsLast.SquaredDeviationsChunk;
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> NormalizeChunkKernel = BatchNorm2dChannelsLast.NormalizeChunk;
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> BackwardSumsChunkKernel = BatchNorm2dChannelsLast.BackwardSumsChunk;
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> BackwardDxChunkKernel = BatchNorm2dChannelsLast.BackwardDxChunk;
+
+            public readonly global::NormGen.Internal.ChunkRunner<NormGenState, float> Runner = new();
+            public int MaxDegreeOfParallelism = global::System.Environment.ProcessorCount;
+            // The statistics arrays the running chunk kernels read or write.
+            public double[] ActiveMean = global::System.Array.Empty<double>();
+            public double[] ActiveInvStd = global::System.Array.Empty<double>();
+            public double[] ActiveVariance = global::System.Array.Empty<double>();
             public readonly float[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, 1.0f);
             public readonly float[] Beta = new float[ParameterSize];
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
-            // One Backward's parameter gradients, summed in double before they are added to GammaGrad/BetaGrad.
+            // One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.
             public readonly double[] GammaGradSum = new double[ParameterSize];
+            public double[] GammaPartials = global::System.Array.Empty<double>();
             public readonly double[] BetaGradSum = new double[ParameterSize];
+            public double[] BetaPartials = global::System.Array.Empty<double>();
             public readonly float[] RunningMean = new float[StatisticsSize];
             public readonly float[] RunningVar = global::NormGen.Internal.Buffers.Filled(StatisticsSize, 1.0f);
             public long BatchesTracked;
@@ -372,8 +536,9 @@ namespace Demo
             public float[] LaneMeanLo = global::System.Array.Empty<float>();
             public float[] LaneSlope = global::System.Array.Empty<float>();
             public float[] LaneOffset = global::System.Array.Empty<float>();
-            public double[] LaneSums = global::System.Array.Empty<double>();
-            public double[] LaneSums2 = global::System.Array.Empty<double>();
+            // Per chunk, per statistic partial sums, added in chunk order.
+            public double[] LanePartials = global::System.Array.Empty<double>();
+            public double[] LanePartials2 = global::System.Array.Empty<double>();
         }
     }
 }

@@ -27,6 +27,15 @@ namespace Demo
 
         private NormGenState State => _normGenState ??= new NormGenState();
 
+        /// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the work is split into the same chunks, and partial sums are added in the same order.</summary>
+        /// <exception cref="global::System.ArgumentOutOfRangeException">The value is less than 1.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        public int MaxDegreeOfParallelism
+        {
+            get => State.MaxDegreeOfParallelism;
+            set => State.MaxDegreeOfParallelism = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "MaxDegreeOfParallelism must be at least 1.");
+        }
+
         /// <summary>Does nothing: without Affine there are no parameter gradients. Present so that training loops can call it on every layer.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public void ZeroGrad()
@@ -86,7 +95,7 @@ namespace Demo
             BackwardKernel(state, x, dy, dx, batch);
         }
 
-        /// <summary>Computes each group's statistics (saved to the arrays) and normalizes x into y with them.</summary>
+        /// <summary>Computes each group's statistics into the given arrays and normalizes x into y with them, the groups shared out over the threads.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
@@ -95,11 +104,34 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
+            state.ActiveMean = meanOut;
+            state.ActiveInvStd = invStdOut;
+            state.ActiveVariance = varianceOut;
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(8);
+            state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+        }
+
+        /// <summary>One chunk of groups: each group's mean and variance (saved to state.Active*), then its y.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void StatisticsAndNormalizeChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> y, int batch, int chunk)
+        {
+            double[] meanOut = state.ActiveMean;
+            double[] invStdOut = state.ActiveInvStd;
+            double[] varianceOut = state.ActiveVariance;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
             double invCount = 1.0 / (batch * 16);
+            // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 8);
             // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
-            for (int c = 0; c < 8; c++)
+            for (int c = chunkFirst; c < chunkLast; c++)
             {
                 int stat = c;
                 int groupStart = c * 16;
@@ -151,7 +183,7 @@ namespace Demo
             }
         }
 
-        /// <summary>dx from dy and the saved statistics; adds the per-parameter sums to GammaGradSum/BetaGradSum.</summary>
+        /// <summary>dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGradSum/BetaGradSum.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
@@ -160,12 +192,29 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(8);
+            state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+        }
+
+        /// <summary>One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void BackwardChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch, int chunk)
+        {
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
             double invCount = 1.0 / (batch * 16);
+            // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 8);
             // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
-            for (int c = 0; c < 8; c++)
+            for (int c = chunkFirst; c < chunkLast; c++)
             {
                 int stat = c;
                 int groupStart = c * 16;
@@ -219,6 +268,16 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private sealed class NormGenState
         {
+            // The chunk kernels as delegates, created once, so that running them allocates nothing.
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> StatisticsAndNormalizeChunkKernel = BatchNormNoRunningStats.StatisticsAndNormalizeChunk;
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> BackwardChunkKernel = BatchNormNoRunningStats.BackwardChunk;
+
+            public readonly global::NormGen.Internal.ChunkRunner<NormGenState, float> Runner = new();
+            public int MaxDegreeOfParallelism = global::System.Environment.ProcessorCount;
+            // The statistics arrays the running chunk kernels read or write.
+            public double[] ActiveMean = global::System.Array.Empty<double>();
+            public double[] ActiveInvStd = global::System.Array.Empty<double>();
+            public double[] ActiveVariance = global::System.Array.Empty<double>();
             // The most recent training forward's statistics, which Backward differentiates through.
             public double[] SavedMean = new double[8];
             public double[] SavedInvStd = new double[8];

@@ -43,6 +43,15 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public global::System.Span<float> BetaGrad => State.BetaGrad;
 
+        /// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the work is split into the same chunks, and partial sums are added in the same order.</summary>
+        /// <exception cref="global::System.ArgumentOutOfRangeException">The value is less than 1.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        public int MaxDegreeOfParallelism
+        {
+            get => State.MaxDegreeOfParallelism;
+            set => State.MaxDegreeOfParallelism = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "MaxDegreeOfParallelism must be at least 1.");
+        }
+
         /// <summary>Sets GammaGrad and BetaGrad to zero (they accumulate across Backward calls).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public void ZeroGrad()
@@ -98,7 +107,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Computes each group's statistics (saved to the arrays) and normalizes x into y with them.</summary>
+        /// <summary>Computes each group's statistics into the given arrays and normalizes x into y with them, the groups shared out over the threads.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,T,D=768", Axes = "D")]: x is N×T×D, row-major (D fastest); D = 768; N·T = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, T), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -107,13 +116,36 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
+            state.ActiveMean = meanOut;
+            state.ActiveInvStd = invStdOut;
+            state.ActiveVariance = varianceOut;
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch);
+            state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+        }
+
+        /// <summary>One chunk of groups: each group's mean and variance (saved to state.Active*), then its y.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,T,D=768", Axes = "D")]: x is N×T×D, row-major (D fastest); D = 768; N·T = x.Length / 768 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (N, T), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void StatisticsAndNormalizeChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> y, int batch, int chunk)
+        {
+            double[] meanOut = state.ActiveMean;
+            double[] invStdOut = state.ActiveInvStd;
+            double[] varianceOut = state.ActiveVariance;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             const double invCount = 1.0 / 768;
+            // This chunk's share of the NT indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (NT): 768 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
-            for (int nt = 0; nt < batch; nt++)
+            for (int nt = chunkFirst; nt < chunkLast; nt++)
             {
                 int stat = nt;
                 int start = nt * 768;
@@ -165,7 +197,7 @@ namespace Demo
             }
         }
 
-        /// <summary>dx from dy and the saved statistics; adds the per-parameter sums to GammaGradSum/BetaGradSum.</summary>
+        /// <summary>dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGradSum/BetaGradSum.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,T,D=768", Axes = "D")]: x is N×T×D, row-major (D fastest); D = 768; N·T = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, T), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -174,15 +206,43 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch);
+            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.GammaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);
+            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.BetaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);
+            state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            // The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.
+            for (int chunk = 0; chunk < chunks; chunk++)
+            {
+                for (int param = 0; param < ParameterSize; param++)
+                {
+                    state.GammaGradSum[param] += state.GammaPartials[chunk * ParameterSize + param];
+                    state.BetaGradSum[param] += state.BetaPartials[chunk * ParameterSize + param];
+                }
+            }
+        }
+
+        /// <summary>One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,T,D=768", Axes = "D")]: x is N×T×D, row-major (D fastest); D = 768; N·T = x.Length / 768 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (N, T), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        private static void BackwardChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch, int chunk)
+        {
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            ref double gammaSumRef = ref NormGenSimd.Ref(state.GammaGradSum);
-            ref double betaSumRef = ref NormGenSimd.Ref(state.BetaGradSum);
+            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.GammaPartials), chunk * ParameterSize);
+            ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.BetaPartials), chunk * ParameterSize);
             const double invCount = 1.0 / 768;
+            // This chunk's share of the NT indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (NT): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
-            for (int nt = 0; nt < batch; nt++)
+            for (int nt = chunkFirst; nt < chunkLast; nt++)
             {
                 int stat = nt;
                 int start = nt * 768;
@@ -250,13 +310,25 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private sealed class NormGenState
         {
+            // The chunk kernels as delegates, created once, so that running them allocates nothing.
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> StatisticsAndNormalizeChunkKernel = LayerNorm.StatisticsAndNormalizeChunk;
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> BackwardChunkKernel = LayerNorm.BackwardChunk;
+
+            public readonly global::NormGen.Internal.ChunkRunner<NormGenState, float> Runner = new();
+            public int MaxDegreeOfParallelism = global::System.Environment.ProcessorCount;
+            // The statistics arrays the running chunk kernels read or write.
+            public double[] ActiveMean = global::System.Array.Empty<double>();
+            public double[] ActiveInvStd = global::System.Array.Empty<double>();
+            public double[] ActiveVariance = global::System.Array.Empty<double>();
             public readonly float[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, 1.0f);
             public readonly float[] Beta = new float[ParameterSize];
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
-            // One Backward's parameter gradients, summed in double before they are added to GammaGrad/BetaGrad.
+            // One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.
             public readonly double[] GammaGradSum = new double[ParameterSize];
+            public double[] GammaPartials = global::System.Array.Empty<double>();
             public readonly double[] BetaGradSum = new double[ParameterSize];
+            public double[] BetaPartials = global::System.Array.Empty<double>();
             // The most recent training forward's statistics, which Backward differentiates through.
             public double[] SavedMean = new double[0];
             public double[] SavedInvStd = new double[0];

@@ -1,0 +1,106 @@
+using System;
+using System.ComponentModel;
+using System.Threading;
+
+namespace NormGen.Internal;
+
+/// <summary>One chunk of a generated kernel: the spans of the call, the batch, and which chunk to process.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public delegate void ChunkKernel<TState, T>(TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunk);
+
+/// <summary>
+/// Runs the chunks of a generated kernel on up to <c>degree</c> threads (the caller's included) without
+/// allocating: the layer owns one runner, which NormGen's helper threads (<see cref="WorkerTeam"/>) share. The chunks are a
+/// fixed partition of the work chosen by the generated code from the shape alone, and each chunk writes only
+/// its own outputs and partial sums, so results are bit-identical for every degree of parallelism.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
+    where TState : class
+    where T : unmanaged
+{
+    private readonly ManualResetEventSlim _helpersDone = new(false);
+    private ChunkKernel<TState, T>? _kernel;
+    private TState? _state;
+    private T* _a;
+    private T* _b;
+    private T* _c;
+    private int _lengthA;
+    private int _lengthB;
+    private int _lengthC;
+    private int _batch;
+    private int _chunks;
+    private int _nextChunk;
+    private int _pendingHelpers;
+
+    /// <summary>Runs <paramref name="kernel"/> for every chunk in [0, <paramref name="chunks"/>).</summary>
+    public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
+    {
+        int helpers = Math.Min(degree, chunks) - 1;
+        if (helpers <= 0)
+        {
+            for (int chunk = 0; chunk < chunks; chunk++)
+            {
+                kernel(state, a, b, c, batch, chunk);
+            }
+            return;
+        }
+
+        fixed (T* pa = a)
+        fixed (T* pb = b)
+        fixed (T* pc = c)
+        {
+            _kernel = kernel;
+            _state = state;
+            _a = pa;
+            _lengthA = a.Length;
+            _b = pb;
+            _lengthB = b.Length;
+            _c = pc;
+            _lengthC = c.Length;
+            _batch = batch;
+            _chunks = chunks;
+            _nextChunk = 0;
+            _helpersDone.Reset();
+            _pendingHelpers = helpers;
+            int started = WorkerTeam.TryStart(this, helpers);
+            if (started < helpers && Interlocked.Add(ref _pendingHelpers, started - helpers) == 0)
+            {
+                _helpersDone.Set();
+            }
+            ProcessChunks();
+
+            // The spans stay pinned until every helper has stopped reading them.
+            _helpersDone.Wait();
+            if (started > 0)
+            {
+                WorkerTeam.Release();
+            }
+            _kernel = null;
+            _state = null;
+            _a = _b = _c = null;
+        }
+    }
+
+    void ISharedWork.Help()
+    {
+        ProcessChunks();
+        if (Interlocked.Decrement(ref _pendingHelpers) == 0)
+        {
+            _helpersDone.Set();
+        }
+    }
+
+    private void ProcessChunks()
+    {
+        while (true)
+        {
+            int chunk = Interlocked.Increment(ref _nextChunk) - 1;
+            if (chunk >= _chunks)
+            {
+                return;
+            }
+            _kernel!(_state!, new ReadOnlySpan<T>(_a, _lengthA), new ReadOnlySpan<T>(_b, _lengthB), new Span<T>(_c, _lengthC), _batch, chunk);
+        }
+    }
+}

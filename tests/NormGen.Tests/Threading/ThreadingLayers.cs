@@ -1,0 +1,22 @@
+using NormGen;
+
+namespace NormGen.Tests.Threading;
+
+// Inputs large enough (≥ 65536 values) that calls run on several threads.
+[Normalize(Shape = "N,C=16,H=32,W=32", Axes = "NHW")]
+internal partial class ThreadedBatchNorm { }
+
+[Normalize(Shape = "N,H=16,W=16,C=32", Axes = "NHW")]
+internal partial class ThreadedChannelsLastBatchNorm { }
+
+[Normalize(Shape = "N,D=512", Axes = "D")]
+internal partial class ThreadedLayerNorm { }
+
+[Normalize(Shape = "N,C=32,H=16,W=16", Axes = "CHW", Groups = 8)]
+internal partial class ThreadedGroupNorm { }
+
+[Normalize(Shape = "N,D=384", Axes = "D", Kind = NormKind.Rms)]
+internal partial class ThreadedRmsNorm { }
+
+[Normalize(Shape = "N,H=16,W=16,C=16", Axes = "HW")]
+internal partial class ThreadedChannelsLastInstanceNorm { }

@@ -1,0 +1,175 @@
+using System;
+using Xunit;
+
+namespace NormGen.Tests.Threading;
+
+/// <summary>Runs alone, so that the thread-count tests really get the helper threads.</summary>
+[CollectionDefinition(nameof(ThreadingTests), DisableParallelization = true)]
+public sealed class ThreadingTestsCollection
+{
+}
+
+/// <summary>
+/// Large inputs run on several threads: the results must be bit-identical to one thread (the work is split into the
+/// same chunks whatever the thread count, and partial sums are added in chunk order), and calls allocate nothing
+/// once the layer has seen its batch size.
+/// </summary>
+[Collection(nameof(ThreadingTests))]
+public sealed class ThreadingTests
+{
+    private delegate void Run(int degree, float[] x, float[] dy, float[] y, float[] dx, float[] gammaGrad, float[] betaGrad, float[] running);
+
+    [Fact]
+    public void BatchNorm_channels_first_is_bit_identical_for_any_thread_count() =>
+        AssertIdentical(8 * ThreadedBatchNorm.SampleSize, ThreadedBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
+        {
+            var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
+            layer.ForwardTraining(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+            layer.RunningVar.CopyTo(running);
+        });
+
+    [Fact]
+    public void BatchNorm_channels_last_is_bit_identical_for_any_thread_count() =>
+        AssertIdentical(16 * ThreadedChannelsLastBatchNorm.SampleSize, ThreadedChannelsLastBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
+        {
+            var layer = new ThreadedChannelsLastBatchNorm { MaxDegreeOfParallelism = degree };
+            layer.ForwardTraining(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+            layer.RunningMean.CopyTo(running);
+        });
+
+    [Fact]
+    public void LayerNorm_is_bit_identical_for_any_thread_count() =>
+        AssertIdentical(256 * ThreadedLayerNorm.SampleSize, ThreadedLayerNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
+        {
+            var layer = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
+            layer.Forward(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+        });
+
+    [Fact]
+    public void GroupNorm_is_bit_identical_for_any_thread_count() =>
+        AssertIdentical(8 * ThreadedGroupNorm.SampleSize, ThreadedGroupNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
+        {
+            var layer = new ThreadedGroupNorm { MaxDegreeOfParallelism = degree };
+            layer.Forward(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+        });
+
+    [Fact]
+    public void RmsNorm_is_bit_identical_for_any_thread_count() =>
+        AssertIdentical(512 * ThreadedRmsNorm.SampleSize, ThreadedRmsNorm.ParameterSize, (degree, x, dy, y, dx, gg, _, _) =>
+        {
+            var layer = new ThreadedRmsNorm { MaxDegreeOfParallelism = degree };
+            layer.Forward(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+        });
+
+    [Fact]
+    public void InstanceNorm_channels_last_is_bit_identical_for_any_thread_count() =>
+        AssertIdentical(32 * ThreadedChannelsLastInstanceNorm.SampleSize, ThreadedChannelsLastInstanceNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
+        {
+            var layer = new ThreadedChannelsLastInstanceNorm { MaxDegreeOfParallelism = degree };
+            layer.Forward(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+        });
+
+    [Fact]
+    public void Calls_allocate_nothing_after_the_first()
+    {
+        const int degree = 2;
+        var bn = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
+        var ln = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
+        var cl = new ThreadedChannelsLastBatchNorm { MaxDegreeOfParallelism = degree };
+        float[] x = Random(8 * ThreadedBatchNorm.SampleSize, 1);
+        float[] dy = Random(x.Length, 2);
+        float[] y = new float[x.Length];
+        float[] dx = new float[x.Length];
+        void Step()
+        {
+            bn.ForwardTraining(x, y);
+            bn.Backward(x, dy, dx);
+            bn.ForwardInference(x, y);
+            ln.Forward(x, y);
+            ln.Backward(x, dy, dx);
+            cl.ForwardTraining(x, y);
+            cl.Backward(x, dy, dx);
+            cl.ForwardInference(x, y);
+        }
+        // Past tiered compilation (30 calls) so that the JIT's own work is over before measuring.
+        for (int i = 0; i < 40; i++)
+        {
+            Step();
+        }
+        // The calling thread's count: the test host's own threads allocate now and then, which a process-wide count
+        // would blame on the layers. (The helper threads allocate nothing either: NormGen.Internal.WorkerTeam hands
+        // them work through semaphores, and a clean process counts 0 bytes in total over 1000 calls.)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            Step();
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"5 rounds of calls allocated {allocated} bytes; expected 0.");
+    }
+
+    [Fact]
+    public void MaxDegreeOfParallelism_below_one_is_rejected()
+    {
+        var layer = new ThreadedLayerNorm();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => layer.MaxDegreeOfParallelism = 0);
+        Assert.Contains("at least 1", error.Message);
+        Assert.Equal(Environment.ProcessorCount, layer.MaxDegreeOfParallelism);
+    }
+
+    private static void AssertIdentical(int length, int parameters, Run run)
+    {
+        float[] x = Random(length, 11);
+        float[] dy = Random(length, 12);
+        var outputs = new float[3][][];
+        int[] degrees = [1, 2, 3];
+        for (int d = 0; d < degrees.Length; d++)
+        {
+            outputs[d] = [new float[length], new float[length], new float[parameters], new float[parameters], new float[parameters]];
+            run(degrees[d], x, dy, outputs[d][0], outputs[d][1], outputs[d][2], outputs[d][3], outputs[d][4]);
+        }
+        string[] names = ["y", "dx", "GammaGrad", "BetaGrad", "running statistics"];
+        Assert.Contains(outputs[0][0], v => v != 0);
+        for (int d = 1; d < degrees.Length; d++)
+        {
+            for (int k = 0; k < names.Length; k++)
+            {
+                for (int i = 0; i < outputs[0][k].Length; i++)
+                {
+                    if (BitConverter.SingleToInt32Bits(outputs[0][k][i]) != BitConverter.SingleToInt32Bits(outputs[d][k][i]))
+                    {
+                        Assert.Fail($"{names[k]}[{i}] with {degrees[d]} threads is {outputs[d][k][i]:R}, with 1 thread {outputs[0][k][i]:R}.");
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] Random(int length, int seed)
+    {
+        var rng = new Random(seed);
+        var a = new float[length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = (float)(rng.NextDouble() * 4 - 1 + (i % 13));
+        }
+        return a;
+    }
+}
