@@ -47,12 +47,13 @@ public static class RatioReport
                 object? threads = r.BenchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Threads")?.Value;
                 int t = threads is int i ? i : 0;
                 long? alloc = r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase);
-                rows.Add(new Row(r.BenchmarkCase.Descriptor.Type.Name, peer, op, t, r.ResultStatistics.Mean, alloc));
+                rows.Add(new Row(r.BenchmarkCase.Descriptor.Type.Name, peer, op, t, r.ResultStatistics.Median, alloc));
             }
 
         var sb = new StringBuilder();
         sb.AppendLine($"== NormGen ratios ({(quick ? "quick mode: short runs, expect noise" : "full run")}) ==");
-        sb.AppendLine("Each peer's time / NormGen's time for the same case, operation and thread count (> 1: NormGen faster);");
+        sb.AppendLine("Each peer's median time / NormGen's median time for the same case, operation and thread count (> 1: NormGen faster;");
+        sb.AppendLine("medians, unlike BenchmarkDotNet's Ratio column, which divides means);");
         sb.AppendLine("'floor' = the time a plain copy takes to move the bytes the operation must move, at its working set");
         sb.AppendLine("(at 2 threads: the faster of a 1- and a 2-thread copy). 'NormGen alloc' = managed bytes per call (startup count");
         sb.AppendLine("over 20 calls when the check ran, else BenchmarkDotNet's process-wide figure).");
@@ -101,7 +102,7 @@ public static class RatioReport
                 {
                     int kib = (int)r.BenchmarkCase.Parameters["WorkingSetKiB"];
                     string m = r.BenchmarkCase.Descriptor.WorkloadMethod.Name;
-                    sb.AppendLine($"| {m} {Program.Size(kib * 1024L)} | {kib * 1024.0 / r.ResultStatistics!.Mean:0.0} |");
+                    sb.AppendLine($"| {m} {Program.Size(kib * 1024L)} | {kib * 1024.0 / r.ResultStatistics!.Median:0.0} |");
                 }
         }
 
