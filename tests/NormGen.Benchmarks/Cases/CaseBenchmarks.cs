@@ -20,7 +20,7 @@ public abstract class CaseBenchmarkBase
     private AlignedBuffer? _x, _y, _dy, _dx;
 
     /// <summary>
-    /// libtorch's intra-op threads, ONNX Runtime's intra-op threads and NormGen's parallelism cap.
+    /// libtorch's intra-op threads, ONNX Runtime's intra-op threads and NormGen's MaxDegreeOfParallelism.
     /// The TensorPrimitives and scalar versions are single-threaded at both values (measured at each so
     /// that every group has them).
     /// </summary>
@@ -104,7 +104,7 @@ public abstract class CaseBenchmarkBase
         SetupBuffers();
         INormGenLayer layer = CreateNormGen();
         NormGenPeer.Initialize(layer, Data);
-        NormGenThreading.TrySet(layer, Threads);
+        layer.MaxDegreeOfParallelism = Threads;
         if (layer is INormGenBatchLayer batch)
         {
             batch.ForwardTraining(X, Y);

@@ -12,6 +12,7 @@ public interface INormGenLayer
 {
     Span<float> Gamma { get; }
     Span<float> GammaGrad { get; }
+    int MaxDegreeOfParallelism { get; set; }
     void ZeroGrad();
     void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx);
 }

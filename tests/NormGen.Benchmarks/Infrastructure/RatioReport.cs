@@ -85,7 +85,7 @@ public static class RatioReport
                     string toFloor = floor is null || ng is null ? "—" : (ng.MeanNs / floor.BestNs(threads)).ToString("0.00", CultureInfo.InvariantCulture) + "×";
                     string alloc = ng?.Allocated is long b ? $"{b} B" : "—";
 #if NORMGEN
-                    if (StartupCheck.NormGenAllocated.TryGetValue((spec.Name, op), out double exact))
+                    if (StartupCheck.NormGenAllocated.TryGetValue((spec.Name, op, threads), out double exact))
                         alloc = $"{exact:0.#} B";
 #endif
                     sb.AppendLine($" {floorCell} | {toFloor} | {alloc} |");

@@ -149,37 +149,40 @@ public static class StartupCheck
 
 #if NORMGEN
     /// <summary>Managed bytes allocated per NormGen call after the first ones (exact: process-wide count over 20 calls, nothing else running).</summary>
-    public static Dictionary<(string Case, string Op), double> NormGenAllocated { get; } = new();
+    public static Dictionary<(string Case, string Op, int Threads), double> NormGenAllocated { get; } = new();
 
     private static string NormGenAllocations(CaseSpec spec, CaseData data)
     {
-        var x = data.X;
-        var y = new float[spec.Length];
-        var dx = new float[spec.Length];
-        using var peer = new NormGenPeer(spec, data, NormGenPeer.Create(spec), 1);
-        var ops = new List<(string Op, Action Run)>();
-        if (spec.IsBatch)
-        {
-            ops.Add((Ops.ForwardTraining, () => peer.ForwardTraining(x, y)));
-            ops.Add((Ops.Backward, () => peer.Backward(x, data.Dy, dx)));
-            ops.Add((Ops.ForwardInference, () => peer.ForwardInference(x, y)));
-            peer.ForwardTraining(x, y);
-            peer.LoadInferenceStatistics();
-        }
-        else
-        {
-            ops.Add((Ops.Forward, () => peer.Forward(x, y)));
-            ops.Add((Ops.Backward, () => peer.Backward(x, data.Dy, dx)));
-        }
         var parts = new List<string>();
-        foreach (var (op, run) in ops)
+        foreach (int threads in new[] { 1, 2 })
         {
-            for (int i = 0; i < 3; i++) run();
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            for (int i = 0; i < 20; i++) run();
-            double perCall = (GC.GetTotalAllocatedBytes(precise: true) - before) / 20.0;
-            NormGenAllocated[(spec.Name, op)] = perCall;
-            parts.Add($"{op} {perCall:0.#} B");
+            var x = data.X;
+            var y = new float[spec.Length];
+            var dx = new float[spec.Length];
+            using var peer = new NormGenPeer(spec, data, NormGenPeer.Create(spec), threads);
+            var ops = new List<(string Op, Action Run)>();
+            if (spec.IsBatch)
+            {
+                ops.Add((Ops.ForwardTraining, () => peer.ForwardTraining(x, y)));
+                ops.Add((Ops.Backward, () => peer.Backward(x, data.Dy, dx)));
+                ops.Add((Ops.ForwardInference, () => peer.ForwardInference(x, y)));
+                peer.ForwardTraining(x, y);
+                peer.LoadInferenceStatistics();
+            }
+            else
+            {
+                ops.Add((Ops.Forward, () => peer.Forward(x, y)));
+                ops.Add((Ops.Backward, () => peer.Backward(x, data.Dy, dx)));
+            }
+            foreach (var (op, run) in ops)
+            {
+                for (int i = 0; i < 3; i++) run();
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < 20; i++) run();
+                double perCall = (GC.GetTotalAllocatedBytes(precise: true) - before) / 20.0;
+                NormGenAllocated[(spec.Name, op, threads)] = perCall;
+                parts.Add($"{op}@{threads}T {perCall:0.#} B");
+            }
         }
         return "NormGen allocated per call: " + string.Join(", ", parts);
     }

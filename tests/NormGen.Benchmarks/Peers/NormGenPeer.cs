@@ -1,7 +1,5 @@
 #if NORMGEN
 using System;
-using System.Linq;
-using System.Reflection;
 using NormGen.Benchmarks.Cases;
 
 namespace NormGen.Benchmarks.Peers;
@@ -22,7 +20,8 @@ public sealed class NormGenPeer : INormPeer
         _data = data;
         _layer = layer;
         Initialize(layer, data);
-        ThreadControl = NormGenThreading.TrySet(layer, threads);
+        layer.MaxDegreeOfParallelism = threads;
+        ThreadControl = $"MaxDegreeOfParallelism = {threads}";
     }
 
     public string Name => "NormGen";
@@ -68,44 +67,6 @@ public sealed class NormGenPeer : INormPeer
     public void Dispose()
     {
         (_layer as IDisposable)?.Dispose();
-    }
-}
-
-/// <summary>
-/// Caps the generated code's degree of parallelism. The generated API for this is looked up by reflection
-/// (outside the timed part): an int property or field on the layer (instance or static) or on a public type of
-/// the NormGen runtime library whose name says parallelism or threads. Returns how it was done, or why not.
-/// </summary>
-public static class NormGenThreading
-{
-    private static readonly string[] Names = { "MaxDegreeOfParallelism", "DegreeOfParallelism", "MaxParallelism", "Parallelism", "MaxThreads", "ThreadCount", "Threads" };
-
-    public static string TrySet(object layer, int threads)
-    {
-        const BindingFlags flags = BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.FlattenHierarchy;
-        var candidates = new[] { layer.GetType() }
-            .Concat(typeof(NormGen.NormalizeAttribute).Assembly.GetExportedTypes().Where(t => t.Namespace == "NormGen"));
-        foreach (Type type in candidates)
-            foreach (string name in Names)
-            {
-                PropertyInfo? p = type.GetProperty(name, flags);
-                if (p is not null && p.CanWrite && (p.PropertyType == typeof(int) || p.PropertyType == typeof(int?)))
-                {
-                    object? target = p.GetSetMethod()!.IsStatic ? null : (type.IsInstanceOfType(layer) ? layer : null);
-                    if (target is null && !p.GetSetMethod()!.IsStatic) continue;
-                    p.SetValue(target, threads);
-                    return $"{type.Name}.{name} = {threads}";
-                }
-                FieldInfo? f = type.GetField(name, flags);
-                if (f is not null && !f.IsInitOnly && (f.FieldType == typeof(int) || f.FieldType == typeof(int?)))
-                {
-                    object? target = f.IsStatic ? null : (type.IsInstanceOfType(layer) ? layer : null);
-                    if (target is null && !f.IsStatic) continue;
-                    f.SetValue(target, threads);
-                    return $"{type.Name}.{name} = {threads}";
-                }
-            }
-        return "no parallelism cap found in the generated API (runs with its default)";
     }
 }
 #endif
