@@ -510,6 +510,27 @@ public class NG1001MustStaySilentTests
         """);
 
     [Fact]
+    public Task PrivateFieldGuardedByHasRunningStatisticsOrWithAnAttribute() => Check("""
+        using System;
+
+        [AttributeUsage(AttributeTargets.Field)]
+        sealed class SerializedAttribute : Attribute { }
+
+        class Model
+        {
+            private readonly BatchNorm _guarded = new BatchNorm();
+            [Serialized] private readonly BatchNorm _serialized = new BatchNorm();
+
+            public void Predict(float[] x, float[] y)
+            {
+                if (!_guarded.HasRunningStatistics) throw new InvalidOperationException("train or load first");
+                _guarded.ForwardInference(x, y);
+                _serialized.ForwardInference(x, y);
+            }
+        }
+        """);
+
+    [Fact]
     public Task TrainingInsideTryOrFinallyBeforeTheCall() => Check("""
         using System;
 

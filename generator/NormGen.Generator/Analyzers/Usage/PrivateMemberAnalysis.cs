@@ -33,8 +33,11 @@ internal sealed class PrivateMemberAnalysis
         var candidates = new Dictionary<ISymbol, Candidate>(SymbolEqualityComparer.Default);
         foreach (ISymbol member in type.GetMembers())
         {
+            // An attribute on the member ([ObservableProperty], serializer attributes, ...) means code we cannot see
+            // (generated or reflective) may reach it.
             if (member.DeclaredAccessibility == Accessibility.Private
                 && !member.IsImplicitlyDeclared
+                && member.GetAttributes().IsEmpty
                 && (member is IFieldSymbol { IsConst: false } field && types.Tracks(field.Type, UsageRule.RunningStatistics)
                     || member is IPropertySymbol { IsIndexer: false } property && types.Tracks(property.Type, UsageRule.RunningStatistics) && IsAutoProperty(property, context.CancellationToken)))
             {
@@ -173,7 +176,10 @@ internal sealed class PrivateMemberAnalysis
                     }
 
                 case IPropertyReferenceOperation or IFieldReferenceOperation when ((IMemberReferenceOperation)use).Instance is { } instance && (instance == reference || instance is IConditionalAccessInstanceOperation):
-                    if (_types.Classify(((IMemberReferenceOperation)use).Member, facts, UsageRule.RunningStatistics) != MemberEffect.Neutral)
+                    // Reading HasRunningStatistics is how code guards ForwardInference: treat the member as handled.
+                    ISymbol accessed = ((IMemberReferenceOperation)use).Member;
+                    if (accessed.Name == "HasRunningStatistics"
+                        || _types.Classify(accessed, facts, UsageRule.RunningStatistics) != MemberEffect.Neutral)
                     {
                         candidate.Disqualify();
                     }

@@ -91,7 +91,17 @@ public sealed class UntrainedInstanceAnalyzer : DiagnosticAnalyzer
             var graphs = new HashSet<ControlFlowGraph>();
             foreach (IOperation block in blocks)
             {
-                ControlFlowGraph graph = end.GetControlFlowGraph(block);
+                ControlFlowGraph graph;
+                try
+                {
+                    graph = end.GetControlFlowGraph(block);
+                }
+                catch (System.ArgumentException)
+                {
+                    // A kind of block Roslyn builds no graph for: nothing to prove there.
+                    continue;
+                }
+
                 if (graphs.Add(graph))
                 {
                     UntrainedLocalsDataflow.Analyze(graph, types, captures, reports, end.CancellationToken);
