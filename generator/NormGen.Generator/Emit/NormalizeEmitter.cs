@@ -189,6 +189,11 @@ internal static class NormalizeEmitter
         w.Line($"/// <para>{Xml(KernelSummary(ctx))}</para>");
         w.Line("/// </remarks>");
         w.Line(GeneratedCode);
+        if (kernel.IsChunkKernel)
+        {
+            // Hot loops called a few times per call: compiled fully optimized at once rather than through tiering.
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        }
         using (w.Block($"private static void {kernel.Name}(NormGenState state, {parameters})"))
         {
             kernel.Body(w, ctx);
