@@ -486,6 +486,30 @@ public class NG1001MustStaySilentTests
         """);
 
     [Fact]
+    public Task BaseClassConstructorThatHandsOutTheInstance() => Check("""
+        using System.Collections.Generic;
+        using NormGen;
+
+        public abstract class RegisteredModule
+        {
+            public static readonly List<RegisteredModule> All = new();
+            protected RegisteredModule() { All.Add(this); }
+        }
+
+        [Normalize(Shape = "N,C=4", Axes = "N")]
+        public partial class RegisteredNorm : RegisteredModule { }
+
+        class Evaluator
+        {
+            void Run(float[] x, float[] y)
+            {
+                var norm = new RegisteredNorm();
+                norm.ForwardInference(x, y);
+            }
+        }
+        """);
+
+    [Fact]
     public Task GuardedByHasRunningStatistics() => Check("""
         using System;
 

@@ -402,6 +402,29 @@ public class NG1001MustWarnTests
         """);
 
     [Fact]
+    public Task LayerDerivedFromAPlainBaseClass() => Check("""
+        using NormGen;
+
+        public abstract class Module
+        {
+            public string Name { get; }
+            protected Module() { Name = GetType().Name; }
+        }
+
+        [Normalize(Shape = "N,C=4", Axes = "N")]
+        public partial class ModuleNorm : Module { }
+
+        class Evaluator
+        {
+            void Run(float[] x, float[] y)
+            {
+                var norm = new ModuleNorm();
+                {|NG1001:norm.ForwardInference(x, y)|};
+            }
+        }
+        """);
+
+    [Fact]
     public Task UserConstructorThatOnlyInitializesParameters() => Check("""
         using System;
         using NormGen;

@@ -182,7 +182,7 @@ internal sealed class NormGenTypes
     private bool ComputePlain(IMethodSymbol constructor, UsageRule rule, bool allowChaining, CancellationToken cancellationToken)
     {
         INamedTypeSymbol type = constructor.ContainingType;
-        if (type.BaseType is { SpecialType: not (SpecialType.System_Object or SpecialType.System_ValueType) })
+        if (!BaseConstructorsArePlain(type.BaseType, rule, depth: 0, cancellationToken))
         {
             // A base class's constructor could register the instance somewhere that trains it.
             return false;
@@ -225,6 +225,40 @@ internal sealed class NormGenTypes
         }
 
         return true;
+    }
+
+    /// <summary>Every constructor of the base class chain (declared in source) visibly leaves the instance alone.</summary>
+    private static bool BaseConstructorsArePlain(INamedTypeSymbol? baseType, UsageRule rule, int depth, CancellationToken cancellationToken)
+    {
+        if (baseType is null or { SpecialType: SpecialType.System_Object or SpecialType.System_ValueType })
+        {
+            return true;
+        }
+
+        if (depth > 8 || baseType.DeclaringSyntaxReferences.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (IMethodSymbol constructor in baseType.InstanceConstructors)
+        {
+            if (constructor.IsImplicitlyDeclared)
+            {
+                continue;
+            }
+
+            foreach (SyntaxReference reference in constructor.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is not ConstructorDeclarationSyntax declaration
+                    || declaration.Initializer is { } initializer && !ArgumentsArePlain(initializer.ArgumentList, rule)
+                    || !BodyIsPlain((SyntaxNode?)declaration.Body ?? declaration.ExpressionBody, rule))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return BaseConstructorsArePlain(baseType.BaseType, rule, depth + 1, cancellationToken);
     }
 
     private bool IsGenerated(IMethodSymbol constructor, CancellationToken cancellationToken)
@@ -281,7 +315,7 @@ internal sealed class NormGenTypes
                             return false;
                         }
                     }
-                    else if (invoked && text != "nameof" && !ParameterMembers.Contains(text))
+                    else if (invoked && text is not ("nameof" or "GetType") && !ParameterMembers.Contains(text))
                     {
                         // A call to one of the type's own methods (or a static helper): it could train or load.
                         return false;
