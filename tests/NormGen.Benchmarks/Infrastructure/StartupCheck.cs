@@ -176,7 +176,7 @@ public static class StartupCheck
             }
             foreach (var (op, run) in ops)
             {
-                for (int i = 0; i < 3; i++) run();
+                for (int i = 0; i < 10; i++) run(); // past one-time start-up (helper threads)
                 long before = GC.GetTotalAllocatedBytes(precise: true);
                 for (int i = 0; i < 20; i++) run();
                 double perCall = (GC.GetTotalAllocatedBytes(precise: true) - before) / 20.0;
