@@ -113,31 +113,44 @@ internal static class GroupMajorKernels
         {
             if (ctx.Spec.IsRms)
             {
-                w.Line("// Mean square: Σx² over the group, accumulated in double.");
-                EmitSum(w, ctx, "sq", lane => [$"var v{lane} = {Simd}.Load(ref xRef, start + {{0}});", $"sq{lane} = {Simd}.AddWidened(sq{lane}, v{lane} * v{lane});"],
-                    ["double v = NormGenSimd.At(ref xRef, start + i);", "sqTail += v * v;"]);
-                w.Line("double variance = (" + $"{Simd}.Sum(sq0, sq1, sq2, sq3) + sqTail) * invCount;");
+                w.Line(ctx.IsFloat
+                    ? $"// Mean square: Σx², in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
+                    : "// Mean square: Σx².");
+                EmitBlockedSums(w, ctx, ["sumSq"],
+                    (lane, index) => [$"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"],
+                    ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"]);
+                w.Line("double variance = sumSq * invCount;");
                 w.Line("const double mean = 0.0;");
             }
             else
             {
-                w.Line("// Mean: Σx over the group, accumulated in double.");
-                EmitSum(w, ctx, "sum", lane => [$"sum{lane} = {Simd}.AddWidened(sum{lane}, {Simd}.Load(ref xRef, start + {{0}}));"],
-                    ["sumTail += NormGenSimd.At(ref xRef, start + i);"]);
-                w.Line($"double mean = ({Simd}.Sum(sum0, sum1, sum2, sum3) + sumTail) * invCount;");
+                w.Line(ctx.IsFloat
+                    ? $"// A first mean: Σx, in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
+                    : "// A first mean: Σx.");
+                EmitBlockedSums(w, ctx, ["sum"],
+                    (lane, index) => [$"sumBlock{lane} += {Simd}.Load(ref xRef, start + {index});"],
+                    ["sum += NormGenSimd.At(ref xRef, start + i);"]);
+                w.Line("double roughMean = sum * invCount;");
                 w.Line();
-                w.Line("// Variance: Σ(x − mean)², a second pass (never E[x²] − E[x]², which cancels for large means).");
-                EmitMeanSplit(w, ctx);
-                EmitSum(w, ctx, "sq", lane => [$"var d{lane} = {Centered(ctx, $"{Simd}.Load(ref xRef, start + {{0}})")};", $"sq{lane} = {Simd}.AddWidened(sq{lane}, d{lane} * d{lane});"],
-                    ["double d = NormGenSimd.At(ref xRef, start + i) - mean;", "sqTail += d * d;"]);
-                w.Line($"double variance = ({Simd}.Sum(sq0, sq1, sq2, sq3) + sqTail) * invCount;");
+                w.Line("// Mean and variance: Σd and Σd² with d = x − roughMean, the corrected two-pass algorithm (never E[x²] − E[x]²,");
+                w.Line("// which cancels for large means): mean = roughMean + Σd/n, variance = Σd²/n − (Σd/n)².");
+                EmitMeanSplit(w, ctx, "roughMean", "rough");
+                EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
+                    (lane, index) => [
+                        $"var d{lane} = {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})", "rough")};",
+                        $"sumDBlock{lane} += d{lane};",
+                        $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
+                    ["double d = NormGenSimd.At(ref xRef, start + i) - roughMean;", "sumD += d;", "sumD2 += d * d;"]);
+                w.Line("double meanShift = sumD * invCount;");
+                w.Line("double mean = roughMean + meanShift;");
+                w.Line("double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
             }
             w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
             w.Line("meanOut[stat] = mean;");
             w.Line("invStdOut[stat] = invStd;");
             w.Line("varianceOut[stat] = variance;");
             w.Line();
-            EmitNormalizeGroup(w, ctx, splitMean: false);
+            EmitNormalizeGroup(w, ctx, splitMean: true);
         });
     }
 
@@ -177,27 +190,26 @@ internal static class GroupMajorKernels
             string xhatScalar = "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;";
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
             {
-                DeclareAccumulators(w, "sumG", "sumGXhat");
+                DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
                 ForEachRun(w, ctx, () =>
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
                         (lane, index) => Lines(
                             $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
                             $"var xhat{lane} = {xhat(index)};",
                             $"var g{lane} = dy{lane} * {Simd}.Load(ref gammaRef, param + {index});",
-                            rms ? null : $"sumG{lane} = {Simd}.AddWidened(sumG{lane}, g{lane});",
-                            $"sumGXhat{lane} = {Simd}.AddWidened(sumGXhat{lane}, g{lane} * xhat{lane});",
+                            rms ? null : $"sumGBlock{lane} += g{lane};",
+                            $"sumGXhatBlock{lane} = {Simd}.MultiplyAdd(g{lane}, xhat{lane}, sumGXhatBlock{lane});",
                             $"{Simd}.AddWidenedTo(ref gammaSumRef, param + {index}, dy{lane} * xhat{lane});",
                             ctx.HasBeta ? $"{Simd}.AddWidenedTo(ref betaSumRef, param + {index}, dy{lane});" : null),
                         _ => Lines(
                             "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
                             xhatScalar,
                             "double gValue = dyValue * NormGenSimd.At(ref gammaRef, param + i);",
-                            rms ? null : "sumGTail += gValue;",
-                            "sumGXhatTail += gValue * xhatValue;",
+                            rms ? null : "sumG += gValue;",
+                            "sumGXhat += gValue * xhatValue;",
                             "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;",
-                            ctx.HasBeta ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null)));
-                w.Line($"double sumG = {Simd}.Sum(sumG0, sumG1, sumG2, sumG3) + sumGTail;");
-                w.Line($"double sumGXhat = {Simd}.Sum(sumGXhat0, sumGXhat1, sumGXhat2, sumGXhat3) + sumGXhatTail;");
+                            ctx.HasBeta ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null),
+                        FlushBlockedSums(w, "sumG", "sumGXhat")));
             }
             else
             {
@@ -205,19 +217,18 @@ internal static class GroupMajorKernels
                 w.Line("double sumGXhat = 0.0;");
                 ForEachRun(w, ctx, () =>
                 {
-                    DeclareAccumulators(w, "dySum", "dyXhat");
+                    DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
                         (lane, index) => Lines(
                             $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-                            $"dySum{lane} = {Simd}.AddWidened(dySum{lane}, dy{lane});",
-                            $"dyXhat{lane} = {Simd}.AddWidened(dyXhat{lane}, dy{lane} * ({xhat(index)}));"),
+                            $"runDyBlock{lane} += dy{lane};",
+                            $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, runDyXhatBlock{lane});"),
                         _ => Lines(
                             "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
                             xhatScalar,
-                            "dySumTail += dyValue;",
-                            "dyXhatTail += dyValue * xhatValue;"));
-                    w.Line($"double runDy = {Simd}.Sum(dySum0, dySum1, dySum2, dySum3) + dySumTail;");
-                    w.Line($"double runDyXhat = {Simd}.Sum(dyXhat0, dyXhat1, dyXhat2, dyXhat3) + dyXhatTail;");
+                            "runDy += dyValue;",
+                            "runDyXhat += dyValue * xhatValue;"),
+                        FlushBlockedSums(w, "runDy", "runDyXhat"));
                     w.Line(ctx.HasGamma ? "double gamma = NormGenSimd.At(ref gammaRef, param);" : "const double gamma = 1.0;");
                     w.Line("sumG += gamma * runDy;");
                     w.Line("sumGXhat += gamma * runDyXhat;");
@@ -308,41 +319,54 @@ internal static class GroupMajorKernels
     /// Float data: the double mean as hi + lo floats, so <c>(x − hi) − lo</c> is x − mean to float accuracy even when
     /// the mean is large (x − hi is exact for x near the mean). Double data: the mean itself.
     /// </summary>
-    private static void EmitMeanSplit(CodeWriter w, KernelContext ctx)
+    private static void EmitMeanSplit(CodeWriter w, KernelContext ctx, string source = "mean", string prefix = "mean")
     {
         if (ctx.IsFloat)
         {
-            w.Line("float meanHi = (float)mean;");
-            w.Line("var meanHiV = NormGenSimd.Splat(meanHi);");
-            w.Line("var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));");
+            w.Line($"float {prefix}Hi = (float){source};");
+            w.Line($"var {prefix}HiV = NormGenSimd.Splat({prefix}Hi);");
+            w.Line($"var {prefix}LoV = NormGenSimd.Splat((float)({source} - {prefix}Hi));");
         }
         else
         {
-            w.Line("var meanV = NormGenSimd.Splat(mean);");
+            w.Line($"var {prefix}V = NormGenSimd.Splat({source});");
         }
     }
 
     /// <summary>The vector expression x − mean.</summary>
-    public static string Centered(KernelContext ctx, string value) =>
-        ctx.IsFloat ? $"({value} - meanHiV - meanLoV)" : $"({value} - meanV)";
+    public static string Centered(KernelContext ctx, string value, string prefix = "mean") =>
+        ctx.IsFloat ? $"({value} - {prefix}HiV - {prefix}LoV)" : $"({value} - {prefix}V)";
 
-    /// <summary>Four vector accumulators (and a scalar tail) per name.</summary>
-    private static void DeclareAccumulators(CodeWriter w, params string[] names)
+    /// <summary>
+    /// Sums over the group's runs kept in four vectors of the element type per name (<c>nameBlock0..3</c>), added to the
+    /// double <c>name</c> after every block of values (float) or at the end of each run; scalar tails add to <c>name</c> directly.
+    /// </summary>
+    private static void EmitBlockedSums(CodeWriter w, KernelContext ctx, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar)
     {
+        DeclareBlockedSums(w, ctx, names);
+        ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar, FlushBlockedSums(w, names)), withParam: false);
+    }
+
+    /// <summary>For each name, a double total <c>name</c> and four vectors <c>nameBlock0..3</c> of partial sums.</summary>
+    private static void DeclareBlockedSums(CodeWriter w, KernelContext ctx, params string[] names)
+    {
+        string zero = ctx.IsFloat ? "0f" : "0.0";
         foreach (string name in names)
         {
-            w.Line($"var {name}0 = {Simd}.Zero; var {name}1 = {Simd}.Zero; var {name}2 = {Simd}.Zero; var {name}3 = {Simd}.Zero;");
-            w.Line($"double {name}Tail = 0.0;");
+            w.Line($"double {name} = 0.0;");
+            w.Line($"var {name}Block0 = {Simd}.Splat({zero}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
         }
     }
 
-    private static void EmitSum(CodeWriter w, KernelContext ctx, string name, System.Func<int, string[]> vector, string[] scalar)
+    /// <summary>Adds the partial-sum vectors to their double totals and clears them.</summary>
+    private static System.Action FlushBlockedSums(CodeWriter w, params string[] names) => () =>
     {
-        DeclareAccumulators(w, name);
-        ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-            (lane, index) => vector(lane).Select(line => line.Replace("{0}", index)),
-            _ => scalar), withParam: false);
-    }
+        foreach (string name in names)
+        {
+            w.Line($"{name} += {Simd}.SumWidened({name}Block0, {name}Block1, {name}Block2, {name}Block3);");
+            w.Line($"{name}Block0 = {name}Block1 = {name}Block2 = {name}Block3 = default;");
+        }
+    };
 
     /// <summary>References to the data, so the loops index without bounds checks (the lengths were checked once).</summary>
     private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward)

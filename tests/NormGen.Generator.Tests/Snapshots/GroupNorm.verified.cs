@@ -152,49 +152,79 @@ namespace Demo
                 {
                     int stat = n * 8 + g;
                     int groupStart = n * 65536 + g * 8192;
-                    // Mean: Σx over the group, accumulated in double.
-                    var sum0 = NormGenSimd.Zero; var sum1 = NormGenSimd.Zero; var sum2 = NormGenSimd.Zero; var sum3 = NormGenSimd.Zero;
-                    double sumTail = 0.0;
+                    // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
+                    double sum = 0.0;
+                    var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
                     for (int c = 0; c < 8; c++)
                     {
                         int start = groupStart + c * 1024;
-                        for (int i = 0; i < 1024; i += 32)
+                        for (int block = 0; block < 1024; block += 512)
                         {
-                            sum0 = NormGenSimd.AddWidened(sum0, NormGenSimd.Load(ref xRef, start + i));
-                            sum1 = NormGenSimd.AddWidened(sum1, NormGenSimd.Load(ref xRef, start + i + 8));
-                            sum2 = NormGenSimd.AddWidened(sum2, NormGenSimd.Load(ref xRef, start + i + 16));
-                            sum3 = NormGenSimd.AddWidened(sum3, NormGenSimd.Load(ref xRef, start + i + 24));
+                            for (int i = block; i < block + 512; i += 32)
+                            {
+                                sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
+                                sumBlock1 += NormGenSimd.Load(ref xRef, start + i + 8);
+                                sumBlock2 += NormGenSimd.Load(ref xRef, start + i + 16);
+                                sumBlock3 += NormGenSimd.Load(ref xRef, start + i + 24);
+                            }
+                            sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
+                            sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
                         }
+                        sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
+                        sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
                     }
-                    double mean = (NormGenSimd.Sum(sum0, sum1, sum2, sum3) + sumTail) * invCount;
+                    double roughMean = sum * invCount;
 
-                    // Variance: Σ(x − mean)², a second pass (never E[x²] − E[x]², which cancels for large means).
-                    float meanHi = (float)mean;
-                    var meanHiV = NormGenSimd.Splat(meanHi);
-                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                    var sq0 = NormGenSimd.Zero; var sq1 = NormGenSimd.Zero; var sq2 = NormGenSimd.Zero; var sq3 = NormGenSimd.Zero;
-                    double sqTail = 0.0;
+                    // Mean and variance: Σd and Σd² with d = x − roughMean, the corrected two-pass algorithm (never E[x²] − E[x]²,
+                    // which cancels for large means): mean = roughMean + Σd/n, variance = Σd²/n − (Σd/n)².
+                    float roughHi = (float)roughMean;
+                    var roughHiV = NormGenSimd.Splat(roughHi);
+                    var roughLoV = NormGenSimd.Splat((float)(roughMean - roughHi));
+                    double sumD = 0.0;
+                    var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                    double sumD2 = 0.0;
+                    var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
                     for (int c = 0; c < 8; c++)
                     {
                         int start = groupStart + c * 1024;
-                        for (int i = 0; i < 1024; i += 32)
+                        for (int block = 0; block < 1024; block += 512)
                         {
-                            var d0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV);
-                            sq0 = NormGenSimd.AddWidened(sq0, d0 * d0);
-                            var d1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV);
-                            sq1 = NormGenSimd.AddWidened(sq1, d1 * d1);
-                            var d2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV);
-                            sq2 = NormGenSimd.AddWidened(sq2, d2 * d2);
-                            var d3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV);
-                            sq3 = NormGenSimd.AddWidened(sq3, d3 * d3);
+                            for (int i = block; i < block + 512; i += 32)
+                            {
+                                var d0 = (NormGenSimd.Load(ref xRef, start + i) - roughHiV - roughLoV);
+                                sumDBlock0 += d0;
+                                sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                                var d1 = (NormGenSimd.Load(ref xRef, start + i + 8) - roughHiV - roughLoV);
+                                sumDBlock1 += d1;
+                                sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                var d2 = (NormGenSimd.Load(ref xRef, start + i + 16) - roughHiV - roughLoV);
+                                sumDBlock2 += d2;
+                                sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                                var d3 = (NormGenSimd.Load(ref xRef, start + i + 24) - roughHiV - roughLoV);
+                                sumDBlock3 += d3;
+                                sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                            }
+                            sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                            sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                            sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                            sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                         }
+                        sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                        sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                        sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                        sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                     }
-                    double variance = (NormGenSimd.Sum(sq0, sq1, sq2, sq3) + sqTail) * invCount;
+                    double meanShift = sumD * invCount;
+                    double mean = roughMean + meanShift;
+                    double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
                     double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                     meanOut[stat] = mean;
                     invStdOut[stat] = invStd;
                     varianceOut[stat] = variance;
 
+                    float meanHi = (float)mean;
+                    var meanHiV = NormGenSimd.Splat(meanHi);
+                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                     // y = (x − mean)·invStd·γ + β
                     for (int c = 0; c < 8; c++)
                     {
@@ -282,27 +312,36 @@ namespace Demo
                     {
                         int start = groupStart + c * 1024;
                         int param = g * 8 + c;
-                        var dySum0 = NormGenSimd.Zero; var dySum1 = NormGenSimd.Zero; var dySum2 = NormGenSimd.Zero; var dySum3 = NormGenSimd.Zero;
-                        double dySumTail = 0.0;
-                        var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = NormGenSimd.Zero; var dyXhat2 = NormGenSimd.Zero; var dyXhat3 = NormGenSimd.Zero;
-                        double dyXhatTail = 0.0;
-                        for (int i = 0; i < 1024; i += 32)
+                        double runDy = 0.0;
+                        var runDyBlock0 = NormGenSimd.Splat(0f); var runDyBlock1 = runDyBlock0; var runDyBlock2 = runDyBlock0; var runDyBlock3 = runDyBlock0;
+                        double runDyXhat = 0.0;
+                        var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
+                        for (int block = 0; block < 1024; block += 512)
                         {
-                            var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                            dySum0 = NormGenSimd.AddWidened(dySum0, dy0);
-                            dyXhat0 = NormGenSimd.AddWidened(dyXhat0, dy0 * ((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV));
-                            var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                            dySum1 = NormGenSimd.AddWidened(dySum1, dy1);
-                            dyXhat1 = NormGenSimd.AddWidened(dyXhat1, dy1 * ((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV));
-                            var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
-                            dySum2 = NormGenSimd.AddWidened(dySum2, dy2);
-                            dyXhat2 = NormGenSimd.AddWidened(dyXhat2, dy2 * ((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV));
-                            var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
-                            dySum3 = NormGenSimd.AddWidened(dySum3, dy3);
-                            dyXhat3 = NormGenSimd.AddWidened(dyXhat3, dy3 * ((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV));
+                            for (int i = block; i < block + 512; i += 32)
+                            {
+                                var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                                runDyBlock0 += dy0;
+                                runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
+                                var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                                runDyBlock1 += dy1;
+                                runDyXhatBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, runDyXhatBlock1);
+                                var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                                runDyBlock2 += dy2;
+                                runDyXhatBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, runDyXhatBlock2);
+                                var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                                runDyBlock3 += dy3;
+                                runDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, runDyXhatBlock3);
+                            }
+                            runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
+                            runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
+                            runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
+                            runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
                         }
-                        double runDy = NormGenSimd.Sum(dySum0, dySum1, dySum2, dySum3) + dySumTail;
-                        double runDyXhat = NormGenSimd.Sum(dyXhat0, dyXhat1, dyXhat2, dyXhat3) + dyXhatTail;
+                        runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
+                        runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
+                        runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
+                        runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
                         double gamma = NormGenSimd.At(ref gammaRef, param);
                         sumG += gamma * runDy;
                         sumGXhat += gamma * runDyXhat;

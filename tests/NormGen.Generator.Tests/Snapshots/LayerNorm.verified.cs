@@ -151,41 +151,93 @@ namespace Demo
                 int stat = nt;
                 int start = nt * 768;
                 int param = 0;
-                // Mean: Σx over the group, accumulated in double.
-                var sum0 = NormGenSimd.Zero; var sum1 = NormGenSimd.Zero; var sum2 = NormGenSimd.Zero; var sum3 = NormGenSimd.Zero;
-                double sumTail = 0.0;
-                for (int i = 0; i < 768; i += 32)
+                // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
+                double sum = 0.0;
+                var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
+                for (int block = 0; block < 512; block += 512)
                 {
-                    sum0 = NormGenSimd.AddWidened(sum0, NormGenSimd.Load(ref xRef, start + i));
-                    sum1 = NormGenSimd.AddWidened(sum1, NormGenSimd.Load(ref xRef, start + i + 8));
-                    sum2 = NormGenSimd.AddWidened(sum2, NormGenSimd.Load(ref xRef, start + i + 16));
-                    sum3 = NormGenSimd.AddWidened(sum3, NormGenSimd.Load(ref xRef, start + i + 24));
+                    for (int i = block; i < block + 512; i += 32)
+                    {
+                        sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
+                        sumBlock1 += NormGenSimd.Load(ref xRef, start + i + 8);
+                        sumBlock2 += NormGenSimd.Load(ref xRef, start + i + 16);
+                        sumBlock3 += NormGenSimd.Load(ref xRef, start + i + 24);
+                    }
+                    sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
+                    sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
                 }
-                double mean = (NormGenSimd.Sum(sum0, sum1, sum2, sum3) + sumTail) * invCount;
+                for (int i = 512; i < 768; i += 32)
+                {
+                    sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
+                    sumBlock1 += NormGenSimd.Load(ref xRef, start + i + 8);
+                    sumBlock2 += NormGenSimd.Load(ref xRef, start + i + 16);
+                    sumBlock3 += NormGenSimd.Load(ref xRef, start + i + 24);
+                }
+                sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
+                sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
+                double roughMean = sum * invCount;
 
-                // Variance: Σ(x − mean)², a second pass (never E[x²] − E[x]², which cancels for large means).
-                float meanHi = (float)mean;
-                var meanHiV = NormGenSimd.Splat(meanHi);
-                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                var sq0 = NormGenSimd.Zero; var sq1 = NormGenSimd.Zero; var sq2 = NormGenSimd.Zero; var sq3 = NormGenSimd.Zero;
-                double sqTail = 0.0;
-                for (int i = 0; i < 768; i += 32)
+                // Mean and variance: Σd and Σd² with d = x − roughMean, the corrected two-pass algorithm (never E[x²] − E[x]²,
+                // which cancels for large means): mean = roughMean + Σd/n, variance = Σd²/n − (Σd/n)².
+                float roughHi = (float)roughMean;
+                var roughHiV = NormGenSimd.Splat(roughHi);
+                var roughLoV = NormGenSimd.Splat((float)(roughMean - roughHi));
+                double sumD = 0.0;
+                var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                double sumD2 = 0.0;
+                var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                for (int block = 0; block < 512; block += 512)
                 {
-                    var d0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV);
-                    sq0 = NormGenSimd.AddWidened(sq0, d0 * d0);
-                    var d1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV);
-                    sq1 = NormGenSimd.AddWidened(sq1, d1 * d1);
-                    var d2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV);
-                    sq2 = NormGenSimd.AddWidened(sq2, d2 * d2);
-                    var d3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV);
-                    sq3 = NormGenSimd.AddWidened(sq3, d3 * d3);
+                    for (int i = block; i < block + 512; i += 32)
+                    {
+                        var d0 = (NormGenSimd.Load(ref xRef, start + i) - roughHiV - roughLoV);
+                        sumDBlock0 += d0;
+                        sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                        var d1 = (NormGenSimd.Load(ref xRef, start + i + 8) - roughHiV - roughLoV);
+                        sumDBlock1 += d1;
+                        sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                        var d2 = (NormGenSimd.Load(ref xRef, start + i + 16) - roughHiV - roughLoV);
+                        sumDBlock2 += d2;
+                        sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                        var d3 = (NormGenSimd.Load(ref xRef, start + i + 24) - roughHiV - roughLoV);
+                        sumDBlock3 += d3;
+                        sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                    }
+                    sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                    sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                    sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                    sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                 }
-                double variance = (NormGenSimd.Sum(sq0, sq1, sq2, sq3) + sqTail) * invCount;
+                for (int i = 512; i < 768; i += 32)
+                {
+                    var d0 = (NormGenSimd.Load(ref xRef, start + i) - roughHiV - roughLoV);
+                    sumDBlock0 += d0;
+                    sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                    var d1 = (NormGenSimd.Load(ref xRef, start + i + 8) - roughHiV - roughLoV);
+                    sumDBlock1 += d1;
+                    sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                    var d2 = (NormGenSimd.Load(ref xRef, start + i + 16) - roughHiV - roughLoV);
+                    sumDBlock2 += d2;
+                    sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                    var d3 = (NormGenSimd.Load(ref xRef, start + i + 24) - roughHiV - roughLoV);
+                    sumDBlock3 += d3;
+                    sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                }
+                sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                double meanShift = sumD * invCount;
+                double mean = roughMean + meanShift;
+                double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
                 double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                 meanOut[stat] = mean;
                 invStdOut[stat] = invStd;
                 varianceOut[stat] = variance;
 
+                float meanHi = (float)mean;
+                var meanHiV = NormGenSimd.Splat(meanHi);
+                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                 // y = (x − mean)·invStd·γ + β
                 var invStdV = NormGenSimd.Splat((float)invStd);
                 for (int i = 0; i < 768; i += 32)
@@ -257,43 +309,83 @@ namespace Demo
                 var invStdV = NormGenSimd.Splat((float)invStd);
 
                 // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.
-                var sumG0 = NormGenSimd.Zero; var sumG1 = NormGenSimd.Zero; var sumG2 = NormGenSimd.Zero; var sumG3 = NormGenSimd.Zero;
-                double sumGTail = 0.0;
-                var sumGXhat0 = NormGenSimd.Zero; var sumGXhat1 = NormGenSimd.Zero; var sumGXhat2 = NormGenSimd.Zero; var sumGXhat3 = NormGenSimd.Zero;
-                double sumGXhatTail = 0.0;
-                for (int i = 0; i < 768; i += 32)
+                double sumG = 0.0;
+                var sumGBlock0 = NormGenSimd.Splat(0f); var sumGBlock1 = sumGBlock0; var sumGBlock2 = sumGBlock0; var sumGBlock3 = sumGBlock0;
+                double sumGXhat = 0.0;
+                var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
+                for (int block = 0; block < 512; block += 512)
+                {
+                    for (int i = block; i < block + 512; i += 32)
+                    {
+                        var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                        var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
+                        var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
+                        sumGBlock0 += g0;
+                        sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                        var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
+                        var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
+                        sumGBlock1 += g1;
+                        sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 8, dy1);
+                        var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                        var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
+                        var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
+                        sumGBlock2 += g2;
+                        sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 16, dy2);
+                        var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                        var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
+                        var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
+                        sumGBlock3 += g3;
+                        sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 24, dy3);
+                    }
+                    sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
+                    sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                    sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
+                    sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
+                }
+                for (int i = 512; i < 768; i += 32)
                 {
                     var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                     var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
                     var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
-                    sumG0 = NormGenSimd.AddWidened(sumG0, g0);
-                    sumGXhat0 = NormGenSimd.AddWidened(sumGXhat0, g0 * xhat0);
+                    sumGBlock0 += g0;
+                    sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
                     NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
                     var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
                     var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
                     var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
-                    sumG1 = NormGenSimd.AddWidened(sumG1, g1);
-                    sumGXhat1 = NormGenSimd.AddWidened(sumGXhat1, g1 * xhat1);
+                    sumGBlock1 += g1;
+                    sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
                     NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 8, dy1);
                     var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
                     var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
                     var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
-                    sumG2 = NormGenSimd.AddWidened(sumG2, g2);
-                    sumGXhat2 = NormGenSimd.AddWidened(sumGXhat2, g2 * xhat2);
+                    sumGBlock2 += g2;
+                    sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
                     NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 16, dy2);
                     var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
                     var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
                     var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
-                    sumG3 = NormGenSimd.AddWidened(sumG3, g3);
-                    sumGXhat3 = NormGenSimd.AddWidened(sumGXhat3, g3 * xhat3);
+                    sumGBlock3 += g3;
+                    sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
                     NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 24, dy3);
                 }
-                double sumG = NormGenSimd.Sum(sumG0, sumG1, sumG2, sumG3) + sumGTail;
-                double sumGXhat = NormGenSimd.Sum(sumGXhat0, sumGXhat1, sumGXhat2, sumGXhat3) + sumGXhatTail;
+                sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
+                sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
+                sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
 
                 // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
                 var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));

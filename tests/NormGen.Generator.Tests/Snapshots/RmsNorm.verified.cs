@@ -139,21 +139,39 @@ namespace Demo
                 int stat = n;
                 int start = n * 768;
                 int param = 0;
-                // Mean square: Σx² over the group, accumulated in double.
-                var sq0 = NormGenSimd.Zero; var sq1 = NormGenSimd.Zero; var sq2 = NormGenSimd.Zero; var sq3 = NormGenSimd.Zero;
-                double sqTail = 0.0;
-                for (int i = 0; i < 768; i += 32)
+                // Mean square: Σx², in float over blocks of at most 512 values, each block added in double.
+                double sumSq = 0.0;
+                var sumSqBlock0 = NormGenSimd.Splat(0f); var sumSqBlock1 = sumSqBlock0; var sumSqBlock2 = sumSqBlock0; var sumSqBlock3 = sumSqBlock0;
+                for (int block = 0; block < 512; block += 512)
+                {
+                    for (int i = block; i < block + 512; i += 32)
+                    {
+                        var v0 = NormGenSimd.Load(ref xRef, start + i);
+                        sumSqBlock0 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlock0);
+                        var v1 = NormGenSimd.Load(ref xRef, start + i + 8);
+                        sumSqBlock1 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlock1);
+                        var v2 = NormGenSimd.Load(ref xRef, start + i + 16);
+                        sumSqBlock2 = NormGenSimd.MultiplyAdd(v2, v2, sumSqBlock2);
+                        var v3 = NormGenSimd.Load(ref xRef, start + i + 24);
+                        sumSqBlock3 = NormGenSimd.MultiplyAdd(v3, v3, sumSqBlock3);
+                    }
+                    sumSq += NormGenSimd.SumWidened(sumSqBlock0, sumSqBlock1, sumSqBlock2, sumSqBlock3);
+                    sumSqBlock0 = sumSqBlock1 = sumSqBlock2 = sumSqBlock3 = default;
+                }
+                for (int i = 512; i < 768; i += 32)
                 {
                     var v0 = NormGenSimd.Load(ref xRef, start + i);
-                    sq0 = NormGenSimd.AddWidened(sq0, v0 * v0);
+                    sumSqBlock0 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlock0);
                     var v1 = NormGenSimd.Load(ref xRef, start + i + 8);
-                    sq1 = NormGenSimd.AddWidened(sq1, v1 * v1);
+                    sumSqBlock1 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlock1);
                     var v2 = NormGenSimd.Load(ref xRef, start + i + 16);
-                    sq2 = NormGenSimd.AddWidened(sq2, v2 * v2);
+                    sumSqBlock2 = NormGenSimd.MultiplyAdd(v2, v2, sumSqBlock2);
                     var v3 = NormGenSimd.Load(ref xRef, start + i + 24);
-                    sq3 = NormGenSimd.AddWidened(sq3, v3 * v3);
+                    sumSqBlock3 = NormGenSimd.MultiplyAdd(v3, v3, sumSqBlock3);
                 }
-                double variance = (NormGenSimd.Sum(sq0, sq1, sq2, sq3) + sqTail) * invCount;
+                sumSq += NormGenSimd.SumWidened(sumSqBlock0, sumSqBlock1, sumSqBlock2, sumSqBlock3);
+                sumSqBlock0 = sumSqBlock1 = sumSqBlock2 = sumSqBlock3 = default;
+                double variance = sumSq * invCount;
                 const double mean = 0.0;
                 double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-06);
                 meanOut[stat] = mean;
@@ -228,35 +246,67 @@ namespace Demo
                 var invStdV = NormGenSimd.Splat((float)invStd);
 
                 // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.
-                var sumG0 = NormGenSimd.Zero; var sumG1 = NormGenSimd.Zero; var sumG2 = NormGenSimd.Zero; var sumG3 = NormGenSimd.Zero;
-                double sumGTail = 0.0;
-                var sumGXhat0 = NormGenSimd.Zero; var sumGXhat1 = NormGenSimd.Zero; var sumGXhat2 = NormGenSimd.Zero; var sumGXhat3 = NormGenSimd.Zero;
-                double sumGXhatTail = 0.0;
-                for (int i = 0; i < 768; i += 32)
+                double sumG = 0.0;
+                var sumGBlock0 = NormGenSimd.Splat(0f); var sumGBlock1 = sumGBlock0; var sumGBlock2 = sumGBlock0; var sumGBlock3 = sumGBlock0;
+                double sumGXhat = 0.0;
+                var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
+                for (int block = 0; block < 512; block += 512)
+                {
+                    for (int i = block; i < block + 512; i += 32)
+                    {
+                        var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                        var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
+                        var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
+                        sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                        var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
+                        var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
+                        sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
+                        var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                        var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
+                        var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
+                        sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
+                        var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                        var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
+                        var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
+                        sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
+                    }
+                    sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
+                    sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                    sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
+                    sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
+                }
+                for (int i = 512; i < 768; i += 32)
                 {
                     var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                     var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
                     var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
-                    sumGXhat0 = NormGenSimd.AddWidened(sumGXhat0, g0 * xhat0);
+                    sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
                     var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
                     var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
                     var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
-                    sumGXhat1 = NormGenSimd.AddWidened(sumGXhat1, g1 * xhat1);
+                    sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
                     var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
                     var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
                     var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
-                    sumGXhat2 = NormGenSimd.AddWidened(sumGXhat2, g2 * xhat2);
+                    sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
                     var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
                     var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
                     var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
-                    sumGXhat3 = NormGenSimd.AddWidened(sumGXhat3, g3 * xhat3);
+                    sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
                 }
-                double sumG = NormGenSimd.Sum(sumG0, sumG1, sumG2, sumG3) + sumGTail;
-                double sumGXhat = NormGenSimd.Sum(sumGXhat0, sumGXhat1, sumGXhat2, sumGXhat3) + sumGXhatTail;
+                sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
+                sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
+                sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
 
                 // dx = invStd·(g − x̂·mean(g·x̂)), written as dy·γ·invStd − x·slope.
                 var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
