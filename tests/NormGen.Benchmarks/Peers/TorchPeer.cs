@@ -190,7 +190,8 @@ public static class TorchProbe
         {
             Exception root = e;
             while (root.InnerException is not null) root = root.InnerException;
-            return (false, $"{e.GetType().Name}: {root.Message}");
+            string first = root.Message.Split('\n')[0].Trim();
+            return (false, $"{e.GetType().Name}: {(first.Length > 300 ? first[..300] + "…" : first)}");
         }
     }
 
