@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace NormGen.Analyzers.Tests.Infrastructure;
 
@@ -30,22 +31,29 @@ internal static class Layers
         ("Rms", "class", "Shape = \"N,D=8\", Axes = \"D\", Kind = NormKind.Rms"),
     };
 
-    // Declared after Declarations: static initializers run in textual order.
-    public static string Source { get; } = Build();
-
-    private static string Build()
+    /// <summary>
+    /// The declarations <paramref name="testSource"/> mentions (each generated type adds some compile time, so a test
+    /// gets only the layers it uses); null when it uses none.
+    /// </summary>
+    public static string? SourceFor(string testSource)
     {
         var text = new StringBuilder();
-        text.AppendLine("using System;");
         text.AppendLine("using NormGen;");
         text.AppendLine();
+        bool any = false;
         foreach ((string name, string kind, string attribute) in Declarations)
         {
+            if (!Regex.IsMatch(testSource, $@"\b{name}\b"))
+            {
+                continue;
+            }
+
+            any = true;
             text.AppendLine($"[Normalize({attribute})]");
             text.AppendLine($"public partial {kind} {name} {{ }}");
             text.AppendLine();
         }
 
-        return text.ToString();
+        return any ? text.ToString() : null;
     }
 }

@@ -67,7 +67,11 @@ public static class Verify
     {
         var test = new NormGenAnalyzerTest<TAnalyzer> { TestCode = source };
         test.ExpectedDiagnostics.AddRange(expected);
-        test.TestState.Sources.Add((Layers.FileName, Layers.Source));
+        if (Layers.SourceFor(source + string.Concat(moreSources)) is { } layers)
+        {
+            test.TestState.Sources.Add((Layers.FileName, layers));
+        }
+
         for (int i = 0; i < moreSources.Length; i++)
         {
             test.TestState.Sources.Add(($"/0/More{i}.cs", moreSources[i]));
@@ -86,10 +90,10 @@ public static class Verify
         where TCodeFix : CodeFixProvider, new()
     {
         var test = new NormGenCodeFixTest<TAnalyzer, TCodeFix> { TestCode = source, FixedCode = fixedSource };
-        if (withLayers)
+        if (withLayers && Layers.SourceFor(source) is { } layers)
         {
-            test.TestState.Sources.Add((Layers.FileName, Layers.Source));
-            test.FixedState.Sources.Add((Layers.FileName, Layers.Source));
+            test.TestState.Sources.Add((Layers.FileName, layers));
+            test.FixedState.Sources.Add((Layers.FileName, layers));
         }
 
         return test.RunAsync();
