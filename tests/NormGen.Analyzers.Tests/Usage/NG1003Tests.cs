@@ -39,6 +39,28 @@ public class NG1003Tests
         """);
 
     [Fact]
+    public Task WarnsOnReadonlyFieldsAndCollectionExpressions() => Check("""
+        class Trainer
+        {
+            private static readonly float[] Single = new float[Bn16.SampleSize];
+            private readonly float[] _pair = new float[2 * Bn16.SampleSize];
+            private readonly float[] _reassigned = new float[16];
+
+            Trainer() { _reassigned = new float[32]; }
+
+            void Run(float[] y)
+            {
+                var bn = new Bn16();
+                bn.ForwardTraining({|NG1003:Single|}, y);
+                bn.ForwardTraining(_pair, y);
+                bn.ForwardTraining(_reassigned, y);
+                float[] literal = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+                bn.ForwardTraining({|NG1003:literal|}, y);
+            }
+        }
+        """);
+
+    [Fact]
     public Task WarnsOnEveryCallWhenTheShapeIsFullySizedWithOneValuePerChannel() => Check("""
         class Trainer
         {

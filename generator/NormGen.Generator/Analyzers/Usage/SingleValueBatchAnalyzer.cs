@@ -134,6 +134,9 @@ public sealed class SingleValueBatchAnalyzer : DiagnosticAnalyzer
             case ILocalReferenceOperation reference:
                 return LocalLength(reference, depth, cancellationToken);
 
+            case IFieldReferenceOperation field:
+                return ReadonlyFieldLength(field, depth, cancellationToken);
+
             case IObjectCreationOperation creation when IsSpan(creation.Type) && creation.Arguments.Length is 1 or 3:
                 return creation.Arguments.Length == 1
                     ? ConstantLength(creation.Arguments[0].Value, depth + 1, cancellationToken)
@@ -223,6 +226,33 @@ public sealed class SingleValueBatchAnalyzer : DiagnosticAnalyzer
                 && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(name, cancellationToken).Symbol, local))
             {
                 return null;
+            }
+        }
+
+        return ConstantLength(model.GetOperation(initializer, cancellationToken), depth + 1, cancellationToken);
+    }
+
+    /// <summary><c>static readonly float[] Batch = new float[16];</c>, assigned nowhere else (constructors included).</summary>
+    private static long? ReadonlyFieldLength(IFieldReferenceOperation reference, int depth, System.Threading.CancellationToken cancellationToken)
+    {
+        IFieldSymbol field = reference.Field;
+        SemanticModel? model = reference.SemanticModel;
+        if (!field.IsReadOnly || model is null || field.DeclaringSyntaxReferences.Length != 1
+            || field.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer }
+            || initializer.SyntaxTree != model.SyntaxTree)
+        {
+            return null;
+        }
+
+        foreach (SyntaxReference part in field.ContainingType.DeclaringSyntaxReferences)
+        {
+            foreach (SimpleNameSyntax name in part.GetSyntax(cancellationToken).DescendantNodes().OfType<SimpleNameSyntax>())
+            {
+                ExpressionSyntax written = name.Parent is MemberAccessExpressionSyntax access && access.Name == name ? access : name;
+                if (name.Identifier.ValueText == field.Name && IsWrite(written))
+                {
+                    return null;
+                }
             }
         }
 
