@@ -50,8 +50,22 @@ internal sealed class KernelContext
 
     /// <summary>The number of chunks of a call.</summary>
     public string ChunkCount => ChunkSegment is Segment segment
-        ? $"global::NormGen.Internal.Threading.ChunkCount({Extent(segment)})"
+        ? $"global::NormGen.Internal.Threading.ChunkCount({Extent(segment)}{MaxChunksArgument})"
         : "1";
+
+    /// <summary>
+    /// Lane-parallel kernels keep one row of partial sums per chunk and add them up after each pass, so they use few
+    /// chunks (8: enough for the threads); group-major kernels use up to 64, which balances groups of uneven cost.
+    /// </summary>
+    public string MaxChunksArgument => Layout.GroupMajor ? "" : ", 8";
+
+    /// <summary>
+    /// The layout is rows × columns with the rows reduced and one statistic (and Gamma/Beta entry) per column:
+    /// BatchNorm1d on (N, C) and channels-last BatchNorm. Its reductions keep column tiles in registers across rows.
+    /// </summary>
+    public bool IsColumnLayout =>
+        Layout.Segments.Count == 2 && Layout.Segments[0].Reduced && !Layout.Segments[0].Affine
+        && !Layout.Segments[1].Reduced && !Layout.Segments[1].Batch && (Layout.Segments[1].Affine || !Spec.Affine);
 
     /// <summary>The degree of parallelism of a call over x.</summary>
     public const string Degree = "global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism)";

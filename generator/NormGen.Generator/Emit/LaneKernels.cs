@@ -25,13 +25,13 @@ internal static class LaneKernels
                 $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut"),
             KernelMethod.Chunk("SumsChunk",
                 rms ? "One chunk of rows: Σx² per statistic into this chunk's partial sums." : "One chunk of rows: Σx per statistic into this chunk's partial sums.",
-                "x", KernelMethod.Unused, KernelMethod.Unused, EmitSumsChunk),
+                "x", KernelMethod.Unused, KernelMethod.Unused, ctx.IsColumnLayout ? ColumnKernels.EmitSums : EmitSumsChunk),
         };
         if (!rms)
         {
             methods.Add(KernelMethod.Chunk("SquaredDeviationsChunk",
                 "One chunk of rows: Σ(x − mean)² per statistic into this chunk's partial sums.",
-                "x", KernelMethod.Unused, KernelMethod.Unused, EmitSquaredDeviationsChunk));
+                "x", KernelMethod.Unused, KernelMethod.Unused, ctx.IsColumnLayout ? ColumnKernels.EmitSquaredDeviations : EmitSquaredDeviationsChunk));
         }
         methods.Add(new("NormalizeWithStatistics",
             "Normalizes x into y with the given per-statistic mean and 1/std, in one pass shared out over the threads.",
@@ -46,7 +46,7 @@ internal static class LaneKernels
             $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch"));
         methods.Add(KernelMethod.Chunk("BackwardSumsChunk",
             "One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.",
-            "x", "dy", KernelMethod.Unused, EmitBackwardSumsChunk));
+            "x", "dy", KernelMethod.Unused, ctx.IsColumnLayout ? ColumnKernels.EmitBackwardSums : EmitBackwardSumsChunk));
         methods.Add(KernelMethod.Chunk("BackwardDxChunk",
             "One chunk of rows: dx = dy·γ·invStd − (x − mean)·slope − offset with the per-statistic slope and offset.",
             "x", "dy", "dx", EmitBackwardDxChunk));

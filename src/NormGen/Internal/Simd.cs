@@ -117,6 +117,14 @@ public static class Simd
     public static double SumWidened(Vector256<double> a, Vector256<double> b, Vector256<double> c, Vector256<double> d) =>
         Vector256.Sum((a + b) + (c + d));
 
+    /// <summary>The lower 4 lanes of 8 floats as doubles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> WidenLower(Vector256<float> value) => Vector256.WidenLower(value);
+
+    /// <summary>The upper 4 lanes of 8 floats as doubles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> WidenUpper(Vector256<float> value) => Vector256.WidenUpper(value);
+
     /// <summary>Broadcasts a value to every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Splat(float value) => Vector256.Create(value);

@@ -15,8 +15,14 @@ public static class Threading
         length < ParallelThreshold ? 1 : Math.Max(1, Math.Min(maxDegreeOfParallelism, Environment.ProcessorCount));
 
     /// <summary>The indices per chunk when <paramref name="extent"/> indices are split into at most 64 chunks (a partition that depends on the shape only).</summary>
-    public static int ChunkSize(int extent) => Math.Max(1, (extent + 63) / 64);
+    public static int ChunkSize(int extent) => ChunkSize(extent, 64);
 
-    /// <summary>The number of chunks of <see cref="ChunkSize"/> indices that cover <paramref name="extent"/>.</summary>
-    public static int ChunkCount(int extent) => (extent + ChunkSize(extent) - 1) / ChunkSize(extent);
+    /// <summary>The indices per chunk when <paramref name="extent"/> indices are split into at most <paramref name="maxChunks"/> chunks.</summary>
+    public static int ChunkSize(int extent, int maxChunks) => Math.Max(1, (extent + maxChunks - 1) / maxChunks);
+
+    /// <summary>The number of chunks of <see cref="ChunkSize(int)"/> indices that cover <paramref name="extent"/>.</summary>
+    public static int ChunkCount(int extent) => ChunkCount(extent, 64);
+
+    /// <summary>The number of chunks of <see cref="ChunkSize(int, int)"/> indices that cover <paramref name="extent"/>.</summary>
+    public static int ChunkCount(int extent, int maxChunks) => (extent + ChunkSize(extent, maxChunks) - 1) / ChunkSize(extent, maxChunks);
 }

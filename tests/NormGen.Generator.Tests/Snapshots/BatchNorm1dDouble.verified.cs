@@ -181,7 +181,7 @@ namespace Demo
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.Span<double> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 128;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
             double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
             state.ActiveMean = meanOut;
             double invCount = 1.0 / (batch);
@@ -231,25 +231,33 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void SumsChunk(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> unused, global::System.Span<double> unusedOutput, int batch, int chunk)
         {
-            int count = 128;
+            const int count = 128;
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref double xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // Σx per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // Σx per column: tiles of 16 columns keep their sums in registers across the chunk's rows.
+            for (int column = 0; column < 128; column += 16)
             {
-                int start = n * 128;
-                int stat = 0;
-                for (int i = 0; i < 128; i += 16)
+                var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                for (int n = chunkFirst; n < chunkLast; n++)
                 {
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i, NormGenSimd.Load(ref xRef, start + i));
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i + 4, NormGenSimd.Load(ref xRef, start + i + 4));
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i + 8, NormGenSimd.Load(ref xRef, start + i + 8));
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i + 12, NormGenSimd.Load(ref xRef, start + i + 12));
+                    int start = n * 128 + column;
+                    var v0 = NormGenSimd.Load(ref xRef, start + 0);
+                    var v1 = NormGenSimd.Load(ref xRef, start + 4);
+                    var v2 = NormGenSimd.Load(ref xRef, start + 8);
+                    var v3 = NormGenSimd.Load(ref xRef, start + 12);
+                    sum0 += v0;
+                    sum1 += v1;
+                    sum2 += v2;
+                    sum3 += v3;
                 }
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
             }
         }
 
@@ -263,31 +271,39 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void SquaredDeviationsChunk(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> unused, global::System.Span<double> unusedOutput, int batch, int chunk)
         {
-            int count = 128;
+            const int count = 128;
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref double xRef = ref NormGenSimd.Ref(x);
-            ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
-            double[] meanOut = state.ActiveMean;
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // Σ(x − mean)² per statistic, in memory order.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            double[] meanOut = state.ActiveMean;
+            // Σ(x − mean)² per column, the tile's means loaded once.
+            for (int column = 0; column < 128; column += 16)
             {
-                int start = n * 128;
-                int stat = 0;
-                for (int i = 0; i < 128; i += 16)
+                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
+                var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
+                var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                for (int n = chunkFirst; n < chunkLast; n++)
                 {
-                    var d0 = (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i));
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i, d0 * d0);
-                    var d1 = (NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4));
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i + 4, d1 * d1);
-                    var d2 = (NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8));
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i + 8, d2 * d2);
-                    var d3 = (NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12));
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i + 12, d3 * d3);
+                    int start = n * 128 + column;
+                    var d0 = (NormGenSimd.Load(ref xRef, start + 0) - meanHi0);
+                    var d1 = (NormGenSimd.Load(ref xRef, start + 4) - meanHi1);
+                    var d2 = (NormGenSimd.Load(ref xRef, start + 8) - meanHi2);
+                    var d3 = (NormGenSimd.Load(ref xRef, start + 12) - meanHi3);
+                    sum0 += d0 * d0;
+                    sum1 += d1 * d1;
+                    sum2 += d2 * d2;
+                    sum3 += d3 * d3;
                 }
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
             }
         }
 
@@ -313,7 +329,7 @@ namespace Demo
             }
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -334,7 +350,7 @@ namespace Demo
             ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref double betaRef = ref NormGenSimd.Ref(state.Beta);
@@ -368,7 +384,7 @@ namespace Demo
             double[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             double[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             double[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
             double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
             double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials2, chunks * count);
             global::System.Array.Clear(sumG, 0, chunks * count);
@@ -427,57 +443,74 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardSumsChunk(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> dy, global::System.Span<double> unused, int batch, int chunk)
         {
-            int count = 128;
+            const int count = 128;
             ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
-            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials2), chunk * count);
             ref double xRef = ref NormGenSimd.Ref(x);
+            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials2), chunk * count);
             ref double dyRef = ref NormGenSimd.Ref(dy);
             ref double invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.GammaPartials), chunk * ParameterSize);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.BetaPartials), chunk * ParameterSize);
-            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
-            int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy for the gradients.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
+            // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).
+            for (int column = 0; column < 128; column += 16)
             {
-                int start = n * 128;
-                int stat = 0;
-                int param = 0;
-                for (int i = 0; i < 128; i += 16)
+                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
+                var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
+                var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
+                var invStd1 = NormGenSimd.Load(ref invStdRef, column + 4);
+                var invStd2 = NormGenSimd.Load(ref invStdRef, column + 8);
+                var invStd3 = NormGenSimd.Load(ref invStdRef, column + 12);
+                var dySum0 = NormGenSimd.Zero; var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
+                var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                for (int n = chunkFirst; n < chunkLast; n++)
                 {
-                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                    var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref invStdRef, stat + i);
-                    var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, stat + i, g0);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, stat + i, g0 * xhat0);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
-                    var dy1 = NormGenSimd.Load(ref dyRef, start + i + 4);
-                    var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref invStdRef, stat + i + 4);
-                    var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 4);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, stat + i + 4, g1);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, stat + i + 4, g1 * xhat1);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 4, dy1 * xhat1);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 4, dy1);
-                    var dy2 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                    var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref invStdRef, stat + i + 8);
-                    var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 8);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, stat + i + 8, g2);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, stat + i + 8, g2 * xhat2);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy2 * xhat2);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 8, dy2);
-                    var dy3 = NormGenSimd.Load(ref dyRef, start + i + 12);
-                    var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref invStdRef, stat + i + 12);
-                    var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 12);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, stat + i + 12, g3);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, stat + i + 12, g3 * xhat3);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 12, dy3 * xhat3);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 12, dy3);
+                    int start = n * 128 + column;
+                    var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
+                    var dy1 = NormGenSimd.Load(ref dyRef, start + 4);
+                    var dy2 = NormGenSimd.Load(ref dyRef, start + 8);
+                    var dy3 = NormGenSimd.Load(ref dyRef, start + 12);
+                    var p0 = NormGenSimd.Load(ref dyRef, start + 0) * (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * invStd0;
+                    var p1 = NormGenSimd.Load(ref dyRef, start + 4) * (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * invStd1;
+                    var p2 = NormGenSimd.Load(ref dyRef, start + 8) * (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * invStd2;
+                    var p3 = NormGenSimd.Load(ref dyRef, start + 12) * (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * invStd3;
+                    dySum0 += dy0;
+                    dyXhat0 += p0;
+                    dySum1 += dy1;
+                    dyXhat1 += p1;
+                    dySum2 += dy2;
+                    dyXhat2 += p2;
+                    dySum3 += dy3;
+                    dyXhat3 += p3;
                 }
+                var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
+                NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
+                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
+                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
+                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                var gamma1 = NormGenSimd.Load(ref gammaRef, column + 4);
+                NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
+                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
+                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
+                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
+                var gamma2 = NormGenSimd.Load(ref gammaRef, column + 8);
+                NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
+                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
+                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
+                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
+                var gamma3 = NormGenSimd.Load(ref gammaRef, column + 12);
+                NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
+                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
+                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
+                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
             }
         }
 
@@ -500,7 +533,7 @@ namespace Demo
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             for (int n = chunkFirst; n < chunkLast; n++)

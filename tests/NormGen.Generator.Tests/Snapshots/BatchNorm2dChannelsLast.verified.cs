@@ -181,7 +181,7 @@ namespace Demo
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 16;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, 8);
             double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
             state.ActiveMean = meanOut;
             double invCount = 1.0 / (batch * 64);
@@ -234,22 +234,31 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void SumsChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> unusedOutput, int batch, int chunk)
         {
-            int count = 16;
+            const int count = 16;
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            // Σx per statistic, in memory order: the lanes of one vector belong to neighbouring statistics.
-            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+            // Σx per column: tiles of 16 columns keep their sums in registers across the chunk's rows.
+            for (int column = 0; column < 16; column += 16)
             {
-                int start = nhw * 16;
-                int stat = 0;
-                for (int i = 0; i < 16; i += 8)
+                var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
                 {
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i, NormGenSimd.Load(ref xRef, start + i));
+                    int start = nhw * 16 + column;
+                    var v0 = NormGenSimd.Load(ref xRef, start + 0);
+                    var v1 = NormGenSimd.Load(ref xRef, start + 8);
+                    sum0 += NormGenSimd.WidenLower(v0);
+                    sum1 += NormGenSimd.WidenUpper(v0);
+                    sum2 += NormGenSimd.WidenLower(v1);
+                    sum3 += NormGenSimd.WidenUpper(v1);
                 }
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
             }
         }
 
@@ -263,26 +272,38 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void SquaredDeviationsChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> unusedOutput, int batch, int chunk)
         {
-            int count = 16;
+            const int count = 16;
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
+            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
             double[] meanOut = state.ActiveMean;
-            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
-            int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            // Σ(x − mean)² per statistic, in memory order.
-            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+            // Σ(x − mean)² per column, the tile's means loaded once.
+            for (int column = 0; column < 16; column += 16)
             {
-                int start = nhw * 16;
-                int stat = 0;
-                for (int i = 0; i < 16; i += 8)
+                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
+                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
+                var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
                 {
-                    var d0 = (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i));
-                    NormGenSimd.AddWidenedTo(ref sumRef, stat + i, d0 * d0);
+                    int start = nhw * 16 + column;
+                    var d0 = (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0);
+                    var d1 = (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1);
+                    sum0 += NormGenSimd.WidenLower(d0 * d0);
+                    sum1 += NormGenSimd.WidenUpper(d0 * d0);
+                    sum2 += NormGenSimd.WidenLower(d1 * d1);
+                    sum3 += NormGenSimd.WidenUpper(d1 * d1);
                 }
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
+                NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
             }
         }
 
@@ -311,7 +332,7 @@ namespace Demo
             }
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, 8);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -333,7 +354,7 @@ namespace Demo
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
@@ -364,7 +385,7 @@ namespace Demo
             float[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, 8);
             double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
             double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials2, chunks * count);
             global::System.Array.Clear(sumG, 0, chunks * count);
@@ -426,10 +447,14 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardSumsChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> unused, int batch, int chunk)
         {
-            int count = 16;
+            const int count = 16;
             ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
-            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials2), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
+            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
+            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials2), chunk * count);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
@@ -437,26 +462,54 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.GammaPartials), chunk * ParameterSize);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.BetaPartials), chunk * ParameterSize);
-            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
-            int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy for the gradients.
-            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+            // Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
+            // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).
+            for (int column = 0; column < 16; column += 16)
             {
-                int start = nhw * 16;
-                int stat = 0;
-                int param = 0;
-                for (int i = 0; i < 16; i += 8)
+                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
+                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
+                var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
+                var invStd1 = NormGenSimd.Load(ref invStdRef, column + 8);
+                var dySum0 = NormGenSimd.Zero; var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
+                var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
                 {
-                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                    var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref invStdRef, stat + i);
-                    var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, stat + i, g0);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, stat + i, g0 * xhat0);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
+                    int start = nhw * 16 + column;
+                    var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
+                    var dy1 = NormGenSimd.Load(ref dyRef, start + 8);
+                    var p0 = NormGenSimd.Load(ref dyRef, start + 0) * (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * invStd0;
+                    var p1 = NormGenSimd.Load(ref dyRef, start + 8) * (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * invStd1;
+                    dySum0 += NormGenSimd.WidenLower(dy0);
+                    dyXhat0 += NormGenSimd.WidenLower(p0);
+                    dySum1 += NormGenSimd.WidenUpper(dy0);
+                    dyXhat1 += NormGenSimd.WidenUpper(p0);
+                    dySum2 += NormGenSimd.WidenLower(dy1);
+                    dyXhat2 += NormGenSimd.WidenLower(p1);
+                    dySum3 += NormGenSimd.WidenUpper(dy1);
+                    dyXhat3 += NormGenSimd.WidenUpper(p1);
                 }
+                var gamma0 = NormGenSimd.WidenLower(NormGenSimd.Load(ref gammaRef, column + 0));
+                NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
+                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
+                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
+                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                var gamma1 = NormGenSimd.WidenUpper(NormGenSimd.Load(ref gammaRef, column + 0));
+                NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
+                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
+                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
+                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
+                var gamma2 = NormGenSimd.WidenLower(NormGenSimd.Load(ref gammaRef, column + 8));
+                NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
+                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
+                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
+                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
+                var gamma3 = NormGenSimd.WidenUpper(NormGenSimd.Load(ref gammaRef, column + 8));
+                NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
+                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
+                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
+                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
             }
         }
 
@@ -480,7 +533,7 @@ namespace Demo
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             for (int nhw = chunkFirst; nhw < chunkLast; nhw++)

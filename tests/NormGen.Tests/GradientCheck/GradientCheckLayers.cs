@@ -55,3 +55,10 @@ public partial class FdRmsNorm41 : IPerSampleLayer<double>, IScaledLayer<double>
 
 [Normalize(Shape = "N,D=9", Axes = "D", Kind = NormKind.Rms, Affine = false, ElementType = typeof(double))]
 public partial class FdRmsNormNonAffine : IPerSampleLayer<double> { }
+
+// Wide enough for the column-tiled reductions (tiles of 16 columns, then 5 left over) in double.
+[Normalize(Shape = "N,H=2,W=2,C=21", Axes = "NHW", ElementType = typeof(double))]
+public partial class FdBatchNormChannelsLastWide : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+[Normalize(Shape = "N,C=37", Axes = "N", ElementType = typeof(double))]
+public partial class FdBatchNorm1dWide : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }

@@ -19,6 +19,10 @@ public class GradientCheckTests
 
     [Fact] public void BatchNorm2d_ChannelsLast() => CheckBatch(new FdBatchNormChannelsLast(), 4, NormLayout.BatchNormChannelsLast(4, 6, 5), 12);
 
+    [Fact] public void BatchNorm2d_ChannelsLastWide() => CheckBatch(new FdBatchNormChannelsLastWide(), 3, NormLayout.BatchNormChannelsLast(3, 4, 21), 17);
+
+    [Fact] public void BatchNorm1d_WideFeatures() => CheckBatch(new FdBatchNorm1dWide(), 4, NormLayout.BatchNorm(4, 37, 1), 18);
+
     [Fact] public void BatchNorm1d_Features() => CheckBatch(new FdBatchNorm1d(), 5, NormLayout.BatchNorm(5, 7, 1), 13);
 
     [Fact] public void BatchNorm1d_LongSequence() => CheckBatch(new FdBatchNorm1dLong(), 3, NormLayout.BatchNorm(3, 3, 43), 14);
