@@ -68,8 +68,10 @@ internal static class ColumnKernels
     public static void EmitBackwardSums(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
-        EmitHeader(w, ctx, "LanePartials", "sumGRef");
-        w.Line($"ref double sumGXhatRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials2), chunk * count);");
+        EmitHeader(w, ctx, null, null);
+        w.Line($"const int laneStride = count + {StateEmitter.PartialPadding};");
+        w.Line($"ref double sumGRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), chunk * 2 * laneStride);");
+        w.Line($"ref double sumGXhatRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);");
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
         if (!rms)
@@ -83,11 +85,11 @@ internal static class ColumnKernels
         if (ctx.HasGamma)
         {
             w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
-            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.GammaPartials), chunk * ParameterSize);");
+            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);");
         }
         if (ctx.HasBeta)
         {
-            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.BetaPartials), chunk * ParameterSize);");
+            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);");
         }
         w.Line("// Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per");
         w.Line("// statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).");
@@ -151,10 +153,13 @@ internal static class ColumnKernels
         });
     }
 
-    private static void EmitHeader(CodeWriter w, KernelContext ctx, string partials, string name)
+    private static void EmitHeader(CodeWriter w, KernelContext ctx, string? partials, string? name)
     {
         w.Line($"const int count = {ctx.Layout.Segments[1].Size};");
-        w.Line($"ref double {name} = ref {Simd}.At(ref {Simd}.Ref(state.{partials}), chunk * count);");
+        if (partials is not null)
+        {
+            w.Line($"ref double {name} = ref {Simd}.At(ref {Simd}.Ref(state.{partials}), chunk * count);");
+        }
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         SegmentLoops.EmitChunkRange(w, ctx);
     }

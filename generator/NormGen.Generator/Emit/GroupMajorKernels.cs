@@ -70,11 +70,8 @@ internal static class GroupMajorKernels
     {
         if (ctx.HasGamma)
         {
-            w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.GammaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);");
-        }
-        if (ctx.HasBeta)
-        {
-            w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.BetaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);");
+            w.Line("int partialsLength = chunks * 2 * NormGenState.PartialStride;");
+            w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);");
         }
     }
 
@@ -90,10 +87,10 @@ internal static class GroupMajorKernels
         {
             using (w.Block("for (int param = 0; param < ParameterSize; param++)"))
             {
-                w.Line("state.GammaGradSum[param] += state.GammaPartials[chunk * ParameterSize + param];");
+                w.Line("state.GammaGradSum[param] += state.ParameterPartials[chunk * 2 * NormGenState.PartialStride + param];");
                 if (ctx.HasBeta)
                 {
-                    w.Line("state.BetaGradSum[param] += state.BetaPartials[chunk * ParameterSize + param];");
+                    w.Line("state.BetaGradSum[param] += state.ParameterPartials[((chunk * 2) + 1) * NormGenState.PartialStride + param];");
                 }
             }
         }
@@ -391,11 +388,11 @@ internal static class GroupMajorKernels
         }
         if (backward && ctx.HasGamma)
         {
-            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.GammaPartials), chunk * ParameterSize);");
+            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);");
         }
         if (backward && ctx.HasBeta)
         {
-            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.BetaPartials), chunk * ParameterSize);");
+            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);");
         }
     }
 

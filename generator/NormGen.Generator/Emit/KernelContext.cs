@@ -54,10 +54,10 @@ internal sealed class KernelContext
         : "1";
 
     /// <summary>
-    /// Lane-parallel kernels keep one row of partial sums per chunk and add them up after each pass, so they use few
-    /// chunks (8: enough for the threads); group-major kernels use up to 64, which balances groups of uneven cost.
+    /// Every chunk keeps its own row of partial sums, cleared before and added up after each pass, so calls use few
+    /// chunks: 8 are enough to keep two to eight threads busy and cost little to merge.
     /// </summary>
-    public string MaxChunksArgument => Layout.GroupMajor ? "" : ", 8";
+    public string MaxChunksArgument => ", 8";
 
     /// <summary>
     /// The layout is rows × columns with the rows reduced and one statistic (and Gamma/Beta entry) per column:

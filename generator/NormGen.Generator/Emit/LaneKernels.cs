@@ -251,10 +251,10 @@ internal static class LaneKernels
         w.Line($"{ctx.T}[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);");
         w.Line($"{ctx.T}[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);");
         w.Line($"int chunks = {ctx.ChunkCount};");
-        w.Line("double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);");
-        w.Line("double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials2, chunks * count);");
-        w.Line("global::System.Array.Clear(sumG, 0, chunks * count);");
-        w.Line("global::System.Array.Clear(sumGXhat, 0, chunks * count);");
+        w.Line("// Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.");
+        w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
+        w.Line("double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);");
+        w.Line("global::System.Array.Clear(sums, 0, chunks * 2 * laneStride);");
         GroupMajorKernels.EmitPartialsSetup(w, ctx);
         if (!rms)
         {
@@ -281,8 +281,13 @@ internal static class LaneKernels
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
             w.Line("double s = state.SavedInvStd[stat];");
-            EmitMergePartials(w, "sumG", "groupSumG");
-            EmitMergePartials(w, "sumGXhat", "groupSumGXhat");
+            w.Line("double groupSumG = 0.0;");
+            w.Line("double groupSumGXhat = 0.0;");
+            using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
+            {
+                w.Line("groupSumG += sums[chunk * 2 * laneStride + stat];");
+                w.Line("groupSumGXhat += sums[((chunk * 2) + 1) * laneStride + stat];");
+            }
             w.Line($"slope[stat] = ({ctx.T})(s * s * groupSumGXhat * invCount);");
             w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * groupSumG * invCount")});");
         }
@@ -293,8 +298,10 @@ internal static class LaneKernels
     {
         bool rms = ctx.Spec.IsRms;
         bool alongRun = SegmentLoops.AffineAlongRun(ctx);
-        EmitChunkPartials(w, ctx, "LanePartials", "sumGRef");
-        w.Line($"ref double sumGXhatRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials2), chunk * count);");
+        w.Line($"int count = {ctx.StatisticsCount};");
+        w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
+        w.Line($"ref double sumGRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), chunk * 2 * laneStride);");
+        w.Line($"ref double sumGXhatRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);");
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
@@ -309,11 +316,11 @@ internal static class LaneKernels
         EmitParameterReferences(w, ctx, gamma: ctx.HasGamma, beta: false);
         if (ctx.HasGamma)
         {
-            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.GammaPartials), chunk * ParameterSize);");
+            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);");
         }
         if (ctx.HasBeta)
         {
-            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.BetaPartials), chunk * ParameterSize);");
+            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);");
         }
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy for the gradients.");

@@ -3,6 +3,9 @@ namespace NormGen.Generator.Emit;
 /// <summary>Emits the nested <c>NormGenState</c> class: parameters, gradients, statistics and scratch buffers.</summary>
 internal static class StateEmitter
 {
+    /// <summary>Doubles between consecutive rows of partial sums beyond the row itself (128 bytes).</summary>
+    public const int PartialPadding = 16;
+
     public static void Emit(CodeWriter w, KernelContext ctx, System.Collections.Generic.IEnumerable<KernelMethod> kernels)
     {
         var spec = ctx.Spec;
@@ -43,11 +46,13 @@ internal static class StateEmitter
                 }
                 w.Line("// One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.");
                 w.Line("public readonly double[] GammaGradSum = new double[ParameterSize];");
-                w.Line("public double[] GammaPartials = global::System.Array.Empty<double>();");
+                w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");
+                w.Line("// 4 KiB apart (the CPU would take their loads and stores for the same address and stall).");
+                w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
+                w.Line("public double[] ParameterPartials = global::System.Array.Empty<double>();");
                 if (ctx.HasBeta)
                 {
                     w.Line("public readonly double[] BetaGradSum = new double[ParameterSize];");
-                    w.Line("public double[] BetaPartials = global::System.Array.Empty<double>();");
                 }
             }
             if (spec.HasRunningStats)
@@ -83,7 +88,6 @@ internal static class StateEmitter
                 w.Line($"public {t}[] LaneOffset = global::System.Array.Empty<{t}>();");
                 w.Line("// Per chunk, per statistic partial sums, added in chunk order.");
                 w.Line("public double[] LanePartials = global::System.Array.Empty<double>();");
-                w.Line("public double[] LanePartials2 = global::System.Array.Empty<double>();");
             }
         }
     }

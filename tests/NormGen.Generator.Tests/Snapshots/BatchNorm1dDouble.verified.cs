@@ -385,12 +385,12 @@ namespace Demo
             double[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             double[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
-            double[] sumG = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
-            double[] sumGXhat = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials2, chunks * count);
-            global::System.Array.Clear(sumG, 0, chunks * count);
-            global::System.Array.Clear(sumGXhat, 0, chunks * count);
-            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.GammaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);
-            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.BetaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);
+            // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
+            int laneStride = count + 16;
+            double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
+            global::System.Array.Clear(sums, 0, chunks * 2 * laneStride);
+            int partialsLength = chunks * 2 * NormGenState.PartialStride;
+            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);
             double[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             ref double meanHiRef = ref NormGenSimd.Ref(meanHi);
             for (int stat = 0; stat < count; stat++)
@@ -408,8 +408,8 @@ namespace Demo
             {
                 for (int param = 0; param < ParameterSize; param++)
                 {
-                    state.GammaGradSum[param] += state.GammaPartials[chunk * ParameterSize + param];
-                    state.BetaGradSum[param] += state.BetaPartials[chunk * ParameterSize + param];
+                    state.GammaGradSum[param] += state.ParameterPartials[chunk * 2 * NormGenState.PartialStride + param];
+                    state.BetaGradSum[param] += state.ParameterPartials[((chunk * 2) + 1) * NormGenState.PartialStride + param];
                 }
             }
 
@@ -418,14 +418,11 @@ namespace Demo
             {
                 double s = state.SavedInvStd[stat];
                 double groupSumG = 0.0;
-                for (int chunk = 0; chunk < chunks; chunk++)
-                {
-                    groupSumG += sumG[chunk * count + stat];
-                }
                 double groupSumGXhat = 0.0;
                 for (int chunk = 0; chunk < chunks; chunk++)
                 {
-                    groupSumGXhat += sumGXhat[chunk * count + stat];
+                    groupSumG += sums[chunk * 2 * laneStride + stat];
+                    groupSumGXhat += sums[((chunk * 2) + 1) * laneStride + stat];
                 }
                 slope[stat] = (double)(s * s * groupSumGXhat * invCount);
                 offset[stat] = (double)(s * groupSumG * invCount);
@@ -444,19 +441,20 @@ namespace Demo
         private static void BackwardSumsChunk(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> dy, global::System.Span<double> unused, int batch, int chunk)
         {
             const int count = 128;
-            ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref double xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials2), chunk * count);
+            const int laneStride = count + 16;
+            ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
+            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
             ref double dyRef = ref NormGenSimd.Ref(dy);
             ref double invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.GammaPartials), chunk * ParameterSize);
-            ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.BetaPartials), chunk * ParameterSize);
+            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
+            ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             // Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
             // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).
             for (int column = 0; column < 128; column += 16)
@@ -574,9 +572,11 @@ namespace Demo
             public readonly double[] BetaGrad = new double[ParameterSize];
             // One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.
             public readonly double[] GammaGradSum = new double[ParameterSize];
-            public double[] GammaPartials = global::System.Array.Empty<double>();
+            // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
+            // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
+            public const int PartialStride = ParameterSize + 16;
+            public double[] ParameterPartials = global::System.Array.Empty<double>();
             public readonly double[] BetaGradSum = new double[ParameterSize];
-            public double[] BetaPartials = global::System.Array.Empty<double>();
             public readonly double[] RunningMean = new double[StatisticsSize];
             public readonly double[] RunningVar = global::NormGen.Internal.Buffers.Filled(StatisticsSize, 1.0);
             public long BatchesTracked;
@@ -598,7 +598,6 @@ namespace Demo
             public double[] LaneOffset = global::System.Array.Empty<double>();
             // Per chunk, per statistic partial sums, added in chunk order.
             public double[] LanePartials = global::System.Array.Empty<double>();
-            public double[] LanePartials2 = global::System.Array.Empty<double>();
         }
     }
 }

@@ -108,7 +108,7 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
             state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -130,7 +130,7 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             const double invCount = 1.0 / 768;
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: mean square, then y.
@@ -199,15 +199,16 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch);
-            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.GammaPartials, chunks * ParameterSize), 0, chunks * ParameterSize);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
+            int partialsLength = chunks * 2 * NormGenState.PartialStride;
+            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
             // The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.
             for (int chunk = 0; chunk < chunks; chunk++)
             {
                 for (int param = 0; param < ParameterSize; param++)
                 {
-                    state.GammaGradSum[param] += state.GammaPartials[chunk * ParameterSize + param];
+                    state.GammaGradSum[param] += state.ParameterPartials[chunk * 2 * NormGenState.PartialStride + param];
                 }
             }
         }
@@ -226,10 +227,10 @@ namespace Demo
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.GammaPartials), chunk * ParameterSize);
+            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             const double invCount = 1.0 / 768;
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
@@ -338,7 +339,10 @@ namespace Demo
             public readonly float[] GammaGrad = new float[ParameterSize];
             // One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.
             public readonly double[] GammaGradSum = new double[ParameterSize];
-            public double[] GammaPartials = global::System.Array.Empty<double>();
+            // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
+            // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
+            public const int PartialStride = ParameterSize + 16;
+            public double[] ParameterPartials = global::System.Array.Empty<double>();
             // The most recent training forward's statistics, which Backward differentiates through.
             public double[] SavedMean = new double[0];
             public double[] SavedInvStd = new double[0];
