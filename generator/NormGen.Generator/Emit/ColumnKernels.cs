@@ -153,6 +153,142 @@ internal static class ColumnKernels
         });
     }
 
+    /// <summary>y = (x − mean)·scale + β per column, the tile's mean, scale (invStd·γ) and β held in registers across rows.</summary>
+    public static void EmitNormalize(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        w.Line("double[] meanIn = state.ActiveMean;");
+        w.Line("double[] invStdIn = state.ActiveInvStd;");
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
+        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
+        if (!rms)
+        {
+            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+            if (ctx.IsFloat)
+            {
+                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
+            }
+        }
+        if (ctx.HasBeta)
+        {
+            w.Line($"ref {ctx.T} betaRef = ref {Simd}.Ref(state.Beta);");
+        }
+        SegmentLoops.EmitChunkRange(w, ctx);
+        w.Line(rms ? "// y = x·scale per column (scale = invStd·γ)." : ctx.HasBeta ? "// y = (x − mean)·scale + β per column (scale = invStd·γ)." : "// y = (x − mean)·scale per column.");
+        ForEachTileElementwise(w, ctx,
+            v => Lines(
+                rms ? null : $"var meanHi{v} = {Simd}.Load(ref meanHiRef, column + {v * ctx.Width});",
+                rms || !ctx.IsFloat ? null : $"var meanLo{v} = {Simd}.Load(ref meanLoRef, column + {v * ctx.Width});",
+                $"var scale{v} = {Simd}.Load(ref scaleRef, column + {v * ctx.Width});",
+                ctx.HasBeta ? $"var beta{v} = {Simd}.Load(ref betaRef, column + {v * ctx.Width});" : null),
+            (v, offset) => $"{Simd}.Store({(rms ? $"{Simd}.Load(ref xRef, start + {offset})" : Centered(ctx, "start", offset))} * scale{v}{(ctx.HasBeta ? $" + beta{v}" : "")}, ref yRef, start + {offset});",
+            Lines(
+                rms ? "const double mean = 0.0;" : "double mean = meanIn[column];",
+                ctx.HasGamma ? "double scale = invStdIn[column] * state.Gamma[column];" : "double scale = invStdIn[column];",
+                ctx.HasBeta ? "double shift = state.Beta[column];" : "const double shift = 0.0;"),
+            $"NormGenSimd.At(ref yRef, start) = ({ctx.T})((NormGenSimd.At(ref xRef, start) - mean) * scale + shift);");
+    }
+
+    /// <summary>dx = dy·γ·invStd − (x − mean)·slope − offset per column, the tile's factors held in registers across rows.</summary>
+    public static void EmitBackwardDx(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
+        w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
+        w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
+        w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
+        w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
+        if (!rms)
+        {
+            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+            if (ctx.IsFloat)
+            {
+                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
+            }
+        }
+        if (ctx.HasGamma)
+        {
+            w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
+        }
+        SegmentLoops.EmitChunkRange(w, ctx);
+        w.Line("// dx = dy·gain − (x − mean)·slope − offset per column, gain = γ·invStd.");
+        ForEachTileElementwise(w, ctx,
+            v => Lines(
+                rms ? null : $"var meanHi{v} = {Simd}.Load(ref meanHiRef, column + {v * ctx.Width});",
+                rms || !ctx.IsFloat ? null : $"var meanLo{v} = {Simd}.Load(ref meanLoRef, column + {v * ctx.Width});",
+                ctx.HasGamma
+                    ? $"var gain{v} = {Simd}.Load(ref gammaRef, column + {v * ctx.Width}) * {Simd}.Load(ref invStdRef, column + {v * ctx.Width});"
+                    : $"var gain{v} = {Simd}.Load(ref invStdRef, column + {v * ctx.Width});",
+                $"var slope{v} = {Simd}.Load(ref slopeRef, column + {v * ctx.Width});",
+                $"var offset{v} = {Simd}.Load(ref offsetRef, column + {v * ctx.Width});"),
+            (v, offset) => $"{Simd}.Store({Simd}.Load(ref dyRef, start + {offset}) * gain{v} - {(rms ? $"{Simd}.Load(ref xRef, start + {offset})" : Centered(ctx, "start", offset))} * slope{v} - offset{v}, ref dxRef, start + {offset});",
+            Lines(
+                rms ? "const double mean = 0.0;" : "double mean = state.SavedMean[column];",
+                ctx.HasGamma ? "double gain = state.Gamma[column] * state.SavedInvStd[column];" : "double gain = state.SavedInvStd[column];",
+                "double slope = NormGenSimd.At(ref slopeRef, column);",
+                "double offset = NormGenSimd.At(ref offsetRef, column);"),
+            $"NormGenSimd.At(ref dxRef, start) = ({ctx.T})(NormGenSimd.At(ref dyRef, start) * gain - (NormGenSimd.At(ref xRef, start) - mean) * slope - offset);");
+    }
+
+    /// <summary>Tiles of 16 columns (their per-column factors loaded once, then every row of the chunk), then the columns left over.</summary>
+    private static void ForEachTileElementwise(CodeWriter w, KernelContext ctx, Func<int, IEnumerable<string>> tileSetup,
+        Func<int, int, string> vectorRow, IEnumerable<string> columnSetup, string scalarRow)
+    {
+        Segment rows = ctx.Layout.Segments[0];
+        int columns = ctx.Layout.Segments[1].Size;
+        int tiled = columns - (columns % Tile);
+        string r = ctx.LoopVariable(rows);
+        if (tiled > 0)
+        {
+            using (w.Block($"for (int column = 0; column < {tiled}; column += {Tile})"))
+            {
+                for (int v = 0; v < Tile / ctx.Width; v++)
+                {
+                    foreach (string line in tileSetup(v))
+                    {
+                        w.Line(line);
+                    }
+                }
+                using (w.Block($"for (int {r} = chunkFirst; {r} < chunkLast; {r}++)"))
+                {
+                    w.Line($"int start = {r} * {columns} + column;");
+                    for (int v = 0; v < Tile / ctx.Width; v++)
+                    {
+                        w.Line(vectorRow(v, v * ctx.Width));
+                    }
+                }
+            }
+        }
+        if (columns > tiled)
+        {
+            using (w.Block($"for (int column = {tiled}; column < {columns}; column++)"))
+            {
+                foreach (string line in columnSetup)
+                {
+                    w.Line(line);
+                }
+                using (w.Block($"for (int {r} = chunkFirst; {r} < chunkLast; {r}++)"))
+                {
+                    w.Line($"int start = {r} * {columns} + column;");
+                    w.Line(scalarRow);
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<string> Lines(params string?[] lines)
+    {
+        foreach (string? line in lines)
+        {
+            if (line is not null)
+            {
+                yield return line;
+            }
+        }
+    }
+
     private static void EmitHeader(CodeWriter w, KernelContext ctx, string? partials, string? name)
     {
         w.Line($"const int count = {ctx.Layout.Segments[1].Size};");

@@ -54,10 +54,10 @@ internal sealed class KernelContext
         : "1";
 
     /// <summary>
-    /// Every chunk keeps its own row of partial sums, cleared before and added up after each pass, so calls use few
-    /// chunks: 8 are enough to keep two to eight threads busy and cost little to merge.
+    /// The chunking depends on the input's length as well as the extent: every chunk keeps its own row of partial sums,
+    /// so small inputs (which run on one thread) use a single chunk and large ones at most 8.
     /// </summary>
-    public string MaxChunksArgument => ", 8";
+    public string MaxChunksArgument => ", x.Length";
 
     /// <summary>
     /// The layout is rows × columns with the rows reduced and one statistic (and Gamma/Beta entry) per column:

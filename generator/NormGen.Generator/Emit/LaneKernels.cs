@@ -39,7 +39,7 @@ internal static class LaneKernels
             $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
         methods.Add(KernelMethod.Chunk("NormalizeChunk",
             "One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.",
-            "x", KernelMethod.Unused, "y", EmitNormalizeChunk));
+            "x", KernelMethod.Unused, "y", ctx.IsColumnLayout ? ColumnKernels.EmitNormalize : EmitNormalizeChunk));
         methods.Add(new("BackwardKernel",
             "dx from dy and the saved statistics; adds the parameter gradients to GammaGradSum/BetaGradSum.",
             EmitBackwardOrchestrator,
@@ -49,7 +49,7 @@ internal static class LaneKernels
             "x", "dy", KernelMethod.Unused, ctx.IsColumnLayout ? ColumnKernels.EmitBackwardSums : EmitBackwardSumsChunk));
         methods.Add(KernelMethod.Chunk("BackwardDxChunk",
             "One chunk of rows: dx = dy·γ·invStd − (x − mean)·slope − offset with the per-statistic slope and offset.",
-            "x", "dy", "dx", EmitBackwardDxChunk));
+            "x", "dy", "dx", ctx.IsColumnLayout ? ColumnKernels.EmitBackwardDx : EmitBackwardDxChunk));
         return methods;
     }
 

@@ -14,15 +14,17 @@ public static class Threading
     public static int Degree(int length, int maxDegreeOfParallelism) =>
         length < ParallelThreshold ? 1 : Math.Max(1, Math.Min(maxDegreeOfParallelism, Environment.ProcessorCount));
 
-    /// <summary>The indices per chunk when <paramref name="extent"/> indices are split into at most 64 chunks (a partition that depends on the shape only).</summary>
-    public static int ChunkSize(int extent) => ChunkSize(extent, 64);
+    /// <summary>The most chunks a call is split into: enough to keep up to 8 threads busy, few to merge.</summary>
+    public const int MaxChunks = 8;
 
-    /// <summary>The indices per chunk when <paramref name="extent"/> indices are split into at most <paramref name="maxChunks"/> chunks.</summary>
-    public static int ChunkSize(int extent, int maxChunks) => Math.Max(1, (extent + maxChunks - 1) / maxChunks);
+    /// <summary>
+    /// The indices per chunk when <paramref name="extent"/> indices are shared out: one chunk for a small input of
+    /// <paramref name="length"/> values (it runs on one thread anyway), else at most <see cref="MaxChunks"/>. The
+    /// partition depends on the shape and the batch only, never on the threads, so results do not either.
+    /// </summary>
+    public static int ChunkSize(int extent, int length) =>
+        length < ParallelThreshold ? Math.Max(1, extent) : Math.Max(1, (extent + MaxChunks - 1) / MaxChunks);
 
-    /// <summary>The number of chunks of <see cref="ChunkSize(int)"/> indices that cover <paramref name="extent"/>.</summary>
-    public static int ChunkCount(int extent) => ChunkCount(extent, 64);
-
-    /// <summary>The number of chunks of <see cref="ChunkSize(int, int)"/> indices that cover <paramref name="extent"/>.</summary>
-    public static int ChunkCount(int extent, int maxChunks) => (extent + ChunkSize(extent, maxChunks) - 1) / ChunkSize(extent, maxChunks);
+    /// <summary>The number of chunks of <see cref="ChunkSize"/> indices that cover <paramref name="extent"/>.</summary>
+    public static int ChunkCount(int extent, int length) => (extent + ChunkSize(extent, length) - 1) / ChunkSize(extent, length);
 }

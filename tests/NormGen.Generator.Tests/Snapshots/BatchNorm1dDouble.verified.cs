@@ -181,7 +181,7 @@ namespace Demo
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.Span<double> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 128;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
             state.ActiveMean = meanOut;
             double invCount = 1.0 / (batch);
@@ -235,7 +235,7 @@ namespace Demo
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref double xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // Σx per column: tiles of 16 columns keep their sums in registers across the chunk's rows.
@@ -275,7 +275,7 @@ namespace Demo
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref double xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
@@ -329,7 +329,7 @@ namespace Demo
             }
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -349,24 +349,33 @@ namespace Demo
             ref double yRef = ref NormGenSimd.Ref(y);
             ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            ref double betaRef = ref NormGenSimd.Ref(state.Beta);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            ref double betaRef = ref NormGenSimd.Ref(state.Beta);
-
-            // y = (x − mean)·invStd·γ + β
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // y = (x − mean)·scale + β per column (scale = invStd·γ).
+            for (int column = 0; column < 128; column += 16)
             {
-                int start = n * 128;
-                int stat = 0;
-                int param = 0;
-                for (int i = 0; i < 128; i += 16)
+                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                var scale0 = NormGenSimd.Load(ref scaleRef, column + 0);
+                var beta0 = NormGenSimd.Load(ref betaRef, column + 0);
+                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
+                var scale1 = NormGenSimd.Load(ref scaleRef, column + 4);
+                var beta1 = NormGenSimd.Load(ref betaRef, column + 4);
+                var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                var scale2 = NormGenSimd.Load(ref scaleRef, column + 8);
+                var beta2 = NormGenSimd.Load(ref betaRef, column + 8);
+                var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
+                var scale3 = NormGenSimd.Load(ref scaleRef, column + 12);
+                var beta3 = NormGenSimd.Load(ref betaRef, column + 12);
+                for (int n = chunkFirst; n < chunkLast; n++)
                 {
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref scaleRef, stat + i) + NormGenSimd.Load(ref betaRef, param + i), ref yRef, start + i);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref scaleRef, stat + i + 4) + NormGenSimd.Load(ref betaRef, param + i + 4), ref yRef, start + i + 4);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref scaleRef, stat + i + 8) + NormGenSimd.Load(ref betaRef, param + i + 8), ref yRef, start + i + 8);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref scaleRef, stat + i + 12) + NormGenSimd.Load(ref betaRef, param + i + 12), ref yRef, start + i + 12);
+                    int start = n * 128 + column;
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * scale0 + beta0, ref yRef, start + 0);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * scale1 + beta1, ref yRef, start + 4);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * scale2 + beta2, ref yRef, start + 8);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * scale3 + beta3, ref yRef, start + 12);
                 }
             }
         }
@@ -384,7 +393,7 @@ namespace Demo
             double[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             double[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             double[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
@@ -443,7 +452,7 @@ namespace Demo
             const int count = 128;
             ref double xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             const int laneStride = count + 16;
@@ -531,20 +540,35 @@ namespace Demo
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // dx = dy·gain − (x − mean)·slope − offset per column, gain = γ·invStd.
+            for (int column = 0; column < 128; column += 16)
             {
-                int start = n * 128;
-                int stat = 0;
-                int param = 0;
-                for (int i = 0; i < 128; i += 16)
+                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0);
+                var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
+                var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
+                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
+                var gain1 = NormGenSimd.Load(ref gammaRef, column + 4) * NormGenSimd.Load(ref invStdRef, column + 4);
+                var slope1 = NormGenSimd.Load(ref slopeRef, column + 4);
+                var offset1 = NormGenSimd.Load(ref offsetRef, column + 4);
+                var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                var gain2 = NormGenSimd.Load(ref gammaRef, column + 8) * NormGenSimd.Load(ref invStdRef, column + 8);
+                var slope2 = NormGenSimd.Load(ref slopeRef, column + 8);
+                var offset2 = NormGenSimd.Load(ref offsetRef, column + 8);
+                var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
+                var gain3 = NormGenSimd.Load(ref gammaRef, column + 12) * NormGenSimd.Load(ref invStdRef, column + 12);
+                var slope3 = NormGenSimd.Load(ref slopeRef, column + 12);
+                var offset3 = NormGenSimd.Load(ref offsetRef, column + 12);
+                for (int n = chunkFirst; n < chunkLast; n++)
                 {
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 4) * NormGenSimd.Load(ref gammaRef, param + i + 4) * NormGenSimd.Load(ref invStdRef, stat + i + 4) - (NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref slopeRef, stat + i + 4) - NormGenSimd.Load(ref offsetRef, stat + i + 4), ref dxRef, start + i + 4);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * NormGenSimd.Load(ref invStdRef, stat + i + 8) - (NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref slopeRef, stat + i + 8) - NormGenSimd.Load(ref offsetRef, stat + i + 8), ref dxRef, start + i + 8);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 12) * NormGenSimd.Load(ref gammaRef, param + i + 12) * NormGenSimd.Load(ref invStdRef, stat + i + 12) - (NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref slopeRef, stat + i + 12) - NormGenSimd.Load(ref offsetRef, stat + i + 12), ref dxRef, start + i + 12);
+                    int start = n * 128 + column;
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 4) * gain1 - (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * slope1 - offset1, ref dxRef, start + 4);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 8) * gain2 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * slope2 - offset2, ref dxRef, start + 8);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 12) * gain3 - (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * slope3 - offset3, ref dxRef, start + 12);
                 }
             }
         }

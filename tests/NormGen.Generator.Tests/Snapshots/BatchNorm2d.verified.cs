@@ -183,7 +183,7 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(64, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(64, x.Length);
             state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -206,7 +206,7 @@ namespace Demo
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             double invCount = 1.0 / (batch * 1024);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(64, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 64);
             // One statistics group per (C): batch runs of 1024 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
@@ -318,7 +318,7 @@ namespace Demo
         {
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(64, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(64, x.Length);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -339,7 +339,7 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(64, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 64);
             // One statistics group per (C): batch runs of 1024 contiguous values. Each group is processed whole while it is in cache: y from the given statistics.
@@ -381,7 +381,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(64, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(64, x.Length);
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
             global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
@@ -414,7 +414,7 @@ namespace Demo
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             double invCount = 1.0 / (batch * 1024);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(64, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 64);
             // One statistics group per (C): batch runs of 1024 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.

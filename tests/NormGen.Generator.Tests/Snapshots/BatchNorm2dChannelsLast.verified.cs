@@ -181,7 +181,7 @@ namespace Demo
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 16;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length);
             double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
             state.ActiveMean = meanOut;
             double invCount = 1.0 / (batch * 64);
@@ -238,7 +238,7 @@ namespace Demo
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             // Σx per column: tiles of 16 columns keep their sums in registers across the chunk's rows.
@@ -276,7 +276,7 @@ namespace Demo
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
@@ -332,7 +332,7 @@ namespace Demo
             }
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -353,21 +353,27 @@ namespace Demo
             ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
+            ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            ref float betaRef = ref NormGenSimd.Ref(state.Beta);
-
-            // y = (x − mean)·invStd·γ + β
-            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+            // y = (x − mean)·scale + β per column (scale = invStd·γ).
+            for (int column = 0; column < 16; column += 16)
             {
-                int start = nhw * 16;
-                int stat = 0;
-                int param = 0;
-                for (int i = 0; i < 16; i += 8)
+                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
+                var scale0 = NormGenSimd.Load(ref scaleRef, column + 0);
+                var beta0 = NormGenSimd.Load(ref betaRef, column + 0);
+                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
+                var scale1 = NormGenSimd.Load(ref scaleRef, column + 8);
+                var beta1 = NormGenSimd.Load(ref betaRef, column + 8);
+                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
                 {
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref scaleRef, stat + i) + NormGenSimd.Load(ref betaRef, param + i), ref yRef, start + i);
+                    int start = nhw * 16 + column;
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * scale0 + beta0, ref yRef, start + 0);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * scale1 + beta1, ref yRef, start + 8);
                 }
             }
         }
@@ -385,7 +391,7 @@ namespace Demo
             float[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length);
             // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
@@ -447,7 +453,7 @@ namespace Demo
             const int count = 16;
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             const int laneStride = count + 16;
@@ -531,17 +537,27 @@ namespace Demo
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+            // dx = dy·gain − (x − mean)·slope − offset per column, gain = γ·invStd.
+            for (int column = 0; column < 16; column += 16)
             {
-                int start = nhw * 16;
-                int stat = 0;
-                int param = 0;
-                for (int i = 0; i < 16; i += 8)
+                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
+                var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0);
+                var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
+                var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
+                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
+                var gain1 = NormGenSimd.Load(ref gammaRef, column + 8) * NormGenSimd.Load(ref invStdRef, column + 8);
+                var slope1 = NormGenSimd.Load(ref slopeRef, column + 8);
+                var offset1 = NormGenSimd.Load(ref offsetRef, column + 8);
+                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
                 {
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i);
+                    int start = nhw * 16 + column;
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * slope0 - offset0, ref dxRef, start + 0);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 8) * gain1 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * slope1 - offset1, ref dxRef, start + 8);
                 }
             }
         }

@@ -107,7 +107,7 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(8, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(8, x.Length);
             state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -128,7 +128,7 @@ namespace Demo
             ref float yRef = ref NormGenSimd.Ref(y);
             double invCount = 1.0 / (batch * 16);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 8);
             // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
@@ -208,7 +208,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(8, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(8, x.Length);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -227,7 +227,7 @@ namespace Demo
             ref float dxRef = ref NormGenSimd.Ref(dx);
             double invCount = 1.0 / (batch * 16);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 8);
             // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.

@@ -108,7 +108,7 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
@@ -130,7 +130,7 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             const double invCount = 1.0 / 768;
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: mean square, then y.
@@ -199,7 +199,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, 8);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
             global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
@@ -230,7 +230,7 @@ namespace Demo
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             const double invCount = 1.0 / 768;
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, 8);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
