@@ -67,6 +67,7 @@ internal static class ApiEmitter
         w.Line("/// </remarks>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">x.Length is not a positive multiple of SampleSize, y.Length differs, or a statistics group would hold a single value; nothing is changed.</exception>");
         w.Line(GeneratedCode);
+        w.Line(AggressiveOptimization);
         using (w.Block($"public void ForwardTraining(global::System.ReadOnlySpan<{ctx.T}> x, global::System.Span<{ctx.T}> y)"))
         {
             EmitInputChecks(w, ctx, "ForwardTraining", training: true);
@@ -115,6 +116,7 @@ internal static class ApiEmitter
         }
         w.Line("/// <exception cref=\"global::System.ArgumentException\">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>");
         w.Line(GeneratedCode);
+        w.Line(AggressiveOptimization);
         using (w.Block($"public void ForwardInference(global::System.ReadOnlySpan<{ctx.T}> x, global::System.Span<{ctx.T}> y)"))
         {
             EmitInputChecks(w, ctx, "ForwardInference", training: !spec.HasRunningStats);
@@ -147,6 +149,7 @@ internal static class ApiEmitter
         w.Line("/// </remarks>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>");
         w.Line(GeneratedCode);
+        w.Line(AggressiveOptimization);
         using (w.Block($"public void Forward(global::System.ReadOnlySpan<{ctx.T}> x, global::System.Span<{ctx.T}> y)"))
         {
             EmitInputChecks(w, ctx, "Forward", training: false);
@@ -179,6 +182,7 @@ internal static class ApiEmitter
         w.Line($"/// <exception cref=\"global::System.InvalidOperationException\">No {forward} before it; nothing is changed.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">x.Length differs from that forward's, or dy/dx have another length; nothing is changed.</exception>");
         w.Line(GeneratedCode);
+        w.Line(AggressiveOptimization);
         using (w.Block($"public void Backward(global::System.ReadOnlySpan<{ctx.T}> x, global::System.ReadOnlySpan<{ctx.T}> dy, global::System.Span<{ctx.T}> dx)"))
         {
             w.Line("NormGenState state = State;");

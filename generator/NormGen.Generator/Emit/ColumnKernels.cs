@@ -300,7 +300,11 @@ internal static class ColumnKernels
         SegmentLoops.EmitChunkRange(w, ctx);
     }
 
-    /// <summary>The loop over column tiles (sums in registers over the chunk's rows), then the columns left over, one by one.</summary>
+    /// <summary>
+    /// Blocks of <see cref="RowBlock"/> rows; in each, the column tiles (sums in registers over the block's rows, then added
+    /// to the chunk's partial sums), then the columns left over, one by one. The block's rows sit in L1 while its tiles
+    /// are read: walking one tile down many rows would touch lines a power-of-two stride apart, which share a few L1 sets.
+    /// </summary>
     private static void ForEachTile(CodeWriter w, KernelContext ctx, string[] sums, Action row, Func<int, IEnumerable<string>> store,
         Action scalarRow, IEnumerable<string> scalarStore, Action? tileSetup = null)
     {
@@ -308,49 +312,56 @@ internal static class ColumnKernels
         int columns = ctx.Layout.Segments[1].Size;
         int tiled = columns - (columns % Tile);
         string r = ctx.LoopVariable(rows);
-        if (tiled > 0)
+        using (w.Block($"for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += {RowBlock})"))
         {
-            using (w.Block($"for (int column = 0; column < {tiled}; column += {Tile})"))
+            w.Line($"int rowEnd = global::System.Math.Min(rowBlock + {RowBlock}, chunkLast);");
+            if (tiled > 0)
             {
-                tileSetup?.Invoke();
-                foreach (string sum in sums)
+                using (w.Block($"for (int column = 0; column < {tiled}; column += {Tile})"))
                 {
-                    w.Line($"var {sum}0 = {Simd}.Zero; var {sum}1 = {sum}0; var {sum}2 = {sum}0; var {sum}3 = {sum}0;");
+                    tileSetup?.Invoke();
+                    foreach (string sum in sums)
+                    {
+                        w.Line($"var {sum}0 = {Simd}.Zero; var {sum}1 = {sum}0; var {sum}2 = {sum}0; var {sum}3 = {sum}0;");
+                    }
+                    using (w.Block($"for (int {r} = rowBlock; {r} < rowEnd; {r}++)"))
+                    {
+                        w.Line($"int start = {r} * {columns} + column;");
+                        row();
+                    }
+                    for (int k = 0; k < 4; k++)
+                    {
+                        foreach (string line in store(k))
+                        {
+                            w.Line(line);
+                        }
+                    }
                 }
-                using (w.Block($"for (int {r} = chunkFirst; {r} < chunkLast; {r}++)"))
+            }
+            if (columns > tiled)
+            {
+                using (w.Block($"for (int column = {tiled}; column < {columns}; column++)"))
                 {
-                    w.Line($"int start = {r} * {columns} + column;");
-                    row();
-                }
-                for (int k = 0; k < 4; k++)
-                {
-                    foreach (string line in store(k))
+                    foreach (string sum in sums)
+                    {
+                        w.Line($"double {sum} = 0.0;");
+                    }
+                    using (w.Block($"for (int {r} = rowBlock; {r} < rowEnd; {r}++)"))
+                    {
+                        w.Line($"int start = {r} * {columns} + column;");
+                        scalarRow();
+                    }
+                    foreach (string line in scalarStore)
                     {
                         w.Line(line);
                     }
                 }
             }
         }
-        if (columns > tiled)
-        {
-            using (w.Block($"for (int column = {tiled}; column < {columns}; column++)"))
-            {
-                foreach (string sum in sums)
-                {
-                    w.Line($"double {sum} = 0.0;");
-                }
-                using (w.Block($"for (int {r} = chunkFirst; {r} < chunkLast; {r}++)"))
-                {
-                    w.Line($"int start = {r} * {columns} + column;");
-                    scalarRow();
-                }
-                foreach (string line in scalarStore)
-                {
-                    w.Line(line);
-                }
-            }
-        }
     }
+
+    /// <summary>Rows per block of the column reductions: 8 rows of a tile are 8 cache lines, one L1 set's ways.</summary>
+    private const int RowBlock = 8;
 
     /// <summary>
     /// The tile's 16 values as four vectors of 4 doubles: float vectors of 8 are loaded once and widened into their

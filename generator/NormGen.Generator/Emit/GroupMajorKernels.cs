@@ -286,10 +286,12 @@ internal static class GroupMajorKernels
         if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
         {
             w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
-            string beta(string index) => ctx.HasBeta ? $" + {Simd}.Load(ref betaRef, param + {index})" : "";
+            string affine(string index) => ctx.HasBeta
+                ? $"{Simd}.MultiplyAdd({centered(index)} * invStdV, {Simd}.Load(ref gammaRef, param + {index}), {Simd}.Load(ref betaRef, param + {index}))"
+                : $"{centered(index)} * invStdV * {Simd}.Load(ref gammaRef, param + {index})";
             string betaScalar = ctx.HasBeta ? " + NormGenSimd.At(ref betaRef, param + i)" : "";
             ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => Lines($"{Simd}.Store({centered(index)} * invStdV * {Simd}.Load(ref gammaRef, param + {index}){beta(index)}, ref yRef, start + {index});"),
+                (lane, index) => Lines($"{Simd}.Store({affine(index)}, ref yRef, start + {index});"),
                 _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});")));
             return;
         }
@@ -297,17 +299,17 @@ internal static class GroupMajorKernels
         {
             w.Line(ctx.HasGamma ? "double scale = invStd * NormGenSimd.At(ref gammaRef, param);" : "double scale = invStd;");
             w.Line($"var scaleV = {Simd}.Splat(({ctx.T})scale);");
-            string shift = "";
             string shiftScalar = "";
             if (ctx.HasBeta)
             {
                 w.Line($"{ctx.T} shift = NormGenSimd.At(ref betaRef, param);");
                 w.Line($"var shiftV = {Simd}.Splat(shift);");
-                shift = " + shiftV";
                 shiftScalar = " + shift";
             }
             VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => Lines($"{Simd}.Store({centered(index)} * scaleV{shift}, ref yRef, start + {index});"),
+                (lane, index) => Lines(ctx.HasBeta
+                    ? $"{Simd}.Store({Simd}.MultiplyAdd({centered(index)}, scaleV, shiftV), ref yRef, start + {index});"
+                    : $"{Simd}.Store({centered(index)} * scaleV, ref yRef, start + {index});"),
                 _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{shiftScalar});"));
         });
     }
@@ -356,7 +358,8 @@ internal static class GroupMajorKernels
     }
 
     /// <summary>Adds the partial-sum vectors to their double totals and clears them.</summary>
-    private static System.Action FlushBlockedSums(CodeWriter w, params string[] names) => () =>
+    /// <remarks>The vectors are cleared even after a run's last block: a group's next run adds to them again.</remarks>
+    private static System.Action<bool> FlushBlockedSums(CodeWriter w, params string[] names) => _ =>
     {
         foreach (string name in names)
         {

@@ -39,7 +39,7 @@ internal static class LaneKernels
             $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
         methods.Add(KernelMethod.Chunk("NormalizeChunk",
             "One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.",
-            "x", KernelMethod.Unused, "y", ctx.IsColumnLayout ? ColumnKernels.EmitNormalize : EmitNormalizeChunk));
+            "x", KernelMethod.Unused, "y", EmitNormalizeChunk));
         methods.Add(new("BackwardKernel",
             "dx from dy and the saved statistics; adds the parameter gradients to GammaGradSum/BetaGradSum.",
             EmitBackwardOrchestrator,
@@ -49,7 +49,7 @@ internal static class LaneKernels
             "x", "dy", KernelMethod.Unused, ctx.IsColumnLayout ? ColumnKernels.EmitBackwardSums : EmitBackwardSumsChunk));
         methods.Add(KernelMethod.Chunk("BackwardDxChunk",
             "One chunk of rows: dx = dy·γ·invStd − (x − mean)·slope − offset with the per-statistic slope and offset.",
-            "x", "dy", "dx", ctx.IsColumnLayout ? ColumnKernels.EmitBackwardDx : EmitBackwardDxChunk));
+            "x", "dy", "dx", EmitBackwardDxChunk));
         return methods;
     }
 
@@ -67,12 +67,12 @@ internal static class LaneKernels
             : "// Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.");
         w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
         w.Line(KernelMethod.Run("SumsChunk", "x", "default", "default"));
+        EmitFoldPartials(w, "partials", "count", 1);
         if (rms)
         {
             using (w.Block("for (int stat = 0; stat < count; stat++)"))
             {
-                EmitMergePartials(w, "partials", "sum");
-                w.Line("double variance = sum * invCount;");
+                w.Line("double variance = partials[stat] * invCount;");
                 w.Line("meanOut[stat] = 0.0;");
                 w.Line("varianceOut[stat] = variance;");
                 w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
@@ -83,8 +83,7 @@ internal static class LaneKernels
             DeclareMeanSplit(w, ctx);
             using (w.Block("for (int stat = 0; stat < count; stat++)"))
             {
-                EmitMergePartials(w, "partials", "sum");
-                w.Line("double mean = sum * invCount;");
+                w.Line("double mean = partials[stat] * invCount;");
                 w.Line("meanOut[stat] = mean;");
                 SplitMean(w, ctx);
             }
@@ -92,10 +91,10 @@ internal static class LaneKernels
             w.Line("// Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).");
             w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
             w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
+            EmitFoldPartials(w, "partials", "count", 1);
             using (w.Block("for (int stat = 0; stat < count; stat++)"))
             {
-                EmitMergePartials(w, "partials", "sum");
-                w.Line("double variance = sum * invCount;");
+                w.Line("double variance = partials[stat] * invCount;");
                 w.Line("varianceOut[stat] = variance;");
                 w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
             }
@@ -104,13 +103,24 @@ internal static class LaneKernels
         w.Line("NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);");
     }
 
-    /// <summary><c>double name = Σ over chunks of partials[chunk · count + stat]</c>, in chunk order.</summary>
-    private static void EmitMergePartials(CodeWriter w, string partials, string name)
+    /// <summary>
+    /// Adds every chunk's partial rows into the first chunk's, in chunk order (the same sums for any number of threads),
+    /// reading the rows front to back. Each chunk has <paramref name="rows"/> rows of <c>count</c> values, <paramref name="stride"/> apart.
+    /// </summary>
+    private static void EmitFoldPartials(CodeWriter w, string partials, string stride, int rows)
     {
-        w.Line($"double {name} = 0.0;");
-        using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
+        w.Line("// The chunks' partial sums, added into the first chunk's in chunk order.");
+        using (w.Block("for (int chunk = 1; chunk < chunks; chunk++)"))
         {
-            w.Line($"{name} += {partials}[chunk * count + stat];");
+            w.Line($"int chunkRow = chunk * {(rows == 1 ? "" : rows + " * ")}{stride};");
+            using (w.Block("for (int stat = 0; stat < count; stat++)"))
+            {
+                for (int row = 0; row < rows; row++)
+                {
+                    string offset = row == 0 ? "" : $"{(row == 1 ? "" : row + " * ")}{stride} + ";
+                    w.Line($"{partials}[{offset}stat] += {partials}[chunkRow + {offset}stat];");
+                }
+            }
         }
     }
 
@@ -278,18 +288,12 @@ internal static class LaneKernels
         w.Line(rms
             ? "// dx = invStd·(g − x̂·mean(g·x̂)) = dy·γ·invStd − x·slope"
             : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset");
+        EmitFoldPartials(w, "sums", "laneStride", 2);
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
             w.Line("double s = state.SavedInvStd[stat];");
-            w.Line("double groupSumG = 0.0;");
-            w.Line("double groupSumGXhat = 0.0;");
-            using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
-            {
-                w.Line("groupSumG += sums[chunk * 2 * laneStride + stat];");
-                w.Line("groupSumGXhat += sums[((chunk * 2) + 1) * laneStride + stat];");
-            }
-            w.Line($"slope[stat] = ({ctx.T})(s * s * groupSumGXhat * invCount);");
-            w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * groupSumG * invCount")});");
+            w.Line($"slope[stat] = ({ctx.T})(s * s * sums[laneStride + stat] * invCount);");
+            w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * sums[stat] * invCount")});");
         }
         w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
     }

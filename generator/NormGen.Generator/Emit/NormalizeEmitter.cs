@@ -12,6 +12,9 @@ internal static class NormalizeEmitter
 {
     public const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"NormGen.Generator\", \"" + ThisAssembly.Version + "\")]";
 
+    /// <summary>Marks methods whose loops run on every call, so that the JIT optimizes them fully from the first call.</summary>
+    public const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
     public static string Emit(NormalizeDeclaration declaration)
     {
         var layout = new Layout(declaration.Spec);
@@ -189,11 +192,8 @@ internal static class NormalizeEmitter
         w.Line($"/// <para>{Xml(KernelSummary(ctx))}</para>");
         w.Line("/// </remarks>");
         w.Line(GeneratedCode);
-        if (kernel.IsChunkKernel)
-        {
-            // Hot loops called a few times per call: compiled fully optimized at once rather than through tiering.
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        }
+        // Loops run on every call: compiled fully optimized at once rather than through tiering and on-stack replacement.
+        w.Line(AggressiveOptimization);
         using (w.Block($"private static void {kernel.Name}(NormGenState state, {parameters})"))
         {
             kernel.Body(w, ctx);

@@ -12,8 +12,9 @@ internal static class VectorLoop
 {
     /// <param name="vector">Statements for one vector at element index <c>index</c>, using accumulator number <c>lane</c> (0..3).</param>
     /// <param name="scalar">Statements for one element at index <c>i</c>.</param>
-    /// <param name="flush">For float sums kept in float vectors: statements that add them to double totals and clear them,
-    /// written after every <see cref="FloatBlock"/> values (so a float sum never holds more than 16 values a lane) and at the end.</param>
+    /// <param name="flush">For float sums kept in float vectors: statements that add them to double totals (and, unless it is
+    /// the last, clear them), written after every <see cref="FloatBlock"/> values (so a float sum never holds more than 16
+    /// values a lane) and at the end.</param>
     public static void Emit(
         CodeWriter w,
         KernelContext ctx,
@@ -21,7 +22,7 @@ internal static class VectorLoop
         string lengthExpression,
         Func<int, string, IEnumerable<string>> vector,
         Func<string, IEnumerable<string>> scalar,
-        Action? flush = null)
+        Action<bool>? flush = null)
     {
         int width = ctx.Width;
         int block = width * KernelContext.Unroll;
@@ -29,25 +30,33 @@ internal static class VectorLoop
         if (constantLength is int blockedLength && blocked && blockedLength > FloatBlock)
         {
             int blocksEnd = blockedLength - (blockedLength % FloatBlock);
-            using (w.Block($"for (int block = 0; block < {blocksEnd}; block += {FloatBlock})"))
+            if (blocksEnd == FloatBlock)
             {
-                using (w.Block($"for (int i = block; i < block + {FloatBlock}; i += {block})"))
+                EmitRange(w, ctx, 0, FloatBlock, vector, scalar);
+                flush!(false);
+            }
+            else
+            {
+                using (w.Block($"for (int block = 0; block < {blocksEnd}; block += {FloatBlock})"))
                 {
-                    for (int lane = 0; lane < KernelContext.Unroll; lane++)
+                    using (w.Block($"for (int i = block; i < block + {FloatBlock}; i += {block})"))
                     {
-                        Write(w, vector(lane, lane == 0 ? "i" : $"i + {lane * width}"));
+                        for (int lane = 0; lane < KernelContext.Unroll; lane++)
+                        {
+                            Write(w, vector(lane, lane == 0 ? "i" : $"i + {lane * width}"));
+                        }
                     }
+                    flush!(false);
                 }
-                flush!();
             }
             EmitRange(w, ctx, blocksEnd, blockedLength, vector, scalar);
-            flush!();
+            flush!(true);
             return;
         }
         if (constantLength is int length)
         {
             EmitRange(w, ctx, 0, length, vector, scalar);
-            flush?.Invoke();
+            flush?.Invoke(true);
             return;
         }
 
@@ -66,7 +75,7 @@ internal static class VectorLoop
                             Write(w, vector(lane, lane == 0 ? "i" : $"i + {lane * width}"));
                         }
                     }
-                    flush!();
+                    flush!(false);
                 }
             }
             using (w.Block($"for (; i <= {lengthExpression} - {block}; i += {block})"))
@@ -84,7 +93,7 @@ internal static class VectorLoop
             {
                 Write(w, scalar("i"));
             }
-            flush?.Invoke();
+            flush?.Invoke(true);
         }
     }
 

@@ -103,6 +103,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize, y.Length differs, or a statistics group would hold a single value; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void ForwardTraining(global::System.ReadOnlySpan<double> x, global::System.Span<double> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "BatchNorm1dDouble.ForwardTraining", nameof(x));
@@ -132,6 +133,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void ForwardInference(global::System.ReadOnlySpan<double> x, global::System.Span<double> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "BatchNorm1dDouble.ForwardInference", nameof(x));
@@ -154,6 +156,7 @@ namespace Demo
         /// <exception cref="global::System.InvalidOperationException">No ForwardTraining before it; nothing is changed.</exception>
         /// <exception cref="global::System.ArgumentException">x.Length differs from that forward's, or dy/dx have another length; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Backward(global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> dy, global::System.Span<double> dx)
         {
             NormGenState state = State;
@@ -178,6 +181,7 @@ namespace Demo
         /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.Span<double> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 128;
@@ -189,16 +193,20 @@ namespace Demo
             // Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.
             global::System.Array.Clear(partials, 0, chunks * count);
             state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            // The chunks' partial sums, added into the first chunk's in chunk order.
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                int chunkRow = chunk * count;
+                for (int stat = 0; stat < count; stat++)
+                {
+                    partials[stat] += partials[chunkRow + stat];
+                }
+            }
             double[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             ref double meanHiRef = ref NormGenSimd.Ref(meanHi);
             for (int stat = 0; stat < count; stat++)
             {
-                double sum = 0.0;
-                for (int chunk = 0; chunk < chunks; chunk++)
-                {
-                    sum += partials[chunk * count + stat];
-                }
-                double mean = sum * invCount;
+                double mean = partials[stat] * invCount;
                 meanOut[stat] = mean;
                 meanHi[stat] = (double)mean;
             }
@@ -206,14 +214,18 @@ namespace Demo
             // Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).
             global::System.Array.Clear(partials, 0, chunks * count);
             state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            // The chunks' partial sums, added into the first chunk's in chunk order.
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                int chunkRow = chunk * count;
+                for (int stat = 0; stat < count; stat++)
+                {
+                    partials[stat] += partials[chunkRow + stat];
+                }
+            }
             for (int stat = 0; stat < count; stat++)
             {
-                double sum = 0.0;
-                for (int chunk = 0; chunk < chunks; chunk++)
-                {
-                    sum += partials[chunk * count + stat];
-                }
-                double variance = sum * invCount;
+                double variance = partials[stat] * invCount;
                 varianceOut[stat] = variance;
                 invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
             }
@@ -239,25 +251,29 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // Σx per column: tiles of 16 columns keep their sums in registers across the chunk's rows.
-            for (int column = 0; column < 128; column += 16)
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
-                var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
-                for (int n = chunkFirst; n < chunkLast; n++)
+                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
+                for (int column = 0; column < 128; column += 16)
                 {
-                    int start = n * 128 + column;
-                    var v0 = NormGenSimd.Load(ref xRef, start + 0);
-                    var v1 = NormGenSimd.Load(ref xRef, start + 4);
-                    var v2 = NormGenSimd.Load(ref xRef, start + 8);
-                    var v3 = NormGenSimd.Load(ref xRef, start + 12);
-                    sum0 += v0;
-                    sum1 += v1;
-                    sum2 += v2;
-                    sum3 += v3;
+                    var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    for (int n = rowBlock; n < rowEnd; n++)
+                    {
+                        int start = n * 128 + column;
+                        var v0 = NormGenSimd.Load(ref xRef, start + 0);
+                        var v1 = NormGenSimd.Load(ref xRef, start + 4);
+                        var v2 = NormGenSimd.Load(ref xRef, start + 8);
+                        var v3 = NormGenSimd.Load(ref xRef, start + 12);
+                        sum0 += v0;
+                        sum1 += v1;
+                        sum2 += v2;
+                        sum3 += v3;
+                    }
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
                 }
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
             }
         }
 
@@ -281,29 +297,33 @@ namespace Demo
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             double[] meanOut = state.ActiveMean;
             // Σ(x − mean)² per column, the tile's means loaded once.
-            for (int column = 0; column < 128; column += 16)
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
-                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
-                var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
-                var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
-                for (int n = chunkFirst; n < chunkLast; n++)
+                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
+                for (int column = 0; column < 128; column += 16)
                 {
-                    int start = n * 128 + column;
-                    var d0 = (NormGenSimd.Load(ref xRef, start + 0) - meanHi0);
-                    var d1 = (NormGenSimd.Load(ref xRef, start + 4) - meanHi1);
-                    var d2 = (NormGenSimd.Load(ref xRef, start + 8) - meanHi2);
-                    var d3 = (NormGenSimd.Load(ref xRef, start + 12) - meanHi3);
-                    sum0 += d0 * d0;
-                    sum1 += d1 * d1;
-                    sum2 += d2 * d2;
-                    sum3 += d3 * d3;
+                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
+                    var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                    var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
+                    var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    for (int n = rowBlock; n < rowEnd; n++)
+                    {
+                        int start = n * 128 + column;
+                        var d0 = (NormGenSimd.Load(ref xRef, start + 0) - meanHi0);
+                        var d1 = (NormGenSimd.Load(ref xRef, start + 4) - meanHi1);
+                        var d2 = (NormGenSimd.Load(ref xRef, start + 8) - meanHi2);
+                        var d3 = (NormGenSimd.Load(ref xRef, start + 12) - meanHi3);
+                        sum0 += d0 * d0;
+                        sum1 += d1 * d1;
+                        sum2 += d2 * d2;
+                        sum3 += d3 * d3;
+                    }
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
                 }
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
             }
         }
 
@@ -314,6 +334,7 @@ namespace Demo
         /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithStatistics(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.Span<double> y, int batch, double[] meanIn, double[] invStdIn)
         {
             int count = 128;
@@ -349,33 +370,24 @@ namespace Demo
             ref double yRef = ref NormGenSimd.Ref(y);
             ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
-            ref double betaRef = ref NormGenSimd.Ref(state.Beta);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // y = (x − mean)·scale + β per column (scale = invStd·γ).
-            for (int column = 0; column < 128; column += 16)
+            ref double betaRef = ref NormGenSimd.Ref(state.Beta);
+
+            // y = (x − mean)·invStd·γ + β
+            for (int n = chunkFirst; n < chunkLast; n++)
             {
-                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                var scale0 = NormGenSimd.Load(ref scaleRef, column + 0);
-                var beta0 = NormGenSimd.Load(ref betaRef, column + 0);
-                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
-                var scale1 = NormGenSimd.Load(ref scaleRef, column + 4);
-                var beta1 = NormGenSimd.Load(ref betaRef, column + 4);
-                var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                var scale2 = NormGenSimd.Load(ref scaleRef, column + 8);
-                var beta2 = NormGenSimd.Load(ref betaRef, column + 8);
-                var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
-                var scale3 = NormGenSimd.Load(ref scaleRef, column + 12);
-                var beta3 = NormGenSimd.Load(ref betaRef, column + 12);
-                for (int n = chunkFirst; n < chunkLast; n++)
+                int start = n * 128;
+                int stat = 0;
+                int param = 0;
+                for (int i = 0; i < 128; i += 16)
                 {
-                    int start = n * 128 + column;
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * scale0 + beta0, ref yRef, start + 0);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * scale1 + beta1, ref yRef, start + 4);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * scale2 + beta2, ref yRef, start + 8);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * scale3 + beta3, ref yRef, start + 12);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref scaleRef, stat + i) + NormGenSimd.Load(ref betaRef, param + i), ref yRef, start + i);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref scaleRef, stat + i + 4) + NormGenSimd.Load(ref betaRef, param + i + 4), ref yRef, start + i + 4);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref scaleRef, stat + i + 8) + NormGenSimd.Load(ref betaRef, param + i + 8), ref yRef, start + i + 8);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref scaleRef, stat + i + 12) + NormGenSimd.Load(ref betaRef, param + i + 12), ref yRef, start + i + 12);
                 }
             }
         }
@@ -387,6 +399,7 @@ namespace Demo
         /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> dy, global::System.Span<double> dx, int batch)
         {
             int count = 128;
@@ -423,18 +436,21 @@ namespace Demo
             }
 
             // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
+            // The chunks' partial sums, added into the first chunk's in chunk order.
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                int chunkRow = chunk * 2 * laneStride;
+                for (int stat = 0; stat < count; stat++)
+                {
+                    sums[stat] += sums[chunkRow + stat];
+                    sums[laneStride + stat] += sums[chunkRow + laneStride + stat];
+                }
+            }
             for (int stat = 0; stat < count; stat++)
             {
                 double s = state.SavedInvStd[stat];
-                double groupSumG = 0.0;
-                double groupSumGXhat = 0.0;
-                for (int chunk = 0; chunk < chunks; chunk++)
-                {
-                    groupSumG += sums[chunk * 2 * laneStride + stat];
-                    groupSumGXhat += sums[((chunk * 2) + 1) * laneStride + stat];
-                }
-                slope[stat] = (double)(s * s * groupSumGXhat * invCount);
-                offset[stat] = (double)(s * groupSumG * invCount);
+                slope[stat] = (double)(s * s * sums[laneStride + stat] * invCount);
+                offset[stat] = (double)(s * sums[stat] * invCount);
             }
             state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
@@ -466,58 +482,62 @@ namespace Demo
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             // Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
             // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).
-            for (int column = 0; column < 128; column += 16)
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
-                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
-                var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
-                var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
-                var invStd1 = NormGenSimd.Load(ref invStdRef, column + 4);
-                var invStd2 = NormGenSimd.Load(ref invStdRef, column + 8);
-                var invStd3 = NormGenSimd.Load(ref invStdRef, column + 12);
-                var dySum0 = NormGenSimd.Zero; var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
-                var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
-                for (int n = chunkFirst; n < chunkLast; n++)
+                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
+                for (int column = 0; column < 128; column += 16)
                 {
-                    int start = n * 128 + column;
-                    var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
-                    var dy1 = NormGenSimd.Load(ref dyRef, start + 4);
-                    var dy2 = NormGenSimd.Load(ref dyRef, start + 8);
-                    var dy3 = NormGenSimd.Load(ref dyRef, start + 12);
-                    var p0 = NormGenSimd.Load(ref dyRef, start + 0) * (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * invStd0;
-                    var p1 = NormGenSimd.Load(ref dyRef, start + 4) * (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * invStd1;
-                    var p2 = NormGenSimd.Load(ref dyRef, start + 8) * (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * invStd2;
-                    var p3 = NormGenSimd.Load(ref dyRef, start + 12) * (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * invStd3;
-                    dySum0 += dy0;
-                    dyXhat0 += p0;
-                    dySum1 += dy1;
-                    dyXhat1 += p1;
-                    dySum2 += dy2;
-                    dyXhat2 += p2;
-                    dySum3 += dy3;
-                    dyXhat3 += p3;
+                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
+                    var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                    var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
+                    var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
+                    var invStd1 = NormGenSimd.Load(ref invStdRef, column + 4);
+                    var invStd2 = NormGenSimd.Load(ref invStdRef, column + 8);
+                    var invStd3 = NormGenSimd.Load(ref invStdRef, column + 12);
+                    var dySum0 = NormGenSimd.Zero; var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
+                    var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                    for (int n = rowBlock; n < rowEnd; n++)
+                    {
+                        int start = n * 128 + column;
+                        var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + 4);
+                        var dy2 = NormGenSimd.Load(ref dyRef, start + 8);
+                        var dy3 = NormGenSimd.Load(ref dyRef, start + 12);
+                        var p0 = NormGenSimd.Load(ref dyRef, start + 0) * (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * invStd0;
+                        var p1 = NormGenSimd.Load(ref dyRef, start + 4) * (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * invStd1;
+                        var p2 = NormGenSimd.Load(ref dyRef, start + 8) * (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * invStd2;
+                        var p3 = NormGenSimd.Load(ref dyRef, start + 12) * (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * invStd3;
+                        dySum0 += dy0;
+                        dyXhat0 += p0;
+                        dySum1 += dy1;
+                        dyXhat1 += p1;
+                        dySum2 += dy2;
+                        dyXhat2 += p2;
+                        dySum3 += dy3;
+                        dyXhat3 += p3;
+                    }
+                    var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                    var gamma1 = NormGenSimd.Load(ref gammaRef, column + 4);
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
+                    var gamma2 = NormGenSimd.Load(ref gammaRef, column + 8);
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
+                    var gamma3 = NormGenSimd.Load(ref gammaRef, column + 12);
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
                 }
-                var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
-                var gamma1 = NormGenSimd.Load(ref gammaRef, column + 4);
-                NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
-                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
-                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
-                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
-                var gamma2 = NormGenSimd.Load(ref gammaRef, column + 8);
-                NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
-                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
-                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
-                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
-                var gamma3 = NormGenSimd.Load(ref gammaRef, column + 12);
-                NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
-                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
-                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
-                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
             }
         }
 
@@ -543,32 +563,17 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // dx = dy·gain − (x − mean)·slope − offset per column, gain = γ·invStd.
-            for (int column = 0; column < 128; column += 16)
+            for (int n = chunkFirst; n < chunkLast; n++)
             {
-                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
-                var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
-                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
-                var gain1 = NormGenSimd.Load(ref gammaRef, column + 4) * NormGenSimd.Load(ref invStdRef, column + 4);
-                var slope1 = NormGenSimd.Load(ref slopeRef, column + 4);
-                var offset1 = NormGenSimd.Load(ref offsetRef, column + 4);
-                var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                var gain2 = NormGenSimd.Load(ref gammaRef, column + 8) * NormGenSimd.Load(ref invStdRef, column + 8);
-                var slope2 = NormGenSimd.Load(ref slopeRef, column + 8);
-                var offset2 = NormGenSimd.Load(ref offsetRef, column + 8);
-                var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
-                var gain3 = NormGenSimd.Load(ref gammaRef, column + 12) * NormGenSimd.Load(ref invStdRef, column + 12);
-                var slope3 = NormGenSimd.Load(ref slopeRef, column + 12);
-                var offset3 = NormGenSimd.Load(ref offsetRef, column + 12);
-                for (int n = chunkFirst; n < chunkLast; n++)
+                int start = n * 128;
+                int stat = 0;
+                int param = 0;
+                for (int i = 0; i < 128; i += 16)
                 {
-                    int start = n * 128 + column;
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 4) * gain1 - (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * slope1 - offset1, ref dxRef, start + 4);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 8) * gain2 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * slope2 - offset2, ref dxRef, start + 8);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 12) * gain3 - (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * slope3 - offset3, ref dxRef, start + 12);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 4) * NormGenSimd.Load(ref gammaRef, param + i + 4) * NormGenSimd.Load(ref invStdRef, stat + i + 4) - (NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref slopeRef, stat + i + 4) - NormGenSimd.Load(ref offsetRef, stat + i + 4), ref dxRef, start + i + 4);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * NormGenSimd.Load(ref invStdRef, stat + i + 8) - (NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref slopeRef, stat + i + 8) - NormGenSimd.Load(ref offsetRef, stat + i + 8), ref dxRef, start + i + 8);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 12) * NormGenSimd.Load(ref gammaRef, param + i + 12) * NormGenSimd.Load(ref invStdRef, stat + i + 12) - (NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref slopeRef, stat + i + 12) - NormGenSimd.Load(ref offsetRef, stat + i + 12), ref dxRef, start + i + 12);
                 }
             }
         }

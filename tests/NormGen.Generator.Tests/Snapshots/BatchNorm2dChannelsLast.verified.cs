@@ -103,6 +103,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize, y.Length differs, or a statistics group would hold a single value; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void ForwardTraining(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "BatchNorm2dChannelsLast.ForwardTraining", nameof(x));
@@ -132,6 +133,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void ForwardInference(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "BatchNorm2dChannelsLast.ForwardInference", nameof(x));
@@ -154,6 +156,7 @@ namespace Demo
         /// <exception cref="global::System.InvalidOperationException">No ForwardTraining before it; nothing is changed.</exception>
         /// <exception cref="global::System.ArgumentException">x.Length differs from that forward's, or dy/dx have another length; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
@@ -178,6 +181,7 @@ namespace Demo
         /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 16;
@@ -189,18 +193,22 @@ namespace Demo
             // Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.
             global::System.Array.Clear(partials, 0, chunks * count);
             state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            // The chunks' partial sums, added into the first chunk's in chunk order.
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                int chunkRow = chunk * count;
+                for (int stat = 0; stat < count; stat++)
+                {
+                    partials[stat] += partials[chunkRow + stat];
+                }
+            }
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
             for (int stat = 0; stat < count; stat++)
             {
-                double sum = 0.0;
-                for (int chunk = 0; chunk < chunks; chunk++)
-                {
-                    sum += partials[chunk * count + stat];
-                }
-                double mean = sum * invCount;
+                double mean = partials[stat] * invCount;
                 meanOut[stat] = mean;
                 meanHi[stat] = (float)mean;
                 meanLo[stat] = (float)(mean - meanHi[stat]);
@@ -209,14 +217,18 @@ namespace Demo
             // Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).
             global::System.Array.Clear(partials, 0, chunks * count);
             state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            // The chunks' partial sums, added into the first chunk's in chunk order.
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                int chunkRow = chunk * count;
+                for (int stat = 0; stat < count; stat++)
+                {
+                    partials[stat] += partials[chunkRow + stat];
+                }
+            }
             for (int stat = 0; stat < count; stat++)
             {
-                double sum = 0.0;
-                for (int chunk = 0; chunk < chunks; chunk++)
-                {
-                    sum += partials[chunk * count + stat];
-                }
-                double variance = sum * invCount;
+                double variance = partials[stat] * invCount;
                 varianceOut[stat] = variance;
                 invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
             }
@@ -242,23 +254,27 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             // Σx per column: tiles of 16 columns keep their sums in registers across the chunk's rows.
-            for (int column = 0; column < 16; column += 16)
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
-                var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
-                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
+                for (int column = 0; column < 16; column += 16)
                 {
-                    int start = nhw * 16 + column;
-                    var v0 = NormGenSimd.Load(ref xRef, start + 0);
-                    var v1 = NormGenSimd.Load(ref xRef, start + 8);
-                    sum0 += NormGenSimd.WidenLower(v0);
-                    sum1 += NormGenSimd.WidenUpper(v0);
-                    sum2 += NormGenSimd.WidenLower(v1);
-                    sum3 += NormGenSimd.WidenUpper(v1);
+                    var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    for (int nhw = rowBlock; nhw < rowEnd; nhw++)
+                    {
+                        int start = nhw * 16 + column;
+                        var v0 = NormGenSimd.Load(ref xRef, start + 0);
+                        var v1 = NormGenSimd.Load(ref xRef, start + 8);
+                        sum0 += NormGenSimd.WidenLower(v0);
+                        sum1 += NormGenSimd.WidenUpper(v0);
+                        sum2 += NormGenSimd.WidenLower(v1);
+                        sum3 += NormGenSimd.WidenUpper(v1);
+                    }
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
                 }
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
             }
         }
 
@@ -283,27 +299,31 @@ namespace Demo
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
             double[] meanOut = state.ActiveMean;
             // Σ(x − mean)² per column, the tile's means loaded once.
-            for (int column = 0; column < 16; column += 16)
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
-                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
-                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
-                var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
-                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
+                for (int column = 0; column < 16; column += 16)
                 {
-                    int start = nhw * 16 + column;
-                    var d0 = (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0);
-                    var d1 = (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1);
-                    sum0 += NormGenSimd.WidenLower(d0 * d0);
-                    sum1 += NormGenSimd.WidenUpper(d0 * d0);
-                    sum2 += NormGenSimd.WidenLower(d1 * d1);
-                    sum3 += NormGenSimd.WidenUpper(d1 * d1);
+                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                    var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
+                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                    var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
+                    var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    for (int nhw = rowBlock; nhw < rowEnd; nhw++)
+                    {
+                        int start = nhw * 16 + column;
+                        var d0 = (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0);
+                        var d1 = (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1);
+                        sum0 += NormGenSimd.WidenLower(d0 * d0);
+                        sum1 += NormGenSimd.WidenUpper(d0 * d0);
+                        sum2 += NormGenSimd.WidenLower(d1 * d1);
+                        sum3 += NormGenSimd.WidenUpper(d1 * d1);
+                    }
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
                 }
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
-                NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
             }
         }
 
@@ -314,6 +334,7 @@ namespace Demo
         /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanIn, double[] invStdIn)
         {
             int count = 16;
@@ -353,27 +374,21 @@ namespace Demo
             ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
-            ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            // y = (x − mean)·scale + β per column (scale = invStd·γ).
-            for (int column = 0; column < 16; column += 16)
+            ref float betaRef = ref NormGenSimd.Ref(state.Beta);
+
+            // y = (x − mean)·invStd·γ + β
+            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
             {
-                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
-                var scale0 = NormGenSimd.Load(ref scaleRef, column + 0);
-                var beta0 = NormGenSimd.Load(ref betaRef, column + 0);
-                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
-                var scale1 = NormGenSimd.Load(ref scaleRef, column + 8);
-                var beta1 = NormGenSimd.Load(ref betaRef, column + 8);
-                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+                int start = nhw * 16;
+                int stat = 0;
+                int param = 0;
+                for (int i = 0; i < 16; i += 8)
                 {
-                    int start = nhw * 16 + column;
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * scale0 + beta0, ref yRef, start + 0);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * scale1 + beta1, ref yRef, start + 8);
+                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref scaleRef, stat + i) + NormGenSimd.Load(ref betaRef, param + i), ref yRef, start + i);
                 }
             }
         }
@@ -385,6 +400,7 @@ namespace Demo
         /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int count = 16;
@@ -424,18 +440,21 @@ namespace Demo
             }
 
             // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
+            // The chunks' partial sums, added into the first chunk's in chunk order.
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                int chunkRow = chunk * 2 * laneStride;
+                for (int stat = 0; stat < count; stat++)
+                {
+                    sums[stat] += sums[chunkRow + stat];
+                    sums[laneStride + stat] += sums[chunkRow + laneStride + stat];
+                }
+            }
             for (int stat = 0; stat < count; stat++)
             {
                 double s = state.SavedInvStd[stat];
-                double groupSumG = 0.0;
-                double groupSumGXhat = 0.0;
-                for (int chunk = 0; chunk < chunks; chunk++)
-                {
-                    groupSumG += sums[chunk * 2 * laneStride + stat];
-                    groupSumGXhat += sums[((chunk * 2) + 1) * laneStride + stat];
-                }
-                slope[stat] = (float)(s * s * groupSumGXhat * invCount);
-                offset[stat] = (float)(s * groupSumG * invCount);
+                slope[stat] = (float)(s * s * sums[laneStride + stat] * invCount);
+                offset[stat] = (float)(s * sums[stat] * invCount);
             }
             state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
@@ -468,52 +487,56 @@ namespace Demo
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             // Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
             // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).
-            for (int column = 0; column < 16; column += 16)
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
-                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
-                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
-                var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
-                var invStd1 = NormGenSimd.Load(ref invStdRef, column + 8);
-                var dySum0 = NormGenSimd.Zero; var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
-                var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
-                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
+                for (int column = 0; column < 16; column += 16)
                 {
-                    int start = nhw * 16 + column;
-                    var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
-                    var dy1 = NormGenSimd.Load(ref dyRef, start + 8);
-                    var p0 = NormGenSimd.Load(ref dyRef, start + 0) * (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * invStd0;
-                    var p1 = NormGenSimd.Load(ref dyRef, start + 8) * (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * invStd1;
-                    dySum0 += NormGenSimd.WidenLower(dy0);
-                    dyXhat0 += NormGenSimd.WidenLower(p0);
-                    dySum1 += NormGenSimd.WidenUpper(dy0);
-                    dyXhat1 += NormGenSimd.WidenUpper(p0);
-                    dySum2 += NormGenSimd.WidenLower(dy1);
-                    dyXhat2 += NormGenSimd.WidenLower(p1);
-                    dySum3 += NormGenSimd.WidenUpper(dy1);
-                    dyXhat3 += NormGenSimd.WidenUpper(p1);
+                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                    var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
+                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                    var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
+                    var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
+                    var invStd1 = NormGenSimd.Load(ref invStdRef, column + 8);
+                    var dySum0 = NormGenSimd.Zero; var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
+                    var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                    for (int nhw = rowBlock; nhw < rowEnd; nhw++)
+                    {
+                        int start = nhw * 16 + column;
+                        var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + 8);
+                        var p0 = NormGenSimd.Load(ref dyRef, start + 0) * (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * invStd0;
+                        var p1 = NormGenSimd.Load(ref dyRef, start + 8) * (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * invStd1;
+                        dySum0 += NormGenSimd.WidenLower(dy0);
+                        dyXhat0 += NormGenSimd.WidenLower(p0);
+                        dySum1 += NormGenSimd.WidenUpper(dy0);
+                        dyXhat1 += NormGenSimd.WidenUpper(p0);
+                        dySum2 += NormGenSimd.WidenLower(dy1);
+                        dyXhat2 += NormGenSimd.WidenLower(p1);
+                        dySum3 += NormGenSimd.WidenUpper(dy1);
+                        dyXhat3 += NormGenSimd.WidenUpper(p1);
+                    }
+                    var gamma0 = NormGenSimd.WidenLower(NormGenSimd.Load(ref gammaRef, column + 0));
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                    var gamma1 = NormGenSimd.WidenUpper(NormGenSimd.Load(ref gammaRef, column + 0));
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
+                    var gamma2 = NormGenSimd.WidenLower(NormGenSimd.Load(ref gammaRef, column + 8));
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
+                    var gamma3 = NormGenSimd.WidenUpper(NormGenSimd.Load(ref gammaRef, column + 8));
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
                 }
-                var gamma0 = NormGenSimd.WidenLower(NormGenSimd.Load(ref gammaRef, column + 0));
-                NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
-                var gamma1 = NormGenSimd.WidenUpper(NormGenSimd.Load(ref gammaRef, column + 0));
-                NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
-                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
-                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
-                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
-                var gamma2 = NormGenSimd.WidenLower(NormGenSimd.Load(ref gammaRef, column + 8));
-                NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
-                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
-                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
-                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
-                var gamma3 = NormGenSimd.WidenUpper(NormGenSimd.Load(ref gammaRef, column + 8));
-                NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
-                NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
-                NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
-                NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
             }
         }
 
@@ -540,24 +563,14 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            // dx = dy·gain − (x − mean)·slope − offset per column, gain = γ·invStd.
-            for (int column = 0; column < 16; column += 16)
+            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
             {
-                var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
-                var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
-                var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
-                var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
-                var gain1 = NormGenSimd.Load(ref gammaRef, column + 8) * NormGenSimd.Load(ref invStdRef, column + 8);
-                var slope1 = NormGenSimd.Load(ref slopeRef, column + 8);
-                var offset1 = NormGenSimd.Load(ref offsetRef, column + 8);
-                for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+                int start = nhw * 16;
+                int stat = 0;
+                int param = 0;
+                for (int i = 0; i < 16; i += 8)
                 {
-                    int start = nhw * 16 + column;
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * slope0 - offset0, ref dxRef, start + 0);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + 8) * gain1 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * slope1 - offset1, ref dxRef, start + 8);
+                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i);
                 }
             }
         }

@@ -50,6 +50,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize, y.Length differs, or a statistics group would hold a single value; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void ForwardTraining(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "BatchNormNoRunningStats.ForwardTraining", nameof(x));
@@ -67,6 +68,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void ForwardInference(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "BatchNormNoRunningStats.ForwardInference", nameof(x));
@@ -85,6 +87,7 @@ namespace Demo
         /// <exception cref="global::System.InvalidOperationException">No ForwardTraining before it; nothing is changed.</exception>
         /// <exception cref="global::System.ArgumentException">x.Length differs from that forward's, or dy/dx have another length; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
@@ -102,6 +105,7 @@ namespace Demo
         /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             state.ActiveMean = meanOut;
@@ -206,6 +210,7 @@ namespace Demo
         /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int chunks = global::NormGen.Internal.Threading.ChunkCount(8, x.Length);

@@ -68,6 +68,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "GroupNorm.Forward", nameof(x));
@@ -90,6 +91,7 @@ namespace Demo
         /// <exception cref="global::System.InvalidOperationException">No Forward before it; nothing is changed.</exception>
         /// <exception cref="global::System.ArgumentException">x.Length differs from that forward's, or dy/dx have another length; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
@@ -114,6 +116,7 @@ namespace Demo
         /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             state.ActiveMean = meanOut;
@@ -236,10 +239,10 @@ namespace Demo
                         var shiftV = NormGenSimd.Splat(shift);
                         for (int i = 0; i < 1024; i += 32)
                         {
-                            NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * scaleV + shiftV, ref yRef, start + i);
-                            NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * scaleV + shiftV, ref yRef, start + i + 8);
-                            NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * scaleV + shiftV, ref yRef, start + i + 16);
-                            NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * scaleV + shiftV, ref yRef, start + i + 24);
+                            NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i);
+                            NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 8);
+                            NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 16);
+                            NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 24);
                         }
                     }
                 }
@@ -253,6 +256,7 @@ namespace Demo
         /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);

@@ -68,6 +68,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "LayerNorm.Forward", nameof(x));
@@ -90,6 +91,7 @@ namespace Demo
         /// <exception cref="global::System.InvalidOperationException">No Forward before it; nothing is changed.</exception>
         /// <exception cref="global::System.ArgumentException">x.Length differs from that forward's, or dy/dx have another length; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
@@ -114,6 +116,7 @@ namespace Demo
         /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             state.ActiveMean = meanOut;
@@ -154,18 +157,15 @@ namespace Demo
                 // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
                 double sum = 0.0;
                 var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
-                for (int block = 0; block < 512; block += 512)
+                for (int i = 0; i < 512; i += 32)
                 {
-                    for (int i = block; i < block + 512; i += 32)
-                    {
-                        sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
-                        sumBlock1 += NormGenSimd.Load(ref xRef, start + i + 8);
-                        sumBlock2 += NormGenSimd.Load(ref xRef, start + i + 16);
-                        sumBlock3 += NormGenSimd.Load(ref xRef, start + i + 24);
-                    }
-                    sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
-                    sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
+                    sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
+                    sumBlock1 += NormGenSimd.Load(ref xRef, start + i + 8);
+                    sumBlock2 += NormGenSimd.Load(ref xRef, start + i + 16);
+                    sumBlock3 += NormGenSimd.Load(ref xRef, start + i + 24);
                 }
+                sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
+                sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
                 for (int i = 512; i < 768; i += 32)
                 {
                     sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
@@ -186,28 +186,25 @@ namespace Demo
                 var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
                 double sumD2 = 0.0;
                 var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
-                for (int block = 0; block < 512; block += 512)
+                for (int i = 0; i < 512; i += 32)
                 {
-                    for (int i = block; i < block + 512; i += 32)
-                    {
-                        var d0 = (NormGenSimd.Load(ref xRef, start + i) - roughHiV - roughLoV);
-                        sumDBlock0 += d0;
-                        sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                        var d1 = (NormGenSimd.Load(ref xRef, start + i + 8) - roughHiV - roughLoV);
-                        sumDBlock1 += d1;
-                        sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
-                        var d2 = (NormGenSimd.Load(ref xRef, start + i + 16) - roughHiV - roughLoV);
-                        sumDBlock2 += d2;
-                        sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                        var d3 = (NormGenSimd.Load(ref xRef, start + i + 24) - roughHiV - roughLoV);
-                        sumDBlock3 += d3;
-                        sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
-                    }
-                    sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                    sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                    sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                    sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                    var d0 = (NormGenSimd.Load(ref xRef, start + i) - roughHiV - roughLoV);
+                    sumDBlock0 += d0;
+                    sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                    var d1 = (NormGenSimd.Load(ref xRef, start + i + 8) - roughHiV - roughLoV);
+                    sumDBlock1 += d1;
+                    sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                    var d2 = (NormGenSimd.Load(ref xRef, start + i + 16) - roughHiV - roughLoV);
+                    sumDBlock2 += d2;
+                    sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                    var d3 = (NormGenSimd.Load(ref xRef, start + i + 24) - roughHiV - roughLoV);
+                    sumDBlock3 += d3;
+                    sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
                 }
+                sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                 for (int i = 512; i < 768; i += 32)
                 {
                     var d0 = (NormGenSimd.Load(ref xRef, start + i) - roughHiV - roughLoV);
@@ -242,10 +239,10 @@ namespace Demo
                 var invStdV = NormGenSimd.Splat((float)invStd);
                 for (int i = 0; i < 768; i += 32)
                 {
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV * NormGenSimd.Load(ref gammaRef, param + i) + NormGenSimd.Load(ref betaRef, param + i), ref yRef, start + i);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 8) + NormGenSimd.Load(ref betaRef, param + i + 8), ref yRef, start + i + 8);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 16) + NormGenSimd.Load(ref betaRef, param + i + 16), ref yRef, start + i + 16);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 24) + NormGenSimd.Load(ref betaRef, param + i + 24), ref yRef, start + i + 24);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24);
                 }
             }
         }
@@ -257,6 +254,7 @@ namespace Demo
         /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
@@ -313,44 +311,41 @@ namespace Demo
                 var sumGBlock0 = NormGenSimd.Splat(0f); var sumGBlock1 = sumGBlock0; var sumGBlock2 = sumGBlock0; var sumGBlock3 = sumGBlock0;
                 double sumGXhat = 0.0;
                 var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
-                for (int block = 0; block < 512; block += 512)
+                for (int i = 0; i < 512; i += 32)
                 {
-                    for (int i = block; i < block + 512; i += 32)
-                    {
-                        var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                        var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
-                        var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
-                        sumGBlock0 += g0;
-                        sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
-                        var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                        var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
-                        var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
-                        sumGBlock1 += g1;
-                        sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 8, dy1);
-                        var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
-                        var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
-                        var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
-                        sumGBlock2 += g2;
-                        sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 16, dy2);
-                        var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
-                        var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
-                        var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
-                        sumGBlock3 += g3;
-                        sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 24, dy3);
-                    }
-                    sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
-                    sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
-                    sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
-                    sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
+                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                    var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
+                    var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
+                    sumGBlock0 += g0;
+                    sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
+                    var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                    var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
+                    var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
+                    sumGBlock1 += g1;
+                    sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 8, dy1);
+                    var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                    var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
+                    var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
+                    sumGBlock2 += g2;
+                    sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 16, dy2);
+                    var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                    var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
+                    var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
+                    sumGBlock3 += g3;
+                    sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 24, dy3);
                 }
+                sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
+                sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
+                sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
                 for (int i = 512; i < 768; i += 32)
                 {
                     var dy0 = NormGenSimd.Load(ref dyRef, start + i);

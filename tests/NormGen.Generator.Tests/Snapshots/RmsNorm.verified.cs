@@ -59,6 +59,7 @@ namespace Demo
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "RmsNorm.Forward", nameof(x));
@@ -81,6 +82,7 @@ namespace Demo
         /// <exception cref="global::System.InvalidOperationException">No Forward before it; nothing is changed.</exception>
         /// <exception cref="global::System.ArgumentException">x.Length differs from that forward's, or dy/dx have another length; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
         {
             NormGenState state = State;
@@ -103,6 +105,7 @@ namespace Demo
         /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             state.ActiveMean = meanOut;
@@ -142,22 +145,19 @@ namespace Demo
                 // Mean square: Σx², in float over blocks of at most 512 values, each block added in double.
                 double sumSq = 0.0;
                 var sumSqBlock0 = NormGenSimd.Splat(0f); var sumSqBlock1 = sumSqBlock0; var sumSqBlock2 = sumSqBlock0; var sumSqBlock3 = sumSqBlock0;
-                for (int block = 0; block < 512; block += 512)
+                for (int i = 0; i < 512; i += 32)
                 {
-                    for (int i = block; i < block + 512; i += 32)
-                    {
-                        var v0 = NormGenSimd.Load(ref xRef, start + i);
-                        sumSqBlock0 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlock0);
-                        var v1 = NormGenSimd.Load(ref xRef, start + i + 8);
-                        sumSqBlock1 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlock1);
-                        var v2 = NormGenSimd.Load(ref xRef, start + i + 16);
-                        sumSqBlock2 = NormGenSimd.MultiplyAdd(v2, v2, sumSqBlock2);
-                        var v3 = NormGenSimd.Load(ref xRef, start + i + 24);
-                        sumSqBlock3 = NormGenSimd.MultiplyAdd(v3, v3, sumSqBlock3);
-                    }
-                    sumSq += NormGenSimd.SumWidened(sumSqBlock0, sumSqBlock1, sumSqBlock2, sumSqBlock3);
-                    sumSqBlock0 = sumSqBlock1 = sumSqBlock2 = sumSqBlock3 = default;
+                    var v0 = NormGenSimd.Load(ref xRef, start + i);
+                    sumSqBlock0 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlock0);
+                    var v1 = NormGenSimd.Load(ref xRef, start + i + 8);
+                    sumSqBlock1 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlock1);
+                    var v2 = NormGenSimd.Load(ref xRef, start + i + 16);
+                    sumSqBlock2 = NormGenSimd.MultiplyAdd(v2, v2, sumSqBlock2);
+                    var v3 = NormGenSimd.Load(ref xRef, start + i + 24);
+                    sumSqBlock3 = NormGenSimd.MultiplyAdd(v3, v3, sumSqBlock3);
                 }
+                sumSq += NormGenSimd.SumWidened(sumSqBlock0, sumSqBlock1, sumSqBlock2, sumSqBlock3);
+                sumSqBlock0 = sumSqBlock1 = sumSqBlock2 = sumSqBlock3 = default;
                 for (int i = 512; i < 768; i += 32)
                 {
                     var v0 = NormGenSimd.Load(ref xRef, start + i);
@@ -197,6 +197,7 @@ namespace Demo
         /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
@@ -251,36 +252,33 @@ namespace Demo
                 var sumGBlock0 = NormGenSimd.Splat(0f); var sumGBlock1 = sumGBlock0; var sumGBlock2 = sumGBlock0; var sumGBlock3 = sumGBlock0;
                 double sumGXhat = 0.0;
                 var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
-                for (int block = 0; block < 512; block += 512)
+                for (int i = 0; i < 512; i += 32)
                 {
-                    for (int i = block; i < block + 512; i += 32)
-                    {
-                        var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                        var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
-                        var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
-                        sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
-                        var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                        var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
-                        var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
-                        sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
-                        var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
-                        var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
-                        var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
-                        sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
-                        var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
-                        var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
-                        var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
-                        sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
-                    }
-                    sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
-                    sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
-                    sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
-                    sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
+                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                    var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
+                    var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
+                    sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
+                    var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                    var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
+                    var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
+                    sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
+                    var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                    var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
+                    var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
+                    sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
+                    var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                    var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
+                    var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
+                    sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
                 }
+                sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
+                sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
+                sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
                 for (int i = 512; i < 768; i += 32)
                 {
                     var dy0 = NormGenSimd.Load(ref dyRef, start + i);

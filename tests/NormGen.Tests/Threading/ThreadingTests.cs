@@ -115,14 +115,20 @@ public sealed class ThreadingTests
         }
         // The calling thread's count: the test host's own threads allocate now and then, which a process-wide count
         // would blame on the layers. (The helper threads allocate nothing either: NormGen.Internal.WorkerTeam hands
-        // them work through semaphores, and a clean process counts 0 bytes in total over 1000 calls.)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        // them work through semaphores, and a clean process counts 0 bytes in total over 1000 calls.) The runtime
+        // itself may allocate a few bytes once (finishing a method's tiered compilation, say), so the test takes the
+        // least of three windows: an allocation made by every call would show in all three.
+        long allocated = long.MaxValue;
+        for (int window = 0; window < 3; window++)
         {
-            Step();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+            {
+                Step();
+            }
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated == 0, $"5 rounds of calls allocated {allocated} bytes; expected 0.");
+        Assert.True(allocated == 0, $"5 rounds of calls allocated at least {allocated} bytes in each of 3 windows; expected 0.");
     }
 
     [Fact]
