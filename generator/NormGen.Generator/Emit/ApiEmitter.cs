@@ -57,7 +57,7 @@ internal static class ApiEmitter
                (spec.HasRunningStats ? " and updates RunningMean, RunningVar and BatchesTracked.</summary>" : ".</summary>"));
         w.Line("/// <remarks>");
         w.Line(ctx.DeclarationParagraph);
-        w.Line($"/// <para>{Xml(LayerDescription.Statistics(spec))} {Xml(LayerDescription.Formula(spec))}.</para>");
+        w.Line($"/// <para>Statistics: {Xml(LayerDescription.Statistics(spec))} {Xml(LayerDescription.Formula(spec))}.</para>");
         if (spec.HasRunningStats)
         {
             string factor = spec.CumulativeAverage ? "m = 1/BatchesTracked (cumulative average)" : $"m = {Double(spec.Momentum)}";
@@ -144,7 +144,7 @@ internal static class ApiEmitter
         w.Line("/// <summary>Normalizes x into y with per-sample statistics; the same in training and inference.</summary>");
         w.Line("/// <remarks>");
         w.Line(ctx.DeclarationParagraph);
-        w.Line($"/// <para>{Xml(LayerDescription.Statistics(spec))} {Xml(LayerDescription.Formula(spec))}.</para>");
+        w.Line($"/// <para>Statistics: {Xml(LayerDescription.Statistics(spec))} {Xml(LayerDescription.Formula(spec))}.</para>");
         w.Line("/// <para>Keeps the statistics for <see cref=\"Backward\"/>. x and y may be the same memory.</para>");
         w.Line("/// </remarks>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>");

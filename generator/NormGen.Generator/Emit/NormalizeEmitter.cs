@@ -67,7 +67,7 @@ internal static class NormalizeEmitter
         w.Line($"/// <para>Layout: {Xml(LayerDescription.Layout(spec, layout.SampleSize))}</para>");
         w.Line($"/// <para>Statistics: {Xml(LayerDescription.Statistics(spec))}{(spec.BatchStatistics ? Xml(RunningSummary(spec)) : " The same in training and inference.")}</para>");
         w.Line($"/// <para>{Xml(LayerDescription.Formula(spec))}. {Xml(LayerDescription.Affine(spec, layout.ParameterSize))}</para>");
-        w.Line($"/// <para>Kernels: {Xml(KernelSummary(ctx))}</para>");
+        w.Line($"/// <para>{Xml(KernelSummary(ctx))}</para>");
         w.Line("/// </remarks>");
     }
 
@@ -84,10 +84,14 @@ internal static class NormalizeEmitter
     private static string KernelSummary(KernelContext ctx)
     {
         string order = ctx.Layout.GroupMajor
-            ? "group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass)"
-            : "in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics)";
-        string type = ctx.IsFloat ? "float data with statistics accumulated in double" : "double data";
-        return $"{order}; Vector256 loops unrolled ×{Unroll} with constant bounds; {type}.";
+            ? "group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx)"
+            : ctx.IsColumnLayout
+                ? "rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order"
+                : "in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics)";
+        string type = ctx.IsFloat
+            ? "float data, sums in float over blocks of at most 512 values each added in double"
+            : "double data";
+        return $"Kernels: {order}; Vector256 loops unrolled ×{Unroll} with constant bounds; {type}; at most 8 chunks per call shared out over the threads.";
     }
 
     private static void EmitMembers(CodeWriter w, KernelContext ctx, NormalizeDeclaration declaration)
@@ -100,7 +104,13 @@ internal static class NormalizeEmitter
         w.Line(GeneratedCode);
         w.Line($"public const int SampleSize = {layout.SampleSize};");
         w.Line();
-        w.Line($"/// <summary>Length of Gamma{(ctx.HasBeta || !spec.Affine ? " and Beta" : "")}: {(spec.AffineAxes.Length == 0 ? "one value" : "the product of " + string.Join("·", spec.AffineAxes.ToCharArray()))}.</summary>");
+        string span = spec.AffineAxes.Length switch
+        {
+            0 => "a single value",
+            1 => $"one per {spec.AffineAxes}",
+            _ => "one per position in " + string.Join("×", spec.AffineAxes.ToCharArray()),
+        };
+        w.Line($"/// <summary>Length of Gamma{(ctx.HasBeta || !spec.Affine ? " and Beta" : "")}: {span}.</summary>");
         w.Line(GeneratedCode);
         w.Line($"public const int ParameterSize = {layout.ParameterSize};");
         if (spec.HasRunningStats)

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N. Training uses the batch's statistics and updates RunningMean/RunningVar with 1/BatchesTracked (cumulative average) (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (128 values), broadcast over the other dims.</para>
-    /// <para>Kernels: in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm1dDouble
     {
@@ -18,7 +18,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public const int SampleSize = 128;
 
-        /// <summary>Length of Gamma and Beta: the product of C.</summary>
+        /// <summary>Length of Gamma and Beta: one per C.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public const int ParameterSize = 128;
 
@@ -97,7 +97,7 @@ namespace Demo
         /// <summary>Normalizes x into y with the batch's statistics (mean and biased variance per statistics group) and updates RunningMean, RunningVar and BatchesTracked.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
-        /// <para>one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
         /// <para>Then BatchesTracked += 1 and, with m = 1/BatchesTracked (cumulative average): RunningMean = (1 − m)·RunningMean + m·mean; RunningVar = (1 − m)·RunningVar + m·var·n/(n − 1).</para>
         /// <para>Keeps the statistics for <see cref="Backward"/>. x and y may be the same memory.</para>
         /// </remarks>
@@ -178,7 +178,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -237,7 +237,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -281,7 +281,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -331,7 +331,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -358,7 +358,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -396,7 +396,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -459,7 +459,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -545,7 +545,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; double data.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

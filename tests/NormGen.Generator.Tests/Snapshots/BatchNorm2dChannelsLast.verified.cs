@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (16 values), broadcast over the other dims.</para>
-    /// <para>Kernels: in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm2dChannelsLast
     {
@@ -18,7 +18,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public const int SampleSize = 1024;
 
-        /// <summary>Length of Gamma and Beta: the product of C.</summary>
+        /// <summary>Length of Gamma and Beta: one per C.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public const int ParameterSize = 16;
 
@@ -97,7 +97,7 @@ namespace Demo
         /// <summary>Normalizes x into y with the batch's statistics (mean and biased variance per statistics group) and updates RunningMean, RunningVar and BatchesTracked.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
-        /// <para>one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
         /// <para>Then BatchesTracked += 1 and, with m = 0.1: RunningMean = (1 − m)·RunningMean + m·mean; RunningVar = (1 − m)·RunningVar + m·var·n/(n − 1).</para>
         /// <para>Keeps the statistics for <see cref="Backward"/>. x and y may be the same memory.</para>
         /// </remarks>
@@ -178,7 +178,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -240,7 +240,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -282,7 +282,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -331,7 +331,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -361,7 +361,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -397,7 +397,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -463,7 +463,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -544,7 +544,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

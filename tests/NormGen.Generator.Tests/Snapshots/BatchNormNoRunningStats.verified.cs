@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. No running statistics (TrackRunningStats = false): inference also uses the batch's statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05). No Gamma or Beta (Affine = false).</para>
-    /// <para>Kernels: group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNormNoRunningStats
     {
@@ -18,7 +18,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public const int SampleSize = 128;
 
-        /// <summary>Length of Gamma and Beta: the product of C.</summary>
+        /// <summary>Length of Gamma and Beta: one per C.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public const int ParameterSize = 8;
 
@@ -45,7 +45,7 @@ namespace Demo
         /// <summary>Normalizes x into y with the batch's statistics (mean and biased variance per statistics group).</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
-        /// <para>one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
         /// <para>Keeps the statistics for <see cref="Backward"/>. x and y may be the same memory.</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize, y.Length differs, or a statistics group would hold a single value; nothing is changed.</exception>
@@ -102,7 +102,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -119,7 +119,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -207,7 +207,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -221,7 +221,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

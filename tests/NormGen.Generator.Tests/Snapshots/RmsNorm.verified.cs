@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
     /// <para>Statistics: one mean square per (N), over D. The same in training and inference.</para>
     /// <para>y = x / sqrt(mean(x²) + 1E-06) · γ. Gamma spans D (768 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class RmsNorm
     {
@@ -18,7 +18,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public const int SampleSize = 768;
 
-        /// <summary>Length of Gamma: the product of D.</summary>
+        /// <summary>Length of Gamma: one per D.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public const int ParameterSize = 768;
 
@@ -54,7 +54,7 @@ namespace Demo
         /// <summary>Normalizes x into y with per-sample statistics; the same in training and inference.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
-        /// <para>one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
+        /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
         /// <para>Keeps the statistics for <see cref="Backward"/>. x and y may be the same memory.</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
@@ -102,7 +102,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -119,7 +119,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -194,7 +194,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -218,7 +218,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>group by group (each group's contiguous runs are read while in cache: a sum pass, a squared-deviation pass, a normalize pass); Vector256 loops unrolled ×4 with constant bounds; float data with statistics accumulated in double.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
