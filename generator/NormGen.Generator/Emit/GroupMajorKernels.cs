@@ -359,7 +359,7 @@ internal static class GroupMajorKernels
 
     /// <summary>Adds the partial-sum vectors to their double totals and clears them.</summary>
     /// <remarks>The vectors are cleared even after a run's last block: a group's next run adds to them again.</remarks>
-    private static System.Action<bool> FlushBlockedSums(CodeWriter w, params string[] names) => _ =>
+    private static System.Action FlushBlockedSums(CodeWriter w, params string[] names) => () =>
     {
         foreach (string name in names)
         {

@@ -12,9 +12,8 @@ internal static class VectorLoop
 {
     /// <param name="vector">Statements for one vector at element index <c>index</c>, using accumulator number <c>lane</c> (0..3).</param>
     /// <param name="scalar">Statements for one element at index <c>i</c>.</param>
-    /// <param name="flush">For float sums kept in float vectors: statements that add them to double totals (and, unless it is
-    /// the last, clear them), written after every <see cref="FloatBlock"/> values (so a float sum never holds more than 16
-    /// values a lane) and at the end.</param>
+    /// <param name="flush">For float sums kept in float vectors: statements that add them to double totals and clear them,
+    /// written after every <see cref="FloatBlock"/> values (so a float sum never holds more than 16 values a lane) and at the end.</param>
     public static void Emit(
         CodeWriter w,
         KernelContext ctx,
@@ -22,7 +21,7 @@ internal static class VectorLoop
         string lengthExpression,
         Func<int, string, IEnumerable<string>> vector,
         Func<string, IEnumerable<string>> scalar,
-        Action<bool>? flush = null)
+        Action? flush = null)
     {
         int width = ctx.Width;
         int block = width * KernelContext.Unroll;
@@ -33,7 +32,7 @@ internal static class VectorLoop
             if (blocksEnd == FloatBlock)
             {
                 EmitRange(w, ctx, 0, FloatBlock, vector, scalar);
-                flush!(false);
+                flush!();
             }
             else
             {
@@ -46,17 +45,17 @@ internal static class VectorLoop
                             Write(w, vector(lane, lane == 0 ? "i" : $"i + {lane * width}"));
                         }
                     }
-                    flush!(false);
+                    flush!();
                 }
             }
             EmitRange(w, ctx, blocksEnd, blockedLength, vector, scalar);
-            flush!(true);
+            flush!();
             return;
         }
         if (constantLength is int length)
         {
             EmitRange(w, ctx, 0, length, vector, scalar);
-            flush?.Invoke(true);
+            flush?.Invoke();
             return;
         }
 
@@ -75,7 +74,7 @@ internal static class VectorLoop
                             Write(w, vector(lane, lane == 0 ? "i" : $"i + {lane * width}"));
                         }
                     }
-                    flush!(false);
+                    flush!();
                 }
             }
             using (w.Block($"for (; i <= {lengthExpression} - {block}; i += {block})"))
@@ -93,7 +92,7 @@ internal static class VectorLoop
             {
                 Write(w, scalar("i"));
             }
-            flush?.Invoke(true);
+            flush?.Invoke();
         }
     }
 
