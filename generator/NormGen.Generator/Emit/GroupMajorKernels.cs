@@ -129,17 +129,19 @@ internal static class GroupMajorKernels
                     ["sum += NormGenSimd.At(ref xRef, start + i);"]);
                 w.Line("double roughMean = sum * invCount;");
                 w.Line();
-                w.Line("// Mean and variance: Σd and Σd² with d = x − roughMean, the corrected two-pass algorithm (never E[x²] − E[x]²,");
-                w.Line("// which cancels for large means): mean = roughMean + Σd/n, variance = Σd²/n − (Σd/n)².");
-                EmitMeanSplit(w, ctx, "roughMean", "rough");
+                w.Line("// Mean and variance: Σd and Σd² with d = x − pivot, the corrected two-pass algorithm (never E[x²] − E[x]²,");
+                w.Line("// which cancels for large means): mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².");
+                // The pivot need not be the mean, only near it: the first mean rounded to the element type, so x − pivot is exact.
+                w.Line($"{ctx.T} pivot = ({ctx.T})roughMean;");
+                w.Line($"var pivotV = {Simd}.Splat(pivot);");
                 EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
                     (lane, index) => [
-                        $"var d{lane} = {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})", "rough")};",
+                        $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
                         $"sumDBlock{lane} += d{lane};",
                         $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
-                    ["double d = NormGenSimd.At(ref xRef, start + i) - roughMean;", "sumD += d;", "sumD2 += d * d;"]);
+                    ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
                 w.Line("double meanShift = sumD * invCount;");
-                w.Line("double mean = roughMean + meanShift;");
+                w.Line("double mean = pivot + meanShift;");
                 w.Line("double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
             }
             w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
@@ -295,22 +297,28 @@ internal static class GroupMajorKernels
                 _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});")));
             return;
         }
+        // Float data: ((x − hi) − lo)·scale + β = (x − hi)·scale + (β − lo·scale), the low part of the mean folded into the shift.
+        bool foldLow = ctx.IsFloat && !rms;
+        bool hasShift = ctx.HasBeta || foldLow;
+        string beta = ctx.HasBeta ? "NormGenSimd.At(ref betaRef, param)" : "0.0";
+        string hiCentered(string index) => rms
+            ? $"{Simd}.Load(ref xRef, start + {index})"
+            : ctx.IsFloat ? $"({Simd}.Load(ref xRef, start + {index}) - meanHiV)" : $"({Simd}.Load(ref xRef, start + {index}) - meanV)";
         ForEachRun(w, ctx, () =>
         {
             w.Line(ctx.HasGamma ? "double scale = invStd * NormGenSimd.At(ref gammaRef, param);" : "double scale = invStd;");
             w.Line($"var scaleV = {Simd}.Splat(({ctx.T})scale);");
-            string shiftScalar = "";
-            if (ctx.HasBeta)
+            if (hasShift)
             {
-                w.Line($"{ctx.T} shift = NormGenSimd.At(ref betaRef, param);");
-                w.Line($"var shiftV = {Simd}.Splat(shift);");
-                shiftScalar = " + shift";
+                w.Line(foldLow ? $"double shift = {beta} - (mean - meanHi) * scale;" : $"double shift = {beta};");
+                w.Line($"var shiftV = {Simd}.Splat(({ctx.T})shift);");
             }
+            string betaScalar = ctx.HasBeta ? $" + {beta}" : "";
             VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => Lines(ctx.HasBeta
-                    ? $"{Simd}.Store({Simd}.MultiplyAdd({centered(index)}, scaleV, shiftV), ref yRef, start + {index});"
-                    : $"{Simd}.Store({centered(index)} * scaleV, ref yRef, start + {index});"),
-                _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{shiftScalar});"));
+                (lane, index) => Lines(hasShift
+                    ? $"{Simd}.Store({Simd}.MultiplyAdd({hiCentered(index)}, scaleV, shiftV), ref yRef, start + {index});"
+                    : $"{Simd}.Store({hiCentered(index)} * scaleV, ref yRef, start + {index});"),
+                _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"));
         });
     }
 

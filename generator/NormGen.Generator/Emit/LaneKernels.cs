@@ -179,9 +179,16 @@ internal static class LaneKernels
         {
             DeclareMeanSplit(w, ctx);
         }
-        w.Line(fold
-            ? "// Per statistic: the mean (as hi + lo for float data) and invStd·γ folded into one scale."
-            : "// Per statistic: the mean (as hi + lo for float data) and invStd.");
+        bool withShift = PerStatisticShift(ctx);
+        if (withShift)
+        {
+            w.Line($"{ctx.T}[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);");
+        }
+        w.Line(withShift
+            ? "// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift."
+            : fold
+                ? "// Per statistic: the mean (as hi + lo for float data) and invStd·γ folded into one scale."
+                : "// Per statistic: the mean (as hi + lo for float data) and invStd.");
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
             if (!rms)
@@ -189,7 +196,16 @@ internal static class LaneKernels
                 w.Line("double mean = meanIn[stat];");
                 SplitMean(w, ctx);
             }
-            w.Line(fold ? $"scale[stat] = ({ctx.T})(invStdIn[stat] * state.Gamma[stat]);" : $"scale[stat] = ({ctx.T})invStdIn[stat];");
+            if (withShift)
+            {
+                w.Line(fold ? "double scaleValue = invStdIn[stat] * state.Gamma[stat];" : "double scaleValue = invStdIn[stat];");
+                w.Line($"scale[stat] = ({ctx.T})scaleValue;");
+                w.Line($"shift[stat] = ({ctx.T})({(ctx.HasBeta ? "state.Beta[stat]" : "0.0")} - (mean - meanHi[stat]) * scaleValue);");
+            }
+            else
+            {
+                w.Line(fold ? $"scale[stat] = ({ctx.T})(invStdIn[stat] * state.Gamma[stat]);" : $"scale[stat] = ({ctx.T})invStdIn[stat];");
+            }
         }
         w.Line("state.ActiveMean = meanIn;");
         w.Line("state.ActiveInvStd = invStdIn;");
@@ -209,14 +225,24 @@ internal static class LaneKernels
         if (!rms)
         {
             w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
-            if (ctx.IsFloat)
+            if (ctx.IsFloat && !PerStatisticShift(ctx))
             {
                 w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
             }
         }
         SegmentLoops.EmitChunkRange(w, ctx);
-        EmitParameterReferences(w, ctx, gamma: ctx.HasGamma && !fold, beta: ctx.HasBeta);
         w.Line();
+        if (PerStatisticShift(ctx))
+        {
+            w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
+            w.Line("// y = (x − hi)·scale + shift per statistic: (x − mean)·invStd·γ + β with the mean's low part in the shift.");
+            ForEachRun(w, ctx, () => Loop(w, ctx,
+                (lane, index) => [$"{Simd}.Store({Simd}.MultiplyAdd({Simd}.Load(ref xRef, start + {index}) - {Simd}.Load(ref meanHiRef, stat + {index}), {Simd}.Load(ref scaleRef, stat + {index}), {Simd}.Load(ref shiftRef, stat + {index})), ref yRef, start + {index});"],
+                [$"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})((NormGenSimd.At(ref xRef, start + i) - meanIn[stat + i]) * invStdIn[stat + i]{(FoldGamma(ctx) ? " * state.Gamma[stat + i]" : "")}{(ctx.HasBeta ? " + state.Beta[stat + i]" : "")});"]),
+                withParam: false);
+            return;
+        }
+        EmitParameterReferences(w, ctx, gamma: ctx.HasGamma && !fold, beta: ctx.HasBeta);
         w.Line(rms ? "// y = x·invStd·γ" : ctx.HasBeta ? "// y = (x − mean)·invStd·γ + β" : ctx.HasGamma ? "// y = (x − mean)·invStd·γ" : "// y = (x − mean)·invStd");
         ForEachRun(w, ctx, () =>
         {
@@ -398,6 +424,12 @@ internal static class LaneKernels
                 [$"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i){gammaScalar} * state.SavedInvStd[stat + i] - {centeredScalar} * NormGenSimd.At(ref slopeRef, stat + i) - NormGenSimd.At(ref offsetRef, stat + i));"]);
         });
     }
+
+    /// <summary>
+    /// Where Gamma and Beta are indexed like the statistics (BatchNorm) or absent, normalizing needs three values per
+    /// statistic — the mean's high part, a scale and a shift — and one subtraction and one fused multiply-add per value.
+    /// </summary>
+    private static bool PerStatisticShift(KernelContext ctx) => !ctx.Spec.IsRms && (FoldGamma(ctx) || !ctx.Spec.Affine);
 
     /// <summary>With Gamma spanning exactly the statistics (BatchNorm), invStd·γ folds into one scale per statistic.</summary>
     private static bool FoldGamma(KernelContext ctx) =>

@@ -80,6 +80,7 @@ internal static class StateEmitter
                 w.Line("// Per-statistic scratch of the lane-parallel kernels.");
                 w.Line($"public {t}[] LaneScale = global::System.Array.Empty<{t}>();");
                 w.Line($"public {t}[] LaneMeanHi = global::System.Array.Empty<{t}>();");
+                w.Line($"public {t}[] LaneShift = global::System.Array.Empty<{t}>();");
                 if (ctx.IsFloat)
                 {
                     w.Line("public float[] LaneMeanLo = global::System.Array.Empty<float>();");

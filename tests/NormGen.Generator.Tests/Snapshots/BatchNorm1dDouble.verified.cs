@@ -341,12 +341,15 @@ namespace Demo
             double[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             double[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             ref double meanHiRef = ref NormGenSimd.Ref(meanHi);
-            // Per statistic: the mean (as hi + lo for float data) and invStd·γ folded into one scale.
+            double[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);
+            // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.
             for (int stat = 0; stat < count; stat++)
             {
                 double mean = meanIn[stat];
                 meanHi[stat] = (double)mean;
-                scale[stat] = (double)(invStdIn[stat] * state.Gamma[stat]);
+                double scaleValue = invStdIn[stat] * state.Gamma[stat];
+                scale[stat] = (double)scaleValue;
+                shift[stat] = (double)(state.Beta[stat] - (mean - meanHi[stat]) * scaleValue);
             }
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
@@ -374,20 +377,19 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            ref double betaRef = ref NormGenSimd.Ref(state.Beta);
 
-            // y = (x − mean)·invStd·γ + β
+            ref double shiftRef = ref NormGenSimd.Ref(state.LaneShift);
+            // y = (x − hi)·scale + shift per statistic: (x − mean)·invStd·γ + β with the mean's low part in the shift.
             for (int n = chunkFirst; n < chunkLast; n++)
             {
                 int start = n * 128;
                 int stat = 0;
-                int param = 0;
                 for (int i = 0; i < 128; i += 16)
                 {
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref scaleRef, stat + i) + NormGenSimd.Load(ref betaRef, param + i), ref yRef, start + i);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref scaleRef, stat + i + 4) + NormGenSimd.Load(ref betaRef, param + i + 4), ref yRef, start + i + 4);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref scaleRef, stat + i + 8) + NormGenSimd.Load(ref betaRef, param + i + 8), ref yRef, start + i + 8);
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref scaleRef, stat + i + 12) + NormGenSimd.Load(ref betaRef, param + i + 12), ref yRef, start + i + 12);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i), NormGenSimd.Load(ref scaleRef, stat + i), NormGenSimd.Load(ref shiftRef, stat + i)), ref yRef, start + i);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4), NormGenSimd.Load(ref scaleRef, stat + i + 4), NormGenSimd.Load(ref shiftRef, stat + i + 4)), ref yRef, start + i + 4);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8), NormGenSimd.Load(ref scaleRef, stat + i + 8), NormGenSimd.Load(ref shiftRef, stat + i + 8)), ref yRef, start + i + 8);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12), NormGenSimd.Load(ref scaleRef, stat + i + 12), NormGenSimd.Load(ref shiftRef, stat + i + 12)), ref yRef, start + i + 12);
                 }
             }
         }
@@ -623,6 +625,7 @@ namespace Demo
             // Per-statistic scratch of the lane-parallel kernels.
             public double[] LaneScale = global::System.Array.Empty<double>();
             public double[] LaneMeanHi = global::System.Array.Empty<double>();
+            public double[] LaneShift = global::System.Array.Empty<double>();
             public double[] LaneSlope = global::System.Array.Empty<double>();
             public double[] LaneOffset = global::System.Array.Empty<double>();
             // Per chunk, per statistic partial sums, added in chunk order.

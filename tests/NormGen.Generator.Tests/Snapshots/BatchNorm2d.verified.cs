@@ -241,11 +241,10 @@ namespace Demo
                 }
                 double roughMean = sum * invCount;
 
-                // Mean and variance: Σd and Σd² with d = x − roughMean, the corrected two-pass algorithm (never E[x²] − E[x]²,
-                // which cancels for large means): mean = roughMean + Σd/n, variance = Σd²/n − (Σd/n)².
-                float roughHi = (float)roughMean;
-                var roughHiV = NormGenSimd.Splat(roughHi);
-                var roughLoV = NormGenSimd.Splat((float)(roughMean - roughHi));
+                // Mean and variance: Σd and Σd² with d = x − pivot, the corrected two-pass algorithm (never E[x²] − E[x]²,
+                // which cancels for large means): mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².
+                float pivot = (float)roughMean;
+                var pivotV = NormGenSimd.Splat(pivot);
                 double sumD = 0.0;
                 var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
                 double sumD2 = 0.0;
@@ -257,16 +256,16 @@ namespace Demo
                     {
                         for (int i = block; i < block + 512; i += 32)
                         {
-                            var d0 = (NormGenSimd.Load(ref xRef, start + i) - roughHiV - roughLoV);
+                            var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                             sumDBlock0 += d0;
                             sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                            var d1 = (NormGenSimd.Load(ref xRef, start + i + 8) - roughHiV - roughLoV);
+                            var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
                             sumDBlock1 += d1;
                             sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
-                            var d2 = (NormGenSimd.Load(ref xRef, start + i + 16) - roughHiV - roughLoV);
+                            var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
                             sumDBlock2 += d2;
                             sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                            var d3 = (NormGenSimd.Load(ref xRef, start + i + 24) - roughHiV - roughLoV);
+                            var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
                             sumDBlock3 += d3;
                             sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
                         }
@@ -281,7 +280,7 @@ namespace Demo
                     sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                 }
                 double meanShift = sumD * invCount;
-                double mean = roughMean + meanShift;
+                double mean = pivot + meanShift;
                 double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
                 double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                 meanOut[stat] = mean;
@@ -298,14 +297,14 @@ namespace Demo
                     int param = c;
                     double scale = invStd * NormGenSimd.At(ref gammaRef, param);
                     var scaleV = NormGenSimd.Splat((float)scale);
-                    float shift = NormGenSimd.At(ref betaRef, param);
-                    var shiftV = NormGenSimd.Splat(shift);
+                    double shift = NormGenSimd.At(ref betaRef, param) - (mean - meanHi) * scale;
+                    var shiftV = NormGenSimd.Splat((float)shift);
                     for (int i = 0; i < 1024; i += 32)
                     {
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 8);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 16);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 24);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24);
                     }
                 }
             }
@@ -364,14 +363,14 @@ namespace Demo
                     int param = c;
                     double scale = invStd * NormGenSimd.At(ref gammaRef, param);
                     var scaleV = NormGenSimd.Splat((float)scale);
-                    float shift = NormGenSimd.At(ref betaRef, param);
-                    var shiftV = NormGenSimd.Splat(shift);
+                    double shift = NormGenSimd.At(ref betaRef, param) - (mean - meanHi) * scale;
+                    var shiftV = NormGenSimd.Splat((float)shift);
                     for (int i = 0; i < 1024; i += 32)
                     {
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 8);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 16);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV), scaleV, shiftV), ref yRef, start + i + 24);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24);
                     }
                 }
             }

@@ -343,13 +343,16 @@ namespace Demo
             ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
-            // Per statistic: the mean (as hi + lo for float data) and invStd·γ folded into one scale.
+            float[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);
+            // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.
             for (int stat = 0; stat < count; stat++)
             {
                 double mean = meanIn[stat];
                 meanHi[stat] = (float)mean;
                 meanLo[stat] = (float)(mean - meanHi[stat]);
-                scale[stat] = (float)(invStdIn[stat] * state.Gamma[stat]);
+                double scaleValue = invStdIn[stat] * state.Gamma[stat];
+                scale[stat] = (float)scaleValue;
+                shift[stat] = (float)(state.Beta[stat] - (mean - meanHi[stat]) * scaleValue);
             }
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
@@ -373,22 +376,20 @@ namespace Demo
             ref float yRef = ref NormGenSimd.Ref(y);
             ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
-            ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            ref float betaRef = ref NormGenSimd.Ref(state.Beta);
 
-            // y = (x − mean)·invStd·γ + β
+            ref float shiftRef = ref NormGenSimd.Ref(state.LaneShift);
+            // y = (x − hi)·scale + shift per statistic: (x − mean)·invStd·γ + β with the mean's low part in the shift.
             for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
             {
                 int start = nhw * 16;
                 int stat = 0;
-                int param = 0;
                 for (int i = 0; i < 16; i += 8)
                 {
-                    NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref scaleRef, stat + i) + NormGenSimd.Load(ref betaRef, param + i), ref yRef, start + i);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i), NormGenSimd.Load(ref scaleRef, stat + i), NormGenSimd.Load(ref shiftRef, stat + i)), ref yRef, start + i);
                 }
             }
         }
@@ -620,6 +621,7 @@ namespace Demo
             // Per-statistic scratch of the lane-parallel kernels.
             public float[] LaneScale = global::System.Array.Empty<float>();
             public float[] LaneMeanHi = global::System.Array.Empty<float>();
+            public float[] LaneShift = global::System.Array.Empty<float>();
             public float[] LaneMeanLo = global::System.Array.Empty<float>();
             public float[] LaneSlope = global::System.Array.Empty<float>();
             public float[] LaneOffset = global::System.Array.Empty<float>();

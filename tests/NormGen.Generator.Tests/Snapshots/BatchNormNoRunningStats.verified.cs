@@ -155,11 +155,10 @@ namespace Demo
                 }
                 double roughMean = sum * invCount;
 
-                // Mean and variance: Σd and Σd² with d = x − roughMean, the corrected two-pass algorithm (never E[x²] − E[x]²,
-                // which cancels for large means): mean = roughMean + Σd/n, variance = Σd²/n − (Σd/n)².
-                float roughHi = (float)roughMean;
-                var roughHiV = NormGenSimd.Splat(roughHi);
-                var roughLoV = NormGenSimd.Splat((float)(roughMean - roughHi));
+                // Mean and variance: Σd and Σd² with d = x − pivot, the corrected two-pass algorithm (never E[x²] − E[x]²,
+                // which cancels for large means): mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².
+                float pivot = (float)roughMean;
+                var pivotV = NormGenSimd.Splat(pivot);
                 double sumD = 0.0;
                 var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
                 double sumD2 = 0.0;
@@ -169,7 +168,7 @@ namespace Demo
                     int start = groupStart + n * 128;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        var d0 = (NormGenSimd.Load(ref xRef, start + i) - roughHiV - roughLoV);
+                        var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                         sumDBlock0 += d0;
                         sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
                     }
@@ -179,7 +178,7 @@ namespace Demo
                     sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                 }
                 double meanShift = sumD * invCount;
-                double mean = roughMean + meanShift;
+                double mean = pivot + meanShift;
                 double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
                 double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                 meanOut[stat] = mean;
@@ -195,9 +194,11 @@ namespace Demo
                     int start = groupStart + n * 128;
                     double scale = invStd;
                     var scaleV = NormGenSimd.Splat((float)scale);
+                    double shift = 0.0 - (mean - meanHi) * scale;
+                    var shiftV = NormGenSimd.Splat((float)shift);
                     for (int i = 0; i < 16; i += 8)
                     {
-                        NormGenSimd.Store((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * scaleV, ref yRef, start + i);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);
                     }
                 }
             }
