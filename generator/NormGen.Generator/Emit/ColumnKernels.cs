@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using NormGen.Generator.Models;
 using static NormGen.Generator.Emit.KernelContext;
 
@@ -7,8 +8,8 @@ namespace NormGen.Generator.Emit;
 
 /// <summary>
 /// Reductions for the rows × columns layout (BatchNorm1d on (N, C), channels-last BatchNorm): one statistic per
-/// column. A tile of 16 columns keeps its sums in four double vectors in registers while the chunk's rows stream
-/// past, and adds them to the chunk's partial sums once at the end, instead of a load-add-store per row.
+/// column. A tile of 16 columns keeps its sums in registers while a block of 8 rows streams past, then adds them
+/// to the chunk's partial sums in double, instead of a load-add-store per row.
 /// </summary>
 internal static class ColumnKernels
 {
@@ -17,18 +18,21 @@ internal static class ColumnKernels
     public static void EmitSums(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
+        int vectors = Tile / ctx.Width;
         EmitHeader(w, ctx, "LanePartials", "sumRef");
         w.Line(rms
-            ? $"// Σx² per column: tiles of {Tile} columns keep their sums in registers across the chunk's rows."
-            : $"// Σx per column: tiles of {Tile} columns keep their sums in registers across the chunk's rows.");
+            ? $"// Σx² per column: tiles of {Tile} columns sum {RowBlock} rows in registers, then add to the chunk's partial sums in double."
+            : $"// Σx per column (a first mean): tiles of {Tile} columns sum {RowBlock} rows in registers, then add to the chunk's partial sums in double.");
         ForEachTile(w, ctx, ["sum"], () =>
         {
-            string[] quads = Quads(w, ctx, "v", offset => $"{Simd}.Load(ref xRef, start + {offset})", square: rms);
-            for (int k = 0; k < 4; k++)
+            for (int v = 0; v < vectors; v++)
             {
-                w.Line($"sum{k} += {quads[k]};");
+                string value = $"{Simd}.Load(ref xRef, start + {v * ctx.Width})";
+                w.Line(rms
+                    ? $"var v{v} = {value}; sum{v} = {Simd}.MultiplyAdd(v{v}, v{v}, sum{v});"
+                    : $"sum{v} += {value};");
             }
-        }, k => [$"{Simd}.AddWidenedTo(ref sumRef, column + {4 * k}, sum{k});"],
+        }, v => [$"{Simd}.AddWidenedTo(ref sumRef, column + {v * ctx.Width}, sum{v});"],
         () =>
         {
             if (rms)
@@ -39,30 +43,43 @@ internal static class ColumnKernels
         }, ["NormGenSimd.At(ref sumRef, column) += sum;"]);
     }
 
+    /// <summary>
+    /// Σd and Σd² per column with d = x − pivot, the pivot being the first mean rounded to the element type: the corrected
+    /// two-pass algorithm (mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)²), so the first mean may be a little off.
+    /// </summary>
     public static void EmitSquaredDeviations(CodeWriter w, KernelContext ctx)
     {
-        EmitHeader(w, ctx, "LanePartials", "sumRef");
-        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
-        if (ctx.IsFloat)
+        int vectors = Tile / ctx.Width;
+        EmitHeader(w, ctx, null, null);
+        w.Line($"const int laneStride = count + {StateEmitter.PartialPadding};");
+        w.Line($"ref double sumDRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), chunk * 2 * laneStride);");
+        w.Line($"ref double sumD2Ref = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);");
+        w.Line($"ref {ctx.T} pivotRef = ref {Simd}.Ref(state.LaneMeanHi);");
+        w.Line($"// Σd and Σd² per column, d = x − pivot: tiles of {Tile} columns sum {RowBlock} rows in registers.");
+        ForEachTile(w, ctx, ["sumD", "sumD2"], () =>
         {
-            w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
-        }
-        w.Line("double[] meanOut = state.ActiveMean;");
-        w.Line($"// Σ(x − mean)² per column, the tile's means loaded once.");
-        ForEachTile(w, ctx, ["sum"], () =>
-        {
-            string[] quads = Quads(w, ctx, "d", offset => Centered(ctx, "start", offset), square: true);
-            for (int k = 0; k < 4; k++)
+            for (int v = 0; v < vectors; v++)
             {
-                w.Line($"sum{k} += {quads[k]};");
+                w.Line($"var d{v} = {Simd}.Load(ref xRef, start + {v * ctx.Width}) - pivot{v};");
+                w.Line($"sumD{v} += d{v};");
+                w.Line($"sumD2{v} = {Simd}.MultiplyAdd(d{v}, d{v}, sumD2{v});");
             }
-        }, k => [$"{Simd}.AddWidenedTo(ref sumRef, column + {4 * k}, sum{k});"],
+        }, v => [
+            $"{Simd}.AddWidenedTo(ref sumDRef, column + {v * ctx.Width}, sumD{v});",
+            $"{Simd}.AddWidenedTo(ref sumD2Ref, column + {v * ctx.Width}, sumD2{v});"],
         () =>
         {
-            w.Line("double d = NormGenSimd.At(ref xRef, start) - meanOut[column];");
-            w.Line("sum += d * d;");
-        }, ["NormGenSimd.At(ref sumRef, column) += sum;"],
-        tileSetup: () => EmitTileMeans(w, ctx));
+            w.Line("double d = NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref pivotRef, column);");
+            w.Line("sumD += d;");
+            w.Line("sumD2 += d * d;");
+        }, ["NormGenSimd.At(ref sumDRef, column) += sumD;", "NormGenSimd.At(ref sumD2Ref, column) += sumD2;"],
+        tileSetup: () =>
+        {
+            for (int v = 0; v < vectors; v++)
+            {
+                w.Line($"var pivot{v} = {Simd}.Load(ref pivotRef, column + {v * ctx.Width});");
+            }
+        });
     }
 
     public static void EmitBackwardSums(CodeWriter w, KernelContext ctx)
@@ -91,37 +108,35 @@ internal static class ColumnKernels
         {
             w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);");
         }
-        w.Line("// Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per");
-        w.Line("// statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).");
+        int vectors = Tile / ctx.Width;
+        w.Line($"// Per column Σdy and Σdy·x̂, summed over {RowBlock} rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per");
+        w.Line("// statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.");
         ForEachTile(w, ctx, ["dySum", "dyXhat"], () =>
         {
-            string[] dy = Quads(w, ctx, "dy", offset => $"{Simd}.Load(ref dyRef, start + {offset})", square: false);
-            string[] product = Quads(w, ctx, "p", offset =>
-                $"{Simd}.Load(ref dyRef, start + {offset}) * {(rms ? $"{Simd}.Load(ref xRef, start + {offset})" : Centered(ctx, "start", offset))} * invStd{offset / ctx.Width}", square: false);
-            for (int k = 0; k < 4; k++)
+            for (int v = 0; v < vectors; v++)
             {
-                w.Line($"dySum{k} += {dy[k]};");
-                w.Line($"dyXhat{k} += {product[k]};");
+                int offset = v * ctx.Width;
+                w.Line($"var dy{v} = {Simd}.Load(ref dyRef, start + {offset});");
+                w.Line($"dySum{v} += dy{v};");
+                w.Line($"dyXhat{v} = {Simd}.MultiplyAdd(dy{v}, {(rms ? $"{Simd}.Load(ref xRef, start + {offset})" : Centered(ctx, "start", offset))} * invStd{v}, dyXhat{v});");
             }
-        }, k =>
+        }, v =>
         {
             var lines = new List<string>();
-            string gamma = ctx.HasGamma ? $" * gamma{k}" : "";
+            string gamma = ctx.HasGamma ? $" * gamma{v}" : "";
             if (ctx.HasGamma)
             {
-                lines.Add(ctx.IsFloat
-                    ? $"var gamma{k} = {Simd}.Widen{(k % 2 == 0 ? "Lower" : "Upper")}({Simd}.Load(ref gammaRef, column + {8 * (k / 2)}));"
-                    : $"var gamma{k} = {Simd}.Load(ref gammaRef, column + {4 * k});");
+                lines.Add($"var gamma{v} = {Simd}.Load(ref gammaRef, column + {v * ctx.Width});");
             }
-            lines.Add($"{Simd}.AddWidenedTo(ref sumGRef, column + {4 * k}, dySum{k}{gamma});");
-            lines.Add($"{Simd}.AddWidenedTo(ref sumGXhatRef, column + {4 * k}, dyXhat{k}{gamma});");
+            lines.Add($"{Simd}.AddWidenedTo(ref sumGRef, column + {v * ctx.Width}, dySum{v}{gamma});");
+            lines.Add($"{Simd}.AddWidenedTo(ref sumGXhatRef, column + {v * ctx.Width}, dyXhat{v}{gamma});");
             if (ctx.HasGamma)
             {
-                lines.Add($"{Simd}.AddWidenedTo(ref gammaSumRef, column + {4 * k}, dyXhat{k});");
+                lines.Add($"{Simd}.AddWidenedTo(ref gammaSumRef, column + {v * ctx.Width}, dyXhat{v});");
             }
             if (ctx.HasBeta)
             {
-                lines.Add($"{Simd}.AddWidenedTo(ref betaSumRef, column + {4 * k}, dySum{k});");
+                lines.Add($"{Simd}.AddWidenedTo(ref betaSumRef, column + {v * ctx.Width}, dySum{v});");
             }
             return lines;
         },
@@ -172,6 +187,10 @@ internal static class ColumnKernels
     private static void ForEachTile(CodeWriter w, KernelContext ctx, string[] sums, Action row, Func<int, IEnumerable<string>> store,
         Action scalarRow, IEnumerable<string> scalarStore, Action? tileSetup = null)
     {
+        // One vector of the element type per Width columns: a block's sums hold at most RowBlock values a lane, which
+        // the element type keeps exact enough; each block's sums are then added to the partial sums in double.
+        int stores = Tile / ctx.Width;
+        string zero = $"{Simd}.Splat({(ctx.IsFloat ? "0f" : "0.0")})";
         Segment rows = ctx.Layout.Segments[0];
         int columns = ctx.Layout.Segments[1].Size;
         int tiled = columns - (columns % Tile);
@@ -186,14 +205,14 @@ internal static class ColumnKernels
                     tileSetup?.Invoke();
                     foreach (string sum in sums)
                     {
-                        w.Line($"var {sum}0 = {Simd}.Zero; var {sum}1 = {sum}0; var {sum}2 = {sum}0; var {sum}3 = {sum}0;");
+                        w.Line($"var {sum}0 = {zero};" + string.Concat(Enumerable.Range(1, stores - 1).Select(k => $" var {sum}{k} = {sum}0;")));
                     }
                     using (w.Block($"for (int {r} = rowBlock; {r} < rowEnd; {r}++)"))
                     {
                         w.Line($"int start = {r} * {columns} + column;");
                         row();
                     }
-                    for (int k = 0; k < 4; k++)
+                    for (int k = 0; k < stores; k++)
                     {
                         foreach (string line in store(k))
                         {
@@ -226,34 +245,6 @@ internal static class ColumnKernels
 
     /// <summary>Rows per block of the column reductions: 8 rows of a tile are 8 cache lines, one L1 set's ways.</summary>
     private const int RowBlock = 8;
-
-    /// <summary>
-    /// The tile's 16 values as four vectors of 4 doubles: float vectors of 8 are loaded once and widened into their
-    /// lower and upper halves (squared first when <paramref name="square"/>); double vectors are used as they are.
-    /// </summary>
-    private static string[] Quads(CodeWriter w, KernelContext ctx, string name, Func<int, string> vectorAt, bool square)
-    {
-        var quads = new string[4];
-        if (ctx.IsFloat)
-        {
-            for (int v = 0; v < 2; v++)
-            {
-                w.Line($"var {name}{v} = {vectorAt(8 * v)};");
-                string value = square ? $"{name}{v} * {name}{v}" : $"{name}{v}";
-                quads[2 * v] = $"{Simd}.WidenLower({value})";
-                quads[(2 * v) + 1] = $"{Simd}.WidenUpper({value})";
-            }
-        }
-        else
-        {
-            for (int v = 0; v < 4; v++)
-            {
-                w.Line($"var {name}{v} = {vectorAt(4 * v)};");
-                quads[v] = square ? $"{name}{v} * {name}{v}" : $"{name}{v}";
-            }
-        }
-        return quads;
-    }
 
     /// <summary>The tile's means, loaded once per tile: hi and lo floats for float data.</summary>
     private static void EmitTileMeans(CodeWriter w, KernelContext ctx)

@@ -88,15 +88,36 @@ internal static class LaneKernels
                 SplitMean(w, ctx);
             }
             w.Line();
-            w.Line("// Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).");
-            w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
-            w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
-            EmitFoldPartials(w, "partials", "count", 1);
-            using (w.Block("for (int stat = 0; stat < count; stat++)"))
+            if (ctx.IsColumnLayout)
             {
-                w.Line("double variance = partials[stat] * invCount;");
-                w.Line("varianceOut[stat] = variance;");
-                w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
+                w.Line("// Σd and Σd² per statistic with d = x − pivot (the first mean's high part): the corrected two-pass");
+                w.Line("// algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².");
+                w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
+                w.Line("partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);");
+                w.Line("global::System.Array.Clear(partials, 0, chunks * 2 * laneStride);");
+                w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
+                EmitFoldPartials(w, "partials", "laneStride", 2);
+                using (w.Block("for (int stat = 0; stat < count; stat++)"))
+                {
+                    w.Line("double meanShift = partials[stat] * invCount;");
+                    w.Line("meanOut[stat] = meanHi[stat] + meanShift;");
+                    w.Line("double variance = global::System.Math.Max(partials[laneStride + stat] * invCount - meanShift * meanShift, 0.0);");
+                    w.Line("varianceOut[stat] = variance;");
+                    w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
+                }
+            }
+            else
+            {
+                w.Line("// Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).");
+                w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
+                w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
+                EmitFoldPartials(w, "partials", "count", 1);
+                using (w.Block("for (int stat = 0; stat < count; stat++)"))
+                {
+                    w.Line("double variance = partials[stat] * invCount;");
+                    w.Line("varianceOut[stat] = variance;");
+                    w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
+                }
             }
         }
         w.Line();

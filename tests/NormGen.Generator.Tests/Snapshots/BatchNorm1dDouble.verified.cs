@@ -211,21 +211,27 @@ namespace Demo
                 meanHi[stat] = (double)mean;
             }
 
-            // Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).
-            global::System.Array.Clear(partials, 0, chunks * count);
+            // Σd and Σd² per statistic with d = x − pivot (the first mean's high part): the corrected two-pass
+            // algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².
+            int laneStride = count + 16;
+            partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
+            global::System.Array.Clear(partials, 0, chunks * 2 * laneStride);
             state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
             for (int chunk = 1; chunk < chunks; chunk++)
             {
-                int chunkRow = chunk * count;
+                int chunkRow = chunk * 2 * laneStride;
                 for (int stat = 0; stat < count; stat++)
                 {
                     partials[stat] += partials[chunkRow + stat];
+                    partials[laneStride + stat] += partials[chunkRow + laneStride + stat];
                 }
             }
             for (int stat = 0; stat < count; stat++)
             {
-                double variance = partials[stat] * invCount;
+                double meanShift = partials[stat] * invCount;
+                meanOut[stat] = meanHi[stat] + meanShift;
+                double variance = global::System.Math.Max(partials[laneStride + stat] * invCount - meanShift * meanShift, 0.0);
                 varianceOut[stat] = variance;
                 invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
             }
@@ -250,24 +256,20 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // Σx per column: tiles of 16 columns keep their sums in registers across the chunk's rows.
+            // Σx per column (a first mean): tiles of 16 columns sum 8 rows in registers, then add to the chunk's partial sums in double.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
                 int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
                 for (int column = 0; column < 128; column += 16)
                 {
-                    var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    var sum0 = NormGenSimd.Splat(0.0); var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
                     for (int n = rowBlock; n < rowEnd; n++)
                     {
                         int start = n * 128 + column;
-                        var v0 = NormGenSimd.Load(ref xRef, start + 0);
-                        var v1 = NormGenSimd.Load(ref xRef, start + 4);
-                        var v2 = NormGenSimd.Load(ref xRef, start + 8);
-                        var v3 = NormGenSimd.Load(ref xRef, start + 12);
-                        sum0 += v0;
-                        sum1 += v1;
-                        sum2 += v2;
-                        sum3 += v3;
+                        sum0 += NormGenSimd.Load(ref xRef, start + 0);
+                        sum1 += NormGenSimd.Load(ref xRef, start + 4);
+                        sum2 += NormGenSimd.Load(ref xRef, start + 8);
+                        sum3 += NormGenSimd.Load(ref xRef, start + 12);
                     }
                     NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
                     NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
@@ -288,41 +290,51 @@ namespace Demo
         private static void SquaredDeviationsChunk(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> unused, global::System.Span<double> unusedOutput, int batch, int chunk)
         {
             const int count = 128;
-            ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref double xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
-            double[] meanOut = state.ActiveMean;
-            // Σ(x − mean)² per column, the tile's means loaded once.
+            const int laneStride = count + 16;
+            ref double sumDRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
+            ref double sumD2Ref = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
+            ref double pivotRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            // Σd and Σd² per column, d = x − pivot: tiles of 16 columns sum 8 rows in registers.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
                 int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
                 for (int column = 0; column < 128; column += 16)
                 {
-                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
-                    var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                    var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
-                    var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    var pivot0 = NormGenSimd.Load(ref pivotRef, column + 0);
+                    var pivot1 = NormGenSimd.Load(ref pivotRef, column + 4);
+                    var pivot2 = NormGenSimd.Load(ref pivotRef, column + 8);
+                    var pivot3 = NormGenSimd.Load(ref pivotRef, column + 12);
+                    var sumD0 = NormGenSimd.Splat(0.0); var sumD1 = sumD0; var sumD2 = sumD0; var sumD3 = sumD0;
+                    var sumD20 = NormGenSimd.Splat(0.0); var sumD21 = sumD20; var sumD22 = sumD20; var sumD23 = sumD20;
                     for (int n = rowBlock; n < rowEnd; n++)
                     {
                         int start = n * 128 + column;
-                        var d0 = (NormGenSimd.Load(ref xRef, start + 0) - meanHi0);
-                        var d1 = (NormGenSimd.Load(ref xRef, start + 4) - meanHi1);
-                        var d2 = (NormGenSimd.Load(ref xRef, start + 8) - meanHi2);
-                        var d3 = (NormGenSimd.Load(ref xRef, start + 12) - meanHi3);
-                        sum0 += d0 * d0;
-                        sum1 += d1 * d1;
-                        sum2 += d2 * d2;
-                        sum3 += d3 * d3;
+                        var d0 = NormGenSimd.Load(ref xRef, start + 0) - pivot0;
+                        sumD0 += d0;
+                        sumD20 = NormGenSimd.MultiplyAdd(d0, d0, sumD20);
+                        var d1 = NormGenSimd.Load(ref xRef, start + 4) - pivot1;
+                        sumD1 += d1;
+                        sumD21 = NormGenSimd.MultiplyAdd(d1, d1, sumD21);
+                        var d2 = NormGenSimd.Load(ref xRef, start + 8) - pivot2;
+                        sumD2 += d2;
+                        sumD22 = NormGenSimd.MultiplyAdd(d2, d2, sumD22);
+                        var d3 = NormGenSimd.Load(ref xRef, start + 12) - pivot3;
+                        sumD3 += d3;
+                        sumD23 = NormGenSimd.MultiplyAdd(d3, d3, sumD23);
                     }
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
+                    NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
+                    NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
+                    NormGenSimd.AddWidenedTo(ref sumDRef, column + 4, sumD1);
+                    NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 4, sumD21);
+                    NormGenSimd.AddWidenedTo(ref sumDRef, column + 8, sumD2);
+                    NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 8, sumD22);
+                    NormGenSimd.AddWidenedTo(ref sumDRef, column + 12, sumD3);
+                    NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 12, sumD23);
                 }
             }
         }
@@ -482,8 +494,8 @@ namespace Demo
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
-            // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).
+            // Per column Σdy and Σdy·x̂, summed over 8 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
+            // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
                 int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
@@ -497,27 +509,23 @@ namespace Demo
                     var invStd1 = NormGenSimd.Load(ref invStdRef, column + 4);
                     var invStd2 = NormGenSimd.Load(ref invStdRef, column + 8);
                     var invStd3 = NormGenSimd.Load(ref invStdRef, column + 12);
-                    var dySum0 = NormGenSimd.Zero; var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
-                    var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                    var dySum0 = NormGenSimd.Splat(0.0); var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
+                    var dyXhat0 = NormGenSimd.Splat(0.0); var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
                     for (int n = rowBlock; n < rowEnd; n++)
                     {
                         int start = n * 128 + column;
                         var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
-                        var dy1 = NormGenSimd.Load(ref dyRef, start + 4);
-                        var dy2 = NormGenSimd.Load(ref dyRef, start + 8);
-                        var dy3 = NormGenSimd.Load(ref dyRef, start + 12);
-                        var p0 = NormGenSimd.Load(ref dyRef, start + 0) * (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * invStd0;
-                        var p1 = NormGenSimd.Load(ref dyRef, start + 4) * (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * invStd1;
-                        var p2 = NormGenSimd.Load(ref dyRef, start + 8) * (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * invStd2;
-                        var p3 = NormGenSimd.Load(ref dyRef, start + 12) * (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * invStd3;
                         dySum0 += dy0;
-                        dyXhat0 += p0;
+                        dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * invStd0, dyXhat0);
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + 4);
                         dySum1 += dy1;
-                        dyXhat1 += p1;
+                        dyXhat1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * invStd1, dyXhat1);
+                        var dy2 = NormGenSimd.Load(ref dyRef, start + 8);
                         dySum2 += dy2;
-                        dyXhat2 += p2;
+                        dyXhat2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * invStd2, dyXhat2);
+                        var dy3 = NormGenSimd.Load(ref dyRef, start + 12);
                         dySum3 += dy3;
-                        dyXhat3 += p3;
+                        dyXhat3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * invStd3, dyXhat3);
                     }
                     var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
                     NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);

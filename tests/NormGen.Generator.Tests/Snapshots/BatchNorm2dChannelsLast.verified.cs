@@ -214,21 +214,27 @@ namespace Demo
                 meanLo[stat] = (float)(mean - meanHi[stat]);
             }
 
-            // Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).
-            global::System.Array.Clear(partials, 0, chunks * count);
+            // Σd and Σd² per statistic with d = x − pivot (the first mean's high part): the corrected two-pass
+            // algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².
+            int laneStride = count + 16;
+            partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
+            global::System.Array.Clear(partials, 0, chunks * 2 * laneStride);
             state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
             for (int chunk = 1; chunk < chunks; chunk++)
             {
-                int chunkRow = chunk * count;
+                int chunkRow = chunk * 2 * laneStride;
                 for (int stat = 0; stat < count; stat++)
                 {
                     partials[stat] += partials[chunkRow + stat];
+                    partials[laneStride + stat] += partials[chunkRow + laneStride + stat];
                 }
             }
             for (int stat = 0; stat < count; stat++)
             {
-                double variance = partials[stat] * invCount;
+                double meanShift = partials[stat] * invCount;
+                meanOut[stat] = meanHi[stat] + meanShift;
+                double variance = global::System.Math.Max(partials[laneStride + stat] * invCount - meanShift * meanShift, 0.0);
                 varianceOut[stat] = variance;
                 invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
             }
@@ -253,27 +259,21 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            // Σx per column: tiles of 16 columns keep their sums in registers across the chunk's rows.
+            // Σx per column (a first mean): tiles of 16 columns sum 8 rows in registers, then add to the chunk's partial sums in double.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
                 int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
                 for (int column = 0; column < 16; column += 16)
                 {
-                    var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    var sum0 = NormGenSimd.Splat(0f); var sum1 = sum0;
                     for (int nhw = rowBlock; nhw < rowEnd; nhw++)
                     {
                         int start = nhw * 16 + column;
-                        var v0 = NormGenSimd.Load(ref xRef, start + 0);
-                        var v1 = NormGenSimd.Load(ref xRef, start + 8);
-                        sum0 += NormGenSimd.WidenLower(v0);
-                        sum1 += NormGenSimd.WidenUpper(v0);
-                        sum2 += NormGenSimd.WidenLower(v1);
-                        sum3 += NormGenSimd.WidenUpper(v1);
+                        sum0 += NormGenSimd.Load(ref xRef, start + 0);
+                        sum1 += NormGenSimd.Load(ref xRef, start + 8);
                     }
                     NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum1);
                 }
             }
         }
@@ -289,40 +289,39 @@ namespace Demo
         private static void SquaredDeviationsChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> unusedOutput, int batch, int chunk)
         {
             const int count = 16;
-            ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
-            ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
-            double[] meanOut = state.ActiveMean;
-            // Σ(x − mean)² per column, the tile's means loaded once.
+            const int laneStride = count + 16;
+            ref double sumDRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
+            ref double sumD2Ref = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
+            ref float pivotRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            // Σd and Σd² per column, d = x − pivot: tiles of 16 columns sum 8 rows in registers.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
                 int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
                 for (int column = 0; column < 16; column += 16)
                 {
-                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                    var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
-                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                    var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
-                    var sum0 = NormGenSimd.Zero; var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    var pivot0 = NormGenSimd.Load(ref pivotRef, column + 0);
+                    var pivot1 = NormGenSimd.Load(ref pivotRef, column + 8);
+                    var sumD0 = NormGenSimd.Splat(0f); var sumD1 = sumD0;
+                    var sumD20 = NormGenSimd.Splat(0f); var sumD21 = sumD20;
                     for (int nhw = rowBlock; nhw < rowEnd; nhw++)
                     {
                         int start = nhw * 16 + column;
-                        var d0 = (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0);
-                        var d1 = (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1);
-                        sum0 += NormGenSimd.WidenLower(d0 * d0);
-                        sum1 += NormGenSimd.WidenUpper(d0 * d0);
-                        sum2 += NormGenSimd.WidenLower(d1 * d1);
-                        sum3 += NormGenSimd.WidenUpper(d1 * d1);
+                        var d0 = NormGenSimd.Load(ref xRef, start + 0) - pivot0;
+                        sumD0 += d0;
+                        sumD20 = NormGenSimd.MultiplyAdd(d0, d0, sumD20);
+                        var d1 = NormGenSimd.Load(ref xRef, start + 8) - pivot1;
+                        sumD1 += d1;
+                        sumD21 = NormGenSimd.MultiplyAdd(d1, d1, sumD21);
                     }
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
-                    NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
+                    NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
+                    NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
+                    NormGenSimd.AddWidenedTo(ref sumDRef, column + 8, sumD1);
+                    NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 8, sumD21);
                 }
             }
         }
@@ -486,8 +485,8 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·x̂, in registers across the chunk's rows; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
-            // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column).
+            // Per column Σdy and Σdy·x̂, summed over 8 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
+            // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
             {
                 int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
@@ -499,44 +498,28 @@ namespace Demo
                     var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
                     var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
                     var invStd1 = NormGenSimd.Load(ref invStdRef, column + 8);
-                    var dySum0 = NormGenSimd.Zero; var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
-                    var dyXhat0 = NormGenSimd.Zero; var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                    var dySum0 = NormGenSimd.Splat(0f); var dySum1 = dySum0;
+                    var dyXhat0 = NormGenSimd.Splat(0f); var dyXhat1 = dyXhat0;
                     for (int nhw = rowBlock; nhw < rowEnd; nhw++)
                     {
                         int start = nhw * 16 + column;
                         var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
+                        dySum0 += dy0;
+                        dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * invStd0, dyXhat0);
                         var dy1 = NormGenSimd.Load(ref dyRef, start + 8);
-                        var p0 = NormGenSimd.Load(ref dyRef, start + 0) * (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * invStd0;
-                        var p1 = NormGenSimd.Load(ref dyRef, start + 8) * (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * invStd1;
-                        dySum0 += NormGenSimd.WidenLower(dy0);
-                        dyXhat0 += NormGenSimd.WidenLower(p0);
-                        dySum1 += NormGenSimd.WidenUpper(dy0);
-                        dyXhat1 += NormGenSimd.WidenUpper(p0);
-                        dySum2 += NormGenSimd.WidenLower(dy1);
-                        dyXhat2 += NormGenSimd.WidenLower(p1);
-                        dySum3 += NormGenSimd.WidenUpper(dy1);
-                        dyXhat3 += NormGenSimd.WidenUpper(p1);
+                        dySum1 += dy1;
+                        dyXhat1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * invStd1, dyXhat1);
                     }
-                    var gamma0 = NormGenSimd.WidenLower(NormGenSimd.Load(ref gammaRef, column + 0));
+                    var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
                     NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
                     NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
                     NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
-                    var gamma1 = NormGenSimd.WidenUpper(NormGenSimd.Load(ref gammaRef, column + 0));
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
-                    var gamma2 = NormGenSimd.WidenLower(NormGenSimd.Load(ref gammaRef, column + 8));
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
-                    var gamma3 = NormGenSimd.WidenUpper(NormGenSimd.Load(ref gammaRef, column + 8));
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
+                    var gamma1 = NormGenSimd.Load(ref gammaRef, column + 8);
+                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum1 * gamma1);
+                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat1 * gamma1);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat1);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum1);
                 }
             }
         }
