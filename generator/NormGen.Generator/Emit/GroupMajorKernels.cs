@@ -106,7 +106,7 @@ internal static class GroupMajorKernels
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean, variance, then y"));
-        ForEachGroup(w, ctx, () =>
+        ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef" }, body: () =>
         {
             if (ctx.Spec.IsRms)
             {
@@ -161,7 +161,7 @@ internal static class GroupMajorKernels
         EmitReferences(w, ctx, backward: false);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, "y from the given statistics"));
-        ForEachGroup(w, ctx, () =>
+        ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef" }, body: () =>
         {
             w.Line("double mean = meanIn[stat];");
             w.Line("double invStd = invStdIn[stat];");
@@ -177,7 +177,7 @@ internal static class GroupMajorKernels
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
-        ForEachGroup(w, ctx, () =>
+        ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef", "dyRef" }, body: () =>
         {
             w.Line("double mean = state.SavedMean[stat];");
             w.Line("double invStd = state.SavedInvStd[stat];");
@@ -415,7 +415,7 @@ internal static class GroupMajorKernels
     }
 
     /// <summary>The loops over the statistics groups, with <c>stat</c> (the group's index) and <c>groupStart</c>.</summary>
-    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body)
+    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetchNext = false, params string[] prefetchArrays)
     {
         SegmentLoops.Emit(w, ctx, ctx.Kept, chunked: true, body: () =>
         {
@@ -425,6 +425,19 @@ internal static class GroupMajorKernels
             {
                 // The group is one contiguous run: its start and Gamma/Beta index are the group's.
                 w.Line($"int start = {groupStart};");
+                if (prefetchNext && !ctx.Layout.Inner.Batch)
+                {
+                    int size = ctx.Layout.Inner.Size;
+                    int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
+                    w.Line($"// The next group's {size} values start loading while this one is computed.");
+                    using (w.Block($"for (int line = 0; line < {size}; line += {lineElements})"))
+                    {
+                        foreach (string array in prefetchArrays)
+                        {
+                            w.Line($"{Simd}.Prefetch(ref {array}, start + {size} + line);");
+                        }
+                    }
+                }
                 if (ctx.HasGamma)
                 {
                     w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");

@@ -155,6 +155,11 @@ namespace Demo
                 {
                     int stat = n * 16 + c;
                     int start = n * 1024 + c * 64;
+                    // The next group's 64 values start loading while this one is computed.
+                    for (int line = 0; line < 64; line += 16)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + 64 + line);
+                    }
                     int param = c;
                     // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
                     double sum = 0.0;
@@ -277,6 +282,12 @@ namespace Demo
                 {
                     int stat = n * 16 + c;
                     int start = n * 1024 + c * 64;
+                    // The next group's 64 values start loading while this one is computed.
+                    for (int line = 0; line < 64; line += 16)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + 64 + line);
+                        NormGenSimd.Prefetch(ref dyRef, start + 64 + line);
+                    }
                     int param = c;
                     double mean = state.SavedMean[stat];
                     double invStd = state.SavedInvStd[stat];

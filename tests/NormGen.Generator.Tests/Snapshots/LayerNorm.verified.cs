@@ -153,6 +153,11 @@ namespace Demo
             {
                 int stat = nt;
                 int start = nt * 768;
+                // The next group's 768 values start loading while this one is computed.
+                for (int line = 0; line < 768; line += 16)
+                {
+                    NormGenSimd.Prefetch(ref xRef, start + 768 + line);
+                }
                 int param = 0;
                 // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
                 double sum = 0.0;
@@ -297,6 +302,12 @@ namespace Demo
             {
                 int stat = nt;
                 int start = nt * 768;
+                // The next group's 768 values start loading while this one is computed.
+                for (int line = 0; line < 768; line += 16)
+                {
+                    NormGenSimd.Prefetch(ref xRef, start + 768 + line);
+                    NormGenSimd.Prefetch(ref dyRef, start + 768 + line);
+                }
                 int param = 0;
                 double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];

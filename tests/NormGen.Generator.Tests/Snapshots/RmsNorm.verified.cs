@@ -141,6 +141,11 @@ namespace Demo
             {
                 int stat = n;
                 int start = n * 768;
+                // The next group's 768 values start loading while this one is computed.
+                for (int line = 0; line < 768; line += 16)
+                {
+                    NormGenSimd.Prefetch(ref xRef, start + 768 + line);
+                }
                 int param = 0;
                 // Mean square: Σx², in float over blocks of at most 512 values, each block added in double.
                 double sumSq = 0.0;
@@ -239,6 +244,12 @@ namespace Demo
             {
                 int stat = n;
                 int start = n * 768;
+                // The next group's 768 values start loading while this one is computed.
+                for (int line = 0; line < 768; line += 16)
+                {
+                    NormGenSimd.Prefetch(ref xRef, start + 768 + line);
+                    NormGenSimd.Prefetch(ref dyRef, start + 768 + line);
+                }
                 int param = 0;
                 double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];
