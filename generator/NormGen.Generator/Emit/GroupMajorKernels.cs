@@ -72,6 +72,10 @@ internal static class GroupMajorKernels
         {
             w.Line("int partialsLength = chunks * 2 * NormGenState.PartialStride;");
             w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);");
+            if (ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx))
+            {
+                w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength), 0, partialsLength);");
+            }
         }
     }
 
@@ -177,7 +181,25 @@ internal static class GroupMajorKernels
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
-        ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef", "dyRef" }, body: () =>
+                bool blockedParameters = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
+        if (blockedParameters)
+        {
+            w.Line($"// dγ and dβ summed in the element type over blocks of {ParameterBlockGroups} groups, then added in double.");
+            w.Line($"ref {ctx.T} gammaBlockRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);");
+            if (ctx.HasBeta)
+            {
+                w.Line($"ref {ctx.T} betaBlockRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);");
+            }
+            w.Line("int blockGroups = 0;");
+        }
+        ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef", "dyRef" }, afterGroup: blockedParameters ? () =>
+        {
+            using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))
+            {
+                EmitFlushParameterBlock(w, ctx);
+                w.Line("blockGroups = 0;");
+            }
+        } : null, body: () =>
         {
             w.Line("double mean = state.SavedMean[stat];");
             w.Line("double invStd = state.SavedInvStd[stat];");
@@ -198,8 +220,8 @@ internal static class GroupMajorKernels
                             $"var g{lane} = dy{lane} * {Simd}.Load(ref gammaRef, param + {index});",
                             rms ? null : $"sumGBlock{lane} += g{lane};",
                             $"sumGXhatBlock{lane} = {Simd}.MultiplyAdd(g{lane}, xhat{lane}, sumGXhatBlock{lane});",
-                            $"{Simd}.AddWidenedTo(ref gammaSumRef, param + {index}, dy{lane} * xhat{lane});",
-                            ctx.HasBeta ? $"{Simd}.AddWidenedTo(ref betaSumRef, param + {index}, dy{lane});" : null),
+                            $"{Simd}.Store({Simd}.MultiplyAdd(dy{lane}, xhat{lane}, {Simd}.Load(ref gammaBlockRef, param + {index})), ref gammaBlockRef, param + {index});",
+                            ctx.HasBeta ? $"{Simd}.Store({Simd}.Load(ref betaBlockRef, param + {index}) + dy{lane}, ref betaBlockRef, param + {index});" : null),
                         _ => Lines(
                             "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
                             xhatScalar,
@@ -270,6 +292,34 @@ internal static class GroupMajorKernels
                 }
             });
         });
+        if (blockedParameters)
+        {
+            using (w.Block("if (blockGroups != 0)"))
+            {
+                EmitFlushParameterBlock(w, ctx);
+            }
+        }
+    }
+
+    /// <summary>Groups whose dγ/dβ terms a block sums in the element type before adding them in double.</summary>
+    private const int ParameterBlockGroups = 8;
+
+    /// <summary>Adds the block's dγ/dβ sums to the chunk's double partial sums and clears them.</summary>
+    private static void EmitFlushParameterBlock(CodeWriter w, KernelContext ctx)
+    {
+        var names = ctx.HasBeta ? new[] { ("gammaBlockRef", "gammaSumRef"), ("betaBlockRef", "betaSumRef") } : new[] { ("gammaBlockRef", "gammaSumRef") };
+        string zero = ctx.IsFloat ? "0f" : "0.0";
+        VectorLoop.Emit(w, ctx, ctx.Layout.ParameterSize, KernelContext.Int(ctx.Layout.ParameterSize),
+            (lane, index) => names.SelectMany(n => new[]
+            {
+                $"{Simd}.AddWidenedTo(ref {n.Item2}, {index}, {Simd}.Load(ref {n.Item1}, {index}));",
+                $"{Simd}.Store({Simd}.Splat({zero}), ref {n.Item1}, {index});",
+            }),
+            _ => names.SelectMany(n => new[]
+            {
+                $"NormGenSimd.At(ref {n.Item2}, i) += NormGenSimd.At(ref {n.Item1}, i);",
+                $"NormGenSimd.At(ref {n.Item1}, i) = {zero};",
+            }));
     }
 
     /// <summary>y = (x − mean)·invStd·γ + β over one group, with invStd·γ folded into one scale where γ is constant along a run.</summary>
@@ -415,8 +465,9 @@ internal static class GroupMajorKernels
     }
 
     /// <summary>The loops over the statistics groups, with <c>stat</c> (the group's index) and <c>groupStart</c>.</summary>
-    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetchNext = false, params string[] prefetchArrays)
+    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetchNext = false, string[]? prefetchArrays = null, System.Action? afterGroup = null)
     {
+        prefetchArrays ??= [];
         SegmentLoops.Emit(w, ctx, ctx.Kept, chunked: true, body: () =>
         {
             w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
@@ -448,6 +499,7 @@ internal static class GroupMajorKernels
                 w.Line($"int groupStart = {groupStart};");
             }
             body();
+            afterGroup?.Invoke();
         });
     }
 

@@ -50,6 +50,10 @@ internal static class StateEmitter
                 w.Line("// 4 KiB apart (the CPU would take their loads and stores for the same address and stall).");
                 w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
                 w.Line("public double[] ParameterPartials = global::System.Array.Empty<double>();");
+                if (ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx))
+                {
+                    w.Line($"public {t}[] ParameterBlock = global::System.Array.Empty<{t}>();");
+                }
                 if (ctx.HasBeta)
                 {
                     w.Line("public readonly double[] BetaGradSum = new double[ParameterSize];");

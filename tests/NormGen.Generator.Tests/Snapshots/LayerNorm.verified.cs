@@ -264,6 +264,7 @@ namespace Demo
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
             global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);
+            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength), 0, partialsLength);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
             // The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.
             for (int chunk = 0; chunk < chunks; chunk++)
@@ -298,6 +299,10 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (NT): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
+            // dγ and dβ summed in the element type over blocks of 8 groups, then added in double.
+            ref float gammaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
+            ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
+            int blockGroups = 0;
             for (int nt = chunkFirst; nt < chunkLast; nt++)
             {
                 int stat = nt;
@@ -328,29 +333,29 @@ namespace Demo
                     var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
                     sumGBlock0 += g0;
                     sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i) + dy0, ref betaBlockRef, param + i);
                     var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
                     var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
                     var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
                     sumGBlock1 += g1;
                     sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 8, dy1);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load(ref gammaBlockRef, param + i + 8)), ref gammaBlockRef, param + i + 8);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 8) + dy1, ref betaBlockRef, param + i + 8);
                     var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
                     var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
                     var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
                     sumGBlock2 += g2;
                     sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 16, dy2);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy2, xhat2, NormGenSimd.Load(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 16) + dy2, ref betaBlockRef, param + i + 16);
                     var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
                     var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
                     var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
                     sumGBlock3 += g3;
                     sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 24, dy3);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy3, xhat3, NormGenSimd.Load(ref gammaBlockRef, param + i + 24)), ref gammaBlockRef, param + i + 24);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 24) + dy3, ref betaBlockRef, param + i + 24);
                 }
                 sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
                 sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
@@ -363,29 +368,29 @@ namespace Demo
                     var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
                     sumGBlock0 += g0;
                     sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i, dy0 * xhat0);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i, dy0);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i) + dy0, ref betaBlockRef, param + i);
                     var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
                     var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
                     var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
                     sumGBlock1 += g1;
                     sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 8, dy1 * xhat1);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 8, dy1);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load(ref gammaBlockRef, param + i + 8)), ref gammaBlockRef, param + i + 8);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 8) + dy1, ref betaBlockRef, param + i + 8);
                     var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
                     var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
                     var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
                     sumGBlock2 += g2;
                     sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 16, dy2 * xhat2);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 16, dy2);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy2, xhat2, NormGenSimd.Load(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 16) + dy2, ref betaBlockRef, param + i + 16);
                     var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
                     var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
                     var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
                     sumGBlock3 += g3;
                     sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, param + i + 24, dy3 * xhat3);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, param + i + 24, dy3);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy3, xhat3, NormGenSimd.Load(ref gammaBlockRef, param + i + 24)), ref gammaBlockRef, param + i + 24);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 24) + dy3, ref betaBlockRef, param + i + 24);
                 }
                 sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
                 sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
@@ -401,6 +406,51 @@ namespace Demo
                     NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8);
                     NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16);
                     NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24);
+                }
+                if (++blockGroups == 8)
+                {
+                    for (int i = 0; i < 768; i += 32)
+                    {
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                    }
+                    blockGroups = 0;
+                }
+            }
+            if (blockGroups != 0)
+            {
+                for (int i = 0; i < 768; i += 32)
+                {
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
                 }
             }
         }
@@ -429,6 +479,7 @@ namespace Demo
             // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
             public const int PartialStride = ParameterSize + 16;
             public double[] ParameterPartials = global::System.Array.Empty<double>();
+            public float[] ParameterBlock = global::System.Array.Empty<float>();
             public readonly double[] BetaGradSum = new double[ParameterSize];
             // The most recent training forward's statistics, which Backward differentiates through.
             public double[] SavedMean = new double[0];
