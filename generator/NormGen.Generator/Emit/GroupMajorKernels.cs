@@ -301,6 +301,9 @@ internal static class GroupMajorKernels
         }
     }
 
+    /// <summary>The largest group whose successor is prefetched.</summary>
+    private const int PrefetchLimitBytes = 16 * 1024;
+
     /// <summary>Groups whose dγ/dβ terms a block sums in the element type before adding them in double.</summary>
     private const int ParameterBlockGroups = 8;
 
@@ -468,35 +471,34 @@ internal static class GroupMajorKernels
     private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetchNext = false, string[]? prefetchArrays = null, System.Action? afterGroup = null)
     {
         prefetchArrays ??= [];
+        // Groups whose values are one contiguous block (the reduced dims innermost) prefetch the next group's block.
+        var segments = ctx.Layout.Segments;
+        // Only small blocks (up to 16 KiB, a third of a typical L1): prefetching more evicts the group being computed.
+        bool contiguous = segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
+        int groupSize = segments.Where(s => s.Reduced).Aggregate(1, (p, s) => p * s.Size);
+        contiguous &= groupSize * (ctx.IsFloat ? 4 : 8) <= PrefetchLimitBytes;
         SegmentLoops.Emit(w, ctx, ctx.Kept, chunked: true, body: () =>
         {
             w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
             string groupStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
-            if (OuterReduced(ctx).Count == 0)
+            bool singleRun = OuterReduced(ctx).Count == 0;
+            w.Line(singleRun ? $"int start = {groupStart};" : $"int groupStart = {groupStart};");
+            if (prefetchNext && contiguous && prefetchArrays.Length > 0)
             {
-                // The group is one contiguous run: its start and Gamma/Beta index are the group's.
-                w.Line($"int start = {groupStart};");
-                if (prefetchNext && !ctx.Layout.Inner.Batch)
+                int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
+                w.Line($"// The next group's {groupSize} values start loading while this one is computed.");
+                using (w.Block($"for (int line = 0; line < {groupSize}; line += {lineElements})"))
                 {
-                    int size = ctx.Layout.Inner.Size;
-                    int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
-                    w.Line($"// The next group's {size} values start loading while this one is computed.");
-                    using (w.Block($"for (int line = 0; line < {size}; line += {lineElements})"))
+                    foreach (string array in prefetchArrays)
                     {
-                        foreach (string array in prefetchArrays)
-                        {
-                            w.Line($"{Simd}.Prefetch(ref {array}, start + {size} + line);");
-                        }
+                        w.Line($"{Simd}.Prefetch(ref {array}, {(singleRun ? "start" : "groupStart")} + {groupSize} + line);");
                     }
                 }
-                if (ctx.HasGamma)
-                {
-                    w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
-                }
             }
-            else
+            if (singleRun && ctx.HasGamma)
             {
-                w.Line($"int groupStart = {groupStart};");
+                // The group is one contiguous run: its Gamma/Beta index is the group's.
+                w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
             }
             body();
             afterGroup?.Invoke();
