@@ -180,8 +180,7 @@ internal static class GroupMajorKernels
         EmitReferences(w, ctx, backward: true);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
-        w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
-                bool blockedParameters = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
+        bool blockedParameters = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
         if (blockedParameters)
         {
             w.Line($"// dγ and dβ summed in the element type over blocks of {ParameterBlockGroups} groups, then added in double.");
@@ -192,6 +191,7 @@ internal static class GroupMajorKernels
             }
             w.Line("int blockGroups = 0;");
         }
+        w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
         ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef", "dyRef" }, afterGroup: blockedParameters ? () =>
         {
             using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))

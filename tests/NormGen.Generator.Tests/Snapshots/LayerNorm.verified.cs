@@ -298,11 +298,11 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // One statistics group per (NT): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             // dγ and dβ summed in the element type over blocks of 8 groups, then added in double.
             ref float gammaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
             ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
             int blockGroups = 0;
+            // One statistics group per (NT): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             for (int nt = chunkFirst; nt < chunkLast; nt++)
             {
                 int stat = nt;

@@ -240,10 +240,10 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             // dγ and dβ summed in the element type over blocks of 8 groups, then added in double.
             ref float gammaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
             int blockGroups = 0;
+            // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             for (int n = chunkFirst; n < chunkLast; n++)
             {
                 int stat = n;
