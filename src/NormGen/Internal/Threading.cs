@@ -8,7 +8,7 @@ namespace NormGen.Internal;
 public static class Threading
 {
     /// <summary>Below this many values a call runs on the caller's thread: waking a helper costs more than it saves.</summary>
-    public const int ParallelThreshold = 1 << 16;
+    public const int ParallelThreshold = 1 << 18;
 
     /// <summary>The degree of parallelism for a call over <paramref name="length"/> values, capped by the layer's setting.</summary>
     public static int Degree(int length, int maxDegreeOfParallelism) =>

@@ -2,7 +2,7 @@ using NormGen;
 
 namespace NormGen.Tests.Threading;
 
-// Inputs large enough (≥ 65536 values) that calls run on several threads.
+// The tests give these layers inputs large enough (≥ Threading.ParallelThreshold values) to run on several threads.
 [Normalize(Shape = "N,C=16,H=32,W=32", Axes = "NHW")]
 internal partial class ThreadedBatchNorm { }
 

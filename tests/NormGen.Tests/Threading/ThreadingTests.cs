@@ -21,7 +21,7 @@ public sealed class ThreadingTests
 
     [Fact]
     public void BatchNorm_channels_first_is_bit_identical_for_any_thread_count() =>
-        AssertIdentical(8 * ThreadedBatchNorm.SampleSize, ThreadedBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
+        AssertIdentical(32 * ThreadedBatchNorm.SampleSize, ThreadedBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
         {
             var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
             layer.ForwardTraining(x, y);
@@ -33,7 +33,7 @@ public sealed class ThreadingTests
 
     [Fact]
     public void BatchNorm_channels_last_is_bit_identical_for_any_thread_count() =>
-        AssertIdentical(16 * ThreadedChannelsLastBatchNorm.SampleSize, ThreadedChannelsLastBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
+        AssertIdentical(64 * ThreadedChannelsLastBatchNorm.SampleSize, ThreadedChannelsLastBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
         {
             var layer = new ThreadedChannelsLastBatchNorm { MaxDegreeOfParallelism = degree };
             layer.ForwardTraining(x, y);
@@ -45,7 +45,7 @@ public sealed class ThreadingTests
 
     [Fact]
     public void LayerNorm_is_bit_identical_for_any_thread_count() =>
-        AssertIdentical(256 * ThreadedLayerNorm.SampleSize, ThreadedLayerNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
+        AssertIdentical(1024 * ThreadedLayerNorm.SampleSize, ThreadedLayerNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
         {
             var layer = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
             layer.Forward(x, y);
@@ -56,7 +56,7 @@ public sealed class ThreadingTests
 
     [Fact]
     public void GroupNorm_is_bit_identical_for_any_thread_count() =>
-        AssertIdentical(8 * ThreadedGroupNorm.SampleSize, ThreadedGroupNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
+        AssertIdentical(32 * ThreadedGroupNorm.SampleSize, ThreadedGroupNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
         {
             var layer = new ThreadedGroupNorm { MaxDegreeOfParallelism = degree };
             layer.Forward(x, y);
@@ -67,7 +67,7 @@ public sealed class ThreadingTests
 
     [Fact]
     public void RmsNorm_is_bit_identical_for_any_thread_count() =>
-        AssertIdentical(512 * ThreadedRmsNorm.SampleSize, ThreadedRmsNorm.ParameterSize, (degree, x, dy, y, dx, gg, _, _) =>
+        AssertIdentical(2048 * ThreadedRmsNorm.SampleSize, ThreadedRmsNorm.ParameterSize, (degree, x, dy, y, dx, gg, _, _) =>
         {
             var layer = new ThreadedRmsNorm { MaxDegreeOfParallelism = degree };
             layer.Forward(x, y);
@@ -77,7 +77,7 @@ public sealed class ThreadingTests
 
     [Fact]
     public void InstanceNorm_channels_last_is_bit_identical_for_any_thread_count() =>
-        AssertIdentical(32 * ThreadedChannelsLastInstanceNorm.SampleSize, ThreadedChannelsLastInstanceNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
+        AssertIdentical(128 * ThreadedChannelsLastInstanceNorm.SampleSize, ThreadedChannelsLastInstanceNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
         {
             var layer = new ThreadedChannelsLastInstanceNorm { MaxDegreeOfParallelism = degree };
             layer.Forward(x, y);
@@ -93,7 +93,7 @@ public sealed class ThreadingTests
         var bn = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
         var ln = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
         var cl = new ThreadedChannelsLastBatchNorm { MaxDegreeOfParallelism = degree };
-        float[] x = Random(8 * ThreadedBatchNorm.SampleSize, 1);
+        float[] x = Random(32 * ThreadedBatchNorm.SampleSize, 1);
         float[] dy = Random(x.Length, 2);
         float[] y = new float[x.Length];
         float[] dx = new float[x.Length];
@@ -142,6 +142,8 @@ public sealed class ThreadingTests
 
     private static void AssertIdentical(int length, int parameters, Run run)
     {
+        // Smaller inputs run on the caller's thread alone, which would make this test pass without testing anything.
+        Assert.True(length >= NormGen.Internal.Threading.ParallelThreshold, $"{length} values run on one thread; use at least {NormGen.Internal.Threading.ParallelThreshold}.");
         float[] x = Random(length, 11);
         float[] dy = Random(length, 12);
         var outputs = new float[3][][];
