@@ -27,13 +27,6 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref T Ref<T>(T[] array) => ref MemoryMarshal.GetArrayDataReference(array);
 
-    /// <summary>A zeroed double accumulator.</summary>
-    public static Vector256<double> Zero
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Vector256<double>.Zero;
-    }
-
     /// <summary>The sum of the lanes of a vector, widened to double (for float) so that no precision is lost.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double SumWidened(Vector256<float> value)
@@ -79,18 +72,6 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<double> value, ref double start, int index) => value.StoreUnsafe(ref start, (nuint)index);
 
-    /// <summary>Adds 8 floats, widened to double, into 4 double lanes: statistics of float data are accumulated in double.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<double> AddWidened(Vector256<double> accumulator, Vector256<float> value)
-    {
-        (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(value);
-        return accumulator + (lower + upper);
-    }
-
-    /// <summary>The double overload of <see cref="AddWidened(Vector256{double}, Vector256{float})"/>: a plain add.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<double> AddWidened(Vector256<double> accumulator, Vector256<double> value) => accumulator + value;
-
     /// <summary>Adds 8 floats, widened to double, to the 8 doubles at <paramref name="index"/> (per-lane accumulators in memory).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddWidenedTo(ref double start, int index, Vector256<float> value)
@@ -104,11 +85,6 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddWidenedTo(ref double start, int index, Vector256<double> value) =>
         Store(Load(ref start, index) + value, ref start, index);
-
-    /// <summary>The sum of four accumulators' lanes, added in a fixed order so results do not depend on the machine.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Sum(Vector256<double> a, Vector256<double> b, Vector256<double> c, Vector256<double> d) =>
-        Vector256.Sum((a + b) + (c + d));
 
     /// <summary>a·b + c, fused where the hardware can (one rounding instead of two).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -129,14 +105,6 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double SumWidened(Vector256<double> a, Vector256<double> b, Vector256<double> c, Vector256<double> d) =>
         Vector256.Sum((a + b) + (c + d));
-
-    /// <summary>The lower 4 lanes of 8 floats as doubles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<double> WidenLower(Vector256<float> value) => Vector256.WidenLower(value);
-
-    /// <summary>The upper 4 lanes of 8 floats as doubles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<double> WidenUpper(Vector256<float> value) => Vector256.WidenUpper(value);
 
     /// <summary>Broadcasts a value to every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
