@@ -105,32 +105,30 @@ internal static class VectorLoop
         int width = ctx.Width;
         int block = width * KernelContext.Unroll;
         int length = to - from;
+        int blockEnd = from + length - (length % block);
+        int vectorEnd = from + length - (length % width);
+        if (blockEnd > from)
         {
-            int blockEnd = from + length - (length % block);
-            int vectorEnd = from + length - (length % width);
-            if (blockEnd > from)
+            using (w.Block($"for (int i = {from}; i < {blockEnd}; i += {block})"))
             {
-                using (w.Block($"for (int i = {from}; i < {blockEnd}; i += {block})"))
+                for (int lane = 0; lane < KernelContext.Unroll; lane++)
                 {
-                    for (int lane = 0; lane < KernelContext.Unroll; lane++)
-                    {
-                        Write(w, vector(lane, lane == 0 ? "i" : $"i + {lane * width}"));
-                    }
+                    Write(w, vector(lane, lane == 0 ? "i" : $"i + {lane * width}"));
                 }
             }
-            if (vectorEnd > blockEnd)
+        }
+        if (vectorEnd > blockEnd)
+        {
+            using (w.Block($"for (int i = {blockEnd}; i < {vectorEnd}; i += {width})"))
             {
-                using (w.Block($"for (int i = {blockEnd}; i < {vectorEnd}; i += {width})"))
-                {
-                    Write(w, vector(0, "i"));
-                }
+                Write(w, vector(0, "i"));
             }
-            if (to > vectorEnd)
+        }
+        if (to > vectorEnd)
+        {
+            using (w.Block($"for (int i = {vectorEnd}; i < {to}; i++)"))
             {
-                using (w.Block($"for (int i = {vectorEnd}; i < {to}; i++)"))
-                {
-                    Write(w, scalar("i"));
-                }
+                Write(w, scalar("i"));
             }
         }
     }
