@@ -52,8 +52,7 @@ internal static class ColumnKernels
         int vectors = Tile / ctx.Width;
         EmitHeader(w, ctx, null, null);
         w.Line($"const int laneStride = count + {StateEmitter.PartialPadding};");
-        w.Line($"ref double sumDRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), chunk * 2 * laneStride);");
-        w.Line($"ref double sumD2Ref = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);");
+        PartialSums.EmitRowPair(w, "LanePartials", "laneStride", "sumDRef", "sumD2Ref");
         w.Line($"ref {ctx.T} pivotRef = ref {Simd}.Ref(state.LaneMeanHi);");
         w.Line($"// Σd and Σd² per column, d = x − pivot: tiles of {Tile} columns sum {RowBlock} rows in registers.");
         ForEachTile(w, ctx, ["sumD", "sumD2"], () =>
@@ -87,27 +86,18 @@ internal static class ColumnKernels
         bool rms = ctx.Spec.IsRms;
         EmitHeader(w, ctx, null, null);
         w.Line($"const int laneStride = count + {StateEmitter.PartialPadding};");
-        w.Line($"ref double sumGRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), chunk * 2 * laneStride);");
-        w.Line($"ref double sumGXhatRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);");
+        PartialSums.EmitRowPair(w, "LanePartials", "laneStride", "sumGRef", "sumGXhatRef");
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
         if (!rms)
         {
-            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
-            if (ctx.IsFloat)
-            {
-                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
-            }
+            PartialSums.EmitMeanReferences(w, ctx);
         }
         if (ctx.HasGamma)
         {
             w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
-            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);");
         }
-        if (ctx.HasBeta)
-        {
-            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);");
-        }
+        PartialSums.EmitParameterRows(w, ctx);
         int vectors = Tile / ctx.Width;
         w.Line($"// Per column Σdy and Σdy·x̂, summed over {RowBlock} rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per");
         w.Line("// statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.");

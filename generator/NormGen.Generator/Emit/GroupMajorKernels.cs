@@ -450,13 +450,9 @@ internal static class GroupMajorKernels
         {
             w.Line($"ref {ctx.T} betaRef = ref {Simd}.Ref(state.Beta);");
         }
-        if (backward && ctx.HasGamma)
+        if (backward)
         {
-            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);");
-        }
-        if (backward && ctx.HasBeta)
-        {
-            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);");
+            PartialSums.EmitParameterRows(w, ctx);
         }
     }
 

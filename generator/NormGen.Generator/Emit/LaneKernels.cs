@@ -176,11 +176,7 @@ internal static class LaneKernels
     {
         EmitChunkPartials(w, ctx, "LanePartials", "sumRef");
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
-        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
-        if (ctx.IsFloat)
-        {
-            w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
-        }
+        PartialSums.EmitMeanReferences(w, ctx);
         w.Line("double[] meanOut = state.ActiveMean;");
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line("// Σ(x − mean)² per statistic, in memory order.");
@@ -245,11 +241,7 @@ internal static class LaneKernels
         w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
         if (!rms)
         {
-            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
-            if (ctx.IsFloat && !PerStatisticShift(ctx))
-            {
-                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
-            }
+            PartialSums.EmitMeanReferences(w, ctx, withLow: !PerStatisticShift(ctx));
         }
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line();
@@ -351,28 +343,16 @@ internal static class LaneKernels
         bool alongRun = SegmentLoops.AffineAlongRun(ctx);
         w.Line($"int count = {ctx.StatisticsCount};");
         w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
-        w.Line($"ref double sumGRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), chunk * 2 * laneStride);");
-        w.Line($"ref double sumGXhatRef = ref {Simd}.At(ref {Simd}.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);");
+        PartialSums.EmitRowPair(w, "LanePartials", "laneStride", "sumGRef", "sumGXhatRef");
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
         if (!rms)
         {
-            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
-            if (ctx.IsFloat)
-            {
-                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
-            }
+            PartialSums.EmitMeanReferences(w, ctx);
         }
         EmitParameterReferences(w, ctx, gamma: ctx.HasGamma, beta: false);
-        if (ctx.HasGamma)
-        {
-            w.Line($"ref double gammaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);");
-        }
-        if (ctx.HasBeta)
-        {
-            w.Line($"ref double betaSumRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);");
-        }
+        PartialSums.EmitParameterRows(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy for the gradients.");
         string xhatScalar = rms
@@ -422,11 +402,7 @@ internal static class LaneKernels
         w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
         if (!rms)
         {
-            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
-            if (ctx.IsFloat)
-            {
-                w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
-            }
+            PartialSums.EmitMeanReferences(w, ctx);
         }
         EmitParameterReferences(w, ctx, gamma: ctx.HasGamma, beta: false);
         SegmentLoops.EmitChunkRange(w, ctx);

@@ -1,0 +1,39 @@
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// References into the per-chunk partial-sum arrays. Each chunk owns a pair of rows, <c>stride</c> values apart
+/// (padded, see <see cref="StateEmitter.PartialPadding"/>): one place decides that layout for every kernel family.
+/// </summary>
+internal static class PartialSums
+{
+    /// <summary><c>ref double first</c> (and <c>second</c>) at this chunk's first (and second) row of <paramref name="array"/>.</summary>
+    public static void EmitRowPair(CodeWriter w, string array, string stride, string first, string? second)
+    {
+        w.Line($"ref double {first} = ref {Simd}.At(ref {Simd}.Ref(state.{array}), chunk * 2 * {stride});");
+        if (second is not null)
+        {
+            w.Line($"ref double {second} = ref {Simd}.At(ref {Simd}.Ref(state.{array}), ((chunk * 2) + 1) * {stride});");
+        }
+    }
+
+    /// <summary><c>gammaSumRef</c> and <c>betaSumRef</c>: this chunk's Gamma and Beta gradient sums (when the layer has them).</summary>
+    public static void EmitParameterRows(CodeWriter w, KernelContext ctx)
+    {
+        if (ctx.HasGamma)
+        {
+            EmitRowPair(w, "ParameterPartials", "NormGenState.PartialStride", "gammaSumRef", ctx.HasBeta ? "betaSumRef" : null);
+        }
+    }
+
+    /// <summary><c>meanHiRef</c> (and <c>meanLoRef</c> for float data): the per-statistic mean split of the lane kernels.</summary>
+    public static void EmitMeanReferences(CodeWriter w, KernelContext ctx, bool withLow = true)
+    {
+        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+        if (ctx.IsFloat && withLow)
+        {
+            w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");
+        }
+    }
+}
