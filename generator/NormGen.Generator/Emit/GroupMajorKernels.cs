@@ -329,16 +329,18 @@ internal static class GroupMajorKernels
     private static void EmitNormalizeGroup(CodeWriter w, KernelContext ctx, bool splitMean)
     {
         bool rms = ctx.Spec.IsRms;
+        bool affineAlongRun = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
         if (splitMean && !rms)
         {
-            EmitMeanSplit(w, ctx);
+            // The low part is needed only where γ varies along the run; elsewhere it is folded into the shift.
+            EmitMeanSplit(w, ctx, withLow: affineAlongRun);
         }
         w.Line(rms
             ? (ctx.HasGamma ? "// y = x·invStd·γ" : "// y = x·invStd")
             : ctx.HasBeta ? "// y = (x − mean)·invStd·γ + β" : ctx.HasGamma ? "// y = (x − mean)·invStd·γ" : "// y = (x − mean)·invStd");
         string centered(string index) => rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})");
         string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - mean)";
-        if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
+        if (affineAlongRun)
         {
             w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
             string affine(string index) => ctx.HasBeta
@@ -353,39 +355,68 @@ internal static class GroupMajorKernels
         // Float data: ((x − hi) − lo)·scale + β = (x − hi)·scale + (β − lo·scale), the low part of the mean folded into the shift.
         bool foldLow = ctx.IsFloat && !rms;
         bool hasShift = ctx.HasBeta || foldLow;
-        string beta = ctx.HasBeta ? "NormGenSimd.At(ref betaRef, param)" : "0.0";
         string hiCentered(string index) => rms
             ? $"{Simd}.Load(ref xRef, start + {index})"
             : ctx.IsFloat ? $"({Simd}.Load(ref xRef, start + {index}) - meanHiV)" : $"({Simd}.Load(ref xRef, start + {index}) - meanV)";
-        ForEachRun(w, ctx, () =>
+
+        // γ and β are constant along each run. Where no reduced dim indexes them (BatchNorm, InstanceNorm) they are
+        // constant over the whole group, so scale and shift are computed once per group rather than once per run.
+        bool perGroup = !OuterReduced(ctx).Any(s => s.Affine);
+        // (A group that is a single run already has its index in `param`.)
+        string paramIndex = perGroup && OuterReduced(ctx).Count > 0 ? SegmentLoops.ParameterOffset(ctx) : "param";
+        string beta = ctx.HasBeta ? "beta" : "0.0";
+        void EmitScaleAndShift()
         {
-            w.Line(ctx.HasGamma ? "double scale = invStd * NormGenSimd.At(ref gammaRef, param);" : "double scale = invStd;");
+            w.Line(ctx.HasGamma ? $"double scale = invStd * NormGenSimd.At(ref gammaRef, {paramIndex});" : "double scale = invStd;");
             w.Line($"var scaleV = {Simd}.Splat(({ctx.T})scale);");
+            if (ctx.HasBeta)
+            {
+                w.Line($"double beta = NormGenSimd.At(ref betaRef, {paramIndex});");
+            }
             if (hasShift)
             {
                 w.Line(foldLow ? $"double shift = {beta} - (mean - meanHi) * scale;" : $"double shift = {beta};");
                 w.Line($"var shiftV = {Simd}.Splat(({ctx.T})shift);");
             }
-            string betaScalar = ctx.HasBeta ? $" + {beta}" : "";
+        }
+        void EmitRun()
+        {
+            string betaScalar = ctx.HasBeta ? " + beta" : "";
             VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
                 (lane, index) => Lines(hasShift
                     ? $"{Simd}.Store({Simd}.MultiplyAdd({hiCentered(index)}, scaleV, shiftV), ref yRef, start + {index});"
                     : $"{Simd}.Store({hiCentered(index)} * scaleV, ref yRef, start + {index});"),
                 _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"));
-        });
+        }
+        if (perGroup)
+        {
+            EmitScaleAndShift();
+            ForEachRun(w, ctx, EmitRun, withParam: false);
+        }
+        else
+        {
+            ForEachRun(w, ctx, () =>
+            {
+                EmitScaleAndShift();
+                EmitRun();
+            });
+        }
     }
 
     /// <summary>
     /// Float data: the double mean as hi + lo floats, so <c>(x − hi) − lo</c> is x − mean to float accuracy even when
     /// the mean is large (x − hi is exact for x near the mean). Double data: the mean itself.
     /// </summary>
-    private static void EmitMeanSplit(CodeWriter w, KernelContext ctx, string source = "mean", string prefix = "mean")
+    private static void EmitMeanSplit(CodeWriter w, KernelContext ctx, string source = "mean", string prefix = "mean", bool withLow = true)
     {
         if (ctx.IsFloat)
         {
             w.Line($"float {prefix}Hi = (float){source};");
             w.Line($"var {prefix}HiV = NormGenSimd.Splat({prefix}Hi);");
-            w.Line($"var {prefix}LoV = NormGenSimd.Splat((float)({source} - {prefix}Hi));");
+            if (withLow)
+            {
+                w.Line($"var {prefix}LoV = NormGenSimd.Splat((float)({source} - {prefix}Hi));");
+            }
         }
         else
         {

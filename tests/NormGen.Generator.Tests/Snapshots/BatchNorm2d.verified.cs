@@ -289,16 +289,15 @@ namespace Demo
 
                 float meanHi = (float)mean;
                 var meanHiV = NormGenSimd.Splat(meanHi);
-                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                 // y = (x − mean)·invStd·γ + β
+                double scale = invStd * NormGenSimd.At(ref gammaRef, c);
+                var scaleV = NormGenSimd.Splat((float)scale);
+                double beta = NormGenSimd.At(ref betaRef, c);
+                double shift = beta - (mean - meanHi) * scale;
+                var shiftV = NormGenSimd.Splat((float)shift);
                 for (int n = 0; n < batch; n++)
                 {
                     int start = groupStart + n * 65536;
-                    int param = c;
-                    double scale = invStd * NormGenSimd.At(ref gammaRef, param);
-                    var scaleV = NormGenSimd.Splat((float)scale);
-                    double shift = NormGenSimd.At(ref betaRef, param) - (mean - meanHi) * scale;
-                    var shiftV = NormGenSimd.Splat((float)shift);
                     for (int i = 0; i < 1024; i += 32)
                     {
                         NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);
@@ -355,16 +354,15 @@ namespace Demo
                 double invStd = invStdIn[stat];
                 float meanHi = (float)mean;
                 var meanHiV = NormGenSimd.Splat(meanHi);
-                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                 // y = (x − mean)·invStd·γ + β
+                double scale = invStd * NormGenSimd.At(ref gammaRef, c);
+                var scaleV = NormGenSimd.Splat((float)scale);
+                double beta = NormGenSimd.At(ref betaRef, c);
+                double shift = beta - (mean - meanHi) * scale;
+                var shiftV = NormGenSimd.Splat((float)shift);
                 for (int n = 0; n < batch; n++)
                 {
                     int start = groupStart + n * 65536;
-                    int param = c;
-                    double scale = invStd * NormGenSimd.At(ref gammaRef, param);
-                    var scaleV = NormGenSimd.Splat((float)scale);
-                    double shift = NormGenSimd.At(ref betaRef, param) - (mean - meanHi) * scale;
-                    var shiftV = NormGenSimd.Splat((float)shift);
                     for (int i = 0; i < 1024; i += 32)
                     {
                         NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);

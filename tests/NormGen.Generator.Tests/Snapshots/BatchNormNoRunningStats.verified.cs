@@ -187,15 +187,14 @@ namespace Demo
 
                 float meanHi = (float)mean;
                 var meanHiV = NormGenSimd.Splat(meanHi);
-                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                 // y = (x − mean)·invStd
+                double scale = invStd;
+                var scaleV = NormGenSimd.Splat((float)scale);
+                double shift = 0.0 - (mean - meanHi) * scale;
+                var shiftV = NormGenSimd.Splat((float)shift);
                 for (int n = 0; n < batch; n++)
                 {
                     int start = groupStart + n * 128;
-                    double scale = invStd;
-                    var scaleV = NormGenSimd.Splat((float)scale);
-                    double shift = 0.0 - (mean - meanHi) * scale;
-                    var shiftV = NormGenSimd.Splat((float)shift);
                     for (int i = 0; i < 16; i += 8)
                     {
                         NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);

@@ -226,7 +226,6 @@ namespace Demo
 
                     float meanHi = (float)mean;
                     var meanHiV = NormGenSimd.Splat(meanHi);
-                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                     // y = (x − mean)·invStd·γ + β
                     for (int c = 0; c < 8; c++)
                     {
@@ -234,7 +233,8 @@ namespace Demo
                         int param = g * 8 + c;
                         double scale = invStd * NormGenSimd.At(ref gammaRef, param);
                         var scaleV = NormGenSimd.Splat((float)scale);
-                        double shift = NormGenSimd.At(ref betaRef, param) - (mean - meanHi) * scale;
+                        double beta = NormGenSimd.At(ref betaRef, param);
+                        double shift = beta - (mean - meanHi) * scale;
                         var shiftV = NormGenSimd.Splat((float)shift);
                         for (int i = 0; i < 1024; i += 32)
                         {
