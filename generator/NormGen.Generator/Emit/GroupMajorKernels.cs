@@ -279,7 +279,7 @@ internal static class GroupMajorKernels
                 if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
                 {
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => Lines($"{Simd}.Store({Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index});"),
+                        (lane, index) => Lines($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index}, streaming);"),
                         _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
                 else
@@ -287,7 +287,7 @@ internal static class GroupMajorKernels
                     w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
                     w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => Lines($"{Simd}.Store({Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index});"),
+                        (lane, index) => Lines($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index}, streaming);"),
                         _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
             });
@@ -348,7 +348,7 @@ internal static class GroupMajorKernels
                 : $"{centered(index)} * invStdV * {Simd}.Load(ref gammaRef, param + {index})";
             string betaScalar = ctx.HasBeta ? " + NormGenSimd.At(ref betaRef, param + i)" : "";
             ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => Lines($"{Simd}.Store({affine(index)}, ref yRef, start + {index});"),
+                (lane, index) => Lines($"{Simd}.StoreOutput({affine(index)}, ref yRef, start + {index}, streaming);"),
                 _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});")));
             return;
         }
@@ -384,8 +384,8 @@ internal static class GroupMajorKernels
             string betaScalar = ctx.HasBeta ? " + beta" : "";
             VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
                 (lane, index) => Lines(hasShift
-                    ? $"{Simd}.Store({Simd}.MultiplyAdd({hiCentered(index)}, scaleV, shiftV), ref yRef, start + {index});"
-                    : $"{Simd}.Store({hiCentered(index)} * scaleV, ref yRef, start + {index});"),
+                    ? $"{Simd}.StoreOutput({Simd}.MultiplyAdd({hiCentered(index)}, scaleV, shiftV), ref yRef, start + {index}, streaming);"
+                    : $"{Simd}.StoreOutput({hiCentered(index)} * scaleV, ref yRef, start + {index}, streaming);"),
                 _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"));
         }
         if (perGroup)
@@ -460,6 +460,13 @@ internal static class GroupMajorKernels
         }
     };
 
+    /// <summary>The flag the output stores take: set by the runner for outputs larger than the cache.</summary>
+    internal static void EmitStreaming(CodeWriter w, string output)
+    {
+        w.Line($"// Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins {output}.");
+        w.Line("bool streaming = state.Runner.StreamsOutput;");
+    }
+
     /// <summary>References to the data, so the loops index without bounds checks (the lengths were checked once).</summary>
     private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward)
     {
@@ -473,6 +480,7 @@ internal static class GroupMajorKernels
         {
             w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
         }
+        EmitStreaming(w, backward ? "dx" : "y");
         if (ctx.HasGamma)
         {
             w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");

@@ -238,6 +238,7 @@ internal static class LaneKernels
         w.Line("double[] invStdIn = state.ActiveInvStd;");
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
+        GroupMajorKernels.EmitStreaming(w, "y");
         w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
         if (!rms)
         {
@@ -250,7 +251,7 @@ internal static class LaneKernels
             w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
             w.Line("// y = (x − hi)·scale + shift per statistic: (x − mean)·invStd·γ + β with the mean's low part in the shift.");
             ForEachRun(w, ctx, () => Loop(w, ctx,
-                (lane, index) => [$"{Simd}.Store({Simd}.MultiplyAdd({Simd}.Load(ref xRef, start + {index}) - {Simd}.Load(ref meanHiRef, stat + {index}), {Simd}.Load(ref scaleRef, stat + {index}), {Simd}.Load(ref shiftRef, stat + {index})), ref yRef, start + {index});"],
+                (lane, index) => [$"{Simd}.StoreOutput({Simd}.MultiplyAdd({Simd}.Load(ref xRef, start + {index}) - {Simd}.Load(ref meanHiRef, stat + {index}), {Simd}.Load(ref scaleRef, stat + {index}), {Simd}.Load(ref shiftRef, stat + {index})), ref yRef, start + {index}, streaming);"],
                 [$"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})((NormGenSimd.At(ref xRef, start + i) - meanIn[stat + i]) * invStdIn[stat + i]{(FoldGamma(ctx) ? " * state.Gamma[stat + i]" : "")}{(ctx.HasBeta ? " + state.Beta[stat + i]" : "")});"]),
                 withParam: false);
             return;
@@ -285,7 +286,7 @@ internal static class LaneKernels
             string centered(string index) => rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, index);
             string centeredScalar = rms ? "(double)NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - meanIn[stat + i])";
             Loop(w, ctx,
-                (lane, index) => [$"{Simd}.Store({centered(index)} * {Simd}.Load(ref scaleRef, stat + {index}){gamma.Replace("{0}", index)}{beta.Replace("{0}", index)}, ref yRef, start + {index});"],
+                (lane, index) => [$"{Simd}.StoreOutput({centered(index)} * {Simd}.Load(ref scaleRef, stat + {index}){gamma.Replace("{0}", index)}{beta.Replace("{0}", index)}, ref yRef, start + {index}, streaming);"],
                 [$"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * (invStdIn[stat + i]{(fold ? " * state.Gamma[stat + i]" : "")}){gammaScalar}{betaScalar});"]);
         });
     }
@@ -397,6 +398,7 @@ internal static class LaneKernels
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
+        GroupMajorKernels.EmitStreaming(w, "dx");
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
         w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
         w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
@@ -417,7 +419,7 @@ internal static class LaneKernels
             string centered(string index) => rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, index);
             string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - state.SavedMean[stat + i])";
             Loop(w, ctx,
-                (lane, index) => [$"{Simd}.Store({Simd}.Load(ref dyRef, start + {index}){gamma(index)} * {Simd}.Load(ref invStdRef, stat + {index}) - {centered(index)} * {Simd}.Load(ref slopeRef, stat + {index}) - {Simd}.Load(ref offsetRef, stat + {index}), ref dxRef, start + {index});"],
+                (lane, index) => [$"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}){gamma(index)} * {Simd}.Load(ref invStdRef, stat + {index}) - {centered(index)} * {Simd}.Load(ref slopeRef, stat + {index}) - {Simd}.Load(ref offsetRef, stat + {index}), ref dxRef, start + {index}, streaming);"],
                 [$"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i){gammaScalar} * state.SavedInvStd[stat + i] - {centeredScalar} * NormGenSimd.At(ref slopeRef, stat + i) - NormGenSimd.At(ref offsetRef, stat + i));"]);
         });
     }

@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.Intrinsics.X86;
 using System.Threading;
 
 namespace NormGen.Internal;
@@ -33,12 +34,21 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     private int _nextChunk;
     private int _pendingHelpers;
 
+    /// <summary>
+    /// True while a call's output <c>c</c> is larger than the cache (<see cref="Threading.StreamingThreshold"/>) and
+    /// pinned by <see cref="Run"/>: the kernels then write it with <see cref="Simd.StoreOutput(System.Runtime.Intrinsics.Vector256{float}, ref float, int, bool)"/>'s
+    /// non-temporal stores. Read by the kernels, once per chunk.
+    /// </summary>
+    public bool StreamsOutput { get; private set; }
+
     /// <summary>Runs <paramref name="kernel"/> for every chunk in [0, <paramref name="chunks"/>).</summary>
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
         int helpers = Math.Min(degree, chunks) - 1;
-        if (helpers <= 0)
+        bool streams = Threading.StreamsOutput((long)c.Length * sizeof(T));
+        if (helpers <= 0 && !streams)
         {
+            StreamsOutput = false;
             for (int chunk = 0; chunk < chunks; chunk++)
             {
                 kernel(state, a, b, c, batch, chunk);
@@ -50,6 +60,18 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         fixed (T* pb = b)
         fixed (T* pc = c)
         {
+            // Non-temporal stores need an address that the garbage collector cannot move: c stays pinned until every chunk is done.
+            StreamsOutput = streams;
+            if (helpers <= 0)
+            {
+                for (int chunk = 0; chunk < chunks; chunk++)
+                {
+                    kernel(state, a, b, c, batch, chunk);
+                }
+                FinishStreaming();
+                return;
+            }
+
             _kernel = kernel;
             _state = state;
             _a = pa;
@@ -79,6 +101,16 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _kernel = null;
             _state = null;
             _a = _b = _c = null;
+            FinishStreaming();
+        }
+    }
+
+    /// <summary>Makes this thread's non-temporal stores visible before the output is handed back or the chunk reported done.</summary>
+    private void FinishStreaming()
+    {
+        if (StreamsOutput)
+        {
+            Sse.StoreFence();
         }
     }
 
@@ -101,6 +133,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
                 return;
             }
             _kernel!(_state!, new ReadOnlySpan<T>(_a, _lengthA), new ReadOnlySpan<T>(_b, _lengthB), new Span<T>(_c, _lengthC), _batch, chunk);
+            FinishStreaming();
         }
     }
 }

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NormGen.Internal;
 
@@ -71,6 +72,41 @@ public static class Simd
     /// <summary>Stores 4 doubles at <paramref name="index"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<double> value, ref double start, int index) => value.StoreUnsafe(ref start, (nuint)index);
+
+    /// <summary>
+    /// Stores 8 floats of a kernel's output at <paramref name="index"/>. With <paramref name="streaming"/> (set by
+    /// <see cref="ChunkRunner{TState, T}.StreamsOutput"/> for outputs larger than the cache, whose memory the runner
+    /// has pinned) an aligned store bypasses the cache: the output is not read back by this call, and writing it
+    /// without first reading each line saves a third of the memory traffic.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreOutput(Vector256<float> value, ref float start, int index, bool streaming)
+    {
+        float* target = (float*)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
+        if (streaming && ((nuint)target & 31) == 0)
+        {
+            Avx.StoreAlignedNonTemporal(target, value);
+        }
+        else
+        {
+            value.StoreUnsafe(ref Unsafe.Add(ref start, index));
+        }
+    }
+
+    /// <summary>Stores 4 doubles of a kernel's output at <paramref name="index"/>, streaming as the float overload does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreOutput(Vector256<double> value, ref double start, int index, bool streaming)
+    {
+        double* target = (double*)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
+        if (streaming && ((nuint)target & 31) == 0)
+        {
+            Avx.StoreAlignedNonTemporal(target, value);
+        }
+        else
+        {
+            value.StoreUnsafe(ref Unsafe.Add(ref start, index));
+        }
+    }
 
     /// <summary>Adds 8 floats, widened to double, to the 8 doubles at <paramref name="index"/> (per-lane accumulators in memory).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -27,4 +27,14 @@ public static class Threading
 
     /// <summary>The number of chunks of <see cref="ChunkSize"/> indices that cover <paramref name="extent"/>.</summary>
     public static int ChunkCount(int extent, int length) => (extent + ChunkSize(extent, length) - 1) / ChunkSize(extent, length);
+
+    /// <summary>
+    /// Outputs of at least this many bytes are written with non-temporal stores. Measured on a 2 MiB-L2 machine: a
+    /// 1 MiB output is written faster through the cache, a 2 MiB one 1.3× faster around it (no read of each line
+    /// before it is overwritten), and that gap stays for every larger size.
+    /// </summary>
+    public const long StreamingThreshold = 2L << 20;
+
+    /// <summary>Whether an output of <paramref name="bytes"/> bytes is written with non-temporal stores (x86 with AVX only).</summary>
+    public static bool StreamsOutput(long bytes) => bytes >= StreamingThreshold && System.Runtime.Intrinsics.X86.Avx.IsSupported;
 }

@@ -383,6 +383,8 @@ namespace Demo
             double[] invStdIn = state.ActiveInvStd;
             ref double xRef = ref NormGenSimd.Ref(x);
             ref double yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
             ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
@@ -398,10 +400,10 @@ namespace Demo
                 int stat = 0;
                 for (int i = 0; i < 128; i += 16)
                 {
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i), NormGenSimd.Load(ref scaleRef, stat + i), NormGenSimd.Load(ref shiftRef, stat + i)), ref yRef, start + i);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4), NormGenSimd.Load(ref scaleRef, stat + i + 4), NormGenSimd.Load(ref shiftRef, stat + i + 4)), ref yRef, start + i + 4);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8), NormGenSimd.Load(ref scaleRef, stat + i + 8), NormGenSimd.Load(ref shiftRef, stat + i + 8)), ref yRef, start + i + 8);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12), NormGenSimd.Load(ref scaleRef, stat + i + 12), NormGenSimd.Load(ref shiftRef, stat + i + 12)), ref yRef, start + i + 12);
+                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i), NormGenSimd.Load(ref scaleRef, stat + i), NormGenSimd.Load(ref shiftRef, stat + i)), ref yRef, start + i, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4), NormGenSimd.Load(ref scaleRef, stat + i + 4), NormGenSimd.Load(ref shiftRef, stat + i + 4)), ref yRef, start + i + 4, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8), NormGenSimd.Load(ref scaleRef, stat + i + 8), NormGenSimd.Load(ref shiftRef, stat + i + 8)), ref yRef, start + i + 8, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12), NormGenSimd.Load(ref scaleRef, stat + i + 12), NormGenSimd.Load(ref shiftRef, stat + i + 12)), ref yRef, start + i + 12, streaming);
                 }
             }
         }
@@ -564,6 +566,8 @@ namespace Demo
             ref double xRef = ref NormGenSimd.Ref(x);
             ref double dyRef = ref NormGenSimd.Ref(dy);
             ref double dxRef = ref NormGenSimd.Ref(dx);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
+            bool streaming = state.Runner.StreamsOutput;
             ref double invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double slopeRef = ref NormGenSimd.Ref(state.LaneSlope);
             ref double offsetRef = ref NormGenSimd.Ref(state.LaneOffset);
@@ -580,10 +584,10 @@ namespace Demo
                 int param = 0;
                 for (int i = 0; i < 128; i += 16)
                 {
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 4) * NormGenSimd.Load(ref gammaRef, param + i + 4) * NormGenSimd.Load(ref invStdRef, stat + i + 4) - (NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref slopeRef, stat + i + 4) - NormGenSimd.Load(ref offsetRef, stat + i + 4), ref dxRef, start + i + 4);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * NormGenSimd.Load(ref invStdRef, stat + i + 8) - (NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref slopeRef, stat + i + 8) - NormGenSimd.Load(ref offsetRef, stat + i + 8), ref dxRef, start + i + 8);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 12) * NormGenSimd.Load(ref gammaRef, param + i + 12) * NormGenSimd.Load(ref invStdRef, stat + i + 12) - (NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref slopeRef, stat + i + 12) - NormGenSimd.Load(ref offsetRef, stat + i + 12), ref dxRef, start + i + 12);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 4) * NormGenSimd.Load(ref gammaRef, param + i + 4) * NormGenSimd.Load(ref invStdRef, stat + i + 4) - (NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref slopeRef, stat + i + 4) - NormGenSimd.Load(ref offsetRef, stat + i + 4), ref dxRef, start + i + 4, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * NormGenSimd.Load(ref invStdRef, stat + i + 8) - (NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref slopeRef, stat + i + 8) - NormGenSimd.Load(ref offsetRef, stat + i + 8), ref dxRef, start + i + 8, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 12) * NormGenSimd.Load(ref gammaRef, param + i + 12) * NormGenSimd.Load(ref invStdRef, stat + i + 12) - (NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref slopeRef, stat + i + 12) - NormGenSimd.Load(ref offsetRef, stat + i + 12), ref dxRef, start + i + 12, streaming);
                 }
             }
         }

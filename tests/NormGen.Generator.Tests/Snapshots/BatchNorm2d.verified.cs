@@ -206,6 +206,8 @@ namespace Demo
             double[] varianceOut = state.ActiveVariance;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             double invCount = 1.0 / (batch * 1024);
@@ -300,10 +302,10 @@ namespace Demo
                     int start = groupStart + n * 65536;
                     for (int i = 0; i < 1024; i += 32)
                     {
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
                     }
                 }
             }
@@ -339,6 +341,8 @@ namespace Demo
             double[] invStdIn = state.ActiveInvStd;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
@@ -365,10 +369,10 @@ namespace Demo
                     int start = groupStart + n * 65536;
                     for (int i = 0; i < 1024; i += 32)
                     {
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
                     }
                 }
             }
@@ -412,6 +416,8 @@ namespace Demo
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
+            bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
@@ -487,10 +493,10 @@ namespace Demo
                     var gainV = NormGenSimd.Splat((float)gain);
                     for (int i = 0; i < 1024; i += 32)
                     {
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i);
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8);
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16);
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
                     }
                 }
             }

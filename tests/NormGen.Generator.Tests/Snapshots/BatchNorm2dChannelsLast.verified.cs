@@ -373,6 +373,8 @@ namespace Demo
             double[] invStdIn = state.ActiveInvStd;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
             ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
@@ -388,7 +390,7 @@ namespace Demo
                 int stat = 0;
                 for (int i = 0; i < 16; i += 8)
                 {
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i), NormGenSimd.Load(ref scaleRef, stat + i), NormGenSimd.Load(ref shiftRef, stat + i)), ref yRef, start + i);
+                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i), NormGenSimd.Load(ref scaleRef, stat + i), NormGenSimd.Load(ref shiftRef, stat + i)), ref yRef, start + i, streaming);
                 }
             }
         }
@@ -537,6 +539,8 @@ namespace Demo
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
+            bool streaming = state.Runner.StreamsOutput;
             ref float invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float slopeRef = ref NormGenSimd.Ref(state.LaneSlope);
             ref float offsetRef = ref NormGenSimd.Ref(state.LaneOffset);
@@ -554,7 +558,7 @@ namespace Demo
                 int param = 0;
                 for (int i = 0; i < 16; i += 8)
                 {
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i, streaming);
                 }
             }
         }

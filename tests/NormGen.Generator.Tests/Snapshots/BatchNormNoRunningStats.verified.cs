@@ -130,6 +130,8 @@ namespace Demo
             double[] varianceOut = state.ActiveVariance;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
             double invCount = 1.0 / (batch * 16);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length);
@@ -197,7 +199,7 @@ namespace Demo
                     int start = groupStart + n * 128;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
                     }
                 }
             }
@@ -230,6 +232,8 @@ namespace Demo
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
+            bool streaming = state.Runner.StreamsOutput;
             double invCount = 1.0 / (batch * 16);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length);
@@ -282,7 +286,7 @@ namespace Demo
                     var gainV = NormGenSimd.Splat((float)gain);
                     for (int i = 0; i < 16; i += 8)
                     {
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
                     }
                 }
             }

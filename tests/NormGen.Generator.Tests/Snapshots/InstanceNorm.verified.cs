@@ -141,6 +141,8 @@ namespace Demo
             double[] varianceOut = state.ActiveVariance;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             const double invCount = 1.0 / 64;
@@ -220,10 +222,10 @@ namespace Demo
                     var shiftV = NormGenSimd.Splat((float)shift);
                     for (int i = 0; i < 64; i += 32)
                     {
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
                     }
                 }
             }
@@ -267,6 +269,8 @@ namespace Demo
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
+            bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
@@ -335,10 +339,10 @@ namespace Demo
                     var gainV = NormGenSimd.Splat((float)gain);
                     for (int i = 0; i < 64; i += 32)
                     {
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i);
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8);
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16);
-                        NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
                     }
                 }
             }

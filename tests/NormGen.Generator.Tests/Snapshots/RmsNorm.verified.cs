@@ -130,6 +130,8 @@ namespace Demo
             double[] varianceOut = state.ActiveVariance;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             const double invCount = 1.0 / 768;
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
@@ -187,10 +189,10 @@ namespace Demo
                 var invStdV = NormGenSimd.Splat((float)invStd);
                 for (int i = 0; i < 768; i += 32)
                 {
-                    NormGenSimd.Store(NormGenSimd.Load(ref xRef, start + i) * invStdV * NormGenSimd.Load(ref gammaRef, param + i), ref yRef, start + i);
-                    NormGenSimd.Store(NormGenSimd.Load(ref xRef, start + i + 8) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 8), ref yRef, start + i + 8);
-                    NormGenSimd.Store(NormGenSimd.Load(ref xRef, start + i + 16) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 16), ref yRef, start + i + 16);
-                    NormGenSimd.Store(NormGenSimd.Load(ref xRef, start + i + 24) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 24), ref yRef, start + i + 24);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref xRef, start + i) * invStdV * NormGenSimd.Load(ref gammaRef, param + i), ref yRef, start + i, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref xRef, start + i + 8) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 8), ref yRef, start + i + 8, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref xRef, start + i + 16) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 16), ref yRef, start + i + 16, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref xRef, start + i + 24) * invStdV * NormGenSimd.Load(ref gammaRef, param + i + 24), ref yRef, start + i + 24, streaming);
                 }
             }
         }
@@ -233,6 +235,8 @@ namespace Demo
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
+            bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             const double invCount = 1.0 / 768;
@@ -326,10 +330,10 @@ namespace Demo
                 var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
                 for (int i = 0; i < 768; i += 32)
                 {
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 8);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 16);
-                    NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 24);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 8, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 16, streaming);
+                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 24, streaming);
                 }
                 if (++blockGroups == 8)
                 {

@@ -1,0 +1,138 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using Xunit;
+
+namespace NormGen.Tests.Threading;
+
+/// <summary>
+/// Outputs of at least <see cref="NormGen.Internal.Threading.StreamingThreshold"/> bytes are written with non-temporal stores where the
+/// address is 32-byte aligned, and with ordinary stores elsewhere. The two must write the same bits: each layer runs
+/// into an aligned output (every vector store streams) and into the same output shifted by one and by four floats (no
+/// vector store is aligned, so none streams), and y and dx must be identical.
+/// </summary>
+[Collection(nameof(ThreadingTests))]
+public sealed class StreamingStoreTests
+{
+    private delegate void Run(float[] x, float[] dy, Span<float> y, Span<float> dx);
+
+    [Fact]
+    public void BatchNorm_channels_first_streams_the_same_bits() =>
+        AssertSameBitsAtEveryAlignment(40 * ThreadedBatchNorm.SampleSize, (x, dy, y, dx) =>
+        {
+            var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = 2 };
+            layer.ForwardTraining(x, y);
+            layer.Backward(x, dy, dx);
+        });
+
+    [Fact]
+    public void BatchNorm_inference_streams_the_same_bits() =>
+        AssertSameBitsAtEveryAlignment(40 * ThreadedBatchNorm.SampleSize, (x, _, y, trainingY) =>
+        {
+            var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = 2 };
+            layer.ForwardTraining(x, trainingY);
+            layer.ForwardInference(x, y);
+        });
+
+    [Fact]
+    public void BatchNorm_channels_last_streams_the_same_bits() =>
+        AssertSameBitsAtEveryAlignment(80 * ThreadedChannelsLastBatchNorm.SampleSize, (x, dy, y, dx) =>
+        {
+            var layer = new ThreadedChannelsLastBatchNorm { MaxDegreeOfParallelism = 2 };
+            layer.ForwardTraining(x, y);
+            layer.Backward(x, dy, dx);
+        });
+
+    [Fact]
+    public void LayerNorm_streams_the_same_bits() =>
+        AssertSameBitsAtEveryAlignment(1280 * ThreadedLayerNorm.SampleSize, (x, dy, y, dx) =>
+        {
+            var layer = new ThreadedLayerNorm { MaxDegreeOfParallelism = 2 };
+            layer.Forward(x, y);
+            layer.Backward(x, dy, dx);
+        });
+
+    [Fact]
+    public void GroupNorm_streams_the_same_bits() =>
+        AssertSameBitsAtEveryAlignment(80 * ThreadedGroupNorm.SampleSize, (x, dy, y, dx) =>
+        {
+            var layer = new ThreadedGroupNorm { MaxDegreeOfParallelism = 1 };
+            layer.Forward(x, y);
+            layer.Backward(x, dy, dx);
+        });
+
+    [Fact]
+    public void RmsNorm_streams_the_same_bits() =>
+        AssertSameBitsAtEveryAlignment(1400 * ThreadedRmsNorm.SampleSize, (x, dy, y, dx) =>
+        {
+            var layer = new ThreadedRmsNorm { MaxDegreeOfParallelism = 2 };
+            layer.Forward(x, y);
+            layer.Backward(x, dy, dx);
+        });
+
+    private static void AssertSameBitsAtEveryAlignment(int length, Run run)
+    {
+        // Smaller outputs never stream, which would make this test pass without testing anything.
+        Assert.True(NormGen.Internal.Threading.StreamsOutput((long)length * sizeof(float)) == Avx.IsSupported,
+            $"{length} floats are not written with non-temporal stores; use at least {NormGen.Internal.Threading.StreamingThreshold / sizeof(float)}.");
+        float[] x = Values(length, 21);
+        float[] dy = Values(length, 22);
+        int[] shifts = [0, 1, 4];
+        var y = new float[shifts.Length][];
+        var dx = new float[shifts.Length][];
+        for (int s = 0; s < shifts.Length; s++)
+        {
+            float[] yBuffer = GC.AllocateArray<float>(length + 16, pinned: true);
+            float[] dxBuffer = GC.AllocateArray<float>(length + 16, pinned: true);
+            int yStart = AlignedIndex(yBuffer) + shifts[s];
+            int dxStart = AlignedIndex(dxBuffer) + shifts[s];
+            run(x, dy, yBuffer.AsSpan(yStart, length), dxBuffer.AsSpan(dxStart, length));
+            y[s] = yBuffer.AsSpan(yStart, length).ToArray();
+            dx[s] = dxBuffer.AsSpan(dxStart, length).ToArray();
+        }
+        Assert.Contains(y[0], v => v != 0);
+        Assert.Contains(dx[0], v => v != 0);
+        for (int s = 1; s < shifts.Length; s++)
+        {
+            AssertBits("y", y[0], y[s], shifts[s]);
+            AssertBits("dx", dx[0], dx[s], shifts[s]);
+        }
+    }
+
+    private static void AssertBits(string name, float[] aligned, float[] shifted, int shift)
+    {
+        for (int i = 0; i < aligned.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(aligned[i]) != BitConverter.SingleToInt32Bits(shifted[i]))
+            {
+                Assert.Fail($"{name}[{i}] written to an aligned output is {aligned[i]:R}, shifted by {shift} floats {shifted[i]:R}.");
+            }
+        }
+    }
+
+    /// <summary>The first index of a pinned array whose address is a multiple of 32 bytes.</summary>
+    private static int AlignedIndex(float[] pinned)
+    {
+        GCHandle handle = GCHandle.Alloc(pinned, GCHandleType.Pinned);
+        try
+        {
+            long address = handle.AddrOfPinnedObject();
+            return (int)((32 - (address & 31)) & 31) / sizeof(float);
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
+    private static float[] Values(int length, int seed)
+    {
+        var rng = new Random(seed);
+        var a = new float[length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = (float)(rng.NextDouble() * 4 - 1 + (i % 7));
+        }
+        return a;
+    }
+}
