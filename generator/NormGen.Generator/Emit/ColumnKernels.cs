@@ -7,23 +7,33 @@ using static NormGen.Generator.Emit.KernelContext;
 namespace NormGen.Generator.Emit;
 
 /// <summary>
-/// Reductions for the rows × columns layout (BatchNorm1d on (N, C), channels-last BatchNorm): one statistic per
-/// column. A tile of 16 columns keeps its sums in registers while a block of 8 rows streams past, then adds them
-/// to the chunk's partial sums in double, instead of a load-add-store per row.
+/// Kernels for the rows × columns layout (BatchNorm1d on (N, C), channels-last BatchNorm): one statistic per column.
+/// A tile of a few vectors of columns keeps its sums (or, for y and dx, its per-column constants) in registers while
+/// a block of rows streams past, instead of a load and store of a per-column array for every value.
 /// </summary>
 internal static class ColumnKernels
 {
-    private const int Tile = 16;
+    /// <summary>Vectors per tile of Σx: eight independent sums keep both vector adders busy.</summary>
+    private const int SumTile = 8;
+
+    /// <summary>Vectors per tile of the kernels with two sums, or with three or four constants, per vector (registers).</summary>
+    private const int PairTile = 4;
+
+    /// <summary>
+    /// Rows per block: a block's sums hold at most this many values a lane in the element type before they are added
+    /// to the partial sums in double (float blocks stay under the 512 values the numerics allow), and the block's
+    /// rows stay in cache while every tile of columns reads them.
+    /// </summary>
+    private const int RowBlock = 32;
 
     public static void EmitSums(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
-        int vectors = Tile / ctx.Width;
         EmitHeader(w, ctx, "LanePartials", "sumRef");
         w.Line(rms
-            ? $"// Σx² per column: tiles of {Tile} columns sum {RowBlock} rows in registers, then add to the chunk's partial sums in double."
-            : $"// Σx per column (a first mean): tiles of {Tile} columns sum {RowBlock} rows in registers, then add to the chunk's partial sums in double.");
-        ForEachTile(w, ctx, ["sum"], () =>
+            ? $"// Σx² per column: tiles of {TileColumns(ctx, SumTile)} columns sum {RowBlock} rows in registers, then add to the chunk's partial sums in double."
+            : $"// Σx per column (a first mean): tiles of {TileColumns(ctx, SumTile)} columns sum {RowBlock} rows in registers, then add to the chunk's partial sums in double.");
+        ForEachTile(w, ctx, SumTile, ["sum"], vectors =>
         {
             for (int v = 0; v < vectors; v++)
             {
@@ -49,13 +59,12 @@ internal static class ColumnKernels
     /// </summary>
     public static void EmitSquaredDeviations(CodeWriter w, KernelContext ctx)
     {
-        int vectors = Tile / ctx.Width;
         EmitHeader(w, ctx, null, null);
         w.Line($"const int laneStride = count + {StateEmitter.PartialPadding};");
         PartialSums.EmitRowPair(w, "LanePartials", "laneStride", "sumDRef", "sumD2Ref");
         w.Line($"ref {ctx.T} pivotRef = ref {Simd}.Ref(state.LaneMeanHi);");
-        w.Line($"// Σd and Σd² per column, d = x − pivot: tiles of {Tile} columns sum {RowBlock} rows in registers.");
-        ForEachTile(w, ctx, ["sumD", "sumD2"], () =>
+        w.Line($"// Σd and Σd² per column, d = x − pivot: tiles of {TileColumns(ctx, PairTile)} columns sum {RowBlock} rows in registers.");
+        ForEachTile(w, ctx, PairTile, ["sumD", "sumD2"], vectors =>
         {
             for (int v = 0; v < vectors; v++)
             {
@@ -72,7 +81,7 @@ internal static class ColumnKernels
             w.Line("sumD += d;");
             w.Line("sumD2 += d * d;");
         }, ["NormGenSimd.At(ref sumDRef, column) += sumD;", "NormGenSimd.At(ref sumD2Ref, column) += sumD2;"],
-        tileSetup: () =>
+        tileSetup: vectors =>
         {
             for (int v = 0; v < vectors; v++)
             {
@@ -98,10 +107,9 @@ internal static class ColumnKernels
             w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
         }
         PartialSums.EmitParameterRows(w, ctx);
-        int vectors = Tile / ctx.Width;
         w.Line($"// Per column Σdy and Σdy·x̂, summed over {RowBlock} rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per");
         w.Line("// statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.");
-        ForEachTile(w, ctx, ["dySum", "dyXhat"], () =>
+        ForEachTile(w, ctx, PairTile, ["dySum", "dyXhat"], vectors =>
         {
             for (int v = 0; v < vectors; v++)
             {
@@ -145,22 +153,104 @@ internal static class ColumnKernels
             .. ctx.HasGamma ? new[] { "NormGenSimd.At(ref gammaSumRef, column) += dyXhat;" } : [],
             .. ctx.HasBeta ? new[] { "NormGenSimd.At(ref betaSumRef, column) += dySum;" } : [],
         ],
-        tileSetup: () =>
+        tileSetup: vectors =>
         {
             if (!rms)
             {
-                EmitTileMeans(w, ctx);
+                EmitTileMeans(w, ctx, vectors);
             }
-            for (int v = 0; v < Tile / ctx.Width; v++)
+            for (int v = 0; v < vectors; v++)
             {
                 w.Line($"var invStd{v} = {Simd}.Load(ref invStdRef, column + {v * ctx.Width});");
             }
         });
     }
 
-    private static void EmitHeader(CodeWriter w, KernelContext ctx, string? partials, string? name)
+    /// <summary>
+    /// y = (x − hi)·scale + shift per column, the three prepared per statistic by <c>NormalizeWithStatistics</c>: a tile
+    /// keeps them in registers over a block of rows, so each value costs one load, one subtraction, one fused multiply-add
+    /// and one store.
+    /// </summary>
+    public static void EmitNormalize(CodeWriter w, KernelContext ctx)
     {
-        w.Line($"const int count = {ctx.Layout.Segments[1].Size};");
+        EmitHeader(w, ctx, null, null, withCount: false);
+        w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
+        GroupMajorKernels.EmitStreaming(w, "y");
+        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
+        w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
+        w.Line("// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Tiles of");
+        w.Line($"// {TileColumns(ctx, PairTile)} columns keep their hi, scale and shift in registers while a block of {RowBlock} rows streams past.");
+        ForEachTile(w, ctx, PairTile, [], vectors =>
+        {
+            for (int v = 0; v < vectors; v++)
+            {
+                int offset = v * ctx.Width;
+                w.Line($"{Simd}.StoreOutput({Simd}.MultiplyAdd({Simd}.Load(ref xRef, start + {offset}) - meanHi{v}, scale{v}, shift{v}), ref yRef, start + {offset}, streaming);");
+            }
+        }, _ => [],
+        () => w.Line($"NormGenSimd.At(ref yRef, start) = ({ctx.T})((NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref scaleRef, column) + NormGenSimd.At(ref shiftRef, column));"),
+        [],
+        tileSetup: vectors =>
+        {
+            for (int v = 0; v < vectors; v++)
+            {
+                int offset = v * ctx.Width;
+                w.Line($"var meanHi{v} = {Simd}.Load(ref meanHiRef, column + {offset}); var scale{v} = {Simd}.Load(ref scaleRef, column + {offset}); var shift{v} = {Simd}.Load(ref shiftRef, column + {offset});");
+            }
+        });
+    }
+
+    /// <summary>
+    /// dx = dy·γ·invStd − (x − mean)·slope − offset per column, with the slope and offset prepared per statistic by
+    /// <c>BackwardKernel</c>: a tile keeps γ·invStd, the mean's high part, the slope and the offset in registers.
+    /// </summary>
+    public static void EmitDx(CodeWriter w, KernelContext ctx)
+    {
+        EmitHeader(w, ctx, null, null, withCount: false);
+        w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
+        w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
+        GroupMajorKernels.EmitStreaming(w, "dx");
+        w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
+        w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
+        w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
+        PartialSums.EmitMeanReferences(w, ctx);
+        if (ctx.HasGamma)
+        {
+            w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
+        }
+        w.Line("// dx = dy·gain − (x − hi)·slope − offset per column, gain = γ·invStd and (float) the mean's low part folded into the");
+        w.Line($"// offset: tiles of {TileColumns(ctx, PairTile)} columns keep the four in registers while a block of {RowBlock} rows streams past.");
+        ForEachTile(w, ctx, PairTile, [], vectors =>
+        {
+            for (int v = 0; v < vectors; v++)
+            {
+                int offset = v * ctx.Width;
+                w.Line($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {offset}) * gain{v} - ({Simd}.Load(ref xRef, start + {offset}) - meanHi{v}) * slope{v} - offset{v}, ref dxRef, start + {offset}, streaming);");
+            }
+        }, _ => [],
+        () => w.Line($"NormGenSimd.At(ref dxRef, start) = ({ctx.T})(NormGenSimd.At(ref dyRef, start){(ctx.HasGamma ? " * state.Gamma[column]" : "")} * state.SavedInvStd[column] - (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column));"),
+        [],
+        tileSetup: vectors =>
+        {
+            for (int v = 0; v < vectors; v++)
+            {
+                int offset = v * ctx.Width;
+                string at(string name) => $"{Simd}.Load(ref {name}Ref, column + {offset})";
+                w.Line($"var gain{v} = {(ctx.HasGamma ? at("gamma") + " * " : "")}{at("invStd")}; var meanHi{v} = {at("meanHi")}; var slope{v} = {at("slope")};");
+                w.Line(ctx.IsFloat
+                    ? $"var offset{v} = {at("offset")} - {at("meanLo")} * slope{v};"
+                    : $"var offset{v} = {at("offset")};");
+            }
+        });
+    }
+
+    private static void EmitHeader(CodeWriter w, KernelContext ctx, string? partials, string? name, bool withCount = true)
+    {
+        if (withCount)
+        {
+            w.Line($"const int count = {ctx.Layout.Segments[1].Size};");
+        }
         if (partials is not null)
         {
             w.Line($"ref double {name} = ref {Simd}.At(ref {Simd}.Ref(state.{partials}), chunk * count);");
@@ -170,50 +260,44 @@ internal static class ColumnKernels
     }
 
     /// <summary>
-    /// Blocks of <see cref="RowBlock"/> rows; in each, the column tiles (sums in registers over the block's rows, then added
-    /// to the chunk's partial sums), then the columns left over, one by one. The block's rows sit in L1 while its tiles
-    /// are read: walking one tile down many rows would touch lines a power-of-two stride apart, which share a few L1 sets.
+    /// Blocks of <see cref="RowBlock"/> rows; in each, the tiles of <paramref name="tileVectors"/> vectors of columns (sums in
+    /// registers over the block's rows, then added to the chunk's partial sums), one narrower tile for the whole vectors
+    /// left over, then the columns left over one by one. <paramref name="row"/> and <paramref name="tileSetup"/> take the
+    /// tile's vector count.
     /// </summary>
-    private static void ForEachTile(CodeWriter w, KernelContext ctx, string[] sums, Action row, Func<int, IEnumerable<string>> store,
-        Action scalarRow, IEnumerable<string> scalarStore, Action? tileSetup = null)
+    private static void ForEachTile(CodeWriter w, KernelContext ctx, int tileVectors, string[] sums, Action<int> row, Func<int, IEnumerable<string>> store,
+        Action scalarRow, IEnumerable<string> scalarStore, Action<int>? tileSetup = null)
     {
-        // One vector of the element type per Width columns: a block's sums hold at most RowBlock values a lane, which
-        // the element type keeps exact enough; each block's sums are then added to the partial sums in double.
-        int stores = Tile / ctx.Width;
-        string zero = $"{Simd}.Splat({(ctx.IsFloat ? "0f" : "0.0")})";
         Segment rows = ctx.Layout.Segments[0];
         int columns = ctx.Layout.Segments[1].Size;
-        int tiled = columns - (columns % Tile);
+        int tileColumns = TileColumns(ctx, tileVectors);
+        int tiled = columns - (columns % tileColumns);
+        int lastVectors = (columns - tiled) / ctx.Width;
+        int vectorColumns = tiled + (lastVectors * ctx.Width);
         string r = ctx.LoopVariable(rows);
         using (w.Block($"for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += {RowBlock})"))
         {
             w.Line($"int rowEnd = global::System.Math.Min(rowBlock + {RowBlock}, chunkLast);");
             if (tiled > 0)
             {
-                using (w.Block($"for (int column = 0; column < {tiled}; column += {Tile})"))
+                using (w.Block($"for (int column = 0; column < {tiled}; column += {tileColumns})"))
                 {
-                    tileSetup?.Invoke();
-                    foreach (string sum in sums)
-                    {
-                        w.Line($"var {sum}0 = {zero};" + string.Concat(Enumerable.Range(1, stores - 1).Select(k => $" var {sum}{k} = {sum}0;")));
-                    }
-                    using (w.Block($"for (int {r} = rowBlock; {r} < rowEnd; {r}++)"))
-                    {
-                        w.Line($"int start = {r} * {columns} + column;");
-                        row();
-                    }
-                    for (int k = 0; k < stores; k++)
-                    {
-                        foreach (string line in store(k))
-                        {
-                            w.Line(line);
-                        }
-                    }
+                    EmitTile(tileVectors);
                 }
             }
-            if (columns > tiled)
+            if (lastVectors > 0)
             {
-                using (w.Block($"for (int column = {tiled}; column < {columns}; column++)"))
+                using (w.Block(tiled == 0
+                    ? $"// All {lastVectors * ctx.Width} columns in one tile."
+                    : $"// The last {lastVectors * ctx.Width} columns that fill whole vectors: a narrower tile."))
+                {
+                    w.Line($"const int column = {tiled};");
+                    EmitTile(lastVectors);
+                }
+            }
+            if (columns > vectorColumns)
+            {
+                using (w.Block($"for (int column = {vectorColumns}; column < {columns}; column++)"))
                 {
                     foreach (string sum in sums)
                     {
@@ -231,15 +315,39 @@ internal static class ColumnKernels
                 }
             }
         }
+
+        void EmitTile(int vectors)
+        {
+            // One vector of the element type per Width columns: a block's sums hold at most RowBlock values a lane, which
+            // the element type keeps exact enough; each block's sums are then added to the partial sums in double.
+            string zero = $"{Simd}.Splat({(ctx.IsFloat ? "0f" : "0.0")})";
+            tileSetup?.Invoke(vectors);
+            foreach (string sum in sums)
+            {
+                w.Line($"var {sum}0 = {zero};" + string.Concat(Enumerable.Range(1, vectors - 1).Select(k => $" var {sum}{k} = {sum}0;")));
+            }
+            using (w.Block($"for (int {r} = rowBlock; {r} < rowEnd; {r}++)"))
+            {
+                w.Line($"int start = {r} * {columns} + column;");
+                row(vectors);
+            }
+            for (int k = 0; k < vectors; k++)
+            {
+                foreach (string line in store(k))
+                {
+                    w.Line(line);
+                }
+            }
+        }
     }
 
-    /// <summary>Rows per block of the column reductions: 8 rows of a tile are 8 cache lines, one L1 set's ways.</summary>
-    private const int RowBlock = 8;
+    /// <summary>Columns in a tile of <paramref name="vectors"/> vectors.</summary>
+    private static int TileColumns(KernelContext ctx, int vectors) => vectors * ctx.Width;
 
     /// <summary>The tile's means, loaded once per tile: hi and lo floats for float data.</summary>
-    private static void EmitTileMeans(CodeWriter w, KernelContext ctx)
+    private static void EmitTileMeans(CodeWriter w, KernelContext ctx, int vectors)
     {
-        for (int v = 0; v < Tile / ctx.Width; v++)
+        for (int v = 0; v < vectors; v++)
         {
             w.Line($"var meanHi{v} = {Simd}.Load(ref meanHiRef, column + {v * ctx.Width});");
             if (ctx.IsFloat)

@@ -39,7 +39,7 @@ internal static class LaneKernels
             $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
         methods.Add(KernelMethod.Chunk("NormalizeChunk",
             "One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.",
-            "x", KernelMethod.Unused, "y", EmitNormalizeChunk));
+            "x", KernelMethod.Unused, "y", ctx.IsColumnLayout && PerStatisticShift(ctx) ? ColumnKernels.EmitNormalize : EmitNormalizeChunk));
         methods.Add(new("BackwardKernel",
             "dx from dy and the saved statistics; adds the parameter gradients to GammaGradSum/BetaGradSum.",
             EmitBackwardOrchestrator,
@@ -49,7 +49,7 @@ internal static class LaneKernels
             "x", "dy", KernelMethod.Unused, ctx.IsColumnLayout ? ColumnKernels.EmitBackwardSums : EmitBackwardSumsChunk));
         methods.Add(KernelMethod.Chunk("BackwardDxChunk",
             "One chunk of rows: dx = dy·γ·invStd − (x − mean)·slope − offset with the per-statistic slope and offset.",
-            "x", "dy", "dx", EmitBackwardDxChunk));
+            "x", "dy", "dx", ctx.IsColumnLayout && !rms ? ColumnKernels.EmitDx : EmitBackwardDxChunk));
         return methods;
     }
 
@@ -428,7 +428,7 @@ internal static class LaneKernels
     /// Where Gamma and Beta are indexed like the statistics (BatchNorm) or absent, normalizing needs three values per
     /// statistic — the mean's high part, a scale and a shift — and one subtraction and one fused multiply-add per value.
     /// </summary>
-    private static bool PerStatisticShift(KernelContext ctx) => !ctx.Spec.IsRms && (FoldGamma(ctx) || !ctx.Spec.Affine);
+    internal static bool PerStatisticShift(KernelContext ctx) => !ctx.Spec.IsRms && (FoldGamma(ctx) || !ctx.Spec.Affine);
 
     /// <summary>With Gamma spanning exactly the statistics (BatchNorm), invStd·γ folds into one scale per statistic.</summary>
     private static bool FoldGamma(KernelContext ctx) =>

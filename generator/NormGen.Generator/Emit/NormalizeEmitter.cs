@@ -86,7 +86,7 @@ internal static class NormalizeEmitter
         string order = ctx.Layout.GroupMajor
             ? "group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx)"
             : ctx.IsColumnLayout
-                ? "rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order"
+                ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows"
                 : "in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics)";
         string type = ctx.IsFloat
             ? "float data, sums in float over blocks of at most 512 values each added in double"

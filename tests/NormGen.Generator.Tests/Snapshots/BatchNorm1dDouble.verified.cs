@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N. Training uses the batch's statistics and updates RunningMean/RunningVar with 1/BatchesTracked (cumulative average) (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (128 values), broadcast over the other dims.</para>
-    /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm1dDouble
     {
@@ -178,7 +178,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -243,7 +243,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -256,13 +256,13 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // Σx per column (a first mean): tiles of 16 columns sum 8 rows in registers, then add to the chunk's partial sums in double.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
+            // Σx per column (a first mean): tiles of 32 columns sum 32 rows in registers, then add to the chunk's partial sums in double.
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
-                for (int column = 0; column < 128; column += 16)
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                for (int column = 0; column < 128; column += 32)
                 {
-                    var sum0 = NormGenSimd.Splat(0.0); var sum1 = sum0; var sum2 = sum0; var sum3 = sum0;
+                    var sum0 = NormGenSimd.Splat(0.0); var sum1 = sum0; var sum2 = sum0; var sum3 = sum0; var sum4 = sum0; var sum5 = sum0; var sum6 = sum0; var sum7 = sum0;
                     for (int n = rowBlock; n < rowEnd; n++)
                     {
                         int start = n * 128 + column;
@@ -270,11 +270,19 @@ namespace Demo
                         sum1 += NormGenSimd.Load(ref xRef, start + 4);
                         sum2 += NormGenSimd.Load(ref xRef, start + 8);
                         sum3 += NormGenSimd.Load(ref xRef, start + 12);
+                        sum4 += NormGenSimd.Load(ref xRef, start + 16);
+                        sum5 += NormGenSimd.Load(ref xRef, start + 20);
+                        sum6 += NormGenSimd.Load(ref xRef, start + 24);
+                        sum7 += NormGenSimd.Load(ref xRef, start + 28);
                     }
                     NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
                     NormGenSimd.AddWidenedTo(ref sumRef, column + 4, sum1);
                     NormGenSimd.AddWidenedTo(ref sumRef, column + 8, sum2);
                     NormGenSimd.AddWidenedTo(ref sumRef, column + 12, sum3);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 16, sum4);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 20, sum5);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 24, sum6);
+                    NormGenSimd.AddWidenedTo(ref sumRef, column + 28, sum7);
                 }
             }
         }
@@ -283,7 +291,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -299,10 +307,10 @@ namespace Demo
             ref double sumDRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
             ref double sumD2Ref = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
             ref double pivotRef = ref NormGenSimd.Ref(state.LaneMeanHi);
-            // Σd and Σd² per column, d = x − pivot: tiles of 16 columns sum 8 rows in registers.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
+            // Σd and Σd² per column, d = x − pivot: tiles of 16 columns sum 32 rows in registers.
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
                 for (int column = 0; column < 128; column += 16)
                 {
                     var pivot0 = NormGenSimd.Load(ref pivotRef, column + 0);
@@ -343,7 +351,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -373,37 +381,42 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeChunk(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> unused, global::System.Span<double> y, int batch, int chunk)
         {
-            double[] meanIn = state.ActiveMean;
-            double[] invStdIn = state.ActiveInvStd;
             ref double xRef = ref NormGenSimd.Ref(x);
-            ref double yRef = ref NormGenSimd.Ref(y);
-            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
-            bool streaming = state.Runner.StreamsOutput;
-            ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
-            ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-
+            ref double yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
+            ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double shiftRef = ref NormGenSimd.Ref(state.LaneShift);
-            // y = (x − hi)·scale + shift per statistic: (x − mean)·invStd·γ + β with the mean's low part in the shift.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Tiles of
+            // 16 columns keep their hi, scale and shift in registers while a block of 32 rows streams past.
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int start = n * 128;
-                int stat = 0;
-                for (int i = 0; i < 128; i += 16)
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                for (int column = 0; column < 128; column += 16)
                 {
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i), NormGenSimd.Load(ref scaleRef, stat + i), NormGenSimd.Load(ref shiftRef, stat + i)), ref yRef, start + i, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4), NormGenSimd.Load(ref scaleRef, stat + i + 4), NormGenSimd.Load(ref shiftRef, stat + i + 4)), ref yRef, start + i + 4, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8), NormGenSimd.Load(ref scaleRef, stat + i + 8), NormGenSimd.Load(ref shiftRef, stat + i + 8)), ref yRef, start + i + 8, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12), NormGenSimd.Load(ref scaleRef, stat + i + 12), NormGenSimd.Load(ref shiftRef, stat + i + 12)), ref yRef, start + i + 12, streaming);
+                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
+                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var scale1 = NormGenSimd.Load(ref scaleRef, column + 4); var shift1 = NormGenSimd.Load(ref shiftRef, column + 4);
+                    var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var scale2 = NormGenSimd.Load(ref scaleRef, column + 8); var shift2 = NormGenSimd.Load(ref shiftRef, column + 8);
+                    var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var scale3 = NormGenSimd.Load(ref scaleRef, column + 12); var shift3 = NormGenSimd.Load(ref shiftRef, column + 12);
+                    for (int n = rowBlock; n < rowEnd; n++)
+                    {
+                        int start = n * 128 + column;
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4) - meanHi1, scale1, shift1), ref yRef, start + 4, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - meanHi2, scale2, shift2), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 12) - meanHi3, scale3, shift3), ref yRef, start + 12, streaming);
+                    }
                 }
             }
         }
@@ -412,7 +425,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -475,7 +488,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -496,11 +509,11 @@ namespace Demo
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·x̂, summed over 8 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
+            // Per column Σdy and Σdy·x̂, summed over 32 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
             // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
                 for (int column = 0; column < 128; column += 16)
                 {
                     var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
@@ -557,13 +570,17 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardDxChunk(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> dy, global::System.Span<double> dx, int batch, int chunk)
         {
             ref double xRef = ref NormGenSimd.Ref(x);
+            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref double dyRef = ref NormGenSimd.Ref(dy);
             ref double dxRef = ref NormGenSimd.Ref(dx);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
@@ -573,21 +590,29 @@ namespace Demo
             ref double offsetRef = ref NormGenSimd.Ref(state.LaneOffset);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
-            int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // dx = dy·gain − (x − hi)·slope − offset per column, gain = γ·invStd and (float) the mean's low part folded into the
+            // offset: tiles of 16 columns keep the four in registers while a block of 32 rows streams past.
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int start = n * 128;
-                int stat = 0;
-                int param = 0;
-                for (int i = 0; i < 128; i += 16)
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                for (int column = 0; column < 128; column += 16)
                 {
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 4) * NormGenSimd.Load(ref gammaRef, param + i + 4) * NormGenSimd.Load(ref invStdRef, stat + i + 4) - (NormGenSimd.Load(ref xRef, start + i + 4) - NormGenSimd.Load(ref meanHiRef, stat + i + 4)) * NormGenSimd.Load(ref slopeRef, stat + i + 4) - NormGenSimd.Load(ref offsetRef, stat + i + 4), ref dxRef, start + i + 4, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * NormGenSimd.Load(ref invStdRef, stat + i + 8) - (NormGenSimd.Load(ref xRef, start + i + 8) - NormGenSimd.Load(ref meanHiRef, stat + i + 8)) * NormGenSimd.Load(ref slopeRef, stat + i + 8) - NormGenSimd.Load(ref offsetRef, stat + i + 8), ref dxRef, start + i + 8, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 12) * NormGenSimd.Load(ref gammaRef, param + i + 12) * NormGenSimd.Load(ref invStdRef, stat + i + 12) - (NormGenSimd.Load(ref xRef, start + i + 12) - NormGenSimd.Load(ref meanHiRef, stat + i + 12)) * NormGenSimd.Load(ref slopeRef, stat + i + 12) - NormGenSimd.Load(ref offsetRef, stat + i + 12), ref dxRef, start + i + 12, streaming);
+                    var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
+                    var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
+                    var gain1 = NormGenSimd.Load(ref gammaRef, column + 4) * NormGenSimd.Load(ref invStdRef, column + 4); var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var slope1 = NormGenSimd.Load(ref slopeRef, column + 4);
+                    var offset1 = NormGenSimd.Load(ref offsetRef, column + 4);
+                    var gain2 = NormGenSimd.Load(ref gammaRef, column + 8) * NormGenSimd.Load(ref invStdRef, column + 8); var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var slope2 = NormGenSimd.Load(ref slopeRef, column + 8);
+                    var offset2 = NormGenSimd.Load(ref offsetRef, column + 8);
+                    var gain3 = NormGenSimd.Load(ref gammaRef, column + 12) * NormGenSimd.Load(ref invStdRef, column + 12); var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var slope3 = NormGenSimd.Load(ref slopeRef, column + 12);
+                    var offset3 = NormGenSimd.Load(ref offsetRef, column + 12);
+                    for (int n = rowBlock; n < rowEnd; n++)
+                    {
+                        int start = n * 128 + column;
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 4) * gain1 - (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * slope1 - offset1, ref dxRef, start + 4, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * gain2 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * slope2 - offset2, ref dxRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 12) * gain3 - (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * slope3 - offset3, ref dxRef, start + 12, streaming);
+                    }
                 }
             }
         }

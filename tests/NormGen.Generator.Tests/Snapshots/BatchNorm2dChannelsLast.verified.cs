@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (16 values), broadcast over the other dims.</para>
-    /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm2dChannelsLast
     {
@@ -178,7 +178,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -246,7 +246,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -259,12 +259,13 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            // Σx per column (a first mean): tiles of 16 columns sum 8 rows in registers, then add to the chunk's partial sums in double.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
+            // Σx per column (a first mean): tiles of 64 columns sum 32 rows in registers, then add to the chunk's partial sums in double.
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
-                for (int column = 0; column < 16; column += 16)
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                // All 16 columns in one tile.
                 {
+                    const int column = 0;
                     var sum0 = NormGenSimd.Splat(0f); var sum1 = sum0;
                     for (int nhw = rowBlock; nhw < rowEnd; nhw++)
                     {
@@ -282,7 +283,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -298,12 +299,13 @@ namespace Demo
             ref double sumDRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
             ref double sumD2Ref = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
             ref float pivotRef = ref NormGenSimd.Ref(state.LaneMeanHi);
-            // Σd and Σd² per column, d = x − pivot: tiles of 16 columns sum 8 rows in registers.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
+            // Σd and Σd² per column, d = x − pivot: tiles of 32 columns sum 32 rows in registers.
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
-                for (int column = 0; column < 16; column += 16)
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                // All 16 columns in one tile.
                 {
+                    const int column = 0;
                     var pivot0 = NormGenSimd.Load(ref pivotRef, column + 0);
                     var pivot1 = NormGenSimd.Load(ref pivotRef, column + 8);
                     var sumD0 = NormGenSimd.Splat(0f); var sumD1 = sumD0;
@@ -330,7 +332,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -363,34 +365,39 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> y, int batch, int chunk)
         {
-            double[] meanIn = state.ActiveMean;
-            double[] invStdIn = state.ActiveInvStd;
             ref float xRef = ref NormGenSimd.Ref(x);
-            ref float yRef = ref NormGenSimd.Ref(y);
-            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
-            bool streaming = state.Runner.StreamsOutput;
-            ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
-            ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-
+            ref float yRef = ref NormGenSimd.Ref(y);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
+            ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
+            ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float shiftRef = ref NormGenSimd.Ref(state.LaneShift);
-            // y = (x − hi)·scale + shift per statistic: (x − mean)·invStd·γ + β with the mean's low part in the shift.
-            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Tiles of
+            // 32 columns keep their hi, scale and shift in registers while a block of 32 rows streams past.
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int start = nhw * 16;
-                int stat = 0;
-                for (int i = 0; i < 16; i += 8)
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                // All 16 columns in one tile.
                 {
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i), NormGenSimd.Load(ref scaleRef, stat + i), NormGenSimd.Load(ref shiftRef, stat + i)), ref yRef, start + i, streaming);
+                    const int column = 0;
+                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
+                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8); var scale1 = NormGenSimd.Load(ref scaleRef, column + 8); var shift1 = NormGenSimd.Load(ref shiftRef, column + 8);
+                    for (int nhw = rowBlock; nhw < rowEnd; nhw++)
+                    {
+                        int start = nhw * 16 + column;
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - meanHi1, scale1, shift1), ref yRef, start + 8, streaming);
+                    }
                 }
             }
         }
@@ -399,7 +406,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -465,7 +472,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -487,13 +494,14 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·x̂, summed over 8 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
+            // Per column Σdy and Σdy·x̂, summed over 32 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
             // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 8)
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 8, chunkLast);
-                for (int column = 0; column < 16; column += 16)
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                // All 16 columns in one tile.
                 {
+                    const int column = 0;
                     var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
                     var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
                     var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
@@ -530,13 +538,17 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: reductions keep tiles of 16 columns in registers over blocks of 8 rows; y and dx in memory order; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardDxChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch, int chunk)
         {
             ref float xRef = ref NormGenSimd.Ref(x);
+            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
@@ -547,18 +559,24 @@ namespace Demo
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
-            int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
-            for (int nhw = chunkFirst; nhw < chunkLast; nhw++)
+            // dx = dy·gain − (x − hi)·slope − offset per column, gain = γ·invStd and (float) the mean's low part folded into the
+            // offset: tiles of 32 columns keep the four in registers while a block of 32 rows streams past.
+            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
-                int start = nhw * 16;
-                int stat = 0;
-                int param = 0;
-                for (int i = 0; i < 16; i += 8)
+                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                // All 16 columns in one tile.
                 {
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * NormGenSimd.Load(ref invStdRef, stat + i) - (NormGenSimd.Load(ref xRef, start + i) - NormGenSimd.Load(ref meanHiRef, stat + i) - NormGenSimd.Load(ref meanLoRef, stat + i)) * NormGenSimd.Load(ref slopeRef, stat + i) - NormGenSimd.Load(ref offsetRef, stat + i), ref dxRef, start + i, streaming);
+                    const int column = 0;
+                    var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
+                    var offset0 = NormGenSimd.Load(ref offsetRef, column + 0) - NormGenSimd.Load(ref meanLoRef, column + 0) * slope0;
+                    var gain1 = NormGenSimd.Load(ref gammaRef, column + 8) * NormGenSimd.Load(ref invStdRef, column + 8); var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8); var slope1 = NormGenSimd.Load(ref slopeRef, column + 8);
+                    var offset1 = NormGenSimd.Load(ref offsetRef, column + 8) - NormGenSimd.Load(ref meanLoRef, column + 8) * slope1;
+                    for (int nhw = rowBlock; nhw < rowEnd; nhw++)
+                    {
+                        int start = nhw * 16 + column;
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * gain1 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi1) * slope1 - offset1, ref dxRef, start + 8, streaming);
+                    }
                 }
             }
         }
