@@ -84,11 +84,8 @@ internal static class ApiEmitter
                     : $"const double momentum = {Double(spec.Momentum)};");
                 w.Line($"double count = {ctx.GroupSize};");
                 w.Line("double unbiased = count / (count - 1.0);");
-                using (w.Block("for (int stat = 0; stat < StatisticsSize; stat++)"))
-                {
-                    w.Line($"state.RunningMean[stat] = ({ctx.T})((1.0 - momentum) * state.RunningMean[stat] + momentum * state.SavedMean[stat]);");
-                    w.Line($"state.RunningVar[stat] = ({ctx.T})((1.0 - momentum) * state.RunningVar[stat] + momentum * state.SavedVariance[stat] * unbiased);");
-                }
+                w.Line("global::NormGen.Internal.Statistics.UpdateRunning(state.RunningMean, state.SavedMean, momentum, 1.0, StatisticsSize);");
+                w.Line("global::NormGen.Internal.Statistics.UpdateRunning(state.RunningVar, state.SavedVariance, momentum, unbiased, StatisticsSize);");
                 w.Line("state.HasRunningStatistics = true;");
             }
         }
@@ -123,11 +120,8 @@ internal static class ApiEmitter
             w.Line("NormGenState state = State;");
             if (spec.HasRunningStats)
             {
-                using (w.Block("for (int stat = 0; stat < StatisticsSize; stat++)"))
-                {
-                    w.Line("state.InferenceMean[stat] = state.RunningMean[stat];");
-                    w.Line($"state.InferenceInvStd[stat] = 1.0 / global::System.Math.Sqrt(state.RunningVar[stat] + {Double(spec.Epsilon)});");
-                }
+                w.Line("// Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double.");
+                w.Line($"global::NormGen.Internal.Statistics.MeanAndInverseStd(state.RunningMean, state.RunningVar, {Double(spec.Epsilon)}, state.InferenceMean, state.InferenceInvStd, StatisticsSize);");
                 w.Line("NormalizeWithStatistics(state, x, y, batch, state.InferenceMean, state.InferenceInvStd);");
             }
             else

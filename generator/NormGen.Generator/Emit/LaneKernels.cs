@@ -192,35 +192,30 @@ internal static class LaneKernels
         bool fold = FoldGamma(ctx);
         w.Line($"int count = {ctx.StatisticsCount};");
         w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);");
-        if (!rms)
+        if (PerStatisticShift(ctx))
         {
-            DeclareMeanSplit(w, ctx);
-        }
-        bool withShift = PerStatisticShift(ctx);
-        if (withShift)
-        {
+            string empty = $"global::System.Array.Empty<{ctx.T}>()";
+            w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);");
             w.Line($"{ctx.T}[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);");
+            w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.");
+            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, {(fold ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}, meanHi, scale, shift, count);");
         }
-        w.Line(withShift
-            ? "// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift."
-            : fold
-                ? "// Per statistic: the mean (as hi + lo for float data) and invStd·γ folded into one scale."
-                : "// Per statistic: the mean (as hi + lo for float data) and invStd.");
-        using (w.Block("for (int stat = 0; stat < count; stat++)"))
+        else
         {
             if (!rms)
             {
-                w.Line("double mean = meanIn[stat];");
-                SplitMean(w, ctx);
+                DeclareMeanSplit(w, ctx);
             }
-            if (withShift)
+            w.Line(fold
+                ? "// Per statistic: the mean (as hi + lo for float data) and invStd·γ folded into one scale."
+                : "// Per statistic: the mean (as hi + lo for float data) and invStd.");
+            using (w.Block("for (int stat = 0; stat < count; stat++)"))
             {
-                w.Line(fold ? "double scaleValue = invStdIn[stat] * state.Gamma[stat];" : "double scaleValue = invStdIn[stat];");
-                w.Line($"scale[stat] = ({ctx.T})scaleValue;");
-                w.Line($"shift[stat] = ({ctx.T})({(ctx.HasBeta ? "state.Beta[stat]" : "0.0")} - (mean - meanHi[stat]) * scaleValue);");
-            }
-            else
-            {
+                if (!rms)
+                {
+                    w.Line("double mean = meanIn[stat];");
+                    SplitMean(w, ctx);
+                }
                 w.Line(fold ? $"scale[stat] = ({ctx.T})(invStdIn[stat] * state.Gamma[stat]);" : $"scale[stat] = ({ctx.T})invStdIn[stat];");
             }
         }

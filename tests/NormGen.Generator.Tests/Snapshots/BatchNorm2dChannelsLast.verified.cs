@@ -118,11 +118,8 @@ namespace Demo
             const double momentum = 0.1;
             double count = batch * 64;
             double unbiased = count / (count - 1.0);
-            for (int stat = 0; stat < StatisticsSize; stat++)
-            {
-                state.RunningMean[stat] = (float)((1.0 - momentum) * state.RunningMean[stat] + momentum * state.SavedMean[stat]);
-                state.RunningVar[stat] = (float)((1.0 - momentum) * state.RunningVar[stat] + momentum * state.SavedVariance[stat] * unbiased);
-            }
+            global::NormGen.Internal.Statistics.UpdateRunning(state.RunningMean, state.SavedMean, momentum, 1.0, StatisticsSize);
+            global::NormGen.Internal.Statistics.UpdateRunning(state.RunningVar, state.SavedVariance, momentum, unbiased, StatisticsSize);
             state.HasRunningStatistics = true;
         }
 
@@ -139,11 +136,8 @@ namespace Demo
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "BatchNorm2dChannelsLast.ForwardInference", nameof(x));
             global::NormGen.Internal.Check.SameLength(y.Length, x.Length, "BatchNorm2dChannelsLast.ForwardInference", nameof(y), nameof(x));
             NormGenState state = State;
-            for (int stat = 0; stat < StatisticsSize; stat++)
-            {
-                state.InferenceMean[stat] = state.RunningMean[stat];
-                state.InferenceInvStd[stat] = 1.0 / global::System.Math.Sqrt(state.RunningVar[stat] + 1E-05);
-            }
+            // Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double.
+            global::NormGen.Internal.Statistics.MeanAndInverseStd(state.RunningMean, state.RunningVar, 1E-05, state.InferenceMean, state.InferenceInvStd, StatisticsSize);
             NormalizeWithStatistics(state, x, y, batch, state.InferenceMean, state.InferenceInvStd);
         }
 
@@ -341,20 +335,9 @@ namespace Demo
             int count = 16;
             float[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
-            ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
-            float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
-            ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
             float[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);
             // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.
-            for (int stat = 0; stat < count; stat++)
-            {
-                double mean = meanIn[stat];
-                meanHi[stat] = (float)mean;
-                meanLo[stat] = (float)(mean - meanHi[stat]);
-                double scaleValue = invStdIn[stat] * state.Gamma[stat];
-                scale[stat] = (float)scaleValue;
-                shift[stat] = (float)(state.Beta[stat] - (mean - meanHi[stat]) * scaleValue);
-            }
+            global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length);

@@ -1,0 +1,235 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace NormGen.Internal;
+
+/// <summary>
+/// Per-statistic preparation shared by the generated layers: the running-statistics update, 1/sqrt(var + ε), and the
+/// fold of mean, 1/std, γ and β into the hi/scale/shift the normalize loops read. A layer with hundreds of statistics
+/// does this on every call, so each is a vector loop over doubles (4 statistics at a time) with the same operations,
+/// in the same order, as the scalar formula in its summary: the results are the scalar formula's, bit for bit.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Statistics
+{
+    /// <summary>running[i] = (T)((1 − momentum)·running[i] + momentum·batch[i]·factor), for the first <paramref name="count"/> values.</summary>
+    public static void UpdateRunning(float[] running, double[] batch, double momentum, double factor, int count)
+    {
+        Check(running.Length, count);
+        Check(batch.Length, count);
+        ref float r = ref MemoryMarshal.GetArrayDataReference(running);
+        ref double b = ref MemoryMarshal.GetArrayDataReference(batch);
+        var keep = Vector256.Create(1.0 - momentum);
+        var take = Vector256.Create(momentum);
+        var scale = Vector256.Create(factor);
+        int i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Vector256.LoadUnsafe(ref r, (nuint)i));
+            lower = (keep * lower) + (take * Vector256.LoadUnsafe(ref b, (nuint)i) * scale);
+            upper = (keep * upper) + (take * Vector256.LoadUnsafe(ref b, (nuint)(i + 4)) * scale);
+            Vector256.Narrow(lower, upper).StoreUnsafe(ref r, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref r, i) = (float)(((1.0 - momentum) * Unsafe.Add(ref r, i)) + (momentum * Unsafe.Add(ref b, i) * factor));
+        }
+    }
+
+    /// <summary>running[i] = (1 − momentum)·running[i] + momentum·batch[i]·factor, for the first <paramref name="count"/> values.</summary>
+    public static void UpdateRunning(double[] running, double[] batch, double momentum, double factor, int count)
+    {
+        Check(running.Length, count);
+        Check(batch.Length, count);
+        ref double r = ref MemoryMarshal.GetArrayDataReference(running);
+        ref double b = ref MemoryMarshal.GetArrayDataReference(batch);
+        var keep = Vector256.Create(1.0 - momentum);
+        var take = Vector256.Create(momentum);
+        var scale = Vector256.Create(factor);
+        int i = 0;
+        for (; i <= count - 4; i += 4)
+        {
+            ((keep * Vector256.LoadUnsafe(ref r, (nuint)i)) + (take * Vector256.LoadUnsafe(ref b, (nuint)i) * scale)).StoreUnsafe(ref r, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref r, i) = ((1.0 - momentum) * Unsafe.Add(ref r, i)) + (momentum * Unsafe.Add(ref b, i) * factor);
+        }
+    }
+
+    /// <summary>mean[i] = running[i] and invStd[i] = 1 / sqrt(variance[i] + ε) in double, for the first <paramref name="count"/> values.</summary>
+    public static void MeanAndInverseStd(float[] runningMean, float[] runningVar, double epsilon, double[] mean, double[] invStd, int count)
+    {
+        Check(runningMean.Length, count);
+        Check(runningVar.Length, count);
+        Check(mean.Length, count);
+        Check(invStd.Length, count);
+        ref float m = ref MemoryMarshal.GetArrayDataReference(runningMean);
+        ref float v = ref MemoryMarshal.GetArrayDataReference(runningVar);
+        ref double meanOut = ref MemoryMarshal.GetArrayDataReference(mean);
+        ref double invStdOut = ref MemoryMarshal.GetArrayDataReference(invStd);
+        var eps = Vector256.Create(epsilon);
+        var one = Vector256.Create(1.0);
+        int i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            (Vector256<double> meanLower, Vector256<double> meanUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref m, (nuint)i));
+            meanLower.StoreUnsafe(ref meanOut, (nuint)i);
+            meanUpper.StoreUnsafe(ref meanOut, (nuint)(i + 4));
+            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Vector256.LoadUnsafe(ref v, (nuint)i));
+            (one / Vector256.Sqrt(lower + eps)).StoreUnsafe(ref invStdOut, (nuint)i);
+            (one / Vector256.Sqrt(upper + eps)).StoreUnsafe(ref invStdOut, (nuint)(i + 4));
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref meanOut, i) = Unsafe.Add(ref m, i);
+            Unsafe.Add(ref invStdOut, i) = 1.0 / Math.Sqrt(Unsafe.Add(ref v, i) + epsilon);
+        }
+    }
+
+    /// <summary>mean[i] = running[i] and invStd[i] = 1 / sqrt(variance[i] + ε), for the first <paramref name="count"/> values.</summary>
+    public static void MeanAndInverseStd(double[] runningMean, double[] runningVar, double epsilon, double[] mean, double[] invStd, int count)
+    {
+        Check(runningMean.Length, count);
+        Check(runningVar.Length, count);
+        Check(mean.Length, count);
+        Check(invStd.Length, count);
+        Array.Copy(runningMean, mean, count);
+        ref double v = ref MemoryMarshal.GetArrayDataReference(runningVar);
+        ref double invStdOut = ref MemoryMarshal.GetArrayDataReference(invStd);
+        var eps = Vector256.Create(epsilon);
+        var one = Vector256.Create(1.0);
+        int i = 0;
+        for (; i <= count - 4; i += 4)
+        {
+            (one / Vector256.Sqrt(Vector256.LoadUnsafe(ref v, (nuint)i) + eps)).StoreUnsafe(ref invStdOut, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref invStdOut, i) = 1.0 / Math.Sqrt(Unsafe.Add(ref v, i) + epsilon);
+        }
+    }
+
+    /// <summary>
+    /// For the first <paramref name="count"/> statistics: hi = (float)mean, s = invStd·γ, scale = (float)s and
+    /// shift = (float)(β − (mean − hi)·s), so that (x − hi)·scale + shift = (x − mean)·invStd·γ + β with the mean's low
+    /// part in the shift. An empty <paramref name="gamma"/> stands for γ = 1, an empty <paramref name="beta"/> for β = 0.
+    /// </summary>
+    public static void FoldScaleShift(double[] mean, double[] invStd, float[] gamma, float[] beta, float[] meanHi, float[] scale, float[] shift, int count)
+    {
+        Check(mean.Length, count);
+        Check(invStd.Length, count);
+        Check(meanHi.Length, count);
+        Check(scale.Length, count);
+        Check(shift.Length, count);
+        bool hasGamma = gamma.Length != 0;
+        bool hasBeta = beta.Length != 0;
+        if (hasGamma)
+        {
+            Check(gamma.Length, count);
+        }
+        if (hasBeta)
+        {
+            Check(beta.Length, count);
+        }
+        ref double meanRef = ref MemoryMarshal.GetArrayDataReference(mean);
+        ref double invStdRef = ref MemoryMarshal.GetArrayDataReference(invStd);
+        ref float gammaRef = ref MemoryMarshal.GetArrayDataReference(gamma);
+        ref float betaRef = ref MemoryMarshal.GetArrayDataReference(beta);
+        ref float hiRef = ref MemoryMarshal.GetArrayDataReference(meanHi);
+        ref float scaleRef = ref MemoryMarshal.GetArrayDataReference(scale);
+        ref float shiftRef = ref MemoryMarshal.GetArrayDataReference(shift);
+        int i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            Vector256<double> meanLower = Vector256.LoadUnsafe(ref meanRef, (nuint)i);
+            Vector256<double> meanUpper = Vector256.LoadUnsafe(ref meanRef, (nuint)(i + 4));
+            Vector256<float> hi = Vector256.Narrow(meanLower, meanUpper);
+            (Vector256<double> hiLower, Vector256<double> hiUpper) = Vector256.Widen(hi);
+            Vector256<double> sLower = Vector256.LoadUnsafe(ref invStdRef, (nuint)i);
+            Vector256<double> sUpper = Vector256.LoadUnsafe(ref invStdRef, (nuint)(i + 4));
+            if (hasGamma)
+            {
+                (Vector256<double> gammaLower, Vector256<double> gammaUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref gammaRef, (nuint)i));
+                sLower *= gammaLower;
+                sUpper *= gammaUpper;
+            }
+            Vector256<double> betaLower = Vector256<double>.Zero;
+            Vector256<double> betaUpper = Vector256<double>.Zero;
+            if (hasBeta)
+            {
+                (betaLower, betaUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref betaRef, (nuint)i));
+            }
+            hi.StoreUnsafe(ref hiRef, (nuint)i);
+            Vector256.Narrow(sLower, sUpper).StoreUnsafe(ref scaleRef, (nuint)i);
+            Vector256.Narrow(betaLower - ((meanLower - hiLower) * sLower), betaUpper - ((meanUpper - hiUpper) * sUpper)).StoreUnsafe(ref shiftRef, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            double m = Unsafe.Add(ref meanRef, i);
+            float hi = (float)m;
+            double s = Unsafe.Add(ref invStdRef, i) * (hasGamma ? Unsafe.Add(ref gammaRef, i) : 1.0);
+            Unsafe.Add(ref hiRef, i) = hi;
+            Unsafe.Add(ref scaleRef, i) = (float)s;
+            Unsafe.Add(ref shiftRef, i) = (float)((hasBeta ? Unsafe.Add(ref betaRef, i) : 0.0) - ((m - hi) * s));
+        }
+    }
+
+    /// <summary>
+    /// For the first <paramref name="count"/> statistics: hi = mean, scale = invStd·γ and shift = β (double data needs no
+    /// low part). An empty <paramref name="gamma"/> stands for γ = 1, an empty <paramref name="beta"/> for β = 0.
+    /// </summary>
+    public static void FoldScaleShift(double[] mean, double[] invStd, double[] gamma, double[] beta, double[] meanHi, double[] scale, double[] shift, int count)
+    {
+        Check(mean.Length, count);
+        Check(invStd.Length, count);
+        Check(meanHi.Length, count);
+        Check(scale.Length, count);
+        Check(shift.Length, count);
+        bool hasGamma = gamma.Length != 0;
+        bool hasBeta = beta.Length != 0;
+        if (hasGamma)
+        {
+            Check(gamma.Length, count);
+        }
+        if (hasBeta)
+        {
+            Check(beta.Length, count);
+        }
+        Array.Copy(mean, meanHi, count);
+        ref double invStdRef = ref MemoryMarshal.GetArrayDataReference(invStd);
+        ref double gammaRef = ref MemoryMarshal.GetArrayDataReference(gamma);
+        ref double scaleRef = ref MemoryMarshal.GetArrayDataReference(scale);
+        int i = 0;
+        if (hasGamma)
+        {
+            for (; i <= count - 4; i += 4)
+            {
+                (Vector256.LoadUnsafe(ref invStdRef, (nuint)i) * Vector256.LoadUnsafe(ref gammaRef, (nuint)i)).StoreUnsafe(ref scaleRef, (nuint)i);
+            }
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref scaleRef, i) = Unsafe.Add(ref invStdRef, i) * (hasGamma ? Unsafe.Add(ref gammaRef, i) : 1.0);
+        }
+        if (hasBeta)
+        {
+            Array.Copy(beta, shift, count);
+        }
+        else
+        {
+            Array.Clear(shift, 0, count);
+        }
+    }
+
+    private static void Check(int length, int count)
+    {
+        if (length < count)
+        {
+            throw new ArgumentException($"expected at least {count} values, got {length}");
+        }
+    }
+}

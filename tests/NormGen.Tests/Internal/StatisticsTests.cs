@@ -1,0 +1,139 @@
+using System;
+using NormGen.Internal;
+using Xunit;
+
+namespace NormGen.Tests.Internal;
+
+/// <summary>
+/// The vectorized per-statistic helpers must give the scalar formula in their documentation bit for bit, for every
+/// count (whole vectors, tails, both) and with or without γ and β; and refuse arrays shorter than the count.
+/// </summary>
+public sealed class StatisticsTests
+{
+    public static TheoryData<int> Counts => new() { 0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 64, 517 };
+
+    [Theory]
+    [MemberData(nameof(Counts))]
+    public void UpdateRunning_matches_the_scalar_formula(int count)
+    {
+        var rng = new Random(count);
+        double[] batch = Doubles(rng, count, 10);
+        float[] runningF = Floats(rng, count, 10);
+        double[] runningD = Doubles(rng, count, 10);
+        float[] expectedF = new float[count];
+        double[] expectedD = new double[count];
+        const double momentum = 0.1, factor = 1.0 + (1.0 / 63);
+        for (int i = 0; i < count; i++)
+        {
+            expectedF[i] = (float)(((1.0 - momentum) * runningF[i]) + (momentum * batch[i] * factor));
+            expectedD[i] = ((1.0 - momentum) * runningD[i]) + (momentum * batch[i] * factor);
+        }
+        Statistics.UpdateRunning(runningF, batch, momentum, factor, count);
+        Statistics.UpdateRunning(runningD, batch, momentum, factor, count);
+        AssertBits(expectedF, runningF);
+        AssertBits(expectedD, runningD);
+    }
+
+    [Theory]
+    [MemberData(nameof(Counts))]
+    public void MeanAndInverseStd_matches_the_scalar_formula(int count)
+    {
+        var rng = new Random(count + 100);
+        float[] meanF = Floats(rng, count, 100);
+        float[] varF = Floats(rng, count, 0, 5);
+        double[] meanD = Doubles(rng, count, 100);
+        double[] varD = Doubles(rng, count, 0, 5);
+        var mean = new double[count];
+        var invStd = new double[count];
+        Statistics.MeanAndInverseStd(meanF, varF, 1e-5, mean, invStd, count);
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal((double)meanF[i], mean[i]);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(1.0 / Math.Sqrt(varF[i] + 1e-5)), BitConverter.DoubleToInt64Bits(invStd[i]));
+        }
+        Statistics.MeanAndInverseStd(meanD, varD, 1e-3, mean, invStd, count);
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(meanD[i], mean[i]);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(1.0 / Math.Sqrt(varD[i] + 1e-3)), BitConverter.DoubleToInt64Bits(invStd[i]));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Counts))]
+    public void FoldScaleShift_matches_the_scalar_formula(int count)
+    {
+        var rng = new Random(count + 200);
+        // Means far from zero, so that the low part (mean − hi) is not zero and the shift depends on it.
+        double[] mean = Doubles(rng, count, 1e4);
+        double[] invStd = Doubles(rng, count, 0.1, 3);
+        foreach (bool affine in new[] { true, false })
+        {
+            float[] gamma = affine ? Floats(rng, count, 2) : [];
+            float[] beta = affine ? Floats(rng, count, 2) : [];
+            var hi = new float[count];
+            var scale = new float[count];
+            var shift = new float[count];
+            Statistics.FoldScaleShift(mean, invStd, gamma, beta, hi, scale, shift, count);
+            for (int i = 0; i < count; i++)
+            {
+                float h = (float)mean[i];
+                double s = invStd[i] * (affine ? gamma[i] : 1.0);
+                Assert.Equal(h, hi[i]);
+                Assert.Equal(BitConverter.SingleToInt32Bits((float)s), BitConverter.SingleToInt32Bits(scale[i]));
+                Assert.Equal(BitConverter.SingleToInt32Bits((float)((affine ? beta[i] : 0.0) - ((mean[i] - h) * s))), BitConverter.SingleToInt32Bits(shift[i]));
+            }
+
+            double[] gammaD = affine ? Doubles(rng, count, 2) : [];
+            double[] betaD = affine ? Doubles(rng, count, 2) : [];
+            var hiD = new double[count];
+            var scaleD = new double[count];
+            var shiftD = new double[count];
+            Statistics.FoldScaleShift(mean, invStd, gammaD, betaD, hiD, scaleD, shiftD, count);
+            for (int i = 0; i < count; i++)
+            {
+                Assert.Equal(mean[i], hiD[i]);
+                Assert.Equal(invStd[i] * (affine ? gammaD[i] : 1.0), scaleD[i]);
+                Assert.Equal(affine ? betaD[i] : 0.0, shiftD[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Arrays_shorter_than_the_count_are_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Statistics.UpdateRunning(new float[3], new double[8], 0.1, 1.0, 8));
+        Assert.Contains("at least 8", error.Message);
+        Assert.Throws<ArgumentException>(() => Statistics.MeanAndInverseStd(new float[8], new float[8], 1e-5, new double[8], new double[7], 8));
+        Assert.Throws<ArgumentException>(() => Statistics.FoldScaleShift(new double[8], new double[8], new float[4], [], new float[8], new float[8], new float[8], 8));
+    }
+
+    private static float[] Floats(Random rng, int count, double scale, double offset = 0) =>
+        Array.ConvertAll(Doubles(rng, count, scale, offset), v => (float)v);
+
+    private static double[] Doubles(Random rng, int count, double scale, double offset = 0)
+    {
+        var a = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            a[i] = offset + (scale * ((rng.NextDouble() * 2) - 1));
+        }
+        return a;
+    }
+
+    private static void AssertBits(float[] expected, float[] actual)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
+        }
+    }
+
+    private static void AssertBits(double[] expected, double[] actual)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(actual[i]), $"[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
+        }
+    }
+}
