@@ -110,7 +110,7 @@ internal static class GroupMajorKernels
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean, variance, then y"));
-        ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef" }, body: () =>
+        ForEachGroup(w, ctx, prefetch: true, body: () =>
         {
             if (ctx.Spec.IsRms)
             {
@@ -165,7 +165,7 @@ internal static class GroupMajorKernels
         EmitReferences(w, ctx, backward: false);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, "y from the given statistics"));
-        ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef" }, body: () =>
+        ForEachGroup(w, ctx, prefetch: true, body: () =>
         {
             w.Line("double mean = meanIn[stat];");
             w.Line("double invStd = invStdIn[stat];");
@@ -192,7 +192,7 @@ internal static class GroupMajorKernels
             w.Line("int blockGroups = 0;");
         }
         w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
-        ForEachGroup(w, ctx, prefetchNext: true, prefetchArrays: new[] { "xRef", "dyRef" }, afterGroup: blockedParameters ? () =>
+        ForEachGroup(w, ctx, prefetch: true, afterGroup: blockedParameters ? () =>
         {
             using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))
             {
@@ -301,7 +301,7 @@ internal static class GroupMajorKernels
         }
     }
 
-    /// <summary>The largest group whose successor is prefetched.</summary>
+    /// <summary>The longest run whose successor is prefetched by hand.</summary>
     private const int PrefetchLimitBytes = 16 * 1024;
 
     /// <summary>Groups whose dγ/dβ terms a block sums in the element type before adding them in double.</summary>
@@ -504,34 +504,19 @@ internal static class GroupMajorKernels
     }
 
     /// <summary>The loops over the statistics groups, with <c>stat</c> (the group's index) and <c>groupStart</c>.</summary>
-    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetchNext = false, string[]? prefetchArrays = null, System.Action? afterGroup = null)
+    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetch = false, System.Action? afterGroup = null)
     {
-        prefetchArrays ??= [];
-        // Groups whose values are one small contiguous block prefetch the next group's block: single-run groups from
-        // their first pass (SpreadsPrefetch), others all at once before it.
-        bool contiguous = PrefetchableGroups(ctx);
-        int groupSize = GroupElements(ctx);
         SegmentLoops.Emit(w, ctx, ctx.Kept, chunked: true, body: () =>
         {
             w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
             string groupStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
             bool singleRun = OuterReduced(ctx).Count == 0;
             w.Line(singleRun ? $"int start = {groupStart};" : $"int groupStart = {groupStart};");
-            if (prefetchNext && SpreadsPrefetch(ctx) && prefetchArrays.Length > 0)
+            if (prefetch && PrefetchDistance(ctx) is int distance)
             {
-                w.Line($"// The first pass over this group also asks for the next group's {groupSize} values, two cache lines an iteration.");
-            }
-            else if (prefetchNext && contiguous && prefetchArrays.Length > 0)
-            {
-                int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
-                w.Line($"// The next group's {groupSize} values start loading while this one is computed.");
-                using (w.Block($"for (int line = 0; line < {groupSize}; line += {lineElements})"))
-                {
-                    foreach (string array in prefetchArrays)
-                    {
-                        w.Line($"{Simd}.Prefetch(ref {array}, {(singleRun ? "start" : "groupStart")} + {groupSize} + line);");
-                    }
-                }
+                w.Line(singleRun
+                    ? $"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration."
+                    : "// The first pass over each run also asks for the group's next run, two cache lines an iteration.");
             }
             if (singleRun && ctx.HasGamma)
             {
@@ -543,36 +528,45 @@ internal static class GroupMajorKernels
         });
     }
 
-    /// <summary>Groups that are one contiguous block (the reduced dims innermost) of at most <see cref="PrefetchLimitBytes"/>.</summary>
-    /// <remarks>Only small blocks (up to 16 KiB, a third of a typical L1): prefetching more evicts the group being computed.</remarks>
-    private static bool PrefetchableGroups(KernelContext ctx) =>
-        ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch)
-        && GroupElements(ctx) * (ctx.IsFloat ? 4 : 8) <= PrefetchLimitBytes;
-
-    private static int GroupElements(KernelContext ctx) => ctx.Layout.Segments.Where(s => s.Reduced).Aggregate(1, (p, s) => p * s.Size);
-
     /// <summary>
-    /// Where a group is a single contiguous run, its first pass prefetches the next group a line or two per loop iteration
-    /// instead of all at once before it: a burst of prefetches fills the core's line-fill buffers and stalls the loads of
-    /// the group being computed (measured: LayerNorm backward x[8192,768] 14–23 % faster).
+    /// How far ahead (in elements) the first pass over a run prefetches: to the next group where a group is a single run
+    /// and groups are adjacent (LayerNorm rows), else to the group's next run (BatchNorm's next sample). Null where runs
+    /// are longer than <see cref="PrefetchLimitBytes"/> (the hardware prefetcher follows those) or of run-time length.
     /// </summary>
-    private static bool SpreadsPrefetch(KernelContext ctx) => PrefetchableGroups(ctx) && OuterReduced(ctx).Count == 0;
+    /// <remarks>
+    /// The prefetches are spread over the pass, two cache lines an iteration, rather than issued all at once before it:
+    /// a burst fills the core's line-fill buffers and stalls the loads of the run being computed (measured: LayerNorm
+    /// backward x[8192,768] 14–23 % faster, BatchNorm2d backward x[32,64,32,32] about 10 %).
+    /// </remarks>
+    private static int? PrefetchDistance(KernelContext ctx)
+    {
+        if (ConstantRunLength(ctx) is not int run || run * (ctx.IsFloat ? 4 : 8) > PrefetchLimitBytes)
+        {
+            return null;
+        }
+        List<Segment> outer = OuterReduced(ctx);
+        if (outer.Count > 0)
+        {
+            return outer[outer.Count - 1].Stride;
+        }
+        bool adjacentGroups = ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
+        return adjacentGroups ? run : null;
+    }
 
-    /// <summary>Lane 0 of each unrolled iteration: prefetches of the next group's lines that this iteration's index covers.</summary>
+    /// <summary>Lane 0 of each unrolled iteration: prefetches of the lines <see cref="PrefetchDistance"/> ahead of the ones this iteration reads.</summary>
     private static IEnumerable<string> PrefetchNext(KernelContext ctx, int lane, string index, params string[] arrays)
     {
-        if (lane != 0 || !SpreadsPrefetch(ctx))
+        if (lane != 0 || PrefetchDistance(ctx) is not int distance)
         {
             yield break;
         }
-        int groupSize = GroupElements(ctx);
         int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
         int iterationElements = ctx.Width * KernelContext.Unroll;
         foreach (string array in arrays)
         {
             for (int line = 0; line < iterationElements; line += lineElements)
             {
-                yield return $"{Simd}.Prefetch(ref {array}, start + {groupSize} + {index}{(line == 0 ? "" : $" + {line}")});";
+                yield return $"{Simd}.Prefetch(ref {array}, start + {distance} + {index}{(line == 0 ? "" : $" + {line}")});";
             }
         }
     }
