@@ -11,11 +11,14 @@ namespace NormGen.Internal;
 /// fold of mean, 1/std, γ and β into the hi/scale/shift the normalize loops read. A layer with hundreds of statistics
 /// does this on every call, so each is a vector loop over doubles (4 statistics at a time) with the same operations,
 /// in the same order, as the scalar formula in its summary: the results are the scalar formula's, bit for bit.
+/// Compiled fully optimized from the first call (AggressiveOptimization), like the generated kernels, so that no
+/// later recompilation runs (or allocates) while a model trains.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Statistics
 {
     /// <summary>running[i] = (T)((1 − momentum)·running[i] + momentum·batch[i]·factor), for the first <paramref name="count"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UpdateRunning(float[] running, double[] batch, double momentum, double factor, int count)
     {
         Check(running.Length, count);
@@ -40,6 +43,7 @@ public static class Statistics
     }
 
     /// <summary>running[i] = (1 − momentum)·running[i] + momentum·batch[i]·factor, for the first <paramref name="count"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UpdateRunning(double[] running, double[] batch, double momentum, double factor, int count)
     {
         Check(running.Length, count);
@@ -61,6 +65,7 @@ public static class Statistics
     }
 
     /// <summary>mean[i] = running[i] and invStd[i] = 1 / sqrt(variance[i] + ε) in double, for the first <paramref name="count"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MeanAndInverseStd(float[] runningMean, float[] runningVar, double epsilon, double[] mean, double[] invStd, int count)
     {
         Check(runningMean.Length, count);
@@ -91,6 +96,7 @@ public static class Statistics
     }
 
     /// <summary>mean[i] = running[i] and invStd[i] = 1 / sqrt(variance[i] + ε), for the first <paramref name="count"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MeanAndInverseStd(double[] runningMean, double[] runningVar, double epsilon, double[] mean, double[] invStd, int count)
     {
         Check(runningMean.Length, count);
@@ -118,6 +124,7 @@ public static class Statistics
     /// shift = (float)(β − (mean − hi)·s), so that (x − hi)·scale + shift = (x − mean)·invStd·γ + β with the mean's low
     /// part in the shift. An empty <paramref name="gamma"/> stands for γ = 1, an empty <paramref name="beta"/> for β = 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FoldScaleShift(double[] mean, double[] invStd, float[] gamma, float[] beta, float[] meanHi, float[] scale, float[] shift, int count)
     {
         Check(mean.Length, count);
@@ -182,6 +189,7 @@ public static class Statistics
     /// For the first <paramref name="count"/> statistics: hi = mean, scale = invStd·γ and shift = β (double data needs no
     /// low part). An empty <paramref name="gamma"/> stands for γ = 1, an empty <paramref name="beta"/> for β = 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FoldScaleShift(double[] mean, double[] invStd, double[] gamma, double[] beta, double[] meanHi, double[] scale, double[] shift, int count)
     {
         Check(mean.Length, count);
