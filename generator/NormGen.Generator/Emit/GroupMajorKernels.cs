@@ -232,6 +232,34 @@ internal static class GroupMajorKernels
                             ctx.HasBeta ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null),
                         FlushBlockedSums(w, "sumG", "sumGXhat")));
             }
+            else if (!OuterReduced(ctx).Any(s => s.Affine) && RunsPerBlock(ctx) is int runs)
+            {
+                // γ is the same for every run of the group (BatchNorm): Σdy and Σdy·x̂ over the whole group, then γ once.
+                DeclareBlockedSums(w, ctx, "groupDy", "groupDyXhat");
+                EmitSumsAcrossRuns(w, ctx, runs, "groupDyRuns", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                    (lane, index) => PrefetchNext(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
+                        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+                        $"groupDyBlock{lane} += dy{lane};",
+                        $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, groupDyXhatBlock{lane});")),
+                    _ => Lines(
+                        "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+                        xhatScalar,
+                        "groupDy += dyValue;",
+                        "groupDyXhat += dyValue * xhatValue;")),
+                    FlushBlockedSums(w, "groupDy", "groupDyXhat"));
+                string paramIndex = SegmentLoops.ParameterOffset(ctx);
+                w.Line(ctx.HasGamma ? $"double gamma = NormGenSimd.At(ref gammaRef, {paramIndex});" : "const double gamma = 1.0;");
+                w.Line("double sumG = gamma * groupDy;");
+                w.Line("double sumGXhat = gamma * groupDyXhat;");
+                if (ctx.HasGamma)
+                {
+                    w.Line($"NormGenSimd.At(ref gammaSumRef, {paramIndex}) += groupDyXhat;");
+                }
+                if (ctx.HasBeta)
+                {
+                    w.Line($"NormGenSimd.At(ref betaSumRef, {paramIndex}) += groupDy;");
+                }
+            }
             else
             {
                 w.Line("double sumG = 0.0;");
@@ -436,7 +464,58 @@ internal static class GroupMajorKernels
     private static void EmitBlockedSums(CodeWriter w, KernelContext ctx, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar)
     {
         DeclareBlockedSums(w, ctx, names);
+        if (RunsPerBlock(ctx) is int runs)
+        {
+            EmitSumsAcrossRuns(w, ctx, runs, $"{names[0]}Runs", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar), FlushBlockedSums(w, names));
+            return;
+        }
         ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar, FlushBlockedSums(w, names)), withParam: false);
+    }
+
+    /// <summary>
+    /// Groups of many short runs (BatchNorm on 8×8 or 14×14 maps): adding the vector sums to the double totals after
+    /// every run would cost as much as the run itself, so the sums run on across <paramref name="runs"/> runs — for
+    /// float data at most <see cref="VectorLoop.FloatBlock"/> values a block, as within a run — or, for double data,
+    /// across the whole group.
+    /// </summary>
+    private static void EmitSumsAcrossRuns(CodeWriter w, KernelContext ctx, int runs, string counter, System.Action run, System.Action flush)
+    {
+        int length = ConstantRunLength(ctx)!.Value;
+        if (ctx.IsFloat)
+        {
+            w.Line($"// Runs of {length} values: the float sums span {runs} runs ({runs * length} values) before they are added in double.");
+            w.Line($"int {counter} = 0;");
+        }
+        ForEachRun(w, ctx, () =>
+        {
+            run();
+            if (ctx.IsFloat)
+            {
+                using (w.Block($"if (++{counter} == {runs})"))
+                {
+                    flush();
+                    w.Line($"{counter} = 0;");
+                }
+            }
+        }, withParam: false);
+        flush();
+    }
+
+    /// <summary>
+    /// Runs a group's sums span before they are added in double: several where the group has several runs of a constant
+    /// length of at most half a float block (any number for double data); null where each run flushes its own sums.
+    /// </summary>
+    private static int? RunsPerBlock(KernelContext ctx)
+    {
+        if (OuterReduced(ctx).Count == 0 || ConstantRunLength(ctx) is not int length)
+        {
+            return null;
+        }
+        if (!ctx.IsFloat)
+        {
+            return int.MaxValue;
+        }
+        return length * 2 <= VectorLoop.FloatBlock ? VectorLoop.FloatBlock / length : null;
     }
 
     /// <summary>For each name, a double total <c>name</c> and four vectors <c>nameBlock0..3</c> of partial sums.</summary>

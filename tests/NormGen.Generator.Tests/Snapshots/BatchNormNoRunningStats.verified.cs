@@ -146,6 +146,8 @@ namespace Demo
                 // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
                 double sum = 0.0;
                 var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
+                // Runs of 16 values: the float sums span 32 runs (512 values) before they are added in double.
+                int sumRuns = 0;
                 for (int n = 0; n < batch; n++)
                 {
                     int start = groupStart + n * 128;
@@ -155,9 +157,15 @@ namespace Demo
                         NormGenSimd.Prefetch(ref xRef, start + 128 + i + 16);
                         sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
                     }
-                    sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
-                    sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
+                    if (++sumRuns == 32)
+                    {
+                        sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
+                        sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
+                        sumRuns = 0;
+                    }
                 }
+                sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
+                sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
                 double roughMean = sum * invCount;
 
                 // Mean and variance: Σd and Σd² with d = x − pivot, the corrected two-pass algorithm (never E[x²] − E[x]²,
@@ -168,6 +176,8 @@ namespace Demo
                 var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
                 double sumD2 = 0.0;
                 var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                // Runs of 16 values: the float sums span 32 runs (512 values) before they are added in double.
+                int sumDRuns = 0;
                 for (int n = 0; n < batch; n++)
                 {
                     int start = groupStart + n * 128;
@@ -177,11 +187,19 @@ namespace Demo
                         sumDBlock0 += d0;
                         sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
                     }
-                    sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                    sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                    sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                    sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                    if (++sumDRuns == 32)
+                    {
+                        sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                        sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                        sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                        sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                        sumDRuns = 0;
+                    }
                 }
+                sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                 double meanShift = sumD * invCount;
                 double mean = pivot + meanShift;
                 double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
@@ -256,15 +274,15 @@ namespace Demo
                 var invStdV = NormGenSimd.Splat((float)invStd);
 
                 // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.
-                double sumG = 0.0;
-                double sumGXhat = 0.0;
+                double groupDy = 0.0;
+                var groupDyBlock0 = NormGenSimd.Splat(0f); var groupDyBlock1 = groupDyBlock0; var groupDyBlock2 = groupDyBlock0; var groupDyBlock3 = groupDyBlock0;
+                double groupDyXhat = 0.0;
+                var groupDyXhatBlock0 = NormGenSimd.Splat(0f); var groupDyXhatBlock1 = groupDyXhatBlock0; var groupDyXhatBlock2 = groupDyXhatBlock0; var groupDyXhatBlock3 = groupDyXhatBlock0;
+                // Runs of 16 values: the float sums span 32 runs (512 values) before they are added in double.
+                int groupDyRuns = 0;
                 for (int n = 0; n < batch; n++)
                 {
                     int start = groupStart + n * 128;
-                    double runDy = 0.0;
-                    var runDyBlock0 = NormGenSimd.Splat(0f); var runDyBlock1 = runDyBlock0; var runDyBlock2 = runDyBlock0; var runDyBlock3 = runDyBlock0;
-                    double runDyXhat = 0.0;
-                    var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
                     for (int i = 0; i < 16; i += 8)
                     {
                         NormGenSimd.Prefetch(ref xRef, start + 128 + i);
@@ -272,17 +290,25 @@ namespace Demo
                         NormGenSimd.Prefetch(ref dyRef, start + 128 + i);
                         NormGenSimd.Prefetch(ref dyRef, start + 128 + i + 16);
                         var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                        runDyBlock0 += dy0;
-                        runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
+                        groupDyBlock0 += dy0;
+                        groupDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock0);
                     }
-                    runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
-                    runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
-                    runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
-                    runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
-                    const double gamma = 1.0;
-                    sumG += gamma * runDy;
-                    sumGXhat += gamma * runDyXhat;
+                    if (++groupDyRuns == 32)
+                    {
+                        groupDy += NormGenSimd.SumWidened(groupDyBlock0, groupDyBlock1, groupDyBlock2, groupDyBlock3);
+                        groupDyBlock0 = groupDyBlock1 = groupDyBlock2 = groupDyBlock3 = default;
+                        groupDyXhat += NormGenSimd.SumWidened(groupDyXhatBlock0, groupDyXhatBlock1, groupDyXhatBlock2, groupDyXhatBlock3);
+                        groupDyXhatBlock0 = groupDyXhatBlock1 = groupDyXhatBlock2 = groupDyXhatBlock3 = default;
+                        groupDyRuns = 0;
+                    }
                 }
+                groupDy += NormGenSimd.SumWidened(groupDyBlock0, groupDyBlock1, groupDyBlock2, groupDyBlock3);
+                groupDyBlock0 = groupDyBlock1 = groupDyBlock2 = groupDyBlock3 = default;
+                groupDyXhat += NormGenSimd.SumWidened(groupDyXhatBlock0, groupDyXhatBlock1, groupDyXhatBlock2, groupDyXhatBlock3);
+                groupDyXhatBlock0 = groupDyXhatBlock1 = groupDyXhatBlock2 = groupDyXhatBlock3 = default;
+                const double gamma = 1.0;
+                double sumG = gamma * groupDy;
+                double sumGXhat = gamma * groupDyXhat;
 
                 // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
                 var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
