@@ -36,17 +36,21 @@ internal static class GroupMajorKernels
         if (ctx.Spec.HasRunningStats)
         {
             methods.Add(new("NormalizeWithStatistics",
-                "Normalizes x into y with the given per-group mean and 1/std, in one pass, the groups shared out over the threads.",
+                InMemoryOrder(ctx)
+                    ? "Normalizes x into y with the given per-group mean and 1/std, in one pass in memory order, the samples shared out over the threads."
+                    : "Normalizes x into y with the given per-group mean and 1/std, in one pass, the groups shared out over the threads.",
                 (w, c) =>
                 {
                     w.Line("state.ActiveMean = meanIn;");
                     w.Line("state.ActiveInvStd = invStdIn;");
-                    w.Line($"int chunks = {c.ChunkCount};");
+                    w.Line(InMemoryOrder(c)
+                        ? $"int chunks = global::NormGen.Internal.Threading.ChunkCount({c.Extent(c.Layout.Segments[0])}, x.Length);"
+                        : $"int chunks = {c.ChunkCount};");
                     w.Line(KernelMethod.Run("NormalizeChunk", "x", "default", "y"));
                 },
                 $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
             methods.Add(KernelMethod.Chunk("NormalizeChunk",
-                "One chunk of groups: y from the statistics in state.Active*.",
+                InMemoryOrder(ctx) ? "One chunk of samples: y from the statistics in state.Active*." : "One chunk of groups: y from the statistics in state.Active*.",
                 "x", KernelMethod.Unused, "y", EmitNormalizeWithStatistics));
         }
         methods.Add(new("BackwardKernel",
@@ -163,6 +167,11 @@ internal static class GroupMajorKernels
         w.Line("double[] meanIn = state.ActiveMean;");
         w.Line("double[] invStdIn = state.ActiveInvStd;");
         EmitReferences(w, ctx, backward: false);
+        if (InMemoryOrder(ctx))
+        {
+            EmitNormalizeInMemoryOrder(w, ctx);
+            return;
+        }
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, "y from the given statistics"));
         ForEachGroup(w, ctx, prefetch: true, body: () =>
@@ -171,6 +180,43 @@ internal static class GroupMajorKernels
             w.Line("double invStd = invStdIn[stat];");
             EmitNormalizeGroup(w, ctx, splitMean: true, prefetch: true);
         });
+    }
+
+    /// <summary>
+    /// Whether y from known statistics is written in memory order, the chunks splitting the batch: BatchNorm (the batch
+    /// dim outermost and reduced, so a group is one run per sample). Group by group, every run would start a new stream
+    /// the hardware prefetcher has to find (a run of 8×8 values is 256 bytes); in memory order it follows the data.
+    /// </summary>
+    private static bool InMemoryOrder(KernelContext ctx) =>
+        OuterReduced(ctx).Count > 0 && ctx.Kept.Count > 0 && ctx.Layout.Segments[0] is { Batch: true, Reduced: true };
+
+    /// <summary>The body of <c>NormalizeChunk</c> in memory order: this chunk's samples, each run with its group's statistics.</summary>
+    private static void EmitNormalizeInMemoryOrder(CodeWriter w, KernelContext ctx)
+    {
+        var outer = ctx.Layout.Segments.Take(ctx.Layout.Segments.Count - 1).ToList();
+        Segment batch = outer[0];
+        string n = ctx.LoopVariable(batch);
+        string extent = ctx.Extent(batch);
+        w.Line($"// This chunk's share of the {batch.Letters} indices (the partition depends on the shape only, not on the threads).");
+        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}, x.Length);");
+        w.Line("int chunkFirst = chunk * chunkSize;");
+        w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");
+        w.Line("// y from the given statistics in memory order: y is elementwise once the statistics are known.");
+        using (w.Block($"for (int {n} = chunkFirst; {n} < chunkLast; {n}++)"))
+        {
+            SegmentLoops.Emit(w, ctx, outer.Skip(1).ToList(), body: () =>
+            {
+                w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+                w.Line($"int start = {ctx.Offset(outer.Select(s => (s, s.Stride)))};");
+                if (ctx.HasGamma)
+                {
+                    w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
+                }
+                w.Line("double mean = meanIn[stat];");
+                w.Line("double invStd = invStdIn[stat];");
+                EmitNormalizeGroup(w, ctx, splitMean: true, oneRun: true);
+            });
+        }
     }
 
     /// <summary>Body of the chunk kernel behind <c>BackwardKernel</c>: dx, and this chunk's parameter sums.</summary>
@@ -354,8 +400,20 @@ internal static class GroupMajorKernels
     }
 
     /// <summary>y = (x − mean)·invStd·γ + β over one group, with invStd·γ folded into one scale where γ is constant along a run.</summary>
-    private static void EmitNormalizeGroup(CodeWriter w, KernelContext ctx, bool splitMean, bool prefetch = false)
+    /// <param name="oneRun">The caller loops over the runs and has set <c>start</c> and <c>param</c>: emit one run's code.</param>
+    private static void EmitNormalizeGroup(CodeWriter w, KernelContext ctx, bool splitMean, bool prefetch = false, bool oneRun = false)
     {
+        void Runs(System.Action body, bool withParam = true)
+        {
+            if (oneRun)
+            {
+                body();
+            }
+            else
+            {
+                ForEachRun(w, ctx, body, withParam);
+            }
+        }
         IEnumerable<string> next(int lane, string index) => prefetch ? PrefetchNext(ctx, lane, index, "xRef") : [];
         bool rms = ctx.Spec.IsRms;
         bool affineAlongRun = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
@@ -376,7 +434,7 @@ internal static class GroupMajorKernels
                 ? $"{Simd}.MultiplyAdd({centered(index)} * invStdV, {Simd}.Load(ref gammaRef, param + {index}), {Simd}.Load(ref betaRef, param + {index}))"
                 : $"{centered(index)} * invStdV * {Simd}.Load(ref gammaRef, param + {index})";
             string betaScalar = ctx.HasBeta ? " + NormGenSimd.At(ref betaRef, param + i)" : "";
-            ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+            Runs(() => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
                 (lane, index) => [.. next(lane, index), $"{Simd}.StoreOutput({affine(index)}, ref yRef, start + {index}, streaming);"],
                 _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});")));
             return;
@@ -392,7 +450,7 @@ internal static class GroupMajorKernels
         // constant over the whole group, so scale and shift are computed once per group rather than once per run.
         bool perGroup = !OuterReduced(ctx).Any(s => s.Affine);
         // (A group that is a single run already has its index in `param`.)
-        string paramIndex = perGroup && OuterReduced(ctx).Count > 0 ? SegmentLoops.ParameterOffset(ctx) : "param";
+        string paramIndex = perGroup && OuterReduced(ctx).Count > 0 && !oneRun ? SegmentLoops.ParameterOffset(ctx) : "param";
         string beta = ctx.HasBeta ? "beta" : "0.0";
         void EmitScaleAndShift()
         {
@@ -420,11 +478,11 @@ internal static class GroupMajorKernels
         if (perGroup)
         {
             EmitScaleAndShift();
-            ForEachRun(w, ctx, EmitRun, withParam: false);
+            Runs(EmitRun, withParam: false);
         }
         else
         {
-            ForEachRun(w, ctx, () =>
+            Runs(() =>
             {
                 EmitScaleAndShift();
                 EmitRun();

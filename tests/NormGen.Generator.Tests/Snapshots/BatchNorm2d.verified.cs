@@ -308,7 +308,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Normalizes x into y with the given per-group mean and 1/std, in one pass, the groups shared out over the threads.</summary>
+        /// <summary>Normalizes x into y with the given per-group mean and 1/std, in one pass in memory order, the samples shared out over the threads.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -320,11 +320,11 @@ namespace Demo
         {
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(64, x.Length);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
-        /// <summary>One chunk of groups: y from the statistics in state.Active*.</summary>
+        /// <summary>One chunk of samples: y from the statistics in state.Active*.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -342,33 +342,30 @@ namespace Demo
             bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
-            // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(64, x.Length);
+            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 64);
-            // One statistics group per (C): batch runs of 1024 contiguous values. Each group is processed whole while it is in cache: y from the given statistics.
-            for (int c = chunkFirst; c < chunkLast; c++)
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            // y from the given statistics in memory order: y is elementwise once the statistics are known.
+            for (int n = chunkFirst; n < chunkLast; n++)
             {
-                int stat = c;
-                int groupStart = c * 1024;
-                // The first pass over each run also asks for the group's next run, two cache lines an iteration.
-                double mean = meanIn[stat];
-                double invStd = invStdIn[stat];
-                float meanHi = (float)mean;
-                var meanHiV = NormGenSimd.Splat(meanHi);
-                // y = (x − mean)·invStd·γ + β
-                double scale = invStd * NormGenSimd.At(ref gammaRef, c);
-                var scaleV = NormGenSimd.Splat((float)scale);
-                double beta = NormGenSimd.At(ref betaRef, c);
-                double shift = beta - (mean - meanHi) * scale;
-                var shiftV = NormGenSimd.Splat((float)shift);
-                for (int n = 0; n < batch; n++)
+                for (int c = 0; c < 64; c++)
                 {
-                    int start = groupStart + n * 65536;
+                    int stat = c;
+                    int start = n * 65536 + c * 1024;
+                    int param = c;
+                    double mean = meanIn[stat];
+                    double invStd = invStdIn[stat];
+                    float meanHi = (float)mean;
+                    var meanHiV = NormGenSimd.Splat(meanHi);
+                    // y = (x − mean)·invStd·γ + β
+                    double scale = invStd * NormGenSimd.At(ref gammaRef, param);
+                    var scaleV = NormGenSimd.Splat((float)scale);
+                    double beta = NormGenSimd.At(ref betaRef, param);
+                    double shift = beta - (mean - meanHi) * scale;
+                    var shiftV = NormGenSimd.Splat((float)shift);
                     for (int i = 0; i < 1024; i += 32)
                     {
-                        NormGenSimd.Prefetch(ref xRef, start + 65536 + i);
-                        NormGenSimd.Prefetch(ref xRef, start + 65536 + i + 16);
                         NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
                         NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
                         NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
