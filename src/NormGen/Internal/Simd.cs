@@ -82,14 +82,21 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreOutput(Vector256<float> value, ref float start, int index, bool streaming)
     {
+        // The ordinary store first, on the fall-through path: written the other way round (address, then one combined
+        // test), the JIT put a taken branch before every ordinary store, and a cache-resident loop ran 1.35× slower.
+        if (!streaming)
+        {
+            value.StoreUnsafe(ref start, (nuint)index);
+            return;
+        }
         float* target = (float*)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
-        if (streaming && ((nuint)target & 31) == 0)
+        if (((nuint)target & 31) == 0)
         {
             Avx.StoreAlignedNonTemporal(target, value);
         }
         else
         {
-            value.StoreUnsafe(ref Unsafe.Add(ref start, index));
+            value.StoreUnsafe(ref start, (nuint)index);
         }
     }
 
@@ -97,14 +104,21 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreOutput(Vector256<double> value, ref double start, int index, bool streaming)
     {
+        // The ordinary store first, on the fall-through path: written the other way round (address, then one combined
+        // test), the JIT put a taken branch before every ordinary store, and a cache-resident loop ran 1.35× slower.
+        if (!streaming)
+        {
+            value.StoreUnsafe(ref start, (nuint)index);
+            return;
+        }
         double* target = (double*)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
-        if (streaming && ((nuint)target & 31) == 0)
+        if (((nuint)target & 31) == 0)
         {
             Avx.StoreAlignedNonTemporal(target, value);
         }
         else
         {
-            value.StoreUnsafe(ref Unsafe.Add(ref start, index));
+            value.StoreUnsafe(ref start, (nuint)index);
         }
     }
 
