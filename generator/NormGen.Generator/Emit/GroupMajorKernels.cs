@@ -144,6 +144,7 @@ internal static class GroupMajorKernels
                 w.Line($"var pivotV = {Simd}.Splat(pivot);");
                 EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
                     (lane, index) => [
+                        .. PrefetchNextGroup(ctx, lane, index, "xRef"),
                         $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
                         $"sumDBlock{lane} += d{lane};",
                         $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
@@ -353,7 +354,7 @@ internal static class GroupMajorKernels
                 if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
                 {
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => Lines($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index}, streaming);"),
+                        (lane, index) => PrefetchNextGroup(ctx, lane, index, "xRef", "dyRef").Concat(Lines($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index}, streaming);")),
                         _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
                 else
@@ -361,7 +362,7 @@ internal static class GroupMajorKernels
                     w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
                     w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => Lines($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index}, streaming);"),
+                        (lane, index) => PrefetchNextGroup(ctx, lane, index, "xRef", "dyRef").Concat(Lines($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index}, streaming);")),
                         _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
             });
@@ -653,7 +654,9 @@ internal static class GroupMajorKernels
             {
                 w.Line(singleRun
                     ? $"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration."
-                    : "// The first pass over each run also asks for the group's next run, two cache lines an iteration.");
+                    : NextGroupDistance(ctx) is not null
+                        ? "// The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2."
+                        : "// The first pass over each run also asks for the group's next run, two cache lines an iteration.");
             }
             if (singleRun && ctx.HasGamma)
             {
@@ -688,6 +691,32 @@ internal static class GroupMajorKernels
         }
         bool adjacentGroups = ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
         return adjacentGroups ? run : null;
+    }
+
+    /// <summary>
+    /// Groups of several runs (BatchNorm, GroupNorm) are read three times (forward: first mean, variance, y; backward:
+    /// sums, dx), the first time from memory. Their second pass asks for the next group's data, the run corresponding to
+    /// the one it reads (one kept index further), into L2, so that the next group's first pass finds it there.
+    /// </summary>
+    private static int? NextGroupDistance(KernelContext ctx) =>
+        OuterReduced(ctx).Count > 0 && ctx.Kept.Count > 0 && PrefetchDistance(ctx) is not null ? ctx.Kept[ctx.Kept.Count - 1].Stride : null;
+
+    /// <summary>Lane 0 of each unrolled iteration: L2 prefetches of the next group's lines corresponding to the ones this iteration reads.</summary>
+    private static IEnumerable<string> PrefetchNextGroup(KernelContext ctx, int lane, string index, params string[] arrays)
+    {
+        if (lane != 0 || NextGroupDistance(ctx) is not int distance)
+        {
+            yield break;
+        }
+        int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
+        int iterationElements = ctx.Width * KernelContext.Unroll;
+        foreach (string array in arrays)
+        {
+            for (int line = 0; line < iterationElements; line += lineElements)
+            {
+                yield return $"{Simd}.PrefetchToL2(ref {array}, start + {distance} + {index}{(line == 0 ? "" : $" + {line}")});";
+            }
+        }
     }
 
     /// <summary>Lane 0 of each unrolled iteration: prefetches of the lines <see cref="PrefetchDistance"/> ahead of the ones this iteration reads.</summary>

@@ -214,7 +214,7 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 1024;
-                // The first pass over each run also asks for the group's next run, two cache lines an iteration.
+                // The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2.
                 // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
                 double sum = 0.0;
                 var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
@@ -255,6 +255,8 @@ namespace Demo
                     {
                         for (int i = block; i < block + 512; i += 32)
                         {
+                            NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i);
+                            NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i + 16);
                             var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                             sumDBlock0 += d0;
                             sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
@@ -428,7 +430,7 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 1024;
-                // The first pass over each run also asks for the group's next run, two cache lines an iteration.
+                // The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2.
                 double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];
                 float meanHi = (float)mean;
@@ -495,6 +497,10 @@ namespace Demo
                     var gainV = NormGenSimd.Splat((float)gain);
                     for (int i = 0; i < 1024; i += 32)
                     {
+                        NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i);
+                        NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i + 16);
+                        NormGenSimd.PrefetchToL2(ref dyRef, start + 1024 + i);
+                        NormGenSimd.PrefetchToL2(ref dyRef, start + 1024 + i + 16);
                         NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
                         NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
                         NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
