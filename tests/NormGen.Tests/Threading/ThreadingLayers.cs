@@ -20,3 +20,6 @@ internal partial class ThreadedRmsNorm { }
 
 [Normalize(Shape = "N,H=16,W=16,C=16", Axes = "HW")]
 internal partial class ThreadedChannelsLastInstanceNorm { }
+
+[Normalize(Shape = "N,C=1024", Axes = "N")]
+internal partial class ThreadedBatchNorm1d { }

@@ -87,6 +87,24 @@ public sealed class ThreadingTests
         });
 
     [Fact]
+    public void BatchNorm1d_split_in_two_chunks_is_bit_identical_for_any_thread_count()
+    {
+        // Between ParallelThreshold and twice that, a call is split into two chunks (not eight).
+        int length = 192 * ThreadedBatchNorm1d.SampleSize;
+        Assert.InRange(length, NormGen.Internal.Threading.ParallelThreshold, (2 * NormGen.Internal.Threading.ParallelThreshold) - 1);
+        Assert.Equal(2, NormGen.Internal.Threading.ChunkCount(192, length));
+        AssertIdentical(length, ThreadedBatchNorm1d.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
+        {
+            var layer = new ThreadedBatchNorm1d { MaxDegreeOfParallelism = degree };
+            layer.ForwardTraining(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+            layer.RunningVar.CopyTo(running);
+        });
+    }
+
+    [Fact]
     public void Calls_allocate_nothing_after_the_first()
     {
         const int degree = 2;
