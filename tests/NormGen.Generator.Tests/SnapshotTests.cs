@@ -61,7 +61,9 @@ public sealed class SnapshotTests
         int wide = Length("N,D=768");
         int narrow = Length("N,D=7");
         int huge = Length("N,D=1000003");
-        Assert.InRange(wide, narrow * 0.8, narrow * 1.6);
+        // D = 7 is too short for the aligned-store loops D = 768 gets (a fixed amount of text more); beyond that the
+        // size does not matter.
+        Assert.InRange(wide, narrow * 0.8, narrow * 1.9);
         Assert.InRange(huge, wide * 0.8, wide * 1.25);
     }
 }

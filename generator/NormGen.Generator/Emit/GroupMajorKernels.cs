@@ -353,17 +353,19 @@ internal static class GroupMajorKernels
             {
                 if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
                 {
-                    VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => PrefetchNextGroup(ctx, lane, index, "xRef", "dyRef").Concat(Lines($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index}, streaming);")),
-                        _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
+                    VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
+                        index => $"{Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}",
+                        before: index => PrefetchNextGroup(ctx, 0, index, "xRef", "dyRef"),
+                        scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
                 else
                 {
                     w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
                     w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
-                    VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => PrefetchNextGroup(ctx, lane, index, "xRef", "dyRef").Concat(Lines($"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}, ref dxRef, start + {index}, streaming);")),
-                        _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
+                    VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
+                        index => $"{Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}",
+                        before: index => PrefetchNextGroup(ctx, 0, index, "xRef", "dyRef"),
+                        scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
             });
         });
@@ -435,9 +437,9 @@ internal static class GroupMajorKernels
                 ? $"{Simd}.MultiplyAdd({centered(index)} * invStdV, {Simd}.Load(ref gammaRef, param + {index}), {Simd}.Load(ref betaRef, param + {index}))"
                 : $"{centered(index)} * invStdV * {Simd}.Load(ref gammaRef, param + {index})";
             string betaScalar = ctx.HasBeta ? " + NormGenSimd.At(ref betaRef, param + i)" : "";
-            Runs(() => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => [.. next(lane, index), $"{Simd}.StoreOutput({affine(index)}, ref yRef, start + {index}, streaming);"],
-                _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});")));
+            Runs(() => VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef", affine,
+                before: index => next(0, index),
+                scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});")));
             return;
         }
         // Float data: ((x − hi) − lo)·scale + β = (x − hi)·scale + (β − lo·scale), the low part of the mean folded into the shift.
@@ -470,11 +472,10 @@ internal static class GroupMajorKernels
         void EmitRun()
         {
             string betaScalar = ctx.HasBeta ? " + beta" : "";
-            VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => [.. next(lane, index), hasShift
-                    ? $"{Simd}.StoreOutput({Simd}.MultiplyAdd({hiCentered(index)}, scaleV, shiftV), ref yRef, start + {index}, streaming);"
-                    : $"{Simd}.StoreOutput({hiCentered(index)} * scaleV, ref yRef, start + {index}, streaming);"],
-                _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"));
+            VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef",
+                index => hasShift ? $"{Simd}.MultiplyAdd({hiCentered(index)}, scaleV, shiftV)" : $"{hiCentered(index)} * scaleV",
+                before: index => next(0, index),
+                scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"));
         }
         if (perGroup)
         {

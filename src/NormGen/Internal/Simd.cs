@@ -67,6 +67,91 @@ public static class Simd
         }
     }
 
+    /// <summary>
+    /// Elements from <paramref name="index"/> to the first one at a 64-byte (cache line) boundary: 0 to 15 floats, 0 to
+    /// 7 doubles. A pass's aligned stores start there, so that no cache line gets both non-temporal and ordinary stores.
+    /// An address the garbage collector moves later (outputs are pinned only while streaming) costs only alignment.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe int LineStart<T>(ref T start, int index)
+        where T : unmanaged
+    {
+        nuint address = (nuint)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
+        return (int)(((64 - (address & 63)) & 63) / (nuint)sizeof(T));
+    }
+
+    /// <summary>
+    /// Writes elements [0, <paramref name="count"/>) of a run, the part before its first whole cache line:
+    /// <paramref name="first"/> holds the values at 0..width, <paramref name="before"/> those ending at
+    /// <paramref name="count"/> (used when the part is at least a vector long).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreHead(Vector256<float> first, Vector256<float> before, ref float start, int index, int count)
+    {
+        if (count >= 8)
+        {
+            first.StoreUnsafe(ref start, (nuint)index);
+            before.StoreUnsafe(ref start, (nuint)(index + count - 8));
+            return;
+        }
+        for (int k = 0; k < count; k++)
+        {
+            Unsafe.Add(ref start, index + k) = first.GetElement(k);
+        }
+    }
+
+    /// <summary>Writes elements [0, <paramref name="count"/>) of a run: the double overload of <see cref="StoreHead(Vector256{float}, Vector256{float}, ref float, int, int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreHead(Vector256<double> first, Vector256<double> before, ref double start, int index, int count)
+    {
+        if (count >= 4)
+        {
+            first.StoreUnsafe(ref start, (nuint)index);
+            before.StoreUnsafe(ref start, (nuint)(index + count - 4));
+            return;
+        }
+        for (int k = 0; k < count; k++)
+        {
+            Unsafe.Add(ref start, index + k) = first.GetElement(k);
+        }
+    }
+
+    /// <summary>
+    /// Writes the last <paramref name="count"/> elements of a run ending at <paramref name="end"/>, the part after its last
+    /// whole cache line: <paramref name="after"/> holds the values starting at end − count, <paramref name="last"/> the
+    /// last vector (its last lanes alone when the part is shorter than a vector).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTail(Vector256<float> after, Vector256<float> last, ref float start, int end, int count)
+    {
+        if (count >= 8)
+        {
+            after.StoreUnsafe(ref start, (nuint)(end - count));
+            last.StoreUnsafe(ref start, (nuint)(end - 8));
+            return;
+        }
+        for (int k = 8 - count; k < 8; k++)
+        {
+            Unsafe.Add(ref start, end - 8 + k) = last.GetElement(k);
+        }
+    }
+
+    /// <summary>Writes the last <paramref name="count"/> elements of a run: the double overload of <see cref="StoreTail(Vector256{float}, Vector256{float}, ref float, int, int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTail(Vector256<double> after, Vector256<double> last, ref double start, int end, int count)
+    {
+        if (count >= 4)
+        {
+            after.StoreUnsafe(ref start, (nuint)(end - count));
+            last.StoreUnsafe(ref start, (nuint)(end - 4));
+            return;
+        }
+        for (int k = 4 - count; k < 4; k++)
+        {
+            Unsafe.Add(ref start, end - 4 + k) = last.GetElement(k);
+        }
+    }
+
     /// <summary>The element at <paramref name="index"/> without a bounds check (the generated code checked the lengths once).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref T At<T>(ref T start, int index) => ref Unsafe.Add(ref start, index);

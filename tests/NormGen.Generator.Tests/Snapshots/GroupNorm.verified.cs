@@ -243,12 +243,34 @@ namespace Demo
                         double beta = NormGenSimd.At(ref betaRef, param);
                         double shift = beta - (mean - meanHi) * scale;
                         var shiftV = NormGenSimd.Splat((float)shift);
-                        for (int i = 0; i < 1024; i += 32)
+                        // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
                         {
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                            int first = NormGenSimd.LineStart(ref yRef, start);
+                            int last = first + ((1024 - first) & ~15);
+                            if (first != 0)
+                            {
+                                // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                                int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                                NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV), scaleV, shiftV), ref yRef, start, first);
+                            }
+                            if (last != 1024)
+                            {
+                                // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                                int atLast = global::System.Math.Min(last, 1016);
+                                NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 1016) - meanHiV), scaleV, shiftV), ref yRef, start + 1024, 1024 - last);
+                            }
+                            int i = first;
+                            for (; i <= last - 32; i += 32)
+                            {
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                            }
+                            for (; i < last; i += 8)
+                            {
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                            }
                         }
                     }
                 }
@@ -375,16 +397,38 @@ namespace Demo
                         int param = g * 8 + c;
                         double gain = invStd * NormGenSimd.At(ref gammaRef, param);
                         var gainV = NormGenSimd.Splat((float)gain);
-                        for (int i = 0; i < 1024; i += 32)
+                        // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
                         {
-                            NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i);
-                            NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i + 16);
-                            NormGenSimd.PrefetchToL2(ref dyRef, start + 8192 + i);
-                            NormGenSimd.PrefetchToL2(ref dyRef, start + 8192 + i + 16);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
+                            int first = NormGenSimd.LineStart(ref dxRef, start);
+                            int last = first + ((1024 - first) & ~15);
+                            if (first != 0)
+                            {
+                                // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                                int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                                NormGenSimd.StoreHead(NormGenSimd.Load(ref dyRef, start + 0) * gainV - (NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + endingAtFirst) * gainV - (NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start, first);
+                            }
+                            if (last != 1024)
+                            {
+                                // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                                int atLast = global::System.Math.Min(last, 1016);
+                                NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * gainV - (NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + 1016) * gainV - (NormGenSimd.Load(ref xRef, start + 1016) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + 1024, 1024 - last);
+                            }
+                            int i = first;
+                            for (; i <= last - 32; i += 32)
+                            {
+                                NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i);
+                                NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i + 16);
+                                NormGenSimd.PrefetchToL2(ref dyRef, start + 8192 + i);
+                                NormGenSimd.PrefetchToL2(ref dyRef, start + 8192 + i + 16);
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
+                            }
+                            for (; i < last; i += 8)
+                            {
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                            }
                         }
                     }
                 }

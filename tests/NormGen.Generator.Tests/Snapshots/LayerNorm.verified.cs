@@ -243,12 +243,34 @@ namespace Demo
                 var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                 // y = (x − mean)·invStd·γ + β
                 var invStdV = NormGenSimd.Splat((float)invStd);
-                for (int i = 0; i < 768; i += 32)
+                // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
                 {
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24, streaming);
+                    int first = NormGenSimd.LineStart(ref yRef, start);
+                    int last = first + ((768 - first) & ~15);
+                    if (first != 0)
+                    {
+                        // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                        int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                        NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 0), NormGenSimd.Load(ref betaRef, param + 0)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + endingAtFirst), NormGenSimd.Load(ref betaRef, param + endingAtFirst)), ref yRef, start, first);
+                    }
+                    if (last != 768)
+                    {
+                        // [last, 768): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                        int atLast = global::System.Math.Min(last, 760);
+                        NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref betaRef, param + atLast)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 760) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 760), NormGenSimd.Load(ref betaRef, param + 760)), ref yRef, start + 768, 768 - last);
+                    }
+                    int i = first;
+                    for (; i <= last - 32; i += 32)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24, streaming);
+                    }
+                    for (; i < last; i += 8)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                    }
                 }
             }
         }
@@ -407,12 +429,34 @@ namespace Demo
                 // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
                 var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
                 var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
-                for (int i = 0; i < 768; i += 32)
+                // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
                 {
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
-                    NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
+                    int first = NormGenSimd.LineStart(ref dxRef, start);
+                    int last = first + ((768 - first) & ~15);
+                    if (first != 0)
+                    {
+                        // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                        int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                        NormGenSimd.StoreHead(NormGenSimd.Load(ref dyRef, start + 0) * NormGenSimd.Load(ref gammaRef, param + 0) * invStdV - (NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + endingAtFirst) * NormGenSimd.Load(ref gammaRef, param + endingAtFirst) * invStdV - (NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start, first);
+                    }
+                    if (last != 768)
+                    {
+                        // [last, 768): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                        int atLast = global::System.Math.Min(last, 760);
+                        NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * NormGenSimd.Load(ref gammaRef, param + atLast) * invStdV - (NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + 760) * NormGenSimd.Load(ref gammaRef, param + 760) * invStdV - (NormGenSimd.Load(ref xRef, start + 760) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + 768, 768 - last);
+                    }
+                    int i = first;
+                    for (; i <= last - 32; i += 32)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
+                    }
+                    for (; i < last; i += 8)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                    }
                 }
                 if (++blockGroups == 8)
                 {
