@@ -122,7 +122,7 @@ internal static class GroupMajorKernels
                     ? $"// Mean square: Σx², in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
                     : "// Mean square: Σx².");
                 EmitBlockedSums(w, ctx, ["sumSq"],
-                    (lane, index) => [.. PrefetchNext(ctx, lane, index, "xRef"), $"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"],
+                    (lane, index) => [.. GroupPrefetch.Next(ctx, lane, index, "xRef"), $"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"],
                     ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"]);
                 w.Line("double variance = sumSq * invCount;");
                 w.Line("const double mean = 0.0;");
@@ -133,7 +133,7 @@ internal static class GroupMajorKernels
                     ? $"// A first mean: Σx, in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
                     : "// A first mean: Σx.");
                 EmitBlockedSums(w, ctx, ["sum"],
-                    (lane, index) => [.. PrefetchNext(ctx, lane, index, "xRef"), $"sumBlock{lane} += {Simd}.Load(ref xRef, start + {index});"],
+                    (lane, index) => [.. GroupPrefetch.Next(ctx, lane, index, "xRef"), $"sumBlock{lane} += {Simd}.Load(ref xRef, start + {index});"],
                     ["sum += NormGenSimd.At(ref xRef, start + i);"]);
                 w.Line("double roughMean = sum * invCount;");
                 w.Line();
@@ -144,7 +144,7 @@ internal static class GroupMajorKernels
                 w.Line($"var pivotV = {Simd}.Splat(pivot);");
                 EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
                     (lane, index) => [
-                        .. PrefetchNextGroup(ctx, lane, index, "xRef"),
+                        .. GroupPrefetch.NextGroup(ctx, lane, index, "xRef"),
                         $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
                         $"sumDBlock{lane} += d{lane};",
                         $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
@@ -261,7 +261,7 @@ internal static class GroupMajorKernels
                 DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
                 ForEachRun(w, ctx, () =>
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => PrefetchNext(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
+                        (lane, index) => GroupPrefetch.Next(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
                             $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
                             $"var xhat{lane} = {xhat(index)};",
                             $"var g{lane} = dy{lane} * {Simd}.Load(ref gammaRef, param + {index});",
@@ -284,7 +284,7 @@ internal static class GroupMajorKernels
                 // γ is the same for every run of the group (BatchNorm): Σdy and Σdy·x̂ over the whole group, then γ once.
                 DeclareBlockedSums(w, ctx, "groupDy", "groupDyXhat");
                 EmitSumsAcrossRuns(w, ctx, runs, "groupDyRuns", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                    (lane, index) => PrefetchNext(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
+                    (lane, index) => GroupPrefetch.Next(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
                         $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
                         $"groupDyBlock{lane} += dy{lane};",
                         $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, groupDyXhatBlock{lane});")),
@@ -315,7 +315,7 @@ internal static class GroupMajorKernels
                 {
                     DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => PrefetchNext(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
+                        (lane, index) => GroupPrefetch.Next(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
                             $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
                             $"runDyBlock{lane} += dy{lane};",
                             $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, runDyXhatBlock{lane});")),
@@ -355,7 +355,7 @@ internal static class GroupMajorKernels
                 {
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                         index => $"{Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}",
-                        before: index => PrefetchNextGroup(ctx, 0, index, "xRef", "dyRef"),
+                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"),
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
                 else
@@ -364,7 +364,7 @@ internal static class GroupMajorKernels
                     w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                         index => $"{Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}",
-                        before: index => PrefetchNextGroup(ctx, 0, index, "xRef", "dyRef"),
+                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"),
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
             });
@@ -377,9 +377,6 @@ internal static class GroupMajorKernels
             }
         }
     }
-
-    /// <summary>The longest run whose successor is prefetched by hand.</summary>
-    private const int PrefetchLimitBytes = 16 * 1024;
 
     /// <summary>Groups whose dγ/dβ terms a block sums in the element type before adding them in double.</summary>
     private const int ParameterBlockGroups = 8;
@@ -417,7 +414,7 @@ internal static class GroupMajorKernels
                 ForEachRun(w, ctx, body, withParam);
             }
         }
-        IEnumerable<string> next(int lane, string index) => prefetch ? PrefetchNext(ctx, lane, index, "xRef") : [];
+        IEnumerable<string> next(int lane, string index) => prefetch ? GroupPrefetch.Next(ctx, lane, index, "xRef") : [];
         bool rms = ctx.Spec.IsRms;
         bool affineAlongRun = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
         if (splitMean && !rms)
@@ -651,11 +648,11 @@ internal static class GroupMajorKernels
             string groupStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
             bool singleRun = OuterReduced(ctx).Count == 0;
             w.Line(singleRun ? $"int start = {groupStart};" : $"int groupStart = {groupStart};");
-            if (prefetch && PrefetchDistance(ctx) is int distance)
+            if (prefetch && GroupPrefetch.Distance(ctx) is int distance)
             {
                 w.Line(singleRun
                     ? $"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration."
-                    : NextGroupDistance(ctx) is not null
+                    : GroupPrefetch.NextGroupDistance(ctx) is not null
                         ? "// The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2."
                         : "// The first pass over each run also asks for the group's next run, two cache lines an iteration.");
             }
@@ -667,75 +664,6 @@ internal static class GroupMajorKernels
             body();
             afterGroup?.Invoke();
         });
-    }
-
-    /// <summary>
-    /// How far ahead (in elements) the first pass over a run prefetches: to the next group where a group is a single run
-    /// and groups are adjacent (LayerNorm rows), else to the group's next run (BatchNorm's next sample). Null where runs
-    /// are longer than <see cref="PrefetchLimitBytes"/> (the hardware prefetcher follows those) or of run-time length.
-    /// </summary>
-    /// <remarks>
-    /// The prefetches are spread over the pass, two cache lines an iteration, rather than issued all at once before it:
-    /// a burst fills the core's line-fill buffers and stalls the loads of the run being computed (measured: LayerNorm
-    /// backward x[8192,768] 14–23 % faster, BatchNorm2d backward x[32,64,32,32] about 10 %).
-    /// </remarks>
-    private static int? PrefetchDistance(KernelContext ctx)
-    {
-        if (ConstantRunLength(ctx) is not int run || run * (ctx.IsFloat ? 4 : 8) > PrefetchLimitBytes)
-        {
-            return null;
-        }
-        List<Segment> outer = OuterReduced(ctx);
-        if (outer.Count > 0)
-        {
-            return outer[outer.Count - 1].Stride;
-        }
-        bool adjacentGroups = ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
-        return adjacentGroups ? run : null;
-    }
-
-    /// <summary>
-    /// Groups of several runs (BatchNorm, GroupNorm) are read three times (forward: first mean, variance, y; backward:
-    /// sums, dx), the first time from memory. Their second pass asks for the next group's data, the run corresponding to
-    /// the one it reads (one kept index further), into L2, so that the next group's first pass finds it there.
-    /// </summary>
-    private static int? NextGroupDistance(KernelContext ctx) =>
-        OuterReduced(ctx).Count > 0 && ctx.Kept.Count > 0 && PrefetchDistance(ctx) is not null ? ctx.Kept[ctx.Kept.Count - 1].Stride : null;
-
-    /// <summary>Lane 0 of each unrolled iteration: L2 prefetches of the next group's lines corresponding to the ones this iteration reads.</summary>
-    private static IEnumerable<string> PrefetchNextGroup(KernelContext ctx, int lane, string index, params string[] arrays)
-    {
-        if (lane != 0 || NextGroupDistance(ctx) is not int distance)
-        {
-            yield break;
-        }
-        int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
-        int iterationElements = ctx.Width * KernelContext.Unroll;
-        foreach (string array in arrays)
-        {
-            for (int line = 0; line < iterationElements; line += lineElements)
-            {
-                yield return $"{Simd}.PrefetchToL2(ref {array}, start + {distance} + {index}{(line == 0 ? "" : $" + {line}")});";
-            }
-        }
-    }
-
-    /// <summary>Lane 0 of each unrolled iteration: prefetches of the lines <see cref="PrefetchDistance"/> ahead of the ones this iteration reads.</summary>
-    private static IEnumerable<string> PrefetchNext(KernelContext ctx, int lane, string index, params string[] arrays)
-    {
-        if (lane != 0 || PrefetchDistance(ctx) is not int distance)
-        {
-            yield break;
-        }
-        int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
-        int iterationElements = ctx.Width * KernelContext.Unroll;
-        foreach (string array in arrays)
-        {
-            for (int line = 0; line < iterationElements; line += lineElements)
-            {
-                yield return $"{Simd}.Prefetch(ref {array}, start + {distance} + {index}{(line == 0 ? "" : $" + {line}")});";
-            }
-        }
     }
 
     /// <summary>The loops over the contiguous runs of one group, with <c>start</c> (and <c>param</c>, the run's Gamma/Beta index).</summary>
@@ -758,10 +686,12 @@ internal static class GroupMajorKernels
         });
     }
 
-    private static List<Segment> OuterReduced(KernelContext ctx) =>
+    /// <summary>The reduced segments outside the innermost one: a group is one run per combination of their indices.</summary>
+    internal static List<Segment> OuterReduced(KernelContext ctx) =>
         ctx.Layout.Segments.Take(ctx.Layout.Segments.Count - 1).Where(s => s.Reduced).ToList();
 
-    private static int? ConstantRunLength(KernelContext ctx) => ctx.Layout.Inner.Batch ? null : ctx.Layout.Inner.Size;
+    /// <summary>The length of a run, where it does not depend on the batch.</summary>
+    internal static int? ConstantRunLength(KernelContext ctx) => ctx.Layout.Inner.Batch ? null : ctx.Layout.Inner.Size;
 
     private static string RunLength(KernelContext ctx) => ctx.Extent(ctx.Layout.Inner);
 

@@ -1,0 +1,68 @@
+using System.Collections.Generic;
+using System.Linq;
+using NormGen.Generator.Models;
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// Software prefetching in the group-major kernels: which lines a pass asks for ahead of its use, and how far ahead.
+/// The prefetches are spread over a pass, two cache lines an iteration, rather than issued all at once before it: a
+/// burst fills the core's line-fill buffers and stalls the loads of the run being computed (measured: LayerNorm
+/// backward x[8192,768] 14–23 % faster, BatchNorm2d backward x[32,64,32,32] about 10 %).
+/// </summary>
+internal static class GroupPrefetch
+{
+    /// <summary>The longest run whose successor is prefetched by hand; the hardware prefetcher follows longer ones.</summary>
+    private const int LimitBytes = 16 * 1024;
+
+    /// <summary>
+    /// How far ahead (in elements) the first pass over a run prefetches: to the next group where a group is a single run
+    /// and groups are adjacent (LayerNorm rows), else to the group's next run (BatchNorm's next sample). Null where runs
+    /// are longer than <see cref="LimitBytes"/> or of run-time length.
+    /// </summary>
+    public static int? Distance(KernelContext ctx)
+    {
+        if (GroupMajorKernels.ConstantRunLength(ctx) is not int run || run * (ctx.IsFloat ? 4 : 8) > LimitBytes)
+        {
+            return null;
+        }
+        List<Segment> outer = GroupMajorKernels.OuterReduced(ctx);
+        if (outer.Count > 0)
+        {
+            return outer[outer.Count - 1].Stride;
+        }
+        bool adjacentGroups = ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
+        return adjacentGroups ? run : null;
+    }
+
+    /// <summary>
+    /// Groups of several runs (BatchNorm, GroupNorm) are read three times (forward: first mean, variance, y; backward:
+    /// sums, dx), the first time from memory. Their second pass asks for the next group's data, the run corresponding to
+    /// the one it reads (one kept index further), into L2, so that the next group's first pass finds it there.
+    /// </summary>
+    public static int? NextGroupDistance(KernelContext ctx) =>
+        GroupMajorKernels.OuterReduced(ctx).Count > 0 && ctx.Kept.Count > 0 && Distance(ctx) is not null ? ctx.Kept[ctx.Kept.Count - 1].Stride : null;
+
+    /// <summary>Lane 0 of each unrolled iteration: prefetches of the lines <see cref="Distance"/> ahead of the ones this iteration reads.</summary>
+    public static IEnumerable<string> Next(KernelContext ctx, int lane, string index, params string[] arrays) =>
+        lane == 0 && Distance(ctx) is int distance ? Lines(ctx, "Prefetch", distance, index, arrays) : [];
+
+    /// <summary>Lane 0 of each unrolled iteration: L2 prefetches of the next group's lines corresponding to the ones this iteration reads.</summary>
+    public static IEnumerable<string> NextGroup(KernelContext ctx, int lane, string index, params string[] arrays) =>
+        lane == 0 && NextGroupDistance(ctx) is int distance ? Lines(ctx, "PrefetchToL2", distance, index, arrays) : [];
+
+    /// <summary>One prefetch per cache line of an unrolled iteration, <paramref name="distance"/> elements ahead, per array.</summary>
+    private static IEnumerable<string> Lines(KernelContext ctx, string method, int distance, string index, string[] arrays)
+    {
+        int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
+        int iterationElements = ctx.Width * Unroll;
+        foreach (string array in arrays)
+        {
+            for (int line = 0; line < iterationElements; line += lineElements)
+            {
+                yield return $"{Simd}.{method}(ref {array}, start + {distance} + {index}{(line == 0 ? "" : $" + {line}")});";
+            }
+        }
+    }
+}
