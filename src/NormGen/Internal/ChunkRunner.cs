@@ -45,23 +45,14 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
         int helpers = Math.Min(degree, chunks) - 1;
-        bool streams = Threading.StreamsOutput((long)c.Length * sizeof(T));
-        if (helpers <= 0 && !streams)
-        {
-            StreamsOutput = false;
-            for (int chunk = 0; chunk < chunks; chunk++)
-            {
-                kernel(state, a, b, c, batch, chunk);
-            }
-            return;
-        }
 
+        // The spans are pinned for the whole call (pinning is a flag on a local): helpers read them through pointers, and
+        // non-temporal stores need an address that the garbage collector cannot move.
         fixed (T* pa = a)
         fixed (T* pb = b)
         fixed (T* pc = c)
         {
-            // Non-temporal stores need an address that the garbage collector cannot move: c stays pinned until every chunk is done.
-            StreamsOutput = streams;
+            StreamsOutput = Threading.StreamsOutput((long)c.Length * sizeof(T));
             if (helpers <= 0)
             {
                 for (int chunk = 0; chunk < chunks; chunk++)
