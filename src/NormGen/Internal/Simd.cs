@@ -86,28 +86,13 @@ public static class Simd
     /// <paramref name="count"/> (used when the part is at least a vector long).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreHead(Vector256<float> first, Vector256<float> before, ref float start, int index, int count)
+    public static void StoreHead<T>(Vector256<T> first, Vector256<T> before, ref T start, int index, int count)
     {
-        if (count >= 8)
+        int width = Vector256<T>.Count;
+        if (count >= width)
         {
             first.StoreUnsafe(ref start, (nuint)index);
-            before.StoreUnsafe(ref start, (nuint)(index + count - 8));
-            return;
-        }
-        for (int k = 0; k < count; k++)
-        {
-            Unsafe.Add(ref start, index + k) = first.GetElement(k);
-        }
-    }
-
-    /// <summary>Writes elements [0, <paramref name="count"/>) of a run: the double overload of <see cref="StoreHead(Vector256{float}, Vector256{float}, ref float, int, int)"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreHead(Vector256<double> first, Vector256<double> before, ref double start, int index, int count)
-    {
-        if (count >= 4)
-        {
-            first.StoreUnsafe(ref start, (nuint)index);
-            before.StoreUnsafe(ref start, (nuint)(index + count - 4));
+            before.StoreUnsafe(ref start, (nuint)(index + count - width));
             return;
         }
         for (int k = 0; k < count; k++)
@@ -122,33 +107,18 @@ public static class Simd
     /// last vector (its last lanes alone when the part is shorter than a vector).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreTail(Vector256<float> after, Vector256<float> last, ref float start, int end, int count)
+    public static void StoreTail<T>(Vector256<T> after, Vector256<T> last, ref T start, int end, int count)
     {
-        if (count >= 8)
+        int width = Vector256<T>.Count;
+        if (count >= width)
         {
             after.StoreUnsafe(ref start, (nuint)(end - count));
-            last.StoreUnsafe(ref start, (nuint)(end - 8));
+            last.StoreUnsafe(ref start, (nuint)(end - width));
             return;
         }
-        for (int k = 8 - count; k < 8; k++)
+        for (int k = width - count; k < width; k++)
         {
-            Unsafe.Add(ref start, end - 8 + k) = last.GetElement(k);
-        }
-    }
-
-    /// <summary>Writes the last <paramref name="count"/> elements of a run: the double overload of <see cref="StoreTail(Vector256{float}, Vector256{float}, ref float, int, int)"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreTail(Vector256<double> after, Vector256<double> last, ref double start, int end, int count)
-    {
-        if (count >= 4)
-        {
-            after.StoreUnsafe(ref start, (nuint)(end - count));
-            last.StoreUnsafe(ref start, (nuint)(end - 4));
-            return;
-        }
-        for (int k = 4 - count; k < 4; k++)
-        {
-            Unsafe.Add(ref start, end - 4 + k) = last.GetElement(k);
+            Unsafe.Add(ref start, end - width + k) = last.GetElement(k);
         }
     }
 
