@@ -30,8 +30,8 @@ public sealed class StatisticsTests
         }
         Statistics.UpdateRunning(runningF, batch, momentum, factor, count);
         Statistics.UpdateRunning(runningD, batch, momentum, factor, count);
-        AssertBits(expectedF, runningF);
-        AssertBits(expectedD, runningD);
+        SameBits.Assert<float>("running (float)", expectedF, "scalar formula", runningF, "vectorized");
+        SameBits.Assert<double>("running (double)", expectedD, "scalar formula", runningD, "vectorized");
     }
 
     [Theory]
@@ -119,21 +119,5 @@ public sealed class StatisticsTests
             a[i] = offset + (scale * ((rng.NextDouble() * 2) - 1));
         }
         return a;
-    }
-
-    private static void AssertBits(float[] expected, float[] actual)
-    {
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
-        }
-    }
-
-    private static void AssertBits(double[] expected, double[] actual)
-    {
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(actual[i]), $"[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
-        }
     }
 }

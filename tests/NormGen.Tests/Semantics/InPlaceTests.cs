@@ -78,25 +78,19 @@ public sealed class InPlaceTests
         (forward, backward) = create();
         float[] inPlace = (float[])x.Clone();
         forward(inPlace, inPlace);
-        AssertBits("y", y, inPlace);
+        AssertSame("y", y, inPlace);
         if (backward is not null)
         {
             float[] gradient = (float[])dy.Clone();
             backward(x, gradient, gradient);
-            AssertBits("dx", dx, gradient);
+            AssertSame("dx", dx, gradient);
         }
     }
 
-    private static void AssertBits(string name, float[] expected, float[] actual)
+    private static void AssertSame(string name, float[] expected, float[] actual)
     {
         Assert.Contains(expected, v => v != 0);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-            {
-                Assert.Fail($"{name}[{i}] in place is {actual[i]:R}, into separate memory {expected[i]:R}.");
-            }
-        }
+        SameBits.Assert<float>(name, expected, "into separate memory", actual, "in place");
     }
 
     private static float[] Values(int length, int seed, double offset)

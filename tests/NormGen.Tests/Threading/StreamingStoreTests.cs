@@ -94,19 +94,8 @@ public sealed class StreamingStoreTests
         Assert.Contains(dx[0], v => v != 0);
         for (int s = 1; s < shifts.Length; s++)
         {
-            AssertBits("y", y[0], y[s], shifts[s]);
-            AssertBits("dx", dx[0], dx[s], shifts[s]);
-        }
-    }
-
-    private static void AssertBits(string name, float[] aligned, float[] shifted, int shift)
-    {
-        for (int i = 0; i < aligned.Length; i++)
-        {
-            if (BitConverter.SingleToInt32Bits(aligned[i]) != BitConverter.SingleToInt32Bits(shifted[i]))
-            {
-                Assert.Fail($"{name}[{i}] written to an aligned output is {aligned[i]:R}, shifted by {shift} floats {shifted[i]:R}.");
-            }
+            SameBits.Assert<float>("y", y[0], "written to an aligned output", y[s], $"shifted by {shifts[s]} floats");
+            SameBits.Assert<float>("dx", dx[0], "written to an aligned output", dx[s], $"shifted by {shifts[s]} floats");
         }
     }
 

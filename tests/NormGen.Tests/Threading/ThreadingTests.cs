@@ -177,13 +177,7 @@ public sealed class ThreadingTests
         {
             for (int k = 0; k < names.Length; k++)
             {
-                for (int i = 0; i < outputs[0][k].Length; i++)
-                {
-                    if (BitConverter.SingleToInt32Bits(outputs[0][k][i]) != BitConverter.SingleToInt32Bits(outputs[d][k][i]))
-                    {
-                        Assert.Fail($"{names[k]}[{i}] with {degrees[d]} threads is {outputs[d][k][i]:R}, with 1 thread {outputs[0][k][i]:R}.");
-                    }
-                }
+                SameBits.Assert<float>(names[k], outputs[0][k], "with 1 thread", outputs[d][k], $"with {degrees[d]} threads");
             }
         }
     }
