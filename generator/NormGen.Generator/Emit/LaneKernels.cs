@@ -70,22 +70,23 @@ internal static class LaneKernels
         EmitFoldPartials(w, "partials", "count", 1);
         if (rms)
         {
-            using (w.Block("for (int stat = 0; stat < count; stat++)"))
-            {
-                w.Line("double variance = partials[stat] * invCount;");
-                w.Line("meanOut[stat] = 0.0;");
-                w.Line("varianceOut[stat] = variance;");
-                w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
-            }
+            w.Line("// Per statistic: variance = mean(x²) (no mean is subtracted) and invStd = 1/sqrt(variance + ε).");
+            w.Line("global::System.Array.Clear(meanOut, 0, count);");
+            w.Line($"{SumStatistics}.Variance(partials, invCount, {Double(ctx.Spec.Epsilon)}, varianceOut, invStdOut, count);");
         }
         else
         {
-            DeclareMeanSplit(w, ctx);
-            using (w.Block("for (int stat = 0; stat < count; stat++)"))
+            w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);");
+            if (ctx.IsFloat)
             {
-                w.Line("double mean = partials[stat] * invCount;");
-                w.Line("meanOut[stat] = mean;");
-                SplitMean(w, ctx);
+                w.Line("float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);");
+                w.Line("// Per statistic: the first mean, and its high and low float parts for the second pass.");
+                w.Line($"{SumStatistics}.Means(partials, invCount, meanOut, meanHi, meanLo, count);");
+            }
+            else
+            {
+                w.Line("// Per statistic: the first mean (meanHi, the same for double data, is what the second pass reads).");
+                w.Line($"{SumStatistics}.Means(partials, invCount, meanOut, meanHi, count);");
             }
             w.Line();
             if (ctx.IsColumnLayout)
@@ -97,14 +98,7 @@ internal static class LaneKernels
                 w.Line("global::System.Array.Clear(partials, 0, chunks * 2 * laneStride);");
                 w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
                 EmitFoldPartials(w, "partials", "laneStride", 2);
-                using (w.Block("for (int stat = 0; stat < count; stat++)"))
-                {
-                    w.Line("double meanShift = partials[stat] * invCount;");
-                    w.Line("meanOut[stat] = meanHi[stat] + meanShift;");
-                    w.Line("double variance = global::System.Math.Max(partials[laneStride + stat] * invCount - meanShift * meanShift, 0.0);");
-                    w.Line("varianceOut[stat] = variance;");
-                    w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
-                }
+                w.Line($"{SumStatistics}.CorrectedVariance(partials, laneStride, invCount, meanHi, {Double(ctx.Spec.Epsilon)}, meanOut, varianceOut, invStdOut, count);");
             }
             else
             {
@@ -112,12 +106,8 @@ internal static class LaneKernels
                 w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
                 w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
                 EmitFoldPartials(w, "partials", "count", 1);
-                using (w.Block("for (int stat = 0; stat < count; stat++)"))
-                {
-                    w.Line("double variance = partials[stat] * invCount;");
-                    w.Line("varianceOut[stat] = variance;");
-                    w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
-                }
+                w.Line("// Per statistic: variance and invStd = 1/sqrt(variance + ε).");
+                w.Line($"{SumStatistics}.Variance(partials, invCount, {Double(ctx.Spec.Epsilon)}, varianceOut, invStdOut, count);");
             }
         }
         w.Line();
@@ -126,24 +116,16 @@ internal static class LaneKernels
 
     /// <summary>
     /// Adds every chunk's partial rows into the first chunk's, in chunk order (the same sums for any number of threads),
-    /// reading the rows front to back. Each chunk has <paramref name="rows"/> rows of <c>count</c> values, <paramref name="stride"/> apart.
+    /// with the runtime's vector loop. Each chunk has <paramref name="rows"/> rows of <c>count</c> values, <paramref name="stride"/> apart.
     /// </summary>
     private static void EmitFoldPartials(CodeWriter w, string partials, string stride, int rows)
     {
         w.Line("// The chunks' partial sums, added into the first chunk's in chunk order.");
-        using (w.Block("for (int chunk = 1; chunk < chunks; chunk++)"))
-        {
-            w.Line($"int chunkRow = chunk * {(rows == 1 ? "" : rows + " * ")}{stride};");
-            using (w.Block("for (int stat = 0; stat < count; stat++)"))
-            {
-                for (int row = 0; row < rows; row++)
-                {
-                    string offset = row == 0 ? "" : $"{(row == 1 ? "" : row + " * ")}{stride} + ";
-                    w.Line($"{partials}[{offset}stat] += {partials}[chunkRow + {offset}stat];");
-                }
-            }
-        }
+        w.Line($"{SumStatistics}.AddChunkRows({partials}, {stride}, {rows}, chunks, count);");
     }
+
+    /// <summary>The runtime's vectorized steps from partial sums to statistics (NormGen.Internal.SumStatistics).</summary>
+    private const string SumStatistics = "global::NormGen.Internal.SumStatistics";
 
     private static void EmitChunkPartials(CodeWriter w, KernelContext ctx, string array, string name)
     {

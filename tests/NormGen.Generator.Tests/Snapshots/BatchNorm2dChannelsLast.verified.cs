@@ -188,25 +188,11 @@ namespace Demo
             global::System.Array.Clear(partials, 0, chunks * count);
             state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
-            for (int chunk = 1; chunk < chunks; chunk++)
-            {
-                int chunkRow = chunk * count;
-                for (int stat = 0; stat < count; stat++)
-                {
-                    partials[stat] += partials[chunkRow + stat];
-                }
-            }
+            global::NormGen.Internal.SumStatistics.AddChunkRows(partials, count, 1, chunks, count);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
-            ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
-            ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
-            for (int stat = 0; stat < count; stat++)
-            {
-                double mean = partials[stat] * invCount;
-                meanOut[stat] = mean;
-                meanHi[stat] = (float)mean;
-                meanLo[stat] = (float)(mean - meanHi[stat]);
-            }
+            // Per statistic: the first mean, and its high and low float parts for the second pass.
+            global::NormGen.Internal.SumStatistics.Means(partials, invCount, meanOut, meanHi, meanLo, count);
 
             // Σd and Σd² per statistic with d = x − pivot (the first mean's high part): the corrected two-pass
             // algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².
@@ -215,23 +201,8 @@ namespace Demo
             global::System.Array.Clear(partials, 0, chunks * 2 * laneStride);
             state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
-            for (int chunk = 1; chunk < chunks; chunk++)
-            {
-                int chunkRow = chunk * 2 * laneStride;
-                for (int stat = 0; stat < count; stat++)
-                {
-                    partials[stat] += partials[chunkRow + stat];
-                    partials[laneStride + stat] += partials[chunkRow + laneStride + stat];
-                }
-            }
-            for (int stat = 0; stat < count; stat++)
-            {
-                double meanShift = partials[stat] * invCount;
-                meanOut[stat] = meanHi[stat] + meanShift;
-                double variance = global::System.Math.Max(partials[laneStride + stat] * invCount - meanShift * meanShift, 0.0);
-                varianceOut[stat] = variance;
-                invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
-            }
+            global::NormGen.Internal.SumStatistics.AddChunkRows(partials, laneStride, 2, chunks, count);
+            global::NormGen.Internal.SumStatistics.CorrectedVariance(partials, laneStride, invCount, meanHi, 1E-05, meanOut, varianceOut, invStdOut, count);
 
             NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);
         }
@@ -433,15 +404,7 @@ namespace Demo
 
             // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
             // The chunks' partial sums, added into the first chunk's in chunk order.
-            for (int chunk = 1; chunk < chunks; chunk++)
-            {
-                int chunkRow = chunk * 2 * laneStride;
-                for (int stat = 0; stat < count; stat++)
-                {
-                    sums[stat] += sums[chunkRow + stat];
-                    sums[laneStride + stat] += sums[chunkRow + laneStride + stat];
-                }
-            }
+            global::NormGen.Internal.SumStatistics.AddChunkRows(sums, laneStride, 2, chunks, count);
             for (int stat = 0; stat < count; stat++)
             {
                 double s = state.SavedInvStd[stat];
