@@ -79,6 +79,13 @@ internal static class StateEmitter
                 w.Line($"public double[] InferenceInvStd = new double[{statistics}];");
                 w.Line($"public double[] InferenceVariance = new double[{statistics}];");
             }
+            if (GroupMajorKernels.FoldsOncePerCall(ctx))
+            {
+                w.Line("// Per statistic: hi, scale and shift for ForwardInference, folded once per call.");
+                w.Line($"public readonly {t}[] FoldedMeanHi = new {t}[{statistics}];");
+                w.Line($"public readonly {t}[] FoldedScale = new {t}[{statistics}];");
+                w.Line($"public readonly {t}[] FoldedShift = new {t}[{statistics}];");
+            }
             if (!ctx.Layout.GroupMajor)
             {
                 w.Line("// Per-statistic scratch of the lane-parallel kernels.");

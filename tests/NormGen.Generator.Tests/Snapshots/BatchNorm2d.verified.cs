@@ -344,6 +344,8 @@ namespace Demo
         {
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
+            // Per statistic, once per call: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.
+            global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, 64);
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
@@ -370,6 +372,9 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            ref float meanHiRef = ref NormGenSimd.Ref(state.FoldedMeanHi);
+            ref float scaleRef = ref NormGenSimd.Ref(state.FoldedScale);
+            ref float shiftRef = ref NormGenSimd.Ref(state.FoldedShift);
             // y from the given statistics in memory order: y is elementwise once the statistics are known.
             for (int n = chunkFirst; n < chunkLast; n++)
             {
@@ -377,17 +382,11 @@ namespace Demo
                 {
                     int stat = c;
                     int start = n * 65536 + c * 1024;
-                    int param = c;
-                    double mean = meanIn[stat];
-                    double invStd = invStdIn[stat];
-                    float meanHi = (float)mean;
-                    var meanHiV = NormGenSimd.Splat(meanHi);
-                    // y = (x − mean)·invStd·γ + β
-                    double scale = invStd * NormGenSimd.At(ref gammaRef, param);
-                    var scaleV = NormGenSimd.Splat((float)scale);
-                    double beta = NormGenSimd.At(ref betaRef, param);
-                    double shift = beta - (mean - meanHi) * scale;
-                    var shiftV = NormGenSimd.Splat((float)shift);
+                    float meanHi = NormGenSimd.At(ref meanHiRef, stat);
+                    float scale = NormGenSimd.At(ref scaleRef, stat);
+                    float shift = NormGenSimd.At(ref shiftRef, stat);
+                    var meanHiV = NormGenSimd.Splat(meanHi); var scaleV = NormGenSimd.Splat(scale); var shiftV = NormGenSimd.Splat(shift);
+                    // y = (x − hi)·scale + shift: (x − mean)·invStd·γ + β with the mean's low part in the shift (the tail fused alike).
                     // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
                     {
                         int first = NormGenSimd.LineStart(ref yRef, start);
@@ -396,25 +395,25 @@ namespace Demo
                         {
                             // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
                             int endingAtFirst = global::System.Math.Max(first - 8, 0);
-                            NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV), scaleV, shiftV), ref yRef, start, first);
+                            NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHiV, scaleV, shiftV), NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV, scaleV, shiftV), ref yRef, start, first);
                         }
                         if (last != 1024)
                         {
                             // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
                             int atLast = global::System.Math.Min(last, 1016);
-                            NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 1016) - meanHiV), scaleV, shiftV), ref yRef, start + 1024, 1024 - last);
+                            NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + atLast) - meanHiV, scaleV, shiftV), NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 1016) - meanHiV, scaleV, shiftV), ref yRef, start + 1024, 1024 - last);
                         }
                         int i = first;
                         for (; i <= last - 32; i += 32)
                         {
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - meanHiV, scaleV, shiftV), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV, scaleV, shiftV), ref yRef, start + i + 8, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV, scaleV, shiftV), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV, scaleV, shiftV), ref yRef, start + i + 24, streaming);
                         }
                         for (; i < last; i += 8)
                         {
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - meanHiV, scaleV, shiftV), ref yRef, start + i, streaming);
                         }
                     }
                 }
@@ -616,6 +615,10 @@ namespace Demo
             public double[] InferenceMean = new double[64];
             public double[] InferenceInvStd = new double[64];
             public double[] InferenceVariance = new double[64];
+            // Per statistic: hi, scale and shift for ForwardInference, folded once per call.
+            public readonly float[] FoldedMeanHi = new float[64];
+            public readonly float[] FoldedScale = new float[64];
+            public readonly float[] FoldedShift = new float[64];
         }
     }
 }
