@@ -41,9 +41,12 @@ internal static class GroupMajorKernels
                     : "Normalizes x into y with the given per-group mean and 1/std, in one pass, the groups shared out over the threads.",
                 (w, c) =>
                 {
-                    w.Line("state.ActiveMean = meanIn;");
-                    w.Line("state.ActiveInvStd = invStdIn;");
-                    if (FoldsOncePerCall(c))
+                    if (!FoldsOncePerCall(c))
+                    {
+                        w.Line("state.ActiveMean = meanIn;");
+                        w.Line("state.ActiveInvStd = invStdIn;");
+                    }
+                    else
                     {
                         string empty = $"global::System.Array.Empty<{c.T}>()";
                         w.Line("// Per statistic, once per call: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.");
@@ -56,7 +59,8 @@ internal static class GroupMajorKernels
                 },
                 $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
             methods.Add(KernelMethod.Chunk("NormalizeChunk",
-                InMemoryOrder(ctx) ? "One chunk of samples: y from the statistics in state.Active*." : "One chunk of groups: y from the statistics in state.Active*.",
+                FoldsOncePerCall(ctx) ? "One chunk of samples: y from each statistic's hi, scale and shift in state.Folded*."
+                    : InMemoryOrder(ctx) ? "One chunk of samples: y from the statistics in state.Active*." : "One chunk of groups: y from the statistics in state.Active*.",
                 "x", KernelMethod.Unused, "y", EmitNormalizeWithStatistics));
         }
         methods.Add(new("BackwardKernel",
@@ -171,9 +175,14 @@ internal static class GroupMajorKernels
     /// <summary>Body of the chunk kernel behind <c>NormalizeWithStatistics</c>: one pass, the statistics in <c>state.Active*</c>.</summary>
     public static void EmitNormalizeWithStatistics(CodeWriter w, KernelContext ctx)
     {
-        w.Line("double[] meanIn = state.ActiveMean;");
-        w.Line("double[] invStdIn = state.ActiveInvStd;");
-        EmitReferences(w, ctx, backward: false);
+        bool folded = FoldsOncePerCall(ctx);
+        if (!folded)
+        {
+            w.Line("double[] meanIn = state.ActiveMean;");
+            w.Line("double[] invStdIn = state.ActiveInvStd;");
+        }
+        // Folded statistics already hold γ and β.
+        EmitReferences(w, ctx, backward: false, parameters: !folded);
         if (InMemoryOrder(ctx))
         {
             EmitNormalizeInMemoryOrder(w, ctx);
@@ -646,7 +655,7 @@ internal static class GroupMajorKernels
     }
 
     /// <summary>References to the data, so the loops index without bounds checks (the lengths were checked once).</summary>
-    private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward)
+    private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward, bool parameters = true)
     {
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         if (backward)
@@ -659,11 +668,11 @@ internal static class GroupMajorKernels
             w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
         }
         EmitStreaming(w, backward ? "dx" : "y");
-        if (ctx.HasGamma)
+        if (ctx.HasGamma && parameters)
         {
             w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
         }
-        if (ctx.HasBeta && !backward)
+        if (ctx.HasBeta && !backward && parameters)
         {
             w.Line($"ref {ctx.T} betaRef = ref {Simd}.Ref(state.Beta);");
         }

@@ -342,15 +342,13 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanIn, double[] invStdIn)
         {
-            state.ActiveMean = meanIn;
-            state.ActiveInvStd = invStdIn;
             // Per statistic, once per call: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.
             global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, 64);
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
         }
 
-        /// <summary>One chunk of samples: y from the statistics in state.Active*.</summary>
+        /// <summary>One chunk of samples: y from each statistic's hi, scale and shift in state.Folded*.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -360,14 +358,10 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> y, int batch, int chunk)
         {
-            double[] meanIn = state.ActiveMean;
-            double[] invStdIn = state.ActiveInvStd;
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
             bool streaming = state.Runner.StreamsOutput;
-            ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length);
             int chunkFirst = chunk * chunkSize;
