@@ -142,7 +142,7 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 16;
-                // The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2.
+                // The first pass over each run also asks for the group's next run, two cache lines an iteration.
                 // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
                 double sum = 0.0;
                 var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
@@ -183,8 +183,6 @@ namespace Demo
                     int start = groupStart + n * 128;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        NormGenSimd.PrefetchToL2(ref xRef, start + 16 + i);
-                        NormGenSimd.PrefetchToL2(ref xRef, start + 16 + i + 16);
                         var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                         sumDBlock0 += d0;
                         sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
@@ -267,7 +265,7 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 16;
-                // The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2.
+                // The first pass over each run also asks for the group's next run, two cache lines an iteration.
                 double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];
                 float meanHi = (float)mean;
@@ -322,10 +320,6 @@ namespace Demo
                     var gainV = NormGenSimd.Splat((float)gain);
                     for (int i = 0; i < 16; i += 8)
                     {
-                        NormGenSimd.PrefetchToL2(ref xRef, start + 16 + i);
-                        NormGenSimd.PrefetchToL2(ref xRef, start + 16 + i + 16);
-                        NormGenSimd.PrefetchToL2(ref dyRef, start + 16 + i);
-                        NormGenSimd.PrefetchToL2(ref dyRef, start + 16 + i + 16);
                         NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
                     }
                 }
