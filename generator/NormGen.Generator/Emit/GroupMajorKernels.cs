@@ -700,11 +700,11 @@ internal static class GroupMajorKernels
             w.Line(singleRun ? $"int start = {groupStart};" : $"int groupStart = {groupStart};");
             if (prefetch && GroupPrefetch.Distance(ctx) is int distance)
             {
-                w.Line(singleRun
-                    ? $"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration."
-                    : GroupPrefetch.NextGroupDistance(ctx) is not null
-                        ? "// The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2."
-                        : "// The first pass over each run also asks for the group's next run, two cache lines an iteration.");
+                w.Line($"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration.");
+            }
+            else if (prefetch && GroupPrefetch.NextGroupDistance(ctx) is not null)
+            {
+                w.Line("// The second pass over each run asks for the next group's corresponding run, into L2.");
             }
             if (singleRun && ctx.HasGamma)
             {

@@ -142,7 +142,6 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 16;
-                // The first pass over each run also asks for the group's next run, two cache lines an iteration.
                 // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
                 double sum = 0.0;
                 var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
@@ -153,8 +152,6 @@ namespace Demo
                     int start = groupStart + n * 128;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        NormGenSimd.Prefetch(ref xRef, start + 128 + i);
-                        NormGenSimd.Prefetch(ref xRef, start + 128 + i + 16);
                         sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
                     }
                     if (++sumRuns == 32)
@@ -265,7 +262,6 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 16;
-                // The first pass over each run also asks for the group's next run, two cache lines an iteration.
                 double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];
                 float meanHi = (float)mean;
@@ -285,10 +281,6 @@ namespace Demo
                     int start = groupStart + n * 128;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        NormGenSimd.Prefetch(ref xRef, start + 128 + i);
-                        NormGenSimd.Prefetch(ref xRef, start + 128 + i + 16);
-                        NormGenSimd.Prefetch(ref dyRef, start + 128 + i);
-                        NormGenSimd.Prefetch(ref dyRef, start + 128 + i + 16);
                         var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                         groupDyBlock0 += dy0;
                         groupDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock0);

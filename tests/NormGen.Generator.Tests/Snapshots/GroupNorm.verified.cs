@@ -157,7 +157,7 @@ namespace Demo
                 {
                     int stat = n * 8 + g;
                     int groupStart = n * 65536 + g * 8192;
-                    // The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2.
+                    // The second pass over each run asks for the next group's corresponding run, into L2.
                     // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
                     double sum = 0.0;
                     var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
@@ -168,8 +168,6 @@ namespace Demo
                         {
                             for (int i = block; i < block + 512; i += 32)
                             {
-                                NormGenSimd.Prefetch(ref xRef, start + 1024 + i);
-                                NormGenSimd.Prefetch(ref xRef, start + 1024 + i + 16);
                                 sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
                                 sumBlock1 += NormGenSimd.Load(ref xRef, start + i + 8);
                                 sumBlock2 += NormGenSimd.Load(ref xRef, start + i + 16);
@@ -332,7 +330,7 @@ namespace Demo
                 {
                     int stat = n * 8 + g;
                     int groupStart = n * 65536 + g * 8192;
-                    // The first pass over each run also asks for the group's next run, two cache lines an iteration; the second asks for the next group's, into L2.
+                    // The second pass over each run asks for the next group's corresponding run, into L2.
                     double mean = state.SavedMean[stat];
                     double invStd = state.SavedInvStd[stat];
                     float meanHi = (float)mean;
@@ -355,10 +353,6 @@ namespace Demo
                         {
                             for (int i = block; i < block + 512; i += 32)
                             {
-                                NormGenSimd.Prefetch(ref xRef, start + 1024 + i);
-                                NormGenSimd.Prefetch(ref xRef, start + 1024 + i + 16);
-                                NormGenSimd.Prefetch(ref dyRef, start + 1024 + i);
-                                NormGenSimd.Prefetch(ref dyRef, start + 1024 + i + 16);
                                 var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                                 runDyBlock0 += dy0;
                                 runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
