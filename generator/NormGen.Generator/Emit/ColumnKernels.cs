@@ -175,7 +175,7 @@ internal static class ColumnKernels
     {
         EmitHeader(w, ctx, null, null, withCount: false);
         w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
-        GroupMajorKernels.EmitStreaming(w, "y");
+        GroupMajorKernels.EmitStreaming(w, "y", RowLines(ctx));
         w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
         w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
         w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
@@ -210,7 +210,7 @@ internal static class ColumnKernels
         EmitHeader(w, ctx, null, null, withCount: false);
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
-        GroupMajorKernels.EmitStreaming(w, "dx");
+        GroupMajorKernels.EmitStreaming(w, "dx", RowLines(ctx));
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
         w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
         w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
@@ -340,6 +340,13 @@ internal static class ColumnKernels
             }
         }
     }
+
+    /// <summary>
+    /// Tiles of whole vectors write whole cache lines of every row where the rows are whole lines long (and the output
+    /// starts on a line); otherwise a row's last line is shared with the next row, written by another tile or later.
+    /// </summary>
+    private static OutputLines RowLines(KernelContext ctx) =>
+        ctx.Layout.Segments[1].Size % (64 / (ctx.IsFloat ? 4 : 8)) == 0 ? OutputLines.WholeIfAligned : OutputLines.Partial;
 
     /// <summary>Columns in a tile of <paramref name="vectors"/> vectors.</summary>
     private static int TileColumns(KernelContext ctx, int vectors) => vectors * ctx.Width;

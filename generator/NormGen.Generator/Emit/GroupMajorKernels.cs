@@ -647,11 +647,41 @@ internal static class GroupMajorKernels
         }
     };
 
-    /// <summary>The flag the output stores take: set by the runner for outputs larger than the cache.</summary>
-    internal static void EmitStreaming(CodeWriter w, string output)
+    /// <summary>
+    /// The flag the output stores take. The runner sets it for calls larger than the cache, but a non-temporal store to
+    /// part of a line that ordinary stores also write flushes the write-combining buffers (BatchNorm on 14×14 maps,
+    /// 784-byte runs: 1.1–2.4× slower streaming than not), so it may only stream where every line is written whole:
+    /// <paramref name="lines"/> says whether the kernel's stores do that.
+    /// </summary>
+    internal static void EmitStreaming(CodeWriter w, string output, OutputLines lines)
     {
-        w.Line($"// Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins {output}.");
-        w.Line("bool streaming = state.Runner.StreamsOutput;");
+        switch (lines)
+        {
+            case OutputLines.EdgesApart:
+                w.Line($"// Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins {output}.");
+                w.Line("bool streaming = state.Runner.StreamsOutput;");
+                break;
+            case OutputLines.WholeIfAligned:
+                w.Line($"// Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins {output}.");
+                w.Line($"// The stores fill whole cache lines only where {output} starts on one.");
+                w.Line($"bool streaming = state.Runner.StreamsOutput && {Simd}.IsLineAligned(ref {output}Ref);");
+                break;
+            default:
+                w.Line("// Ordinary stores only: the runs do not fill whole cache lines, and a line written partly with non-temporal");
+                w.Line("// stores and partly with ordinary ones flushes the write-combining buffers.");
+                w.Line($"bool streaming = {Simd}.NotStreaming;");
+                break;
+        }
+    }
+
+    /// <summary>How a group-major kernel's output stores cover cache lines (see <see cref="EmitStreaming"/>).</summary>
+    internal static OutputLines GroupOutputLines(KernelContext ctx)
+    {
+        int line = 64 / (ctx.IsFloat ? 4 : 8);
+        return ConstantRunLength(ctx) is not int run ? OutputLines.Partial
+            : run >= VectorLoop.MinAlignedRunLines * line ? OutputLines.EdgesApart
+            : run % line == 0 ? OutputLines.WholeIfAligned
+            : OutputLines.Partial;
     }
 
     /// <summary>References to the data, so the loops index without bounds checks (the lengths were checked once).</summary>
@@ -667,7 +697,7 @@ internal static class GroupMajorKernels
         {
             w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
         }
-        EmitStreaming(w, backward ? "dx" : "y");
+        EmitStreaming(w, backward ? "dx" : "y", GroupOutputLines(ctx));
         if (ctx.HasGamma && parameters)
         {
             w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");

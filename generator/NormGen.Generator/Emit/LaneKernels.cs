@@ -215,7 +215,7 @@ internal static class LaneKernels
         w.Line("double[] invStdIn = state.ActiveInvStd;");
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
-        GroupMajorKernels.EmitStreaming(w, "y");
+        GroupMajorKernels.EmitStreaming(w, "y", InnerLines(ctx));
         w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
         if (!rms)
         {
@@ -375,7 +375,7 @@ internal static class LaneKernels
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
-        GroupMajorKernels.EmitStreaming(w, "dx");
+        GroupMajorKernels.EmitStreaming(w, "dx", InnerLines(ctx));
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
         w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
         w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
@@ -400,6 +400,13 @@ internal static class LaneKernels
                 [$"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i){gammaScalar} * state.SavedInvStd[stat + i] - {centeredScalar} * NormGenSimd.At(ref slopeRef, stat + i) - NormGenSimd.At(ref offsetRef, stat + i));"]);
         });
     }
+
+    /// <summary>
+    /// The lane kernels write in memory order, one run of the innermost dim at a time, with a scalar tail where it is
+    /// not whole vectors: whole lines only where the runs are whole lines (and the output starts on one).
+    /// </summary>
+    private static OutputLines InnerLines(KernelContext ctx) =>
+        ctx.Layout.Inner.Batch || ctx.Layout.Inner.Size % (64 / (ctx.IsFloat ? 4 : 8)) != 0 ? OutputLines.Partial : OutputLines.WholeIfAligned;
 
     /// <summary>
     /// Where Gamma and Beta are indexed like the statistics (BatchNorm) or absent, normalizing needs three values per

@@ -68,6 +68,18 @@ public static class Simd
     }
 
     /// <summary>
+    /// False: the streaming flag of kernels whose stores do not fill whole cache lines. A property rather than a literal,
+    /// so that a kernel that stores nothing through it compiles without an unused-constant warning; the JIT inlines it
+    /// and drops the streaming path.
+    /// </summary>
+    public static bool NotStreaming => false;
+
+    /// <summary>Whether <paramref name="start"/> is at a 64-byte (cache line) boundary.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe bool IsLineAligned<T>(ref T start)
+        where T : unmanaged => ((nuint)Unsafe.AsPointer(ref start) & 63) == 0;
+
+    /// <summary>
     /// Elements from <paramref name="index"/> to the first one at a 64-byte (cache line) boundary: 0 to 15 floats, 0 to
     /// 7 doubles. A pass's aligned stores start there, so that no cache line gets both non-temporal and ordinary stores.
     /// An address the garbage collector moves later (outputs are pinned only while streaming) costs only alignment.

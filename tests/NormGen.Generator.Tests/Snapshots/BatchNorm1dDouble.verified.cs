@@ -353,7 +353,8 @@ namespace Demo
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref double yRef = ref NormGenSimd.Ref(y);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
-            bool streaming = state.Runner.StreamsOutput;
+            // The stores fill whole cache lines only where y starts on one.
+            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref yRef);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double shiftRef = ref NormGenSimd.Ref(state.LaneShift);
@@ -535,7 +536,8 @@ namespace Demo
             ref double dyRef = ref NormGenSimd.Ref(dy);
             ref double dxRef = ref NormGenSimd.Ref(dx);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
-            bool streaming = state.Runner.StreamsOutput;
+            // The stores fill whole cache lines only where dx starts on one.
+            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref dxRef);
             ref double invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double slopeRef = ref NormGenSimd.Ref(state.LaneSlope);
             ref double offsetRef = ref NormGenSimd.Ref(state.LaneOffset);

@@ -332,7 +332,8 @@ namespace Demo
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float yRef = ref NormGenSimd.Ref(y);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
-            bool streaming = state.Runner.StreamsOutput;
+            // The stores fill whole cache lines only where y starts on one.
+            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref yRef);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float shiftRef = ref NormGenSimd.Ref(state.LaneShift);
@@ -498,7 +499,8 @@ namespace Demo
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
-            bool streaming = state.Runner.StreamsOutput;
+            // The stores fill whole cache lines only where dx starts on one.
+            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref dxRef);
             ref float invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float slopeRef = ref NormGenSimd.Ref(state.LaneSlope);
             ref float offsetRef = ref NormGenSimd.Ref(state.LaneOffset);

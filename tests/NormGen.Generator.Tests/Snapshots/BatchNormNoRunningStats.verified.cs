@@ -131,7 +131,8 @@ namespace Demo
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
-            bool streaming = state.Runner.StreamsOutput;
+            // The stores fill whole cache lines only where y starts on one.
+            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref yRef);
             double invCount = 1.0 / (batch * 16);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length);
@@ -251,7 +252,8 @@ namespace Demo
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
-            bool streaming = state.Runner.StreamsOutput;
+            // The stores fill whole cache lines only where dx starts on one.
+            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref dxRef);
             double invCount = 1.0 / (batch * 16);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length);

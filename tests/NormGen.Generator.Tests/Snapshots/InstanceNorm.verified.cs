@@ -142,7 +142,8 @@ namespace Demo
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float yRef = ref NormGenSimd.Ref(y);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
-            bool streaming = state.Runner.StreamsOutput;
+            // The stores fill whole cache lines only where y starts on one.
+            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref yRef);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             const double invCount = 1.0 / 64;
@@ -268,7 +269,8 @@ namespace Demo
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
-            bool streaming = state.Runner.StreamsOutput;
+            // The stores fill whole cache lines only where dx starts on one.
+            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref dxRef);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
