@@ -35,8 +35,8 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     private int _pendingHelpers;
 
     /// <summary>
-    /// True while a call's output <c>c</c> is larger than the cache (<see cref="Threading.StreamingThreshold"/>) and
-    /// pinned by <see cref="Run"/>: the kernels then write it with <see cref="Simd.StoreOutput(System.Runtime.Intrinsics.Vector256{float}, ref float, int, bool)"/>'s
+    /// True while a call's output <c>c</c>, or all its spans together, are larger than the cache
+    /// (<see cref="Threading.StreamsOutput"/>) and the output is pinned by <see cref="Run"/>: the kernels then write it with <see cref="Simd.StoreOutput(System.Runtime.Intrinsics.Vector256{float}, ref float, int, bool)"/>'s
     /// non-temporal stores. Read by the kernels, once per chunk.
     /// </summary>
     public bool StreamsOutput { get; private set; }
@@ -52,7 +52,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         fixed (T* pb = b)
         fixed (T* pc = c)
         {
-            StreamsOutput = Threading.StreamsOutput((long)c.Length * sizeof(T));
+            StreamsOutput = Threading.StreamsOutput((long)c.Length * sizeof(T), ((long)a.Length + b.Length + c.Length) * sizeof(T));
             if (helpers <= 0)
             {
                 for (int chunk = 0; chunk < chunks; chunk++)

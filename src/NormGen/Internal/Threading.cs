@@ -40,6 +40,13 @@ public static class Threading
     /// </summary>
     public const long StreamingThreshold = 2L << 20;
 
-    /// <summary>Whether an output of <paramref name="bytes"/> bytes is written with non-temporal stores (x86 with AVX only).</summary>
-    public static bool StreamsOutput(long bytes) => bytes >= StreamingThreshold && System.Runtime.Intrinsics.X86.Avx.IsSupported;
+    /// <summary>
+    /// Whether a call's output of <paramref name="outputBytes"/> bytes is written with non-temporal stores (x86 with
+    /// AVX only): when the output is at least <see cref="StreamingThreshold"/>, or when everything the call reads and
+    /// writes (<paramref name="workingSetBytes"/>) is more than that, so that the output's lines would evict the inputs
+    /// from the cache (BatchNorm2d backward x[128,32,8,8], 1 MiB per tensor: 1.3–1.4× faster streaming; LayerNorm
+    /// x[512..640,768] forward the same, backward 1.05–1.15× faster).
+    /// </summary>
+    public static bool StreamsOutput(long outputBytes, long workingSetBytes) =>
+        (outputBytes >= StreamingThreshold || workingSetBytes > StreamingThreshold) && System.Runtime.Intrinsics.X86.Avx.IsSupported;
 }

@@ -70,10 +70,23 @@ public sealed class StreamingStoreTests
             layer.Backward(x, dy, dx);
         });
 
+    [Fact]
+    public void Calls_stream_when_the_output_or_all_their_data_exceed_the_cache()
+    {
+        const long MiB = 1L << 20;
+        bool avx = Avx.IsSupported;
+        Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(2 * MiB, 2 * MiB));
+        // A backward of 1 MiB tensors: x and dy read, dx written.
+        Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(1 * MiB, 3 * MiB));
+        // A forward of 1 MiB tensors, and BatchNorm1d-sized calls, stay in the cache.
+        Assert.False(NormGen.Internal.Threading.StreamsOutput(1 * MiB, 2 * MiB));
+        Assert.False(NormGen.Internal.Threading.StreamsOutput(512 * 1024, 3 * 512 * 1024));
+    }
+
     private static void AssertSameBitsAtEveryAlignment(int length, Run run)
     {
         // Smaller outputs never stream, which would make this test pass without testing anything.
-        Assert.True(NormGen.Internal.Threading.StreamsOutput((long)length * sizeof(float)) == Avx.IsSupported,
+        Assert.True(NormGen.Internal.Threading.StreamsOutput((long)length * sizeof(float), (long)length * sizeof(float)) == Avx.IsSupported,
             $"{length} floats are not written with non-temporal stores; use at least {NormGen.Internal.Threading.StreamingThreshold / sizeof(float)}.");
         float[] x = Values(length, 21);
         float[] dy = Values(length, 22);
