@@ -182,7 +182,8 @@ internal static class GroupMajorKernels
             w.Line("double[] invStdIn = state.ActiveInvStd;");
         }
         // Folded statistics already hold γ and β.
-        EmitReferences(w, ctx, backward: false, parameters: !folded);
+        EmitReferences(w, ctx, backward: false, parameters: !folded,
+            minPartialRunLines: InMemoryOrder(ctx) ? MemoryOrderMinPartialRunLines : VectorLoop.MinPartialRunLines);
         if (InMemoryOrder(ctx))
         {
             EmitNormalizeInMemoryOrder(w, ctx);
@@ -267,7 +268,8 @@ internal static class GroupMajorKernels
         w.Line("// y = (x − hi)·scale + shift: (x − mean)·invStd·γ + β with the mean's low part in the shift (the tail fused alike).");
         VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef",
             index => $"{Simd}.MultiplyAdd({Simd}.Load(ref xRef, start + {index}) - meanHiV, scaleV, shiftV)",
-            scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = {fma}(NormGenSimd.At(ref xRef, start + i) - meanHi, scale, shift);"));
+            scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = {fma}(NormGenSimd.At(ref xRef, start + i) - meanHi, scale, shift);"),
+            minPartialRunLines: MemoryOrderMinPartialRunLines);
     }
 
     /// <summary>Body of the chunk kernel behind <c>BackwardKernel</c>: dx, and this chunk's parameter sums.</summary>
@@ -465,6 +467,7 @@ internal static class GroupMajorKernels
             }
         }
         IEnumerable<string> next(int lane, string index) => prefetch ? GroupPrefetch.Next(ctx, lane, index, "xRef") : [];
+        int minPartialRunLines = oneRun ? MemoryOrderMinPartialRunLines : VectorLoop.MinPartialRunLines;
         bool rms = ctx.Spec.IsRms;
         bool affineAlongRun = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
         if (splitMean && !rms)
@@ -486,7 +489,8 @@ internal static class GroupMajorKernels
             string betaScalar = ctx.HasBeta ? " + NormGenSimd.At(ref betaRef, param + i)" : "";
             Runs(() => VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef", affine,
                 before: index => next(0, index),
-                scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});")));
+                scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});"),
+                minPartialRunLines: minPartialRunLines));
             return;
         }
         // Float data: ((x − hi) − lo)·scale + β = (x − hi)·scale + (β − lo·scale), the low part of the mean folded into the shift.
@@ -522,7 +526,8 @@ internal static class GroupMajorKernels
             VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef",
                 index => hasShift ? $"{Simd}.MultiplyAdd({hiCentered(index)}, scaleV, shiftV)" : $"{hiCentered(index)} * scaleV",
                 before: index => next(0, index),
-                scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"));
+                scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"),
+                minPartialRunLines: minPartialRunLines);
         }
         if (perGroup)
         {
@@ -675,17 +680,24 @@ internal static class GroupMajorKernels
     }
 
     /// <summary>How a group-major kernel's output stores cover cache lines (see <see cref="EmitStreaming"/>).</summary>
-    internal static OutputLines GroupOutputLines(KernelContext ctx)
+    internal static OutputLines GroupOutputLines(KernelContext ctx, int minPartialRunLines = VectorLoop.MinPartialRunLines)
     {
         int line = 64 / (ctx.IsFloat ? 4 : 8);
         return ConstantRunLength(ctx) is not int run ? OutputLines.Partial
-            : run >= VectorLoop.MinAlignedRunLines * line ? OutputLines.EdgesApart
+            : VectorLoop.WritesEdgesApart(ctx, run, minPartialRunLines) ? OutputLines.EdgesApart
             : run % line == 0 ? OutputLines.WholeIfAligned
             : OutputLines.Partial;
     }
 
+    /// <summary>
+    /// The memory-order pass (BatchNorm inference) keeps the plain loop for runs that end inside a line up to 8 lines:
+    /// with a few vectors of work per run, the edges cost more than they save (x[64,128,7,7] 1.1–1.18× slower with them;
+    /// x[8,256,14,14], 12 lines, 1.27× faster).
+    /// </summary>
+    private const int MemoryOrderMinPartialRunLines = 8;
+
     /// <summary>References to the data, so the loops index without bounds checks (the lengths were checked once).</summary>
-    private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward, bool parameters = true)
+    private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward, bool parameters = true, int minPartialRunLines = VectorLoop.MinPartialRunLines)
     {
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         if (backward)
@@ -697,7 +709,7 @@ internal static class GroupMajorKernels
         {
             w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
         }
-        EmitStreaming(w, backward ? "dx" : "y", GroupOutputLines(ctx));
+        EmitStreaming(w, backward ? "dx" : "y", GroupOutputLines(ctx, minPartialRunLines));
         if (ctx.HasGamma && parameters)
         {
             w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
