@@ -61,9 +61,9 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void PrefetchToL2<T>(ref T start, int index)
     {
-        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        if (Sse.IsSupported)
         {
-            System.Runtime.Intrinsics.X86.Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref start, index)));
+            Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref start, index)));
         }
     }
 
@@ -155,13 +155,14 @@ public static class Simd
     public static void Store(Vector256<double> value, ref double start, int index) => value.StoreUnsafe(ref start, (nuint)index);
 
     /// <summary>
-    /// Stores 8 floats of a kernel's output at <paramref name="index"/>. With <paramref name="streaming"/> (set by
+    /// Stores a vector of a kernel's output at <paramref name="index"/>. With <paramref name="streaming"/> (set by
     /// <see cref="ChunkRunner{TState, T}.StreamsOutput"/> for outputs larger than the cache, whose memory the runner
     /// has pinned) an aligned store bypasses the cache: the output is not read back by this call, and writing it
     /// without first reading each line saves a third of the memory traffic.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void StoreOutput(Vector256<float> value, ref float start, int index, bool streaming)
+    public static unsafe void StoreOutput<T>(Vector256<T> value, ref T start, int index, bool streaming)
+        where T : unmanaged
     {
         // The ordinary store first, on the fall-through path: written the other way round (address, then one combined
         // test), the JIT put a taken branch before every ordinary store, and a cache-resident loop ran 1.35× slower.
@@ -170,32 +171,11 @@ public static class Simd
             value.StoreUnsafe(ref start, (nuint)index);
             return;
         }
-        float* target = (float*)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
+        T* target = (T*)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
         if (((nuint)target & 31) == 0)
         {
-            Avx.StoreAlignedNonTemporal(target, value);
-        }
-        else
-        {
-            value.StoreUnsafe(ref start, (nuint)index);
-        }
-    }
-
-    /// <summary>Stores 4 doubles of a kernel's output at <paramref name="index"/>, streaming as the float overload does.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void StoreOutput(Vector256<double> value, ref double start, int index, bool streaming)
-    {
-        // The ordinary store first, on the fall-through path: written the other way round (address, then one combined
-        // test), the JIT put a taken branch before every ordinary store, and a cache-resident loop ran 1.35× slower.
-        if (!streaming)
-        {
-            value.StoreUnsafe(ref start, (nuint)index);
-            return;
-        }
-        double* target = (double*)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
-        if (((nuint)target & 31) == 0)
-        {
-            Avx.StoreAlignedNonTemporal(target, value);
+            // The same 32 bytes whatever the element type (vmovntps).
+            Avx.StoreAlignedNonTemporal((float*)target, value.AsSingle());
         }
         else
         {
