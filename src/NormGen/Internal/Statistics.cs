@@ -127,21 +127,9 @@ public static class Statistics
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FoldScaleShift(double[] mean, double[] invStd, float[] gamma, float[] beta, float[] meanHi, float[] scale, float[] shift, int count)
     {
-        Check(mean.Length, count);
-        Check(invStd.Length, count);
-        Check(meanHi.Length, count);
-        Check(scale.Length, count);
-        Check(shift.Length, count);
+        CheckFold(mean.Length, invStd.Length, gamma.Length, beta.Length, meanHi.Length, scale.Length, shift.Length, count);
         bool hasGamma = gamma.Length != 0;
         bool hasBeta = beta.Length != 0;
-        if (hasGamma)
-        {
-            Check(gamma.Length, count);
-        }
-        if (hasBeta)
-        {
-            Check(beta.Length, count);
-        }
         ref double meanRef = ref MemoryMarshal.GetArrayDataReference(mean);
         ref double invStdRef = ref MemoryMarshal.GetArrayDataReference(invStd);
         ref float gammaRef = ref MemoryMarshal.GetArrayDataReference(gamma);
@@ -192,21 +180,9 @@ public static class Statistics
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FoldScaleShift(double[] mean, double[] invStd, double[] gamma, double[] beta, double[] meanHi, double[] scale, double[] shift, int count)
     {
-        Check(mean.Length, count);
-        Check(invStd.Length, count);
-        Check(meanHi.Length, count);
-        Check(scale.Length, count);
-        Check(shift.Length, count);
+        CheckFold(mean.Length, invStd.Length, gamma.Length, beta.Length, meanHi.Length, scale.Length, shift.Length, count);
         bool hasGamma = gamma.Length != 0;
         bool hasBeta = beta.Length != 0;
-        if (hasGamma)
-        {
-            Check(gamma.Length, count);
-        }
-        if (hasBeta)
-        {
-            Check(beta.Length, count);
-        }
         Array.Copy(mean, meanHi, count);
         ref double invStdRef = ref MemoryMarshal.GetArrayDataReference(invStd);
         ref double gammaRef = ref MemoryMarshal.GetArrayDataReference(gamma);
@@ -233,7 +209,26 @@ public static class Statistics
         }
     }
 
-    private static void Check(int length, int count)
+    /// <summary>FoldScaleShift's arrays hold <paramref name="count"/> values each; γ and β may be empty (1 and 0).</summary>
+    private static void CheckFold(int mean, int invStd, int gamma, int beta, int meanHi, int scale, int shift, int count)
+    {
+        Check(mean, count);
+        Check(invStd, count);
+        Check(meanHi, count);
+        Check(scale, count);
+        Check(shift, count);
+        if (gamma != 0)
+        {
+            Check(gamma, count);
+        }
+        if (beta != 0)
+        {
+            Check(beta, count);
+        }
+    }
+
+    /// <summary>Refuses an array shorter than the count it is used for (shared with <see cref="SumStatistics"/>).</summary>
+    internal static void Check(int length, int count)
     {
         if (length < count)
         {

@@ -52,10 +52,10 @@ public static class SumStatistics
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Means(double[] sums, double invCount, double[] mean, float[] hi, float[] lo, int count)
     {
-        Check(sums.Length, count);
-        Check(mean.Length, count);
-        Check(hi.Length, count);
-        Check(lo.Length, count);
+        Statistics.Check(sums.Length, count);
+        Statistics.Check(mean.Length, count);
+        Statistics.Check(hi.Length, count);
+        Statistics.Check(lo.Length, count);
         ref double s = ref MemoryMarshal.GetArrayDataReference(sums);
         ref double m = ref MemoryMarshal.GetArrayDataReference(mean);
         ref float hiRef = ref MemoryMarshal.GetArrayDataReference(hi);
@@ -87,9 +87,9 @@ public static class SumStatistics
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Means(double[] sums, double invCount, double[] mean, double[] hi, int count)
     {
-        Check(sums.Length, count);
-        Check(mean.Length, count);
-        Check(hi.Length, count);
+        Statistics.Check(sums.Length, count);
+        Statistics.Check(mean.Length, count);
+        Statistics.Check(hi.Length, count);
         ref double s = ref MemoryMarshal.GetArrayDataReference(sums);
         ref double m = ref MemoryMarshal.GetArrayDataReference(mean);
         var scale = Vector256.Create(invCount);
@@ -152,9 +152,9 @@ public static class SumStatistics
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Variance(double[] sums, double invCount, double epsilon, double[] variance, double[] invStd, int count)
     {
-        Check(sums.Length, count);
-        Check(variance.Length, count);
-        Check(invStd.Length, count);
+        Statistics.Check(sums.Length, count);
+        Statistics.Check(variance.Length, count);
+        Statistics.Check(invStd.Length, count);
         ref double s = ref MemoryMarshal.GetArrayDataReference(sums);
         ref double v = ref MemoryMarshal.GetArrayDataReference(variance);
         ref double r = ref MemoryMarshal.GetArrayDataReference(invStd);
@@ -206,17 +206,9 @@ public static class SumStatistics
         {
             throw new ArgumentException($"expected Σd in sums[0, {count}) and Σd² in sums[{squaresRow}, {squaresRow} + {count}) of {sums.Length} values");
         }
-        Check(pivotLength, count);
-        Check(mean.Length, count);
-        Check(variance.Length, count);
-        Check(invStd.Length, count);
-    }
-
-    private static void Check(int length, int count)
-    {
-        if (length < count)
-        {
-            throw new ArgumentException($"expected at least {count} values, got {length}");
-        }
+        Statistics.Check(pivotLength, count);
+        Statistics.Check(mean.Length, count);
+        Statistics.Check(variance.Length, count);
+        Statistics.Check(invStd.Length, count);
     }
 }
