@@ -346,7 +346,7 @@ internal static class ColumnKernels
     /// starts on a line); otherwise a row's last line is shared with the next row, written by another tile or later.
     /// </summary>
     private static OutputLines RowLines(KernelContext ctx) =>
-        ctx.Layout.Segments[1].Size % (64 / (ctx.IsFloat ? 4 : 8)) == 0 ? OutputLines.WholeIfAligned : OutputLines.Partial;
+        ctx.Layout.Segments[1].Size % ctx.LineElements == 0 ? OutputLines.WholeIfAligned : OutputLines.Partial;
 
     /// <summary>Columns in a tile of <paramref name="vectors"/> vectors.</summary>
     private static int TileColumns(KernelContext ctx, int vectors) => vectors * ctx.Width;

@@ -682,7 +682,7 @@ internal static class GroupMajorKernels
     /// <summary>How a group-major kernel's output stores cover cache lines (see <see cref="EmitStreaming"/>).</summary>
     internal static OutputLines GroupOutputLines(KernelContext ctx, int minPartialRunLines = VectorLoop.MinPartialRunLines)
     {
-        int line = 64 / (ctx.IsFloat ? 4 : 8);
+        int line = ctx.LineElements;
         return ConstantRunLength(ctx) is not int run ? OutputLines.Partial
             : VectorLoop.WritesEdgesApart(ctx, run, minPartialRunLines) ? OutputLines.EdgesApart
             : run % line == 0 ? OutputLines.WholeIfAligned

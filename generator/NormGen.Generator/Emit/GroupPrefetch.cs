@@ -55,7 +55,7 @@ internal static class GroupPrefetch
 
     /// <summary>A run's size in bytes, where the run length is a constant.</summary>
     private static int? RunBytes(KernelContext ctx) =>
-        GroupMajorKernels.ConstantRunLength(ctx) is int run ? run * (ctx.IsFloat ? 4 : 8) : null;
+        GroupMajorKernels.ConstantRunLength(ctx) is int run ? run * ctx.ElementBytes : null;
 
     /// <summary>Lane 0 of each unrolled iteration: prefetches of the lines <see cref="Distance"/> ahead of the ones this iteration reads.</summary>
     public static IEnumerable<string> Next(KernelContext ctx, int lane, string index, params string[] arrays) =>
@@ -68,7 +68,7 @@ internal static class GroupPrefetch
     /// <summary>One prefetch per cache line of an unrolled iteration, <paramref name="distance"/> elements ahead, per array.</summary>
     private static IEnumerable<string> Lines(KernelContext ctx, string method, int distance, string index, string[] arrays)
     {
-        int lineElements = 64 / (ctx.IsFloat ? 4 : 8);
+        int lineElements = ctx.LineElements;
         int iterationElements = ctx.Width * Unroll;
         foreach (string array in arrays)
         {

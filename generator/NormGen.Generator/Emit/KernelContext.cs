@@ -93,6 +93,12 @@ internal sealed class KernelContext
     /// <summary>Lanes in a <c>Vector256</c> of <see cref="T"/>.</summary>
     public int Width => IsFloat ? 8 : 4;
 
+    /// <summary>Bytes per element of <see cref="T"/>.</summary>
+    public int ElementBytes => IsFloat ? 4 : 8;
+
+    /// <summary>Elements in a 64-byte cache line: 16 floats, 8 doubles.</summary>
+    public int LineElements => 64 / ElementBytes;
+
     public bool HasGamma => Spec.Affine;
 
     public bool HasBeta => Spec.Affine && !Spec.IsRms;

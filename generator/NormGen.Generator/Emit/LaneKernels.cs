@@ -406,7 +406,7 @@ internal static class LaneKernels
     /// not whole vectors: whole lines only where the runs are whole lines (and the output starts on one).
     /// </summary>
     private static OutputLines InnerLines(KernelContext ctx) =>
-        ctx.Layout.Inner.Batch || ctx.Layout.Inner.Size % (64 / (ctx.IsFloat ? 4 : 8)) != 0 ? OutputLines.Partial : OutputLines.WholeIfAligned;
+        ctx.Layout.Inner.Batch || ctx.Layout.Inner.Size % ctx.LineElements != 0 ? OutputLines.Partial : OutputLines.WholeIfAligned;
 
     /// <summary>
     /// Where Gamma and Beta are indexed like the statistics (BatchNorm) or absent, normalizing needs three values per

@@ -100,8 +100,7 @@ internal static class VectorLoop
     /// The loop of a pass that writes the output: each vector's value is <paramref name="value"/>(index), written to
     /// <paramref name="output"/> at <c>start + index</c>. Where <see cref="WritesEdgesApart"/> (a constant length of at
     /// least 16 cache lines, or 3 for runs that end inside a line), the whole cache lines of the run are written with
-    /// stores at aligned addresses (which bypass the cache when the runner
-    /// streams), wherever the output starts: a .NET array of 85 KB or more starts 24 bytes past a line, where every
+    /// stores at aligned addresses (which bypass the cache when the runner streams), wherever the output starts: a .NET array of 85 KB or more starts 24 bytes past a line, where every
     /// other vector store would split two lines and none could bypass the cache. The partial lines at both ends are
     /// written first with ordinary stores (no line gets both kinds, which would flush the write-combining buffers).
     /// Every element is computed by the same vector expression wherever it falls, so the results do not depend on the
@@ -131,7 +130,7 @@ internal static class VectorLoop
             return;
         }
         int length = constantLength!.Value;
-        int line = 64 / (ctx.IsFloat ? 4 : 8);
+        int line = ctx.LineElements;
         int block = width * KernelContext.Unroll;
         using (w.Block("// Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores."))
         {
@@ -187,7 +186,7 @@ internal static class VectorLoop
     /// </summary>
     public static bool WritesEdgesApart(KernelContext ctx, int? constantLength, int minPartialRunLines = MinPartialRunLines)
     {
-        int line = 64 / (ctx.IsFloat ? 4 : 8);
+        int line = ctx.LineElements;
         return constantLength is int length
             && (length >= MinAlignedRunLines * line || (length % line != 0 && length >= minPartialRunLines * line));
     }
