@@ -26,6 +26,12 @@ internal static class ColumnKernels
     /// </summary>
     private const int RowBlock = 32;
 
+    /// <summary>
+    /// The most bytes of per-column constants a kernel reads from the L1 cache for every vector in row order: half of a
+    /// 48 KiB L1, so the rows streaming through keep the other half.
+    /// </summary>
+    private const int RowOrderConstantBytes = 24 * 1024;
+
     public static void EmitSums(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
@@ -167,9 +173,10 @@ internal static class ColumnKernels
     }
 
     /// <summary>
-    /// y = (x − hi)·scale + shift per column, the three prepared per statistic by <c>NormalizeWithStatistics</c>: a tile
-    /// keeps them in registers over a block of rows, so each value costs one load, one subtraction, one fused multiply-add
-    /// and one store.
+    /// y = (x − hi)·scale + shift per column, the three prepared per statistic by <c>NormalizeWithStatistics</c>. Rows up
+    /// to <see cref="RowOrderConstantBytes"/> of constants go row by row in memory order, reading the constants from the
+    /// L1 cache (with a Vector512 loop beside the Vector256 one); wider rows keep tiles of them in registers over a block
+    /// of rows. Either way each value costs one subtraction, one fused multiply-add and one store.
     /// </summary>
     public static void EmitNormalize(CodeWriter w, KernelContext ctx)
     {
@@ -179,6 +186,19 @@ internal static class ColumnKernels
         w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
         w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
         w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
+        if (NormalizesInRowOrder(ctx))
+        {
+            int columns = ctx.Layout.Segments[1].Size;
+            w.Line("// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Row by");
+            w.Line($"// row in memory order: hi, scale and shift ({Kib(3 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows stream past.");
+            EmitRowOrder(w, ctx, (load, v, offset) =>
+            {
+                w.Line($"var d{v} = {Simd}.{load}(ref xRef, start + {offset}) - {Simd}.{load}(ref meanHiRef, column + {offset});");
+                w.Line($"{Simd}.StoreOutput({Simd}.MultiplyAdd(d{v}, {Simd}.{load}(ref scaleRef, column + {offset}), {Simd}.{load}(ref shiftRef, column + {offset})), ref yRef, start + {offset}, streaming);");
+            },
+            () => w.Line($"NormGenSimd.At(ref yRef, start) = ({ctx.T})((NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref scaleRef, column) + NormGenSimd.At(ref shiftRef, column));"));
+            return;
+        }
         w.Line("// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Tiles of");
         w.Line($"// {TileColumns(ctx, PairTile)} columns keep their hi, scale and shift in registers while a block of {RowBlock} rows streams past.");
         ForEachTile(w, ctx, PairTile, [], vectors =>
@@ -340,6 +360,113 @@ internal static class ColumnKernels
             }
         }
     }
+
+    /// <summary>Whether y goes row by row (hi, scale and shift per column; see <see cref="InRowOrder"/>).</summary>
+    public static bool NormalizesInRowOrder(KernelContext ctx) => InRowOrder(ctx, constants: 3);
+
+    /// <summary>Whether a row-order loop has a Vector512 loop beside it: at least one unrolled 512-bit tile per row.</summary>
+    public static bool HasWideRowLoop(KernelContext ctx) => ctx.Layout.Segments[1].Size >= Unroll * 2 * ctx.Width;
+
+    /// <summary>
+    /// Whether a kernel with <paramref name="constants"/> per-column arrays goes row by row in memory order: the rows are
+    /// wider than a tile and the arrays together fit in half the L1 cache (<see cref="RowOrderConstantBytes"/>), so that
+    /// reading them for every vector costs L1 loads only. Row order reads and writes each row front to back, which the
+    /// hardware prefetchers follow; tiles of a wider row read a block of rows a few lines at a time (1.15× slower on
+    /// BatchNorm1d x[256,512] inference, measured). Rows no wider than a tile are in memory order either way, and the
+    /// tile keeps its constants in registers.
+    /// </summary>
+    private static bool InRowOrder(KernelContext ctx, int constants)
+    {
+        int columns = ctx.Layout.Segments[1].Size;
+        return columns > TileColumns(ctx, PairTile) && constants * columns * ctx.ElementBytes <= RowOrderConstantBytes;
+    }
+
+    /// <summary>
+    /// Row by row over the chunk's rows: <paramref name="vector"/> writes the statements for one vector, given the load
+    /// method (<c>Load</c> or <c>Load512</c>), the vector's index and its offset in the tile; <paramref name="scalar"/> those for one
+    /// column left over. With at least one 512-bit tile of columns, a Vector512 loop runs where the processor has it; its
+    /// columns left over take Vector256 vectors, then scalars, as the Vector256 loop's do, so both give the same bits.
+    /// </summary>
+    private static void EmitRowOrder(CodeWriter w, KernelContext ctx, Action<string, int, int> vector, Action scalar)
+    {
+        int columns = ctx.Layout.Segments[1].Size;
+        if (HasWideRowLoop(ctx))
+        {
+            using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+            {
+                w.Line("// 512-bit vectors (AVX-512): half the instructions of the loop below, the same values.");
+                EmitRows(wide: true);
+            }
+            using (w.Block("else"))
+            {
+                EmitRows(wide: false);
+            }
+            return;
+        }
+        EmitRows(wide: false);
+
+        void EmitRows(bool wide)
+        {
+            Segment rows = ctx.Layout.Segments[0];
+            string r = ctx.LoopVariable(rows);
+            int width = wide ? 2 * ctx.Width : ctx.Width;
+            int tileColumns = Unroll * width;
+            int tiled = columns - (columns % tileColumns);
+            int wideLeft = (columns - tiled) / width;
+            int afterWide = tiled + (wideLeft * width);
+            // The 512-bit loop's columns left over after its whole vectors: one 256-bit vector if they fill it.
+            int narrowLeft = wide ? (columns - afterWide) / ctx.Width : 0;
+            int vectorColumns = afterWide + (narrowLeft * ctx.Width);
+            string load = wide ? "Load512" : "Load";
+            using (w.Block($"for (int {r} = chunkFirst; {r} < chunkLast; {r}++)"))
+            {
+                w.Line($"int row = {r} * {Int(columns)};");
+                if (tiled > 0)
+                {
+                    using (w.Block($"for (int column = 0; column < {Int(tiled)}; column += {Int(tileColumns)})"))
+                    {
+                        w.Line("int start = row + column;");
+                        for (int v = 0; v < Unroll; v++)
+                        {
+                            vector(load, v, v * width);
+                        }
+                    }
+                }
+                EmitLeftOver(tiled, wideLeft, width, load);
+                EmitLeftOver(afterWide, narrowLeft, ctx.Width, "Load");
+                if (columns > vectorColumns)
+                {
+                    using (w.Block($"for (int column = {Int(vectorColumns)}; column < {Int(columns)}; column++)"))
+                    {
+                        w.Line("int start = row + column;");
+                        scalar();
+                    }
+                }
+            }
+        }
+
+        void EmitLeftOver(int first, int vectors, int width, string load)
+        {
+            if (vectors == 0)
+            {
+                return;
+            }
+            using (w.Block(first == 0
+                ? $"// All {vectors * width} columns, {vectors} vector{(vectors == 1 ? "" : "s")}."
+                : $"// The {vectors * width} columns from {first} that fill whole vectors."))
+            {
+                w.Line($"const int column = {Int(first)};");
+                w.Line("int start = row + column;");
+                for (int v = 0; v < vectors; v++)
+                {
+                    vector(load, v, v * width);
+                }
+            }
+        }
+    }
+
+    /// <summary>A size in bytes as "6 KiB" (rounded up) or "768 B".</summary>
+    private static string Kib(int bytes) => bytes < 1024 ? $"{bytes} B" : $"{(bytes + 1023) / 1024} KiB";
 
     /// <summary>
     /// Tiles of whole vectors write whole cache lines of every row where the rows are whole lines long (and the output

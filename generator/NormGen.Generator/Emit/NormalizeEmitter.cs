@@ -86,7 +86,10 @@ internal static class NormalizeEmitter
         string order = ctx.Layout.GroupMajor
             ? "group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx)"
             : ctx.IsColumnLayout
-                ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows"
+                ? ColumnKernels.NormalizesInRowOrder(ctx)
+                    ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache"
+                        + (ColumnKernels.HasWideRowLoop(ctx) ? ", in Vector512 where the processor has it" : "")
+                    : "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows"
                 : "in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics)";
         string type = ctx.IsFloat
             ? "float data, sums in float over blocks of at most 512 values each added in double"

@@ -36,7 +36,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
 
     /// <summary>
     /// True while a call's output <c>c</c>, or all its spans together, are larger than the cache
-    /// (<see cref="Threading.StreamsOutput"/>) and the output is pinned by <see cref="Run"/>: the kernels then write it with <see cref="Simd.StoreOutput{T}"/>'s
+    /// (<see cref="Threading.StreamsOutput"/>) and the output is pinned by <see cref="Run"/>: the kernels then write it with <see cref="Simd.StoreOutput{T}(System.Runtime.Intrinsics.Vector256{T}, ref T, int, bool)"/>'s
     /// non-temporal stores. Read by the kernels, once per chunk.
     /// </summary>
     public bool StreamsOutput { get; private set; }

@@ -14,7 +14,7 @@ namespace NormGen.Internal;
 /// the type names and the vector width.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class Simd
+public static partial class Simd
 {
     /// <summary>A reference to the first element of a span, for loops that index without bounds checks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

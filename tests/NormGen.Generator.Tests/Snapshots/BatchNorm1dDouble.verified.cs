@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N. Training uses the batch's statistics and updates RunningMean/RunningVar with 1/BatchesTracked (cumulative average) (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (128 values), broadcast over the other dims.</para>
-    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm1dDouble
     {
@@ -172,7 +172,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -210,7 +210,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -258,7 +258,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -318,7 +318,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -340,7 +340,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -358,24 +358,44 @@ namespace Demo
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double shiftRef = ref NormGenSimd.Ref(state.LaneShift);
-            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Tiles of
-            // 16 columns keep their hi, scale and shift in registers while a block of 32 rows streams past.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
+            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Row by
+            // row in memory order: hi, scale and shift (3 KiB) stay in the L1 cache while the rows stream past.
+            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
-                for (int column = 0; column < 128; column += 16)
+                // 512-bit vectors (AVX-512): half the instructions of the loop below, the same values.
+                for (int n = chunkFirst; n < chunkLast; n++)
                 {
-                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
-                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var scale1 = NormGenSimd.Load(ref scaleRef, column + 4); var shift1 = NormGenSimd.Load(ref shiftRef, column + 4);
-                    var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var scale2 = NormGenSimd.Load(ref scaleRef, column + 8); var shift2 = NormGenSimd.Load(ref shiftRef, column + 8);
-                    var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var scale3 = NormGenSimd.Load(ref scaleRef, column + 12); var shift3 = NormGenSimd.Load(ref shiftRef, column + 12);
-                    for (int n = rowBlock; n < rowEnd; n++)
+                    int row = n * 128;
+                    for (int column = 0; column < 128; column += 32)
                     {
-                        int start = n * 128 + column;
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4) - meanHi1, scale1, shift1), ref yRef, start + 4, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - meanHi2, scale2, shift2), ref yRef, start + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 12) - meanHi3, scale3, shift3), ref yRef, start + 12, streaming);
+                        int start = row + column;
+                        var d0 = NormGenSimd.Load512(ref xRef, start + 0) - NormGenSimd.Load512(ref meanHiRef, column + 0);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d0, NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        var d1 = NormGenSimd.Load512(ref xRef, start + 8) - NormGenSimd.Load512(ref meanHiRef, column + 8);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d1, NormGenSimd.Load512(ref scaleRef, column + 8), NormGenSimd.Load512(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        var d2 = NormGenSimd.Load512(ref xRef, start + 16) - NormGenSimd.Load512(ref meanHiRef, column + 16);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d2, NormGenSimd.Load512(ref scaleRef, column + 16), NormGenSimd.Load512(ref shiftRef, column + 16)), ref yRef, start + 16, streaming);
+                        var d3 = NormGenSimd.Load512(ref xRef, start + 24) - NormGenSimd.Load512(ref meanHiRef, column + 24);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d3, NormGenSimd.Load512(ref scaleRef, column + 24), NormGenSimd.Load512(ref shiftRef, column + 24)), ref yRef, start + 24, streaming);
+                    }
+                }
+            }
+            else
+            {
+                for (int n = chunkFirst; n < chunkLast; n++)
+                {
+                    int row = n * 128;
+                    for (int column = 0; column < 128; column += 16)
+                    {
+                        int start = row + column;
+                        var d0 = NormGenSimd.Load(ref xRef, start + 0) - NormGenSimd.Load(ref meanHiRef, column + 0);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d0, NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        var d1 = NormGenSimd.Load(ref xRef, start + 4) - NormGenSimd.Load(ref meanHiRef, column + 4);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d1, NormGenSimd.Load(ref scaleRef, column + 4), NormGenSimd.Load(ref shiftRef, column + 4)), ref yRef, start + 4, streaming);
+                        var d2 = NormGenSimd.Load(ref xRef, start + 8) - NormGenSimd.Load(ref meanHiRef, column + 8);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d2, NormGenSimd.Load(ref scaleRef, column + 8), NormGenSimd.Load(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        var d3 = NormGenSimd.Load(ref xRef, start + 12) - NormGenSimd.Load(ref meanHiRef, column + 12);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d3, NormGenSimd.Load(ref scaleRef, column + 12), NormGenSimd.Load(ref shiftRef, column + 12)), ref yRef, start + 12, streaming);
                     }
                 }
             }
@@ -385,7 +405,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -440,7 +460,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -522,7 +542,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -20,3 +20,12 @@ public partial class OffsetBatchNormChannelsLast : IBatchStatsLayer<float>, IAff
 
 [Normalize(Shape = "N,C=37", Axes = "N")]
 public partial class OffsetBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+// Rows wider than the unrolled tile of the row-order y loop, with whole vectors and single columns left over: 100 =
+// one 64-column 512-bit tile, two 512-bit vectors and 4 columns (256-bit: three 32-column tiles and 4 columns); 120 =
+// the 64-column tile, three 512-bit vectors and one 256-bit vector (256-bit: three tiles and three vectors).
+[Normalize(Shape = "N,C=100", Axes = "N")]
+public partial class OffsetBatchNorm1dWide : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=120", Axes = "N")]
+public partial class OffsetBatchNorm1dWider : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }

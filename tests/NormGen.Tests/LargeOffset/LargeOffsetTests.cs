@@ -25,6 +25,16 @@ public class LargeOffsetTests
     public void BatchNorm1d_Features() =>
         CheckBatchNorm(new OffsetBatchNorm1d(), NormLayout.BatchNorm(64, 37, 1), 1005);
 
+    // The row-order y loop's columns after its unrolled tiles (whole vectors, then single columns), for both of its
+    // vector widths: .ci/run runs these tests again with 512-bit vectors turned off.
+    [Fact]
+    public void BatchNorm1d_RowsWithVectorsAndColumnsLeftOver() =>
+        CheckBatchNorm(new OffsetBatchNorm1dWide(), NormLayout.BatchNorm(48, 100, 1), 1006);
+
+    [Fact]
+    public void BatchNorm1d_RowsWithANarrowVectorLeftOver() =>
+        CheckBatchNorm(new OffsetBatchNorm1dWider(), NormLayout.BatchNorm(40, 120, 1), 1007);
+
     /// <summary>Two training steps (y, running statistics, Backward: dx, GammaGrad, BetaGrad), then an inference forward.</summary>
     private static void CheckBatchNorm<TLayer>(TLayer layer, NormLayout layout, int seed)
         where TLayer : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float>

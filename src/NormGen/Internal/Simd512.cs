@@ -1,0 +1,55 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace NormGen.Internal;
+
+// The 512-bit building blocks, for the kernels that have a Vector512 loop beside their Vector256 one. The generated
+// code takes that loop only where Vector512.IsHardwareAccelerated (AVX-512, and the runtime judging 512-bit vectors
+// worth using on this processor; DOTNET_PreferredVectorBitWidth=256 turns it off). Each lane computes what the
+// Vector256 loop computes for it, so both loops give the same bits.
+public static partial class Simd
+{
+    /// <summary>Loads 16 floats at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load512(ref float start, int index) => Vector512.LoadUnsafe(ref start, (nuint)index);
+
+    /// <summary>Loads 8 doubles at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Load512(ref double start, int index) => Vector512.LoadUnsafe(ref start, (nuint)index);
+
+    /// <summary>
+    /// Stores a 512-bit vector of a kernel's output at <paramref name="index"/>; with <paramref name="streaming"/>, a store
+    /// to a whole cache line bypasses the cache (as the Vector256 overload does).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreOutput<T>(Vector512<T> value, ref T start, int index, bool streaming)
+        where T : unmanaged
+    {
+        if (!streaming)
+        {
+            value.StoreUnsafe(ref start, (nuint)index);
+            return;
+        }
+        T* target = (T*)Unsafe.AsPointer(ref Unsafe.Add(ref start, index));
+        if (((nuint)target & 63) == 0)
+        {
+            // The same 64 bytes whatever the element type (vmovntps).
+            Avx512F.StoreAlignedNonTemporal((float*)target, value.AsSingle());
+        }
+        else
+        {
+            value.StoreUnsafe(ref start, (nuint)index);
+        }
+    }
+
+    /// <summary>a·b + c, fused (one rounding, as the Vector256 overload on processors with FMA).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>a·b + c, fused (one rounding, as the Vector256 overload on processors with FMA).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> MultiplyAdd(Vector512<double> a, Vector512<double> b, Vector512<double> c) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+}
