@@ -88,7 +88,7 @@ internal static class NormalizeEmitter
             : ctx.IsColumnLayout
                 ? ColumnKernels.NormalizesInRowOrder(ctx)
                     ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache"
-                        + (ColumnKernels.HasWideRowLoop(ctx) ? ", in Vector512 where the processor has it" : "")
+                        + (ColumnKernels.HasWideLoop(ctx) ? ", in Vector512 where the processor has it" : "")
                     : "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows"
                 : "in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics)";
         string type = ctx.IsFloat

@@ -52,4 +52,26 @@ public static partial class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> MultiplyAdd(Vector512<double> a, Vector512<double> b, Vector512<double> c) =>
         Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>Adds 16 floats, widened to double, to the 16 doubles at <paramref name="index"/> (per-lane accumulators in memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddWidenedTo(ref double start, int index, Vector512<float> value)
+    {
+        (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(value);
+        Vector512.StoreUnsafe(Load512(ref start, index) + lower, ref start, (nuint)index);
+        Vector512.StoreUnsafe(Load512(ref start, index + 8) + upper, ref start, (nuint)(index + 8));
+    }
+
+    /// <summary>Adds 8 doubles to the 8 doubles at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddWidenedTo(ref double start, int index, Vector512<double> value) =>
+        Vector512.StoreUnsafe(Load512(ref start, index) + value, ref start, (nuint)index);
+
+    /// <summary>Broadcasts a value to every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Splat512(float value) => Vector512.Create(value);
+
+    /// <summary>Broadcasts a value to every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Splat512(double value) => Vector512.Create(value);
 }
