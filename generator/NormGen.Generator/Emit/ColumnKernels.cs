@@ -115,7 +115,7 @@ internal static class ColumnKernels
         PartialSums.EmitParameterRows(w, ctx);
         w.Line($"// Per column Σdy and Σdy·x̂, summed over {RowBlock} rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per");
         w.Line("// statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.");
-        ForEachTile(w, ctx, VectorShape.Narrow(ctx), PairTile, ["dySum", "dyXhat"], (s, vectors) =>
+        EitherWidth(w, ctx, PairTile, shape => ForEachTile(w, ctx, shape, PairTile, ["dySum", "dyXhat"], (s, vectors) =>
         {
             for (int v = 0; v < vectors; v++)
             {
@@ -169,7 +169,7 @@ internal static class ColumnKernels
             {
                 w.Line($"var invStd{v} = {Simd}.{s.Load}(ref invStdRef, column + {v * s.Width});");
             }
-        });
+        }));
     }
 
     /// <summary>
@@ -241,7 +241,7 @@ internal static class ColumnKernels
         }
         w.Line("// dx = dy·gain − (x − hi)·slope − offset per column, gain = γ·invStd and (float) the mean's low part folded into the");
         w.Line($"// offset: tiles of {TileColumns(ctx, PairTile)} columns keep the four in registers while a block of {RowBlock} rows streams past.");
-        ForEachTile(w, ctx, VectorShape.Narrow(ctx), PairTile, [], (s, vectors) =>
+        EitherWidth(w, ctx, PairTile, shape => ForEachTile(w, ctx, shape, PairTile, [], (s, vectors) =>
         {
             for (int v = 0; v < vectors; v++)
             {
@@ -262,7 +262,7 @@ internal static class ColumnKernels
                     ? $"var offset{v} = {at("offset")} - {at("meanLo")} * slope{v};"
                     : $"var offset{v} = {at("offset")};");
             }
-        });
+        }));
     }
 
     private static void EmitHeader(CodeWriter w, KernelContext ctx, string? partials, string? name, bool withCount = true)

@@ -562,57 +562,117 @@ namespace Demo
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             // Per column Σdy and Σdy·x̂, summed over 32 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
             // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
+            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
-                for (int column = 0; column < 128; column += 16)
+                // 512-bit vectors (AVX-512), 32 columns a tile: the same values as the 256-bit loop below.
+                for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
                 {
-                    var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                    var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
-                    var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                    var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
-                    var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
-                    var invStd1 = NormGenSimd.Load(ref invStdRef, column + 4);
-                    var invStd2 = NormGenSimd.Load(ref invStdRef, column + 8);
-                    var invStd3 = NormGenSimd.Load(ref invStdRef, column + 12);
-                    var dySum0 = NormGenSimd.Splat(0.0); var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
-                    var dyXhat0 = NormGenSimd.Splat(0.0); var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
-                    for (int n = rowBlock; n < rowEnd; n++)
+                    int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                    for (int column = 0; column < 128; column += 32)
                     {
-                        int start = n * 128 + column;
-                        var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
-                        dySum0 += dy0;
-                        dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * invStd0, dyXhat0);
-                        var dy1 = NormGenSimd.Load(ref dyRef, start + 4);
-                        dySum1 += dy1;
-                        dyXhat1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * invStd1, dyXhat1);
-                        var dy2 = NormGenSimd.Load(ref dyRef, start + 8);
-                        dySum2 += dy2;
-                        dyXhat2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * invStd2, dyXhat2);
-                        var dy3 = NormGenSimd.Load(ref dyRef, start + 12);
-                        dySum3 += dy3;
-                        dyXhat3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * invStd3, dyXhat3);
+                        var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0);
+                        var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 8);
+                        var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 16);
+                        var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 24);
+                        var invStd0 = NormGenSimd.Load512(ref invStdRef, column + 0);
+                        var invStd1 = NormGenSimd.Load512(ref invStdRef, column + 8);
+                        var invStd2 = NormGenSimd.Load512(ref invStdRef, column + 16);
+                        var invStd3 = NormGenSimd.Load512(ref invStdRef, column + 24);
+                        var dySum0 = NormGenSimd.Splat512(0.0); var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
+                        var dyXhat0 = NormGenSimd.Splat512(0.0); var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                        for (int n = rowBlock; n < rowEnd; n++)
+                        {
+                            int start = n * 128 + column;
+                            var dy0 = NormGenSimd.Load512(ref dyRef, start + 0);
+                            dySum0 += dy0;
+                            dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load512(ref xRef, start + 0) - meanHi0) * invStd0, dyXhat0);
+                            var dy1 = NormGenSimd.Load512(ref dyRef, start + 8);
+                            dySum1 += dy1;
+                            dyXhat1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load512(ref xRef, start + 8) - meanHi1) * invStd1, dyXhat1);
+                            var dy2 = NormGenSimd.Load512(ref dyRef, start + 16);
+                            dySum2 += dy2;
+                            dyXhat2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load512(ref xRef, start + 16) - meanHi2) * invStd2, dyXhat2);
+                            var dy3 = NormGenSimd.Load512(ref dyRef, start + 24);
+                            dySum3 += dy3;
+                            dyXhat3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load512(ref xRef, start + 24) - meanHi3) * invStd3, dyXhat3);
+                        }
+                        var gamma0 = NormGenSimd.Load512(ref gammaRef, column + 0);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        var gamma1 = NormGenSimd.Load512(ref gammaRef, column + 8);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum1 * gamma1);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat1 * gamma1);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat1);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum1);
+                        var gamma2 = NormGenSimd.Load512(ref gammaRef, column + 16);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 16, dySum2 * gamma2);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 16, dyXhat2 * gamma2);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 16, dyXhat2);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 16, dySum2);
+                        var gamma3 = NormGenSimd.Load512(ref gammaRef, column + 24);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 24, dySum3 * gamma3);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 24, dyXhat3 * gamma3);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 24, dyXhat3);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 24, dySum3);
                     }
-                    var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
-                    var gamma1 = NormGenSimd.Load(ref gammaRef, column + 4);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
-                    var gamma2 = NormGenSimd.Load(ref gammaRef, column + 8);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
-                    var gamma3 = NormGenSimd.Load(ref gammaRef, column + 12);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
+                }
+            }
+            else
+            {
+                for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
+                {
+                    int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                    for (int column = 0; column < 128; column += 16)
+                    {
+                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                        var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
+                        var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
+                        var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
+                        var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
+                        var invStd1 = NormGenSimd.Load(ref invStdRef, column + 4);
+                        var invStd2 = NormGenSimd.Load(ref invStdRef, column + 8);
+                        var invStd3 = NormGenSimd.Load(ref invStdRef, column + 12);
+                        var dySum0 = NormGenSimd.Splat(0.0); var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
+                        var dyXhat0 = NormGenSimd.Splat(0.0); var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                        for (int n = rowBlock; n < rowEnd; n++)
+                        {
+                            int start = n * 128 + column;
+                            var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
+                            dySum0 += dy0;
+                            dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * invStd0, dyXhat0);
+                            var dy1 = NormGenSimd.Load(ref dyRef, start + 4);
+                            dySum1 += dy1;
+                            dyXhat1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * invStd1, dyXhat1);
+                            var dy2 = NormGenSimd.Load(ref dyRef, start + 8);
+                            dySum2 += dy2;
+                            dyXhat2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * invStd2, dyXhat2);
+                            var dy3 = NormGenSimd.Load(ref dyRef, start + 12);
+                            dySum3 += dy3;
+                            dyXhat3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * invStd3, dyXhat3);
+                        }
+                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        var gamma1 = NormGenSimd.Load(ref gammaRef, column + 4);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
+                        var gamma2 = NormGenSimd.Load(ref gammaRef, column + 8);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
+                        var gamma3 = NormGenSimd.Load(ref gammaRef, column + 12);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 12, dyXhat3);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 12, dySum3);
+                    }
                 }
             }
         }
@@ -644,26 +704,56 @@ namespace Demo
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
             // dx = dy·gain − (x − hi)·slope − offset per column, gain = γ·invStd and (float) the mean's low part folded into the
             // offset: tiles of 16 columns keep the four in registers while a block of 32 rows streams past.
-            for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
+            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
-                for (int column = 0; column < 128; column += 16)
+                // 512-bit vectors (AVX-512), 32 columns a tile: the same values as the 256-bit loop below.
+                for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
                 {
-                    var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
-                    var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
-                    var gain1 = NormGenSimd.Load(ref gammaRef, column + 4) * NormGenSimd.Load(ref invStdRef, column + 4); var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var slope1 = NormGenSimd.Load(ref slopeRef, column + 4);
-                    var offset1 = NormGenSimd.Load(ref offsetRef, column + 4);
-                    var gain2 = NormGenSimd.Load(ref gammaRef, column + 8) * NormGenSimd.Load(ref invStdRef, column + 8); var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var slope2 = NormGenSimd.Load(ref slopeRef, column + 8);
-                    var offset2 = NormGenSimd.Load(ref offsetRef, column + 8);
-                    var gain3 = NormGenSimd.Load(ref gammaRef, column + 12) * NormGenSimd.Load(ref invStdRef, column + 12); var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var slope3 = NormGenSimd.Load(ref slopeRef, column + 12);
-                    var offset3 = NormGenSimd.Load(ref offsetRef, column + 12);
-                    for (int n = rowBlock; n < rowEnd; n++)
+                    int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                    for (int column = 0; column < 128; column += 32)
                     {
-                        int start = n * 128 + column;
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 4) * gain1 - (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * slope1 - offset1, ref dxRef, start + 4, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * gain2 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * slope2 - offset2, ref dxRef, start + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 12) * gain3 - (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * slope3 - offset3, ref dxRef, start + 12, streaming);
+                        var gain0 = NormGenSimd.Load512(ref gammaRef, column + 0) * NormGenSimd.Load512(ref invStdRef, column + 0); var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load512(ref slopeRef, column + 0);
+                        var offset0 = NormGenSimd.Load512(ref offsetRef, column + 0);
+                        var gain1 = NormGenSimd.Load512(ref gammaRef, column + 8) * NormGenSimd.Load512(ref invStdRef, column + 8); var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 8); var slope1 = NormGenSimd.Load512(ref slopeRef, column + 8);
+                        var offset1 = NormGenSimd.Load512(ref offsetRef, column + 8);
+                        var gain2 = NormGenSimd.Load512(ref gammaRef, column + 16) * NormGenSimd.Load512(ref invStdRef, column + 16); var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 16); var slope2 = NormGenSimd.Load512(ref slopeRef, column + 16);
+                        var offset2 = NormGenSimd.Load512(ref offsetRef, column + 16);
+                        var gain3 = NormGenSimd.Load512(ref gammaRef, column + 24) * NormGenSimd.Load512(ref invStdRef, column + 24); var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 24); var slope3 = NormGenSimd.Load512(ref slopeRef, column + 24);
+                        var offset3 = NormGenSimd.Load512(ref offsetRef, column + 24);
+                        for (int n = rowBlock; n < rowEnd; n++)
+                        {
+                            int start = n * 128 + column;
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load512(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 8) * gain1 - (NormGenSimd.Load512(ref xRef, start + 8) - meanHi1) * slope1 - offset1, ref dxRef, start + 8, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 16) * gain2 - (NormGenSimd.Load512(ref xRef, start + 16) - meanHi2) * slope2 - offset2, ref dxRef, start + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 24) * gain3 - (NormGenSimd.Load512(ref xRef, start + 24) - meanHi3) * slope3 - offset3, ref dxRef, start + 24, streaming);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
+                {
+                    int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
+                    for (int column = 0; column < 128; column += 16)
+                    {
+                        var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
+                        var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
+                        var gain1 = NormGenSimd.Load(ref gammaRef, column + 4) * NormGenSimd.Load(ref invStdRef, column + 4); var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var slope1 = NormGenSimd.Load(ref slopeRef, column + 4);
+                        var offset1 = NormGenSimd.Load(ref offsetRef, column + 4);
+                        var gain2 = NormGenSimd.Load(ref gammaRef, column + 8) * NormGenSimd.Load(ref invStdRef, column + 8); var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var slope2 = NormGenSimd.Load(ref slopeRef, column + 8);
+                        var offset2 = NormGenSimd.Load(ref offsetRef, column + 8);
+                        var gain3 = NormGenSimd.Load(ref gammaRef, column + 12) * NormGenSimd.Load(ref invStdRef, column + 12); var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var slope3 = NormGenSimd.Load(ref slopeRef, column + 12);
+                        var offset3 = NormGenSimd.Load(ref offsetRef, column + 12);
+                        for (int n = rowBlock; n < rowEnd; n++)
+                        {
+                            int start = n * 128 + column;
+                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 4) * gain1 - (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * slope1 - offset1, ref dxRef, start + 4, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * gain2 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * slope2 - offset2, ref dxRef, start + 8, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 12) * gain3 - (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * slope3 - offset3, ref dxRef, start + 12, streaming);
+                        }
                     }
                 }
             }
