@@ -267,9 +267,9 @@ internal static class GroupMajorKernels
         w.Line($"var meanHiV = {Simd}.Splat(meanHi); var scaleV = {Simd}.Splat(scale); var shiftV = {Simd}.Splat(shift);");
         w.Line("// y = (x − hi)·scale + shift: (x − mean)·invStd·γ + β with the mean's low part in the shift (the tail fused alike).");
         VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef",
-            index => $"{Simd}.MultiplyAdd({Simd}.Load(ref xRef, start + {index}) - meanHiV, scaleV, shiftV)",
+            (s, index) => $"{Simd}.MultiplyAdd({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of("meanHi")}, {s.Of("scale")}, {s.Of("shift")})",
             scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = {fma}(NormGenSimd.At(ref xRef, start + i) - meanHi, scale, shift);"),
-            minPartialRunLines: MemoryOrderMinPartialRunLines);
+            minPartialRunLines: MemoryOrderMinPartialRunLines, splats: ["meanHi", "scale", "shift"]);
     }
 
     /// <summary>Body of the chunk kernel behind <c>BackwardKernel</c>: dx, and this chunk's parameter sums.</summary>
@@ -399,15 +399,19 @@ internal static class GroupMajorKernels
             {
                 w.Line($"var offsetV = {Simd}.Splat(({ctx.T})(invStd * sumG * invCount));");
             }
-            string offset = rms ? "" : " - offsetV";
+            string offset(VectorShape s) => rms ? "" : $" - {s.Of("offset")}";
+            string[] dxSplats = rms ? ["invStd", "slope"] : [.. MeanSplats(ctx), "invStd", "slope", "offset"];
+            string centeredX(VectorShape s, string index) => rms
+                ? $"{Simd}.{s.Load}(ref xRef, start + {index})"
+                : Centered(ctx, s, $"{Simd}.{s.Load}(ref xRef, start + {index})");
             string offsetScalar = rms ? "" : " - invStd * sumG * invCount";
             ForEachRun(w, ctx, () =>
             {
                 if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
                 {
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                        index => $"{Simd}.Load(ref dyRef, start + {index}) * {Simd}.Load(ref gammaRef, param + {index}) * invStdV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}",
-                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"),
+                        (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {centeredX(s, index)} * {s.Of("slope")}{offset(s)}",
+                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: dxSplats,
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
                 else
@@ -415,8 +419,8 @@ internal static class GroupMajorKernels
                     w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
                     w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                        index => $"{Simd}.Load(ref dyRef, start + {index}) * gainV - {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * slopeV{offset}",
-                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"),
+                        (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {centeredX(s, index)} * {s.Of("slope")}{offset(s)}",
+                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: [.. dxSplats.Where(name => name != "invStd"), "gain"],
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
             });
@@ -478,27 +482,28 @@ internal static class GroupMajorKernels
         w.Line(rms
             ? (ctx.HasGamma ? "// y = x·invStd·γ" : "// y = x·invStd")
             : ctx.HasBeta ? "// y = (x − mean)·invStd·γ + β" : ctx.HasGamma ? "// y = (x − mean)·invStd·γ" : "// y = (x − mean)·invStd");
-        string centered(string index) => rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})");
+        string centered(VectorShape s, string index) => rms ? $"{Simd}.{s.Load}(ref xRef, start + {index})" : Centered(ctx, s, $"{Simd}.{s.Load}(ref xRef, start + {index})");
         string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - mean)";
         if (affineAlongRun)
         {
             w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
-            string affine(string index) => ctx.HasBeta
-                ? $"{Simd}.MultiplyAdd({centered(index)} * invStdV, {Simd}.Load(ref gammaRef, param + {index}), {Simd}.Load(ref betaRef, param + {index}))"
-                : $"{centered(index)} * invStdV * {Simd}.Load(ref gammaRef, param + {index})";
+            string affine(VectorShape s, string index) => ctx.HasBeta
+                ? $"{Simd}.MultiplyAdd({centered(s, index)} * {s.Of("invStd")}, {Simd}.{s.Load}(ref gammaRef, param + {index}), {Simd}.{s.Load}(ref betaRef, param + {index}))"
+                : $"{centered(s, index)} * {s.Of("invStd")} * {Simd}.{s.Load}(ref gammaRef, param + {index})";
             string betaScalar = ctx.HasBeta ? " + NormGenSimd.At(ref betaRef, param + i)" : "";
             Runs(() => VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef", affine,
                 before: index => next(0, index),
                 scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});"),
-                minPartialRunLines: minPartialRunLines));
+                minPartialRunLines: minPartialRunLines, splats: rms ? ["invStd"] : [.. MeanSplats(ctx), "invStd"]));
             return;
         }
         // Float data: ((x − hi) − lo)·scale + β = (x − hi)·scale + (β − lo·scale), the low part of the mean folded into the shift.
         bool foldLow = ctx.IsFloat && !rms;
         bool hasShift = ctx.HasBeta || foldLow;
-        string hiCentered(string index) => rms
-            ? $"{Simd}.Load(ref xRef, start + {index})"
-            : ctx.IsFloat ? $"({Simd}.Load(ref xRef, start + {index}) - meanHiV)" : $"({Simd}.Load(ref xRef, start + {index}) - meanV)";
+        string hiCentered(VectorShape s, string index) => rms
+            ? $"{Simd}.{s.Load}(ref xRef, start + {index})"
+            : ctx.IsFloat ? $"({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of("meanHi")})" : $"({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of("mean")})";
+        string[] runSplats = [.. rms ? [] : ctx.IsFloat ? ["meanHi"] : new[] { "mean" }, "scale", .. hasShift ? ["shift"] : new string[0]];
 
         // γ and β are constant along each run. Where no reduced dim indexes them (BatchNorm, InstanceNorm) they are
         // constant over the whole group, so scale and shift are computed once per group rather than once per run.
@@ -524,8 +529,8 @@ internal static class GroupMajorKernels
         {
             string betaScalar = ctx.HasBeta ? " + beta" : "";
             VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef",
-                index => hasShift ? $"{Simd}.MultiplyAdd({hiCentered(index)}, scaleV, shiftV)" : $"{hiCentered(index)} * scaleV",
-                before: index => next(0, index),
+                (s, index) => hasShift ? $"{Simd}.MultiplyAdd({hiCentered(s, index)}, {s.Of("scale")}, {s.Of("shift")})" : $"{hiCentered(s, index)} * {s.Of("scale")}",
+                before: index => next(0, index), splats: runSplats,
                 scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"),
                 minPartialRunLines: minPartialRunLines);
         }
@@ -567,7 +572,14 @@ internal static class GroupMajorKernels
 
     /// <summary>The vector expression x − mean.</summary>
     public static string Centered(KernelContext ctx, string value, string prefix = "mean") =>
-        ctx.IsFloat ? $"({value} - {prefix}HiV - {prefix}LoV)" : $"({value} - {prefix}V)";
+        Centered(ctx, VectorShape.Narrow(ctx), value, prefix);
+
+    /// <summary>The vector expression x − mean in the given vector shape.</summary>
+    public static string Centered(KernelContext ctx, VectorShape shape, string value, string prefix = "mean") =>
+        ctx.IsFloat ? $"({value} - {shape.Of(prefix + "Hi")} - {shape.Of(prefix + "Lo")})" : $"({value} - {shape.Of(prefix)})";
+
+    /// <summary>The broadcast vectors of the mean <see cref="Centered(KernelContext, VectorShape, string, string)"/> uses.</summary>
+    private static string[] MeanSplats(KernelContext ctx) => ctx.IsFloat ? ["meanHi", "meanLo"] : ["mean"];
 
     /// <summary>
     /// Sums over the group's runs kept in four vectors of the element type per name (<c>nameBlock0..3</c>), added to the

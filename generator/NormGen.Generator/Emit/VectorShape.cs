@@ -25,6 +25,12 @@ internal readonly struct VectorShape
     /// <summary>The <c>NormGenSimd</c> method that broadcasts a value.</summary>
     public string Splat => IsWide ? "Splat512" : "Splat";
 
+    /// <summary>
+    /// The name of a broadcast vector in this shape: <c>scaleV</c> (256-bit, declared where the kernel computes it) or
+    /// <c>scaleW</c> (its 512-bit twin, declared before a 512-bit loop).
+    /// </summary>
+    public string Of(string name) => name + (IsWide ? "W" : "V");
+
     public static VectorShape Narrow(KernelContext ctx) => new(ctx.Width, wide: false);
 
     public static VectorShape Wide(KernelContext ctx) => new(2 * ctx.Width, wide: true);

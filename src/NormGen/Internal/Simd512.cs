@@ -74,4 +74,20 @@ public static partial class Simd
     /// <summary>Broadcasts a value to every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Splat512(double value) => Vector512.Create(value);
+
+    /// <summary>Stores 16 floats at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> value, ref float start, int index) => Vector512.StoreUnsafe(value, ref start, (nuint)index);
+
+    /// <summary>Stores 8 doubles at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<double> value, ref double start, int index) => Vector512.StoreUnsafe(value, ref start, (nuint)index);
+
+    /// <summary>The 512-bit twin of a broadcast vector: both halves are <paramref name="value"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Splat512(Vector256<float> value) => Vector512.Create(value, value);
+
+    /// <summary>The 512-bit twin of a broadcast vector: both halves are <paramref name="value"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Splat512(Vector256<double> value) => Vector512.Create(value, value);
 }

@@ -258,6 +258,18 @@ namespace Demo
                                 NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 1016) - meanHiV), scaleV, shiftV), ref yRef, start + 1024, 1024 - last);
                             }
                             int i = first;
+                            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                            {
+                                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                                var meanHiW = NormGenSimd.Splat512(meanHiV); var scaleW = NormGenSimd.Splat512(scaleV); var shiftW = NormGenSimd.Splat512(shiftV);
+                                for (; i <= last - 64; i += 64)
+                                {
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - meanHiW), scaleW, shiftW), ref yRef, start + i, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW), scaleW, shiftW), ref yRef, start + i + 16, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW), scaleW, shiftW), ref yRef, start + i + 32, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW), scaleW, shiftW), ref yRef, start + i + 48, streaming);
+                                }
+                            }
                             for (; i <= last - 32; i += 32)
                             {
                                 NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
@@ -408,6 +420,26 @@ namespace Demo
                                 NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * gainV - (NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + 1016) * gainV - (NormGenSimd.Load(ref xRef, start + 1016) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + 1024, 1024 - last);
                             }
                             int i = first;
+                            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                            {
+                                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                                var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV); var gainW = NormGenSimd.Splat512(gainV);
+                                for (; i <= last - 64; i += 64)
+                                {
+                                    NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i);
+                                    NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i + 16);
+                                    NormGenSimd.PrefetchToL2(ref dyRef, start + 8192 + i);
+                                    NormGenSimd.PrefetchToL2(ref dyRef, start + 8192 + i + 16);
+                                    NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i + 32);
+                                    NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i + 32 + 16);
+                                    NormGenSimd.PrefetchToL2(ref dyRef, start + 8192 + i + 32);
+                                    NormGenSimd.PrefetchToL2(ref dyRef, start + 8192 + i + 32 + 16);
+                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * gainW - (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 16, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 32, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 48) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 48, streaming);
+                                }
+                            }
                             for (; i <= last - 32; i += 32)
                             {
                                 NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i);

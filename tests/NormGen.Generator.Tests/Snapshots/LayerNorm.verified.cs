@@ -260,6 +260,18 @@ namespace Demo
                         NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref betaRef, param + atLast)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 760) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 760), NormGenSimd.Load(ref betaRef, param + 760)), ref yRef, start + 768, 768 - last);
                     }
                     int i = first;
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                        var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var invStdW = NormGenSimd.Splat512(invStdV);
+                        for (; i <= last - 64; i += 64)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i), NormGenSimd.Load512(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 16), NormGenSimd.Load512(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 32), NormGenSimd.Load512(ref betaRef, param + i + 32)), ref yRef, start + i + 32, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 48), NormGenSimd.Load512(ref betaRef, param + i + 48)), ref yRef, start + i + 48, streaming);
+                        }
+                    }
                     for (; i <= last - 32; i += 32)
                     {
                         NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
@@ -446,6 +458,18 @@ namespace Demo
                         NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * NormGenSimd.Load(ref gammaRef, param + atLast) * invStdV - (NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + 760) * NormGenSimd.Load(ref gammaRef, param + 760) * invStdV - (NormGenSimd.Load(ref xRef, start + 760) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + 768, 768 - last);
                     }
                     int i = first;
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                        var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var invStdW = NormGenSimd.Splat512(invStdV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV);
+                        for (; i <= last - 64; i += 64)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * NormGenSimd.Load512(ref gammaRef, param + i) * invStdW - (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * NormGenSimd.Load512(ref gammaRef, param + i + 16) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * NormGenSimd.Load512(ref gammaRef, param + i + 32) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 32, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 48) * NormGenSimd.Load512(ref gammaRef, param + i + 48) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 48, streaming);
+                        }
+                    }
                     for (; i <= last - 32; i += 32)
                     {
                         NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);

@@ -204,6 +204,18 @@ namespace Demo
                         NormGenSimd.StoreTail(NormGenSimd.Load(ref xRef, start + atLast) * invStdV * NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref xRef, start + 760) * invStdV * NormGenSimd.Load(ref gammaRef, param + 760), ref yRef, start + 768, 768 - last);
                     }
                     int i = first;
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                        var invStdW = NormGenSimd.Splat512(invStdV);
+                        for (; i <= last - 64; i += 64)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref xRef, start + i) * invStdW * NormGenSimd.Load512(ref gammaRef, param + i), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref xRef, start + i + 16) * invStdW * NormGenSimd.Load512(ref gammaRef, param + i + 16), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref xRef, start + i + 32) * invStdW * NormGenSimd.Load512(ref gammaRef, param + i + 32), ref yRef, start + i + 32, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref xRef, start + i + 48) * invStdW * NormGenSimd.Load512(ref gammaRef, param + i + 48), ref yRef, start + i + 48, streaming);
+                        }
+                    }
                     for (; i <= last - 32; i += 32)
                     {
                         NormGenSimd.StoreOutput(NormGenSimd.Load(ref xRef, start + i) * invStdV * NormGenSimd.Load(ref gammaRef, param + i), ref yRef, start + i, streaming);
@@ -361,25 +373,37 @@ namespace Demo
                     {
                         // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
                         int endingAtFirst = global::System.Math.Max(first - 8, 0);
-                        NormGenSimd.StoreHead(NormGenSimd.Load(ref dyRef, start + 0) * NormGenSimd.Load(ref gammaRef, param + 0) * invStdV - (NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * slopeV, NormGenSimd.Load(ref dyRef, start + endingAtFirst) * NormGenSimd.Load(ref gammaRef, param + endingAtFirst) * invStdV - (NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * slopeV, ref dxRef, start, first);
+                        NormGenSimd.StoreHead(NormGenSimd.Load(ref dyRef, start + 0) * NormGenSimd.Load(ref gammaRef, param + 0) * invStdV - NormGenSimd.Load(ref xRef, start + 0) * slopeV, NormGenSimd.Load(ref dyRef, start + endingAtFirst) * NormGenSimd.Load(ref gammaRef, param + endingAtFirst) * invStdV - NormGenSimd.Load(ref xRef, start + endingAtFirst) * slopeV, ref dxRef, start, first);
                     }
                     if (last != 768)
                     {
                         // [last, 768): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
                         int atLast = global::System.Math.Min(last, 760);
-                        NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * NormGenSimd.Load(ref gammaRef, param + atLast) * invStdV - (NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * slopeV, NormGenSimd.Load(ref dyRef, start + 760) * NormGenSimd.Load(ref gammaRef, param + 760) * invStdV - (NormGenSimd.Load(ref xRef, start + 760) - meanHiV - meanLoV) * slopeV, ref dxRef, start + 768, 768 - last);
+                        NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * NormGenSimd.Load(ref gammaRef, param + atLast) * invStdV - NormGenSimd.Load(ref xRef, start + atLast) * slopeV, NormGenSimd.Load(ref dyRef, start + 760) * NormGenSimd.Load(ref gammaRef, param + 760) * invStdV - NormGenSimd.Load(ref xRef, start + 760) * slopeV, ref dxRef, start + 768, 768 - last);
                     }
                     int i = first;
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                        var invStdW = NormGenSimd.Splat512(invStdV); var slopeW = NormGenSimd.Splat512(slopeV);
+                        for (; i <= last - 64; i += 64)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * NormGenSimd.Load512(ref gammaRef, param + i) * invStdW - NormGenSimd.Load512(ref xRef, start + i) * slopeW, ref dxRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * NormGenSimd.Load512(ref gammaRef, param + i + 16) * invStdW - NormGenSimd.Load512(ref xRef, start + i + 16) * slopeW, ref dxRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * NormGenSimd.Load512(ref gammaRef, param + i + 32) * invStdW - NormGenSimd.Load512(ref xRef, start + i + 32) * slopeW, ref dxRef, start + i + 32, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 48) * NormGenSimd.Load512(ref gammaRef, param + i + 48) * invStdW - NormGenSimd.Load512(ref xRef, start + i + 48) * slopeW, ref dxRef, start + i + 48, streaming);
+                        }
+                    }
                     for (; i <= last - 32; i += 32)
                     {
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 16, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i + 24, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - NormGenSimd.Load(ref xRef, start + i) * slopeV, ref dxRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - NormGenSimd.Load(ref xRef, start + i + 8) * slopeV, ref dxRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - NormGenSimd.Load(ref xRef, start + i + 16) * slopeV, ref dxRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - NormGenSimd.Load(ref xRef, start + i + 24) * slopeV, ref dxRef, start + i + 24, streaming);
                     }
                     for (; i < last; i += 8)
                     {
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV, ref dxRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - NormGenSimd.Load(ref xRef, start + i) * slopeV, ref dxRef, start + i, streaming);
                     }
                 }
                 if (++blockGroups == 8)
