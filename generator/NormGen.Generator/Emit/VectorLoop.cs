@@ -127,18 +127,45 @@ internal static class VectorLoop
     {
         string simd = KernelContext.Simd;
         var narrow = VectorShape.Narrow(ctx);
-        string Store(VectorShape shape, string index) => $"{simd}.StoreOutput({value(shape, index)}, ref {output}, start + {index}, streaming);";
         int width = ctx.Width;
+        int block = width * KernelContext.Unroll;
+        string Store(VectorShape shape, string index) => $"{simd}.StoreOutput({value(shape, index)}, ref {output}, start + {index}, streaming);";
+        IEnumerable<string> NarrowVector(int lane, string index) => [.. lane == 0 && before is not null ? before(index) : [], Store(narrow, index)];
+        var wide = VectorShape.Wide(ctx);
+        int wideBlock = wide.Width * KernelContext.Unroll;
+        string wideComment = "// 512-bit vectors (AVX-512): the same values as the 256-bit loop below.";
+        string WideSplats() => string.Join(" ", splats!.Select(name => $"var {wide.Of(name)} = {simd}.Splat512({narrow.Of(name)});"));
         if (!WritesEdgesApart(ctx, constantLength, minPartialRunLines))
         {
-            Emit(w, ctx, constantLength, lengthExpression,
-                (lane, index) => [.. lane == 0 && before is not null ? before(index) : [], Store(narrow, index)],
-                scalar);
+            if (splats is not null && constantLength is int plainLength && plainLength >= wideBlock)
+            {
+                // A short run of constant length (8×8 maps: 4 lines): the 512-bit loop where the processor has it, its
+                // last values (fewer than 4 vectors) as the 256-bit loop writes them.
+                int wideEnd = plainLength - (plainLength % wideBlock);
+                using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                {
+                    w.Line(wideComment);
+                    w.Line(WideSplats());
+                    using (w.Block($"for (int i = 0; i < {wideEnd}; i += {wideBlock})"))
+                    {
+                        EmitWideIteration();
+                    }
+                    if (wideEnd < plainLength)
+                    {
+                        EmitRange(w, ctx, wideEnd, plainLength, NarrowVector, scalar);
+                    }
+                }
+                using (w.Block("else"))
+                {
+                    Emit(w, ctx, constantLength, lengthExpression, NarrowVector, scalar);
+                }
+                return;
+            }
+            Emit(w, ctx, constantLength, lengthExpression, NarrowVector, scalar);
             return;
         }
         int length = constantLength!.Value;
         int line = ctx.LineElements;
-        int block = width * KernelContext.Unroll;
         using (w.Block("// Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores."))
         {
             w.Line($"int first = {simd}.LineStart(ref {output}, start);");
@@ -158,24 +185,13 @@ internal static class VectorLoop
             w.Line("int i = first;");
             if (splats is not null && length >= MinWideRunLines * line)
             {
-                var wide = VectorShape.Wide(ctx);
-                int wideBlock = wide.Width * KernelContext.Unroll;
                 using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
                 {
                     w.Line("// 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.");
-                    w.Line(string.Join(" ", splats.Select(name => $"var {wide.Of(name)} = {simd}.Splat512({narrow.Of(name)});")));
+                    w.Line(WideSplats());
                     using (w.Block($"for (; i <= last - {wideBlock}; i += {wideBlock})"))
                     {
-                        if (before is not null)
-                        {
-                            // The prefetches of the two 256-bit iterations this one covers.
-                            Write(w, before("i"));
-                            Write(w, before($"i + {block}"));
-                        }
-                        for (int lane = 0; lane < KernelContext.Unroll; lane++)
-                        {
-                            w.Line(Store(wide, lane == 0 ? "i" : $"i + {lane * wide.Width}"));
-                        }
+                        EmitWideIteration();
                     }
                 }
             }
@@ -193,6 +209,20 @@ internal static class VectorLoop
             using (w.Block($"for (; i < last; i += {width})"))
             {
                 w.Line(Store(narrow, "i"));
+            }
+        }
+
+        // One iteration of a 512-bit loop at i: the prefetches of the two 256-bit iterations it covers, four stores.
+        void EmitWideIteration()
+        {
+            if (before is not null)
+            {
+                Write(w, before("i"));
+                Write(w, before($"i + {block}"));
+            }
+            for (int lane = 0; lane < KernelContext.Unroll; lane++)
+            {
+                w.Line(Store(wide, lane == 0 ? "i" : $"i + {lane * wide.Width}"));
             }
         }
     }

@@ -75,19 +75,14 @@ public static partial class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Splat512(double value) => Vector512.Create(value);
 
-    /// <summary>Stores 16 floats at <paramref name="index"/>.</summary>
+    /// <summary>
+    /// The 512-bit twin of a broadcast vector (every lane the same value): its first lane broadcast, one instruction.
+    /// (Joining two copies of the 256-bit vector instead made BatchNorm inference on 8×8 maps 1.1–1.3× slower.)
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Vector512<float> value, ref float start, int index) => Vector512.StoreUnsafe(value, ref start, (nuint)index);
+    public static Vector512<float> Splat512(Vector256<float> value) => Vector512.Create(value.ToScalar());
 
-    /// <summary>Stores 8 doubles at <paramref name="index"/>.</summary>
+    /// <summary>The 512-bit twin of a broadcast vector (every lane the same value): its first lane broadcast.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Vector512<double> value, ref double start, int index) => Vector512.StoreUnsafe(value, ref start, (nuint)index);
-
-    /// <summary>The 512-bit twin of a broadcast vector: both halves are <paramref name="value"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Splat512(Vector256<float> value) => Vector512.Create(value, value);
-
-    /// <summary>The 512-bit twin of a broadcast vector: both halves are <paramref name="value"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<double> Splat512(Vector256<double> value) => Vector512.Create(value, value);
+    public static Vector512<double> Splat512(Vector256<double> value) => Vector512.Create(value.ToScalar());
 }

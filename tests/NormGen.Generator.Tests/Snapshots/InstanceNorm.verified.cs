@@ -219,12 +219,27 @@ namespace Demo
                     double beta = NormGenSimd.At(ref betaRef, param);
                     double shift = beta - (mean - meanHi) * scale;
                     var shiftV = NormGenSimd.Splat((float)shift);
-                    for (int i = 0; i < 64; i += 32)
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                        // 512-bit vectors (AVX-512): the same values as the 256-bit loop below.
+                        var meanHiW = NormGenSimd.Splat512(meanHiV); var scaleW = NormGenSimd.Splat512(scaleV); var shiftW = NormGenSimd.Splat512(shiftV);
+                        for (int i = 0; i < 64; i += 64)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - meanHiW), scaleW, shiftW), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW), scaleW, shiftW), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW), scaleW, shiftW), ref yRef, start + i + 32, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW), scaleW, shiftW), ref yRef, start + i + 48, streaming);
+                        }
+                    }
+                    else
+                    {
+                        for (int i = 0; i < 64; i += 32)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                        }
                     }
                 }
             }
@@ -336,12 +351,27 @@ namespace Demo
                     var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
                     double gain = invStd * NormGenSimd.At(ref gammaRef, param);
                     var gainV = NormGenSimd.Splat((float)gain);
-                    for (int i = 0; i < 64; i += 32)
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
+                        // 512-bit vectors (AVX-512): the same values as the 256-bit loop below.
+                        var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV); var gainW = NormGenSimd.Splat512(gainV);
+                        for (int i = 0; i < 64; i += 64)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * gainW - (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 32, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 48) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 48, streaming);
+                        }
+                    }
+                    else
+                    {
+                        for (int i = 0; i < 64; i += 32)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
+                        }
                     }
                 }
             }
