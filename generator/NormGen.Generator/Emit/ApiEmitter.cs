@@ -120,8 +120,9 @@ internal static class ApiEmitter
             w.Line("NormGenState state = State;");
             if (spec.HasRunningStats)
             {
-                w.Line("// Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double.");
-                w.Line($"global::NormGen.Internal.Statistics.MeanAndInverseStd(state.RunningMean, state.RunningVar, {Double(spec.Epsilon)}, state.InferenceMean, state.InferenceInvStd, StatisticsSize);");
+                w.Line("// Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double; recomputed only when RunningMean or");
+                w.Line("// RunningVar have changed since the inference call that computed them (compared bit for bit).");
+                w.Line($"global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, {Double(spec.Epsilon)}, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);");
                 w.Line("NormalizeWithStatistics(state, x, y, batch, state.InferenceMean, state.InferenceInvStd);");
             }
             else

@@ -78,6 +78,11 @@ internal static class StateEmitter
                 w.Line($"public double[] InferenceMean = new double[{statistics}];");
                 w.Line($"public double[] InferenceInvStd = new double[{statistics}];");
                 w.Line($"public double[] InferenceVariance = new double[{statistics}];");
+                if (spec.HasRunningStats)
+                {
+                    w.Line("// The running statistics InferenceMean and InferenceInvStd were computed from (null before the first inference).");
+                    w.Line($"public {t}[]? InferenceComputedFrom;");
+                }
             }
             if (GroupMajorKernels.FoldsOncePerCall(ctx))
             {

@@ -136,8 +136,9 @@ namespace Demo
             int batch = global::NormGen.Internal.Check.Batch(x.Length, SampleSize, true, "BatchNorm2d.ForwardInference", nameof(x));
             global::NormGen.Internal.Check.SameLength(y.Length, x.Length, "BatchNorm2d.ForwardInference", nameof(y), nameof(x));
             NormGenState state = State;
-            // Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double.
-            global::NormGen.Internal.Statistics.MeanAndInverseStd(state.RunningMean, state.RunningVar, 1E-05, state.InferenceMean, state.InferenceInvStd, StatisticsSize);
+            // Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double; recomputed only when RunningMean or
+            // RunningVar have changed since the inference call that computed them (compared bit for bit).
+            global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, 1E-05, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);
             NormalizeWithStatistics(state, x, y, batch, state.InferenceMean, state.InferenceInvStd);
         }
 
@@ -647,6 +648,8 @@ namespace Demo
             public double[] InferenceMean = new double[64];
             public double[] InferenceInvStd = new double[64];
             public double[] InferenceVariance = new double[64];
+            // The running statistics InferenceMean and InferenceInvStd were computed from (null before the first inference).
+            public float[]? InferenceComputedFrom;
             // Per statistic: hi, scale and shift for ForwardInference, folded once per call.
             public readonly float[] FoldedMeanHi = new float[64];
             public readonly float[] FoldedScale = new float[64];

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Xunit;
 
 namespace NormGen.Tests.Semantics;
@@ -56,6 +57,41 @@ public class StateSemanticsTests
         var y = new double[x.Length];
         layer.ForwardInference(x, y);
         Tolerance.AssertClose("y", (ReadOnlySpan<double>)y, ReferenceNorm.Normalize(Bn4, x, mean, variance, gamma, beta, Eps), 1e-12);
+    }
+
+    /// <summary>
+    /// ForwardInference reuses its per-statistic 1/std while the running statistics are unchanged: it must still see
+    /// every change, whether made through the RunningMean/RunningVar spans, by LoadRunningStatistics or by training,
+    /// and the changes γ and β make.
+    /// </summary>
+    [Fact]
+    public void ForwardInference_FollowsEveryChangeOfTheRunningStatistics()
+    {
+        var layer = new SemBatchNorm();
+        double[] mean = { 0.5, -2, 3 }, variance = { 0.25, 4, 9 };
+        layer.LoadRunningStatistics(mean, variance);
+        double[] x = TestData.Uniform(new Random(33), Bn4.Length, -3, 3);
+        var y = new double[x.Length];
+        void AssertInference(string after)
+        {
+            layer.ForwardInference(x, y);
+            double[] gamma = layer.Gamma.ToArray(), beta = layer.Beta.ToArray();
+            Tolerance.AssertClose($"y after {after}", (ReadOnlySpan<double>)y,
+                ReferenceNorm.Normalize(Bn4, x, layer.RunningMean.ToArray(), layer.RunningVar.ToArray(), gamma, beta, Eps), 1e-12);
+        }
+        AssertInference("LoadRunningStatistics");
+        AssertInference("the same call again");
+        layer.RunningVar[1] = 0.5;
+        AssertInference("a write to RunningVar");
+        layer.RunningMean[2] = -1;
+        AssertInference("a write to RunningMean");
+        layer.Gamma[0] = 3;
+        layer.Beta[2] = 0.5;
+        AssertInference("writes to Gamma and Beta");
+        layer.ForwardTraining(TestData.Uniform(new Random(34), Bn4.Length, -1, 5), new double[Bn4.Length]);
+        AssertInference("a training step");
+        layer.LoadRunningStatistics(variance, mean.Select(Math.Abs).ToArray());
+        AssertInference("another LoadRunningStatistics");
     }
 
     [Fact]
