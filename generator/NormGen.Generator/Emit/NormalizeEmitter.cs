@@ -88,13 +88,15 @@ internal static class NormalizeEmitter
             : ctx.IsColumnLayout
                 ? ColumnKernels.NormalizesInRowOrder(ctx)
                     ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache"
-                        + (ColumnKernels.HasWideLoop(ctx) ? ", in Vector512 where the processor has it" : "")
                     : "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows"
                 : "in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics)";
         string type = ctx.IsFloat
             ? "float data, sums in float over blocks of at most 512 values each added in double"
             : "double data";
-        return $"Kernels: {order}; Vector256 loops unrolled ×{Unroll} with constant bounds; {type}; at most 8 chunks per call shared out over the threads.";
+        string wide = ctx.IsColumnLayout
+            ? ColumnKernels.HasWideLoop(ctx) ? " (each with a Vector512 twin, taken where the processor has AVX-512)" : ""
+            : ctx.Layout.GroupMajor ? " (the output loops with a Vector512 twin, taken where the processor has AVX-512)" : "";
+        return $"Kernels: {order}; Vector256 loops unrolled ×{Unroll} with constant bounds{wide}; {type}; at most 8 chunks per call shared out over the threads.";
     }
 
     private static void EmitMembers(CodeWriter w, KernelContext ctx, NormalizeDeclaration declaration)

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N. Training uses the batch's statistics and updates RunningMean/RunningVar with 1/BatchesTracked (cumulative average) (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (128 values), broadcast over the other dims.</para>
-    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm1dDouble
     {
@@ -173,7 +173,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -211,7 +211,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -294,7 +294,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -398,7 +398,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -420,7 +420,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -485,7 +485,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -540,7 +540,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -682,7 +682,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache, in Vector512 where the processor has it; Vector256 loops unrolled ×4 with constant bounds; double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
