@@ -400,7 +400,8 @@ internal static class GroupMajorKernels
                 w.Line($"var offsetV = {Simd}.Splat(({ctx.T})(invStd * sumG * invCount));");
             }
             string offset(VectorShape s) => rms ? "" : $" - {s.Of("offset")}";
-            string[] dxSplats = rms ? ["invStd", "slope"] : [.. MeanSplats(ctx), "invStd", "slope", "offset"];
+            // The broadcast vectors both dx expressions use; the first adds invStd, the second gain.
+            string[] dxSplats = rms ? ["slope"] : [.. MeanSplats(ctx), "slope", "offset"];
             string centeredX(VectorShape s, string index) => rms
                 ? $"{Simd}.{s.Load}(ref xRef, start + {index})"
                 : Centered(ctx, s, $"{Simd}.{s.Load}(ref xRef, start + {index})");
@@ -411,7 +412,7 @@ internal static class GroupMajorKernels
                 {
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                         (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {centeredX(s, index)} * {s.Of("slope")}{offset(s)}",
-                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: dxSplats,
+                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "invStd"],
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
                 else
@@ -420,7 +421,7 @@ internal static class GroupMajorKernels
                     w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                         (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {centeredX(s, index)} * {s.Of("slope")}{offset(s)}",
-                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: [.. dxSplats.Where(name => name != "invStd"), "gain"],
+                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "gain"],
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
             });
@@ -503,7 +504,16 @@ internal static class GroupMajorKernels
         string hiCentered(VectorShape s, string index) => rms
             ? $"{Simd}.{s.Load}(ref xRef, start + {index})"
             : ctx.IsFloat ? $"({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of("meanHi")})" : $"({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of("mean")})";
-        string[] runSplats = [.. rms ? [] : ctx.IsFloat ? ["meanHi"] : new[] { "mean" }, "scale", .. hasShift ? ["shift"] : new string[0]];
+        var runSplats = new List<string>();
+        if (!rms)
+        {
+            runSplats.Add(ctx.IsFloat ? "meanHi" : "mean");
+        }
+        runSplats.Add("scale");
+        if (hasShift)
+        {
+            runSplats.Add("shift");
+        }
 
         // γ and β are constant along each run. Where no reduced dim indexes them (BatchNorm, InstanceNorm) they are
         // constant over the whole group, so scale and shift are computed once per group rather than once per run.

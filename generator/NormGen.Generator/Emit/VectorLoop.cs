@@ -111,8 +111,10 @@ internal static class VectorLoop
     /// <param name="value">The vector expression at an index, in the given vector shape (its loads and broadcast vectors).</param>
     /// <param name="before">Statements for each unrolled iteration at index <c>i</c> (prefetches), or null.</param>
     /// <param name="splats">The broadcast vectors <paramref name="value"/> uses (names without the V/W suffix): with them,
-    /// runs of at least <see cref="MinWideRunLines"/> lines get a 512-bit loop over their whole lines first where the
-    /// processor has it, each store one cache line; the 256-bit loop then writes what is left (or everything).</param>
+    /// where the processor has Vector512, runs written with their edges apart and at least <see cref="MinWideRunLines"/>
+    /// lines long get a 512-bit loop over their whole lines first, each store one cache line (the 256-bit loop then
+    /// writes what is left), and shorter runs of constant length at least one unrolled 512-bit iteration long run
+    /// a 512-bit loop instead of the 256-bit one.</param>
     public static void EmitStores(
         CodeWriter w,
         KernelContext ctx,
@@ -133,7 +135,6 @@ internal static class VectorLoop
         IEnumerable<string> NarrowVector(int lane, string index) => [.. lane == 0 && before is not null ? before(index) : [], Store(narrow, index)];
         var wide = VectorShape.Wide(ctx);
         int wideBlock = wide.Width * KernelContext.Unroll;
-        string wideComment = "// 512-bit vectors (AVX-512): the same values as the 256-bit loop below.";
         string WideSplats() => string.Join(" ", splats!.Select(name => $"var {wide.Of(name)} = {simd}.Splat512({narrow.Of(name)});"));
         if (!WritesEdgesApart(ctx, constantLength, minPartialRunLines))
         {
@@ -144,7 +145,7 @@ internal static class VectorLoop
                 int wideEnd = plainLength - (plainLength % wideBlock);
                 using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
                 {
-                    w.Line(wideComment);
+                    w.Line("// 512-bit vectors (AVX-512): the same values as the 256-bit loop below.");
                     w.Line(WideSplats());
                     using (w.Block($"for (int i = 0; i < {wideEnd}; i += {wideBlock})"))
                     {

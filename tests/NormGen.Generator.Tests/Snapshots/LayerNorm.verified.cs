@@ -461,7 +461,7 @@ namespace Demo
                     if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
                         // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
-                        var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var invStdW = NormGenSimd.Splat512(invStdV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV);
+                        var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV); var invStdW = NormGenSimd.Splat512(invStdV);
                         for (; i <= last - 64; i += 64)
                         {
                             NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * NormGenSimd.Load512(ref gammaRef, param + i) * invStdW - (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i, streaming);

@@ -385,7 +385,7 @@ namespace Demo
                     if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
                         // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
-                        var invStdW = NormGenSimd.Splat512(invStdV); var slopeW = NormGenSimd.Splat512(slopeV);
+                        var slopeW = NormGenSimd.Splat512(slopeV); var invStdW = NormGenSimd.Splat512(invStdV);
                         for (; i <= last - 64; i += 64)
                         {
                             NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * NormGenSimd.Load512(ref gammaRef, param + i) * invStdW - NormGenSimd.Load512(ref xRef, start + i) * slopeW, ref dxRef, start + i, streaming);
