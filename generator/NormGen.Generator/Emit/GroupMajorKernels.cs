@@ -716,7 +716,7 @@ internal static class GroupMajorKernels
     /// with a few vectors of work per run, the edges cost more than they save (x[64,128,7,7] 1.1–1.18× slower with them;
     /// x[8,256,14,14], 12 lines, 1.27× faster).
     /// </summary>
-    private const int MemoryOrderMinPartialRunLines = 8;
+    internal const int MemoryOrderMinPartialRunLines = 8;
 
     /// <summary>References to the data, so the loops index without bounds checks (the lengths were checked once).</summary>
     private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward, bool parameters = true, int minPartialRunLines = VectorLoop.MinPartialRunLines)
@@ -806,6 +806,11 @@ internal static class GroupMajorKernels
 
     /// <summary>The length of a run, where it does not depend on the batch.</summary>
     internal static int? ConstantRunLength(KernelContext ctx) => ctx.Layout.Inner.Batch ? null : ctx.Layout.Inner.Size;
+
+    /// <summary>Whether some output loop of the layer's kernels has a Vector512 twin (the run-by-run passes, or the memory-order one).</summary>
+    internal static bool HasWideOutputLoop(KernelContext ctx) =>
+        VectorLoop.GetsWideLoop(ctx, ConstantRunLength(ctx))
+        || (ctx.Spec.HasRunningStats && InMemoryOrder(ctx) && VectorLoop.GetsWideLoop(ctx, ConstantRunLength(ctx), MemoryOrderMinPartialRunLines));
 
     private static string RunLength(KernelContext ctx) => ctx.Extent(ctx.Layout.Inner);
 

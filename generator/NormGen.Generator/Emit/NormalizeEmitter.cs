@@ -95,7 +95,7 @@ internal static class NormalizeEmitter
             : "double data";
         string wide = ctx.IsColumnLayout
             ? ColumnKernels.HasWideLoop(ctx) ? " (each with a Vector512 twin, taken where the processor has AVX-512)" : ""
-            : ctx.Layout.GroupMajor ? " (the output loops with a Vector512 twin, taken where the processor has AVX-512)" : "";
+            : ctx.Layout.GroupMajor && GroupMajorKernels.HasWideOutputLoop(ctx) ? " (the output loops with a Vector512 twin, taken where the processor has AVX-512)" : "";
         return $"Kernels: {order}; Vector256 loops unrolled ×{Unroll} with constant bounds{wide}; {type}; at most 8 chunks per call shared out over the threads.";
     }
 

@@ -138,8 +138,9 @@ internal static class VectorLoop
         string WideSplats() => string.Join(" ", splats!.Select(name => $"var {wide.Of(name)} = {simd}.Splat512({narrow.Of(name)});"));
         if (!WritesEdgesApart(ctx, constantLength, minPartialRunLines))
         {
-            if (splats is not null && constantLength is int plainLength && plainLength >= wideBlock)
+            if (splats is not null && GetsWideLoop(ctx, constantLength, minPartialRunLines))
             {
+                int plainLength = constantLength!.Value;
                 // A short run of constant length (8×8 maps: 4 lines): the 512-bit loop where the processor has it, its
                 // last values (fewer than 4 vectors) as the 256-bit loop writes them.
                 int wideEnd = plainLength - (plainLength % wideBlock);
@@ -184,7 +185,7 @@ internal static class VectorLoop
                 w.Line($"{simd}.StoreTail({value(narrow, "atLast")}, {value(narrow, $"{length - width}")}, ref {output}, start + {length}, {length} - last);");
             }
             w.Line("int i = first;");
-            if (splats is not null && length >= MinWideRunLines * line)
+            if (splats is not null && GetsWideLoop(ctx, constantLength, minPartialRunLines))
             {
                 using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
                 {
@@ -227,6 +228,17 @@ internal static class VectorLoop
             }
         }
     }
+
+    /// <summary>
+    /// Whether <see cref="EmitStores"/> gives a run of <paramref name="constantLength"/> values a 512-bit loop (given its
+    /// broadcast vectors): runs written with their edges apart from <see cref="MinWideRunLines"/> lines, other runs of
+    /// constant length from one unrolled 512-bit iteration.
+    /// </summary>
+    public static bool GetsWideLoop(KernelContext ctx, int? constantLength, int minPartialRunLines = MinPartialRunLines) =>
+        constantLength is int length
+        && (WritesEdgesApart(ctx, length, minPartialRunLines)
+            ? length >= MinWideRunLines * ctx.LineElements
+            : length >= VectorShape.Wide(ctx).Width * KernelContext.Unroll);
 
     /// <summary>
     /// Cache lines a run must span for <see cref="EmitStores"/> to give it a 512-bit loop: 8, two of its iterations

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. No running statistics (TrackRunningStats = false): inference also uses the batch's statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05). No Gamma or Beta (Affine = false).</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNormNoRunningStats
     {
@@ -102,7 +102,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -119,7 +119,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -228,7 +228,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -242,7 +242,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

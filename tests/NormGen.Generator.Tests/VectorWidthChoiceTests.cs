@@ -1,0 +1,40 @@
+using System.Linq;
+using NormGen.Generator.Tests.Support;
+using Xunit;
+
+namespace NormGen.Generator.Tests;
+
+/// <summary>
+/// Which declarations get Vector512 loops beside their Vector256 ones (rows or runs long enough for at least one
+/// unrolled 512-bit iteration), and that the generated kernel summary says so exactly when they do.
+/// </summary>
+public sealed class VectorWidthChoiceTests
+{
+    [Theory]
+    // Column layouts: rows of at least 64 floats (32 doubles).
+    [InlineData("N,C=512", "N", "float", true)]
+    [InlineData("N,C=64", "N", "float", true)]
+    [InlineData("N,C=37", "N", "double", true)]
+    [InlineData("N,C=37", "N", "float", false)]
+    [InlineData("N,H=8,W=8,C=16", "NHW", "float", false)]
+    // Group-major output passes: runs of whole lines from 8 lines, shorter constant runs from 64 floats.
+    [InlineData("N,D=768", "D", "float", true)]
+    [InlineData("N,C=64,H=32,W=32", "NHW", "float", true)]
+    [InlineData("N,C=64,H=14,W=14", "NHW", "float", true)]
+    [InlineData("N,C=32,H=8,W=8", "NHW", "float", true)]
+    [InlineData("N,C=16,H=4,W=4", "NHW", "float", false)]
+    [InlineData("N,C=64,H=7,W=7", "NHW", "float", false)]
+    [InlineData("N,D=32", "D", "float", false)]
+    public void Vector512_loops_where_rows_or_runs_are_long_enough_and_the_summary_says_so(string shape, string axes, string element, bool wide)
+    {
+        string text = GeneratorHarness.Generate($$"""
+            using NormGen;
+            [Normalize(Shape = "{{shape}}", Axes = "{{axes}}", ElementType = typeof({{element}}))]
+            partial class Norm { }
+            """).Result.GeneratedSources.Single().SourceText.ToString();
+
+        Assert.Equal(wide, text.Contains("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"));
+        Assert.Equal(wide, text.Contains("Load512("));
+        Assert.Equal(wide, text.Contains("with a Vector512 twin"));
+    }
+}
