@@ -26,47 +26,42 @@ internal static partial class ColumnKernels
     {
         Segment rows = ctx.Layout.Segments[0];
         int columns = ctx.Layout.Segments[1].Size;
-        int tileColumns = tileVectors * shape.Width;
-        int tiled = columns - (columns % tileColumns);
-        int lastVectors = (columns - tiled) / shape.Width;
-        int afterShape = tiled + (lastVectors * shape.Width);
         var narrow = VectorShape.Narrow(ctx);
-        int narrowVectors = shape.IsWide ? (columns - afterShape) / narrow.Width : 0;
-        int vectorColumns = afterShape + (narrowVectors * narrow.Width);
+        var split = new ColumnSplit(ctx, shape, tileVectors);
         string r = ctx.LoopVariable(rows);
         using (w.Block($"for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += {RowBlock})"))
         {
             w.Line($"int rowEnd = global::System.Math.Min(rowBlock + {RowBlock}, chunkLast);");
-            if (tiled > 0)
+            if (split.Tiled > 0)
             {
-                using (w.Block($"for (int column = 0; column < {tiled}; column += {tileColumns})"))
+                using (w.Block($"for (int column = 0; column < {split.Tiled}; column += {split.TileColumns})"))
                 {
                     EmitTile(shape, tileVectors);
                 }
             }
-            if (lastVectors > 0)
+            if (split.ShapeVectors > 0)
             {
-                using (w.Block(tiled == 0
-                    ? $"// All {lastVectors * shape.Width} columns in one tile."
+                using (w.Block(split.Tiled == 0
+                    ? $"// All {split.ShapeVectors * shape.Width} columns in one tile."
                     : shape.IsWide
-                        ? $"// The {lastVectors * shape.Width} columns from {tiled} that fill whole 512-bit vectors: a narrower tile."
-                        : $"// The last {lastVectors * shape.Width} columns that fill whole vectors: a narrower tile."))
+                        ? $"// The {split.ShapeVectors * shape.Width} columns from {split.Tiled} that fill whole 512-bit vectors: a narrower tile."
+                        : $"// The last {split.ShapeVectors * shape.Width} columns that fill whole vectors: a narrower tile."))
                 {
-                    w.Line($"const int column = {tiled};");
-                    EmitTile(shape, lastVectors);
+                    w.Line($"const int column = {split.Tiled};");
+                    EmitTile(shape, split.ShapeVectors);
                 }
             }
-            if (narrowVectors > 0)
+            if (split.NarrowVectors > 0)
             {
-                using (w.Block($"// The {narrowVectors * narrow.Width} columns from {afterShape} that fill a 256-bit vector."))
+                using (w.Block($"// The {split.NarrowVectors * narrow.Width} columns from {split.AfterShape} that fill a 256-bit vector."))
                 {
-                    w.Line($"const int column = {afterShape};");
-                    EmitTile(narrow, narrowVectors);
+                    w.Line($"const int column = {split.AfterShape};");
+                    EmitTile(narrow, split.NarrowVectors);
                 }
             }
-            if (columns > vectorColumns)
+            if (columns > split.VectorColumns)
             {
-                using (w.Block($"for (int column = {vectorColumns}; column < {columns}; column++)"))
+                using (w.Block($"for (int column = {split.VectorColumns}; column < {columns}; column++)"))
                 {
                     foreach (string sum in sums)
                     {
@@ -169,19 +164,13 @@ internal static partial class ColumnKernels
             Segment rows = ctx.Layout.Segments[0];
             string r = ctx.LoopVariable(rows);
             var narrow = VectorShape.Narrow(ctx);
-            int tileColumns = Unroll * shape.Width;
-            int tiled = columns - (columns % tileColumns);
-            int shapeLeft = (columns - tiled) / shape.Width;
-            int afterShape = tiled + (shapeLeft * shape.Width);
-            // The 512-bit loop's columns left over after its whole vectors: one 256-bit vector if they fill it.
-            int narrowLeft = shape.IsWide ? (columns - afterShape) / narrow.Width : 0;
-            int vectorColumns = afterShape + (narrowLeft * narrow.Width);
+            var split = new ColumnSplit(ctx, shape, Unroll);
             using (w.Block($"for (int {r} = chunkFirst; {r} < chunkLast; {r}++)"))
             {
                 w.Line($"int row = {r} * {Int(columns)};");
-                if (tiled > 0)
+                if (split.Tiled > 0)
                 {
-                    using (w.Block($"for (int column = 0; column < {Int(tiled)}; column += {Int(tileColumns)})"))
+                    using (w.Block($"for (int column = 0; column < {Int(split.Tiled)}; column += {Int(split.TileColumns)})"))
                     {
                         w.Line("int start = row + column;");
                         for (int v = 0; v < Unroll; v++)
@@ -190,11 +179,11 @@ internal static partial class ColumnKernels
                         }
                     }
                 }
-                EmitLeftOver(tiled, shapeLeft, shape);
-                EmitLeftOver(afterShape, narrowLeft, narrow);
-                if (columns > vectorColumns)
+                EmitLeftOver(split.Tiled, split.ShapeVectors, shape);
+                EmitLeftOver(split.AfterShape, split.NarrowVectors, narrow);
+                if (columns > split.VectorColumns)
                 {
-                    using (w.Block($"for (int column = {Int(vectorColumns)}; column < {Int(columns)}; column++)"))
+                    using (w.Block($"for (int column = {Int(split.VectorColumns)}; column < {Int(columns)}; column++)"))
                     {
                         w.Line("int start = row + column;");
                         scalar();
@@ -221,5 +210,44 @@ internal static partial class ColumnKernels
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// How a row's columns split for a loop nest in vectors of one shape: unrolled tiles of a given number of vectors up
+    /// to <see cref="Tiled"/>, whole vectors of the shape up to <see cref="AfterShape"/>, then, in a 512-bit nest, one
+    /// 256-bit vector if the columns left fill it. <see cref="VectorColumns"/> is where the 256-bit nest's vectors end
+    /// too, so both widths leave the same columns to the scalar loop (and give the same bits).
+    /// </summary>
+    private readonly struct ColumnSplit
+    {
+        public ColumnSplit(KernelContext ctx, VectorShape shape, int tileVectors)
+        {
+            int columns = ctx.Layout.Segments[1].Size;
+            int narrow = VectorShape.Narrow(ctx).Width;
+            TileColumns = tileVectors * shape.Width;
+            Tiled = columns - (columns % TileColumns);
+            ShapeVectors = (columns - Tiled) / shape.Width;
+            AfterShape = Tiled + (ShapeVectors * shape.Width);
+            NarrowVectors = shape.IsWide ? (columns - AfterShape) / narrow : 0;
+            VectorColumns = AfterShape + (NarrowVectors * narrow);
+        }
+
+        /// <summary>Columns in one unrolled tile.</summary>
+        public int TileColumns { get; }
+
+        /// <summary>Columns in whole tiles.</summary>
+        public int Tiled { get; }
+
+        /// <summary>Whole vectors of the shape after the tiles.</summary>
+        public int ShapeVectors { get; }
+
+        /// <summary>Columns in whole tiles and whole vectors of the shape.</summary>
+        public int AfterShape { get; }
+
+        /// <summary>256-bit vectors after those, in a 512-bit nest (0 or 1).</summary>
+        public int NarrowVectors { get; }
+
+        /// <summary>Columns written by vectors; the rest go one by one.</summary>
+        public int VectorColumns { get; }
     }
 }
