@@ -402,16 +402,13 @@ internal static class GroupMajorKernels
             string offset(VectorShape s) => rms ? "" : $" - {s.Of("offset")}";
             // The broadcast vectors both dx expressions use; the first adds invStd, the second gain.
             string[] dxSplats = rms ? ["slope"] : [.. MeanSplats(ctx), "slope", "offset"];
-            string centeredX(VectorShape s, string index) => rms
-                ? $"{Simd}.{s.Load}(ref xRef, start + {index})"
-                : Centered(ctx, s, $"{Simd}.{s.Load}(ref xRef, start + {index})");
             string offsetScalar = rms ? "" : " - invStd * sumG * invCount";
             ForEachRun(w, ctx, () =>
             {
                 if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
                 {
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                        (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {centeredX(s, index)} * {s.Of("slope")}{offset(s)}",
+                        (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
                         before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "invStd"],
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
@@ -420,7 +417,7 @@ internal static class GroupMajorKernels
                     w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
                     w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                        (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {centeredX(s, index)} * {s.Of("slope")}{offset(s)}",
+                        (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
                         before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "gain"],
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
@@ -483,19 +480,18 @@ internal static class GroupMajorKernels
         w.Line(rms
             ? (ctx.HasGamma ? "// y = x·invStd·γ" : "// y = x·invStd")
             : ctx.HasBeta ? "// y = (x − mean)·invStd·γ + β" : ctx.HasGamma ? "// y = (x − mean)·invStd·γ" : "// y = (x − mean)·invStd");
-        string centered(VectorShape s, string index) => rms ? $"{Simd}.{s.Load}(ref xRef, start + {index})" : Centered(ctx, s, $"{Simd}.{s.Load}(ref xRef, start + {index})");
         string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - mean)";
         if (affineAlongRun)
         {
             w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
             string affine(VectorShape s, string index) => ctx.HasBeta
-                ? $"{Simd}.MultiplyAdd({centered(s, index)} * {s.Of("invStd")}, {Simd}.{s.Load}(ref gammaRef, param + {index}), {Simd}.{s.Load}(ref betaRef, param + {index}))"
-                : $"{centered(s, index)} * {s.Of("invStd")} * {Simd}.{s.Load}(ref gammaRef, param + {index})";
+                ? $"{Simd}.MultiplyAdd({CenteredX(ctx, s, index)} * {s.Of("invStd")}, {Simd}.{s.Load}(ref gammaRef, param + {index}), {Simd}.{s.Load}(ref betaRef, param + {index}))"
+                : $"{CenteredX(ctx, s, index)} * {s.Of("invStd")} * {Simd}.{s.Load}(ref gammaRef, param + {index})";
             string betaScalar = ctx.HasBeta ? " + NormGenSimd.At(ref betaRef, param + i)" : "";
             Runs(() => VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef", affine,
                 before: index => next(0, index),
                 scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * invStd * NormGenSimd.At(ref gammaRef, param + i){betaScalar});"),
-                minPartialRunLines: minPartialRunLines, splats: rms ? ["invStd"] : [.. MeanSplats(ctx), "invStd"]));
+                minPartialRunLines: minPartialRunLines, splats: [.. MeanSplats(ctx), "invStd"]));
             return;
         }
         // Float data: ((x − hi) − lo)·scale + β = (x − hi)·scale + (β − lo·scale), the low part of the mean folded into the shift.
@@ -588,8 +584,15 @@ internal static class GroupMajorKernels
     public static string Centered(KernelContext ctx, VectorShape shape, string value, string prefix = "mean") =>
         ctx.IsFloat ? $"({value} - {shape.Of(prefix + "Hi")} - {shape.Of(prefix + "Lo")})" : $"({value} - {shape.Of(prefix)})";
 
-    /// <summary>The broadcast vectors of the mean <see cref="Centered(KernelContext, VectorShape, string, string)"/> uses.</summary>
-    private static string[] MeanSplats(KernelContext ctx) => ctx.IsFloat ? ["meanHi", "meanLo"] : ["mean"];
+    /// <summary>x − mean at <c>start + index</c>, loaded in the given shape; x alone for RMSNorm, which has no mean.</summary>
+    private static string CenteredX(KernelContext ctx, VectorShape shape, string index)
+    {
+        string x = $"{Simd}.{shape.Load}(ref xRef, start + {index})";
+        return ctx.Spec.IsRms ? x : Centered(ctx, shape, x);
+    }
+
+    /// <summary>The broadcast vectors of the mean <see cref="CenteredX"/> uses: none for RMSNorm.</summary>
+    private static string[] MeanSplats(KernelContext ctx) => ctx.Spec.IsRms ? [] : ctx.IsFloat ? ["meanHi", "meanLo"] : ["mean"];
 
     /// <summary>
     /// Sums over the group's runs kept in four vectors of the element type per name (<c>nameBlock0..3</c>), added to the
