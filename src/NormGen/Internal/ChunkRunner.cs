@@ -30,8 +30,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     private int _lengthB;
     private int _lengthC;
     private int _batch;
-    private int _chunks;
-    private int _nextChunk;
+    private readonly ChunkClaims _claims = new();
     private int _pendingHelpers;
 
     /// <summary>
@@ -45,6 +44,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
         int helpers = Math.Min(degree, chunks) - 1;
+        int threads = Math.Max(1, helpers + 1);
 
         // The spans are pinned for the whole call (pinning is a flag on a local): helpers read them through pointers, and
         // non-temporal stores need an address that the garbage collector cannot move.
@@ -52,7 +52,9 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         fixed (T* pb = b)
         fixed (T* pc = c)
         {
-            StreamsOutput = Threading.StreamsOutput((long)c.Length * sizeof(T), ((long)a.Length + b.Length + c.Length) * sizeof(T));
+            // Each thread keeps to its own range of chunks (ChunkClaims), so what must fit its core's cache is its share.
+            StreamsOutput = Threading.StreamsOutput(
+                (long)c.Length * sizeof(T) / threads, ((long)a.Length + b.Length + c.Length) * sizeof(T) / threads);
             if (helpers <= 0)
             {
                 for (int chunk = 0; chunk < chunks; chunk++)
@@ -72,8 +74,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _c = pc;
             _lengthC = c.Length;
             _batch = batch;
-            _chunks = chunks;
-            _nextChunk = 0;
+            _claims.Reset(chunks, threads);
             _helpersDone.Reset();
             _pendingHelpers = helpers;
             int started = WorkerTeam.TryStart(this, helpers);
@@ -81,7 +82,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             {
                 _helpersDone.Set();
             }
-            ProcessChunks();
+            ProcessChunks(slot: 0);
 
             // The spans stay pinned until every helper has stopped reading them.
             _helpersDone.Wait();
@@ -105,21 +106,21 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         }
     }
 
-    void ISharedWork.Help()
+    void ISharedWork.Help(int slot)
     {
-        ProcessChunks();
+        ProcessChunks(slot);
         if (Interlocked.Decrement(ref _pendingHelpers) == 0)
         {
             _helpersDone.Set();
         }
     }
 
-    private void ProcessChunks()
+    private void ProcessChunks(int slot)
     {
         while (true)
         {
-            int chunk = Interlocked.Increment(ref _nextChunk) - 1;
-            if (chunk >= _chunks)
+            int chunk = _claims.Claim(slot);
+            if (chunk < 0)
             {
                 return;
             }

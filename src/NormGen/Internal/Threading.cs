@@ -41,11 +41,13 @@ public static class Threading
     public const long StreamingThreshold = 2L << 20;
 
     /// <summary>
-    /// Whether a call's output of <paramref name="outputBytes"/> bytes is written with non-temporal stores (x86 with
-    /// AVX only): when the output is at least <see cref="StreamingThreshold"/>, or when everything the call reads and
-    /// writes (<paramref name="workingSetBytes"/>) is more than that, so that the output's lines would evict the inputs
-    /// from the cache (BatchNorm2d backward x[128,32,8,8], 1 MiB per tensor: 1.3–1.4× faster streaming; LayerNorm
-    /// x[512..640,768] forward the same, backward 1.05–1.15× faster).
+    /// Whether a call's output is written with non-temporal stores (x86 with AVX only), given one thread's share of it
+    /// (<paramref name="outputBytes"/>) and of everything the call reads and writes (<paramref name="workingSetBytes"/>):
+    /// when that output share is at least <see cref="StreamingThreshold"/>, or the working-set share is more than that, so
+    /// that the output's lines would evict the inputs from the thread's cache (BatchNorm2d backward x[128,32,8,8], 1 MiB
+    /// per tensor, on one thread: 1.3–1.4× faster streaming; LayerNorm x[512..640,768] forward the same, backward
+    /// 1.05–1.15× faster). A share, because each thread keeps to its own chunks call after call (<see cref="ChunkClaims"/>):
+    /// at two threads, BatchNorm2d x[8,256,14,14] inference (3 MiB in all) stays in the two cores' caches.
     /// </summary>
     public static bool StreamsOutput(long outputBytes, long workingSetBytes) =>
         (outputBytes >= StreamingThreshold || workingSetBytes > StreamingThreshold) && System.Runtime.Intrinsics.X86.Avx.IsSupported;

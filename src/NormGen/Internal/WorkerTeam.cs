@@ -6,7 +6,8 @@ namespace NormGen.Internal;
 /// <summary>A piece of work the helper threads share: each calls <see cref="Help"/> once.</summary>
 internal interface ISharedWork
 {
-    void Help();
+    /// <summary>Does this helper's part; <paramref name="slot"/> is 1 for the first helper, 2 for the second, … (0 is the caller).</summary>
+    void Help(int slot);
 }
 
 /// <summary>
@@ -21,7 +22,8 @@ internal static class WorkerTeam
     private static Worker[]? _workers;
     private static int _busy;
 
-    /// <summary>Asks up to <paramref name="helpers"/> threads to call <paramref name="work"/>.Help(); returns how many will.</summary>
+    /// <summary>Asks up to <paramref name="helpers"/> threads to call <paramref name="work"/>.Help(slot), the
+    /// first with slot 1, and always the same threads for the same slots; returns how many will.</summary>
     public static int TryStart(ISharedWork work, int helpers)
     {
         if (helpers <= 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
@@ -64,10 +66,12 @@ internal static class WorkerTeam
     private sealed class Worker
     {
         private readonly SemaphoreSlim _signal = new(0);
+        private readonly int _slot;
         private ISharedWork? _work;
 
         public Worker(int index)
         {
+            _slot = index + 1;
             var thread = new Thread(Loop) { IsBackground = true, Name = $"NormGen worker {index + 1}" };
             thread.Start();
         }
@@ -85,7 +89,7 @@ internal static class WorkerTeam
                 _signal.Wait();
                 ISharedWork work = Volatile.Read(ref _work)!;
                 _work = null;
-                work.Help();
+                work.Help(_slot);
             }
         }
     }
