@@ -614,4 +614,54 @@ public class NG1001MustStaySilentTests
         void Warmup() => other.ForwardTraining(x, y);
         """,
         topLevelStatements: true);
+
+    [Fact]
+    public Task TrainedInLambdasWithTryCatchInsideAUsingScope() => Check("""
+        using System;
+        using System.Threading;
+
+        class Concurrent
+        {
+            void Run(float[] x, float[] dy, int length)
+            {
+                var reference = new BatchNorm { MaxDegreeOfParallelism = 1 };
+                float[] y1 = new float[length], dx1 = new float[length], yInference1 = new float[length];
+                reference.ForwardTraining(x, y1);
+                reference.Backward(x, dy, dx1);
+                reference.ForwardInference(x, yInference1);
+                float[] gammaGrad1 = reference.GammaGrad.ToArray();
+
+                var callers = new Thread[4];
+                var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+                using var start = new Barrier(callers.Length);
+                for (int c = 0; c < callers.Length; c++)
+                {
+                    callers[c] = new Thread(() =>
+                    {
+                        try
+                        {
+                            float[] y = new float[length], dx = new float[length], yInference = new float[length];
+                            start.SignalAndWait();
+                            for (int round = 0; round < 8; round++)
+                            {
+                                var layer = new BatchNorm { MaxDegreeOfParallelism = 2 };
+                                layer.ForwardTraining(x, y);
+                                layer.Backward(x, dy, dx);
+                                layer.ForwardInference(x, yInference);
+                            }
+                        }
+                        catch (Exception e)
+                        {
+                            failures.Enqueue(e);
+                        }
+                    });
+                    callers[c].Start();
+                }
+                foreach (var caller in callers)
+                {
+                    caller.Join();
+                }
+            }
+        }
+        """);
 }

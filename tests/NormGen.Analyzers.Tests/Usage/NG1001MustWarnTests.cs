@@ -444,4 +444,30 @@ public class NG1001MustWarnTests
             }
         }
         """);
+
+    [Fact]
+    public Task InferenceBeforeTrainingInALambdaWithTryCatchInsideAUsingScope() => Check("""
+        using System;
+        using System.IO;
+
+        class Evaluator
+        {
+            void Run(float[] x, float[] y)
+            {
+                using var scope = new MemoryStream();
+                Action evaluate = () =>
+                {
+                    try
+                    {
+                        var bn = new BatchNorm();
+                        {|NG1001:bn.ForwardInference(x, y)|};
+                    }
+                    catch (Exception)
+                    {
+                    }
+                };
+                evaluate();
+            }
+        }
+        """);
 }

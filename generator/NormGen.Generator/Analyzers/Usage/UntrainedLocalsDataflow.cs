@@ -585,7 +585,12 @@ internal sealed class UntrainedLocalsDataflow
         for (int ordinal = 0; ordinal < blocks.Count; ordinal++)
         {
             var entries = new List<int>();
-            for (ControlFlowRegion? region = blocks[ordinal].EnclosingRegion; region is not null; region = region.EnclosingRegion)
+            // Up to this graph's root only: the root region of a lambda's or local function's graph has the enclosing
+            // method's regions above it, whose handlers are blocks of the other graph (a lambda inside a `using` scope
+            // would otherwise flow into the ordinal of the method's finally block).
+            for (ControlFlowRegion? region = blocks[ordinal].EnclosingRegion;
+                region is not null && region.Kind != ControlFlowRegionKind.Root;
+                region = region.EnclosingRegion)
             {
                 if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } tryRegion)
                 {
