@@ -52,9 +52,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         fixed (T* pb = b)
         fixed (T* pc = c)
         {
-            // Each thread keeps to its own range of chunks (ChunkClaims), so what must fit its core's cache is its share.
-            StreamsOutput = Threading.StreamsOutput(
-                (long)c.Length * sizeof(T) / threads, ((long)a.Length + b.Length + c.Length) * sizeof(T) / threads);
+            StreamsOutput = StreamsShare(a.Length, b.Length, c.Length, threads);
             if (helpers <= 0)
             {
                 for (int chunk = 0; chunk < chunks; chunk++)
@@ -78,6 +76,11 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _helpersDone.Reset();
             _pendingHelpers = helpers;
             int started = WorkerTeam.TryStart(this, helpers);
+            if (started == 0)
+            {
+                // No helper is free (another call has them): this thread runs every chunk, so its share is the whole call.
+                StreamsOutput = StreamsShare(a.Length, b.Length, c.Length, threads: 1);
+            }
             if (started < helpers && Interlocked.Add(ref _pendingHelpers, started - helpers) == 0)
             {
                 _helpersDone.Set();
@@ -96,6 +99,13 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             FinishStreaming();
         }
     }
+
+    /// <summary>
+    /// Whether the output is streamed when <paramref name="threads"/> threads share the call: each keeps to its own range
+    /// of chunks (<see cref="ChunkClaims"/>), so what must fit a core's cache is one thread's share of the data.
+    /// </summary>
+    private static bool StreamsShare(int lengthA, int lengthB, int lengthC, int threads) =>
+        Threading.StreamsOutput((long)lengthC * sizeof(T) / threads, ((long)lengthA + lengthB + lengthC) * sizeof(T) / threads);
 
     /// <summary>Makes this thread's non-temporal stores visible before the output is handed back or the chunk reported done.</summary>
     private void FinishStreaming()

@@ -105,6 +105,58 @@ public sealed class ThreadingTests
     }
 
     [Fact]
+    public void Layers_called_from_several_threads_at_once_give_the_one_thread_results()
+    {
+        // Four callers at once: one gets the helper threads, the others find them busy and run their calls alone, taking
+        // every chunk of the ranges no helper claims. Each round's results must be the one-thread bits.
+        int length = 32 * ThreadedBatchNorm.SampleSize;
+        float[] x = Random(length, 21);
+        float[] dy = Random(length, 22);
+        var reference = new ThreadedBatchNorm { MaxDegreeOfParallelism = 1 };
+        float[] y1 = new float[length], dx1 = new float[length], yInference1 = new float[length];
+        reference.ForwardTraining(x, y1);
+        reference.Backward(x, dy, dx1);
+        reference.ForwardInference(x, yInference1);
+        float[] gammaGrad1 = reference.GammaGrad.ToArray();
+
+        var callers = new System.Threading.Thread[4];
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        using var start = new System.Threading.Barrier(callers.Length);
+        for (int c = 0; c < callers.Length; c++)
+        {
+            callers[c] = new System.Threading.Thread(() =>
+            {
+                try
+                {
+                    float[] y = new float[length], dx = new float[length], yInference = new float[length];
+                    start.SignalAndWait();
+                    for (int round = 0; round < 8; round++)
+                    {
+                        var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = 2 };
+                        layer.ForwardTraining(x, y);
+                        layer.Backward(x, dy, dx);
+                        layer.ForwardInference(x, yInference);
+                        SameBits.Assert<float>("y", y1, "with 1 thread", y, $"round {round}, concurrent");
+                        SameBits.Assert<float>("dx", dx1, "with 1 thread", dx, $"round {round}, concurrent");
+                        SameBits.Assert<float>("inference y", yInference1, "with 1 thread", yInference, $"round {round}, concurrent");
+                        SameBits.Assert<float>("GammaGrad", gammaGrad1, "with 1 thread", layer.GammaGrad, $"round {round}, concurrent");
+                    }
+                }
+                catch (Exception e)
+                {
+                    failures.Enqueue(e);
+                }
+            });
+            callers[c].Start();
+        }
+        foreach (var caller in callers)
+        {
+            caller.Join();
+        }
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void Calls_allocate_nothing_after_the_first()
     {
         const int degree = 2;
