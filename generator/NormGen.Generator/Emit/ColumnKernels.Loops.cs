@@ -151,48 +151,59 @@ internal static partial class ColumnKernels
     }
 
     /// <summary>
-    /// Row by row over the chunk's rows: <paramref name="vector"/> writes the statements for one vector, given the load
-    /// method (<c>Load</c> or <c>Load512</c>), the vector's index and its offset in the tile; <paramref name="scalar"/> those for one
-    /// column left over. With at least one 512-bit tile of columns, a Vector512 loop runs where the processor has it; its
-    /// columns left over take Vector256 vectors, then scalars, as the Vector256 loop's do, so both give the same bits.
+    /// Over the chunk's rows in memory order, two rows at a time (<see cref="RowOrderRows"/>), then the odd row left over:
+    /// <paramref name="vector"/> writes the statements for one vector of columns in every row of the step, given the load
+    /// method (<c>Load</c> or <c>Load512</c>), the vector's index, its offset in the tile and the rows in the step (the
+    /// second row's elements are one row length further on); <paramref name="scalar"/> those for one column left over, given
+    /// the rows in the step. With at least one 512-bit tile of columns, a Vector512 loop runs where the processor has it;
+    /// its columns left over take Vector256 vectors, then scalars, as the Vector256 loop's do, so both give the same bits.
     /// </summary>
-    private static void EmitRowOrder(CodeWriter w, KernelContext ctx, Action<string, int, int> vector, Action scalar)
+    private static void EmitRowOrder(CodeWriter w, KernelContext ctx, Action<string, int, int, int> vector, Action<int> scalar)
     {
         int columns = ctx.Layout.Segments[1].Size;
         EitherWidth(w, ctx, Unroll, shape =>
         {
             Segment rows = ctx.Layout.Segments[0];
             string r = ctx.LoopVariable(rows);
-            var narrow = VectorShape.Narrow(ctx);
             var split = new ColumnSplit(ctx, shape, Unroll);
-            using (w.Block($"for (int {r} = chunkFirst; {r} < chunkLast; {r}++)"))
+            w.Line($"int {r} = chunkFirst;");
+            using (w.Block($"for (; {r} + {RowOrderRows - 1} < chunkLast; {r} += {RowOrderRows})"))
             {
-                w.Line($"int row = {r} * {Int(columns)};");
-                if (split.Tiled > 0)
-                {
-                    using (w.Block($"for (int column = 0; column < {Int(split.Tiled)}; column += {Int(split.TileColumns)})"))
-                    {
-                        w.Line("int start = row + column;");
-                        for (int v = 0; v < Unroll; v++)
-                        {
-                            vector(shape.Load, v, v * shape.Width);
-                        }
-                    }
-                }
-                EmitLeftOver(split.Tiled, split.ShapeVectors, shape);
-                EmitLeftOver(split.AfterShape, split.NarrowVectors, narrow);
-                if (columns > split.VectorColumns)
-                {
-                    using (w.Block($"for (int column = {Int(split.VectorColumns)}; column < {Int(columns)}; column++)"))
-                    {
-                        w.Line("int start = row + column;");
-                        scalar();
-                    }
-                }
+                EmitRows(shape, split, r, RowOrderRows);
+            }
+            using (w.Block($"if ({r} < chunkLast)"))
+            {
+                EmitRows(shape, split, r, 1);
             }
         });
 
-        void EmitLeftOver(int first, int vectors, VectorShape shape)
+        void EmitRows(VectorShape shape, ColumnSplit split, string r, int stepRows)
+        {
+            w.Line($"int row = {r} * {Int(columns)};");
+            if (split.Tiled > 0)
+            {
+                using (w.Block($"for (int column = 0; column < {Int(split.Tiled)}; column += {Int(split.TileColumns)})"))
+                {
+                    w.Line("int start = row + column;");
+                    for (int v = 0; v < Unroll; v++)
+                    {
+                        vector(shape.Load, v, v * shape.Width, stepRows);
+                    }
+                }
+            }
+            EmitLeftOver(split.Tiled, split.ShapeVectors, shape, stepRows);
+            EmitLeftOver(split.AfterShape, split.NarrowVectors, VectorShape.Narrow(ctx), stepRows);
+            if (columns > split.VectorColumns)
+            {
+                using (w.Block($"for (int column = {Int(split.VectorColumns)}; column < {Int(columns)}; column++)"))
+                {
+                    w.Line("int start = row + column;");
+                    scalar(stepRows);
+                }
+            }
+        }
+
+        void EmitLeftOver(int first, int vectors, VectorShape shape, int stepRows)
         {
             if (vectors == 0)
             {
@@ -206,7 +217,7 @@ internal static partial class ColumnKernels
                 w.Line("int start = row + column;");
                 for (int v = 0; v < vectors; v++)
                 {
-                    vector(shape.Load, v, v * shape.Width);
+                    vector(shape.Load, v, v * shape.Width, stepRows);
                 }
             }
         }

@@ -32,6 +32,13 @@ internal static partial class ColumnKernels
     /// </summary>
     private const int RowOrderConstantBytes = 24 * 1024;
 
+    /// <summary>
+    /// Rows per step of a row-order loop: each vector of per-column constants, loaded once, serves both rows. The
+    /// constants live in .NET arrays, 16-byte aligned, so a 64-byte load of them reads two cache lines; sharing it halves
+    /// those reads (BatchNorm1d x[256,512] inference's y loop 1.05–1.14× faster, measured; more rows gained nothing more).
+    /// </summary>
+    private const int RowOrderRows = 2;
+
     public static void EmitSums(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
@@ -190,13 +197,25 @@ internal static partial class ColumnKernels
         {
             int columns = ctx.Layout.Segments[1].Size;
             w.Line("// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Row by");
-            w.Line($"// row in memory order: hi, scale and shift ({Kib(3 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows stream past.");
-            EmitRowOrder(w, ctx, (load, v, offset) =>
+            w.Line($"// row in memory order, two rows a step: hi, scale and shift ({Kib(3 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows");
+            w.Line("// stream past, and each vector of them, loaded once, serves both rows.");
+            EmitRowOrder(w, ctx, (load, v, offset, stepRows) =>
             {
-                w.Line($"var d{v} = {Simd}.{load}(ref xRef, start + {offset}) - {Simd}.{load}(ref meanHiRef, column + {offset});");
-                w.Line($"{Simd}.StoreOutput({Simd}.MultiplyAdd(d{v}, {Simd}.{load}(ref scaleRef, column + {offset}), {Simd}.{load}(ref shiftRef, column + {offset})), ref yRef, start + {offset}, streaming);");
+                w.Line($"var meanHi{v} = {Simd}.{load}(ref meanHiRef, column + {offset}); var scale{v} = {Simd}.{load}(ref scaleRef, column + {offset}); var shift{v} = {Simd}.{load}(ref shiftRef, column + {offset});");
+                for (int k = 0; k < stepRows; k++)
+                {
+                    string at = $"start + {(k * columns) + offset}";
+                    w.Line($"{Simd}.StoreOutput({Simd}.MultiplyAdd({Simd}.{load}(ref xRef, {at}) - meanHi{v}, scale{v}, shift{v}), ref yRef, {at}, streaming);");
+                }
             },
-            () => w.Line($"NormGenSimd.At(ref yRef, start) = ({ctx.T})((NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref scaleRef, column) + NormGenSimd.At(ref shiftRef, column));"));
+            stepRows =>
+            {
+                for (int k = 0; k < stepRows; k++)
+                {
+                    string at = k == 0 ? "start" : $"start + {k * columns}";
+                    w.Line($"NormGenSimd.At(ref yRef, {at}) = ({ctx.T})((NormGenSimd.At(ref xRef, {at}) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref scaleRef, column) + NormGenSimd.At(ref shiftRef, column));");
+                }
+            });
             return;
         }
         w.Line("// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Tiles of");

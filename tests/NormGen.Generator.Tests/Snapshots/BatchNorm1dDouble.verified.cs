@@ -439,43 +439,86 @@ namespace Demo
             ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double shiftRef = ref NormGenSimd.Ref(state.LaneShift);
             // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Row by
-            // row in memory order: hi, scale and shift (3 KiB) stay in the L1 cache while the rows stream past.
+            // row in memory order, two rows a step: hi, scale and shift (3 KiB) stay in the L1 cache while the rows
+            // stream past, and each vector of them, loaded once, serves both rows.
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
                 // 512-bit vectors (AVX-512), 32 columns a tile: the same values as the 256-bit loop below.
-                for (int n = chunkFirst; n < chunkLast; n++)
+                int n = chunkFirst;
+                for (; n + 1 < chunkLast; n += 2)
                 {
                     int row = n * 128;
                     for (int column = 0; column < 128; column += 32)
                     {
                         int start = row + column;
-                        var d0 = NormGenSimd.Load512(ref xRef, start + 0) - NormGenSimd.Load512(ref meanHiRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d0, NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
-                        var d1 = NormGenSimd.Load512(ref xRef, start + 8) - NormGenSimd.Load512(ref meanHiRef, column + 8);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d1, NormGenSimd.Load512(ref scaleRef, column + 8), NormGenSimd.Load512(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
-                        var d2 = NormGenSimd.Load512(ref xRef, start + 16) - NormGenSimd.Load512(ref meanHiRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d2, NormGenSimd.Load512(ref scaleRef, column + 16), NormGenSimd.Load512(ref shiftRef, column + 16)), ref yRef, start + 16, streaming);
-                        var d3 = NormGenSimd.Load512(ref xRef, start + 24) - NormGenSimd.Load512(ref meanHiRef, column + 24);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d3, NormGenSimd.Load512(ref scaleRef, column + 24), NormGenSimd.Load512(ref shiftRef, column + 24)), ref yRef, start + 24, streaming);
+                        var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load512(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load512(ref shiftRef, column + 0);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 128) - meanHi0, scale0, shift0), ref yRef, start + 128, streaming);
+                        var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 8); var scale1 = NormGenSimd.Load512(ref scaleRef, column + 8); var shift1 = NormGenSimd.Load512(ref shiftRef, column + 8);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 8) - meanHi1, scale1, shift1), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 136) - meanHi1, scale1, shift1), ref yRef, start + 136, streaming);
+                        var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 16); var scale2 = NormGenSimd.Load512(ref scaleRef, column + 16); var shift2 = NormGenSimd.Load512(ref shiftRef, column + 16);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16) - meanHi2, scale2, shift2), ref yRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 144) - meanHi2, scale2, shift2), ref yRef, start + 144, streaming);
+                        var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 24); var scale3 = NormGenSimd.Load512(ref scaleRef, column + 24); var shift3 = NormGenSimd.Load512(ref shiftRef, column + 24);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 24) - meanHi3, scale3, shift3), ref yRef, start + 24, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 152) - meanHi3, scale3, shift3), ref yRef, start + 152, streaming);
+                    }
+                }
+                if (n < chunkLast)
+                {
+                    int row = n * 128;
+                    for (int column = 0; column < 128; column += 32)
+                    {
+                        int start = row + column;
+                        var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load512(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load512(ref shiftRef, column + 0);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
+                        var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 8); var scale1 = NormGenSimd.Load512(ref scaleRef, column + 8); var shift1 = NormGenSimd.Load512(ref shiftRef, column + 8);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 8) - meanHi1, scale1, shift1), ref yRef, start + 8, streaming);
+                        var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 16); var scale2 = NormGenSimd.Load512(ref scaleRef, column + 16); var shift2 = NormGenSimd.Load512(ref shiftRef, column + 16);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16) - meanHi2, scale2, shift2), ref yRef, start + 16, streaming);
+                        var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 24); var scale3 = NormGenSimd.Load512(ref scaleRef, column + 24); var shift3 = NormGenSimd.Load512(ref shiftRef, column + 24);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 24) - meanHi3, scale3, shift3), ref yRef, start + 24, streaming);
                     }
                 }
             }
             else
             {
-                for (int n = chunkFirst; n < chunkLast; n++)
+                int n = chunkFirst;
+                for (; n + 1 < chunkLast; n += 2)
                 {
                     int row = n * 128;
                     for (int column = 0; column < 128; column += 16)
                     {
                         int start = row + column;
-                        var d0 = NormGenSimd.Load(ref xRef, start + 0) - NormGenSimd.Load(ref meanHiRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d0, NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
-                        var d1 = NormGenSimd.Load(ref xRef, start + 4) - NormGenSimd.Load(ref meanHiRef, column + 4);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d1, NormGenSimd.Load(ref scaleRef, column + 4), NormGenSimd.Load(ref shiftRef, column + 4)), ref yRef, start + 4, streaming);
-                        var d2 = NormGenSimd.Load(ref xRef, start + 8) - NormGenSimd.Load(ref meanHiRef, column + 8);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d2, NormGenSimd.Load(ref scaleRef, column + 8), NormGenSimd.Load(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
-                        var d3 = NormGenSimd.Load(ref xRef, start + 12) - NormGenSimd.Load(ref meanHiRef, column + 12);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(d3, NormGenSimd.Load(ref scaleRef, column + 12), NormGenSimd.Load(ref shiftRef, column + 12)), ref yRef, start + 12, streaming);
+                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 128) - meanHi0, scale0, shift0), ref yRef, start + 128, streaming);
+                        var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var scale1 = NormGenSimd.Load(ref scaleRef, column + 4); var shift1 = NormGenSimd.Load(ref shiftRef, column + 4);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4) - meanHi1, scale1, shift1), ref yRef, start + 4, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 132) - meanHi1, scale1, shift1), ref yRef, start + 132, streaming);
+                        var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var scale2 = NormGenSimd.Load(ref scaleRef, column + 8); var shift2 = NormGenSimd.Load(ref shiftRef, column + 8);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - meanHi2, scale2, shift2), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 136) - meanHi2, scale2, shift2), ref yRef, start + 136, streaming);
+                        var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var scale3 = NormGenSimd.Load(ref scaleRef, column + 12); var shift3 = NormGenSimd.Load(ref shiftRef, column + 12);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 12) - meanHi3, scale3, shift3), ref yRef, start + 12, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 140) - meanHi3, scale3, shift3), ref yRef, start + 140, streaming);
+                    }
+                }
+                if (n < chunkLast)
+                {
+                    int row = n * 128;
+                    for (int column = 0; column < 128; column += 16)
+                    {
+                        int start = row + column;
+                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
+                        var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var scale1 = NormGenSimd.Load(ref scaleRef, column + 4); var shift1 = NormGenSimd.Load(ref shiftRef, column + 4);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4) - meanHi1, scale1, shift1), ref yRef, start + 4, streaming);
+                        var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var scale2 = NormGenSimd.Load(ref scaleRef, column + 8); var shift2 = NormGenSimd.Load(ref shiftRef, column + 8);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - meanHi2, scale2, shift2), ref yRef, start + 8, streaming);
+                        var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var scale3 = NormGenSimd.Load(ref scaleRef, column + 12); var shift3 = NormGenSimd.Load(ref shiftRef, column + 12);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 12) - meanHi3, scale3, shift3), ref yRef, start + 12, streaming);
                     }
                 }
             }

@@ -26,10 +26,11 @@ public class LargeOffsetTests
         CheckBatchNorm(new OffsetBatchNorm1d(), NormLayout.BatchNorm(64, 37, 1), 1005);
 
     // The row-order y loop's columns after its unrolled tiles (whole vectors, then single columns), for both of its
-    // vector widths: .ci/run runs these tests again with 512-bit vectors turned off.
+    // vector widths: .ci/run runs these tests again with 512-bit vectors turned off. An odd batch leaves the loop,
+    // which goes two rows a step, one row over.
     [Fact]
-    public void BatchNorm1d_RowsWithVectorsAndColumnsLeftOver() =>
-        CheckBatchNorm(new OffsetBatchNorm1dWide(), NormLayout.BatchNorm(48, 100, 1), 1006);
+    public void BatchNorm1d_RowsWithVectorsAndColumnsLeftOver_AndAnOddRow() =>
+        CheckBatchNorm(new OffsetBatchNorm1dWide(), NormLayout.BatchNorm(47, 100, 1), 1006);
 
     [Fact]
     public void BatchNorm1d_RowsWithANarrowVectorLeftOver() =>
