@@ -101,7 +101,7 @@ public static class Program
         {
             double budget = quick ? 15 : 60;
             Console.WriteLine();
-            Console.WriteLine("== memory bandwidth (best of 7 batches; GB/s = bytes read+written / time) ==");
+            Console.WriteLine("== memory bandwidth (copies: best of 3 measurements of 7 batches each; GB/s = bytes read+written / time) ==");
             Console.WriteLine("| working set | read (sum) | copy 1 thread | copy 2 threads |");
             Console.WriteLine("|---:|---:|---:|---:|");
             foreach (Floors.Point p in Floors.MeasureCurve(budget))
