@@ -43,7 +43,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     private int _pendingHelpers;
 
     /// <summary>
-    /// True while a call's output <c>c</c>, or all its spans together, are larger than the cache
+    /// True while one thread's share of a call's output <c>c</c>, or of all its spans together, is larger than the cache
     /// (<see cref="Threading.StreamsOutput"/>) and the output is pinned by <see cref="Run"/>: the kernels then write it with <see cref="Simd.StoreOutput{T}(System.Runtime.Intrinsics.Vector256{T}, ref T, int, bool)"/>'s
     /// non-temporal stores. Read by the kernels, once per chunk.
     /// </summary>
