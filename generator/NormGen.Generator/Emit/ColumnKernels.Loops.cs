@@ -34,7 +34,7 @@ internal static partial class ColumnKernels
             w.Line($"int rowEnd = global::System.Math.Min(rowBlock + {RowBlock}, chunkLast);");
             if (split.Tiled > 0)
             {
-                using (w.Block($"for (int column = 0; column < {split.Tiled}; column += {split.TileColumns})"))
+                using (TileLoop(w, split, columns))
                 {
                     EmitTile(shape, tileVectors);
                 }
@@ -182,7 +182,7 @@ internal static partial class ColumnKernels
             w.Line($"int row = {r} * {Int(columns)};");
             if (split.Tiled > 0)
             {
-                using (w.Block($"for (int column = 0; column < {Int(split.Tiled)}; column += {Int(split.TileColumns)})"))
+                using (TileLoop(w, split, columns))
                 {
                     w.Line("int start = row + column;");
                     for (int v = 0; v < Unroll; v++)
@@ -221,6 +221,23 @@ internal static partial class ColumnKernels
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Opens the loop over a row's whole tiles of columns; where there is exactly one tile, a block for it with
+    /// <c>column</c> a constant 0 instead (a loop that runs once reads as if it did more).
+    /// </summary>
+    private static CodeWriter.Scope TileLoop(CodeWriter w, ColumnSplit split, int columns)
+    {
+        if (split.Tiled != split.TileColumns)
+        {
+            return w.Block($"for (int column = 0; column < {Int(split.Tiled)}; column += {Int(split.TileColumns)})");
+        }
+        CodeWriter.Scope block = w.Block(split.Tiled == columns
+            ? $"// All {Int(columns)} columns, one tile."
+            : $"// The first {Int(split.Tiled)} columns, one tile.");
+        w.Line("const int column = 0;");
+        return block;
     }
 
     /// <summary>
