@@ -185,26 +185,7 @@ internal static class ApiEmitter
             w.Line($"int batch = x.Length / SampleSize;");
             w.Line($"global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, \"{ctx.TypeName}.Backward\", nameof(dy), nameof(x));");
             w.Line($"global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, \"{ctx.TypeName}.Backward\", nameof(dx), nameof(x));");
-            if (spec.Affine)
-            {
-                w.Line("global::System.Array.Clear(state.GammaGradSum);");
-                if (ctx.HasBeta)
-                {
-                    w.Line("global::System.Array.Clear(state.BetaGradSum);");
-                }
-            }
             w.Line("BackwardKernel(state, x, dy, dx, batch);");
-            if (spec.Affine)
-            {
-                using (w.Block("for (int param = 0; param < ParameterSize; param++)"))
-                {
-                    w.Line($"state.GammaGrad[param] += ({ctx.T})state.GammaGradSum[param];");
-                    if (ctx.HasBeta)
-                    {
-                        w.Line($"state.BetaGrad[param] += ({ctx.T})state.BetaGradSum[param];");
-                    }
-                }
-            }
         }
     }
 

@@ -292,7 +292,7 @@ internal static partial class ColumnKernels
         }
         if (partials is not null)
         {
-            w.Line($"ref double {name} = ref {Simd}.At(ref {Simd}.Ref(state.{partials}), chunk * count);");
+            PartialSums.EmitRow(w, partials, name!);
         }
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         SegmentLoops.EmitChunkRange(w, ctx);

@@ -64,7 +64,7 @@ internal static class GroupMajorKernels
                 "x", KernelMethod.Unused, "y", EmitNormalizeWithStatistics));
         }
         methods.Add(new("BackwardKernel",
-            "dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGradSum/BetaGradSum.",
+            "dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGrad/BetaGrad.",
             (w, c) =>
             {
                 w.Line($"int chunks = {c.ChunkCount};");
@@ -79,39 +79,30 @@ internal static class GroupMajorKernels
         return methods;
     }
 
-    /// <summary>Zeroed per-chunk parameter sums, so that threads never add into the same place.</summary>
+    /// <summary>Per-chunk parameter sums (each chunk zeroes its own rows), so that threads never add into the same place.</summary>
     public static void EmitPartialsSetup(CodeWriter w, KernelContext ctx)
     {
         if (ctx.HasGamma)
         {
+            w.Line("// Room for every chunk's rows of parameter sums (each chunk zeroes its own).");
             w.Line("int partialsLength = chunks * 2 * NormGenState.PartialStride;");
-            w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);");
+            w.Line("global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);");
             if (ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx))
             {
-                w.Line("global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength), 0, partialsLength);");
+                w.Line("global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength);");
             }
         }
     }
 
-    /// <summary>The chunks' parameter sums, added in chunk order: the result is the same for any number of threads.</summary>
+    /// <summary>The chunks' parameter sums into GammaGrad/BetaGrad, in chunk order: the same for any number of threads.</summary>
     public static void EmitPartialsMerge(CodeWriter w, KernelContext ctx)
     {
         if (!ctx.HasGamma)
         {
             return;
         }
-        w.Line("// The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.");
-        using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
-        {
-            using (w.Block("for (int param = 0; param < ParameterSize; param++)"))
-            {
-                w.Line("state.GammaGradSum[param] += state.ParameterPartials[chunk * 2 * NormGenState.PartialStride + param];");
-                if (ctx.HasBeta)
-                {
-                    w.Line("state.BetaGradSum[param] += state.ParameterPartials[((chunk * 2) + 1) * NormGenState.PartialStride + param];");
-                }
-            }
-        }
+        w.Line("// The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.");
+        w.Line($"global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, {(ctx.HasBeta ? "state.BetaGrad" : "null")});");
     }
 
     /// <summary>Body of the chunk kernel behind <c>NormalizeWithOwnStatistics</c>: statistics into <c>state.Active*</c>, then y.</summary>
@@ -283,6 +274,7 @@ internal static class GroupMajorKernels
         if (blockedParameters)
         {
             w.Line($"// dγ and dβ summed in the element type over blocks of {ParameterBlockGroups} groups, then added in double.");
+            PartialSums.EmitClearRows(w, "ParameterBlock", "NormGenState.PartialStride");
             w.Line($"ref {ctx.T} gammaBlockRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);");
             if (ctx.HasBeta)
             {

@@ -41,7 +41,7 @@ internal static class LaneKernels
             "One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.",
             "x", KernelMethod.Unused, "y", ctx.IsColumnLayout && PerStatisticShift(ctx) ? ColumnKernels.EmitNormalize : EmitNormalizeChunk));
         methods.Add(new("BackwardKernel",
-            "dx from dy and the saved statistics; adds the parameter gradients to GammaGradSum/BetaGradSum.",
+            "dx from dy and the saved statistics; adds the parameter gradients to GammaGrad/BetaGrad.",
             EmitBackwardOrchestrator,
             $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch"));
         methods.Add(KernelMethod.Chunk("BackwardSumsChunk",
@@ -65,7 +65,6 @@ internal static class LaneKernels
         w.Line(rms
             ? "// Σx² per statistic: each chunk of rows sums into its own partials, added in chunk order."
             : "// Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.");
-        w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
         w.Line(KernelMethod.Run("SumsChunk", "x", "default", "default"));
         EmitFoldPartials(w, "partials", "count", 1);
         if (rms)
@@ -95,7 +94,6 @@ internal static class LaneKernels
                 w.Line("// algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².");
                 w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
                 w.Line("partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);");
-                w.Line("global::System.Array.Clear(partials, 0, chunks * 2 * laneStride);");
                 w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
                 EmitFoldPartials(w, "partials", "laneStride", 2);
                 w.Line($"{SumStatistics}.CorrectedVariance(partials, laneStride, invCount, meanHi, {Double(ctx.Spec.Epsilon)}, meanOut, varianceOut, invStdOut, count);");
@@ -103,7 +101,6 @@ internal static class LaneKernels
             else
             {
                 w.Line("// Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).");
-                w.Line("global::System.Array.Clear(partials, 0, chunks * count);");
                 w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
                 EmitFoldPartials(w, "partials", "count", 1);
                 w.Line("// Per statistic: variance and invStd = 1/sqrt(variance + ε).");
@@ -130,7 +127,7 @@ internal static class LaneKernels
     private static void EmitChunkPartials(CodeWriter w, KernelContext ctx, string array, string name)
     {
         w.Line($"int count = {ctx.StatisticsCount};");
-        w.Line($"ref double {name} = ref {Simd}.At(ref {Simd}.Ref(state.{array}), chunk * count);");
+        PartialSums.EmitRow(w, array, name);
     }
 
     private static void EmitSumsChunk(CodeWriter w, KernelContext ctx)
@@ -281,7 +278,6 @@ internal static class LaneKernels
         w.Line("// Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.");
         w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
         w.Line("double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);");
-        w.Line("global::System.Array.Clear(sums, 0, chunks * 2 * laneStride);");
         GroupMajorKernels.EmitPartialsSetup(w, ctx);
         if (!rms)
         {

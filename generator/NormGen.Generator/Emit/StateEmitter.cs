@@ -44,8 +44,7 @@ internal static class StateEmitter
                 {
                     w.Line($"public readonly {t}[] BetaGrad = new {t}[ParameterSize];");
                 }
-                w.Line("// One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.");
-                w.Line("public readonly double[] GammaGradSum = new double[ParameterSize];");
+                w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
                 w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");
                 w.Line("// 4 KiB apart (the CPU would take their loads and stores for the same address and stall).");
                 w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
@@ -53,10 +52,6 @@ internal static class StateEmitter
                 if (ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx))
                 {
                     w.Line($"public {t}[] ParameterBlock = global::System.Array.Empty<{t}>();");
-                }
-                if (ctx.HasBeta)
-                {
-                    w.Line("public readonly double[] BetaGradSum = new double[ParameterSize];");
                 }
             }
             if (spec.HasRunningStats)

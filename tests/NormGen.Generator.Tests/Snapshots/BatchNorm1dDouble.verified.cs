@@ -159,14 +159,7 @@ namespace Demo
             int batch = x.Length / SampleSize;
             global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "BatchNorm1dDouble.Backward", nameof(dy), nameof(x));
             global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "BatchNorm1dDouble.Backward", nameof(dx), nameof(x));
-            global::System.Array.Clear(state.GammaGradSum);
-            global::System.Array.Clear(state.BetaGradSum);
             BackwardKernel(state, x, dy, dx, batch);
-            for (int param = 0; param < ParameterSize; param++)
-            {
-                state.GammaGrad[param] += (double)state.GammaGradSum[param];
-                state.BetaGrad[param] += (double)state.BetaGradSum[param];
-            }
         }
 
         /// <summary>Computes each statistic (per-chunk partial sums, added in chunk order) into the given arrays, then normalizes x into y.</summary>
@@ -186,7 +179,6 @@ namespace Demo
             double invCount = 1.0 / (batch);
 
             // Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.
-            global::System.Array.Clear(partials, 0, chunks * count);
             state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(partials, count, 1, chunks, count);
@@ -198,7 +190,6 @@ namespace Demo
             // algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².
             int laneStride = count + 16;
             partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
-            global::System.Array.Clear(partials, 0, chunks * 2 * laneStride);
             state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(partials, laneStride, 2, chunks, count);
@@ -218,6 +209,7 @@ namespace Demo
         private static void SumsChunk(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.ReadOnlySpan<double> unused, global::System.Span<double> unusedOutput, int batch, int chunk)
         {
             const int count = 128;
+            global::System.Array.Clear(state.LanePartials, chunk * count, count);
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref double xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
@@ -307,6 +299,7 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             const int laneStride = count + 16;
+            global::System.Array.Clear(state.LanePartials, chunk * 2 * laneStride, 2 * laneStride);
             ref double sumDRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
             ref double sumD2Ref = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
             ref double pivotRef = ref NormGenSimd.Ref(state.LaneMeanHi);
@@ -524,7 +517,7 @@ namespace Demo
             }
         }
 
-        /// <summary>dx from dy and the saved statistics; adds the parameter gradients to GammaGradSum/BetaGradSum.</summary>
+        /// <summary>dx from dy and the saved statistics; adds the parameter gradients to GammaGrad/BetaGrad.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -542,9 +535,9 @@ namespace Demo
             // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
-            global::System.Array.Clear(sums, 0, chunks * 2 * laneStride);
+            // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
-            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);
+            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
             double[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             ref double meanHiRef = ref NormGenSimd.Ref(meanHi);
             for (int stat = 0; stat < count; stat++)
@@ -557,15 +550,8 @@ namespace Demo
 
             // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.
             state.Runner.Run(NormGenState.BackwardSumsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
-            // The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.
-            for (int chunk = 0; chunk < chunks; chunk++)
-            {
-                for (int param = 0; param < ParameterSize; param++)
-                {
-                    state.GammaGradSum[param] += state.ParameterPartials[chunk * 2 * NormGenState.PartialStride + param];
-                    state.BetaGradSum[param] += state.ParameterPartials[((chunk * 2) + 1) * NormGenState.PartialStride + param];
-                }
-            }
+            // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
+            global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
 
             // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
             // The chunks' partial sums, added into the first chunk's in chunk order.
@@ -596,12 +582,14 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             const int laneStride = count + 16;
+            global::System.Array.Clear(state.LanePartials, chunk * 2 * laneStride, 2 * laneStride);
             ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
             ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
             ref double dyRef = ref NormGenSimd.Ref(dy);
             ref double invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double gammaRef = ref NormGenSimd.Ref(state.Gamma);
+            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             // Per column Σdy and Σdy·x̂, summed over 32 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
@@ -824,13 +812,11 @@ namespace Demo
             public readonly double[] Beta = new double[ParameterSize];
             public readonly double[] GammaGrad = new double[ParameterSize];
             public readonly double[] BetaGrad = new double[ParameterSize];
-            // One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.
-            public readonly double[] GammaGradSum = new double[ParameterSize];
+            // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
             // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
             // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
             public const int PartialStride = ParameterSize + 16;
             public double[] ParameterPartials = global::System.Array.Empty<double>();
-            public readonly double[] BetaGradSum = new double[ParameterSize];
             public readonly double[] RunningMean = new double[StatisticsSize];
             public readonly double[] RunningVar = global::NormGen.Internal.Buffers.Filled(StatisticsSize, 1.0);
             public long BatchesTracked;

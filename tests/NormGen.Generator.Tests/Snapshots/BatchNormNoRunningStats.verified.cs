@@ -224,7 +224,7 @@ namespace Demo
             }
         }
 
-        /// <summary>dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGradSum/BetaGradSum.</summary>
+        /// <summary>dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGrad/BetaGrad.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>

@@ -99,14 +99,7 @@ namespace Demo
             int batch = x.Length / SampleSize;
             global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "GroupNorm.Backward", nameof(dy), nameof(x));
             global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "GroupNorm.Backward", nameof(dx), nameof(x));
-            global::System.Array.Clear(state.GammaGradSum);
-            global::System.Array.Clear(state.BetaGradSum);
             BackwardKernel(state, x, dy, dx, batch);
-            for (int param = 0; param < ParameterSize; param++)
-            {
-                state.GammaGrad[param] += (float)state.GammaGradSum[param];
-                state.BetaGrad[param] += (float)state.BetaGradSum[param];
-            }
         }
 
         /// <summary>Computes each group's statistics into the given arrays and normalizes x into y with them, the groups shared out over the threads.</summary>
@@ -287,7 +280,7 @@ namespace Demo
             }
         }
 
-        /// <summary>dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGradSum/BetaGradSum.</summary>
+        /// <summary>dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGrad/BetaGrad.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -298,18 +291,12 @@ namespace Demo
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
+            // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
-            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);
+            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
-            // The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.
-            for (int chunk = 0; chunk < chunks; chunk++)
-            {
-                for (int param = 0; param < ParameterSize; param++)
-                {
-                    state.GammaGradSum[param] += state.ParameterPartials[chunk * 2 * NormGenState.PartialStride + param];
-                    state.BetaGradSum[param] += state.ParameterPartials[((chunk * 2) + 1) * NormGenState.PartialStride + param];
-                }
-            }
+            // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
+            global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
         }
 
         /// <summary>One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.</summary>
@@ -328,6 +315,7 @@ namespace Demo
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
             bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
+            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             const double invCount = 1.0 / 8192;
@@ -479,13 +467,11 @@ namespace Demo
             public readonly float[] Beta = new float[ParameterSize];
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
-            // One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.
-            public readonly double[] GammaGradSum = new double[ParameterSize];
+            // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
             // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
             // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
             public const int PartialStride = ParameterSize + 16;
             public double[] ParameterPartials = global::System.Array.Empty<double>();
-            public readonly double[] BetaGradSum = new double[ParameterSize];
             // The most recent training forward's statistics, which Backward differentiates through.
             public double[] SavedMean = new double[0];
             public double[] SavedInvStd = new double[0];

@@ -90,12 +90,7 @@ namespace Demo
             int batch = x.Length / SampleSize;
             global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, "RmsNorm.Backward", nameof(dy), nameof(x));
             global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, "RmsNorm.Backward", nameof(dx), nameof(x));
-            global::System.Array.Clear(state.GammaGradSum);
             BackwardKernel(state, x, dy, dx, batch);
-            for (int param = 0; param < ParameterSize; param++)
-            {
-                state.GammaGrad[param] += (float)state.GammaGradSum[param];
-            }
         }
 
         /// <summary>Computes each group's statistics into the given arrays and normalizes x into y with them, the groups shared out over the threads.</summary>
@@ -231,7 +226,7 @@ namespace Demo
             }
         }
 
-        /// <summary>dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGradSum/BetaGradSum.</summary>
+        /// <summary>dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGrad/BetaGrad.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
@@ -242,18 +237,13 @@ namespace Demo
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length);
+            // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
-            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength), 0, partialsLength);
-            global::System.Array.Clear(global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength), 0, partialsLength);
+            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
+            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
-            // The chunks' parameter sums, added in chunk order so that the result is the same for any number of threads.
-            for (int chunk = 0; chunk < chunks; chunk++)
-            {
-                for (int param = 0; param < ParameterSize; param++)
-                {
-                    state.GammaGradSum[param] += state.ParameterPartials[chunk * 2 * NormGenState.PartialStride + param];
-                }
-            }
+            // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
+            global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, null);
         }
 
         /// <summary>One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.</summary>
@@ -272,6 +262,7 @@ namespace Demo
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
             bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
+            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             const double invCount = 1.0 / 768;
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
@@ -279,6 +270,7 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // dγ and dβ summed in the element type over blocks of 8 groups, then added in double.
+            global::System.Array.Clear(state.ParameterBlock, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
             ref float gammaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
             int blockGroups = 0;
             // One statistics group per (N): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
@@ -454,8 +446,7 @@ namespace Demo
             public double[] ActiveVariance = global::System.Array.Empty<double>();
             public readonly float[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, 1.0f);
             public readonly float[] GammaGrad = new float[ParameterSize];
-            // One Backward's parameter gradients, summed in double (per chunk, then in chunk order) before they are added to GammaGrad/BetaGrad.
-            public readonly double[] GammaGradSum = new double[ParameterSize];
+            // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
             // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
             // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
             public const int PartialStride = ParameterSize + 16;
