@@ -55,9 +55,11 @@ internal sealed class KernelContext
 
     /// <summary>
     /// The chunking depends on the input's length as well as the extent: every chunk keeps its own row of partial sums,
-    /// so small inputs (which run on one thread) use a single chunk and large ones at most 8.
+    /// so small inputs (which run on one thread) use a single chunk and large ones at most 8. Group-major kernels make
+    /// one parallel pass per call and split from a smaller size than the lane kernels, which make two or three.
     /// </summary>
-    public string MaxChunksArgument => ", x.Length";
+    public string MaxChunksArgument =>
+        $", x.Length, global::NormGen.Internal.Threading.{(Layout.GroupMajor ? "OnePassParallelThreshold" : "ParallelThreshold")}";
 
     /// <summary>
     /// The layout is rows × columns with the rows reduced and one statistic (and Gamma/Beta entry) per column:
@@ -68,7 +70,7 @@ internal sealed class KernelContext
         && !Layout.Segments[1].Reduced && !Layout.Segments[1].Batch && (Layout.Segments[1].Affine || !Spec.Affine);
 
     /// <summary>The degree of parallelism of a call over x.</summary>
-    public const string Degree = "global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism)";
+    public const string Degree = "global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism)";
 
     public LayerSpec Spec => Layout.Spec;
 

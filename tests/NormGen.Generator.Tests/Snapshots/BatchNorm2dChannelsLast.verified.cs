@@ -173,13 +173,13 @@ namespace Demo
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 16;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
             double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
             state.ActiveMean = meanOut;
             double invCount = 1.0 / (batch * 64);
 
             // Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.
-            state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(partials, count, 1, chunks, count);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
@@ -191,7 +191,7 @@ namespace Demo
             // algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².
             int laneStride = count + 16;
             partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
-            state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(partials, laneStride, 2, chunks, count);
             global::NormGen.Internal.SumStatistics.CorrectedVariance(partials, laneStride, invCount, meanHi, 1E-05, meanOut, varianceOut, invStdOut, count);
@@ -214,7 +214,7 @@ namespace Demo
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             // Σx per column (a first mean): tiles of 64 columns sum 32 rows in registers, then add to the chunk's partial sums in double.
@@ -250,7 +250,7 @@ namespace Demo
             const int count = 16;
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             const int laneStride = count + 16;
@@ -305,8 +305,8 @@ namespace Demo
             global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length);
-            state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
         /// <summary>One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.</summary>
@@ -321,7 +321,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float yRef = ref NormGenSimd.Ref(y);
@@ -365,7 +365,7 @@ namespace Demo
             float[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
             // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
@@ -386,7 +386,7 @@ namespace Demo
             double invCount = 1.0 / (batch * 64);
 
             // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.
-            state.Runner.Run(NormGenState.BackwardSumsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            state.Runner.Run(NormGenState.BackwardSumsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
             // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
             global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
 
@@ -399,7 +399,7 @@ namespace Demo
                 slope[stat] = (float)(s * s * sums[laneStride + stat] * invCount);
                 offset[stat] = (float)(s * sums[stat] * invCount);
             }
-            state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
         /// <summary>One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.</summary>
@@ -415,7 +415,7 @@ namespace Demo
             const int count = 16;
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             const int laneStride = count + 16;
@@ -482,7 +482,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float dyRef = ref NormGenSimd.Ref(dy);

@@ -111,8 +111,8 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(8, x.Length);
-            state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
         /// <summary>One chunk of groups: each group's mean and variance (saved to state.Active*), then its y.</summary>
@@ -135,7 +135,7 @@ namespace Demo
             bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref yRef);
             double invCount = 1.0 / (batch * 16);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 8);
             // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
@@ -234,8 +234,8 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(8, x.Length);
-            state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(x.Length, state.MaxDegreeOfParallelism));
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
         /// <summary>One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.</summary>
@@ -256,7 +256,7 @@ namespace Demo
             bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref dxRef);
             double invCount = 1.0 / (batch * 16);
             // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 8);
             // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.

@@ -87,12 +87,48 @@ public sealed class ThreadingTests
         });
 
     [Fact]
+    public void LayerNorm_below_the_lane_threshold_runs_as_two_chunks_bit_identical_for_any_thread_count()
+    {
+        // Group-major kernels (one parallel pass per call) split from OnePassParallelThreshold values, a quarter of the
+        // lane kernels' threshold: 96 rows of 512 are two chunks of 48 rows, whose GammaGrad/BetaGrad partial sums add up.
+        int length = 96 * ThreadedLayerNorm.SampleSize;
+        Assert.InRange(length, NormGen.Internal.Threading.OnePassParallelThreshold, NormGen.Internal.Threading.ParallelThreshold - 1);
+        Assert.Equal(2, NormGen.Internal.Threading.ChunkCount(96, length, NormGen.Internal.Threading.OnePassParallelThreshold));
+        AssertIdentical(length, ThreadedLayerNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
+        {
+            var layer = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
+            layer.Forward(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+        }, NormGen.Internal.Threading.OnePassParallelThreshold);
+    }
+
+    [Fact]
+    public void BatchNorm_channels_first_below_the_lane_threshold_is_bit_identical_for_any_thread_count()
+    {
+        // 3 samples of 16 channels × 32×32: two chunks of 8 channels, each channel's statistics whole in one chunk.
+        int length = 3 * ThreadedBatchNorm.SampleSize;
+        Assert.InRange(length, NormGen.Internal.Threading.OnePassParallelThreshold, NormGen.Internal.Threading.ParallelThreshold - 1);
+        Assert.Equal(2, NormGen.Internal.Threading.ChunkCount(16, length, NormGen.Internal.Threading.OnePassParallelThreshold));
+        AssertIdentical(length, ThreadedBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
+        {
+            var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
+            layer.ForwardTraining(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+            layer.RunningVar.CopyTo(running);
+        }, NormGen.Internal.Threading.OnePassParallelThreshold);
+    }
+
+    [Fact]
     public void BatchNorm1d_split_in_two_chunks_is_bit_identical_for_any_thread_count()
     {
         // Between ParallelThreshold and twice that, a call is split into two chunks (not eight).
         int length = 192 * ThreadedBatchNorm1d.SampleSize;
         Assert.InRange(length, NormGen.Internal.Threading.ParallelThreshold, (2 * NormGen.Internal.Threading.ParallelThreshold) - 1);
-        Assert.Equal(2, NormGen.Internal.Threading.ChunkCount(192, length));
+        Assert.Equal(2, NormGen.Internal.Threading.ChunkCount(192, length, NormGen.Internal.Threading.ParallelThreshold));
         AssertIdentical(length, ThreadedBatchNorm1d.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
         {
             var layer = new ThreadedBatchNorm1d { MaxDegreeOfParallelism = degree };
@@ -255,10 +291,10 @@ public sealed class ThreadingTests
         Assert.Equal(Environment.ProcessorCount, layer.MaxDegreeOfParallelism);
     }
 
-    private static void AssertIdentical(int length, int parameters, Run run)
+    private static void AssertIdentical(int length, int parameters, Run run, int threshold = NormGen.Internal.Threading.ParallelThreshold)
     {
         // Smaller inputs run on the caller's thread alone, which would make this test pass without testing anything.
-        Assert.True(length >= NormGen.Internal.Threading.ParallelThreshold, $"{length} values run on one thread; use at least {NormGen.Internal.Threading.ParallelThreshold}.");
+        Assert.True(length >= threshold, $"{length} values run on one thread; use at least {threshold}.");
         float[] x = Random(length, 11);
         float[] dy = Random(length, 12);
         var outputs = new float[3][][];
