@@ -40,6 +40,8 @@ public static class Program
           --no-floors             skip the bandwidth curve and the floors
           --check-only            the startup part only (peers, check, bandwidth, floors): no benchmarks
           --threads 1|2           only that value of the Threads parameter
+          --extra                 also the extra shapes (CaseCatalog.Extra: C=3 224×224 maps, 7×7 maps, odd widths,
+                                  long rows, GroupNorm(32), InstanceNorm), e.g. --extra --quick --filter *Extra_*
           --out-of-process        BenchmarkDotNet's default toolchain (a separate build and process per benchmark)
                                   instead of in-process
           --help                  this text
@@ -49,7 +51,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var rest = new List<string>();
-        bool quick = false, check = true, floors = true, outOfProcess = false, checkOnly = false;
+        bool quick = false, check = true, floors = true, outOfProcess = false, checkOnly = false, extra = false;
         int onlyThreads = 0;
         for (int i = 0; i < args.Length; i++)
         {
@@ -59,6 +61,7 @@ public static class Program
             else if (a == "--no-check") check = false;
             else if (a == "--no-floors") floors = false;
             else if (a == "--check-only") checkOnly = true;
+            else if (a == "--extra") extra = true;
             else if (a == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out int t)) { onlyThreads = t; i++; }
             else if (a is "--out-of-process" or "--outofprocess") outOfProcess = true;
             else if (a is "--help" or "-h" or "-?") { Console.WriteLine(Usage); return 0; }
@@ -84,7 +87,7 @@ public static class Program
         bool generatorSelected = Selected(typeof(GeneratorCost), globs);
         if (generatorSelected) Console.WriteLine($"generator:    {GeneratorCost.Describe()}");
 
-        List<CaseSpec> cases = CaseCatalog.All.Where(c => Selected(CaseType(c), globs)).ToList();
+        List<CaseSpec> cases = (extra ? CaseCatalog.Everything : CaseCatalog.All).Where(c => Selected(CaseType(c), globs)).ToList();
         var failures = new List<StartupCheck.Failure>();
         if (check && cases.Count > 0 && !listOnly)
         {
@@ -119,7 +122,7 @@ public static class Program
         Console.WriteLine();
         if (checkOnly) return failures.Count == 0 ? 0 : 1;
 
-        IConfig config = BuildConfig(quick, outOfProcess, failures, onlyThreads);
+        IConfig config = BuildConfig(quick, outOfProcess, failures, onlyThreads, extra);
         IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.ToArray(), config);
         List<Summary> list = summaries.ToList();
         if (list.Count > 0 && !listOnly)
@@ -136,7 +139,7 @@ public static class Program
         return 0;
     }
 
-    private static IConfig BuildConfig(bool quick, bool outOfProcess, List<StartupCheck.Failure> failures, int onlyThreads)
+    private static IConfig BuildConfig(bool quick, bool outOfProcess, List<StartupCheck.Failure> failures, int onlyThreads, bool extra)
     {
         Job job = quick
             ? Job.Default.WithId("Quick").WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(3)
@@ -158,6 +161,7 @@ public static class Program
                 if (method.StartsWith("LibTorch_", StringComparison.Ordinal) && !TorchProbe.Available) return false;
                 if (method.StartsWith("Ort_", StringComparison.Ordinal) && !OrtProbe.Available) return false;
                 if (b.Descriptor.Type == typeof(GeneratorCost) && !GeneratorCost.Available) return false;
+                if (!extra && type.StartsWith("Extra_", StringComparison.Ordinal)) return false;
                 if (onlyThreads > 0 && b.Parameters.Items.FirstOrDefault(p => p.Name == "Threads")?.Value is int t && t != onlyThreads) return false;
                 string prefix = method.Split('_')[0];
                 return !skip.Contains((type, prefix));

@@ -4,7 +4,7 @@ using NormGen;
 
 namespace NormGen.Benchmarks.Cases;
 
-// The eight cases as a NormGen user declares them. The interfaces only let the startup check drive every
+// The cases as a NormGen user declares them. The interfaces only let the startup check drive every
 // case through one adapter; the timed benchmarks call the generated members on the concrete types.
 
 /// <summary>The members every generated layer has (DESIGN.md, "The generated API").</summary>
@@ -63,4 +63,29 @@ public partial class NgGn8_32x64x32x32 : INormGenSampleLayer, INormGenShift { }
 
 [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms)]  // RMSNorm(768)
 public partial class NgRms_8192x768 : INormGenSampleLayer { }
+
+// The extra cases (--extra).
+[Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]
+public partial class NgExtra_Bn2d_16x3x224x224 : INormGenBatchLayer { }
+
+[Normalize(Shape = "N,C=512,H=7,W=7", Axes = "NHW")]
+public partial class NgExtra_Bn2d_64x512x7x7 : INormGenBatchLayer { }
+
+[Normalize(Shape = "N,C=100", Axes = "N")]
+public partial class NgExtra_Bn1d_64x100 : INormGenBatchLayer { }
+
+[Normalize(Shape = "N,D=1000", Axes = "D")]
+public partial class NgExtra_Ln_64x1000 : INormGenSampleLayer, INormGenShift { }
+
+[Normalize(Shape = "N,D=4096", Axes = "D")]
+public partial class NgExtra_Ln_1024x4096 : INormGenSampleLayer, INormGenShift { }
+
+[Normalize(Shape = "N,C=256,H=28,W=28", Axes = "CHW", Groups = 32)]
+public partial class NgExtra_Gn32_8x256x28x28 : INormGenSampleLayer, INormGenShift { }
+
+[Normalize(Shape = "N,C=64,H=32,W=32", Axes = "HW")]         // InstanceNorm2d(64, affine=True)
+public partial class NgExtra_In_16x64x32x32 : INormGenSampleLayer, INormGenShift { }
+
+[Normalize(Shape = "N,D=4096", Axes = "D", Kind = NormKind.Rms)]
+public partial class NgExtra_Rms_256x4096 : INormGenSampleLayer { }
 #endif

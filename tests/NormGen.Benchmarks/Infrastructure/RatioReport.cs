@@ -65,7 +65,7 @@ public static class RatioReport
         sb.Append("|---|---|---:|---:|");
         foreach (var _ in Peers) sb.Append("---:|");
         sb.AppendLine("---:|---:|---:|");
-        foreach (CaseSpec spec in CaseCatalog.All)
+        foreach (CaseSpec spec in CaseCatalog.Everything)
             foreach (string op in spec.Operations)
                 foreach (int threads in rows.Where(r => r.Type == spec.Name && r.Op == op).Select(r => r.Threads).Distinct().OrderBy(t => t))
                 {

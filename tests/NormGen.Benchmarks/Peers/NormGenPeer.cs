@@ -47,6 +47,14 @@ public sealed class NormGenPeer : INormPeer
         nameof(CaseCatalog.Ln_32x64) => new NgLn_32x64(),
         nameof(CaseCatalog.Gn8_32x64x32x32) => new NgGn8_32x64x32x32(),
         nameof(CaseCatalog.Rms_8192x768) => new NgRms_8192x768(),
+        "Extra_Bn2d_16x3x224x224" => new NgExtra_Bn2d_16x3x224x224(),
+        "Extra_Bn2d_64x512x7x7" => new NgExtra_Bn2d_64x512x7x7(),
+        "Extra_Bn1d_64x100" => new NgExtra_Bn1d_64x100(),
+        "Extra_Ln_64x1000" => new NgExtra_Ln_64x1000(),
+        "Extra_Ln_1024x4096" => new NgExtra_Ln_1024x4096(),
+        "Extra_Gn32_8x256x28x28" => new NgExtra_Gn32_8x256x28x28(),
+        "Extra_In_16x64x32x32" => new NgExtra_In_16x64x32x32(),
+        "Extra_Rms_256x4096" => new NgExtra_Rms_256x4096(),
         _ => throw new ArgumentException("no NormGen declaration for " + spec.Name),
     };
 

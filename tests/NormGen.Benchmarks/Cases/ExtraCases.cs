@@ -1,0 +1,151 @@
+using BenchmarkDotNet.Attributes;
+using NormGen.Benchmarks.Cases;
+
+namespace NormGen.Benchmarks;
+
+// The extra cases (CaseCatalog.Extra): run only with --extra, like the eight of issue 4, one class per case.
+
+/// <summary>BatchNorm2d x[16,3,224,224] (extra case).</summary>
+public class Extra_Bn2d_16x3x224x224 : BatchCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Bn2d_16x3x224x224")!;
+#if NORMGEN
+    private NgExtra_Bn2d_16x3x224x224 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Bn2d_16x3x224x224();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardTraining)]
+    public void NormGen_ForwardTraining() => _ng.ForwardTraining(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardInference)]
+    public void NormGen_ForwardInference() => _ng.ForwardInference(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
+
+/// <summary>BatchNorm2d x[64,512,7,7] (extra case).</summary>
+public class Extra_Bn2d_64x512x7x7 : BatchCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Bn2d_64x512x7x7")!;
+#if NORMGEN
+    private NgExtra_Bn2d_64x512x7x7 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Bn2d_64x512x7x7();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardTraining)]
+    public void NormGen_ForwardTraining() => _ng.ForwardTraining(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardInference)]
+    public void NormGen_ForwardInference() => _ng.ForwardInference(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
+
+/// <summary>BatchNorm1d x[64,100] (extra case).</summary>
+public class Extra_Bn1d_64x100 : BatchCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Bn1d_64x100")!;
+#if NORMGEN
+    private NgExtra_Bn1d_64x100 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Bn1d_64x100();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardTraining)]
+    public void NormGen_ForwardTraining() => _ng.ForwardTraining(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardInference)]
+    public void NormGen_ForwardInference() => _ng.ForwardInference(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
+
+/// <summary>LayerNorm(1000) x[64,1000] (extra case).</summary>
+public class Extra_Ln_64x1000 : SampleCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Ln_64x1000")!;
+#if NORMGEN
+    private NgExtra_Ln_64x1000 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Ln_64x1000();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Forward)]
+    public void NormGen_Forward() => _ng.Forward(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
+
+/// <summary>LayerNorm(4096) x[1024,4096] (extra case).</summary>
+public class Extra_Ln_1024x4096 : SampleCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Ln_1024x4096")!;
+#if NORMGEN
+    private NgExtra_Ln_1024x4096 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Ln_1024x4096();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Forward)]
+    public void NormGen_Forward() => _ng.Forward(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
+
+/// <summary>GroupNorm(32,256) x[8,256,28,28] (extra case).</summary>
+public class Extra_Gn32_8x256x28x28 : SampleCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Gn32_8x256x28x28")!;
+#if NORMGEN
+    private NgExtra_Gn32_8x256x28x28 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Gn32_8x256x28x28();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Forward)]
+    public void NormGen_Forward() => _ng.Forward(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
+
+/// <summary>InstanceNorm2d(64) x[16,64,32,32] (extra case).</summary>
+public class Extra_In_16x64x32x32 : SampleCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Find("Extra_In_16x64x32x32")!;
+#if NORMGEN
+    private NgExtra_In_16x64x32x32 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_In_16x64x32x32();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Forward)]
+    public void NormGen_Forward() => _ng.Forward(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
+
+/// <summary>RMSNorm(4096) x[256,4096] (extra case).</summary>
+public class Extra_Rms_256x4096 : SampleCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Rms_256x4096")!;
+#if NORMGEN
+    private NgExtra_Rms_256x4096 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Rms_256x4096();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Forward)]
+    public void NormGen_Forward() => _ng.Forward(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
