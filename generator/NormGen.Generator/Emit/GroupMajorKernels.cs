@@ -53,7 +53,7 @@ internal static class GroupMajorKernels
                         w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, {(c.HasGamma ? "state.Gamma" : empty)}, {(c.HasBeta ? "state.Beta" : empty)}, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, {c.StatisticsCount});");
                     }
                     w.Line(InMemoryOrder(c)
-                        ? $"int chunks = global::NormGen.Internal.Threading.ChunkCount({c.Extent(c.Layout.Segments[0])}{c.MaxChunksArgument});"
+                        ? $"int chunks = global::NormGen.Internal.Threading.ChunkCount({c.Extent(c.Layout.Segments[0])}{c.ChunkingArguments});"
                         : $"int chunks = {c.ChunkCount};");
                     w.Line(KernelMethod.Run("NormalizeChunk", "x", "default", "y"));
                 },
@@ -215,7 +215,7 @@ internal static class GroupMajorKernels
         string n = ctx.LoopVariable(batch);
         string extent = ctx.Extent(batch);
         w.Line($"// This chunk's share of the {batch.Letters} indices (the partition depends on the shape only, not on the threads).");
-        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{ctx.MaxChunksArgument});");
+        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{ctx.ChunkingArguments});");
         w.Line("int chunkFirst = chunk * chunkSize;");
         w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");
         bool folded = FoldsOncePerCall(ctx);

@@ -50,15 +50,16 @@ internal sealed class KernelContext
 
     /// <summary>The number of chunks of a call.</summary>
     public string ChunkCount => ChunkSegment is Segment segment
-        ? $"global::NormGen.Internal.Threading.ChunkCount({Extent(segment)}{MaxChunksArgument})"
+        ? $"global::NormGen.Internal.Threading.ChunkCount({Extent(segment)}{ChunkingArguments})"
         : "1";
 
     /// <summary>
-    /// The chunking depends on the input's length as well as the extent: every chunk keeps its own row of partial sums,
+    /// The arguments after the extent of <c>Threading.ChunkSize</c>/<c>ChunkCount</c>: the chunking depends on the input's
+    /// length as well as the extent, and on the kernel family's threshold. Every chunk keeps its own row of partial sums,
     /// so small inputs (which run on one thread) use a single chunk and large ones at most 8. Group-major kernels make
     /// one parallel pass per call and split from a smaller size than the lane kernels, which make two or three.
     /// </summary>
-    public string MaxChunksArgument =>
+    public string ChunkingArguments =>
         $", x.Length, global::NormGen.Internal.Threading.{(Layout.GroupMajor ? "OnePassParallelThreshold" : "ParallelThreshold")}";
 
     /// <summary>

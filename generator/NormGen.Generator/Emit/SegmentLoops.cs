@@ -39,7 +39,7 @@ internal static class SegmentLoops
         }
         string extent = ctx.Extent(segment);
         w.Line($"// This chunk's share of the {segment.Letters} indices (the partition depends on the shape only, not on the threads).");
-        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{ctx.MaxChunksArgument});");
+        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{ctx.ChunkingArguments});");
         w.Line("int chunkFirst = chunk * chunkSize;");
         w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");
     }
