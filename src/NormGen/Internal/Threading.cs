@@ -58,14 +58,24 @@ public static class Threading
     public const long StreamingThreshold = 2L << 20;
 
     /// <summary>
+    /// A call whose data per thread is more than this writes its output with non-temporal stores even when the output
+    /// share is smaller than <see cref="StreamingThreshold"/>: the output's lines would evict the inputs from the thread's
+    /// cache (BatchNorm2d backward x[128,32,8,8], 3 MiB a call on one thread: 1.2–1.4× faster streaming). It is a little
+    /// over the 2 MiB L2, not the L2 itself, because every other call runs its chunks in reverse (<see cref="ChunkRunner{TState, T}"/>):
+    /// a share a little larger than the L2 loses only its excess each call, and writing through the cache is then faster
+    /// (BatchNorm2d x[8,256,14,14] backward at two threads, 2.3 MiB a thread: 86–92 → 75–76 µs; x[4,256,14,14] backward
+    /// on one thread 71–76 → 65–72 µs).
+    /// </summary>
+    public const long WorkingSetStreamingThreshold = 5L << 19;
+
+    /// <summary>
     /// Whether a call's output is written with non-temporal stores (x86 with AVX only), given one thread's share of it
     /// (<paramref name="outputBytes"/>) and of everything the call reads and writes (<paramref name="workingSetBytes"/>):
-    /// when that output share is at least <see cref="StreamingThreshold"/>, or the working-set share is more than that, so
-    /// that the output's lines would evict the inputs from the thread's cache (BatchNorm2d backward x[128,32,8,8], 1 MiB
-    /// per tensor, on one thread: 1.3–1.4× faster streaming; LayerNorm x[512..640,768] forward the same, backward
-    /// 1.05–1.15× faster). A share, because each thread keeps to its own chunks call after call (<see cref="ChunkClaims"/>):
-    /// at two threads, BatchNorm2d x[8,256,14,14] inference (3 MiB in all) stays in the two cores' caches.
+    /// when that output share is at least <see cref="StreamingThreshold"/>, or the working-set share is more than
+    /// <see cref="WorkingSetStreamingThreshold"/>. A share, because each thread keeps to its own chunks call after call
+    /// (<see cref="ChunkClaims"/>): at two threads, BatchNorm2d x[8,256,14,14] inference (3 MiB in all) stays in the two
+    /// cores' caches.
     /// </summary>
     public static bool StreamsOutput(long outputBytes, long workingSetBytes) =>
-        (outputBytes >= StreamingThreshold || workingSetBytes > StreamingThreshold) && System.Runtime.Intrinsics.X86.Avx.IsSupported;
+        (outputBytes >= StreamingThreshold || workingSetBytes > WorkingSetStreamingThreshold) && System.Runtime.Intrinsics.X86.Avx.IsSupported;
 }

@@ -6,7 +6,7 @@ namespace NormGen.Tests.Internal;
 /// <summary>
 /// How many chunks a call is split into, at the edges of the two thresholds: one below the kernels' threshold (the
 /// call runs on the caller's thread), two up to 262,143 values, eight from 262,144; never more chunks than indices (9 indices make 5 chunks of 2);
-/// and the degree of parallelism, which no longer depends on the size.
+/// the degree of parallelism, which no longer depends on the size; and when outputs are streamed.
 /// </summary>
 public sealed class ThreadingPartitionTests
 {
@@ -42,5 +42,23 @@ public sealed class ThreadingPartitionTests
         Assert.Equal(1, Partition.Degree(0));
         Assert.Equal(System.Math.Min(2, System.Environment.ProcessorCount), Partition.Degree(2));
         Assert.Equal(System.Environment.ProcessorCount, Partition.Degree(int.MaxValue));
+    }
+
+    [Fact]
+    public void Outputs_stream_from_2_MiB_a_thread_or_data_over_2_5_MiB_a_thread()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            Assert.False(Partition.StreamsOutput(64L << 20, 64L << 20));
+            return;
+        }
+        const long MiB = 1L << 20;
+        Assert.True(Partition.StreamsOutput(2 * MiB, 2 * MiB));
+        Assert.False(Partition.StreamsOutput(2 * MiB - 1, 2 * MiB));
+        // BatchNorm2d x[8,256,14,14] backward at 2 threads: 0.77 MiB of dx in 2.3 MiB a thread stays in the cache.
+        Assert.False(Partition.StreamsOutput(802_816, 2_408_448));
+        Assert.False(Partition.StreamsOutput(MiB, 5 * MiB / 2));
+        // A backward over 1 MiB tensors on one thread: 3 MiB.
+        Assert.True(Partition.StreamsOutput(MiB, 3 * MiB));
     }
 }
