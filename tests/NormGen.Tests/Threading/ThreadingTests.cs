@@ -19,17 +19,30 @@ public sealed class ThreadingTests
 {
     private delegate void Run(int degree, float[] x, float[] dy, float[] y, float[] dx, float[] gammaGrad, float[] betaGrad, float[] running);
 
+    /// <summary>Channels-first BatchNorm: a training forward and a backward; the running statistic is RunningVar.</summary>
+    private static readonly Run RunBatchNorm = (degree, x, dy, y, dx, gg, bg, running) =>
+    {
+        var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
+        layer.ForwardTraining(x, y);
+        layer.Backward(x, dy, dx);
+        layer.GammaGrad.CopyTo(gg);
+        layer.BetaGrad.CopyTo(bg);
+        layer.RunningVar.CopyTo(running);
+    };
+
+    /// <summary>LayerNorm: a forward and a backward (no running statistics).</summary>
+    private static readonly Run RunLayerNorm = (degree, x, dy, y, dx, gg, bg, _) =>
+    {
+        var layer = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
+        layer.Forward(x, y);
+        layer.Backward(x, dy, dx);
+        layer.GammaGrad.CopyTo(gg);
+        layer.BetaGrad.CopyTo(bg);
+    };
+
     [Fact]
     public void BatchNorm_channels_first_is_bit_identical_for_any_thread_count() =>
-        AssertIdentical(32 * ThreadedBatchNorm.SampleSize, ThreadedBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
-        {
-            var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
-            layer.ForwardTraining(x, y);
-            layer.Backward(x, dy, dx);
-            layer.GammaGrad.CopyTo(gg);
-            layer.BetaGrad.CopyTo(bg);
-            layer.RunningVar.CopyTo(running);
-        });
+        AssertIdentical(32 * ThreadedBatchNorm.SampleSize, ThreadedBatchNorm.ParameterSize, RunBatchNorm);
 
     [Fact]
     public void BatchNorm_channels_last_is_bit_identical_for_any_thread_count() =>
@@ -45,14 +58,7 @@ public sealed class ThreadingTests
 
     [Fact]
     public void LayerNorm_is_bit_identical_for_any_thread_count() =>
-        AssertIdentical(1024 * ThreadedLayerNorm.SampleSize, ThreadedLayerNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
-        {
-            var layer = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
-            layer.Forward(x, y);
-            layer.Backward(x, dy, dx);
-            layer.GammaGrad.CopyTo(gg);
-            layer.BetaGrad.CopyTo(bg);
-        });
+        AssertIdentical(1024 * ThreadedLayerNorm.SampleSize, ThreadedLayerNorm.ParameterSize, RunLayerNorm);
 
     [Fact]
     public void GroupNorm_is_bit_identical_for_any_thread_count() =>
@@ -94,14 +100,7 @@ public sealed class ThreadingTests
         int length = 96 * ThreadedLayerNorm.SampleSize;
         Assert.InRange(length, NormGen.Internal.Threading.OnePassParallelThreshold, NormGen.Internal.Threading.ParallelThreshold - 1);
         Assert.Equal(2, NormGen.Internal.Threading.ChunkCount(96, length, NormGen.Internal.Threading.OnePassParallelThreshold));
-        AssertIdentical(length, ThreadedLayerNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, _) =>
-        {
-            var layer = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
-            layer.Forward(x, y);
-            layer.Backward(x, dy, dx);
-            layer.GammaGrad.CopyTo(gg);
-            layer.BetaGrad.CopyTo(bg);
-        }, NormGen.Internal.Threading.OnePassParallelThreshold);
+        AssertIdentical(length, ThreadedLayerNorm.ParameterSize, RunLayerNorm, NormGen.Internal.Threading.OnePassParallelThreshold);
     }
 
     [Fact]
@@ -111,15 +110,7 @@ public sealed class ThreadingTests
         int length = 3 * ThreadedBatchNorm.SampleSize;
         Assert.InRange(length, NormGen.Internal.Threading.OnePassParallelThreshold, NormGen.Internal.Threading.ParallelThreshold - 1);
         Assert.Equal(2, NormGen.Internal.Threading.ChunkCount(16, length, NormGen.Internal.Threading.OnePassParallelThreshold));
-        AssertIdentical(length, ThreadedBatchNorm.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
-        {
-            var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
-            layer.ForwardTraining(x, y);
-            layer.Backward(x, dy, dx);
-            layer.GammaGrad.CopyTo(gg);
-            layer.BetaGrad.CopyTo(bg);
-            layer.RunningVar.CopyTo(running);
-        }, NormGen.Internal.Threading.OnePassParallelThreshold);
+        AssertIdentical(length, ThreadedBatchNorm.ParameterSize, RunBatchNorm, NormGen.Internal.Threading.OnePassParallelThreshold);
     }
 
     [Fact]
