@@ -273,8 +273,10 @@ internal static class GroupMajorKernels
         bool blockedParameters = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
         if (blockedParameters)
         {
-            w.Line($"// dγ and dβ summed in the element type over blocks of {ParameterBlockGroups} groups, then added in double.");
-            PartialSums.EmitClearRows(w, "ParameterBlock", "NormGenState.PartialStride");
+            // No clearing here: every flush (after each block, and at the chunk's end) leaves the block rows zero, and a
+            // new array starts zero, so each chunk finds its rows zero.
+            w.Line($"// dγ and dβ summed in the element type over blocks of {ParameterBlockGroups} groups, then added in double (each");
+            w.Line("// flush leaves the block zero for the next block and the next call).");
             w.Line($"ref {ctx.T} gammaBlockRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);");
             if (ctx.HasBeta)
             {

@@ -33,7 +33,7 @@ internal static class PartialSums
     }
 
     /// <summary>Zeroes this chunk's pair of rows of <paramref name="array"/> (both rows, whether or not the second is used).</summary>
-    public static void EmitClearRows(CodeWriter w, string array, string stride) =>
+    private static void EmitClearRows(CodeWriter w, string array, string stride) =>
         w.Line($"global::System.Array.Clear(state.{array}, chunk * 2 * {stride}, 2 * {stride});");
 
     /// <summary><c>gammaSumRef</c> and <c>betaSumRef</c>: this chunk's Gamma and Beta gradient sums (when the layer has them).</summary>

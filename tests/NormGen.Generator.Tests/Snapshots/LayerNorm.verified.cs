@@ -324,8 +324,8 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // dγ and dβ summed in the element type over blocks of 8 groups, then added in double.
-            global::System.Array.Clear(state.ParameterBlock, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
+            // dγ and dβ summed in the element type over blocks of 8 groups, then added in double (each
+            // flush leaves the block zero for the next block and the next call).
             ref float gammaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
             ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
             int blockGroups = 0;
