@@ -91,6 +91,16 @@ public static class CaseCatalog
         Ln_8192x768, Ln_32x64, Gn8_32x64x32x32, Rms_8192x768,
     };
 
+    // The extra cases (see Extra).
+    public static readonly CaseSpec Extra_Bn2d_16x3x224x224 = new(nameof(Extra_Bn2d_16x3x224x224), "BatchNorm2d x[16,3,224,224]", LayerKind.Batch, new[] { 16, 3, 224, 224 }, 1, "N,C=3,H=224,W=224", "NHW");
+    public static readonly CaseSpec Extra_Bn2d_64x512x7x7 = new(nameof(Extra_Bn2d_64x512x7x7), "BatchNorm2d x[64,512,7,7]", LayerKind.Batch, new[] { 64, 512, 7, 7 }, 1, "N,C=512,H=7,W=7", "NHW");
+    public static readonly CaseSpec Extra_Bn1d_64x100 = new(nameof(Extra_Bn1d_64x100), "BatchNorm1d x[64,100]", LayerKind.Batch, new[] { 64, 100 }, 1, "N,C=100", "N");
+    public static readonly CaseSpec Extra_Ln_64x1000 = new(nameof(Extra_Ln_64x1000), "LayerNorm(1000) x[64,1000]", LayerKind.Layer, new[] { 64, 1000 }, 1, "N,D=1000", "D");
+    public static readonly CaseSpec Extra_Ln_1024x4096 = new(nameof(Extra_Ln_1024x4096), "LayerNorm(4096) x[1024,4096]", LayerKind.Layer, new[] { 1024, 4096 }, 1, "N,D=4096", "D");
+    public static readonly CaseSpec Extra_Gn32_8x256x28x28 = new(nameof(Extra_Gn32_8x256x28x28), "GroupNorm(32,256) x[8,256,28,28]", LayerKind.Group, new[] { 8, 256, 28, 28 }, 32, "N,C=256,H=28,W=28", "CHW");
+    public static readonly CaseSpec Extra_In_16x64x32x32 = new(nameof(Extra_In_16x64x32x32), "InstanceNorm2d(64, affine) x[16,64,32,32]", LayerKind.Group, new[] { 16, 64, 32, 32 }, 64, "N,C=64,H=32,W=32", "HW");
+    public static readonly CaseSpec Extra_Rms_256x4096 = new(nameof(Extra_Rms_256x4096), "RMSNorm(4096) x[256,4096]", LayerKind.Rms, new[] { 256, 4096 }, 1, "N,D=4096", "D");
+
     /// <summary>
     /// Shapes beyond issue 4's, run with <c>--extra</c>: few channels with large maps (C=3, 224×224), many channels with
     /// 7×7 maps, an odd BatchNorm1d width, a LayerNorm width that is no multiple of a vector and a small batch (between the
@@ -98,14 +108,8 @@ public static class CaseCatalog
     /// </summary>
     public static readonly IReadOnlyList<CaseSpec> Extra = new[]
     {
-        new CaseSpec("Extra_Bn2d_16x3x224x224", "BatchNorm2d x[16,3,224,224]", LayerKind.Batch, new[] { 16, 3, 224, 224 }, 1, "N,C=3,H=224,W=224", "NHW"),
-        new CaseSpec("Extra_Bn2d_64x512x7x7", "BatchNorm2d x[64,512,7,7]", LayerKind.Batch, new[] { 64, 512, 7, 7 }, 1, "N,C=512,H=7,W=7", "NHW"),
-        new CaseSpec("Extra_Bn1d_64x100", "BatchNorm1d x[64,100]", LayerKind.Batch, new[] { 64, 100 }, 1, "N,C=100", "N"),
-        new CaseSpec("Extra_Ln_64x1000", "LayerNorm(1000) x[64,1000]", LayerKind.Layer, new[] { 64, 1000 }, 1, "N,D=1000", "D"),
-        new CaseSpec("Extra_Ln_1024x4096", "LayerNorm(4096) x[1024,4096]", LayerKind.Layer, new[] { 1024, 4096 }, 1, "N,D=4096", "D"),
-        new CaseSpec("Extra_Gn32_8x256x28x28", "GroupNorm(32,256) x[8,256,28,28]", LayerKind.Group, new[] { 8, 256, 28, 28 }, 32, "N,C=256,H=28,W=28", "CHW"),
-        new CaseSpec("Extra_In_16x64x32x32", "InstanceNorm2d(64, affine) x[16,64,32,32]", LayerKind.Group, new[] { 16, 64, 32, 32 }, 64, "N,C=64,H=32,W=32", "HW"),
-        new CaseSpec("Extra_Rms_256x4096", "RMSNorm(4096) x[256,4096]", LayerKind.Rms, new[] { 256, 4096 }, 1, "N,D=4096", "D"),
+        Extra_Bn2d_16x3x224x224, Extra_Bn2d_64x512x7x7, Extra_Bn1d_64x100, Extra_Ln_64x1000,
+        Extra_Ln_1024x4096, Extra_Gn32_8x256x28x28, Extra_In_16x64x32x32, Extra_Rms_256x4096,
     };
 
     /// <summary>Issue 4's cases, then the extra ones.</summary>

@@ -5,10 +5,10 @@ namespace NormGen.Benchmarks;
 
 // The extra cases (CaseCatalog.Extra): run only with --extra, like the eight of issue 4, one class per case.
 
-/// <summary>BatchNorm2d x[16,3,224,224] (extra case).</summary>
+/// <summary><see cref="CaseCatalog.Extra_Bn2d_16x3x224x224"/> (extra case).</summary>
 public class Extra_Bn2d_16x3x224x224 : BatchCaseBenchmark
 {
-    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Bn2d_16x3x224x224")!;
+    protected override CaseSpec Spec => CaseCatalog.Extra_Bn2d_16x3x224x224;
 #if NORMGEN
     private NgExtra_Bn2d_16x3x224x224 _ng = null!;
 
@@ -25,10 +25,10 @@ public class Extra_Bn2d_16x3x224x224 : BatchCaseBenchmark
 #endif
 }
 
-/// <summary>BatchNorm2d x[64,512,7,7] (extra case).</summary>
+/// <summary><see cref="CaseCatalog.Extra_Bn2d_64x512x7x7"/> (extra case).</summary>
 public class Extra_Bn2d_64x512x7x7 : BatchCaseBenchmark
 {
-    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Bn2d_64x512x7x7")!;
+    protected override CaseSpec Spec => CaseCatalog.Extra_Bn2d_64x512x7x7;
 #if NORMGEN
     private NgExtra_Bn2d_64x512x7x7 _ng = null!;
 
@@ -45,10 +45,10 @@ public class Extra_Bn2d_64x512x7x7 : BatchCaseBenchmark
 #endif
 }
 
-/// <summary>BatchNorm1d x[64,100] (extra case).</summary>
+/// <summary><see cref="CaseCatalog.Extra_Bn1d_64x100"/> (extra case).</summary>
 public class Extra_Bn1d_64x100 : BatchCaseBenchmark
 {
-    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Bn1d_64x100")!;
+    protected override CaseSpec Spec => CaseCatalog.Extra_Bn1d_64x100;
 #if NORMGEN
     private NgExtra_Bn1d_64x100 _ng = null!;
 
@@ -65,10 +65,10 @@ public class Extra_Bn1d_64x100 : BatchCaseBenchmark
 #endif
 }
 
-/// <summary>LayerNorm(1000) x[64,1000] (extra case).</summary>
+/// <summary><see cref="CaseCatalog.Extra_Ln_64x1000"/> (extra case).</summary>
 public class Extra_Ln_64x1000 : SampleCaseBenchmark
 {
-    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Ln_64x1000")!;
+    protected override CaseSpec Spec => CaseCatalog.Extra_Ln_64x1000;
 #if NORMGEN
     private NgExtra_Ln_64x1000 _ng = null!;
 
@@ -82,10 +82,10 @@ public class Extra_Ln_64x1000 : SampleCaseBenchmark
 #endif
 }
 
-/// <summary>LayerNorm(4096) x[1024,4096] (extra case).</summary>
+/// <summary><see cref="CaseCatalog.Extra_Ln_1024x4096"/> (extra case).</summary>
 public class Extra_Ln_1024x4096 : SampleCaseBenchmark
 {
-    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Ln_1024x4096")!;
+    protected override CaseSpec Spec => CaseCatalog.Extra_Ln_1024x4096;
 #if NORMGEN
     private NgExtra_Ln_1024x4096 _ng = null!;
 
@@ -99,10 +99,10 @@ public class Extra_Ln_1024x4096 : SampleCaseBenchmark
 #endif
 }
 
-/// <summary>GroupNorm(32,256) x[8,256,28,28] (extra case).</summary>
+/// <summary><see cref="CaseCatalog.Extra_Gn32_8x256x28x28"/> (extra case).</summary>
 public class Extra_Gn32_8x256x28x28 : SampleCaseBenchmark
 {
-    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Gn32_8x256x28x28")!;
+    protected override CaseSpec Spec => CaseCatalog.Extra_Gn32_8x256x28x28;
 #if NORMGEN
     private NgExtra_Gn32_8x256x28x28 _ng = null!;
 
@@ -116,10 +116,10 @@ public class Extra_Gn32_8x256x28x28 : SampleCaseBenchmark
 #endif
 }
 
-/// <summary>InstanceNorm2d(64) x[16,64,32,32] (extra case).</summary>
+/// <summary><see cref="CaseCatalog.Extra_In_16x64x32x32"/> (extra case).</summary>
 public class Extra_In_16x64x32x32 : SampleCaseBenchmark
 {
-    protected override CaseSpec Spec => CaseCatalog.Find("Extra_In_16x64x32x32")!;
+    protected override CaseSpec Spec => CaseCatalog.Extra_In_16x64x32x32;
 #if NORMGEN
     private NgExtra_In_16x64x32x32 _ng = null!;
 
@@ -133,10 +133,10 @@ public class Extra_In_16x64x32x32 : SampleCaseBenchmark
 #endif
 }
 
-/// <summary>RMSNorm(4096) x[256,4096] (extra case).</summary>
+/// <summary><see cref="CaseCatalog.Extra_Rms_256x4096"/> (extra case).</summary>
 public class Extra_Rms_256x4096 : SampleCaseBenchmark
 {
-    protected override CaseSpec Spec => CaseCatalog.Find("Extra_Rms_256x4096")!;
+    protected override CaseSpec Spec => CaseCatalog.Extra_Rms_256x4096;
 #if NORMGEN
     private NgExtra_Rms_256x4096 _ng = null!;
 
