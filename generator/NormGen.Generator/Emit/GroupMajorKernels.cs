@@ -115,7 +115,7 @@ internal static class GroupMajorKernels
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean, variance, then y"));
-        ForEachGroup(w, ctx, prefetch: true, body: () =>
+        ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
         {
             if (ctx.Spec.IsRms)
             {
@@ -123,7 +123,7 @@ internal static class GroupMajorKernels
                     ? $"// Mean square: Σx², in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
                     : "// Mean square: Σx².");
                 EmitBlockedSums(w, ctx, ["sumSq"],
-                    (lane, index) => [.. GroupPrefetch.Next(ctx, lane, index, "xRef"), $"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"],
+                    (lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), $"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"],
                     ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"]);
                 w.Line("double variance = sumSq * invCount;");
                 w.Line("const double mean = 0.0;");
@@ -134,7 +134,7 @@ internal static class GroupMajorKernels
                     ? $"// A first mean: Σx, in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
                     : "// A first mean: Σx.");
                 EmitBlockedSums(w, ctx, ["sum"],
-                    (lane, index) => [.. GroupPrefetch.Next(ctx, lane, index, "xRef"), $"sumBlock{lane} += {Simd}.Load(ref xRef, start + {index});"],
+                    (lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), $"sumBlock{lane} += {Simd}.Load(ref xRef, start + {index});"],
                     ["sum += NormGenSimd.At(ref xRef, start + i);"]);
                 w.Line("double roughMean = sum * invCount;");
                 w.Line();
@@ -145,7 +145,7 @@ internal static class GroupMajorKernels
                 w.Line($"var pivotV = {Simd}.Splat(pivot);");
                 EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
                     (lane, index) => [
-                        .. GroupPrefetch.NextGroup(ctx, lane, index, "xRef"),
+                        .. GroupPrefetch.NextGroup(ctx, true, lane, index, "xRef"),
                         $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
                         $"sumDBlock{lane} += d{lane};",
                         $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
@@ -307,7 +307,7 @@ internal static class GroupMajorKernels
                 DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
                 ForEachRun(w, ctx, () =>
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => GroupPrefetch.Next(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
+                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(Lines(
                             $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
                             $"var xhat{lane} = {xhat(index)};",
                             $"var g{lane} = dy{lane} * {Simd}.Load(ref gammaRef, param + {index});",
@@ -330,7 +330,7 @@ internal static class GroupMajorKernels
                 // γ is the same for every run of the group (BatchNorm): Σdy and Σdy·x̂ over the whole group, then γ once.
                 DeclareBlockedSums(w, ctx, "groupDy", "groupDyXhat");
                 EmitSumsAcrossRuns(w, ctx, runs, "groupDyRuns", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                    (lane, index) => GroupPrefetch.Next(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
+                    (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(Lines(
                         $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
                         $"groupDyBlock{lane} += dy{lane};",
                         $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, groupDyXhatBlock{lane});")),
@@ -361,7 +361,7 @@ internal static class GroupMajorKernels
                 {
                     DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => GroupPrefetch.Next(ctx, lane, index, "xRef", "dyRef").Concat(Lines(
+                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(Lines(
                             $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
                             $"runDyBlock{lane} += dy{lane};",
                             $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, runDyXhatBlock{lane});")),
@@ -403,7 +403,7 @@ internal static class GroupMajorKernels
                 {
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                         (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
-                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "invStd"],
+                        before: index => GroupPrefetch.NextGroup(ctx, false, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "invStd"],
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
                 else
@@ -412,7 +412,7 @@ internal static class GroupMajorKernels
                     w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                     VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                         (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
-                        before: index => GroupPrefetch.NextGroup(ctx, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "gain"],
+                        before: index => GroupPrefetch.NextGroup(ctx, false, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "gain"],
                         scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
                 }
             });
@@ -462,7 +462,7 @@ internal static class GroupMajorKernels
                 ForEachRun(w, ctx, body, withParam);
             }
         }
-        IEnumerable<string> next(int lane, string index) => prefetch ? GroupPrefetch.Next(ctx, lane, index, "xRef") : [];
+        IEnumerable<string> next(int lane, string index) => prefetch ? GroupPrefetch.Next(ctx, false, lane, index, "xRef") : [];
         int minPartialRunLines = oneRun ? MemoryOrderMinPartialRunLines : VectorLoop.MinPartialRunLines;
         bool rms = ctx.Spec.IsRms;
         bool affineAlongRun = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
@@ -751,7 +751,8 @@ internal static class GroupMajorKernels
     }
 
     /// <summary>The loops over the statistics groups, with <c>stat</c> (the group's index) and <c>groupStart</c>.</summary>
-    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetch = false, System.Action? afterGroup = null)
+    /// <param name="ownStatistics">The forward that computes its own statistics (see <see cref="GroupPrefetch.Distance"/>).</param>
+    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetch = false, System.Action? afterGroup = null, bool ownStatistics = false)
     {
         SegmentLoops.Emit(w, ctx, ctx.Kept, chunked: true, body: () =>
         {
@@ -759,13 +760,15 @@ internal static class GroupMajorKernels
             string groupStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
             bool singleRun = OuterReduced(ctx).Count == 0;
             w.Line(singleRun ? $"int start = {groupStart};" : $"int groupStart = {groupStart};");
-            if (prefetch && GroupPrefetch.Distance(ctx) is int distance)
+            if (prefetch && GroupPrefetch.Distance(ctx, ownStatistics) is int distance)
             {
                 w.Line($"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration.");
             }
-            else if (prefetch && GroupPrefetch.NextGroupDistance(ctx) is not null)
+            else if (prefetch && GroupPrefetch.NextGroupDistance(ctx, ownStatistics) is int nextGroup)
             {
-                w.Line("// The second pass over each run asks for the next group's corresponding run, into L2.");
+                w.Line(singleRun
+                    ? $"// The second pass over this group also asks for the next group's {nextGroup} values, into L2 (the first pass finds them there)."
+                    : "// The second pass over each run asks for the next group's corresponding run, into L2.");
             }
             if (singleRun && ctx.HasGamma)
             {

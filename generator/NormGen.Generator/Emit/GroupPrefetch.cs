@@ -19,19 +19,40 @@ internal static class GroupPrefetch
     /// <summary>
     /// How far ahead (in elements) the first pass over a group prefetches: to the next group where a group is a single
     /// run and groups are adjacent (LayerNorm rows). Null where runs are longer than <see cref="LimitBytes"/> or of
-    /// run-time length, and for groups of several runs (BatchNorm), whose next run is one sample further: asking for it
+    /// run-time length, for groups of several runs (BatchNorm), whose next run is one sample further: asking for it
     /// by hand was slower than leaving it to the hardware (measured without it: BatchNorm2d training and backward
-    /// 1.03–1.14× faster on x[32,64,32,32], x[8,256,14,14] and x[128,32,8,8]).
+    /// 1.03–1.14× faster on x[32,64,32,32], x[8,256,14,14] and x[128,32,8,8]), and for the long rows whose forward
+    /// prefetches later (<see cref="LongRowBytes"/>).
     /// </summary>
-    public static int? Distance(KernelContext ctx)
+    /// <param name="ownStatistics">The pass belongs to the forward that computes its own statistics (three passes a row).</param>
+    public static int? Distance(KernelContext ctx, bool ownStatistics)
     {
         if (RunBytes(ctx) is not int bytes || bytes > LimitBytes || GroupMajorKernels.OuterReduced(ctx).Count > 0)
         {
             return null;
         }
-        bool adjacentGroups = ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
-        return adjacentGroups ? GroupMajorKernels.ConstantRunLength(ctx) : null;
+        return AdjacentRows(ctx) && !PrefetchesLongRowLater(ctx, ownStatistics) ? GroupMajorKernels.ConstantRunLength(ctx) : null;
     }
+
+    /// <summary>
+    /// The shortest row (a group of one run, groups adjacent) that the forward with its own statistics prefetches in its
+    /// second pass, into L2, rather than in its first, into L1. The forward reads a row three times (first mean,
+    /// variance, y), the last time beside γ and β: with 8–16 KiB rows, the three fill the 48 KiB L1, so the next row
+    /// prefetched into L1 during the first pass only evicts them, and the memory sits idle through the other two passes.
+    /// Asked for during the second pass into L2, the next row arrives while this one is computed (measured, 1 thread:
+    /// LayerNorm x[1024,4096] forward 1.15–1.25× faster, x[2048,2048] 1.4×; 768-value rows, 3 KiB, were slower so, and
+    /// backward, whose two passes read x and dy, was 1.0–1.1× slower, so both keep the first-pass prefetch).
+    /// </summary>
+    private const int LongRowBytes = 8 * 1024;
+
+    /// <summary>Whether this pass's kernel prefetches the next row in its second pass (see <see cref="LongRowBytes"/>).</summary>
+    private static bool PrefetchesLongRowLater(KernelContext ctx, bool ownStatistics) =>
+        ownStatistics && !ctx.Spec.IsRms && RunBytes(ctx) is int bytes && bytes >= LongRowBytes && bytes <= LimitBytes
+        && GroupMajorKernels.OuterReduced(ctx).Count == 0 && AdjacentRows(ctx);
+
+    /// <summary>Whether each group is the rows' next one in memory: no kept dim inside a reduced one, and no batch dim.</summary>
+    private static bool AdjacentRows(KernelContext ctx) =>
+        ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
 
     /// <summary>
     /// The shortest run whose next group's data the second pass prefetches into L2. Shorter runs lie next to the next
@@ -45,25 +66,25 @@ internal static class GroupPrefetch
     /// Groups of several runs (BatchNorm, GroupNorm) are read three times (forward: first mean, variance, y; backward:
     /// sums, dx), the first time from memory. Their second pass asks for the next group's data, the run corresponding to
     /// the one it reads (one kept index further), into L2, so that the next group's first pass finds it there; for runs
-    /// of <see cref="NextGroupMinBytes"/> or more.
+    /// of <see cref="NextGroupMinBytes"/> or more. The long rows of <see cref="LongRowBytes"/> do the same in the forward.
     /// </summary>
-    public static int? NextGroupDistance(KernelContext ctx) =>
+    public static int? NextGroupDistance(KernelContext ctx, bool ownStatistics) =>
         GroupMajorKernels.OuterReduced(ctx).Count > 0 && ctx.Kept.Count > 0
             && RunBytes(ctx) is int bytes && bytes >= NextGroupMinBytes && bytes <= LimitBytes
             ? ctx.Kept[ctx.Kept.Count - 1].Stride
-            : null;
+            : PrefetchesLongRowLater(ctx, ownStatistics) ? GroupMajorKernels.ConstantRunLength(ctx) : null;
 
     /// <summary>A run's size in bytes, where the run length is a constant.</summary>
     private static int? RunBytes(KernelContext ctx) =>
         GroupMajorKernels.ConstantRunLength(ctx) is int run ? run * ctx.ElementBytes : null;
 
     /// <summary>Lane 0 of each unrolled iteration: prefetches of the lines <see cref="Distance"/> ahead of the ones this iteration reads.</summary>
-    public static IEnumerable<string> Next(KernelContext ctx, int lane, string index, params string[] arrays) =>
-        lane == 0 && Distance(ctx) is int distance ? Lines(ctx, "Prefetch", distance, index, arrays) : [];
+    public static IEnumerable<string> Next(KernelContext ctx, bool ownStatistics, int lane, string index, params string[] arrays) =>
+        lane == 0 && Distance(ctx, ownStatistics) is int distance ? Lines(ctx, "Prefetch", distance, index, arrays) : [];
 
     /// <summary>Lane 0 of each unrolled iteration: L2 prefetches of the next group's lines corresponding to the ones this iteration reads.</summary>
-    public static IEnumerable<string> NextGroup(KernelContext ctx, int lane, string index, params string[] arrays) =>
-        lane == 0 && NextGroupDistance(ctx) is int distance ? Lines(ctx, "PrefetchToL2", distance, index, arrays) : [];
+    public static IEnumerable<string> NextGroup(KernelContext ctx, bool ownStatistics, int lane, string index, params string[] arrays) =>
+        lane == 0 && NextGroupDistance(ctx, ownStatistics) is int distance ? Lines(ctx, "PrefetchToL2", distance, index, arrays) : [];
 
     /// <summary>One prefetch per cache line of an unrolled iteration, <paramref name="distance"/> elements ahead, per array.</summary>
     private static IEnumerable<string> Lines(KernelContext ctx, string method, int distance, string index, string[] arrays)

@@ -1,0 +1,80 @@
+using System.Linq;
+using System.Text.RegularExpressions;
+using NormGen.Generator.Tests.Support;
+using Xunit;
+
+namespace NormGen.Generator.Tests;
+
+/// <summary>
+/// Where the row-by-row kernels ask for the next row: in the first pass into L1 (rows up to 8 KiB, and every backward),
+/// in the forward's second pass into L2 (rows of 8–16 KiB, whose forward passes fill L1 with the row, γ and β), and not
+/// at all for longer rows, which the hardware prefetcher follows.
+/// </summary>
+public sealed class PrefetchChoiceTests
+{
+    [Theory]
+    // 3 KiB rows: the forward's first pass (Σx) prefetches the next row into L1.
+    [InlineData("N,D=768", "Standard", 768, "Prefetch", "sumBlock0 +=")]
+    // 16 KiB rows: the forward's second pass (Σd, Σd²) prefetches it into L2.
+    [InlineData("N,D=4096", "Standard", 4096, "PrefetchToL2", "sumDBlock0 +=")]
+    [InlineData("N,D=2048", "Standard", 2048, "PrefetchToL2", "sumDBlock0 +=")]
+    // RMSNorm reads a row twice and has no β: its first pass still prefetches into L1.
+    [InlineData("N,D=4096", "Rms", 4096, "Prefetch", "sumSqBlock0 =")]
+    public void The_forward_prefetches_the_next_row_in_the_pass_its_row_length_calls_for(string shape, string kind, int row, string method, string passMarker)
+    {
+        string forward = Kernel(Generate(shape, kind), "StatisticsAndNormalizeChunk");
+
+        var prefetches = Regex.Matches(forward, @"NormGenSimd\.(Prefetch\w*)\(ref (\w+), start \+ (\d+) \+ i").ToList();
+        Assert.NotEmpty(prefetches);
+        Assert.All(prefetches, p =>
+        {
+            Assert.Equal(method, p.Groups[1].Value);
+            Assert.Equal("xRef", p.Groups[2].Value);
+            Assert.Equal(row.ToString(), p.Groups[3].Value);
+        });
+        // The prefetches sit in the loop of the expected pass: the first loop line after them that accumulates is that pass's.
+        int at = forward.IndexOf(prefetches[0].Value, System.StringComparison.Ordinal);
+        int nextSum = Regex.Match(forward.Substring(at), @"(sumBlock0 \+=|sumDBlock0 \+=|sumSqBlock0 =)").Index;
+        Assert.StartsWith(passMarker, forward.Substring(at + nextSum));
+    }
+
+    [Theory]
+    [InlineData("N,D=768", 768)]
+    [InlineData("N,D=4096", 4096)]
+    public void The_backward_prefetches_the_next_rows_x_and_dy_into_L1_in_its_first_pass(string shape, int row)
+    {
+        string backward = Kernel(Generate(shape, "Standard"), "BackwardChunk");
+
+        var prefetches = Regex.Matches(backward, @"NormGenSimd\.(Prefetch\w*)\(ref (\w+), start \+ (\d+) \+ i").ToList();
+        Assert.Equal(["dyRef", "xRef"], prefetches.Select(p => p.Groups[2].Value).Distinct().Order());
+        Assert.All(prefetches, p =>
+        {
+            Assert.Equal("Prefetch", p.Groups[1].Value);
+            Assert.Equal(row.ToString(), p.Groups[3].Value);
+        });
+    }
+
+    [Fact]
+    public void Rows_over_16_KiB_are_left_to_the_hardware_prefetcher()
+    {
+        string text = Generate("N,D=8192", "Standard");
+
+        Assert.DoesNotContain("Prefetch", Kernel(text, "StatisticsAndNormalizeChunk"));
+        Assert.DoesNotContain("Prefetch", Kernel(text, "BackwardChunk"));
+    }
+
+    private static string Generate(string shape, string kind) =>
+        GeneratorHarness.Generate($$"""
+            using NormGen;
+            [Normalize(Shape = "{{shape}}", Axes = "D", Kind = NormKind.{{kind}})]
+            partial class Norm { }
+            """).Result.GeneratedSources.Single().SourceText.ToString();
+
+    /// <summary>The text of one kernel method, from its signature to the next method's.</summary>
+    private static string Kernel(string text, string name)
+    {
+        var match = Regex.Match(text, $@"private static void {name}\((?:(?!private static void)[\s\S])*");
+        Assert.True(match.Success, $"no kernel {name} in the generated code");
+        return match.Value;
+    }
+}
