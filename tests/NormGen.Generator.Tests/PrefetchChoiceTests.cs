@@ -6,21 +6,21 @@ using Xunit;
 namespace NormGen.Generator.Tests;
 
 /// <summary>
-/// Where the row-by-row kernels ask for the next row: in the first pass into L1 (rows up to 8 KiB, and every backward),
-/// in the forward's second pass into L2 (rows of 8–16 KiB, whose forward passes fill L1 with the row, γ and β), and not
-/// at all for longer rows, which the hardware prefetcher follows.
+/// Where the row-by-row kernels ask for the next row: in the first pass, into L1 (rows up to 8 KiB, and every backward)
+/// or, in the forward over rows of 8–16 KiB (whose y pass fills L1 with the row, γ and β), into L2; and not at all for
+/// longer rows, which the hardware prefetcher follows.
 /// </summary>
 public sealed class PrefetchChoiceTests
 {
     [Theory]
-    // 3 KiB rows: the forward's first pass (Σx) prefetches the next row into L1.
-    [InlineData("N,D=768", "Standard", 768, "Prefetch", "sumBlock0 +=")]
-    // 16 KiB rows: the forward's second pass (Σd, Σd²) prefetches it into L2.
+    // 3 KiB rows: the forward's statistics pass (Σd, Σd²) prefetches the next row into L1.
+    [InlineData("N,D=768", "Standard", 768, "Prefetch", "sumDBlock0 +=")]
+    // 16 KiB rows: into L2.
     [InlineData("N,D=4096", "Standard", 4096, "PrefetchToL2", "sumDBlock0 +=")]
     [InlineData("N,D=2048", "Standard", 2048, "PrefetchToL2", "sumDBlock0 +=")]
-    // RMSNorm reads a row twice and has no β: its first pass still prefetches into L1.
+    // RMSNorm has no β: its statistics pass (Σx²) prefetches into L1 at any length.
     [InlineData("N,D=4096", "Rms", 4096, "Prefetch", "sumSqBlock0 =")]
-    public void The_forward_prefetches_the_next_row_in_the_pass_its_row_length_calls_for(string shape, string kind, int row, string method, string passMarker)
+    public void The_forward_statistics_pass_prefetches_the_next_row_into_the_cache_its_row_length_calls_for(string shape, string kind, int row, string method, string passMarker)
     {
         string forward = Kernel(Generate(shape, kind), "StatisticsAndNormalizeChunk");
 
@@ -32,9 +32,9 @@ public sealed class PrefetchChoiceTests
             Assert.Equal("xRef", p.Groups[2].Value);
             Assert.Equal(row.ToString(), p.Groups[3].Value);
         });
-        // The prefetches sit in the loop of the expected pass: the first loop line after them that accumulates is that pass's.
+        // The prefetches sit in the statistics pass's loop: the first line after them that accumulates is that pass's.
         int at = forward.IndexOf(prefetches[0].Value, System.StringComparison.Ordinal);
-        int nextSum = Regex.Match(forward.Substring(at), @"(sumBlock0 \+=|sumDBlock0 \+=|sumSqBlock0 =)").Index;
+        int nextSum = Regex.Match(forward.Substring(at), @"(sumDBlock0 \+=|sumSqBlock0 =)").Index;
         Assert.StartsWith(passMarker, forward.Substring(at + nextSum));
     }
 

@@ -114,7 +114,7 @@ internal static class GroupMajorKernels
         EmitReferences(w, ctx, backward: false);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
-        w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean, variance, then y"));
+        w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean and variance, then y"));
         ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
         {
             if (ctx.Spec.IsRms)
@@ -130,29 +130,33 @@ internal static class GroupMajorKernels
             }
             else
             {
-                w.Line(ctx.IsFloat
-                    ? $"// A first mean: Σx, in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
-                    : "// A first mean: Σx.");
-                EmitBlockedSums(w, ctx, ["sum"],
-                    (lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), $"sumBlock{lane} += {Simd}.Load(ref xRef, start + {index});"],
-                    ["sum += NormGenSimd.At(ref xRef, start + i);"]);
-                w.Line("double roughMean = sum * invCount;");
+                EmitPivot(w, ctx);
                 w.Line();
-                w.Line("// Mean and variance: Σd and Σd² with d = x − pivot, the corrected two-pass algorithm (never E[x²] − E[x]²,");
-                w.Line("// which cancels for large means): mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².");
-                // The pivot need not be the mean, only near it: the first mean rounded to the element type, so x − pivot is exact.
-                w.Line($"{ctx.T} pivot = ({ctx.T})roughMean;");
-                w.Line($"var pivotV = {Simd}.Splat(pivot);");
-                EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
-                    (lane, index) => [
-                        .. GroupPrefetch.NextGroup(ctx, true, lane, index, "xRef"),
-                        $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
-                        $"sumDBlock{lane} += d{lane};",
-                        $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
-                    ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
-                w.Line("double meanShift = sumD * invCount;");
-                w.Line("double mean = pivot + meanShift;");
-                w.Line("double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
+                w.Line("// Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):");
+                w.Line("// mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this");
+                w.Line("// is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out");
+                w.Line("// (rare) is summed again about the mean found, which is that algorithm.");
+                w.Line("double mean, variance;");
+                using (w.Block("for (int attempt = 0; ; attempt++)"))
+                {
+                    w.Line($"var pivotV = {Simd}.Splat(pivot);");
+                    EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
+                        (lane, index) => [
+                            .. GroupPrefetch.Next(ctx, true, lane, index, "xRef"),
+                            .. GroupPrefetch.NextGroup(ctx, true, lane, index, "xRef"),
+                            $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
+                            $"sumDBlock{lane} += d{lane};",
+                            $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
+                        ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
+                    w.Line("double meanShift = sumD * invCount;");
+                    w.Line("mean = pivot + meanShift;");
+                    w.Line("variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
+                    using (w.Block("if (meanShift * meanShift <= variance || attempt == 1)"))
+                    {
+                        w.Line("break;");
+                    }
+                    w.Line($"pivot = ({ctx.T})mean;");
+                }
             }
             w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
             w.Line("meanOut[stat] = mean;");
@@ -161,6 +165,33 @@ internal static class GroupMajorKernels
             w.Line();
             EmitNormalizeGroup(w, ctx, splitMean: true);
         });
+    }
+
+    /// <summary>
+    /// The pivot of the statistics pass: the mean of the group's first values (one vector of its first run, or the whole
+    /// run where shorter), rounded to the element type so that x − pivot is exact for x near it. Drawn from the same
+    /// distribution as the rest of the group, a vector's mean lies within a standard deviation of the group's almost
+    /// always (for normal values, all but 0.5 % of groups), which is what one pass needs.
+    /// </summary>
+    private static void EmitPivot(CodeWriter w, KernelContext ctx)
+    {
+        string firstRun = OuterReduced(ctx).Count == 0 ? "start" : "groupStart";
+        int width = ctx.Width;
+        if (ConstantRunLength(ctx) is int run && run >= width)
+        {
+            w.Line($"// The pivot: the mean of the group's first {width} values.");
+            w.Line($"{ctx.T} pivot = ({ctx.T})({Simd}.SumWidened({Simd}.Load(ref xRef, {firstRun})) * {Double(1.0 / width)});");
+            return;
+        }
+        string count = ConstantRunLength(ctx) is int length ? Int(length) : $"global::System.Math.Min({width}, {RunLength(ctx)})";
+        w.Line($"// The pivot: the mean of the group's first values (up to {width}).");
+        w.Line($"int headCount = {count};");
+        w.Line("double head = 0.0;");
+        using (w.Block("for (int i = 0; i < headCount; i++)"))
+        {
+            w.Line($"head += NormGenSimd.At(ref xRef, {firstRun} + i);");
+        }
+        w.Line($"{ctx.T} pivot = ({ctx.T})(head / headCount);");
     }
 
     /// <summary>Body of the chunk kernel behind <c>NormalizeWithStatistics</c>: one pass, the statistics in <c>state.Active*</c>.</summary>
@@ -766,9 +797,10 @@ internal static class GroupMajorKernels
             }
             else if (prefetch && GroupPrefetch.NextGroupDistance(ctx, ownStatistics) is int nextGroup)
             {
+                string pass = ownStatistics ? "statistics" : "second";
                 w.Line(singleRun
-                    ? $"// The second pass over this group also asks for the next group's {nextGroup} values, into L2 (the first pass finds them there)."
-                    : "// The second pass over each run asks for the next group's corresponding run, into L2.");
+                    ? $"// The {pass} pass over this group also asks for the next group's {nextGroup} values, into L2."
+                    : $"// The {pass} pass over each run asks for the next group's corresponding run, into L2.");
             }
             if (singleRun && ctx.HasGamma)
             {

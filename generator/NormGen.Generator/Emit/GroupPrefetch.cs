@@ -24,7 +24,7 @@ internal static class GroupPrefetch
     /// 1.03–1.14× faster on x[32,64,32,32], x[8,256,14,14] and x[128,32,8,8]), and for the long rows whose forward
     /// prefetches later (<see cref="LongRowBytes"/>).
     /// </summary>
-    /// <param name="ownStatistics">The pass belongs to the forward that computes its own statistics (three passes a row).</param>
+    /// <param name="ownStatistics">The pass belongs to the forward that computes its own statistics (a statistics pass, then y).</param>
     public static int? Distance(KernelContext ctx, bool ownStatistics)
     {
         if (RunBytes(ctx) is not int bytes || bytes > LimitBytes || GroupMajorKernels.OuterReduced(ctx).Count > 0)
@@ -35,17 +35,16 @@ internal static class GroupPrefetch
     }
 
     /// <summary>
-    /// The shortest row (a group of one run, groups adjacent) that the forward with its own statistics prefetches in its
-    /// second pass, into L2, rather than in its first, into L1. The forward reads a row three times (first mean,
-    /// variance, y), the last time beside γ and β: with 8–16 KiB rows, the three fill the 48 KiB L1, so the next row
-    /// prefetched into L1 during the first pass only evicts them, and the memory sits idle through the other two passes.
-    /// Asked for during the second pass into L2, the next row arrives while this one is computed (measured, 1 thread:
-    /// LayerNorm x[1024,4096] forward 1.15–1.25× faster, x[2048,2048] 1.4×; 768-value rows, 3 KiB, were slower so, and
-    /// backward, whose two passes read x and dy, was 1.0–1.1× slower, so both keep the first-pass prefetch).
+    /// The shortest row (a group of one run, groups adjacent) whose successor the forward with its own statistics
+    /// prefetches into L2 rather than L1. The forward reads a row twice (statistics, then y), the second time beside γ
+    /// and β: with 8–16 KiB rows the three fill the 48 KiB L1, and the next row, asked into L1, would evict them before
+    /// the y pass reads them. (Measured, 1 thread: LayerNorm x[1024,4096] forward 1.1–1.45× faster than with the L1
+    /// prefetch; 768-value rows, 3 KiB, were slower so, and the backward, whose two passes read x and dy, 1.0–1.1× slower,
+    /// so both keep the L1 prefetch.)
     /// </summary>
     private const int LongRowBytes = 8 * 1024;
 
-    /// <summary>Whether this pass's kernel prefetches the next row in its second pass (see <see cref="LongRowBytes"/>).</summary>
+    /// <summary>Whether this pass's kernel prefetches the next row into L2 (see <see cref="LongRowBytes"/>).</summary>
     private static bool PrefetchesLongRowLater(KernelContext ctx, bool ownStatistics) =>
         ownStatistics && !ctx.Spec.IsRms && RunBytes(ctx) is int bytes && bytes >= LongRowBytes && bytes <= LimitBytes
         && GroupMajorKernels.OuterReduced(ctx).Count == 0 && AdjacentRows(ctx);
@@ -55,7 +54,7 @@ internal static class GroupPrefetch
         ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
 
     /// <summary>
-    /// The shortest run whose next group's data the second pass prefetches into L2. Shorter runs lie next to the next
+    /// The shortest run whose next group's data is prefetched into L2 (<see cref="NextGroupDistance"/>). Shorter runs lie next to the next
     /// group's (BatchNorm on 8×8 maps: 256 bytes, then the next channel's), where the hardware finds them, and a
     /// prefetch for every line costs more than it saves (measured without it: BatchNorm2d x[128,32,8,8] backward
     /// 1.14–1.16× faster, x[8,256,14,14] 1.01–1.06×; x[32,64,32,32], 4 KiB runs, 1.02× slower).
@@ -63,10 +62,11 @@ internal static class GroupPrefetch
     private const int NextGroupMinBytes = 1024;
 
     /// <summary>
-    /// Groups of several runs (BatchNorm, GroupNorm) are read three times (forward: first mean, variance, y; backward:
-    /// sums, dx), the first time from memory. Their second pass asks for the next group's data, the run corresponding to
-    /// the one it reads (one kept index further), into L2, so that the next group's first pass finds it there; for runs
-    /// of <see cref="NextGroupMinBytes"/> or more. The long rows of <see cref="LongRowBytes"/> do the same in the forward.
+    /// Groups of several runs (BatchNorm, GroupNorm) are read twice (forward: statistics, y; backward: sums, dx), the
+    /// first time from memory. The forward's statistics pass and the backward's dx pass ask for the next group's data,
+    /// the run corresponding to the one they read (one kept index further), into L2, so that the next group's first pass
+    /// finds it there; for runs of <see cref="NextGroupMinBytes"/> or more. The forward over the long rows of
+    /// <see cref="LongRowBytes"/> asks for the next row so.
     /// </summary>
     public static int? NextGroupDistance(KernelContext ctx, bool ownStatistics) =>
         GroupMajorKernels.OuterReduced(ctx).Count > 0 && ctx.Kept.Count > 0

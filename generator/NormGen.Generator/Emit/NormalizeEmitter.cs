@@ -84,7 +84,7 @@ internal static class NormalizeEmitter
     private static string KernelSummary(KernelContext ctx)
     {
         string order = ctx.Layout.GroupMajor
-            ? "group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx)"
+            ? $"group by group, each group's contiguous runs read while in cache ({(ctx.Spec.IsRms ? "the mean square" : "mean and variance in one pass about a pivot")}, then y; or the two gradient sums, then dx)"
             : ctx.IsColumnLayout
                 ? ColumnKernels.NormalizesInRowOrder(ctx)
                     ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache"

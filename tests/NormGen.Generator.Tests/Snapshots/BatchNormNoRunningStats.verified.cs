@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. No running statistics (TrackRunningStats = false): inference also uses the batch's statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05). No Gamma or Beta (Affine = false).</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNormNoRunningStats
     {
@@ -102,7 +102,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -119,7 +119,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -138,69 +138,59 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 8);
-            // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
+            // One statistics group per (C): batch runs of 16 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
             for (int c = chunkFirst; c < chunkLast; c++)
             {
                 int stat = c;
                 int groupStart = c * 16;
-                // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
-                double sum = 0.0;
-                var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
-                // Runs of 16 values: the float sums span 32 runs (512 values) before they are added in double.
-                int sumRuns = 0;
-                for (int n = 0; n < batch; n++)
-                {
-                    int start = groupStart + n * 128;
-                    for (int i = 0; i < 16; i += 8)
-                    {
-                        sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
-                    }
-                    if (++sumRuns == 32)
-                    {
-                        sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
-                        sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
-                        sumRuns = 0;
-                    }
-                }
-                sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
-                sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
-                double roughMean = sum * invCount;
+                // The pivot: the mean of the group's first 8 values.
+                float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, groupStart)) * 0.125);
 
-                // Mean and variance: Σd and Σd² with d = x − pivot, the corrected two-pass algorithm (never E[x²] − E[x]²,
-                // which cancels for large means): mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².
-                float pivot = (float)roughMean;
-                var pivotV = NormGenSimd.Splat(pivot);
-                double sumD = 0.0;
-                var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
-                double sumD2 = 0.0;
-                var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
-                // Runs of 16 values: the float sums span 32 runs (512 values) before they are added in double.
-                int sumDRuns = 0;
-                for (int n = 0; n < batch; n++)
+                // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
+                // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
+                // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
+                // (rare) is summed again about the mean found, which is that algorithm.
+                double mean, variance;
+                for (int attempt = 0; ; attempt++)
                 {
-                    int start = groupStart + n * 128;
-                    for (int i = 0; i < 16; i += 8)
+                    var pivotV = NormGenSimd.Splat(pivot);
+                    double sumD = 0.0;
+                    var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                    double sumD2 = 0.0;
+                    var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                    // Runs of 16 values: the float sums span 32 runs (512 values) before they are added in double.
+                    int sumDRuns = 0;
+                    for (int n = 0; n < batch; n++)
                     {
-                        var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
-                        sumDBlock0 += d0;
-                        sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                        int start = groupStart + n * 128;
+                        for (int i = 0; i < 16; i += 8)
+                        {
+                            var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                            sumDBlock0 += d0;
+                            sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                        }
+                        if (++sumDRuns == 32)
+                        {
+                            sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                            sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                            sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                            sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                            sumDRuns = 0;
+                        }
                     }
-                    if (++sumDRuns == 32)
+                    sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                    sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                    sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                    sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                    double meanShift = sumD * invCount;
+                    mean = pivot + meanShift;
+                    variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
+                    if (meanShift * meanShift <= variance || attempt == 1)
                     {
-                        sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                        sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                        sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                        sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
-                        sumDRuns = 0;
+                        break;
                     }
+                    pivot = (float)mean;
                 }
-                sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
-                double meanShift = sumD * invCount;
-                double mean = pivot + meanShift;
-                double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
                 double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                 meanOut[stat] = mean;
                 invStdOut[stat] = invStd;
@@ -228,7 +218,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -242,7 +232,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "NHW", TrackRunningStats = false, Affine = false)]: x is N×C×H×W, row-major (W fastest); C = 8, H = 4, W = 4; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05).</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (64 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class GroupNorm
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -143,80 +143,70 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
+            // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
             for (int n = chunkFirst; n < chunkLast; n++)
             {
                 for (int g = 0; g < 8; g++)
                 {
                     int stat = n * 8 + g;
                     int groupStart = n * 65536 + g * 8192;
-                    // The second pass over each run asks for the next group's corresponding run, into L2.
-                    // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
-                    double sum = 0.0;
-                    var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
-                    for (int c = 0; c < 8; c++)
-                    {
-                        int start = groupStart + c * 1024;
-                        for (int block = 0; block < 1024; block += 512)
-                        {
-                            for (int i = block; i < block + 512; i += 32)
-                            {
-                                sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
-                                sumBlock1 += NormGenSimd.Load(ref xRef, start + i + 8);
-                                sumBlock2 += NormGenSimd.Load(ref xRef, start + i + 16);
-                                sumBlock3 += NormGenSimd.Load(ref xRef, start + i + 24);
-                            }
-                            sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
-                            sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
-                        }
-                        sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
-                        sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
-                    }
-                    double roughMean = sum * invCount;
+                    // The statistics pass over each run asks for the next group's corresponding run, into L2.
+                    // The pivot: the mean of the group's first 8 values.
+                    float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, groupStart)) * 0.125);
 
-                    // Mean and variance: Σd and Σd² with d = x − pivot, the corrected two-pass algorithm (never E[x²] − E[x]²,
-                    // which cancels for large means): mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².
-                    float pivot = (float)roughMean;
-                    var pivotV = NormGenSimd.Splat(pivot);
-                    double sumD = 0.0;
-                    var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
-                    double sumD2 = 0.0;
-                    var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
-                    for (int c = 0; c < 8; c++)
+                    // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
+                    // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
+                    // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
+                    // (rare) is summed again about the mean found, which is that algorithm.
+                    double mean, variance;
+                    for (int attempt = 0; ; attempt++)
                     {
-                        int start = groupStart + c * 1024;
-                        for (int block = 0; block < 1024; block += 512)
+                        var pivotV = NormGenSimd.Splat(pivot);
+                        double sumD = 0.0;
+                        var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                        double sumD2 = 0.0;
+                        var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                        for (int c = 0; c < 8; c++)
                         {
-                            for (int i = block; i < block + 512; i += 32)
+                            int start = groupStart + c * 1024;
+                            for (int block = 0; block < 1024; block += 512)
                             {
-                                NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i);
-                                NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i + 16);
-                                var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
-                                sumDBlock0 += d0;
-                                sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                                var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
-                                sumDBlock1 += d1;
-                                sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
-                                var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
-                                sumDBlock2 += d2;
-                                sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                                var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
-                                sumDBlock3 += d3;
-                                sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                                for (int i = block; i < block + 512; i += 32)
+                                {
+                                    NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i);
+                                    NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i + 16);
+                                    var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                                    sumDBlock0 += d0;
+                                    sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                                    var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                                    sumDBlock1 += d1;
+                                    sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                    var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                                    sumDBlock2 += d2;
+                                    sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                                    var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                                    sumDBlock3 += d3;
+                                    sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                                }
+                                sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                                sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                                sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                                sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                             }
                             sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
                             sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
                             sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
                             sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                         }
-                        sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                        sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                        sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                        sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                        double meanShift = sumD * invCount;
+                        mean = pivot + meanShift;
+                        variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
+                        if (meanShift * meanShift <= variance || attempt == 1)
+                        {
+                            break;
+                        }
+                        pivot = (float)mean;
                     }
-                    double meanShift = sumD * invCount;
-                    double mean = pivot + meanShift;
-                    double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
                     double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                     meanOut[stat] = mean;
                     invStdOut[stat] = invStd;
@@ -284,7 +274,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -303,7 +293,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (16 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class InstanceNorm
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -144,7 +144,7 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // One statistics group per (N, C): 64 contiguous values. Each group is processed whole while it is in cache: mean, variance, then y.
+            // One statistics group per (N, C): 64 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
             for (int n = chunkFirst; n < chunkLast; n++)
             {
                 for (int c = 0; c < 16; c++)
@@ -153,52 +153,51 @@ namespace Demo
                     int start = n * 1024 + c * 64;
                     // The first pass over this group also asks for the next group's 64 values, two cache lines an iteration.
                     int param = c;
-                    // A first mean: Σx, in float over blocks of at most 512 values, each block added in double.
-                    double sum = 0.0;
-                    var sumBlock0 = NormGenSimd.Splat(0f); var sumBlock1 = sumBlock0; var sumBlock2 = sumBlock0; var sumBlock3 = sumBlock0;
-                    for (int i = 0; i < 64; i += 32)
-                    {
-                        NormGenSimd.Prefetch(ref xRef, start + 64 + i);
-                        NormGenSimd.Prefetch(ref xRef, start + 64 + i + 16);
-                        sumBlock0 += NormGenSimd.Load(ref xRef, start + i);
-                        sumBlock1 += NormGenSimd.Load(ref xRef, start + i + 8);
-                        sumBlock2 += NormGenSimd.Load(ref xRef, start + i + 16);
-                        sumBlock3 += NormGenSimd.Load(ref xRef, start + i + 24);
-                    }
-                    sum += NormGenSimd.SumWidened(sumBlock0, sumBlock1, sumBlock2, sumBlock3);
-                    sumBlock0 = sumBlock1 = sumBlock2 = sumBlock3 = default;
-                    double roughMean = sum * invCount;
+                    // The pivot: the mean of the group's first 8 values.
+                    float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, start)) * 0.125);
 
-                    // Mean and variance: Σd and Σd² with d = x − pivot, the corrected two-pass algorithm (never E[x²] − E[x]²,
-                    // which cancels for large means): mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².
-                    float pivot = (float)roughMean;
-                    var pivotV = NormGenSimd.Splat(pivot);
-                    double sumD = 0.0;
-                    var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
-                    double sumD2 = 0.0;
-                    var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
-                    for (int i = 0; i < 64; i += 32)
+                    // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
+                    // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
+                    // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
+                    // (rare) is summed again about the mean found, which is that algorithm.
+                    double mean, variance;
+                    for (int attempt = 0; ; attempt++)
                     {
-                        var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
-                        sumDBlock0 += d0;
-                        sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                        var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
-                        sumDBlock1 += d1;
-                        sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
-                        var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
-                        sumDBlock2 += d2;
-                        sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                        var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
-                        sumDBlock3 += d3;
-                        sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                        var pivotV = NormGenSimd.Splat(pivot);
+                        double sumD = 0.0;
+                        var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                        double sumD2 = 0.0;
+                        var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                        for (int i = 0; i < 64; i += 32)
+                        {
+                            NormGenSimd.Prefetch(ref xRef, start + 64 + i);
+                            NormGenSimd.Prefetch(ref xRef, start + 64 + i + 16);
+                            var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                            sumDBlock0 += d0;
+                            sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                            var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                            sumDBlock1 += d1;
+                            sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                            var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                            sumDBlock2 += d2;
+                            sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                            var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                            sumDBlock3 += d3;
+                            sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                        }
+                        sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                        sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                        sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                        sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                        double meanShift = sumD * invCount;
+                        mean = pivot + meanShift;
+                        variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
+                        if (meanShift * meanShift <= variance || attempt == 1)
+                        {
+                            break;
+                        }
+                        pivot = (float)mean;
                     }
-                    sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                    sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                    sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                    sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
-                    double meanShift = sumD * invCount;
-                    double mean = pivot + meanShift;
-                    double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
                     double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                     meanOut[stat] = mean;
                     invStdOut[stat] = invStd;
@@ -242,7 +241,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -261,7 +260,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

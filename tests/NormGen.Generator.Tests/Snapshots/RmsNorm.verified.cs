@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
     /// <para>Statistics: one mean square per (N), over D. The same in training and inference.</para>
     /// <para>y = x / sqrt(mean(x²) + 1E-06) · γ. Gamma spans D (768 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class RmsNorm
     {
@@ -97,7 +97,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -114,7 +114,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -230,7 +230,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -250,7 +250,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (a first mean, the corrected variance, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

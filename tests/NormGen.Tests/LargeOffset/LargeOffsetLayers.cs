@@ -29,3 +29,8 @@ public partial class OffsetBatchNorm1dWide : IBatchStatsLayer<float>, IAffineLay
 
 [Normalize(Shape = "N,C=120", Axes = "N")]
 public partial class OffsetBatchNorm1dWider : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+// Rows long enough that a pivot taken from the first 8 values, when those lie far out, is 90 standard deviations from
+// the mean (the statistics pass must then sum again about the mean it found).
+[Normalize(Shape = "N,D=65536", Axes = "D")]
+public partial class FarPivotLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
