@@ -58,12 +58,15 @@ public sealed class SnapshotTests
             partial class Norm { }
             """).Result.GeneratedSources.Single().SourceText.Length;
 
-        int wide = Length("N,D=768");
         int narrow = Length("N,D=7");
+        int wide = Length("N,D=768");
+        int wider = Length("N,D=1536");
+        int longRows = Length("N,D=8192");
         int huge = Length("N,D=1000003");
-        // D = 7 is too short for the aligned-store loops D = 768 gets (a fixed amount of text more); beyond that the
-        // size does not matter.
-        Assert.InRange(wide, narrow * 0.8, narrow * 1.9);
-        Assert.InRange(huge, wide * 0.8, wide * 1.25);
+        // D = 7 is too short for the aligned-store loops and the pipelined forward D = 768 gets (a fixed amount of text
+        // more); rows of 8 KiB and more leave the pipeline out. Beyond that the size does not matter.
+        Assert.InRange(wide, narrow * 0.8, narrow * 2.4);
+        Assert.InRange(wider, wide * 0.8, wide * 1.25);
+        Assert.InRange(huge, longRows * 0.8, longRows * 1.25);
     }
 }

@@ -10,7 +10,7 @@ namespace NormGen.Generator.Emit;
 /// channels-first BatchNorm). Each statistics group is a set of contiguous runs; a group is processed whole —
 /// mean, variance, normalization — while it sits in cache, so memory is streamed once.
 /// </summary>
-internal static class GroupMajorKernels
+internal static partial class GroupMajorKernels
 {
     /// <summary>The orchestrators the API calls and the chunk kernels they run.</summary>
     public static IReadOnlyList<KernelMethod> Methods(KernelContext ctx)
@@ -115,6 +115,11 @@ internal static class GroupMajorKernels
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean and variance, then y"));
+        if (PipelinesRows(ctx))
+        {
+            EmitPipelinedRows(w, ctx);
+            return;
+        }
         ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
         {
             if (ctx.Spec.IsRms)
@@ -130,33 +135,7 @@ internal static class GroupMajorKernels
             }
             else
             {
-                EmitPivot(w, ctx);
-                w.Line();
-                w.Line("// Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):");
-                w.Line("// mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this");
-                w.Line("// is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out");
-                w.Line("// (rare) is summed again about the mean found, which is that algorithm.");
-                w.Line("double mean, variance;");
-                using (w.Block("for (int attempt = 0; ; attempt++)"))
-                {
-                    w.Line($"var pivotV = {Simd}.Splat(pivot);");
-                    EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
-                        (lane, index) => [
-                            .. GroupPrefetch.Next(ctx, true, lane, index, "xRef"),
-                            .. GroupPrefetch.NextGroup(ctx, true, lane, index, "xRef"),
-                            $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
-                            $"sumDBlock{lane} += d{lane};",
-                            $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
-                        ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
-                    w.Line("double meanShift = sumD * invCount;");
-                    w.Line("mean = pivot + meanShift;");
-                    w.Line("variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
-                    using (w.Block("if (meanShift * meanShift <= variance || attempt == 1)"))
-                    {
-                        w.Line("break;");
-                    }
-                    w.Line($"pivot = ({ctx.T})mean;");
-                }
+                EmitMeanAndVariance(w, ctx);
             }
             w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
             w.Line("meanOut[stat] = mean;");
@@ -165,6 +144,58 @@ internal static class GroupMajorKernels
             w.Line();
             EmitNormalizeGroup(w, ctx, splitMean: true);
         });
+    }
+
+    /// <summary>
+    /// A group's <c>mean</c> and <c>variance</c> in one pass about a pivot (twice where the pivot lies far out).
+    /// <paramref name="pipelinedPass"/>, where given, emits the first attempt's loop under <c>pipelined</c> instead: the same
+    /// sums in the same order, with other work beside them (<see cref="EmitPipelinedRows"/>).
+    /// </summary>
+    private static void EmitMeanAndVariance(CodeWriter w, KernelContext ctx, System.Action<System.Func<int, string, IEnumerable<string>>, string[]>? pipelinedPass = null)
+    {
+        EmitPivot(w, ctx);
+        w.Line();
+        w.Line("// Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):");
+        w.Line("// mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this");
+        w.Line("// is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out");
+        w.Line("// (rare) is summed again about the mean found, which is that algorithm.");
+        w.Line("double mean, variance;");
+        using (w.Block("for (int attempt = 0; ; attempt++)"))
+        {
+            w.Line($"var pivotV = {Simd}.Splat(pivot);");
+            string[] names = ["sumD", "sumD2"];
+            System.Func<int, string, IEnumerable<string>> vector = (lane, index) => [
+                .. GroupPrefetch.Next(ctx, true, lane, index, "xRef"),
+                .. GroupPrefetch.NextGroup(ctx, true, lane, index, "xRef"),
+                $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
+                $"sumDBlock{lane} += d{lane};",
+                $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"];
+            string[] scalar = ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"];
+            if (pipelinedPass is null)
+            {
+                EmitBlockedSums(w, ctx, names, vector, scalar);
+            }
+            else
+            {
+                DeclareBlockedSums(w, ctx, names);
+                using (w.Block("if (pipelined && attempt == 0)"))
+                {
+                    pipelinedPass(vector, names);
+                }
+                using (w.Block("else"))
+                {
+                    EmitBlockedSums(w, ctx, names, vector, scalar, declare: false);
+                }
+            }
+            w.Line("double meanShift = sumD * invCount;");
+            w.Line("mean = pivot + meanShift;");
+            w.Line("variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
+            using (w.Block("if (meanShift * meanShift <= variance || attempt == 1)"))
+            {
+                w.Line("break;");
+            }
+            w.Line($"pivot = ({ctx.T})mean;");
+        }
     }
 
     /// <summary>
@@ -623,9 +654,12 @@ internal static class GroupMajorKernels
     /// Sums over the group's runs kept in four vectors of the element type per name (<c>nameBlock0..3</c>), added to the
     /// double <c>name</c> after every block of values (float) or at the end of each run; scalar tails add to <c>name</c> directly.
     /// </summary>
-    private static void EmitBlockedSums(CodeWriter w, KernelContext ctx, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar)
+    private static void EmitBlockedSums(CodeWriter w, KernelContext ctx, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar, bool declare = true)
     {
-        DeclareBlockedSums(w, ctx, names);
+        if (declare)
+        {
+            DeclareBlockedSums(w, ctx, names);
+        }
         if (RunsPerBlock(ctx) is int runs)
         {
             EmitSumsAcrossRuns(w, ctx, runs, $"{names[0]}Runs", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar), FlushBlockedSums(w, names));

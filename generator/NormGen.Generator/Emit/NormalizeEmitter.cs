@@ -85,6 +85,7 @@ internal static class NormalizeEmitter
     {
         string order = ctx.Layout.GroupMajor
             ? $"group by group, each group's contiguous runs read while in cache ({(ctx.Spec.IsRms ? "the mean square" : "mean and variance in one pass about a pivot")}, then y; or the two gradient sums, then dx)"
+                + (GroupMajorKernels.PipelinesRows(ctx) ? ", the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y)" : "")
             : ctx.IsColumnLayout
                 ? ColumnKernels.NormalizesInRowOrder(ctx)
                     ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache"

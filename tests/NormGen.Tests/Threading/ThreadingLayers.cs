@@ -23,3 +23,10 @@ internal partial class ThreadedChannelsLastInstanceNorm { }
 
 [Normalize(Shape = "N,C=1024", Axes = "N")]
 internal partial class ThreadedBatchNorm1d { }
+
+// Rows short enough for the pipelined forward (a row's statistics pass also writes the previous row's y).
+[Normalize(Shape = "N,D=768", Axes = "D")]
+internal partial class PipelinedLayerNorm { }
+
+[Normalize(Shape = "N,D=256", Axes = "D", ElementType = typeof(double))]
+internal partial class PipelinedDoubleLayerNorm { }
