@@ -15,8 +15,7 @@ namespace NormGen.Generator.Emit;
 internal static partial class GroupMajorKernels
 {
     /// <summary>
-    /// Rows that take the pipeline: each group a single run of a constant length that is a whole number of unrolled
-    /// iterations (the y stores then cover every value without a tail), long enough for the other output loops' 512-bit
+    /// Rows that take the pipeline: each group a single run of a constant length, long enough for the other output loops' 512-bit
     /// twins (<see cref="VectorLoop.MinWideRunLines"/>), two rows and γ and β together within the L1 cache (under
     /// <see cref="MaxPipelinedRowBytes"/> a row), one kept segment (the chunked loop over rows), γ and β along the
     /// row (affine LayerNorm). RMSNorm and rows without γ and β keep the row-by-row passes.
@@ -27,7 +26,6 @@ internal static partial class GroupMajorKernels
         && OuterReduced(ctx).Count == 0
         && ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0]
         && ConstantRunLength(ctx) is int run
-        && run % (ctx.Width * Unroll) == 0
         && run >= VectorLoop.MinWideRunLines * ctx.LineElements
         && run * ctx.ElementBytes < MaxPipelinedRowBytes;
 
@@ -79,15 +77,18 @@ internal static partial class GroupMajorKernels
                 w.Line($"int previousStart = start - {Int(run)};");
                 EmitMeanSplit(w, ctx, source: "previousMean", prefix: "previousMean");
                 w.Line($"var previousInvStdV = {Simd}.Splat(({ctx.T})previousInvStd);");
-                EmitMeanAndVariance(w, ctx, pipelinedPass: (sums, names) =>
+                EmitMeanAndVariance(w, ctx, pipelinedPass: (sums, scalar, names) =>
                 {
                     w.Line("// Σd and Σd² over this row, and the previous row's y in 512-bit vectors beside them (the same values as its own pass).");
                     w.Line(string.Join(" ", (ctx.IsFloat ? new[] { "previousMeanHi", "previousMeanLo", "previousInvStd" } : ["previousMean", "previousInvStd"])
                         .Select(name => $"var {wide.Of(name)} = {Simd}.Splat512({VectorShape.Narrow(ctx).Of(name)});")));
+                    // Lanes 1 and 3 occur only in whole unrolled iterations (at i + width and i + 3·width): after them, the
+                    // 512-bit vectors at i and i + 2·width.
                     VectorLoop.Emit(w, ctx, run, Int(run),
-                        (lane, index) => lane % 2 == 0 ? sums(lane, index).Concat([PreviousRowStore(ctx, wide, index)]) : sums(lane, index),
-                        _ => [],
+                        (lane, index) => lane % 2 == 1 ? sums(lane, index).Concat([PreviousRowStore(ctx, wide, lane == 1 ? "i" : $"i + {2 * ctx.Width}")]) : sums(lane, index),
+                        scalar,
                         FlushBlockedSums(w, names));
+                    EmitPreviousRowTail(w, ctx, run);
                 });
                 w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
                 w.Line("meanOut[stat] = mean;");
@@ -99,13 +100,54 @@ internal static partial class GroupMajorKernels
         }
     }
 
-    /// <summary>One 512-bit vector of the previous row's y at <paramref name="index"/>: the expression of its own y pass.</summary>
-    private static string PreviousRowStore(KernelContext ctx, VectorShape wide, string index)
+    /// <summary>
+    /// The previous row's y after its last whole unrolled iteration (fewer than one iteration of values), in 256-bit
+    /// vectors: every value is loaded before any is stored (y may be x), the last partial vector's lanes alone written.
+    /// </summary>
+    private static void EmitPreviousRowTail(CodeWriter w, KernelContext ctx, int run)
     {
-        string x = $"{Simd}.{wide.Load}(ref xRef, previousStart + {index})";
-        string scaled = $"{Centered(ctx, wide, x, "previousMean")} * {wide.Of("previousInvStd")}";
-        string gamma = $"{Simd}.{wide.Load}(ref gammaRef, param + {index})";
-        string value = $"{Simd}.MultiplyAdd({scaled}, {gamma}, {Simd}.{wide.Load}(ref betaRef, param + {index}))";
-        return $"{Simd}.StoreOutput({value}, ref yRef, previousStart + {index}, streaming);";
+        int width = ctx.Width;
+        int unrolledEnd = run - (run % (width * Unroll));
+        if (unrolledEnd == run)
+        {
+            return;
+        }
+        var narrow = VectorShape.Narrow(ctx);
+        int wholeEnd = run - (run % width);
+        var values = new List<(string Name, int Index)>();
+        for (int index = unrolledEnd; index < wholeEnd; index += width)
+        {
+            values.Add(($"tail{values.Count}", index));
+        }
+        bool partial = wholeEnd < run;
+        w.Line($"// The previous row's values from {unrolledEnd} on, past the unrolled iterations: all loaded before any is stored (y may be x).");
+        foreach ((string name, int index) in values)
+        {
+            w.Line($"var {name} = {PreviousRowValue(ctx, narrow, Int(index))};");
+        }
+        if (partial)
+        {
+            w.Line($"var tailLast = {PreviousRowValue(ctx, narrow, Int(run - width))};");
+        }
+        foreach ((string name, int index) in values)
+        {
+            w.Line($"{Simd}.StoreOutput({name}, ref yRef, previousStart + {index}, streaming);");
+        }
+        if (partial)
+        {
+            w.Line($"{Simd}.StoreTail(tailLast, tailLast, ref yRef, previousStart + {run}, {run - wholeEnd});");
+        }
     }
+
+    /// <summary>The previous row's y at <paramref name="index"/> in the given shape: the expression of its own y pass.</summary>
+    private static string PreviousRowValue(KernelContext ctx, VectorShape shape, string index)
+    {
+        string x = $"{Simd}.{shape.Load}(ref xRef, previousStart + {index})";
+        string scaled = $"{Centered(ctx, shape, x, "previousMean")} * {shape.Of("previousInvStd")}";
+        return $"{Simd}.MultiplyAdd({scaled}, {Simd}.{shape.Load}(ref gammaRef, param + {index}), {Simd}.{shape.Load}(ref betaRef, param + {index}))";
+    }
+
+    /// <summary>One 512-bit vector of the previous row's y at <paramref name="index"/>: the expression of its own y pass.</summary>
+    private static string PreviousRowStore(KernelContext ctx, VectorShape wide, string index) =>
+        $"{Simd}.StoreOutput({PreviousRowValue(ctx, wide, index)}, ref yRef, previousStart + {index}, streaming);";
 }

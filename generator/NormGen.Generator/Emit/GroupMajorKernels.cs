@@ -151,7 +151,7 @@ internal static partial class GroupMajorKernels
     /// <paramref name="pipelinedPass"/>, where given, emits the first attempt's loop under <c>pipelined</c> instead: the same
     /// sums in the same order, with other work beside them (<see cref="EmitPipelinedRows"/>).
     /// </summary>
-    private static void EmitMeanAndVariance(CodeWriter w, KernelContext ctx, System.Action<System.Func<int, string, IEnumerable<string>>, string[]>? pipelinedPass = null)
+    private static void EmitMeanAndVariance(CodeWriter w, KernelContext ctx, System.Action<System.Func<int, string, IEnumerable<string>>, System.Func<string, IEnumerable<string>>, string[]>? pipelinedPass = null)
     {
         EmitPivot(w, ctx);
         w.Line();
@@ -180,7 +180,7 @@ internal static partial class GroupMajorKernels
                 DeclareBlockedSums(w, ctx, names);
                 using (w.Block("if (pipelined && attempt == 0)"))
                 {
-                    pipelinedPass(vector, names);
+                    pipelinedPass(vector, _ => scalar, names);
                 }
                 using (w.Block("else"))
                 {

@@ -245,17 +245,17 @@ namespace Demo
                                 var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                                 sumDBlock0 += d0;
                                 sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousStart + i) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + i), NormGenSimd.Load512(ref betaRef, param + i)), ref yRef, previousStart + i, streaming);
                                 var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
                                 sumDBlock1 += d1;
                                 sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousStart + i) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + i), NormGenSimd.Load512(ref betaRef, param + i)), ref yRef, previousStart + i, streaming);
                                 var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
                                 sumDBlock2 += d2;
                                 sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousStart + i + 16) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + i + 16), NormGenSimd.Load512(ref betaRef, param + i + 16)), ref yRef, previousStart + i + 16, streaming);
                                 var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
                                 sumDBlock3 += d3;
                                 sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousStart + i + 16) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + i + 16), NormGenSimd.Load512(ref betaRef, param + i + 16)), ref yRef, previousStart + i + 16, streaming);
                             }
                             sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
                             sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
@@ -268,17 +268,17 @@ namespace Demo
                                 var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                                 sumDBlock0 += d0;
                                 sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousStart + i) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + i), NormGenSimd.Load512(ref betaRef, param + i)), ref yRef, previousStart + i, streaming);
                                 var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
                                 sumDBlock1 += d1;
                                 sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousStart + i) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + i), NormGenSimd.Load512(ref betaRef, param + i)), ref yRef, previousStart + i, streaming);
                                 var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
                                 sumDBlock2 += d2;
                                 sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousStart + i + 16) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + i + 16), NormGenSimd.Load512(ref betaRef, param + i + 16)), ref yRef, previousStart + i + 16, streaming);
                                 var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
                                 sumDBlock3 += d3;
                                 sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousStart + i + 16) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + i + 16), NormGenSimd.Load512(ref betaRef, param + i + 16)), ref yRef, previousStart + i + 16, streaming);
                             }
                             sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
                             sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;

@@ -7,60 +7,66 @@ namespace NormGen.Tests.Threading;
 /// Where the processor has AVX-512 and y stays in the cache, the LayerNorm forward over short rows is a pipeline: each
 /// row's statistics pass also writes the previous row's y. Every row must get the bits it gets from the row-by-row
 /// passes, which a call of one row always takes (its only row is the chunk's first and last) — a row whose first
-/// values lie far from the rest (its statistics summed twice) included. Machines without AVX-512 compare the row-by-row
-/// passes with themselves.
+/// values lie far from the rest (its statistics summed twice) included — and a call in place (y = x) the same bits.
+/// Machines without AVX-512 compare the row-by-row passes with themselves.
 /// </summary>
 public sealed class PipelinedRowsTests
 {
     private const int Rows = 40;
     private const int FarRow = 17;
 
-    [Fact]
-    public void Float_rows_get_the_bits_of_one_row_calls()
-    {
-        int d = PipelinedLayerNorm.SampleSize;
-        var layer = new PipelinedLayerNorm { MaxDegreeOfParallelism = 1 };
-        Parameters(layer.Gamma, layer.Beta, v => (float)v);
-        float[] x = Values(Rows * d, d, v => (float)v);
-
-        var together = new float[x.Length];
-        layer.Forward(x, together);
-        var apart = new float[x.Length];
-        for (int row = 0; row < Rows; row++)
-        {
-            layer.Forward(x.AsSpan(row * d, d), apart.AsSpan(row * d, d));
-        }
-
-        SameBits.Assert<float>("y", apart, "one row a call", together, $"{Rows} rows in one call");
-    }
+    private delegate void Forward<T>(ReadOnlySpan<T> x, Span<T> y);
 
     [Fact]
-    public void Double_rows_get_the_bits_of_one_row_calls()
-    {
-        int d = PipelinedDoubleLayerNorm.SampleSize;
-        var layer = new PipelinedDoubleLayerNorm { MaxDegreeOfParallelism = 1 };
-        Parameters(layer.Gamma, layer.Beta, v => v);
-        double[] x = Values(Rows * d, d, v => v);
+    public void Float_rows_of_whole_unrolled_iterations() =>
+        AssertSameBits(PipelinedLayerNorm.SampleSize, Layer<float, PipelinedLayerNorm>(new PipelinedLayerNorm { MaxDegreeOfParallelism = 1 }), v => (float)v);
 
-        var together = new double[x.Length];
-        layer.Forward(x, together);
-        var apart = new double[x.Length];
-        for (int row = 0; row < Rows; row++)
-        {
-            layer.Forward(x.AsSpan(row * d, d), apart.AsSpan(row * d, d));
-        }
+    [Fact]
+    public void Float_rows_with_a_whole_vector_left_over() =>
+        AssertSameBits(PipelinedVectorTailLayerNorm.SampleSize, Layer<float, PipelinedVectorTailLayerNorm>(new PipelinedVectorTailLayerNorm { MaxDegreeOfParallelism = 1 }), v => (float)v);
 
-        SameBits.Assert<double>("y", apart, "one row a call", together, $"{Rows} rows in one call");
-    }
+    [Fact]
+    public void Float_rows_with_whole_and_partial_vectors_left_over() =>
+        AssertSameBits(PipelinedPartialTailLayerNorm.SampleSize, Layer<float, PipelinedPartialTailLayerNorm>(new PipelinedPartialTailLayerNorm { MaxDegreeOfParallelism = 1 }), v => (float)v);
 
-    private static void Parameters<T>(Span<T> gamma, Span<T> beta, Func<double, T> convert)
+    [Fact]
+    public void Double_rows_of_whole_unrolled_iterations() =>
+        AssertSameBits(PipelinedDoubleLayerNorm.SampleSize, Layer<double, PipelinedDoubleLayerNorm>(new PipelinedDoubleLayerNorm { MaxDegreeOfParallelism = 1 }), v => v);
+
+    [Fact]
+    public void Double_rows_with_whole_and_partial_vectors_left_over() =>
+        AssertSameBits(PipelinedDoublePartialTailLayerNorm.SampleSize, Layer<double, PipelinedDoublePartialTailLayerNorm>(new PipelinedDoublePartialTailLayerNorm { MaxDegreeOfParallelism = 1 }), v => v);
+
+    /// <summary>The layer's Forward, after giving it γ and β that are not 1 and 0.</summary>
+    private static Forward<T> Layer<T, TLayer>(TLayer layer)
+        where T : unmanaged, System.Numerics.INumberBase<T>
+        where TLayer : IPerSampleLayer<T>, IAffineLayer<T>
     {
         var rng = new Random(31);
-        for (int i = 0; i < gamma.Length; i++)
+        for (int i = 0; i < layer.Gamma.Length; i++)
         {
-            gamma[i] = convert(0.5 + rng.NextDouble());
-            beta[i] = convert(rng.NextDouble() - 0.5);
+            layer.Gamma[i] = T.CreateChecked(0.5 + rng.NextDouble());
+            layer.Beta[i] = T.CreateChecked(rng.NextDouble() - 0.5);
         }
+        return layer.Forward;
+    }
+
+    private static void AssertSameBits<T>(int d, Forward<T> forward, Func<double, T> convert) where T : unmanaged
+    {
+        T[] x = Values(Rows * d, d, convert);
+
+        var together = new T[x.Length];
+        forward(x, together);
+        var apart = new T[x.Length];
+        for (int row = 0; row < Rows; row++)
+        {
+            forward(x.AsSpan(row * d, d), apart.AsSpan(row * d, d));
+        }
+        var inPlace = (T[])x.Clone();
+        forward(inPlace, inPlace);
+
+        SameBits.Assert<T>("y", apart, "one row a call", together, $"{Rows} rows in one call");
+        SameBits.Assert<T>("y", apart, "one row a call", inPlace, $"{Rows} rows in one call, in place");
     }
 
     /// <summary>Rows of values about 3 with std about 1; row <see cref="FarRow"/> starts with 8 values 1000 above the rest.</summary>
