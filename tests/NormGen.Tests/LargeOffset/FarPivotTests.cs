@@ -22,14 +22,7 @@ public class FarPivotTests
     {
         var layout = NormLayout.LayerNorm(2, 65536);
         var layer = new FarPivotLayerNorm();
-        var rng = new Random(2001);
-        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, layout.ParamCount, 0.5, 1.5));
-        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, layout.ParamCount, -0.5, 0.5));
-        TestData.To<float>(gamma).CopyTo(layer.Gamma);
-        TestData.To<float>(beta).CopyTo(layer.Beta);
-        double[] x = WithFarFirstValues(rng, layout.Length, groupStarts: Starts(2, 65536));
-        double[] dy = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1));
-        ReferenceResult r = ReferenceNorm.Compute(layout, x, dy, gamma, beta, Eps);
+        (double[] x, ReferenceResult r) = Case(layer, layout, new Random(2001), Starts(2, 65536));
 
         var y = new float[x.Length];
         layer.Forward(TestData.To<float>(x), y);
@@ -43,14 +36,7 @@ public class FarPivotTests
         // x[64,8,8,8]: a channel's group is 64 runs of 64 values, its pivot from sample 0's run.
         var layout = NormLayout.BatchNorm(64, 8, 64);
         var layer = new OffsetBatchNorm2d();
-        var rng = new Random(2002);
-        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, layout.ParamCount, 0.5, 1.5));
-        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, layout.ParamCount, -0.5, 0.5));
-        TestData.To<float>(gamma).CopyTo(layer.Gamma);
-        TestData.To<float>(beta).CopyTo(layer.Beta);
-        double[] x = WithFarFirstValues(rng, layout.Length, groupStarts: Starts(8, 64));
-        double[] dy = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1));
-        ReferenceResult r = ReferenceNorm.Compute(layout, x, dy, gamma, beta, Eps);
+        (double[] x, ReferenceResult r) = Case(layer, layout, new Random(2002), Starts(8, 64));
         (double[] refMean, double[] refVar) = ReferenceNorm.UpdateRunning(new double[8], Ones(8), r, 0.1);
 
         var y = new float[x.Length];
@@ -59,6 +45,21 @@ public class FarPivotTests
         Tolerance.AssertClose("OffsetBatchNorm2d y", (ReadOnlySpan<float>)y, r.Y, Rel);
         Tolerance.AssertClose("OffsetBatchNorm2d RunningMean", (ReadOnlySpan<float>)layer.RunningMean, refMean, Rel);
         Tolerance.AssertClose("OffsetBatchNorm2d RunningVar", (ReadOnlySpan<float>)layer.RunningVar, refVar, Rel);
+    }
+
+    /// <summary>
+    /// Gives the layer float γ and β, and returns x (far first values at <paramref name="groupStarts"/>) with the double
+    /// reference for it.
+    /// </summary>
+    private static (double[] X, ReferenceResult Reference) Case(IAffineLayer<float> layer, NormLayout layout, Random rng, int[] groupStarts)
+    {
+        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, layout.ParamCount, 0.5, 1.5));
+        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, layout.ParamCount, -0.5, 0.5));
+        TestData.To<float>(gamma).CopyTo(layer.Gamma);
+        TestData.To<float>(beta).CopyTo(layer.Beta);
+        double[] x = WithFarFirstValues(rng, layout.Length, groupStarts);
+        double[] dy = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1));
+        return (x, ReferenceNorm.Compute(layout, x, dy, gamma, beta, Eps));
     }
 
     /// <summary>Values of std 0.01 about 0, with 1.0 added to the first <see cref="FarValues"/> of each group, as floats.</summary>
