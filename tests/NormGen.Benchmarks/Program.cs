@@ -109,6 +109,10 @@ public static class Program
             Console.WriteLine("|---:|---:|---:|---:|");
             foreach (Floors.Point p in Floors.MeasureCurve(budget))
                 Console.WriteLine($"| {Size(p.WorkingSetBytes)} | {p.ReadGBs:0.0} GB/s | {p.CopyGBs:0.0} GB/s | {p.Copy2TGBs:0.0} GB/s |");
+            Console.WriteLine();
+            Console.WriteLine("== arithmetic at 2 threads (8 chains of 256-bit FMAs, no memory; each thread's speed with both busy ÷ one alone) ==");
+            (double lowest, double highest) = CoreSharing.TwoThreadShare();
+            Console.WriteLine($"{lowest:0.00}–{highest:0.00} over 5 rounds (about 1.0: a core each; 0.5–0.65: two hyperthreads of one core, which share its arithmetic)");
             if (cases.Count > 0)
             {
                 Console.WriteLine();
