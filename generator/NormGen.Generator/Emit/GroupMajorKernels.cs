@@ -647,8 +647,12 @@ internal static partial class GroupMajorKernels
         return ctx.Spec.IsRms ? x : Centered(ctx, shape, x);
     }
 
-    /// <summary>The broadcast vectors of the mean <see cref="CenteredX"/> uses: none for RMSNorm.</summary>
-    private static string[] MeanSplats(KernelContext ctx) => ctx.Spec.IsRms ? [] : ctx.IsFloat ? ["meanHi", "meanLo"] : ["mean"];
+    /// <summary>
+    /// The broadcast vectors of the mean <see cref="CenteredX"/> uses (none for RMSNorm), named as <see cref="EmitMeanSplit"/>
+    /// names them for <paramref name="prefix"/>.
+    /// </summary>
+    private static string[] MeanSplats(KernelContext ctx, string prefix = "mean") =>
+        ctx.Spec.IsRms ? [] : ctx.IsFloat ? [prefix + "Hi", prefix + "Lo"] : [prefix];
 
     /// <summary>
     /// Sums over the group's runs kept in four vectors of the element type per name (<c>nameBlock0..3</c>), added to the
