@@ -49,11 +49,12 @@ internal static partial class GroupMajorKernels
         w.Line("// Rows in a two-stage pipeline where the processor has AVX-512 and y stays in the cache: the statistics pass");
         w.Line($"// over row {n} also writes row {n} − 1's y, so the two rows' work overlaps. Elsewhere the row-by-row passes run,");
         w.Line("// with the same values.");
+        w.Line("bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !streaming;");
         w.Line("double previousMean = 0.0;");
         w.Line("double previousInvStd = 0.0;");
         using (w.Block($"for (int {n} = chunkFirst; {n} <= chunkLast; {n}++)"))
         {
-            w.Line($"bool pipelined = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !streaming && {n} > chunkFirst && {n} < chunkLast;");
+            w.Line($"bool pipelined = pipelines && {n} > chunkFirst && {n} < chunkLast;");
             w.Line($"int rowStart = {rowStart};");
             using (w.Block($"if ({n} > chunkFirst && !pipelined)"))
             {

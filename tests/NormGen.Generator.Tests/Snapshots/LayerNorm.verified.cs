@@ -147,11 +147,12 @@ namespace Demo
             // Rows in a two-stage pipeline where the processor has AVX-512 and y stays in the cache: the statistics pass
             // over row nt also writes row nt − 1's y, so the two rows' work overlaps. Elsewhere the row-by-row passes run,
             // with the same values.
+            bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !streaming;
             double previousMean = 0.0;
             double previousInvStd = 0.0;
             for (int nt = chunkFirst; nt <= chunkLast; nt++)
             {
-                bool pipelined = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !streaming && nt > chunkFirst && nt < chunkLast;
+                bool pipelined = pipelines && nt > chunkFirst && nt < chunkLast;
                 int rowStart = nt * 768;
                 if (nt > chunkFirst && !pipelined)
                 {
