@@ -99,6 +99,81 @@ public sealed class StatisticsTests
         }
     }
 
+    /// <summary>
+    /// The fold writes only values whose bits change (so the helper threads keep their cached copies): arrays holding a
+    /// previous fold, and zeros of the other sign (equal as numbers, different bits), end with exactly a fresh fold's bits.
+    /// </summary>
+    [Theory]
+    [InlineData(16)]
+    [InlineData(13)]
+    public void FoldScaleShift_over_earlier_values_leaves_a_fresh_folds_bits(int count)
+    {
+        var rng = new Random(count + 300);
+        double[] mean = Doubles(rng, count, 1e4);
+        double[] invStd = Doubles(rng, count, 0.1, 3);
+        float[] gamma = Floats(rng, count, 2);
+        float[] beta = Floats(rng, count, 2);
+        double[] gammaD = Doubles(rng, count, 2);
+        double[] betaD = Doubles(rng, count, 2);
+        // Half the statistics fold to zeros: mean 0 (no low part), γ = −0 (scale −0), β = −0 (shift −0 − 0·s = −0).
+        for (int i = 0; i < count; i += 2)
+        {
+            mean[i] = 0;
+            gamma[i] = -0f;
+            beta[i] = -0f;
+            gammaD[i] = -0.0;
+            betaD[i] = -0.0;
+        }
+
+        // The fresh fold writes over NaNs, which no result equals in any sense.
+        float[] freshHi = NaNs<float>(count), freshScale = NaNs<float>(count), freshShift = NaNs<float>(count);
+        Statistics.FoldScaleShift(mean, invStd, gamma, beta, freshHi, freshScale, freshShift, count);
+        // Earlier values: the same fold but +0 where it gives −0 (the vectors then compare equal as numbers); then an
+        // unrelated fold.
+        float[] hi = (float[])freshHi.Clone(), scale = (float[])freshScale.Clone(), shift = (float[])freshShift.Clone();
+        for (int i = 0; i < count; i += 2)
+        {
+            scale[i] = 0f;
+            shift[i] = 0f;
+        }
+        Statistics.FoldScaleShift(mean, invStd, gamma, beta, hi, scale, shift, count);
+        Assert.Equal(Bits(freshScale), Bits(scale));
+        Assert.Equal(Bits(freshShift), Bits(shift));
+        Statistics.FoldScaleShift(Doubles(rng, count, 5), invStd, [], [], hi, scale, shift, count);
+        Statistics.FoldScaleShift(mean, invStd, gamma, beta, hi, scale, shift, count);
+        Assert.Equal(Bits(freshHi), Bits(hi));
+        Assert.Equal(Bits(freshScale), Bits(scale));
+        Assert.Equal(Bits(freshShift), Bits(shift));
+        Assert.Equal(BitConverter.SingleToInt32Bits(-0f), BitConverter.SingleToInt32Bits(scale[0]));
+
+        double[] freshHiD = NaNs<double>(count), freshScaleD = NaNs<double>(count), freshShiftD = NaNs<double>(count);
+        Statistics.FoldScaleShift(mean, invStd, gammaD, betaD, freshHiD, freshScaleD, freshShiftD, count);
+        double[] hiD = (double[])freshHiD.Clone(), scaleD = (double[])freshScaleD.Clone(), shiftD = (double[])freshShiftD.Clone();
+        for (int i = 0; i < count; i += 2)
+        {
+            scaleD[i] = 0.0;
+            shiftD[i] = 0.0;
+        }
+        Statistics.FoldScaleShift(mean, invStd, gammaD, betaD, hiD, scaleD, shiftD, count);
+        Assert.Equal(Array.ConvertAll(freshScaleD, BitConverter.DoubleToInt64Bits), Array.ConvertAll(scaleD, BitConverter.DoubleToInt64Bits));
+        Statistics.FoldScaleShift(Doubles(rng, count, 5), invStd, [], [], hiD, scaleD, shiftD, count);
+        Statistics.FoldScaleShift(mean, invStd, gammaD, betaD, hiD, scaleD, shiftD, count);
+        Assert.Equal(Array.ConvertAll(freshHiD, BitConverter.DoubleToInt64Bits), Array.ConvertAll(hiD, BitConverter.DoubleToInt64Bits));
+        Assert.Equal(Array.ConvertAll(freshScaleD, BitConverter.DoubleToInt64Bits), Array.ConvertAll(scaleD, BitConverter.DoubleToInt64Bits));
+        Assert.Equal(Array.ConvertAll(freshShiftD, BitConverter.DoubleToInt64Bits), Array.ConvertAll(shiftD, BitConverter.DoubleToInt64Bits));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(-0.0), BitConverter.DoubleToInt64Bits(shiftD[0]));
+    }
+
+    private static T[] NaNs<T>(int count)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        var values = new T[count];
+        Array.Fill(values, T.NaN);
+        return values;
+    }
+
+    private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
+
     [Fact]
     public void Arrays_shorter_than_the_count_are_refused()
     {
