@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 
 namespace NormGen.Internal;
@@ -12,7 +13,7 @@ internal interface ISharedWork
 
 /// <summary>
 /// The process's helper threads for the generated kernels: ProcessorCount − 1 background threads, started on
-/// first use, each waiting on its own semaphore. Handing them work allocates nothing (the thread pool's queue
+/// first use. After each piece of work a helper polls for the next for a short while, then sleeps on its own semaphore. Handing them work allocates nothing (the thread pool's queue
 /// allocates now and then). One call at a time uses the team; a call that finds it busy runs on its own thread,
 /// which gives the same results, since the chunks and the order of their partial sums do not depend on threads.
 /// </summary>
@@ -65,9 +66,14 @@ internal static class WorkerTeam
 
     private sealed class Worker
     {
+        // A worker's states. Posted: work is waiting for it. Idle: it is looking for work without sleeping. Asleep: it
+        // waits on its semaphore, and whoever posts work must release it.
+        private const int Idle = 0, Posted = 1, Asleep = 2;
+
         private readonly SemaphoreSlim _signal = new(0);
         private readonly int _slot;
         private ISharedWork? _work;
+        private int _state = Idle;
 
         public Worker(int index)
         {
@@ -79,18 +85,52 @@ internal static class WorkerTeam
         public void Give(ISharedWork work)
         {
             Volatile.Write(ref _work, work);
-            _signal.Release();
+            if (Interlocked.Exchange(ref _state, Posted) == Asleep)
+            {
+                _signal.Release();
+            }
         }
 
         private void Loop()
         {
             while (true)
             {
-                _signal.Wait();
+                if (!AwaitWorkAwake() && Interlocked.CompareExchange(ref _state, Asleep, Idle) == Idle)
+                {
+                    _signal.Wait();
+                }
+                Volatile.Write(ref _state, Idle);
                 ISharedWork work = Volatile.Read(ref _work)!;
                 _work = null;
                 work.Help(_slot);
             }
         }
+
+        /// <summary>
+        /// Polls for work for up to <see cref="AwakeMicroseconds"/> after the last, as OpenMP runtimes' threads do by
+        /// default; false when none came. A layer called in a loop, with other work between its calls, then hands each call to
+        /// a helper that is running rather than one that must be woken: waking a sleeping thread takes longer than a
+        /// cache-resident call's share, so the caller used to run most chunks itself (BatchNorm1d x[256,512] inference at two
+        /// threads with 30 µs of other work between calls: 14–28 µs, no faster than one thread's 14.5; polling: 9–11 µs).
+        /// </summary>
+        private bool AwaitWorkAwake()
+        {
+            long until = Stopwatch.GetTimestamp() + AwakeTicks;
+            while (Volatile.Read(ref _state) != Posted)
+            {
+                Thread.SpinWait(20);
+                if (Stopwatch.GetTimestamp() > until)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static readonly long AwakeTicks = Stopwatch.Frequency * AwakeMicroseconds / 1_000_000;
     }
+
+    /// <summary>How long a helper keeps polling for work after its last before it sleeps (it pauses between polls, so a
+    /// hyperthread sharing its core keeps most of the core).</summary>
+    private const long AwakeMicroseconds = 100;
 }

@@ -19,6 +19,7 @@ public sealed class ChunkRunnerTests
     {
         public readonly List<int> Order = new();
         public int[] Counts = new int[8];
+        public readonly HashSet<int> Threads = new();
     }
 
     private static void Record(Recorder recorder, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int batch, int chunk)
@@ -26,6 +27,7 @@ public sealed class ChunkRunnerTests
         lock (recorder.Order)
         {
             recorder.Order.Add(chunk);
+            recorder.Threads.Add(Environment.CurrentManagedThreadId);
         }
         Interlocked.Increment(ref recorder.Counts[chunk]);
     }
@@ -58,5 +60,39 @@ public sealed class ChunkRunnerTests
             runner.Run(Record, recorder, data, data, data, batch: 1, chunks: 8, degree: Environment.ProcessorCount);
             Assert.All(recorder.Counts, count => Assert.Equal(1, count));
         }
+    }
+
+    /// <summary>
+    /// Helpers poll for work for a while after a call, then sleep: calls that come while they poll, and calls after they
+    /// have gone to sleep, each run every chunk once, and a sleeping helper is woken to take part (chunks of 2 ms each,
+    /// so the caller cannot finish them all before it wakes).
+    /// </summary>
+    [Fact]
+    public void Calls_reach_polling_and_sleeping_helpers_alike()
+    {
+        var runner = new ChunkRunner<Recorder, float>();
+        float[] data = new float[16];
+        int callsWithHelp = 0;
+        for (int call = 0; call < 12; call++)
+        {
+            var recorder = new Recorder();
+            runner.Run(SlowRecord, recorder, data, data, data, batch: 1, chunks: 4, degree: 2);
+            Assert.All(recorder.Counts.AsSpan(0, 4).ToArray(), count => Assert.Equal(1, count));
+            callsWithHelp += recorder.Threads.Count > 1 ? 1 : 0;
+            if (call % 3 == 2)
+            {
+                Thread.Sleep(5);   // longer than the helpers poll: they go to sleep
+            }
+        }
+        if (Environment.ProcessorCount > 1)
+        {
+            Assert.True(callsWithHelp >= 6, $"a helper took part in {callsWithHelp} of 12 calls");
+        }
+    }
+
+    private static void SlowRecord(Recorder recorder, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int batch, int chunk)
+    {
+        Thread.Sleep(2);
+        Record(recorder, a, b, c, batch, chunk);
     }
 }
