@@ -118,7 +118,7 @@ internal static class WorkerTeam
             long until = Stopwatch.GetTimestamp() + AwakeTicks;
             while (Volatile.Read(ref _state) != Posted)
             {
-                Thread.SpinWait(20);
+                Thread.SpinWait(1);
                 if (Stopwatch.GetTimestamp() > until)
                 {
                     return false;
