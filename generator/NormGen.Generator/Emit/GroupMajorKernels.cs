@@ -25,6 +25,10 @@ internal static partial class GroupMajorKernels
                     w.Line("state.ActiveMean = meanOut;");
                     w.Line("state.ActiveInvStd = invStdOut;");
                     w.Line("state.ActiveVariance = varianceOut;");
+                    if (SplitsAcrossSamples(c))
+                    {
+                        EmitSampleSplitForwardBranch(w, c);
+                    }
                     w.Line($"int chunks = {c.ChunkCount};");
                     w.Line(KernelMethod.Run("StatisticsAndNormalizeChunk", "x", "default", "y"));
                 },
@@ -67,6 +71,10 @@ internal static partial class GroupMajorKernels
             "dx from dy and the saved statistics, the groups shared out over the threads; adds the parameter gradients to GammaGrad/BetaGrad.",
             (w, c) =>
             {
+                if (SplitsAcrossSamples(c))
+                {
+                    EmitSampleSplitBackwardBranch(w, c);
+                }
                 w.Line($"int chunks = {c.ChunkCount};");
                 EmitPartialsSetup(w, c);
                 w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
@@ -76,6 +84,10 @@ internal static partial class GroupMajorKernels
         methods.Add(KernelMethod.Chunk("BackwardChunk",
             "One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.",
             "x", "dy", "dx", EmitBackward));
+        if (SplitsAcrossSamples(ctx))
+        {
+            methods.AddRange(SampleSplitMethods(ctx));
+        }
         return methods;
     }
 

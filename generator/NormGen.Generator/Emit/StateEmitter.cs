@@ -86,6 +86,15 @@ internal static class StateEmitter
                 w.Line($"public readonly {t}[] FoldedScale = new {t}[{statistics}];");
                 w.Line($"public readonly {t}[] FoldedShift = new {t}[{statistics}];");
             }
+            if (GroupMajorKernels.SplitsAcrossSamples(ctx))
+            {
+                w.Line("// The sample-split path: each group's pivot, each chunk's row of partial sums, and dx's per-group constants.");
+                w.Line($"public readonly {t}[] SplitPivots = new {t}[{statistics}];");
+                w.Line("public double[] SplitSums = global::System.Array.Empty<double>();");
+                w.Line($"public readonly {t}[] SplitGain = new {t}[{statistics}];");
+                w.Line($"public readonly {t}[] SplitSlope = new {t}[{statistics}];");
+                w.Line($"public readonly {t}[] SplitOffset = new {t}[{statistics}];");
+            }
             if (!ctx.Layout.GroupMajor)
             {
                 w.Line("// Per-statistic scratch of the lane-parallel kernels.");

@@ -51,6 +51,23 @@ public static class Threading
         (extent + ChunkSize(extent, length, parallelThreshold) - 1) / ChunkSize(extent, length, parallelThreshold);
 
     /// <summary>
+    /// Channels-first BatchNorm with few channels (fewer than <see cref="MaxChunks"/>) splits each channel across the samples
+    /// (two parallel passes with per-chunk sums merged in chunk order) rather than sharing out whole channels, where a
+    /// channel holds more than this many bytes: group by group, such a channel is read from memory twice anyway (it does
+    /// not stay in a core's 2 MiB L2 between its sums and its output), and three channels over two threads split 2 : 1.
+    /// Smaller channels stay group by group, where the second pass finds the channel in the cache.
+    /// </summary>
+    public const long SampleSplitGroupBytes = 2L << 20;
+
+    /// <summary>
+    /// Whether a call of a layer that has the sample-split path takes it: its groups (<paramref name="groupBytes"/> each)
+    /// are larger than <see cref="SampleSplitGroupBytes"/>, and the call of <paramref name="length"/> values is worth
+    /// several chunks. Shape and batch decide, never the threads, so results do not depend on them.
+    /// </summary>
+    public static bool SplitsGroupsAcrossSamples(long groupBytes, int length) =>
+        groupBytes > SampleSplitGroupBytes && length >= OnePassParallelThreshold;
+
+    /// <summary>
     /// Outputs of at least this many bytes are written with non-temporal stores. Measured on a 2 MiB-L2 machine: a
     /// 1 MiB output is written faster through the cache, a 2 MiB one 1.3× faster around it (no read of each line
     /// before it is overwritten), and that gap stays for every larger size.

@@ -41,3 +41,12 @@ internal partial class PipelinedDoubleLayerNorm : IPerSampleLayer<double>, IAffi
 
 [Normalize(Shape = "N,D=202", Axes = "D", ElementType = typeof(double))]
 internal partial class PipelinedDoublePartialTailLayerNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+// Few channels, each larger than a core's cache (Threading.SampleSplitGroupBytes) at the batches the tests use: training
+// and backward split every channel across the samples. 64×64 float maps (whole unrolled iterations), and runs of 1001
+// doubles (a partial vector at each run's end).
+[Normalize(Shape = "N,C=3,H=64,W=64", Axes = "NHW")]
+internal partial class SampleSplitBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=2,L=1001", Axes = "NL", ElementType = typeof(double))]
+internal partial class SampleSplitDoubleBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }

@@ -1,0 +1,286 @@
+using System.Collections.Generic;
+using System.Linq;
+using NormGen.Generator.Models;
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// The sample-split path of channels-first BatchNorm with few channels (BatchNorm2d(3) on images, say). Group by group,
+/// the threads share out the channels, so three channels split 2 : 1 over two threads and one channel runs on one; and
+/// a channel larger than a core's cache is read from memory twice anyway (its sums, then its output). Where each group
+/// is that large, training and backward split every channel across the samples instead: each chunk of samples sums
+/// every channel's values into its own row of partial sums (one pass over its share, in memory order), the caller adds
+/// the rows in chunk order (the same sums for any number of threads), and a second pass over the same chunks — the
+/// same threads, so what fits is still in their caches — writes the output. The choice depends on the shape and the
+/// batch only, never on the threads.
+/// </summary>
+internal static partial class GroupMajorKernels
+{
+    /// <summary>
+    /// Whether the layer has the sample-split path: BatchNorm in memory order (the batch dim outermost, γ and β per
+    /// channel) with fewer channels than a call's chunks, which group by group cannot keep the threads equally busy.
+    /// </summary>
+    internal static bool SplitsAcrossSamples(KernelContext ctx) =>
+        FoldsOncePerCall(ctx) && !ctx.Spec.IsRms && !ctx.Layout.StatisticsScaleWithBatch
+        && ctx.Layout.StatisticsPerBatchUnit < MaxChunks && ConstantRunLength(ctx) is int;
+
+    /// <summary>NormGen.Internal.Threading.MaxChunks: the most chunks a call is split into.</summary>
+    private const int MaxChunks = 8;
+
+    /// <summary>The run-time test that takes the sample-split path: the groups are larger than a core's cache.</summary>
+    private static string SampleSplitCondition(KernelContext ctx) =>
+        $"global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * {Int(ctx.Layout.GroupSizePerBatchUnit * ctx.ElementBytes)}, x.Length)";
+
+    /// <summary>Partial sums in each chunk's row of <c>state.SplitSums</c>: two per group.</summary>
+    private static int SampleSplitRow(KernelContext ctx) => 2 * ctx.Layout.StatisticsPerBatchUnit;
+
+    /// <summary>The sample-split methods, added to <see cref="Methods"/> where <see cref="SplitsAcrossSamples"/>.</summary>
+    private static IEnumerable<KernelMethod> SampleSplitMethods(KernelContext ctx)
+    {
+        string t = ctx.T;
+        yield return new("SampleSplitStatistics",
+            "Each group's mean and variance into the given arrays, the samples shared out over the threads (few groups, each larger than a core's cache).",
+            EmitSampleSplitStatistics,
+            $"global::System.ReadOnlySpan<{t}> x, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut");
+        yield return KernelMethod.Chunk("SampleSplitSumsChunk",
+            "One chunk of samples: every group's Σd and Σd² about its pivot over these samples, into this chunk's row of state.SplitSums.",
+            "x", KernelMethod.Unused, "unusedOutput", EmitSampleSplitSums);
+        yield return new("SampleSplitBackward",
+            "dx from dy and the saved statistics, the samples shared out over the threads (few groups, each larger than a core's cache); adds the parameter gradients to GammaGrad/BetaGrad.",
+            EmitSampleSplitBackward,
+            $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch");
+        yield return KernelMethod.Chunk("SampleSplitGradientSumsChunk",
+            "One chunk of samples: every group's Σdy and Σdy·x̂ over these samples, into this chunk's row of state.SplitSums.",
+            "x", "dy", "unusedOutput", EmitSampleSplitGradientSums);
+        yield return KernelMethod.Chunk("SampleSplitDxChunk",
+            "One chunk of samples: dx from each group's gain, slope and offset in state.Split*.",
+            "x", "dy", "dx", EmitSampleSplitDx);
+    }
+
+    /// <summary>The branch at the top of <c>NormalizeWithOwnStatistics</c> that takes the sample-split path.</summary>
+    private static void EmitSampleSplitForwardBranch(CodeWriter w, KernelContext ctx)
+    {
+        w.Line("// Few groups, each larger than a core's cache: the samples are shared out instead (see SampleSplitStatistics).");
+        using (w.Block($"if ({SampleSplitCondition(ctx)})"))
+        {
+            w.Line("SampleSplitStatistics(state, x, batch, meanOut, invStdOut, varianceOut);");
+            w.Line("NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);");
+            w.Line("return;");
+        }
+    }
+
+    /// <summary>The branch at the top of <c>BackwardKernel</c> that takes the sample-split path.</summary>
+    private static void EmitSampleSplitBackwardBranch(CodeWriter w, KernelContext ctx)
+    {
+        w.Line("// Few groups, each larger than a core's cache: the samples are shared out instead (see SampleSplitBackward).");
+        using (w.Block($"if ({SampleSplitCondition(ctx)})"))
+        {
+            w.Line("SampleSplitBackward(state, x, dy, dx, batch);");
+            w.Line("return;");
+        }
+    }
+
+    private static void EmitSampleSplitStatistics(CodeWriter w, KernelContext ctx)
+    {
+        string groups = Int(ctx.Layout.StatisticsPerBatchUnit);
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"{ctx.T}[] pivots = state.SplitPivots;");
+        SegmentLoops.Emit(w, ctx, ctx.Kept, () =>
+        {
+            w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+            w.Line($"int groupStart = {ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)))};");
+            EmitPivot(w, ctx);
+            w.Line("pivots[stat] = pivot;");
+        });
+        EmitInvCount(w, ctx);
+        w.Line($"int chunks = {SampleSplitChunkCount(ctx)};");
+        w.Line($"global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, chunks * {Int(SampleSplitRow(ctx))});");
+        w.Line("// As group by group: mean and variance from Σd and Σd² about the pivot, and the groups whose pivot lies more than a");
+        w.Line("// standard deviation out summed again about the mean found.");
+        using (w.Block("for (int attempt = 0; ; attempt++)"))
+        {
+            w.Line(Run("SampleSplitSumsChunk", "x", "default", "default"));
+            w.Line("bool again = false;");
+            using (w.Block($"for (int stat = 0; stat < {groups}; stat++)"))
+            {
+                w.Line("// The chunks' sums in chunk order: the same for any number of threads.");
+                w.Line("double sumD = 0.0, sumD2 = 0.0;");
+                using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
+                {
+                    w.Line($"sumD += state.SplitSums[chunk * {Int(SampleSplitRow(ctx))} + stat];");
+                    w.Line($"sumD2 += state.SplitSums[chunk * {Int(SampleSplitRow(ctx))} + {groups} + stat];");
+                }
+                w.Line("double meanShift = sumD * invCount;");
+                w.Line("double mean = pivots[stat] + meanShift;");
+                w.Line("double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
+                using (w.Block("if (meanShift * meanShift > variance && attempt == 0)"))
+                {
+                    w.Line($"pivots[stat] = ({ctx.T})mean;");
+                    w.Line("again = true;");
+                }
+                w.Line("meanOut[stat] = mean;");
+                w.Line($"invStdOut[stat] = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
+                w.Line("varianceOut[stat] = variance;");
+            }
+            using (w.Block("if (!again)"))
+            {
+                w.Line("break;");
+            }
+        }
+    }
+
+    private static void EmitSampleSplitSums(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        EmitSampleChunkRange(w, ctx);
+        w.Line($"{ctx.T}[] pivots = state.SplitPivots;");
+        EmitSampleSplitRows(w, ctx, "Σd, then Σd², per group", () =>
+        {
+            w.Line($"{ctx.T} pivot = pivots[stat];");
+            w.Line($"var pivotV = {Simd}.Splat(pivot);");
+            DeclareBlockedSums(w, ctx, "sumD", "sumD2");
+            VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                (lane, index) => [
+                    $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
+                    $"sumDBlock{lane} += d{lane};",
+                    $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
+                _ => ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"],
+                FlushBlockedSums(w, "sumD", "sumD2"));
+            return ("sumD", "sumD2");
+        });
+    }
+
+    private static void EmitSampleSplitBackward(CodeWriter w, KernelContext ctx)
+    {
+        string groups = Int(ctx.Layout.StatisticsPerBatchUnit);
+        string row = Int(SampleSplitRow(ctx));
+        w.Line($"int chunks = {SampleSplitChunkCount(ctx)};");
+        w.Line($"global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, chunks * {row});");
+        w.Line(Run("SampleSplitGradientSumsChunk", "x", "dy", "default"));
+        EmitInvCount(w, ctx);
+        using (w.Block($"for (int stat = 0; stat < {groups}; stat++)"))
+        {
+            w.Line("// The chunks' sums in chunk order: the same for any number of threads.");
+            w.Line("double sumDy = 0.0, sumDyXhat = 0.0;");
+            using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
+            {
+                w.Line($"sumDy += state.SplitSums[chunk * {row} + stat];");
+                w.Line($"sumDyXhat += state.SplitSums[chunk * {row} + {groups} + stat];");
+            }
+            if (ctx.HasGamma)
+            {
+                w.Line($"state.GammaGrad[stat] += ({ctx.T})sumDyXhat;");
+            }
+            if (ctx.HasBeta)
+            {
+                w.Line($"state.BetaGrad[stat] += ({ctx.T})sumDy;");
+            }
+            w.Line("// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) with g = γ·dy, written as dy·gain − (x − mean)·slope − offset.");
+            w.Line("double invStd = state.SavedInvStd[stat];");
+            w.Line(ctx.HasGamma ? "double gamma = state.Gamma[stat];" : "const double gamma = 1.0;");
+            w.Line($"state.SplitGain[stat] = ({ctx.T})(invStd * gamma);");
+            w.Line($"state.SplitSlope[stat] = ({ctx.T})(invStd * invStd * (gamma * sumDyXhat) * invCount);");
+            w.Line($"state.SplitOffset[stat] = ({ctx.T})(invStd * (gamma * sumDy) * invCount);");
+        }
+        w.Line(Run("SampleSplitDxChunk", "x", "dy", "dx"));
+    }
+
+    private static void EmitSampleSplitGradientSums(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
+        EmitSampleChunkRange(w, ctx);
+        EmitSampleSplitRows(w, ctx, "Σdy, then Σdy·x̂, per group", () =>
+        {
+            w.Line("double mean = state.SavedMean[stat];");
+            w.Line("double invStd = state.SavedInvStd[stat];");
+            EmitMeanSplit(w, ctx);
+            w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+            DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
+            VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                (lane, index) => [
+                    $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+                    $"runDyBlock{lane} += dy{lane};",
+                    $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV, runDyXhatBlock{lane});"],
+                _ => [
+                    "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+                    "runDy += dyValue;",
+                    "runDyXhat += dyValue * (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;"],
+                FlushBlockedSums(w, "runDy", "runDyXhat"));
+            return ("runDy", "runDyXhat");
+        });
+    }
+
+    private static void EmitSampleSplitDx(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
+        w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
+        w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
+        EmitStreaming(w, "dx", GroupOutputLines(ctx, MemoryOrderMinPartialRunLines));
+        EmitSampleChunkRange(w, ctx);
+        w.Line("// dx in memory order: elementwise once each group's gain, slope and offset are known.");
+        EmitSampleLoops(w, ctx, () =>
+        {
+            w.Line("double mean = state.SavedMean[stat];");
+            EmitMeanSplit(w, ctx);
+            w.Line($"{ctx.T} gain = state.SplitGain[stat], slope = state.SplitSlope[stat], offset = state.SplitOffset[stat];");
+            w.Line($"var gainV = {Simd}.Splat(gain); var slopeV = {Simd}.Splat(slope); var offsetV = {Simd}.Splat(offset);");
+            VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
+                (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {CenteredX(ctx, s, index)} * {s.Of("slope")} - {s.Of("offset")}",
+                scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * slope - offset);"),
+                minPartialRunLines: MemoryOrderMinPartialRunLines, splats: [.. MeanSplats(ctx), "gain", "slope", "offset"]);
+        });
+    }
+
+    /// <summary>
+    /// The loops of a sums chunk: <paramref name="run"/> sums one run and names its two totals, which are added to the
+    /// chunk's sums of the run's group (on the stack, so the threads share no line), stored in the chunk's row at the end.
+    /// </summary>
+    private static void EmitSampleSplitRows(CodeWriter w, KernelContext ctx, string what, System.Func<(string First, string Second)> run)
+    {
+        string groups = Int(ctx.Layout.StatisticsPerBatchUnit);
+        string row = Int(SampleSplitRow(ctx));
+        w.Line($"// This chunk's {what}, stored in its row of state.SplitSums at the end.");
+        w.Line($"global::System.Span<double> sums = stackalloc double[{row}];");
+        w.Line("sums.Clear();");
+        EmitSampleLoops(w, ctx, () =>
+        {
+            var (first, second) = run();
+            w.Line($"sums[stat] += {first};");
+            w.Line($"sums[{groups} + stat] += {second};");
+        });
+        w.Line($"sums.CopyTo(global::System.MemoryExtensions.AsSpan(state.SplitSums, chunk * {row}, {row}));");
+    }
+
+    /// <summary>The loops over this chunk's samples and, in memory order, their runs: <c>stat</c> and <c>start</c> for each.</summary>
+    private static void EmitSampleLoops(CodeWriter w, KernelContext ctx, System.Action body)
+    {
+        var outer = ctx.Layout.Segments.Take(ctx.Layout.Segments.Count - 1).ToList();
+        string n = ctx.LoopVariable(outer[0]);
+        using (w.Block($"for (int {n} = chunkFirst; {n} < chunkLast; {n}++)"))
+        {
+            SegmentLoops.Emit(w, ctx, outer.Skip(1).ToList(), () =>
+            {
+                w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+                w.Line($"int start = {ctx.Offset(outer.Select(s => (s, s.Stride)))};");
+                body();
+            });
+        }
+    }
+
+    /// <summary>This chunk's samples: the partition of the batch dim that <c>NormalizeChunk</c> uses too.</summary>
+    private static void EmitSampleChunkRange(CodeWriter w, KernelContext ctx)
+    {
+        string extent = ctx.Extent(ctx.Layout.Segments[0]);
+        w.Line($"// This chunk's share of the {ctx.Layout.Segments[0].Letters} indices (the partition depends on the shape only, not on the threads).");
+        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{ctx.ChunkingArguments});");
+        w.Line("int chunkFirst = chunk * chunkSize;");
+        w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");
+    }
+
+    private static string SampleSplitChunkCount(KernelContext ctx) =>
+        $"global::NormGen.Internal.Threading.ChunkCount({ctx.Extent(ctx.Layout.Segments[0])}{ctx.ChunkingArguments})";
+
+    private static string Run(string kernel, string a, string b, string c) => KernelMethod.Run(kernel, a, b, c);
+}

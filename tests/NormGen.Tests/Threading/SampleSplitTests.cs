@@ -1,0 +1,139 @@
+using System;
+using System.Numerics;
+using Xunit;
+
+namespace NormGen.Tests.Threading;
+
+/// <summary>
+/// BatchNorm with few channels, each larger than a core's cache, splits every channel across the samples in training and
+/// backward (per-chunk sums merged in chunk order). The results must match the double reference as closely as the
+/// channel-by-channel kernels do, be bit-identical for any thread count, and keep the far-pivot retry.
+/// </summary>
+[Collection(nameof(ThreadingTests))]
+public sealed class SampleSplitTests
+{
+    private const double Eps = 1e-5;
+
+    // 136 samples of 3 channels of 64×64 floats: 2.2 MB a channel. 262 samples of 2 channels of 1001 doubles: 2,098,096
+    // bytes a channel, just over the 2 MiB (2,097,152) threshold.
+    private const int FloatBatch = 136;
+    private const int DoubleBatch = 262;
+
+    [Fact]
+    public void The_test_batches_take_the_sample_split_path_and_one_sample_fewer_would_not_for_doubles()
+    {
+        Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)FloatBatch * 4096 * sizeof(float), FloatBatch * SampleSplitBatchNorm.SampleSize));
+        Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)DoubleBatch * 1001 * sizeof(double), DoubleBatch * SampleSplitDoubleBatchNorm.SampleSize));
+        Assert.False(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)(DoubleBatch - 1) * 1001 * sizeof(double), (DoubleBatch - 1) * SampleSplitDoubleBatchNorm.SampleSize));
+    }
+
+    [Fact]
+    public void Float_training_and_backward_match_the_double_reference()
+    {
+        var layer = new SampleSplitBatchNorm();
+        AssertMatchesReference(layer, layer, layer, NormLayout.BatchNorm(FloatBatch, 3, 4096), new Random(3001), offset: 3.0, Tolerance.FloatFloor);
+    }
+
+    [Fact]
+    public void Double_training_and_backward_match_the_double_reference()
+    {
+        var layer = new SampleSplitDoubleBatchNorm();
+        AssertMatchesReference(layer, layer, layer, NormLayout.BatchNorm(DoubleBatch, 2, 1001), new Random(3002), offset: 3.0, Tolerance.DoubleRel);
+    }
+
+    [Fact]
+    public void Results_are_bit_identical_for_one_and_two_threads()
+    {
+        var rng = new Random(3003);
+        int length = FloatBatch * SampleSplitBatchNorm.SampleSize;
+        float[] x = TestData.To<float>(TestData.Normal(rng, length, 1, 2));
+        float[] dy = TestData.To<float>(TestData.Normal(rng, length, 0, 1));
+        (float[] Y, float[] Dx, float[] GammaGrad, float[] BetaGrad, float[] RunningVar) Run(int degree)
+        {
+            var layer = new SampleSplitBatchNorm { MaxDegreeOfParallelism = degree };
+            float[] y = new float[length], dx = new float[length];
+            layer.ForwardTraining(x, y);
+            layer.Backward(x, dy, dx);
+            return (y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningVar.ToArray());
+        }
+        var one = Run(1);
+        var two = Run(2);
+        SameBits.Assert<float>("y", one.Y, "1 thread", two.Y, "2 threads");
+        SameBits.Assert<float>("dx", one.Dx, "1 thread", two.Dx, "2 threads");
+        SameBits.Assert<float>("GammaGrad", one.GammaGrad, "1 thread", two.GammaGrad, "2 threads");
+        SameBits.Assert<float>("BetaGrad", one.BetaGrad, "1 thread", two.BetaGrad, "2 threads");
+        SameBits.Assert<float>("RunningVar", one.RunningVar, "1 thread", two.RunningVar, "2 threads");
+
+        // In place (y over x, dx over dy): each pass reads what it needs before the output pass writes over it.
+        var inPlace = new SampleSplitBatchNorm();
+        float[] buffer = (float[])x.Clone();
+        inPlace.ForwardTraining(buffer, buffer);
+        SameBits.Assert<float>("y", one.Y, "out of place", buffer, "in place");
+        inPlace.ZeroGrad();
+        float[] gradient = (float[])dy.Clone();
+        inPlace.Backward(x, gradient, gradient);
+        SameBits.Assert<float>("dx", one.Dx, "out of place", gradient, "in place");
+    }
+
+    [Fact]
+    public void Channels_whose_first_sample_starts_far_out_are_summed_again_about_their_mean()
+    {
+        // Values of std 0.01 with the first 8 of each channel's first run (its pivot) 1.0 higher: about 260 standard
+        // deviations of the channel out. One pass about that pivot would lose K² = 557,056 / 8 times more of the variance
+        // to rounding; summed again about the mean found, y is within 5e-7 of the reference (as FarPivotTests).
+        var rng = new Random(3004);
+        var layout = NormLayout.BatchNorm(FloatBatch, 3, 4096);
+        double[] x = TestData.Normal(rng, layout.Length, 0, 0.01);
+        for (int c = 0; c < 3; c++)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                x[(c * 4096) + i] += 1.0;
+            }
+        }
+        x = TestData.RoundToFloat(x);
+        var layer = new SampleSplitBatchNorm();
+        var reference = ReferenceNorm.Compute(layout, x, null, null, null, Eps);
+        var y = new float[x.Length];
+        layer.ForwardTraining(TestData.To<float>(x), y);
+        Tolerance.AssertClose("SampleSplitBatchNorm y", (ReadOnlySpan<float>)y, reference.Y, 5e-7);
+    }
+
+    /// <summary>A training forward, an inference forward and a backward against the reference, with random γ and β.</summary>
+    private static void AssertMatchesReference<T>(IBatchStatsLayer<T> layer, IAffineLayer<T> affine, IRunningStatsLayer<T> running, NormLayout layout, Random rng, double offset, double rel)
+        where T : IFloatingPointIeee754<T>
+    {
+        bool isFloat = typeof(T) == typeof(float);
+        double[] Values(double[] v) => isFloat ? TestData.RoundToFloat(v) : v;
+        double[] gamma = Values(TestData.Uniform(rng, layout.ParamCount, 0.5, 1.5));
+        double[] beta = Values(TestData.Uniform(rng, layout.ParamCount, -0.5, 0.5));
+        double[] x = Values(TestData.Normal(rng, layout.Length, offset, 2));
+        double[] dy = Values(TestData.Normal(rng, layout.Length, 0, 1));
+        TestData.To<T>(gamma).CopyTo(affine.Gamma);
+        TestData.To<T>(beta).CopyTo(affine.Beta);
+        var reference = ReferenceNorm.Compute(layout, x, dy, gamma, beta, Eps);
+        (double[] refMean, double[] refVar) = ReferenceNorm.UpdateRunning(new double[layout.GroupCount], Ones(layout.GroupCount), reference, 0.1);
+
+        T[] xs = TestData.To<T>(x), y = new T[x.Length], dx = new T[x.Length], yInference = new T[x.Length];
+        layer.ForwardTraining(xs, y);
+        layer.Backward(xs, TestData.To<T>(dy), dx);
+        layer.ForwardInference(xs, yInference);
+
+        string name = layer.GetType().Name;
+        Tolerance.AssertClose($"{name} y", (ReadOnlySpan<T>)y, reference.Y, rel);
+        Tolerance.AssertClose($"{name} dx", (ReadOnlySpan<T>)dx, reference.Dx, rel);
+        Tolerance.AssertClose($"{name} GammaGrad", (ReadOnlySpan<T>)affine.GammaGrad, reference.DGamma, rel);
+        Tolerance.AssertClose($"{name} BetaGrad", (ReadOnlySpan<T>)affine.BetaGrad, reference.DBeta, rel);
+        Tolerance.AssertClose($"{name} RunningMean", (ReadOnlySpan<T>)running.RunningMean, refMean, rel);
+        Tolerance.AssertClose($"{name} RunningVar", (ReadOnlySpan<T>)running.RunningVar, refVar, rel);
+        double[] expectedInference = ReferenceNorm.Normalize(layout, x, refMean, refVar, gamma, beta, Eps);
+        Tolerance.AssertClose($"{name} ForwardInference y", (ReadOnlySpan<T>)yInference, expectedInference, rel);
+    }
+
+    private static double[] Ones(int count)
+    {
+        var ones = new double[count];
+        Array.Fill(ones, 1.0);
+        return ones;
+    }
+}
