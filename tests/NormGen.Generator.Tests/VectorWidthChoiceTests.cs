@@ -11,11 +11,13 @@ namespace NormGen.Generator.Tests;
 public sealed class VectorWidthChoiceTests
 {
     [Theory]
-    // Column layouts: rows of at least 64 floats (32 doubles).
+    // Column layouts: rows of at least 64 floats (32 doubles), or rows that are no whole number of cache lines (the flat
+    // y pass, in 512-bit vectors for any width).
     [InlineData("N,C=512", "N", "float", true)]
     [InlineData("N,C=64", "N", "float", true)]
     [InlineData("N,C=37", "N", "double", true)]
-    [InlineData("N,C=37", "N", "float", false)]
+    [InlineData("N,C=37", "N", "float", true)]
+    [InlineData("N,C=32", "N", "float", false)]
     [InlineData("N,H=8,W=8,C=16", "NHW", "float", false)]
     // Group-major output passes: runs of whole lines from 8 lines, shorter constant runs from 64 floats.
     [InlineData("N,D=768", "D", "float", true)]

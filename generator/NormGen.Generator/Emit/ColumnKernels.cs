@@ -193,6 +193,11 @@ internal static partial class ColumnKernels
         w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
         w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
         w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
+        if (FlatPeriod(ctx) is int period)
+        {
+            EmitFlatNormalize(w, ctx, period);
+            return;
+        }
         if (NormalizesInRowOrder(ctx))
         {
             int columns = ctx.Layout.Segments[1].Size;

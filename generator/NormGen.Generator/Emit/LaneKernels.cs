@@ -170,14 +170,23 @@ internal static class LaneKernels
         bool rms = ctx.Spec.IsRms;
         bool fold = FoldGamma(ctx);
         w.Line($"int count = {ctx.StatisticsCount};");
-        w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);");
+        int? period = ColumnKernels.FlatPeriod(ctx);
+        string length = period is int p ? Int(p) : "count";
+        w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, {length});");
         if (PerStatisticShift(ctx))
         {
             string empty = $"global::System.Array.Empty<{ctx.T}>()";
-            w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);");
-            w.Line($"{ctx.T}[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);");
+            w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, {length});");
+            w.Line($"{ctx.T}[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, {length});");
             w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.");
             w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, {(fold ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}, meanHi, scale, shift, count);");
+            if (period is not null)
+            {
+                w.Line($"// Repeated over the {length} values of the flat y pass's period, which reads them at each value's offset in it.");
+                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, {length});");
+                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, {length});");
+                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, {length});");
+            }
         }
         else
         {

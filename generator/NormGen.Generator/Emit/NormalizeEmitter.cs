@@ -88,15 +88,18 @@ internal static class NormalizeEmitter
                 + (GroupMajorKernels.SplitsAcrossSamples(ctx) ? "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order)" : "")
                 + (GroupMajorKernels.PipelinesRows(ctx) ? ", the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y)" : "")
             : ctx.IsColumnLayout
-                ? ColumnKernels.NormalizesInRowOrder(ctx)
-                    ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache"
-                    : "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows"
+                ? ColumnKernels.FlatPeriod(ctx) is int period
+                    ? $"rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run in periods of {period / ctx.Layout.Segments[1].Size} rows (whole vectors), its per-column constants repeated over the period in the L1 cache"
+                    : ColumnKernels.NormalizesInRowOrder(ctx)
+                        ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache"
+                        : "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows"
                 : "in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics)";
         string type = ctx.IsFloat
             ? "float data, sums in float over blocks of at most 512 values each added in double"
             : "double data";
         string wide = ctx.IsColumnLayout
-            ? ColumnKernels.HasWideLoop(ctx) ? " (each with a Vector512 twin, taken where the processor has AVX-512)" : ""
+            ? ColumnKernels.HasWideLoop(ctx) ? " (each with a Vector512 twin, taken where the processor has AVX-512)"
+                : ColumnKernels.FlatPeriod(ctx) is int ? " (the y loop with a Vector512 twin, taken where the processor has AVX-512)" : ""
             : ctx.Layout.GroupMajor && GroupMajorKernels.HasWideOutputLoop(ctx) ? " (the output loops with a Vector512 twin, taken where the processor has AVX-512)" : "";
         return $"Kernels: {order}; Vector256 loops unrolled ×{Unroll} with constant bounds{wide}; {type}; at most 8 chunks per call shared out over the threads.";
     }

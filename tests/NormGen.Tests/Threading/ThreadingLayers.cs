@@ -50,3 +50,11 @@ internal partial class SampleSplitBatchNorm : IBatchStatsLayer<float>, IAffineLa
 
 [Normalize(Shape = "N,C=2,L=1001", Axes = "NL", ElementType = typeof(double))]
 internal partial class SampleSplitDoubleBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+// Rows that fill no whole number of cache lines: y goes over a chunk's rows as one flat run, in periods of 4 rows of 100
+// floats (400 values) and of 8 rows of 37 doubles (296 values).
+[Normalize(Shape = "N,C=100", Axes = "N")]
+internal partial class FlatRowsBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=37", Axes = "N", ElementType = typeof(double))]
+internal partial class FlatRowsDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
