@@ -59,7 +59,16 @@ internal static partial class ColumnKernels
                     EmitTile(narrow, split.NarrowVectors);
                 }
             }
-            if (columns > split.VectorColumns)
+            if (columns > split.VectorColumns && columns >= narrow.Width)
+            {
+                int left = columns - split.VectorColumns;
+                using (w.Block($"// The last {left} column{(left == 1 ? "" : "s")}: the 256-bit vector ending at the last column, its first {narrow.Width - left} lanes (columns done above) left out."))
+                {
+                    w.Line($"const int column = {columns - narrow.Width};");
+                    EmitTile(narrow.WithLastLanes(left), 1);
+                }
+            }
+            else if (columns > split.VectorColumns)
             {
                 using (w.Block($"for (int column = {split.VectorColumns}; column < {columns}; column++)"))
                 {
@@ -94,6 +103,13 @@ internal static partial class ColumnKernels
             {
                 w.Line($"int start = {r} * {columns} + column;");
                 row(tile, vectors);
+            }
+            if (tile.LastLanes > 0)
+            {
+                foreach (string sum in sums)
+                {
+                    w.Line($"{sum}0 = {Simd}.LastLanes({sum}0, {tile.LastLanes});");
+                }
             }
             for (int k = 0; k < vectors; k++)
             {

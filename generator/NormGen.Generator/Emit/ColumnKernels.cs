@@ -230,7 +230,7 @@ internal static partial class ColumnKernels
             for (int v = 0; v < vectors; v++)
             {
                 int offset = v * s.Width;
-                w.Line($"{Simd}.StoreOutput({Simd}.MultiplyAdd({Simd}.{s.Load}(ref xRef, start + {offset}) - meanHi{v}, scale{v}, shift{v}), ref yRef, start + {offset}, streaming);");
+                w.Line(s.Store($"{Simd}.MultiplyAdd({Simd}.{s.Load}(ref xRef, start + {offset}) - meanHi{v}, scale{v}, shift{v})", "yRef", Int(offset)));
             }
         }, (_, _) => [],
         () => w.Line($"NormGenSimd.At(ref yRef, start) = ({ctx.T})((NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref scaleRef, column) + NormGenSimd.At(ref shiftRef, column));"),
@@ -270,7 +270,7 @@ internal static partial class ColumnKernels
             for (int v = 0; v < vectors; v++)
             {
                 int offset = v * s.Width;
-                w.Line($"{Simd}.StoreOutput({Simd}.{s.Load}(ref dyRef, start + {offset}) * gain{v} - ({Simd}.{s.Load}(ref xRef, start + {offset}) - meanHi{v}) * slope{v} - offset{v}, ref dxRef, start + {offset}, streaming);");
+                w.Line(s.Store($"{Simd}.{s.Load}(ref dyRef, start + {offset}) * gain{v} - ({Simd}.{s.Load}(ref xRef, start + {offset}) - meanHi{v}) * slope{v} - offset{v}", "dxRef", Int(offset)));
             }
         }, (_, _) => [],
         () => w.Line($"NormGenSimd.At(ref dxRef, start) = ({ctx.T})(NormGenSimd.At(ref dyRef, start){(ctx.HasGamma ? " * state.Gamma[column]" : "")} * state.SavedInvStd[column] - (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column));"),

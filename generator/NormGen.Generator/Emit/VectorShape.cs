@@ -7,11 +7,29 @@ namespace NormGen.Generator.Emit;
 /// </summary>
 internal readonly struct VectorShape
 {
-    private VectorShape(int width, bool wide)
+    private VectorShape(int width, bool wide, int lastLanes = 0)
     {
         Width = width;
         IsWide = wide;
+        LastLanes = lastLanes;
     }
+
+    /// <summary>
+    /// For the column kernels' last tile, the vector ending at a row's last column: how many of its last lanes are its
+    /// own (the others belong to columns another tile covers); 0 for whole vectors.
+    /// </summary>
+    public int LastLanes { get; }
+
+    /// <summary>This shape for a vector of which only the last <paramref name="lanes"/> lanes count.</summary>
+    public VectorShape WithLastLanes(int lanes) => new(Width, IsWide, lanes);
+
+    /// <summary>
+    /// The statement that writes <paramref name="value"/> to <paramref name="output"/> at <c>start + index</c>: the kernels'
+    /// <c>StoreOutput</c>, or for a last-lanes vector a store of those lanes alone.
+    /// </summary>
+    public string Store(string value, string output, string index) => LastLanes == 0
+        ? $"{KernelContext.Simd}.StoreOutput({value}, ref {output}, start + {index}, streaming);"
+        : $"{KernelContext.Simd}.StoreLastLanes({value}, ref {output}, start + {index}, {LastLanes});";
 
     /// <summary>Elements per vector.</summary>
     public int Width { get; }

@@ -134,6 +134,35 @@ public static partial class Simd
         }
     }
 
+    /// <summary>
+    /// <paramref name="value"/> with all but its last <paramref name="count"/> lanes zeroed (bitwise, so a NaN in a dropped
+    /// lane goes too): the column kernels' last tile is the vector ending at the row's last column, whose first lanes
+    /// belong to columns another tile has summed already.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> LastLanes<T>(Vector256<T> value, int count) =>
+        Vector256.ConditionalSelect(LastLanesMask<T>(count), value, Vector256<T>.Zero);
+
+    /// <summary>
+    /// Writes the last <paramref name="count"/> lanes of <paramref name="value"/> at <paramref name="index"/> and leaves the
+    /// others as they are (read and written back whole, so the caller must own those elements for the moment: the column
+    /// kernels' last tile, whose first lanes another tile of the same rows has written already, in place or not).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLastLanes<T>(Vector256<T> value, ref T start, int index, int count) =>
+        Vector256.ConditionalSelect(LastLanesMask<T>(count), value, Vector256.LoadUnsafe(ref start, (nuint)index)).StoreUnsafe(ref start, (nuint)index);
+
+    /// <summary>All bits set in the last <paramref name="count"/> lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> LastLanesMask<T>(int count)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            return Vector256.GreaterThanOrEqual(Vector256.Create(0L, 1, 2, 3), Vector256.Create((long)(4 - count))).As<long, T>();
+        }
+        return Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(8 - count)).As<int, T>();
+    }
+
     /// <summary>The element at <paramref name="index"/> without a bounds check (the generated code checked the lengths once).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref T At<T>(ref T start, int index) => ref Unsafe.Add(ref start, index);

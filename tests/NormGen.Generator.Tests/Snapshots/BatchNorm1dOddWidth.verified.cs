@@ -245,15 +245,17 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref sumRef, column + 64, sum4);
                         NormGenSimd.AddWidenedTo(ref sumRef, column + 80, sum5);
                     }
-                    for (int column = 96; column < 100; column++)
+                    // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
-                        double sum = 0.0;
+                        const int column = 92;
+                        var sum0 = NormGenSimd.Splat(0f);
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
-                            sum += NormGenSimd.At(ref xRef, start);
+                            sum0 += NormGenSimd.Load(ref xRef, start + 0);
                         }
-                        NormGenSimd.At(ref sumRef, column) += sum;
+                        sum0 = NormGenSimd.LastLanes(sum0, 4);
+                        NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
                     }
                 }
             }
@@ -304,15 +306,17 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref sumRef, column + 16, sum2);
                         NormGenSimd.AddWidenedTo(ref sumRef, column + 24, sum3);
                     }
-                    for (int column = 96; column < 100; column++)
+                    // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
-                        double sum = 0.0;
+                        const int column = 92;
+                        var sum0 = NormGenSimd.Splat(0f);
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
-                            sum += NormGenSimd.At(ref xRef, start);
+                            sum0 += NormGenSimd.Load(ref xRef, start + 0);
                         }
-                        NormGenSimd.At(ref sumRef, column) += sum;
+                        sum0 = NormGenSimd.LastLanes(sum0, 4);
+                        NormGenSimd.AddWidenedTo(ref sumRef, column + 0, sum0);
                     }
                 }
             }
@@ -402,19 +406,23 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 16, sumD1);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 16, sumD21);
                     }
-                    for (int column = 96; column < 100; column++)
+                    // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
-                        double sumD = 0.0;
-                        double sumD2 = 0.0;
+                        const int column = 92;
+                        var pivot0 = NormGenSimd.Load(ref pivotRef, column + 0);
+                        var sumD0 = NormGenSimd.Splat(0f);
+                        var sumD20 = NormGenSimd.Splat(0f);
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
-                            double d = NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref pivotRef, column);
-                            sumD += d;
-                            sumD2 += d * d;
+                            var d0 = NormGenSimd.Load(ref xRef, start + 0) - pivot0;
+                            sumD0 += d0;
+                            sumD20 = NormGenSimd.MultiplyAdd(d0, d0, sumD20);
                         }
-                        NormGenSimd.At(ref sumDRef, column) += sumD;
-                        NormGenSimd.At(ref sumD2Ref, column) += sumD2;
+                        sumD0 = NormGenSimd.LastLanes(sumD0, 4);
+                        sumD20 = NormGenSimd.LastLanes(sumD20, 4);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
                     }
                 }
             }
@@ -456,19 +464,23 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 24, sumD3);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 24, sumD23);
                     }
-                    for (int column = 96; column < 100; column++)
+                    // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
-                        double sumD = 0.0;
-                        double sumD2 = 0.0;
+                        const int column = 92;
+                        var pivot0 = NormGenSimd.Load(ref pivotRef, column + 0);
+                        var sumD0 = NormGenSimd.Splat(0f);
+                        var sumD20 = NormGenSimd.Splat(0f);
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
-                            double d = NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref pivotRef, column);
-                            sumD += d;
-                            sumD2 += d * d;
+                            var d0 = NormGenSimd.Load(ref xRef, start + 0) - pivot0;
+                            sumD0 += d0;
+                            sumD20 = NormGenSimd.MultiplyAdd(d0, d0, sumD20);
                         }
-                        NormGenSimd.At(ref sumDRef, column) += sumD;
-                        NormGenSimd.At(ref sumD2Ref, column) += sumD2;
+                        sumD0 = NormGenSimd.LastLanes(sumD0, 4);
+                        sumD20 = NormGenSimd.LastLanes(sumD20, 4);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
                     }
                 }
             }
@@ -743,22 +755,28 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 16, dyXhat1);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 16, dySum1);
                     }
-                    for (int column = 96; column < 100; column++)
+                    // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
-                        double dySum = 0.0;
-                        double dyXhat = 0.0;
+                        const int column = 92;
+                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                        var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
+                        var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
+                        var dySum0 = NormGenSimd.Splat(0f);
+                        var dyXhat0 = NormGenSimd.Splat(0f);
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
-                            double dyValue = NormGenSimd.At(ref dyRef, start);
-                            dyXhat += dyValue * (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]) * state.SavedInvStd[column];
-                            dySum += dyValue;
+                            var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
+                            dySum0 += dy0;
+                            dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * invStd0, dyXhat0);
                         }
-                        double gamma = state.Gamma[column];
-                        NormGenSimd.At(ref sumGRef, column) += gamma * dySum;
-                        NormGenSimd.At(ref sumGXhatRef, column) += gamma * dyXhat;
-                        NormGenSimd.At(ref gammaSumRef, column) += dyXhat;
-                        NormGenSimd.At(ref betaSumRef, column) += dySum;
+                        dySum0 = NormGenSimd.LastLanes(dySum0, 4);
+                        dyXhat0 = NormGenSimd.LastLanes(dyXhat0, 4);
+                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
                     }
                 }
             }
@@ -820,22 +838,28 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 24, dyXhat3);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 24, dySum3);
                     }
-                    for (int column = 96; column < 100; column++)
+                    // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
-                        double dySum = 0.0;
-                        double dyXhat = 0.0;
+                        const int column = 92;
+                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
+                        var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
+                        var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
+                        var dySum0 = NormGenSimd.Splat(0f);
+                        var dyXhat0 = NormGenSimd.Splat(0f);
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
-                            double dyValue = NormGenSimd.At(ref dyRef, start);
-                            dyXhat += dyValue * (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]) * state.SavedInvStd[column];
-                            dySum += dyValue;
+                            var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
+                            dySum0 += dy0;
+                            dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * invStd0, dyXhat0);
                         }
-                        double gamma = state.Gamma[column];
-                        NormGenSimd.At(ref sumGRef, column) += gamma * dySum;
-                        NormGenSimd.At(ref sumGXhatRef, column) += gamma * dyXhat;
-                        NormGenSimd.At(ref gammaSumRef, column) += dyXhat;
-                        NormGenSimd.At(ref betaSumRef, column) += dySum;
+                        dySum0 = NormGenSimd.LastLanes(dySum0, 4);
+                        dyXhat0 = NormGenSimd.LastLanes(dyXhat0, 4);
+                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
                     }
                 }
             }
@@ -909,12 +933,15 @@ namespace Demo
                             NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 16) * gain1 - (NormGenSimd.Load512(ref xRef, start + 16) - meanHi1) * slope1 - offset1, ref dxRef, start + 16, streaming);
                         }
                     }
-                    for (int column = 96; column < 100; column++)
+                    // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
+                        const int column = 92;
+                        var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
+                        var offset0 = NormGenSimd.Load(ref offsetRef, column + 0) - NormGenSimd.Load(ref meanLoRef, column + 0) * slope0;
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
-                            NormGenSimd.At(ref dxRef, start) = (float)(NormGenSimd.At(ref dyRef, start) * state.Gamma[column] * state.SavedInvStd[column] - (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column));
+                            NormGenSimd.StoreLastLanes(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, 4);
                         }
                     }
                 }
@@ -943,12 +970,15 @@ namespace Demo
                             NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 24) * gain3 - (NormGenSimd.Load(ref xRef, start + 24) - meanHi3) * slope3 - offset3, ref dxRef, start + 24, streaming);
                         }
                     }
-                    for (int column = 96; column < 100; column++)
+                    // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
+                        const int column = 92;
+                        var gain0 = NormGenSimd.Load(ref gammaRef, column + 0) * NormGenSimd.Load(ref invStdRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0);
+                        var offset0 = NormGenSimd.Load(ref offsetRef, column + 0) - NormGenSimd.Load(ref meanLoRef, column + 0) * slope0;
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
-                            NormGenSimd.At(ref dxRef, start) = (float)(NormGenSimd.At(ref dyRef, start) * state.Gamma[column] * state.SavedInvStd[column] - (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column));
+                            NormGenSimd.StoreLastLanes(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, 4);
                         }
                     }
                 }

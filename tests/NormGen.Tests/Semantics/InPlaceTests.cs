@@ -19,6 +19,14 @@ internal partial class InPlaceRmsNorm { }
 [Normalize(Shape = "N,H=3,W=3,C=12", Axes = "NHW")]
 internal partial class InPlaceChannelsLastBatchNorm { }
 
+// Rows × columns with columns left over after the whole vectors: the last tile is the vector ending at the last column,
+// which writes its last lanes alone (37: y flat, dx tiled; 2100: y and dx tiled).
+[Normalize(Shape = "N,C=37", Axes = "N")]
+internal partial class InPlaceBatchNorm1d37 { }
+
+[Normalize(Shape = "N,C=2100", Axes = "N")]
+internal partial class InPlaceBatchNorm1d2100 { }
+
 /// <summary>
 /// "x and y may be the same memory", "dx and dy may be the same memory": a call in place must give the same bits as
 /// the same call into separate memory — for runs with a tail, several runs per group, rows × columns, and an output
@@ -58,6 +66,13 @@ public sealed class InPlaceTests
     [Fact]
     public void Channels_last_BatchNorm_in_place() =>
         AssertInPlace(13 * InPlaceChannelsLastBatchNorm.SampleSize, () => { var l = new InPlaceChannelsLastBatchNorm(); return (l.ForwardTraining, l.Backward); });
+
+    [Fact]
+    public void BatchNorm1d_with_columns_after_the_whole_vectors_in_place()
+    {
+        AssertInPlace(45 * InPlaceBatchNorm1d37.SampleSize, () => { var l = new InPlaceBatchNorm1d37(); return (l.ForwardTraining, l.Backward); });
+        AssertInPlace(13 * InPlaceBatchNorm1d2100.SampleSize, () => { var l = new InPlaceBatchNorm1d2100(); return (l.ForwardTraining, l.Backward); });
+    }
 
     [Fact]
     public void Streamed_and_threaded_LayerNorm_in_place() =>

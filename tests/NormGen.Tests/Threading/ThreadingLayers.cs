@@ -58,3 +58,14 @@ internal partial class FlatRowsBatchNorm1d : IBatchStatsLayer<float>, IAffineLay
 
 [Normalize(Shape = "N,C=37", Axes = "N", ElementType = typeof(double))]
 internal partial class FlatRowsDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+// Rows × columns whose last columns (5 floats, 4 floats, 1 double) are the last lanes of the vector ending at the last
+// column; 2100 floats also take the tiled y pass (their constants repeated over a period would not fit the L1 cache).
+[Normalize(Shape = "N,C=37", Axes = "N")]
+internal partial class ColumnTailBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=2100", Axes = "N")]
+internal partial class WideColumnTailBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=37", Axes = "N", ElementType = typeof(double))]
+internal partial class DoubleColumnTailBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
