@@ -10,6 +10,12 @@ public sealed class GeneratedCodeCompilesTests
 {
     [Theory]
     [InlineData("""[Normalize(Shape = "N,C=3", Axes = "N")]""")]
+    // The sample-split path (few channels) without γ and β, and with double data over three merged dims.
+    [InlineData("""[Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW", Affine = false)]""")]
+    [InlineData("""[Normalize(Shape = "N,C=2,D=3,H=64,W=64", Axes = "NDHW", ElementType = typeof(double))]""")]
+    // BatchNorm1d's flat y pass over rows narrower than a vector, and last-lanes columns without γ and β.
+    [InlineData("""[Normalize(Shape = "N,C=5", Axes = "N")]""")]
+    [InlineData("""[Normalize(Shape = "N,C=13", Axes = "N", Affine = false)]""")]
     [InlineData("""[Normalize(Shape = "N,H=5,W=3,C=7", Axes = "NHW", ElementType = typeof(double))]""")]
     [InlineData("""[Normalize(Shape = "N,C=5,H=3,W=3", Axes = "NH")]""")]
     [InlineData("""[Normalize(Shape = "N,H=4,W=4,C=6", Axes = "HW")]""")]

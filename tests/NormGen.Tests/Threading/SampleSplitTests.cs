@@ -42,6 +42,22 @@ public sealed class SampleSplitTests
     }
 
     [Fact]
+    public void Training_and_backward_without_gamma_and_beta_match_the_double_reference()
+    {
+        var rng = new Random(3005);
+        var layout = NormLayout.BatchNorm(FloatBatch, 3, 4096);
+        double[] x = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, -2, 0.5));
+        double[] dy = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1));
+        var reference = ReferenceNorm.Compute(layout, x, dy, null, null, Eps);
+        var layer = new SampleSplitPlainBatchNorm();
+        float[] y = new float[x.Length], dx = new float[x.Length];
+        layer.ForwardTraining(TestData.To<float>(x), y);
+        layer.Backward(TestData.To<float>(x), TestData.To<float>(dy), dx);
+        Tolerance.AssertClose("SampleSplitPlainBatchNorm y", (ReadOnlySpan<float>)y, reference.Y, Tolerance.FloatFloor);
+        Tolerance.AssertClose("SampleSplitPlainBatchNorm dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
+    }
+
+    [Fact]
     public void Results_are_bit_identical_for_one_and_two_threads()
     {
         var rng = new Random(3003);

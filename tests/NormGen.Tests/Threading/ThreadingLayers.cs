@@ -69,3 +69,7 @@ internal partial class WideColumnTailBatchNorm1d : IBatchStatsLayer<float>, IAff
 
 [Normalize(Shape = "N,C=37", Axes = "N", ElementType = typeof(double))]
 internal partial class DoubleColumnTailBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+// The sample-split path without γ and β.
+[Normalize(Shape = "N,C=3,H=64,W=64", Axes = "NHW", Affine = false)]
+internal partial class SampleSplitPlainBatchNorm : IBatchStatsLayer<float>, IRunningStatsLayer<float> { }
