@@ -104,13 +104,7 @@ internal static partial class GroupMajorKernels
             w.Line("bool again = false;");
             using (w.Block($"for (int stat = 0; stat < {groups}; stat++)"))
             {
-                w.Line("// The chunks' sums in chunk order: the same for any number of threads.");
-                w.Line("double sumD = 0.0, sumD2 = 0.0;");
-                using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
-                {
-                    w.Line($"sumD += state.SplitSums[chunk * {Int(SampleSplitRow(ctx))} + stat];");
-                    w.Line($"sumD2 += state.SplitSums[chunk * {Int(SampleSplitRow(ctx))} + {groups} + stat];");
-                }
+                EmitChunkSumsMerge(w, ctx, "sumD", "sumD2");
                 w.Line("double meanShift = sumD * invCount;");
                 w.Line("double mean = pivots[stat] + meanShift;");
                 w.Line("double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
@@ -161,13 +155,7 @@ internal static partial class GroupMajorKernels
         EmitInvCount(w, ctx);
         using (w.Block($"for (int stat = 0; stat < {groups}; stat++)"))
         {
-            w.Line("// The chunks' sums in chunk order: the same for any number of threads.");
-            w.Line("double sumDy = 0.0, sumDyXhat = 0.0;");
-            using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
-            {
-                w.Line($"sumDy += state.SplitSums[chunk * {row} + stat];");
-                w.Line($"sumDyXhat += state.SplitSums[chunk * {row} + {groups} + stat];");
-            }
+            EmitChunkSumsMerge(w, ctx, "sumDy", "sumDyXhat");
             if (ctx.HasGamma)
             {
                 w.Line($"state.GammaGrad[stat] += ({ctx.T})sumDyXhat;");
@@ -231,6 +219,19 @@ internal static partial class GroupMajorKernels
                 scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * slope - offset);"),
                 minPartialRunLines: MemoryOrderMinPartialRunLines, splats: [.. MeanSplats(ctx), "gain", "slope", "offset"]);
         });
+    }
+
+    /// <summary>Group <c>stat</c>'s two sums over the chunks' rows of <c>state.SplitSums</c>, as doubles named <paramref name="first"/> and <paramref name="second"/>.</summary>
+    private static void EmitChunkSumsMerge(CodeWriter w, KernelContext ctx, string first, string second)
+    {
+        string row = Int(SampleSplitRow(ctx));
+        w.Line("// The chunks' sums in chunk order: the same for any number of threads.");
+        w.Line($"double {first} = 0.0, {second} = 0.0;");
+        using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
+        {
+            w.Line($"{first} += state.SplitSums[chunk * {row} + stat];");
+            w.Line($"{second} += state.SplitSums[chunk * {row} + {Int(ctx.Layout.StatisticsPerBatchUnit)} + stat];");
+        }
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace NormGen.Tests.Threading;
 [Collection(nameof(ThreadingTests))]
 public sealed class SampleSplitTests
 {
-    private const double Eps = 1e-5;
+    private const double Eps = BatchReferenceCheck.Eps;
 
     // 136 samples of 3 channels of 64×64 floats: 2.2 MB a channel. 262 samples of 2 channels of 1001 doubles: 2,098,096
     // bytes a channel, just over the 2 MiB (2,097,152) threshold.
@@ -31,14 +31,14 @@ public sealed class SampleSplitTests
     public void Float_training_and_backward_match_the_double_reference()
     {
         var layer = new SampleSplitBatchNorm();
-        AssertMatchesReference(layer, layer, layer, NormLayout.BatchNorm(FloatBatch, 3, 4096), new Random(3001), offset: 3.0, Tolerance.FloatFloor);
+        BatchReferenceCheck.AssertMatches(layer, layer, layer, NormLayout.BatchNorm(FloatBatch, 3, 4096), new Random(3001), offset: 3.0, Tolerance.FloatFloor);
     }
 
     [Fact]
     public void Double_training_and_backward_match_the_double_reference()
     {
         var layer = new SampleSplitDoubleBatchNorm();
-        AssertMatchesReference(layer, layer, layer, NormLayout.BatchNorm(DoubleBatch, 2, 1001), new Random(3002), offset: 3.0, Tolerance.DoubleRel);
+        BatchReferenceCheck.AssertMatches(layer, layer, layer, NormLayout.BatchNorm(DoubleBatch, 2, 1001), new Random(3002), offset: 3.0, Tolerance.DoubleRel);
     }
 
     [Fact]
@@ -113,43 +113,5 @@ public sealed class SampleSplitTests
         var y = new float[x.Length];
         layer.ForwardTraining(TestData.To<float>(x), y);
         Tolerance.AssertClose("SampleSplitBatchNorm y", (ReadOnlySpan<float>)y, reference.Y, 5e-7);
-    }
-
-    /// <summary>A training forward, an inference forward and a backward against the reference, with random γ and β.</summary>
-    private static void AssertMatchesReference<T>(IBatchStatsLayer<T> layer, IAffineLayer<T> affine, IRunningStatsLayer<T> running, NormLayout layout, Random rng, double offset, double rel)
-        where T : IFloatingPointIeee754<T>
-    {
-        bool isFloat = typeof(T) == typeof(float);
-        double[] Values(double[] v) => isFloat ? TestData.RoundToFloat(v) : v;
-        double[] gamma = Values(TestData.Uniform(rng, layout.ParamCount, 0.5, 1.5));
-        double[] beta = Values(TestData.Uniform(rng, layout.ParamCount, -0.5, 0.5));
-        double[] x = Values(TestData.Normal(rng, layout.Length, offset, 2));
-        double[] dy = Values(TestData.Normal(rng, layout.Length, 0, 1));
-        TestData.To<T>(gamma).CopyTo(affine.Gamma);
-        TestData.To<T>(beta).CopyTo(affine.Beta);
-        var reference = ReferenceNorm.Compute(layout, x, dy, gamma, beta, Eps);
-        (double[] refMean, double[] refVar) = ReferenceNorm.UpdateRunning(new double[layout.GroupCount], Ones(layout.GroupCount), reference, 0.1);
-
-        T[] xs = TestData.To<T>(x), y = new T[x.Length], dx = new T[x.Length], yInference = new T[x.Length];
-        layer.ForwardTraining(xs, y);
-        layer.Backward(xs, TestData.To<T>(dy), dx);
-        layer.ForwardInference(xs, yInference);
-
-        string name = layer.GetType().Name;
-        Tolerance.AssertClose($"{name} y", (ReadOnlySpan<T>)y, reference.Y, rel);
-        Tolerance.AssertClose($"{name} dx", (ReadOnlySpan<T>)dx, reference.Dx, rel);
-        Tolerance.AssertClose($"{name} GammaGrad", (ReadOnlySpan<T>)affine.GammaGrad, reference.DGamma, rel);
-        Tolerance.AssertClose($"{name} BetaGrad", (ReadOnlySpan<T>)affine.BetaGrad, reference.DBeta, rel);
-        Tolerance.AssertClose($"{name} RunningMean", (ReadOnlySpan<T>)running.RunningMean, refMean, rel);
-        Tolerance.AssertClose($"{name} RunningVar", (ReadOnlySpan<T>)running.RunningVar, refVar, rel);
-        double[] expectedInference = ReferenceNorm.Normalize(layout, x, refMean, refVar, gamma, beta, Eps);
-        Tolerance.AssertClose($"{name} ForwardInference y", (ReadOnlySpan<T>)yInference, expectedInference, rel);
-    }
-
-    private static double[] Ones(int count)
-    {
-        var ones = new double[count];
-        Array.Fill(ones, 1.0);
-        return ones;
     }
 }
