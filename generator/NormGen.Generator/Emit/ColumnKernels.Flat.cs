@@ -28,8 +28,8 @@ internal static partial class ColumnKernels
         {
             return null;
         }
-        int period = columns / Gcd(columns, line) * line;
-        return 3 * period * ctx.ElementBytes <= RowOrderConstantBytes ? period : null;
+        long period = (long)(columns / Gcd(columns, line)) * line;
+        return 3 * period * ctx.ElementBytes <= RowOrderConstantBytes ? (int)period : null;
     }
 
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);

@@ -30,7 +30,7 @@ internal static partial class GroupMajorKernels
 
     /// <summary>The run-time test that takes the sample-split path: the groups are larger than a core's cache.</summary>
     private static string SampleSplitCondition(KernelContext ctx) =>
-        $"global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * {Int(ctx.Layout.GroupSizePerBatchUnit * ctx.ElementBytes)}, x.Length)";
+        $"global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * {((long)ctx.Layout.GroupSizePerBatchUnit * ctx.ElementBytes).ToString(System.Globalization.CultureInfo.InvariantCulture)}, x.Length)";
 
     /// <summary>Partial sums in each chunk's row of <c>state.SplitSums</c>: two per group.</summary>
     private static int SampleSplitRow(KernelContext ctx) => 2 * ctx.Layout.StatisticsPerBatchUnit;
