@@ -43,7 +43,8 @@ internal static partial class ColumnKernels
         string fma = ctx.IsFloat ? "global::System.MathF.FusedMultiplyAdd" : "global::System.Math.FusedMultiplyAdd";
         w.Line($"// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Rows of {columns}");
         w.Line($"// values fill no whole number of cache lines: the chunk's rows as one flat run, in periods of {period / columns} rows ({period}");
-        w.Line($"// values, {period / wide.Width} 512-bit vectors), with hi, scale and shift repeated over the period (NormalizeWithStatistics");
+        int wideVectors = period / wide.Width;
+        w.Line($"// values, {wideVectors} 512-bit vector{(wideVectors == 1 ? "" : "s")}), with hi, scale and shift repeated over the period (NormalizeWithStatistics");
         w.Line($"// fills {period} of each), so that every vector is whole.");
         w.Line($"int start = chunkFirst * {Int(columns)};");
         w.Line($"int end = chunkLast * {Int(columns)};");
@@ -92,6 +93,6 @@ internal static partial class ColumnKernels
 
         // The value at offset k of the period (also the offset from start).
         string Store(VectorShape shape, string k) =>
-            $"{Simd}.StoreOutput({Simd}.MultiplyAdd({Simd}.{shape.Load}(ref xRef, start + {k}) - {Simd}.{shape.Load}(ref meanHiRef, {k}), {Simd}.{shape.Load}(ref scaleRef, {k}), {Simd}.{shape.Load}(ref shiftRef, {k})), ref yRef, start + {k}, streaming);";
+            shape.Store($"{Simd}.MultiplyAdd({Simd}.{shape.Load}(ref xRef, start + {k}) - {Simd}.{shape.Load}(ref meanHiRef, {k}), {Simd}.{shape.Load}(ref scaleRef, {k}), {Simd}.{shape.Load}(ref shiftRef, {k}))", "yRef", k);
     }
 }
