@@ -13,8 +13,8 @@ internal interface ISharedWork
 
 /// <summary>
 /// The process's helper threads for the generated kernels: ProcessorCount − 1 background threads, started on
-/// first use. After each piece of work a helper polls for the next for a short while, then sleeps on its own semaphore. Handing them work allocates nothing (the thread pool's queue
-/// allocates now and then). One call at a time uses the team; a call that finds it busy runs on its own thread,
+/// first use. After each piece of work a helper polls for the next for a short while, then sleeps on its own
+/// semaphore. Handing them work allocates nothing (the thread pool's queue allocates now and then). One call at a time uses the team; a call that finds it busy runs on its own thread,
 /// which gives the same results, since the chunks and the order of their partial sums do not depend on threads.
 /// </summary>
 internal static class WorkerTeam
