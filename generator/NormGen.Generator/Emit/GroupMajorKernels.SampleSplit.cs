@@ -30,7 +30,7 @@ internal static partial class GroupMajorKernels
 
     /// <summary>The run-time test that takes the sample-split path: the groups are larger than a core's cache.</summary>
     private static string SampleSplitCondition(KernelContext ctx) =>
-        $"global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * {((long)ctx.Layout.GroupSizePerBatchUnit * ctx.ElementBytes).ToString(System.Globalization.CultureInfo.InvariantCulture)}, x.Length)";
+        $"global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * {((long)ctx.Layout.GroupSizePerBatchUnit * ctx.ElementBytes).ToString(System.Globalization.CultureInfo.InvariantCulture)})";
 
     /// <summary>Partial sums in each chunk's row of <c>state.SplitSums</c>: two per group.</summary>
     private static int SampleSplitRow(KernelContext ctx) => 2 * ctx.Layout.StatisticsPerBatchUnit;
@@ -100,7 +100,7 @@ internal static partial class GroupMajorKernels
         w.Line("// standard deviation out summed again about the mean found.");
         using (w.Block("for (int attempt = 0; ; attempt++)"))
         {
-            w.Line(Run("SampleSplitSumsChunk", "x", "default", "default"));
+            w.Line(KernelMethod.Run("SampleSplitSumsChunk", "x", "default", "default"));
             w.Line("bool again = false;");
             using (w.Block($"for (int stat = 0; stat < {groups}; stat++)"))
             {
@@ -151,7 +151,7 @@ internal static partial class GroupMajorKernels
         string row = Int(SampleSplitRow(ctx));
         w.Line($"int chunks = {SampleSplitChunkCount(ctx)};");
         w.Line($"global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, chunks * {row});");
-        w.Line(Run("SampleSplitGradientSumsChunk", "x", "dy", "default"));
+        w.Line(KernelMethod.Run("SampleSplitGradientSumsChunk", "x", "dy", "default"));
         EmitInvCount(w, ctx);
         using (w.Block($"for (int stat = 0; stat < {groups}; stat++)"))
         {
@@ -171,7 +171,7 @@ internal static partial class GroupMajorKernels
             w.Line($"state.SplitSlope[stat] = ({ctx.T})(invStd * invStd * (gamma * sumDyXhat) * invCount);");
             w.Line($"state.SplitOffset[stat] = ({ctx.T})(invStd * (gamma * sumDy) * invCount);");
         }
-        w.Line(Run("SampleSplitDxChunk", "x", "dy", "dx"));
+        w.Line(KernelMethod.Run("SampleSplitDxChunk", "x", "dy", "dx"));
     }
 
     private static void EmitSampleSplitGradientSums(CodeWriter w, KernelContext ctx)
@@ -282,6 +282,4 @@ internal static partial class GroupMajorKernels
 
     private static string SampleSplitChunkCount(KernelContext ctx) =>
         $"global::NormGen.Internal.Threading.ChunkCount({ctx.Extent(ctx.Layout.Segments[0])}{ctx.ChunkingArguments})";
-
-    private static string Run(string kernel, string a, string b, string c) => KernelMethod.Run(kernel, a, b, c);
 }

@@ -61,11 +61,10 @@ public static class Threading
 
     /// <summary>
     /// Whether a call of a layer that has the sample-split path takes it: its groups (<paramref name="groupBytes"/> each)
-    /// are larger than <see cref="SampleSplitGroupBytes"/>, and the call of <paramref name="length"/> values is worth
-    /// several chunks. Shape and batch decide, never the threads, so results do not depend on them.
+    /// are larger than <see cref="SampleSplitGroupBytes"/> (such a call is many times <see cref="OnePassParallelThreshold"/>
+    /// values, so always worth several chunks). Shape and batch decide, never the threads, so results do not depend on them.
     /// </summary>
-    public static bool SplitsGroupsAcrossSamples(long groupBytes, int length) =>
-        groupBytes > SampleSplitGroupBytes && length >= OnePassParallelThreshold;
+    public static bool SplitsGroupsAcrossSamples(long groupBytes) => groupBytes > SampleSplitGroupBytes;
 
     /// <summary>
     /// Outputs of at least this many bytes are written with non-temporal stores. Measured on a 2 MiB-L2 machine: a

@@ -176,7 +176,7 @@ namespace Demo
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
             // Few groups, each larger than a core's cache: the samples are shared out instead (see SampleSplitStatistics).
-            if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * 200704, x.Length))
+            if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * 200704))
             {
                 SampleSplitStatistics(state, x, batch, meanOut, invStdOut, varianceOut);
                 NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);
@@ -435,7 +435,7 @@ namespace Demo
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             // Few groups, each larger than a core's cache: the samples are shared out instead (see SampleSplitBackward).
-            if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * 200704, x.Length))
+            if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * 200704))
             {
                 SampleSplitBackward(state, x, dy, dx, batch);
                 return;

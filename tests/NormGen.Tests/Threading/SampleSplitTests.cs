@@ -22,9 +22,9 @@ public sealed class SampleSplitTests
     [Fact]
     public void The_test_batches_take_the_sample_split_path_and_one_sample_fewer_would_not_for_doubles()
     {
-        Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)FloatBatch * 4096 * sizeof(float), FloatBatch * SampleSplitBatchNorm.SampleSize));
-        Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)DoubleBatch * 1001 * sizeof(double), DoubleBatch * SampleSplitDoubleBatchNorm.SampleSize));
-        Assert.False(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)(DoubleBatch - 1) * 1001 * sizeof(double), (DoubleBatch - 1) * SampleSplitDoubleBatchNorm.SampleSize));
+        Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)FloatBatch * 4096 * sizeof(float)));
+        Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)DoubleBatch * 1001 * sizeof(double)));
+        Assert.False(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)(DoubleBatch - 1) * 1001 * sizeof(double)));
     }
 
     [Fact]
