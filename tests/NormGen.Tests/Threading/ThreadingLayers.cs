@@ -73,3 +73,11 @@ internal partial class DoubleColumnTailBatchNorm1d : IBatchStatsLayer<double>, I
 // The sample-split path without γ and β.
 [Normalize(Shape = "N,C=3,H=64,W=64", Axes = "NHW", Affine = false)]
 internal partial class SampleSplitPlainBatchNorm : IBatchStatsLayer<float>, IRunningStatsLayer<float> { }
+
+// Rows of whole cache lines with their per-column constants in the L1 cache: y goes row by row in memory order, two rows
+// a step where x and y start on cache lines, one elsewhere.
+[Normalize(Shape = "N,C=512", Axes = "N")]
+internal partial class RowOrderBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double))]
+internal partial class RowOrderDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }

@@ -1,0 +1,97 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Xunit;
+
+namespace NormGen.Tests.Threading;
+
+/// <summary>
+/// BatchNorm1d's row-order y pass takes two rows a step only where x and y start on cache lines, one row a step
+/// elsewhere (a .NET array's data starts 24 bytes past a line). Both ways give every value the same bits, whatever
+/// the addresses, and the reference's values; an odd batch leaves a row after the last pair.
+/// </summary>
+[Collection(nameof(ThreadingTests))]
+public sealed class RowOrderAlignmentTests
+{
+    private const int Rows = 301;
+
+    // Byte offsets past a cache line for x and y: both aligned (pairs), then each or both not (single rows).
+    public static TheoryData<int, int> Offsets => new() { { 8, 0 }, { 0, 24 }, { 24, 24 }, { 32, 16 } };
+
+    [Theory]
+    [MemberData(nameof(Offsets))]
+    public void Float_inference_and_training_have_the_aligned_bits_anywhere(int xOffset, int yOffset) =>
+        AssertSameBitsAnywhere(new RowOrderBatchNorm1d(), new RowOrderBatchNorm1d(), 512, xOffset, yOffset, new Random(4101));
+
+    [Theory]
+    [MemberData(nameof(Offsets))]
+    public void Double_inference_and_training_have_the_aligned_bits_anywhere(int xOffset, int yOffset) =>
+        AssertSameBitsAnywhere(new RowOrderDoubleBatchNorm1d(), new RowOrderDoubleBatchNorm1d(), 128, xOffset, yOffset, new Random(4102));
+
+    [Fact]
+    public void Training_from_aligned_memory_matches_the_reference()
+    {
+        var rng = new Random(4103);
+        var layout = NormLayout.BatchNorm(Rows, 512, 1);
+        double[] x = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 2, 3));
+        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, 512, 0.5, 1.5));
+        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, 512, -0.5, 0.5));
+        var reference = ReferenceNorm.Compute(layout, x, null, gamma, beta, 1e-5);
+        var layer = new RowOrderBatchNorm1d();
+        TestData.To<float>(gamma).CopyTo(layer.Gamma);
+        TestData.To<float>(beta).CopyTo(layer.Beta);
+        Span<float> xs = AtLineOffset<float>(layout.Length, 0);
+        Span<float> ys = AtLineOffset<float>(layout.Length, 0);
+        TestData.To<float>(x).CopyTo(xs);
+        layer.ForwardTraining(xs, ys);
+        Tolerance.AssertClose("RowOrderBatchNorm1d y", (ReadOnlySpan<float>)ys, reference.Y, Tolerance.FloatFloor);
+    }
+
+    /// <summary>
+    /// Training then inference on line-aligned x and y (pairs of rows), and the same on x and y at the given offsets past
+    /// a line, by twin layers with the same parameters: every output bit the same.
+    /// </summary>
+    private static void AssertSameBitsAnywhere<T>(IBatchStatsLayer<T> aligned, IBatchStatsLayer<T> shifted, int columns, int xOffset, int yOffset, Random rng)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] gamma = TestData.To<T>(TestData.Uniform(rng, columns, 0.5, 1.5));
+        T[] beta = TestData.To<T>(TestData.Uniform(rng, columns, -0.5, 0.5));
+        T[] x = TestData.To<T>(TestData.Normal(rng, Rows * columns, 1, 2));
+        foreach (var layer in new[] { aligned, shifted })
+        {
+            gamma.CopyTo(((IAffineLayer<T>)layer).Gamma);
+            beta.CopyTo(((IAffineLayer<T>)layer).Beta);
+        }
+        (T[] Training, T[] Inference) Run(IBatchStatsLayer<T> layer, int xAt, int yAt)
+        {
+            Span<T> xs = AtLineOffset<T>(x.Length, xAt);
+            Span<T> ys = AtLineOffset<T>(x.Length, yAt);
+            x.CopyTo(xs);
+            layer.ForwardTraining(xs, ys);
+            T[] training = ys.ToArray();
+            layer.ForwardInference(xs, ys);
+            return (training, ys.ToArray());
+        }
+        var expected = Run(aligned, 0, 0);
+        var actual = Run(shifted, xOffset, yOffset);
+        string label = $"x {xOffset} B and y {yOffset} B past a line";
+        SameBits.Assert<T>("training y", expected.Training, "line-aligned", actual.Training, label);
+        SameBits.Assert<T>("inference y", expected.Inference, "line-aligned", actual.Inference, label);
+    }
+
+    /// <summary><paramref name="length"/> elements of a pinned array, starting <paramref name="offsetBytes"/> past a 64-byte boundary.</summary>
+    private static Span<T> AtLineOffset<T>(int length, int offsetBytes)
+        where T : unmanaged
+    {
+        int size = Unsafe.SizeOf<T>();
+        var array = GC.AllocateArray<T>(length + (128 / size), pinned: true);
+        var handle = GCHandle.Alloc(array, GCHandleType.Pinned);
+        long address = handle.AddrOfPinnedObject();
+        handle.Free(); // the array stays where it is: it was allocated pinned
+        int toLine = (int)((64 - (address & 63)) & 63) / size;
+        int first = toLine + (offsetBytes / size);
+        Assert.Equal(offsetBytes, (int)((address + ((long)first * size)) & 63));
+        return array.AsSpan(first, length);
+    }
+}
