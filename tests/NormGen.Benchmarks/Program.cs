@@ -42,6 +42,8 @@ public static class Program
           --threads 1|2           only that value of the Threads parameter
           --extra                 also the extra shapes (CaseCatalog.Extra: C=3 224×224 maps, 7×7 maps, odd widths,
                                   long rows, GroupNorm(32), InstanceNorm), e.g. --extra --quick --filter *Extra_*
+          --arrays                x, y, dy, dx as plain pinned float[] (as a program passes its own arrays: a large
+                                  array starts 24 bytes past a cache line) instead of 64-byte aligned native memory
           --out-of-process        BenchmarkDotNet's default toolchain (a separate build and process per benchmark)
                                   instead of in-process
           --help                  this text
@@ -62,6 +64,7 @@ public static class Program
             else if (a == "--no-floors") floors = false;
             else if (a == "--check-only") checkOnly = true;
             else if (a == "--extra") extra = true;
+            else if (a == "--arrays") AlignedBuffer.LikeArrays = true;
             else if (a == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out int t)) { onlyThreads = t; i++; }
             else if (a is "--out-of-process" or "--outofprocess") outOfProcess = true;
             else if (a is "--help" or "-h" or "-?") { Console.WriteLine(Usage); return 0; }
@@ -74,7 +77,12 @@ public static class Program
         Console.WriteLine("== NormGen.Benchmarks ==");
         Console.WriteLine($"machine: {CpuName()}, {Environment.ProcessorCount} logical cores; {RuntimeInformation.FrameworkDescription}; "
             + $"Vector512 {(Vector512.IsHardwareAccelerated ? "accelerated" : "not accelerated")}, Vector256 {(Vector256.IsHardwareAccelerated ? "accelerated" : "not accelerated")}");
-        Console.WriteLine($"mode: {(quick ? "quick" : "full")}, {(outOfProcess ? "out-of-process" : "in-process")}; load average {RatioReport.LoadAverage()}");
+        if (AlignedBuffer.LikeArrays && outOfProcess)
+        {
+            Console.Error.WriteLine("--arrays needs the in-process toolchain (the setting lives in this process); drop --out-of-process.");
+            return 2;
+        }
+        Console.WriteLine($"mode: {(quick ? "quick" : "full")}, {(outOfProcess ? "out-of-process" : "in-process")}, {(AlignedBuffer.LikeArrays ? "plain float[] buffers" : "64-byte aligned buffers")}; load average {RatioReport.LoadAverage()}");
 #if NORMGEN
         Console.WriteLine("NormGen:      generated code built in (baseline of every ratio)");
 #else
