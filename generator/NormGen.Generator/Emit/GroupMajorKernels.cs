@@ -76,14 +76,26 @@ internal static partial class GroupMajorKernels
                     EmitSampleSplitBackwardBranch(w, c);
                 }
                 w.Line($"int chunks = {c.ChunkCount};");
+                if (SumsParametersByColumns(c))
+                {
+                    w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
+                    EmitParameterColumnsRun(w, c);
+                    return;
+                }
                 EmitPartialsSetup(w, c);
                 w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
                 EmitPartialsMerge(w, c);
             },
             $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch"));
         methods.Add(KernelMethod.Chunk("BackwardChunk",
-            "One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.",
+            SumsParametersByColumns(ctx) ? "One chunk of groups: dx (the parameter gradients take a pass of their own)." : "One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.",
             "x", "dy", "dx", EmitBackward));
+        if (SumsParametersByColumns(ctx))
+        {
+            methods.Add(KernelMethod.Chunk("ParameterGradientsChunk",
+                "One chunk of columns: GammaGrad/BetaGrad += each column's sums of dy·x̂ and dy over every row, in row order.",
+                "x", "dy", KernelMethod.Unused, EmitParameterColumns));
+        }
         if (SplitsAcrossSamples(ctx))
         {
             methods.AddRange(SampleSplitMethods(ctx));
@@ -341,10 +353,11 @@ internal static partial class GroupMajorKernels
     public static void EmitBackward(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
-        EmitReferences(w, ctx, backward: true);
+        bool columnPass = SumsParametersByColumns(ctx);
+        EmitReferences(w, ctx, backward: true, partials: !columnPass);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
-        bool blockedParameters = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
+        bool blockedParameters = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma && !columnPass;
         if (blockedParameters)
         {
             // No clearing here: every flush (after each block, and at the chunk's end) leaves the block rows zero, and a
@@ -373,7 +386,9 @@ internal static partial class GroupMajorKernels
             EmitMeanSplit(w, ctx);
             w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
             w.Line();
-            w.Line("// Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
+            w.Line(columnPass
+                ? "// Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd."
+                : "// Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
             string xhat(string index) => $"{Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV";
             string xhatScalar = "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;";
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
@@ -387,16 +402,16 @@ internal static partial class GroupMajorKernels
                             $"var g{lane} = dy{lane} * {Simd}.Load(ref gammaRef, param + {index});",
                             rms ? null : $"sumGBlock{lane} += g{lane};",
                             $"sumGXhatBlock{lane} = {Simd}.MultiplyAdd(g{lane}, xhat{lane}, sumGXhatBlock{lane});",
-                            $"{Simd}.Store({Simd}.MultiplyAdd(dy{lane}, xhat{lane}, {Simd}.Load(ref gammaBlockRef, param + {index})), ref gammaBlockRef, param + {index});",
-                            ctx.HasBeta ? $"{Simd}.Store({Simd}.Load(ref betaBlockRef, param + {index}) + dy{lane}, ref betaBlockRef, param + {index});" : null)),
+                            columnPass ? null : $"{Simd}.Store({Simd}.MultiplyAdd(dy{lane}, xhat{lane}, {Simd}.Load(ref gammaBlockRef, param + {index})), ref gammaBlockRef, param + {index});",
+                            ctx.HasBeta && !columnPass ? $"{Simd}.Store({Simd}.Load(ref betaBlockRef, param + {index}) + dy{lane}, ref betaBlockRef, param + {index});" : null)),
                         _ => Lines(
                             "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
                             xhatScalar,
                             "double gValue = dyValue * NormGenSimd.At(ref gammaRef, param + i);",
                             rms ? null : "sumG += gValue;",
                             "sumGXhat += gValue * xhatValue;",
-                            "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;",
-                            ctx.HasBeta ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null),
+                            columnPass ? null : "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;",
+                            ctx.HasBeta && !columnPass ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null),
                         FlushBlockedSums(w, "sumG", "sumGXhat")));
             }
             else if (!OuterReduced(ctx).Any(s => s.Affine) && RunsPerBlock(ctx) is int runs)
@@ -797,7 +812,7 @@ internal static partial class GroupMajorKernels
     internal const int MemoryOrderMinPartialRunLines = 8;
 
     /// <summary>References to the data, so the loops index without bounds checks (the lengths were checked once).</summary>
-    private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward, bool parameters = true, int minPartialRunLines = VectorLoop.MinPartialRunLines)
+    private static void EmitReferences(CodeWriter w, KernelContext ctx, bool backward, bool parameters = true, int minPartialRunLines = VectorLoop.MinPartialRunLines, bool partials = true)
     {
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         if (backward)
@@ -818,7 +833,7 @@ internal static partial class GroupMajorKernels
         {
             w.Line($"ref {ctx.T} betaRef = ref {Simd}.Ref(state.Beta);");
         }
-        if (backward)
+        if (backward && partials)
         {
             PartialSums.EmitParameterRows(w, ctx);
         }

@@ -44,14 +44,17 @@ internal static class StateEmitter
                 {
                     w.Line($"public readonly {t}[] BetaGrad = new {t}[ParameterSize];");
                 }
-                w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
-                w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");
-                w.Line("// 4 KiB apart (the CPU would take their loads and stores for the same address and stall).");
-                w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
-                w.Line("public double[] ParameterPartials = global::System.Array.Empty<double>();");
-                if (ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx))
+                if (!GroupMajorKernels.SumsParametersByColumns(ctx))
                 {
-                    w.Line($"public {t}[] ParameterBlock = global::System.Array.Empty<{t}>();");
+                    w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
+                    w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");
+                    w.Line("// 4 KiB apart (the CPU would take their loads and stores for the same address and stall).");
+                    w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
+                    w.Line("public double[] ParameterPartials = global::System.Array.Empty<double>();");
+                    if (ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx))
+                    {
+                        w.Line($"public {t}[] ParameterBlock = global::System.Array.Empty<{t}>();");
+                    }
                 }
             }
             if (spec.HasRunningStats)

@@ -103,6 +103,55 @@ public static class ParameterGradients
         }
     }
 
+    /// <summary>
+    /// gammaGrad[first + i] += (float)sums[i] for every i &lt; sums.Length: one tile of parameters' sums, each already over
+    /// every sample, from a Backward whose parameters are too many for a row of sums per chunk (it sums them tile by tile
+    /// of columns instead, each tile in one chunk, so nothing is merged).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddColumnSums(ReadOnlySpan<double> sums, float[] grad, int first)
+    {
+        CheckColumns(sums.Length, grad.Length, first);
+        ref double s = ref MemoryMarshal.GetReference(sums);
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(grad), first);
+        int count = sums.Length, i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            var narrowed = Vector256.Narrow(Vector256.LoadUnsafe(ref s, (nuint)i), Vector256.LoadUnsafe(ref s, (nuint)(i + 4)));
+            (Vector256.LoadUnsafe(ref g, (nuint)i) + narrowed).StoreUnsafe(ref g, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref g, i) += (float)Unsafe.Add(ref s, i);
+        }
+    }
+
+    /// <inheritdoc cref="AddColumnSums(ReadOnlySpan{double}, float[], int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddColumnSums(ReadOnlySpan<double> sums, double[] grad, int first)
+    {
+        CheckColumns(sums.Length, grad.Length, first);
+        ref double s = ref MemoryMarshal.GetReference(sums);
+        ref double g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(grad), first);
+        int count = sums.Length, i = 0;
+        for (; i <= count - 4; i += 4)
+        {
+            (Vector256.LoadUnsafe(ref g, (nuint)i) + Vector256.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref g, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref g, i) += Unsafe.Add(ref s, i);
+        }
+    }
+
+    private static void CheckColumns(int count, int gradLength, int first)
+    {
+        if (first < 0 || count > gradLength - first)
+        {
+            throw new ArgumentException($"expected {count} sums for gradients {first} to {first + count - 1} of {gradLength}");
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOverChunks(ref double row, int stride, int chunks, int i)
     {

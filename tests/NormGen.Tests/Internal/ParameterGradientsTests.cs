@@ -84,6 +84,46 @@ public sealed class ParameterGradientsTests
         Assert.All(gamma, v => Assert.Equal(0f, v));
     }
 
+    [Theory]
+    [InlineData(32, 0, 40)]
+    [InlineData(16, 5, 40)]
+    [InlineData(7, 33, 40)]
+    [InlineData(32, 8, 40)]
+    public void Column_sums_are_rounded_once_and_added_at_their_columns(int count, int first, int length)
+    {
+        var rng = new Random((count * 7) + first);
+        double[] sums = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            sums[i] = (rng.NextDouble() - 0.5) * 1e3;
+        }
+        float[] floats = Floats(rng, length);
+        double[] doubles = Array.ConvertAll(Floats(rng, length), v => (double)v);
+        float[] expectedFloats = (float[])floats.Clone();
+        double[] expectedDoubles = (double[])doubles.Clone();
+        for (int i = 0; i < count; i++)
+        {
+            expectedFloats[first + i] += (float)sums[i];
+            expectedDoubles[first + i] += sums[i];
+        }
+
+        ParameterGradients.AddColumnSums(sums, floats, first);
+        ParameterGradients.AddColumnSums(sums, doubles, first);
+
+        SameBits.Assert<float>("GammaGrad", expectedFloats, "scalar loop", floats, "AddColumnSums");
+        SameBits.Assert<double>("GammaGrad", expectedDoubles, "scalar loop", doubles, "AddColumnSums");
+    }
+
+    [Fact]
+    public void Column_sums_past_the_end_are_refused_and_nothing_changes()
+    {
+        float[] grad = new float[40];
+        var error = Assert.Throws<ArgumentException>(() => ParameterGradients.AddColumnSums(new double[32], grad, 9));
+        Assert.Contains("expected 32 sums for gradients 9 to 40 of 40", error.Message);
+        Assert.Throws<ArgumentException>(() => ParameterGradients.AddColumnSums(new double[4], grad, -1));
+        Assert.All(grad, v => Assert.Equal(0f, v));
+    }
+
     private static double ScalarSum(double[] partials, int stride, int chunks, int row, int i)
     {
         double sum = 0.0;

@@ -81,3 +81,14 @@ internal partial class RowOrderBatchNorm1d : IBatchStatsLayer<float>, IAffineLay
 
 [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double))]
 internal partial class RowOrderDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+// Rows whose γ has so many entries (16,384 or more) that dγ and dβ take a pass of their own, column by column: LayerNorm
+// over [C,H,W] with 16 columns after the last whole tile of 32, doubles with 6 after the last tile of 16, RMSNorm without β.
+[Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]
+internal partial class ColumnPassLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+[Normalize(Shape = "N,D=16390", Axes = "D", ElementType = typeof(double))]
+internal partial class ColumnPassDoubleLayerNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,D=16384", Axes = "D", Kind = NormKind.Rms)]
+internal partial class ColumnPassRmsNorm : IPerSampleLayer<float>, IScaledLayer<float> { }
