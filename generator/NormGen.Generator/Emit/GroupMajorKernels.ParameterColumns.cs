@@ -12,8 +12,23 @@ namespace NormGen.Generator.Emit;
 /// </summary>
 internal static partial class GroupMajorKernels
 {
-    /// <summary>Parameters from which a rows × columns layer sums dγ and dβ column by column (<see cref="EmitParameterColumns"/>).</summary>
+    /// <summary>Parameters from which a rows × columns layer sums dγ and dβ column by column (<see cref="EmitParameterColumns"/>), for up to <see cref="ColumnPassMaxRows"/> rows.</summary>
     public const int ColumnPassMinParameters = 16384;
+
+    /// <summary>
+    /// Parameters from which the column pass serves every batch: the fused backward's blocks of dγ and dβ sums (two of
+    /// 256 KiB or more) no longer stay in the L2 cache beside the rows (LayerNorm([64,56,56]) x[32,64,56,56] backward 15.7
+    /// ms fused, 10.9 by columns).
+    /// </summary>
+    public const int ColumnPassAlwaysParameters = 65536;
+
+    /// <summary>
+    /// Rows up to which a layer of fewer than <see cref="ColumnPassAlwaysParameters"/> parameters takes the column pass:
+    /// with few rows per chunk, clearing and merging every chunk's rows of sums costs more than reading x and dy again
+    /// (LayerNorm x[16,16384] backward 509 → 262 µs), with many the fused sums cost less (x[256,16384]: 4.3 ms fused, 6.3
+    /// by columns).
+    /// </summary>
+    public const int ColumnPassMaxRows = 64;
 
     /// <summary>Rows whose dγ·x̂ and dy terms a column tile sums in the element type before adding them in double.</summary>
     private const int ColumnBlockRows = ParameterBlockGroups;
@@ -29,6 +44,10 @@ internal static partial class GroupMajorKernels
         && ctx.Layout.Inner is { Reduced: true, Affine: true }
         && ctx.Layout.ParameterSize >= ColumnPassMinParameters;
 
+    /// <summary>Whether the column pass serves every batch (<see cref="ColumnPassAlwaysParameters"/>), so the fused backward is not emitted.</summary>
+    public static bool AlwaysSumsParametersByColumns(KernelContext ctx) =>
+        SumsParametersByColumns(ctx) && ctx.Layout.ParameterSize >= ColumnPassAlwaysParameters;
+
     /// <summary>Columns per tile: four vectors, whose sums stay in registers while the rows go past.</summary>
     private static int ColumnTile(KernelContext ctx) => VectorShape.Narrow(ctx).Width * Unroll;
 
@@ -36,15 +55,44 @@ internal static partial class GroupMajorKernels
     private static int ColumnChunks(KernelContext ctx) =>
         System.Math.Max(1, System.Math.Min(8, ctx.Layout.ParameterSize / ColumnTile(ctx)));
 
+    /// <summary>The backward orchestrator of a layer with the column pass: dx alone, then the column pass; or, for many rows, the fused backward.</summary>
+    private static void EmitBackwardWithColumnPass(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"int chunks = {ctx.ChunkCount};");
+        if (AlwaysSumsParametersByColumns(ctx))
+        {
+            w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
+            EmitParameterColumnsRun(w, ctx);
+            return;
+        }
+        w.Line($"// Up to {ColumnPassMaxRows} rows, dx alone and then dγ{(ctx.HasBeta ? " and dβ" : "")} column by column: with few rows per chunk, clearing");
+        w.Line("// and merging every chunk's row of sums would cost more than reading x and dy again.");
+        using (w.Block($"if ({ctx.Extent(ctx.Layout.Segments[0])} <= {ColumnPassMaxRows})"))
+        {
+            w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
+            EmitParameterColumnsRun(w, ctx);
+            w.Line("return;");
+        }
+        EmitPartialsSetup(w, ctx);
+        w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
+        EmitPartialsMerge(w, ctx);
+    }
+
     /// <summary>The orchestrator's lines after the dx pass: the column pass over its own chunks.</summary>
     private static void EmitParameterColumnsRun(CodeWriter w, KernelContext ctx)
     {
         w.Line($"// dγ{(ctx.HasBeta ? " and dβ" : "")} column by column over every row (see ParameterGradientsChunk): {ColumnChunks(ctx)} chunks of columns.");
+        w.Line($"global::NormGen.Internal.Buffers.AtLeast(ref state.ColumnSums, {(ctx.HasBeta ? "2 * ParameterSize" : "ParameterSize")});");
         w.Line($"chunks = {ColumnChunks(ctx)};");
         w.Line(KernelMethod.Run("ParameterGradientsChunk", "x", "dy", "default"));
     }
 
-    /// <summary>Body of <c>ParameterGradientsChunk</c>: this chunk's columns of GammaGrad (and BetaGrad) += their sums over every row.</summary>
+    /// <summary>
+    /// Body of <c>ParameterGradientsChunk</c>: this chunk's columns of GammaGrad (and BetaGrad) += their sums over every
+    /// row. Blocks of rows go through the chunk's columns in memory order (a few rows side by side, which the prefetchers
+    /// follow, rather than a tile of columns down every row), each tile's sums over the block in registers, then added
+    /// to the chunk's columns of <c>state.ColumnSums</c> in double.
+    /// </summary>
     private static void EmitParameterColumns(CodeWriter w, KernelContext ctx)
     {
         int columns = ctx.Layout.ParameterSize;
@@ -60,59 +108,91 @@ internal static partial class GroupMajorKernels
         w.Line($"int rows = {rows};");
         w.Line($"// This chunk's tiles of {tile} columns (the partition depends on the shape only, not on the threads).");
         w.Line($"const int tilesPerChunk = {(tiles + chunkCount - 1) / chunkCount};");
-        w.Line("int firstTile = chunk * tilesPerChunk;");
-        w.Line($"int lastTile = global::System.Math.Min(firstTile + tilesPerChunk, {tiles});");
-        w.Line($"// Per tile: the γ sums of its {tile} columns{(beta ? $", then the β sums" : "")}, in double.");
-        w.Line($"global::System.Span<double> sums = stackalloc double[{(beta ? 2 * tile : tile)}];");
-        w.Line($"ref double gammaSumRef = ref {Simd}.Ref(sums);");
+        w.Line($"int firstColumn = chunk * tilesPerChunk * {tile};");
+        w.Line($"int lastColumn = global::System.Math.Min(firstColumn + (tilesPerChunk * {tile}), {Int(tiles * tile)});");
+        w.Line($"// The sums of this chunk's columns, in double: γ's{(beta ? ", then β's ParameterSize further on" : "")} (no other chunk touches them).");
+        w.Line("global::System.Span<double> gammaSums = new(state.ColumnSums, firstColumn, lastColumn - firstColumn);");
+        w.Line("gammaSums.Clear();");
+        w.Line($"ref double gammaSumRef = ref {Simd}.Ref(gammaSums);");
         if (beta)
         {
-            w.Line($"ref double betaSumRef = ref {Simd}.At(ref gammaSumRef, {tile});");
+            w.Line("global::System.Span<double> betaSums = new(state.ColumnSums, ParameterSize + firstColumn, lastColumn - firstColumn);");
+            w.Line("betaSums.Clear();");
+            w.Line($"ref double betaSumRef = ref {Simd}.Ref(betaSums);");
         }
-        using (w.Block("for (int tile = firstTile; tile < lastTile; tile++)"))
+        w.Line($"// Per row of a block: the mean's parts and 1/std in the element type, loaded once per block.");
+        bool split = ctx.IsFloat;
+        w.Line($"global::System.Span<{ctx.T}> rowConstants = stackalloc {ctx.T}[{(split ? 3 : 2) * ColumnBlockRows}];");
+        w.Line($"ref {ctx.T} rowConstantsRef = ref {Simd}.Ref(rowConstants);");
+        using (w.Block($"for (int blockStart = 0; blockStart < rows; blockStart += {ColumnBlockRows})"))
         {
-            w.Line($"int column = tile * {tile};");
-            w.Line("sums.Clear();");
-            for (int v = 0; v < Unroll; v++)
+            w.Line($"int blockRows = global::System.Math.Min({ColumnBlockRows}, rows - blockStart);");
+            using (w.Block("for (int r = 0; r < blockRows; r++)"))
             {
-                w.Line(beta
-                    ? $"var gammaBlock{v} = {Simd}.Splat({zero}); var betaBlock{v} = gammaBlock{v};"
-                    : $"var gammaBlock{v} = {Simd}.Splat({zero});");
+                w.Line("double mean = state.SavedMean[blockStart + r];");
+                if (split)
+                {
+                    w.Line($"float meanHi = (float)mean;");
+                    w.Line($"NormGenSimd.At(ref rowConstantsRef, r) = meanHi;");
+                    w.Line($"NormGenSimd.At(ref rowConstantsRef, r + {ColumnBlockRows}) = (float)(mean - meanHi);");
+                    w.Line($"NormGenSimd.At(ref rowConstantsRef, r + {2 * ColumnBlockRows}) = (float)state.SavedInvStd[blockStart + r];");
+                }
+                else
+                {
+                    w.Line("NormGenSimd.At(ref rowConstantsRef, r) = mean;");
+                    w.Line($"NormGenSimd.At(ref rowConstantsRef, r + {ColumnBlockRows}) = state.SavedInvStd[blockStart + r];");
+                }
             }
-            w.Line($"// dy·x̂ and dy summed in the element type over blocks of {ColumnBlockRows} rows, each block added in double.");
-            using (w.Block("for (int row = 0; row < rows; row++)"))
+            w.Line($"// dy·x̂ and dy over the block's rows in the element type, each tile's then added in double.");
+            using (w.Block($"for (int column = firstColumn; column < lastColumn; column += {tile})"))
             {
-                w.Line($"int start = (row * {Int(columns)}) + column;");
-                w.Line("double mean = state.SavedMean[row];");
-                EmitMeanSplit(w, ctx);
-                w.Line($"var invStdV = {Simd}.Splat(({ctx.T})state.SavedInvStd[row]);");
                 for (int v = 0; v < Unroll; v++)
                 {
-                    string at = v == 0 ? "start" : $"start + {v * width}";
-                    w.Line($"var dy{v} = {Simd}.Load(ref dyRef, {at});");
-                    w.Line($"gammaBlock{v} = {Simd}.MultiplyAdd(dy{v}, {Centered(ctx, $"{Simd}.Load(ref xRef, {at})")} * invStdV, gammaBlock{v});");
-                    if (beta)
-                    {
-                        w.Line($"betaBlock{v} += dy{v};");
-                    }
+                    w.Line(beta
+                        ? $"var gammaBlock{v} = {Simd}.Splat({zero}); var betaBlock{v} = gammaBlock{v};"
+                        : $"var gammaBlock{v} = {Simd}.Splat({zero});");
                 }
-                using (w.Block($"if ((row % {ColumnBlockRows}) == {ColumnBlockRows - 1} || row == rows - 1)"))
+                using (w.Block("for (int r = 0; r < blockRows; r++)"))
                 {
+                    w.Line($"int start = ((blockStart + r) * {Int(columns)}) + column;");
+                    if (split)
+                    {
+                        w.Line($"var meanHiV = {Simd}.Splat(NormGenSimd.At(ref rowConstantsRef, r));");
+                        w.Line($"var meanLoV = {Simd}.Splat(NormGenSimd.At(ref rowConstantsRef, r + {ColumnBlockRows}));");
+                        w.Line($"var invStdV = {Simd}.Splat(NormGenSimd.At(ref rowConstantsRef, r + {2 * ColumnBlockRows}));");
+                    }
+                    else
+                    {
+                        w.Line($"var meanV = {Simd}.Splat(NormGenSimd.At(ref rowConstantsRef, r));");
+                        w.Line($"var invStdV = {Simd}.Splat(NormGenSimd.At(ref rowConstantsRef, r + {ColumnBlockRows}));");
+                    }
                     for (int v = 0; v < Unroll; v++)
                     {
-                        w.Line($"{Simd}.AddWidenedTo(ref gammaSumRef, {v * width}, gammaBlock{v}); gammaBlock{v} = default;");
+                        string at = v == 0 ? "start" : $"start + {v * width}";
+                        w.Line($"var dy{v} = {Simd}.Load(ref dyRef, {at});");
+                        w.Line($"gammaBlock{v} = {Simd}.MultiplyAdd(dy{v}, {Centered(ctx, $"{Simd}.Load(ref xRef, {at})")} * invStdV, gammaBlock{v});");
                         if (beta)
                         {
-                            w.Line($"{Simd}.AddWidenedTo(ref betaSumRef, {v * width}, betaBlock{v}); betaBlock{v} = default;");
+                            w.Line($"betaBlock{v} += dy{v};");
                         }
                     }
                 }
+                w.Line("int at = column - firstColumn;");
+                for (int v = 0; v < Unroll; v++)
+                {
+                    string at = v == 0 ? "at" : $"at + {v * width}";
+                    w.Line($"{Simd}.AddWidenedTo(ref gammaSumRef, {at}, gammaBlock{v});");
+                    if (beta)
+                    {
+                        w.Line($"{Simd}.AddWidenedTo(ref betaSumRef, {at}, betaBlock{v});");
+                    }
+                }
             }
-            w.Line($"global::NormGen.Internal.ParameterGradients.AddColumnSums(sums.Slice(0, {tile}), state.GammaGrad, column);");
-            if (beta)
-            {
-                w.Line($"global::NormGen.Internal.ParameterGradients.AddColumnSums(sums.Slice({tile}, {tile}), state.BetaGrad, column);");
-            }
+        }
+        w.Line("global::NormGen.Internal.ParameterGradients.AddColumnSums(gammaSums, state.GammaGrad, firstColumn);");
+        if (beta)
+        {
+            w.Line("global::NormGen.Internal.ParameterGradients.AddColumnSums(betaSums, state.BetaGrad, firstColumn);");
         }
         if (columns > tiles * tile)
         {

@@ -75,23 +75,28 @@ internal static partial class GroupMajorKernels
                 {
                     EmitSampleSplitBackwardBranch(w, c);
                 }
-                w.Line($"int chunks = {c.ChunkCount};");
                 if (SumsParametersByColumns(c))
                 {
-                    w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
-                    EmitParameterColumnsRun(w, c);
+                    EmitBackwardWithColumnPass(w, c);
                     return;
                 }
+                w.Line($"int chunks = {c.ChunkCount};");
                 EmitPartialsSetup(w, c);
                 w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
                 EmitPartialsMerge(w, c);
             },
             $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch"));
-        methods.Add(KernelMethod.Chunk("BackwardChunk",
-            SumsParametersByColumns(ctx) ? "One chunk of groups: dx (the parameter gradients take a pass of their own)." : "One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.",
-            "x", "dy", "dx", EmitBackward));
+        if (!AlwaysSumsParametersByColumns(ctx))
+        {
+            methods.Add(KernelMethod.Chunk("BackwardChunk",
+                "One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.",
+                "x", "dy", "dx", (w, c) => EmitBackward(w, c, columnPass: false)));
+        }
         if (SumsParametersByColumns(ctx))
         {
+            methods.Add(KernelMethod.Chunk("BackwardDxChunk",
+                "One chunk of groups: dx alone (the parameter gradients take a pass of their own, ParameterGradientsChunk).",
+                "x", "dy", "dx", (w, c) => EmitBackward(w, c, columnPass: true)));
             methods.Add(KernelMethod.Chunk("ParameterGradientsChunk",
                 "One chunk of columns: GammaGrad/BetaGrad += each column's sums of dy·x̂ and dy over every row, in row order.",
                 "x", "dy", KernelMethod.Unused, EmitParameterColumns));
@@ -350,10 +355,10 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>Body of the chunk kernel behind <c>BackwardKernel</c>: dx, and this chunk's parameter sums.</summary>
-    public static void EmitBackward(CodeWriter w, KernelContext ctx)
+    /// <param name="columnPass">dx alone: the parameter gradients are summed by the column pass (<see cref="EmitParameterColumns"/>).</param>
+    public static void EmitBackward(CodeWriter w, KernelContext ctx, bool columnPass)
     {
         bool rms = ctx.Spec.IsRms;
-        bool columnPass = SumsParametersByColumns(ctx);
         EmitReferences(w, ctx, backward: true, partials: !columnPass);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);

@@ -86,7 +86,7 @@ internal static class NormalizeEmitter
         string order = ctx.Layout.GroupMajor
             ? $"group by group, each group's contiguous runs read while in cache ({(ctx.Spec.IsRms ? "the mean square" : "mean and variance in one pass about a pivot")}, then y; or the two gradient sums, then dx)"
                 + (GroupMajorKernels.SplitsAcrossSamples(ctx) ? "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order)" : "")
-                + (GroupMajorKernels.SumsParametersByColumns(ctx) ? $"; dγ{(ctx.HasBeta ? " and dβ" : "")} ({ctx.Layout.ParameterSize} entries) in a pass of their own, each chunk a range of columns summed over every row" : "")
+                + (GroupMajorKernels.SumsParametersByColumns(ctx) ? $"; dγ{(ctx.HasBeta ? " and dβ" : "")} ({ctx.Layout.ParameterSize} entries) in a pass of their own{(GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) ? "" : $" for up to {GroupMajorKernels.ColumnPassMaxRows} rows")}, each chunk a range of columns summed over every row" : "")
                 + (GroupMajorKernels.PipelinesRows(ctx) ? ", the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y)" : "")
             : ctx.IsColumnLayout
                 ? ColumnKernels.FlatPeriod(ctx) is int period

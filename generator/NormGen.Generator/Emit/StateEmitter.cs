@@ -44,7 +44,12 @@ internal static class StateEmitter
                 {
                     w.Line($"public readonly {t}[] BetaGrad = new {t}[ParameterSize];");
                 }
-                if (!GroupMajorKernels.SumsParametersByColumns(ctx))
+                if (GroupMajorKernels.SumsParametersByColumns(ctx))
+                {
+                    w.Line("// One Backward's parameter gradients summed column by column, in double, each chunk of columns its own range.");
+                    w.Line("public double[] ColumnSums = global::System.Array.Empty<double>();");
+                }
+                if (!GroupMajorKernels.AlwaysSumsParametersByColumns(ctx))
                 {
                     w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
                     w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");

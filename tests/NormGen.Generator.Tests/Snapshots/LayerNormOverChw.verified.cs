@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C×H×W (17424 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class LayerNormOverChw
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -263,28 +263,248 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // Up to 64 rows, dx alone and then dγ and dβ column by column: with few rows per chunk, clearing
+            // and merging every chunk's row of sums would cost more than reading x and dy again.
+            if (batch <= 64)
+            {
+                state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
+                // dγ and dβ column by column over every row (see ParameterGradientsChunk): 8 chunks of columns.
+                global::NormGen.Internal.Buffers.AtLeast(ref state.ColumnSums, 2 * ParameterSize);
+                chunks = 8;
+                state.Runner.Run(NormGenState.ParameterGradientsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
+                return;
+            }
+            // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
+            int partialsLength = chunks * 2 * NormGenState.PartialStride;
+            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
+            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
-            // dγ and dβ column by column over every row (see ParameterGradientsChunk): 8 chunks of columns.
-            chunks = 8;
-            state.Runner.Run(NormGenState.ParameterGradientsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
+            // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
+            global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
         }
 
-        /// <summary>One chunk of groups: dx (the parameter gradients take a pass of their own).</summary>
+        /// <summary>One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch, int chunk)
+        {
+            ref float xRef = ref NormGenSimd.Ref(x);
+            ref float dyRef = ref NormGenSimd.Ref(dy);
+            ref float dxRef = ref NormGenSimd.Ref(dx);
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
+            bool streaming = state.Runner.StreamsOutput;
+            ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
+            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
+            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
+            ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
+            const double invCount = 1.0 / 17424;
+            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunkFirst = chunk * chunkSize;
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            // dγ and dβ summed in the element type over blocks of 8 groups, then added in double (each
+            // flush leaves the block zero for the next block and the next call).
+            ref float gammaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
+            ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
+            int blockGroups = 0;
+            // One statistics group per (N): 17424 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
+            for (int n = chunkFirst; n < chunkLast; n++)
+            {
+                int stat = n;
+                int start = n * 17424;
+                int param = 0;
+                double mean = state.SavedMean[stat];
+                double invStd = state.SavedInvStd[stat];
+                float meanHi = (float)mean;
+                var meanHiV = NormGenSimd.Splat(meanHi);
+                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
+                var invStdV = NormGenSimd.Splat((float)invStd);
+
+                // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.
+                double sumG = 0.0;
+                var sumGBlock0 = NormGenSimd.Splat(0f); var sumGBlock1 = sumGBlock0; var sumGBlock2 = sumGBlock0; var sumGBlock3 = sumGBlock0;
+                double sumGXhat = 0.0;
+                var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
+                for (int block = 0; block < 17408; block += 512)
+                {
+                    for (int i = block; i < block + 512; i += 32)
+                    {
+                        var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                        var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
+                        var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
+                        sumGBlock0 += g0;
+                        sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
+                        NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i) + dy0, ref betaBlockRef, param + i);
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                        var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
+                        var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
+                        sumGBlock1 += g1;
+                        sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load(ref gammaBlockRef, param + i + 8)), ref gammaBlockRef, param + i + 8);
+                        NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 8) + dy1, ref betaBlockRef, param + i + 8);
+                        var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                        var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
+                        var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
+                        sumGBlock2 += g2;
+                        sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy2, xhat2, NormGenSimd.Load(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
+                        NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 16) + dy2, ref betaBlockRef, param + i + 16);
+                        var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                        var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
+                        var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
+                        sumGBlock3 += g3;
+                        sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy3, xhat3, NormGenSimd.Load(ref gammaBlockRef, param + i + 24)), ref gammaBlockRef, param + i + 24);
+                        NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i + 24) + dy3, ref betaBlockRef, param + i + 24);
+                    }
+                    sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
+                    sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                    sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
+                    sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
+                }
+                for (int i = 17408; i < 17424; i += 8)
+                {
+                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                    var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
+                    var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
+                    sumGBlock0 += g0;
+                    sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
+                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
+                    NormGenSimd.Store(NormGenSimd.Load(ref betaBlockRef, param + i) + dy0, ref betaBlockRef, param + i);
+                }
+                sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
+                sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
+                sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
+
+                // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
+                var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
+                var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
+                // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
+                {
+                    int first = NormGenSimd.LineStart(ref dxRef, start);
+                    int last = first + ((17424 - first) & ~15);
+                    if (first != 0)
+                    {
+                        // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                        int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                        NormGenSimd.StoreHead(NormGenSimd.Load(ref dyRef, start + 0) * NormGenSimd.Load(ref gammaRef, param + 0) * invStdV - (NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + endingAtFirst) * NormGenSimd.Load(ref gammaRef, param + endingAtFirst) * invStdV - (NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start, first);
+                    }
+                    if (last != 17424)
+                    {
+                        // [last, 17424): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                        int atLast = global::System.Math.Min(last, 17416);
+                        NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * NormGenSimd.Load(ref gammaRef, param + atLast) * invStdV - (NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + 17416) * NormGenSimd.Load(ref gammaRef, param + 17416) * invStdV - (NormGenSimd.Load(ref xRef, start + 17416) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + 17424, 17424 - last);
+                    }
+                    int i = first;
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                        var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV); var invStdW = NormGenSimd.Splat512(invStdV);
+                        for (; i <= last - 64; i += 64)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * NormGenSimd.Load512(ref gammaRef, param + i) * invStdW - (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * NormGenSimd.Load512(ref gammaRef, param + i + 16) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * NormGenSimd.Load512(ref gammaRef, param + i + 32) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 32, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 48) * NormGenSimd.Load512(ref gammaRef, param + i + 48) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 48, streaming);
+                        }
+                    }
+                    for (; i <= last - 32; i += 32)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
+                    }
+                    for (; i < last; i += 8)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                    }
+                }
+                if (++blockGroups == 8)
+                {
+                    for (int i = 0; i < 17408; i += 32)
+                    {
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                    }
+                    for (int i = 17408; i < 17424; i += 8)
+                    {
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                    }
+                    blockGroups = 0;
+                }
+            }
+            if (blockGroups != 0)
+            {
+                for (int i = 0; i < 17408; i += 32)
+                {
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                }
+                for (int i = 17408; i < 17424; i += 8)
+                {
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                }
+            }
+        }
+
+        /// <summary>One chunk of groups: dx alone (the parameter gradients take a pass of their own, ParameterGradientsChunk).</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void BackwardDxChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch, int chunk)
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             ref float dyRef = ref NormGenSimd.Ref(dy);
@@ -409,7 +629,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -420,56 +640,68 @@ namespace Demo
             int rows = batch;
             // This chunk's tiles of 32 columns (the partition depends on the shape only, not on the threads).
             const int tilesPerChunk = 68;
-            int firstTile = chunk * tilesPerChunk;
-            int lastTile = global::System.Math.Min(firstTile + tilesPerChunk, 544);
-            // Per tile: the γ sums of its 32 columns, then the β sums, in double.
-            global::System.Span<double> sums = stackalloc double[64];
-            ref double gammaSumRef = ref NormGenSimd.Ref(sums);
-            ref double betaSumRef = ref NormGenSimd.At(ref gammaSumRef, 32);
-            for (int tile = firstTile; tile < lastTile; tile++)
+            int firstColumn = chunk * tilesPerChunk * 32;
+            int lastColumn = global::System.Math.Min(firstColumn + (tilesPerChunk * 32), 17408);
+            // The sums of this chunk's columns, in double: γ's, then β's ParameterSize further on (no other chunk touches them).
+            global::System.Span<double> gammaSums = new(state.ColumnSums, firstColumn, lastColumn - firstColumn);
+            gammaSums.Clear();
+            ref double gammaSumRef = ref NormGenSimd.Ref(gammaSums);
+            global::System.Span<double> betaSums = new(state.ColumnSums, ParameterSize + firstColumn, lastColumn - firstColumn);
+            betaSums.Clear();
+            ref double betaSumRef = ref NormGenSimd.Ref(betaSums);
+            // Per row of a block: the mean's parts and 1/std in the element type, loaded once per block.
+            global::System.Span<float> rowConstants = stackalloc float[24];
+            ref float rowConstantsRef = ref NormGenSimd.Ref(rowConstants);
+            for (int blockStart = 0; blockStart < rows; blockStart += 8)
             {
-                int column = tile * 32;
-                sums.Clear();
-                var gammaBlock0 = NormGenSimd.Splat(0f); var betaBlock0 = gammaBlock0;
-                var gammaBlock1 = NormGenSimd.Splat(0f); var betaBlock1 = gammaBlock1;
-                var gammaBlock2 = NormGenSimd.Splat(0f); var betaBlock2 = gammaBlock2;
-                var gammaBlock3 = NormGenSimd.Splat(0f); var betaBlock3 = gammaBlock3;
-                // dy·x̂ and dy summed in the element type over blocks of 8 rows, each block added in double.
-                for (int row = 0; row < rows; row++)
+                int blockRows = global::System.Math.Min(8, rows - blockStart);
+                for (int r = 0; r < blockRows; r++)
                 {
-                    int start = (row * 17424) + column;
-                    double mean = state.SavedMean[row];
+                    double mean = state.SavedMean[blockStart + r];
                     float meanHi = (float)mean;
-                    var meanHiV = NormGenSimd.Splat(meanHi);
-                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                    var invStdV = NormGenSimd.Splat((float)state.SavedInvStd[row]);
-                    var dy0 = NormGenSimd.Load(ref dyRef, start);
-                    gammaBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start) - meanHiV - meanLoV) * invStdV, gammaBlock0);
-                    betaBlock0 += dy0;
-                    var dy1 = NormGenSimd.Load(ref dyRef, start + 8);
-                    gammaBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + 8) - meanHiV - meanLoV) * invStdV, gammaBlock1);
-                    betaBlock1 += dy1;
-                    var dy2 = NormGenSimd.Load(ref dyRef, start + 16);
-                    gammaBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + 16) - meanHiV - meanLoV) * invStdV, gammaBlock2);
-                    betaBlock2 += dy2;
-                    var dy3 = NormGenSimd.Load(ref dyRef, start + 24);
-                    gammaBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + 24) - meanHiV - meanLoV) * invStdV, gammaBlock3);
-                    betaBlock3 += dy3;
-                    if ((row % 8) == 7 || row == rows - 1)
-                    {
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, 0, gammaBlock0); gammaBlock0 = default;
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, 0, betaBlock0); betaBlock0 = default;
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, 8, gammaBlock1); gammaBlock1 = default;
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, 8, betaBlock1); betaBlock1 = default;
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, 16, gammaBlock2); gammaBlock2 = default;
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, 16, betaBlock2); betaBlock2 = default;
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, 24, gammaBlock3); gammaBlock3 = default;
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, 24, betaBlock3); betaBlock3 = default;
-                    }
+                    NormGenSimd.At(ref rowConstantsRef, r) = meanHi;
+                    NormGenSimd.At(ref rowConstantsRef, r + 8) = (float)(mean - meanHi);
+                    NormGenSimd.At(ref rowConstantsRef, r + 16) = (float)state.SavedInvStd[blockStart + r];
                 }
-                global::NormGen.Internal.ParameterGradients.AddColumnSums(sums.Slice(0, 32), state.GammaGrad, column);
-                global::NormGen.Internal.ParameterGradients.AddColumnSums(sums.Slice(32, 32), state.BetaGrad, column);
+                // dy·x̂ and dy over the block's rows in the element type, each tile's then added in double.
+                for (int column = firstColumn; column < lastColumn; column += 32)
+                {
+                    var gammaBlock0 = NormGenSimd.Splat(0f); var betaBlock0 = gammaBlock0;
+                    var gammaBlock1 = NormGenSimd.Splat(0f); var betaBlock1 = gammaBlock1;
+                    var gammaBlock2 = NormGenSimd.Splat(0f); var betaBlock2 = gammaBlock2;
+                    var gammaBlock3 = NormGenSimd.Splat(0f); var betaBlock3 = gammaBlock3;
+                    for (int r = 0; r < blockRows; r++)
+                    {
+                        int start = ((blockStart + r) * 17424) + column;
+                        var meanHiV = NormGenSimd.Splat(NormGenSimd.At(ref rowConstantsRef, r));
+                        var meanLoV = NormGenSimd.Splat(NormGenSimd.At(ref rowConstantsRef, r + 8));
+                        var invStdV = NormGenSimd.Splat(NormGenSimd.At(ref rowConstantsRef, r + 16));
+                        var dy0 = NormGenSimd.Load(ref dyRef, start);
+                        gammaBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start) - meanHiV - meanLoV) * invStdV, gammaBlock0);
+                        betaBlock0 += dy0;
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + 8);
+                        gammaBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + 8) - meanHiV - meanLoV) * invStdV, gammaBlock1);
+                        betaBlock1 += dy1;
+                        var dy2 = NormGenSimd.Load(ref dyRef, start + 16);
+                        gammaBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + 16) - meanHiV - meanLoV) * invStdV, gammaBlock2);
+                        betaBlock2 += dy2;
+                        var dy3 = NormGenSimd.Load(ref dyRef, start + 24);
+                        gammaBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + 24) - meanHiV - meanLoV) * invStdV, gammaBlock3);
+                        betaBlock3 += dy3;
+                    }
+                    int at = column - firstColumn;
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, at, gammaBlock0);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, at, betaBlock0);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, at + 8, gammaBlock1);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, at + 8, betaBlock1);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, at + 16, gammaBlock2);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, at + 16, betaBlock2);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, at + 24, gammaBlock3);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, at + 24, betaBlock3);
+                }
             }
+            global::NormGen.Internal.ParameterGradients.AddColumnSums(gammaSums, state.GammaGrad, firstColumn);
+            global::NormGen.Internal.ParameterGradients.AddColumnSums(betaSums, state.BetaGrad, firstColumn);
             if (chunk == 7)
             {
                 // The 16 columns after the last whole tile, one at a time, in double.
@@ -496,6 +728,7 @@ namespace Demo
             // The chunk kernels as delegates, created once, so that running them allocates nothing.
             public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> StatisticsAndNormalizeChunkKernel = LayerNormOverChw.StatisticsAndNormalizeChunk;
             public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> BackwardChunkKernel = LayerNormOverChw.BackwardChunk;
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> BackwardDxChunkKernel = LayerNormOverChw.BackwardDxChunk;
             public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> ParameterGradientsChunkKernel = LayerNormOverChw.ParameterGradientsChunk;
 
             public readonly global::NormGen.Internal.ChunkRunner<NormGenState, float> Runner = new();
@@ -508,6 +741,14 @@ namespace Demo
             public readonly float[] Beta = new float[ParameterSize];
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
+            // One Backward's parameter gradients summed column by column, in double, each chunk of columns its own range.
+            public double[] ColumnSums = global::System.Array.Empty<double>();
+            // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
+            // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
+            // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
+            public const int PartialStride = ParameterSize + 16;
+            public double[] ParameterPartials = global::System.Array.Empty<double>();
+            public float[] ParameterBlock = global::System.Array.Empty<float>();
             // The most recent training forward's statistics, which Backward differentiates through.
             public double[] SavedMean = new double[0];
             public double[] SavedInvStd = new double[0];

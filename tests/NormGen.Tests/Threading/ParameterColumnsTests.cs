@@ -6,36 +6,48 @@ namespace NormGen.Tests.Threading;
 
 /// <summary>
 /// Rows whose γ has 16,384 entries or more sum dγ and dβ in a pass of their own, each chunk a range of columns over every
-/// row in row order (GroupMajorKernels.ParameterColumns). The gradients must match the reference, the columns after the
-/// last whole tile included, be the same bits for one and two threads, and add to what GammaGrad/BetaGrad held.
+/// row in row order (GroupMajorKernels.ParameterColumns), for up to 64 rows; more rows take the fused sums; from 65,536
+/// entries every batch takes the column pass. The gradients must match the reference, the columns after the last whole
+/// tile included, be the same bits for one and two threads, and add to what GammaGrad/BetaGrad held.
 /// </summary>
 [Collection(nameof(ThreadingTests))]
 public sealed class ParameterColumnsTests
 {
-    // Not a multiple of the 8-row blocks the column sums flush in.
+    // Not a multiple of the 8-row blocks the column sums flush in; and more rows than the column pass takes.
     private const int Rows = 19;
+    private const int ManyRows = 67;
 
-    [Fact]
-    public void Float_layer_norm_over_chw_matches_the_reference() =>
-        AssertMatchesReference<float, ColumnPassLayerNorm>(degree => new ColumnPassLayerNorm { MaxDegreeOfParallelism = degree }, ColumnPassLayerNorm.SampleSize, rms: false, Tolerance.FloatFloor, new Random(4201));
+    [Theory]
+    [InlineData(Rows)]
+    [InlineData(ManyRows)]
+    public void Float_layer_norm_over_chw_matches_the_reference(int rows) =>
+        AssertMatchesReference<float, ColumnPassLayerNorm>(degree => new ColumnPassLayerNorm { MaxDegreeOfParallelism = degree }, rows, ColumnPassLayerNorm.SampleSize, rms: false, Tolerance.FloatFloor, new Random(4201));
 
-    [Fact]
-    public void Double_layer_norm_matches_the_reference() =>
-        AssertMatchesReference<double, ColumnPassDoubleLayerNorm>(degree => new ColumnPassDoubleLayerNorm { MaxDegreeOfParallelism = degree }, ColumnPassDoubleLayerNorm.SampleSize, rms: false, 1e-12, new Random(4202));
+    [Theory]
+    [InlineData(Rows)]
+    [InlineData(ManyRows)]
+    public void Double_layer_norm_matches_the_reference(int rows) =>
+        AssertMatchesReference<double, ColumnPassDoubleLayerNorm>(degree => new ColumnPassDoubleLayerNorm { MaxDegreeOfParallelism = degree }, rows, ColumnPassDoubleLayerNorm.SampleSize, rms: false, 1e-12, new Random(4202));
 
     [Fact]
     public void Float_rms_norm_matches_the_reference() =>
-        AssertMatchesReference<float, ColumnPassRmsNorm>(degree => new ColumnPassRmsNorm { MaxDegreeOfParallelism = degree }, ColumnPassRmsNorm.SampleSize, rms: true, Tolerance.FloatFloor, new Random(4203));
+        AssertMatchesReference<float, ColumnPassRmsNorm>(degree => new ColumnPassRmsNorm { MaxDegreeOfParallelism = degree }, Rows, ColumnPassRmsNorm.SampleSize, rms: true, Tolerance.FloatFloor, new Random(4203));
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(ManyRows)]
+    public void Float_layer_norm_with_the_column_pass_for_every_batch_matches_the_reference(int rows) =>
+        AssertMatchesReference<float, AlwaysColumnPassLayerNorm>(degree => new AlwaysColumnPassLayerNorm { MaxDegreeOfParallelism = degree }, rows, AlwaysColumnPassLayerNorm.SampleSize, rms: false, Tolerance.FloatFloor, new Random(4204));
 
     /// <summary>
     /// Forward and Backward at 1 and 2 threads on the same data: dx, dγ (and dβ) against the double reference, the two
     /// thread counts bit for bit, and a second Backward doubling the gradients exactly (each adds the same sums).
     /// </summary>
-    private static void AssertMatchesReference<T, TLayer>(Func<int, TLayer> create, int size, bool rms, double rel, Random rng)
+    private static void AssertMatchesReference<T, TLayer>(Func<int, TLayer> create, int rows, int size, bool rms, double rel, Random rng)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TLayer : IPerSampleLayer<T>, IScaledLayer<T>
     {
-        var layout = NormLayout.LayerNorm(Rows, size);
+        var layout = NormLayout.LayerNorm(rows, size);
         double[] x = Exact<T>(TestData.Normal(rng, layout.Length, 1.5, 2));
         double[] dy = Exact<T>(TestData.Normal(rng, layout.Length, 0, 1));
         double[] gamma = Exact<T>(TestData.Uniform(rng, size, 0.5, 1.5));

@@ -82,8 +82,9 @@ internal partial class RowOrderBatchNorm1d : IBatchStatsLayer<float>, IAffineLay
 [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double))]
 internal partial class RowOrderDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
 
-// Rows whose γ has so many entries (16,384 or more) that dγ and dβ take a pass of their own, column by column: LayerNorm
-// over [C,H,W] with 16 columns after the last whole tile of 32, doubles with 6 after the last tile of 16, RMSNorm without β.
+// Rows whose γ has so many entries (16,384 or more) that dγ and dβ take a pass of their own, column by column, for up to
+// 64 rows (from 65,536 entries for every batch): LayerNorm over [C,H,W] with 16 columns after the last whole tile of 32,
+// doubles with 6 after the last tile of 16, RMSNorm without β, and LayerNorm over [C,H,W] of 69,696 entries.
 [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]
 internal partial class ColumnPassLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
 
@@ -92,3 +93,6 @@ internal partial class ColumnPassDoubleLayerNorm : IPerSampleLayer<double>, IAff
 
 [Normalize(Shape = "N,D=16384", Axes = "D", Kind = NormKind.Rms)]
 internal partial class ColumnPassRmsNorm : IPerSampleLayer<float>, IScaledLayer<float> { }
+
+[Normalize(Shape = "N,C=64,H=33,W=33", Axes = "CHW")]
+internal partial class AlwaysColumnPassLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
