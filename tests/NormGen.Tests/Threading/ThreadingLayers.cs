@@ -96,3 +96,11 @@ internal partial class ColumnPassRmsNorm : IPerSampleLayer<float>, IScaledLayer<
 
 [Normalize(Shape = "N,C=64,H=33,W=33", Axes = "CHW")]
 internal partial class AlwaysColumnPassLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+// Runs of under 8 cache lines that end inside a line (100 floats, 7×7 maps of 49): through the cache they are written
+// as whole vectors and the last lanes of the vector ending at the run's end; streamed, with their edges apart.
+[Normalize(Shape = "N,D=100", Axes = "D")]
+internal partial class ShortRunLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+[Normalize(Shape = "N,C=8,H=7,W=7", Axes = "NHW")]
+internal partial class ShortRunBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
