@@ -100,16 +100,26 @@ public static class CaseCatalog
     public static readonly CaseSpec Extra_Gn32_8x256x28x28 = new(nameof(Extra_Gn32_8x256x28x28), "GroupNorm(32,256) x[8,256,28,28]", LayerKind.Group, new[] { 8, 256, 28, 28 }, 32, "N,C=256,H=28,W=28", "CHW");
     public static readonly CaseSpec Extra_In_16x64x32x32 = new(nameof(Extra_In_16x64x32x32), "InstanceNorm2d(64, affine) x[16,64,32,32]", LayerKind.Group, new[] { 16, 64, 32, 32 }, 64, "N,C=64,H=32,W=32", "HW");
     public static readonly CaseSpec Extra_Rms_256x4096 = new(nameof(Extra_Rms_256x4096), "RMSNorm(4096) x[256,4096]", LayerKind.Rms, new[] { 256, 4096 }, 1, "N,D=4096", "D");
+    public static readonly CaseSpec Extra_Bn1d_1024x1001 = new(nameof(Extra_Bn1d_1024x1001), "BatchNorm1d x[1024,1001]", LayerKind.Batch, new[] { 1024, 1001 }, 1, "N,C=1001", "N");
+    public static readonly CaseSpec Extra_Bn2d_256x3x32x32 = new(nameof(Extra_Bn2d_256x3x32x32), "BatchNorm2d x[256,3,32,32]", LayerKind.Batch, new[] { 256, 3, 32, 32 }, 1, "N,C=3,H=32,W=32", "NHW");
+    public static readonly CaseSpec Extra_Bn2d_32x512x4x4 = new(nameof(Extra_Bn2d_32x512x4x4), "BatchNorm2d x[32,512,4,4]", LayerKind.Batch, new[] { 32, 512, 4, 4 }, 1, "N,C=512,H=4,W=4", "NHW");
+    public static readonly CaseSpec Extra_Ln_512x100 = new(nameof(Extra_Ln_512x100), "LayerNorm(100) x[512,100]", LayerKind.Layer, new[] { 512, 100 }, 1, "N,D=100", "D");
+    public static readonly CaseSpec Extra_Gn1_8x64x56x56 = new(nameof(Extra_Gn1_8x64x56x56), "GroupNorm(1,64) x[8,64,56,56]", LayerKind.Group, new[] { 8, 64, 56, 56 }, 1, "N,C=64,H=56,W=56", "CHW");
+    public static readonly CaseSpec Extra_In_8x256x8x8 = new(nameof(Extra_In_8x256x8x8), "InstanceNorm2d(256, affine) x[8,256,8,8]", LayerKind.Group, new[] { 8, 256, 8, 8 }, 256, "N,C=256,H=8,W=8", "HW");
 
     /// <summary>
     /// Shapes beyond issue 4's, run with <c>--extra</c>: few channels with large maps (C=3, 224×224), many channels with
     /// 7×7 maps, an odd BatchNorm1d width, a LayerNorm width that is no multiple of a vector and a small batch (between the
-    /// two parallel thresholds), long LayerNorm rows, GroupNorm with 32 groups, InstanceNorm, RMSNorm on long rows.
+    /// two parallel thresholds), long LayerNorm rows, GroupNorm with 32 groups, InstanceNorm, RMSNorm on long rows; then a
+    /// wide BatchNorm1d too large for the L2 (4 MiB), few channels of 1 MiB, 4×4 maps, short LayerNorm rows,
+    /// GroupNorm(1) (one group of 784 KiB per sample) and InstanceNorm on 8×8 maps.
     /// </summary>
     public static readonly IReadOnlyList<CaseSpec> Extra = new[]
     {
         Extra_Bn2d_16x3x224x224, Extra_Bn2d_64x512x7x7, Extra_Bn1d_64x100, Extra_Ln_64x1000,
         Extra_Ln_1024x4096, Extra_Gn32_8x256x28x28, Extra_In_16x64x32x32, Extra_Rms_256x4096,
+        Extra_Bn1d_1024x1001, Extra_Bn2d_256x3x32x32, Extra_Bn2d_32x512x4x4, Extra_Ln_512x100,
+        Extra_Gn1_8x64x56x56, Extra_In_8x256x8x8,
     };
 
     /// <summary>Issue 4's cases, then the extra ones.</summary>

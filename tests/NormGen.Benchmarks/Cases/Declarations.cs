@@ -88,4 +88,22 @@ public partial class NgExtra_In_16x64x32x32 : INormGenSampleLayer, INormGenShift
 
 [Normalize(Shape = "N,D=4096", Axes = "D", Kind = NormKind.Rms)]
 public partial class NgExtra_Rms_256x4096 : INormGenSampleLayer { }
+
+[Normalize(Shape = "N,C=1001", Axes = "N")]
+public partial class NgExtra_Bn1d_1024x1001 : INormGenBatchLayer { }
+
+[Normalize(Shape = "N,C=3,H=32,W=32", Axes = "NHW")]
+public partial class NgExtra_Bn2d_256x3x32x32 : INormGenBatchLayer { }
+
+[Normalize(Shape = "N,C=512,H=4,W=4", Axes = "NHW")]
+public partial class NgExtra_Bn2d_32x512x4x4 : INormGenBatchLayer { }
+
+[Normalize(Shape = "N,D=100", Axes = "D")]
+public partial class NgExtra_Ln_512x100 : INormGenSampleLayer, INormGenShift { }
+
+[Normalize(Shape = "N,C=64,H=56,W=56", Axes = "CHW", Groups = 1, AffineAxes = "C")]
+public partial class NgExtra_Gn1_8x64x56x56 : INormGenSampleLayer, INormGenShift { }
+
+[Normalize(Shape = "N,C=256,H=8,W=8", Axes = "HW")]
+public partial class NgExtra_In_8x256x8x8 : INormGenSampleLayer, INormGenShift { }
 #endif

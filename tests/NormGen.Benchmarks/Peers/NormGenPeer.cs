@@ -55,6 +55,12 @@ public sealed class NormGenPeer : INormPeer
         nameof(CaseCatalog.Extra_Gn32_8x256x28x28) => new NgExtra_Gn32_8x256x28x28(),
         nameof(CaseCatalog.Extra_In_16x64x32x32) => new NgExtra_In_16x64x32x32(),
         nameof(CaseCatalog.Extra_Rms_256x4096) => new NgExtra_Rms_256x4096(),
+        nameof(CaseCatalog.Extra_Bn1d_1024x1001) => new NgExtra_Bn1d_1024x1001(),
+        nameof(CaseCatalog.Extra_Bn2d_256x3x32x32) => new NgExtra_Bn2d_256x3x32x32(),
+        nameof(CaseCatalog.Extra_Bn2d_32x512x4x4) => new NgExtra_Bn2d_32x512x4x4(),
+        nameof(CaseCatalog.Extra_Ln_512x100) => new NgExtra_Ln_512x100(),
+        nameof(CaseCatalog.Extra_Gn1_8x64x56x56) => new NgExtra_Gn1_8x64x56x56(),
+        nameof(CaseCatalog.Extra_In_8x256x8x8) => new NgExtra_In_8x256x8x8(),
         _ => throw new ArgumentException("no NormGen declaration for " + spec.Name),
     };
 
