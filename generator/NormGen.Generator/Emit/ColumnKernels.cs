@@ -256,6 +256,11 @@ internal static partial class ColumnKernels
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
         GroupMajorKernels.EmitStreaming(w, "dx", RowLines(ctx));
+        if (DxInRowOrder(ctx))
+        {
+            EmitDxInRowOrder(w, ctx);
+            return;
+        }
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
         w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
         w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
@@ -288,6 +293,40 @@ internal static partial class ColumnKernels
                     : $"var offset{v} = {at("offset")};");
             }
         }));
+    }
+
+    /// <summary>
+    /// dx row by row in memory order (<see cref="DxInRowOrder"/>) from the per-column gain, hi, slope and offset the
+    /// orchestrator prepared (gain = γ·invStd and the offset with the mean's low part folded in, as the tiles compute them
+    /// in registers), so every value has the bits the tiles give it.
+    /// </summary>
+    private static void EmitDxInRowOrder(CodeWriter w, KernelContext ctx)
+    {
+        int columns = ctx.Layout.Segments[1].Size;
+        w.Line($"ref {ctx.T} gainRef = ref {Simd}.Ref(state.LaneGain);");
+        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+        w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
+        w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
+        w.Line("// dx = dy·gain − (x − hi)·slope − offset per column. Row by row in memory order: gain, hi, slope and offset");
+        w.Line($"// ({Kib(4 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows stream past.");
+        EmitRowOrder(w, ctx, "xRef", "dxRef", (load, v, offset, stepRows) =>
+        {
+            string at(string name) => $"{Simd}.{load}(ref {name}Ref, column + {offset})";
+            w.Line($"var gain{v} = {at("gain")}; var meanHi{v} = {at("meanHi")}; var slope{v} = {at("slope")}; var offset{v} = {at("offset")};");
+            for (int k = 0; k < stepRows; k++)
+            {
+                string index = $"start + {(k * columns) + offset}";
+                w.Line($"{Simd}.StoreOutput({Simd}.{load}(ref dyRef, {index}) * gain{v} - ({Simd}.{load}(ref xRef, {index}) - meanHi{v}) * slope{v} - offset{v}, ref dxRef, {index}, streaming);");
+            }
+        },
+        stepRows =>
+        {
+            for (int k = 0; k < stepRows; k++)
+            {
+                string at = k == 0 ? "start" : $"start + {k * columns}";
+                w.Line($"NormGenSimd.At(ref dxRef, {at}) = NormGenSimd.At(ref dyRef, {at}) * NormGenSimd.At(ref gainRef, column) - (NormGenSimd.At(ref xRef, {at}) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column);");
+            }
+        });
     }
 
     private static void EmitHeader(CodeWriter w, KernelContext ctx, string? partials, string? name, bool withCount = true)

@@ -311,11 +311,26 @@ internal static class LaneKernels
             ? "// dx = invStd·(g − x̂·mean(g·x̂)) = dy·γ·invStd − x·slope"
             : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset");
         EmitFoldPartials(w, "sums", "laneStride", 2);
+        bool rowOrderDx = ColumnKernels.DxInRowOrder(ctx);
+        if (rowOrderDx)
+        {
+            w.Line("// The row-order dx pass reads gain = γ·invStd and (float) the offset with the mean's low part folded in, per");
+            w.Line("// column, computed here as the tiles would compute them in registers.");
+            w.Line($"{ctx.T}[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count);");
+        }
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
             w.Line("double s = state.SavedInvStd[stat];");
             w.Line($"slope[stat] = ({ctx.T})(s * s * sums[laneStride + stat] * invCount);");
             w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * sums[stat] * invCount")});");
+            if (rowOrderDx)
+            {
+                w.Line(ctx.HasGamma ? "gain[stat] = state.Gamma[stat] * invStd[stat];" : "gain[stat] = invStd[stat];");
+                if (ctx.IsFloat)
+                {
+                    w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
+                }
+            }
         }
         w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
     }

@@ -115,6 +115,10 @@ internal static class StateEmitter
                 }
                 w.Line($"public {t}[] LaneSlope = global::System.Array.Empty<{t}>();");
                 w.Line($"public {t}[] LaneOffset = global::System.Array.Empty<{t}>();");
+                if (ColumnKernels.DxInRowOrder(ctx))
+                {
+                    w.Line($"public {t}[] LaneGain = global::System.Array.Empty<{t}>();");
+                }
                 w.Line("// Per chunk, per statistic partial sums, added in chunk order.");
                 w.Line("public double[] LanePartials = global::System.Array.Empty<double>();");
             }

@@ -7,9 +7,9 @@ using Xunit;
 namespace NormGen.Tests.Threading;
 
 /// <summary>
-/// BatchNorm1d's row-order y pass takes two rows a step only where x and y start on cache lines, one row a step
-/// elsewhere (a .NET array's data starts 24 bytes past a line). Both ways give every value the same bits, whatever
-/// the addresses, and the reference's values; an odd batch leaves a row after the last pair.
+/// BatchNorm1d's row-order passes (y; and dx for rows of 2 KiB or more) take two rows a step only where the rows start
+/// on cache lines, one row a step elsewhere (a .NET array's data starts 24 bytes past a line). Both ways give every
+/// value the same bits, whatever the addresses, and the reference's values; an odd batch leaves a row after the last pair.
 /// </summary>
 [Collection(nameof(ThreadingTests))]
 public sealed class RowOrderAlignmentTests
@@ -46,6 +46,38 @@ public sealed class RowOrderAlignmentTests
         TestData.To<float>(x).CopyTo(xs);
         layer.ForwardTraining(xs, ys);
         Tolerance.AssertClose("RowOrderBatchNorm1d y", (ReadOnlySpan<float>)ys, reference.Y, Tolerance.FloatFloor);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(24)]
+    public void Row_order_dx_matches_the_reference_for_one_and_two_threads(int offset)
+    {
+        var rng = new Random(4104);
+        const int rows = 301, columns = 1001;
+        var layout = NormLayout.BatchNorm(rows, columns, 1);
+        double[] x = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 2, 3));
+        double[] dy = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1));
+        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, columns, 0.5, 1.5));
+        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, columns, -0.5, 0.5));
+        var reference = ReferenceNorm.Compute(layout, x, dy, gamma, beta, 1e-5);
+        float[] Dx(int degree)
+        {
+            var layer = new RowOrderOddBatchNorm1d { MaxDegreeOfParallelism = degree };
+            TestData.To<float>(gamma).CopyTo(layer.Gamma);
+            TestData.To<float>(beta).CopyTo(layer.Beta);
+            Span<float> xs = AtLineOffset<float>(layout.Length, offset);
+            Span<float> ys = AtLineOffset<float>(layout.Length, offset);
+            Span<float> dxs = AtLineOffset<float>(layout.Length, offset);
+            TestData.To<float>(x).CopyTo(xs);
+            layer.ForwardTraining(xs, ys);
+            layer.Backward(xs, TestData.To<float>(dy), dxs);
+            Tolerance.AssertClose("RowOrderOddBatchNorm1d dγ", (ReadOnlySpan<float>)layer.GammaGrad, reference.DGamma, Tolerance.FloatFloor);
+            return dxs.ToArray();
+        }
+        float[] one = Dx(1);
+        Tolerance.AssertClose("RowOrderOddBatchNorm1d dx", (ReadOnlySpan<float>)one, reference.Dx, Tolerance.FloatFloor);
+        SameBits.Assert<float>("dx", one, "1 thread", Dx(2), "2 threads");
     }
 
     /// <summary>

@@ -82,6 +82,11 @@ internal partial class RowOrderBatchNorm1d : IBatchStatsLayer<float>, IAffineLay
 [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double))]
 internal partial class RowOrderDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
 
+// Rows of 2 KiB or more also take dx row by row (512 floats above; 1001 here, with vectors of 16, 8 and a value after
+// the last whole vector).
+[Normalize(Shape = "N,C=1001", Axes = "N")]
+internal partial class RowOrderOddBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
 // Rows whose γ has so many entries (16,384 or more) that dγ and dβ take a pass of their own, column by column, for up to
 // 64 rows (from 65,536 entries for every batch): LayerNorm over [C,H,W] with 16 columns after the last whole tile of 32,
 // doubles with 6 after the last tile of 16, RMSNorm without β, and LayerNorm over [C,H,W] of 69,696 entries.
