@@ -205,23 +205,9 @@ internal static partial class ColumnKernels
             w.Line("// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Row by");
             w.Line($"// row in memory order: hi, scale and shift ({Kib(3 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows stream");
             w.Line("// past, and where two rows go a step each vector of them, loaded once, serves both.");
-            EmitRowOrder(w, ctx, "xRef", "yRef", (load, v, offset, stepRows) =>
-            {
-                w.Line($"var meanHi{v} = {Simd}.{load}(ref meanHiRef, column + {offset}); var scale{v} = {Simd}.{load}(ref scaleRef, column + {offset}); var shift{v} = {Simd}.{load}(ref shiftRef, column + {offset});");
-                for (int k = 0; k < stepRows; k++)
-                {
-                    string at = $"start + {(k * columns) + offset}";
-                    w.Line($"{Simd}.StoreOutput({Simd}.MultiplyAdd({Simd}.{load}(ref xRef, {at}) - meanHi{v}, scale{v}, shift{v}), ref yRef, {at}, streaming);");
-                }
-            },
-            stepRows =>
-            {
-                for (int k = 0; k < stepRows; k++)
-                {
-                    string at = k == 0 ? "start" : $"start + {k * columns}";
-                    w.Line($"NormGenSimd.At(ref yRef, {at}) = ({ctx.T})((NormGenSimd.At(ref xRef, {at}) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref scaleRef, column) + NormGenSimd.At(ref shiftRef, column));");
-                }
-            });
+            EmitRowOrderPass(w, ctx, "yRef", ["meanHi", "scale", "shift"],
+                (load, v, index) => $"{Simd}.MultiplyAdd({Simd}.{load}(ref xRef, {index}) - meanHi{v}, scale{v}, shift{v})",
+                (at, constant) => $"({ctx.T})((NormGenSimd.At(ref xRef, {at}) - {constant("meanHi")}) * {constant("scale")} + {constant("shift")})");
             return;
         }
         w.Line("// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Tiles of");
@@ -309,14 +295,28 @@ internal static partial class ColumnKernels
         w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
         w.Line("// dx = dy·gain − (x − hi)·slope − offset per column. Row by row in memory order: gain, hi, slope and offset");
         w.Line($"// ({Kib(4 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows stream past.");
-        EmitRowOrder(w, ctx, "xRef", "dxRef", (load, v, offset, stepRows) =>
+        EmitRowOrderPass(w, ctx, "dxRef", ["gain", "meanHi", "slope", "offset"],
+            (load, v, index) => $"{Simd}.{load}(ref dyRef, {index}) * gain{v} - ({Simd}.{load}(ref xRef, {index}) - meanHi{v}) * slope{v} - offset{v}",
+            (at, constant) => $"NormGenSimd.At(ref dyRef, {at}) * {constant("gain")} - (NormGenSimd.At(ref xRef, {at}) - {constant("meanHi")}) * {constant("slope")} - {constant("offset")}");
+    }
+
+    /// <summary>
+    /// An output pass in row order (<see cref="EmitRowOrder"/>): each vector of the per-column <paramref name="constants"/>
+    /// (arrays behind <c>{name}Ref</c>) loaded once per step as <c>{name}{v}</c>, then <paramref name="vector"/>(load
+    /// method, v, index) written to <paramref name="output"/> for every row of the step; the columns after the last whole
+    /// vector get <paramref name="scalar"/>(index, constant at this column).
+    /// </summary>
+    private static void EmitRowOrderPass(CodeWriter w, KernelContext ctx, string output, string[] constants,
+        Func<string, int, string, string> vector, Func<string, Func<string, string>, string> scalar)
+    {
+        int columns = ctx.Layout.Segments[1].Size;
+        EmitRowOrder(w, ctx, "xRef", output, (load, v, offset, stepRows) =>
         {
-            string at(string name) => $"{Simd}.{load}(ref {name}Ref, column + {offset})";
-            w.Line($"var gain{v} = {at("gain")}; var meanHi{v} = {at("meanHi")}; var slope{v} = {at("slope")}; var offset{v} = {at("offset")};");
+            w.Line(string.Join(" ", constants.Select(c => $"var {c}{v} = {Simd}.{load}(ref {c}Ref, column + {offset});")));
             for (int k = 0; k < stepRows; k++)
             {
                 string index = $"start + {(k * columns) + offset}";
-                w.Line($"{Simd}.StoreOutput({Simd}.{load}(ref dyRef, {index}) * gain{v} - ({Simd}.{load}(ref xRef, {index}) - meanHi{v}) * slope{v} - offset{v}, ref dxRef, {index}, streaming);");
+                w.Line($"{Simd}.StoreOutput({vector(load, v, index)}, ref {output}, {index}, streaming);");
             }
         },
         stepRows =>
@@ -324,7 +324,7 @@ internal static partial class ColumnKernels
             for (int k = 0; k < stepRows; k++)
             {
                 string at = k == 0 ? "start" : $"start + {k * columns}";
-                w.Line($"NormGenSimd.At(ref dxRef, {at}) = NormGenSimd.At(ref dyRef, {at}) * NormGenSimd.At(ref gainRef, column) - (NormGenSimd.At(ref xRef, {at}) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column);");
+                w.Line($"NormGenSimd.At(ref {output}, {at}) = {scalar(at, c => $"NormGenSimd.At(ref {c}Ref, column)")};");
             }
         });
     }
