@@ -289,7 +289,7 @@ internal static partial class ColumnKernels
     private static void EmitDxInRowOrder(CodeWriter w, KernelContext ctx)
     {
         int columns = ctx.Layout.Segments[1].Size;
-        w.Line($"ref {ctx.T} gainRef = ref {Simd}.Ref(state.LaneGain);");
+        w.Line($"ref {ctx.T} gainRef = ref {Simd}.Ref(state.{(ctx.HasGamma ? "LaneGain" : "LaneScale")});");
         w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
         w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
         w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");

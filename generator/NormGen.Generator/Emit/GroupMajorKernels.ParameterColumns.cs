@@ -51,19 +51,23 @@ internal static partial class GroupMajorKernels
     /// <summary>Columns per tile: four vectors, whose sums stay in registers while the rows go past.</summary>
     private static int ColumnTile(KernelContext ctx) => VectorShape.Narrow(ctx).Width * Unroll;
 
-    /// <summary>The column chunks: at most <c>Threading.MaxChunks</c>, whole tiles each; the shape alone decides.</summary>
+    /// <summary>The column chunks: at most <see cref="MaxChunks"/>, whole tiles each; the shape alone decides.</summary>
     private static int ColumnChunks(KernelContext ctx) =>
-        System.Math.Max(1, System.Math.Min(8, ctx.Layout.ParameterSize / ColumnTile(ctx)));
+        System.Math.Max(1, System.Math.Min(MaxChunks, ctx.Layout.ParameterSize / ColumnTile(ctx)));
 
-    /// <summary>The backward orchestrator of a layer with the column pass: dx alone, then the column pass; or, for many rows, the fused backward.</summary>
-    private static void EmitBackwardWithColumnPass(CodeWriter w, KernelContext ctx)
+    /// <summary>
+    /// The backward orchestrator's column-pass branch (after <c>chunks</c> is set): dx alone, then the column pass, and
+    /// return; for every batch from <see cref="ColumnPassAlwaysParameters"/>, else up to <see cref="ColumnPassMaxRows"/>
+    /// rows, more rows falling through to the fused backward that follows.
+    /// </summary>
+    /// <returns>Whether the branch always returns (nothing after it runs).</returns>
+    private static bool EmitColumnPassBranch(CodeWriter w, KernelContext ctx)
     {
-        w.Line($"int chunks = {ctx.ChunkCount};");
         if (AlwaysSumsParametersByColumns(ctx))
         {
             w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
             EmitParameterColumnsRun(w, ctx);
-            return;
+            return true;
         }
         w.Line($"// Up to {ColumnPassMaxRows} rows, dx alone and then dγ{(ctx.HasBeta ? " and dβ" : "")} column by column: with few rows per chunk, clearing");
         w.Line("// and merging every chunk's row of sums would cost more than reading x and dy again.");
@@ -73,9 +77,7 @@ internal static partial class GroupMajorKernels
             EmitParameterColumnsRun(w, ctx);
             w.Line("return;");
         }
-        EmitPartialsSetup(w, ctx);
-        w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
-        EmitPartialsMerge(w, ctx);
+        return false;
     }
 
     /// <summary>The orchestrator's lines after the dx pass: the column pass over its own chunks.</summary>

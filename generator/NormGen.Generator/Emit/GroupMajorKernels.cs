@@ -75,12 +75,11 @@ internal static partial class GroupMajorKernels
                 {
                     EmitSampleSplitBackwardBranch(w, c);
                 }
-                if (SumsParametersByColumns(c))
+                w.Line($"int chunks = {c.ChunkCount};");
+                if (SumsParametersByColumns(c) && EmitColumnPassBranch(w, c))
                 {
-                    EmitBackwardWithColumnPass(w, c);
                     return;
                 }
-                w.Line($"int chunks = {c.ChunkCount};");
                 EmitPartialsSetup(w, c);
                 w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
                 EmitPartialsMerge(w, c);

@@ -314,9 +314,12 @@ internal static class LaneKernels
         bool rowOrderDx = ColumnKernels.DxInRowOrder(ctx);
         if (rowOrderDx)
         {
-            w.Line("// The row-order dx pass reads gain = γ·invStd and (float) the offset with the mean's low part folded in, per");
+            w.Line($"// The row-order dx pass reads {(ctx.HasGamma ? "gain = γ·invStd" : "gain = invStd (LaneScale)")}{(ctx.IsFloat ? " and the offset with the mean's low part folded in" : "")}, per");
             w.Line("// column, computed here as the tiles would compute them in registers.");
-            w.Line($"{ctx.T}[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count);");
+            if (ctx.HasGamma)
+            {
+                w.Line($"{ctx.T}[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count);");
+            }
         }
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
@@ -325,7 +328,10 @@ internal static class LaneKernels
             w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * sums[stat] * invCount")});");
             if (rowOrderDx)
             {
-                w.Line(ctx.HasGamma ? "gain[stat] = state.Gamma[stat] * invStd[stat];" : "gain[stat] = invStd[stat];");
+                if (ctx.HasGamma)
+                {
+                    w.Line("gain[stat] = state.Gamma[stat] * invStd[stat];");
+                }
                 if (ctx.IsFloat)
                 {
                     w.Line("offset[stat] -= meanLo[stat] * slope[stat];");

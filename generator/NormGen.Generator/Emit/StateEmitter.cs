@@ -115,7 +115,7 @@ internal static class StateEmitter
                 }
                 w.Line($"public {t}[] LaneSlope = global::System.Array.Empty<{t}>();");
                 w.Line($"public {t}[] LaneOffset = global::System.Array.Empty<{t}>();");
-                if (ColumnKernels.DxInRowOrder(ctx))
+                if (ColumnKernels.DxInRowOrder(ctx) && ctx.HasGamma)
                 {
                     w.Line($"public {t}[] LaneGain = global::System.Array.Empty<{t}>();");
                 }

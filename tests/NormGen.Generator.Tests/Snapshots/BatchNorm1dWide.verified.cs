@@ -718,7 +718,7 @@ namespace Demo
             // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(sums, laneStride, 2, chunks, count);
-            // The row-order dx pass reads gain = γ·invStd and (float) the offset with the mean's low part folded in, per
+            // The row-order dx pass reads gain = γ·invStd and the offset with the mean's low part folded in, per
             // column, computed here as the tiles would compute them in registers.
             float[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count);
             for (int stat = 0; stat < count; stat++)

@@ -80,6 +80,29 @@ public sealed class RowOrderAlignmentTests
         SameBits.Assert<float>("dx", one, "1 thread", Dx(2), "2 threads");
     }
 
+    [Fact]
+    public void Row_order_dx_without_gamma_matches_the_reference_for_one_and_two_threads()
+    {
+        var rng = new Random(4105);
+        const int rows = 301, columns = 512;
+        var layout = NormLayout.BatchNorm(rows, columns, 1);
+        double[] x = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 2, 3));
+        double[] dy = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1));
+        var reference = ReferenceNorm.Compute(layout, x, dy, null, null, 1e-5);
+        float[] Dx(int degree)
+        {
+            var layer = new RowOrderPlainBatchNorm1d { MaxDegreeOfParallelism = degree };
+            float[] xs = TestData.To<float>(x);
+            layer.ForwardTraining(xs, new float[xs.Length]);
+            var dx = new float[xs.Length];
+            layer.Backward(xs, TestData.To<float>(dy), dx);
+            return dx;
+        }
+        float[] one = Dx(1);
+        Tolerance.AssertClose("RowOrderPlainBatchNorm1d dx", (ReadOnlySpan<float>)one, reference.Dx, Tolerance.FloatFloor);
+        SameBits.Assert<float>("dx", one, "1 thread", Dx(2), "2 threads");
+    }
+
     /// <summary>
     /// Training then inference on line-aligned x and y (pairs of rows), and the same on x and y at the given offsets past
     /// a line, by twin layers with the same parameters: every output bit the same.

@@ -87,6 +87,10 @@ internal partial class RowOrderDoubleBatchNorm1d : IBatchStatsLayer<double>, IAf
 [Normalize(Shape = "N,C=1001", Axes = "N")]
 internal partial class RowOrderOddBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
+// Without γ the row-order dx reads 1/std itself as its gain.
+[Normalize(Shape = "N,C=512", Axes = "N", Affine = false)]
+internal partial class RowOrderPlainBatchNorm1d : IBatchStatsLayer<float>, IRunningStatsLayer<float> { }
+
 // Rows whose γ has so many entries (16,384 or more) that dγ and dβ take a pass of their own, column by column, for up to
 // 64 rows (from 65,536 entries for every batch): LayerNorm over [C,H,W] with 16 columns after the last whole tile of 32,
 // doubles with 6 after the last tile of 16, RMSNorm without β, and LayerNorm over [C,H,W] of 69,696 entries.
