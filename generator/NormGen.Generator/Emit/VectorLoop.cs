@@ -177,13 +177,25 @@ internal static class VectorLoop
             // same vector expression over the same elements gives the same bits either way.
             using (w.Block("if (!streaming)"))
             {
-                w.Line($"// Through the cache: whole vectors from the run's start{(length % width == 0 ? "" : $", then the last {length % width} lanes of the vector ending at its end")}.");
+                bool partialVector = length % width != 0;
+                if (partialVector)
+                {
+                    // Loaded before any store (the output may be the input), stored after the others: its first lanes
+                    // write again what the loop wrote, with the same bits. Blending it into the output instead read back a
+                    // vector the loop had just stored in part, which the store buffer cannot forward (a stall every run).
+                    w.Line($"// Through the cache: whole vectors from the run's start, then the vector ending at its end, computed first.");
+                    w.Line($"var endVector = {value(narrow, KernelContext.Int(length - width))};");
+                }
+                else
+                {
+                    w.Line("// Through the cache: whole vectors from the run's start.");
+                }
                 EmitRange(w, ctx, 0, length - (length % width),
                     (lane, index) => [.. lane == 0 && before is not null ? before(index) : [], $"{simd}.Store({value(narrow, index)}, ref {output}, start + {index});"],
                     scalar);
-                if (length % width != 0)
+                if (partialVector)
                 {
-                    w.Line($"{simd}.StoreLastLanes({value(narrow, KernelContext.Int(length - width))}, ref {output}, start + {length - width}, {length % width});");
+                    w.Line($"{simd}.Store(endVector, ref {output}, start + {length - width});");
                 }
             }
             using (w.Block("else"))

@@ -213,7 +213,8 @@ namespace Demo
                 var invStdV = NormGenSimd.Splat((float)invStd);
                 if (!streaming)
                 {
-                    // Through the cache: whole vectors from the run's start, then the last 4 lanes of the vector ending at its end.
+                    // Through the cache: whole vectors from the run's start, then the vector ending at its end, computed first.
+                    var endVector = NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 92) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 92), NormGenSimd.Load(ref betaRef, param + 92));
                     for (int i = 0; i < 96; i += 32)
                     {
                         NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i);
@@ -221,7 +222,7 @@ namespace Demo
                         NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16);
                         NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24);
                     }
-                    NormGenSimd.StoreLastLanes(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 92) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 92), NormGenSimd.Load(ref betaRef, param + 92)), ref yRef, start + 92, 4);
+                    NormGenSimd.Store(endVector, ref yRef, start + 92);
                 }
                 else
                 {
@@ -379,7 +380,8 @@ namespace Demo
                 var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
                 if (!streaming)
                 {
-                    // Through the cache: whole vectors from the run's start, then the last 4 lanes of the vector ending at its end.
+                    // Through the cache: whole vectors from the run's start, then the vector ending at its end, computed first.
+                    var endVector = NormGenSimd.Load(ref dyRef, start + 92) * NormGenSimd.Load(ref gammaRef, param + 92) * invStdV - (NormGenSimd.Load(ref xRef, start + 92) - meanHiV - meanLoV) * slopeV - offsetV;
                     for (int i = 0; i < 96; i += 32)
                     {
                         NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i);
@@ -387,7 +389,7 @@ namespace Demo
                         NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16);
                         NormGenSimd.Store(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24);
                     }
-                    NormGenSimd.StoreLastLanes(NormGenSimd.Load(ref dyRef, start + 92) * NormGenSimd.Load(ref gammaRef, param + 92) * invStdV - (NormGenSimd.Load(ref xRef, start + 92) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + 92, 4);
+                    NormGenSimd.Store(endVector, ref dxRef, start + 92);
                 }
                 else
                 {
