@@ -148,6 +148,11 @@ internal static partial class GroupMajorKernels
             EmitPipelinedRows(w, ctx);
             return;
         }
+        if (BatchesShortGroups(ctx))
+        {
+            EmitShortGroups(w, ctx);
+            return;
+        }
         ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
         {
             if (ctx.Spec.IsRms)

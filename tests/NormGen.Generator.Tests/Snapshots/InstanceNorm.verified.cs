@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (16 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class InstanceNorm
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -145,24 +145,79 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N, C): 64 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // Short groups, 8 at a time: each group's sums stay in a vector, then the block's horizontal sums and
+            // statistics are computed side by side, one group a lane (rather than one group's chain of dependent steps after
+            // another's), then each group's y.
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> sumDs = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> sumD2s = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> firsts = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
+            global::System.Span<float> pivots = stackalloc float[8];
+            global::System.Span<double> means = stackalloc double[8];
+            global::System.Span<double> variances = stackalloc double[8];
+            global::System.Span<double> invStds = stackalloc double[8];
+            int groupLast = chunkLast * 16;
+            for (int blockFirst = chunkFirst * 16; blockFirst < groupLast; blockFirst += 8)
             {
-                for (int c = 0; c < 16; c++)
+                int blockCount = global::System.Math.Min(8, groupLast - blockFirst);
+                // A block past the chunk's last group repeats that group in its other lanes (read, never written).
+                int lastInBlock = blockCount - 1;
+                // The pivots: the mean of each group's first 8 values.
+                for (int k = 0; k < 8; k++)
                 {
-                    int stat = n * 16 + c;
-                    int start = n * 1024 + c * 64;
-                    // The first pass over this group also asks for the next group's 64 values, two cache lines an iteration.
-                    int param = c;
-                    // The pivot: the mean of the group's first 8 values.
-                    float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, start)) * 0.125);
+                    firsts[k] = NormGenSimd.Load(ref xRef, (blockFirst + global::System.Math.Min(k, lastInBlock)) * 64);
+                }
+                NormGenSimd.Store(NormGenSimd.LaneMeans(firsts), pivots, 0);
 
-                    // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
-                    // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
-                    // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
-                    // (rare) is summed again about the mean found, which is that algorithm.
-                    double mean, variance;
-                    for (int attempt = 0; ; attempt++)
+                // Each group's Σd and Σd² with d = x − pivot, in vectors (never E[x²] − E[x]², which cancels for large means).
+                for (int k = 0; k < 8; k++)
+                {
+                    int start = (blockFirst + global::System.Math.Min(k, lastInBlock)) * 64;
+                    float pivot = pivots[k];
+                    var pivotV = NormGenSimd.Splat(pivot);
+                    var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                    var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                    for (int i = 0; i < 64; i += 32)
                     {
+                        var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                        sumDBlock0 += d0;
+                        sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                        var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                        sumDBlock1 += d1;
+                        sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                        var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                        sumDBlock2 += d2;
+                        sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                        var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                        sumDBlock3 += d3;
+                        sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                    }
+                    sumDs[k] = (sumDBlock0 + sumDBlock1) + (sumDBlock2 + sumDBlock3);
+                    sumD2s[k] = (sumD2Block0 + sumD2Block1) + (sumD2Block2 + sumD2Block3);
+                }
+
+                // The block's means, variances and 1/std, four groups a vector.
+                int retry = 0;
+                for (int set = 0; set < 8; set += 4)
+                {
+                    var meanShift = NormGenSimd.LaneSumsWidened(sumDs, set) * invCount;
+                    var mean = NormGenSimd.LoadWidened(pivots, set) + meanShift;
+                    var variance = NormGenSimd.AtLeastZero(NormGenSimd.LaneSumsWidened(sumD2s, set) * invCount - meanShift * meanShift);
+                    retry |= NormGenSimd.NotAtMost(meanShift * meanShift, variance) << set;
+                    NormGenSimd.Store(mean, means, set);
+                    NormGenSimd.Store(variance, variances, set);
+                    NormGenSimd.Store(NormGenSimd.InvSqrt(variance, 1E-05), invStds, set);
+                }
+                if (retry != 0)
+                {
+                    for (int k = 0; k < blockCount; k++)
+                    {
+                        if ((retry & (1 << k)) == 0)
+                        {
+                            continue;
+                        }
+                        // This group's first values lie far out: Σd and Σd² again about the mean found (the corrected two-pass algorithm).
+                        int start = (blockFirst + k) * 64;
+                        float pivot = (float)means[k];
                         var pivotV = NormGenSimd.Splat(pivot);
                         double sumD = 0.0;
                         var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
@@ -170,8 +225,6 @@ namespace Demo
                         var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
                         for (int i = 0; i < 64; i += 32)
                         {
-                            NormGenSimd.Prefetch(ref xRef, start + 64 + i);
-                            NormGenSimd.Prefetch(ref xRef, start + 64 + i + 16);
                             var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                             sumDBlock0 += d0;
                             sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
@@ -190,19 +243,26 @@ namespace Demo
                         sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
                         sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                         double meanShift = sumD * invCount;
-                        mean = pivot + meanShift;
-                        variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
-                        if (meanShift * meanShift <= variance || attempt == 1)
-                        {
-                            break;
-                        }
-                        pivot = (float)mean;
+                        means[k] = pivot + meanShift;
+                        double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
+                        variances[k] = variance;
+                        invStds[k] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                     }
-                    double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
+                }
+
+                // Each group's statistics, then its y.
+                for (int k = 0; k < blockCount; k++)
+                {
+                    int group = blockFirst + k;
+                    int c = group % 16;
+                    int stat = group;
+                    int start = group * 64;
+                    int param = c;
+                    double mean = means[k];
+                    double invStd = invStds[k];
                     meanOut[stat] = mean;
                     invStdOut[stat] = invStd;
-                    varianceOut[stat] = variance;
-
+                    varianceOut[stat] = variances[k];
                     float meanHi = (float)mean;
                     var meanHiV = NormGenSimd.Splat(meanHi);
                     // y = (x − mean)·invStd·γ + β
@@ -241,7 +301,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -260,7 +320,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×D, row-major (D fastest); D = 100; N = x.Length / 100 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N), over D. The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span D (100 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class LayerNormShortRows
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=100", Axes = "D")]: x is N×D, row-major (D fastest); D = 100; N = x.Length / 100 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=100", Axes = "D")]: x is N×D, row-major (D fastest); D = 100; N = x.Length / 100 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -144,22 +144,36 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N): 100 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // Short groups, 8 at a time: each group's sums stay in a vector, then the block's horizontal sums and
+            // statistics are computed side by side, one group a lane (rather than one group's chain of dependent steps after
+            // another's), then each group's y.
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> sumDs = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
+            global::System.Span<double> sumDTails = stackalloc double[8];
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> sumD2s = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
+            global::System.Span<double> sumD2Tails = stackalloc double[8];
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> firsts = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
+            global::System.Span<float> pivots = stackalloc float[8];
+            global::System.Span<double> means = stackalloc double[8];
+            global::System.Span<double> variances = stackalloc double[8];
+            global::System.Span<double> invStds = stackalloc double[8];
+            int groupLast = chunkLast;
+            for (int blockFirst = chunkFirst; blockFirst < groupLast; blockFirst += 8)
             {
-                int stat = n;
-                int start = n * 100;
-                // The first pass over this group also asks for the next group's 100 values, two cache lines an iteration.
-                int param = 0;
-                // The pivot: the mean of the group's first 8 values.
-                float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, start)) * 0.125);
-
-                // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
-                // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
-                // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
-                // (rare) is summed again about the mean found, which is that algorithm.
-                double mean, variance;
-                for (int attempt = 0; ; attempt++)
+                int blockCount = global::System.Math.Min(8, groupLast - blockFirst);
+                // A block past the chunk's last group repeats that group in its other lanes (read, never written).
+                int lastInBlock = blockCount - 1;
+                // The pivots: the mean of each group's first 8 values.
+                for (int k = 0; k < 8; k++)
                 {
+                    firsts[k] = NormGenSimd.Load(ref xRef, (blockFirst + global::System.Math.Min(k, lastInBlock)) * 100);
+                }
+                NormGenSimd.Store(NormGenSimd.LaneMeans(firsts), pivots, 0);
+
+                // Each group's Σd and Σd² with d = x − pivot, in vectors (never E[x²] − E[x]², which cancels for large means).
+                for (int k = 0; k < 8; k++)
+                {
+                    int start = (blockFirst + global::System.Math.Min(k, lastInBlock)) * 100;
+                    float pivot = pivots[k];
                     var pivotV = NormGenSimd.Splat(pivot);
                     double sumD = 0.0;
                     var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
@@ -167,8 +181,6 @@ namespace Demo
                     var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
                     for (int i = 0; i < 96; i += 32)
                     {
-                        NormGenSimd.Prefetch(ref xRef, start + 100 + i);
-                        NormGenSimd.Prefetch(ref xRef, start + 100 + i + 16);
                         var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                         sumDBlock0 += d0;
                         sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
@@ -188,70 +200,132 @@ namespace Demo
                         sumD += d;
                         sumD2 += d * d;
                     }
-                    sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                    sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                    sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                    sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
-                    double meanShift = sumD * invCount;
-                    mean = pivot + meanShift;
-                    variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
-                    if (meanShift * meanShift <= variance || attempt == 1)
-                    {
-                        break;
-                    }
-                    pivot = (float)mean;
+                    sumDs[k] = (sumDBlock0 + sumDBlock1) + (sumDBlock2 + sumDBlock3);
+                    sumDTails[k] = sumD;
+                    sumD2s[k] = (sumD2Block0 + sumD2Block1) + (sumD2Block2 + sumD2Block3);
+                    sumD2Tails[k] = sumD2;
                 }
-                double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
-                meanOut[stat] = mean;
-                invStdOut[stat] = invStd;
-                varianceOut[stat] = variance;
 
-                float meanHi = (float)mean;
-                var meanHiV = NormGenSimd.Splat(meanHi);
-                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                // y = (x − mean)·invStd·γ + β
-                var invStdV = NormGenSimd.Splat((float)invStd);
-                if (!streaming)
+                // The block's means, variances and 1/std, four groups a vector.
+                int retry = 0;
+                for (int set = 0; set < 8; set += 4)
                 {
-                    // Through the cache: whole vectors from the run's start, then the vector ending at its end, computed first.
-                    var endVector = NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 92) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 92), NormGenSimd.Load(ref betaRef, param + 92));
-                    for (int i = 0; i < 96; i += 32)
-                    {
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16);
-                        NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24);
-                    }
-                    NormGenSimd.Store(endVector, ref yRef, start + 92);
+                    var meanShift = (NormGenSimd.LaneSumsWidened(sumDs, set) + NormGenSimd.LoadWidened(sumDTails, set)) * invCount;
+                    var mean = NormGenSimd.LoadWidened(pivots, set) + meanShift;
+                    var variance = NormGenSimd.AtLeastZero((NormGenSimd.LaneSumsWidened(sumD2s, set) + NormGenSimd.LoadWidened(sumD2Tails, set)) * invCount - meanShift * meanShift);
+                    retry |= NormGenSimd.NotAtMost(meanShift * meanShift, variance) << set;
+                    NormGenSimd.Store(mean, means, set);
+                    NormGenSimd.Store(variance, variances, set);
+                    NormGenSimd.Store(NormGenSimd.InvSqrt(variance, 1E-05), invStds, set);
                 }
-                else
+                if (retry != 0)
                 {
-                    // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
-                    int first = NormGenSimd.LineStart(ref yRef, start);
-                    int last = first + ((100 - first) & ~15);
-                    if (first != 0)
+                    for (int k = 0; k < blockCount; k++)
                     {
-                        // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
-                        int endingAtFirst = global::System.Math.Max(first - 8, 0);
-                        NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 0), NormGenSimd.Load(ref betaRef, param + 0)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + endingAtFirst), NormGenSimd.Load(ref betaRef, param + endingAtFirst)), ref yRef, start, first);
+                        if ((retry & (1 << k)) == 0)
+                        {
+                            continue;
+                        }
+                        // This group's first values lie far out: Σd and Σd² again about the mean found (the corrected two-pass algorithm).
+                        int start = (blockFirst + k) * 100;
+                        float pivot = (float)means[k];
+                        var pivotV = NormGenSimd.Splat(pivot);
+                        double sumD = 0.0;
+                        var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                        double sumD2 = 0.0;
+                        var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                        for (int i = 0; i < 96; i += 32)
+                        {
+                            var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                            sumDBlock0 += d0;
+                            sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                            var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                            sumDBlock1 += d1;
+                            sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                            var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                            sumDBlock2 += d2;
+                            sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                            var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                            sumDBlock3 += d3;
+                            sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                        }
+                        for (int i = 96; i < 100; i++)
+                        {
+                            double d = NormGenSimd.At(ref xRef, start + i) - pivot;
+                            sumD += d;
+                            sumD2 += d * d;
+                        }
+                        sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                        sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                        sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                        sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                        double meanShift = sumD * invCount;
+                        means[k] = pivot + meanShift;
+                        double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
+                        variances[k] = variance;
+                        invStds[k] = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
                     }
-                    if (last != 100)
+                }
+
+                // Each group's statistics, then its y.
+                for (int k = 0; k < blockCount; k++)
+                {
+                    int group = blockFirst + k;
+                    int stat = group;
+                    int start = group * 100;
+                    int param = 0;
+                    double mean = means[k];
+                    double invStd = invStds[k];
+                    meanOut[stat] = mean;
+                    invStdOut[stat] = invStd;
+                    varianceOut[stat] = variances[k];
+                    float meanHi = (float)mean;
+                    var meanHiV = NormGenSimd.Splat(meanHi);
+                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
+                    // y = (x − mean)·invStd·γ + β
+                    var invStdV = NormGenSimd.Splat((float)invStd);
+                    if (!streaming)
                     {
-                        // [last, 100): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
-                        int atLast = global::System.Math.Min(last, 92);
-                        NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref betaRef, param + atLast)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 92) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 92), NormGenSimd.Load(ref betaRef, param + 92)), ref yRef, start + 100, 100 - last);
+                        // Through the cache: whole vectors from the run's start, then the vector ending at its end, computed first.
+                        var endVector = NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 92) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 92), NormGenSimd.Load(ref betaRef, param + 92));
+                        for (int i = 0; i < 96; i += 32)
+                        {
+                            NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i);
+                            NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8);
+                            NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16);
+                            NormGenSimd.Store(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24);
+                        }
+                        NormGenSimd.Store(endVector, ref yRef, start + 92);
                     }
-                    int i = first;
-                    for (; i <= last - 32; i += 32)
+                    else
                     {
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24, streaming);
-                    }
-                    for (; i < last; i += 8)
-                    {
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                        // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
+                        int first = NormGenSimd.LineStart(ref yRef, start);
+                        int last = first + ((100 - first) & ~15);
+                        if (first != 0)
+                        {
+                            // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                            int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                            NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 0), NormGenSimd.Load(ref betaRef, param + 0)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + endingAtFirst), NormGenSimd.Load(ref betaRef, param + endingAtFirst)), ref yRef, start, first);
+                        }
+                        if (last != 100)
+                        {
+                            // [last, 100): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                            int atLast = global::System.Math.Min(last, 92);
+                            NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref betaRef, param + atLast)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 92) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 92), NormGenSimd.Load(ref betaRef, param + 92)), ref yRef, start + 100, 100 - last);
+                        }
+                        int i = first;
+                        for (; i <= last - 32; i += 32)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24, streaming);
+                        }
+                        for (; i < last; i += 8)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                        }
                     }
                 }
             }
@@ -261,7 +335,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=100", Axes = "D")]: x is N×D, row-major (D fastest); D = 100; N = x.Length / 100 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -281,7 +355,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=100", Axes = "D")]: x is N×D, row-major (D fastest); D = 100; N = x.Length / 100 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

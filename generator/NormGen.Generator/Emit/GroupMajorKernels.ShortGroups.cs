@@ -1,0 +1,223 @@
+using System.Collections.Generic;
+using System.Linq;
+using NormGen.Generator.Models;
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// The forward over short groups (InstanceNorm on small maps, LayerNorm over a few hundred values) a vector's width of
+/// groups at a time. A short group's statistics are a chain of dependent steps — the pivot's horizontal sum, the sums'
+/// horizontal sums, a square root, a division — longer than the group's own loads and stores, so group after group the
+/// kernel waits on that chain. Here each group's sums stay in a vector; the block's horizontal sums, means, variances and
+/// 1/std are then computed side by side, one group a lane; then each group's y. InstanceNorm x[8,256,8,8] forward
+/// 65 → 30 µs in a harness (one thread), the statistics' values within float rounding of the group-by-group ones.
+/// </summary>
+internal static partial class GroupMajorKernels
+{
+    /// <summary>The most bytes a short group holds: a block of them stays in the L1 cache from its sums to its y.</summary>
+    private const int MaxShortGroupBytes = 2048;
+
+    /// <summary>
+    /// Groups that go a block at a time: each a single run of a constant length from one vector to
+    /// <see cref="MaxShortGroupBytes"/> (for float data within one float block, so the sums need no flush), one after
+    /// another in memory (every dim but the innermost kept, the batch dim outermost), and not pipelined.
+    /// </summary>
+    internal static bool BatchesShortGroups(KernelContext ctx) =>
+        ctx.Layout.GroupMajor
+        && OuterReduced(ctx).Count == 0
+        && ctx.Kept.Count > 0 && ctx.ChunkSegment == ctx.Kept[0] && ctx.Kept.Skip(1).All(s => !s.Batch)
+        && ConstantRunLength(ctx) is int run
+        && run >= ctx.Width && run * ctx.ElementBytes <= MaxShortGroupBytes && run <= VectorLoop.FloatBlock
+        && !PipelinesRows(ctx);
+
+    /// <summary>The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="BatchesShortGroups"/>.</summary>
+    private static void EmitShortGroups(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        int run = ConstantRunLength(ctx)!.Value;
+        int block = ctx.Width;
+        bool tail = run % ctx.Width != 0;
+        int groupsPerIndex = ctx.Kept.Skip(1).Aggregate(1, (product, s) => product * s.Size);
+        string vector = $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
+        string[] sums = rms ? ["sumSq"] : ["sumD", "sumD2"];
+
+        w.Line($"// Short groups, {block} at a time: each group's sums stay in a vector, then the block's horizontal sums and");
+        w.Line("// statistics are computed side by side, one group a lane (rather than one group's chain of dependent steps after");
+        w.Line("// another's), then each group's y.");
+        foreach (string name in sums)
+        {
+            w.Line($"global::System.Span<{vector}> {name}s = stackalloc {vector}[{block}];");
+            if (tail)
+            {
+                w.Line($"global::System.Span<double> {name}Tails = stackalloc double[{block}];");
+            }
+        }
+        if (!rms)
+        {
+            w.Line($"global::System.Span<{vector}> firsts = stackalloc {vector}[{block}];");
+            w.Line($"global::System.Span<{ctx.T}> pivots = stackalloc {ctx.T}[{block}];");
+            w.Line($"global::System.Span<double> means = stackalloc double[{block}];");
+        }
+        w.Line($"global::System.Span<double> variances = stackalloc double[{block}];");
+        w.Line($"global::System.Span<double> invStds = stackalloc double[{block}];");
+        w.Line($"int groupLast = {Product("chunkLast", groupsPerIndex)};");
+        using (w.Block($"for (int blockFirst = {Product("chunkFirst", groupsPerIndex)}; blockFirst < groupLast; blockFirst += {block})"))
+        {
+            w.Line($"int blockCount = global::System.Math.Min({block}, groupLast - blockFirst);");
+            w.Line("// A block past the chunk's last group repeats that group in its other lanes (read, never written).");
+            w.Line("int lastInBlock = blockCount - 1;");
+            string groupStart = $"(blockFirst + global::System.Math.Min(k, lastInBlock)) * {Int(run)}";
+            if (!rms)
+            {
+                w.Line($"// The pivots: the mean of each group's first {ctx.Width} values.");
+                using (w.Block($"for (int k = 0; k < {block}; k++)"))
+                {
+                    w.Line($"firsts[k] = {Simd}.Load(ref xRef, {groupStart});");
+                }
+                w.Line($"{Simd}.Store({Simd}.LaneMeans(firsts), pivots, 0);");
+                w.Line();
+            }
+            w.Line(rms
+                ? "// Each group's Σx², in a vector."
+                : "// Each group's Σd and Σd² with d = x − pivot, in vectors (never E[x²] − E[x]², which cancels for large means).");
+            using (w.Block($"for (int k = 0; k < {block}; k++)"))
+            {
+                w.Line($"int start = {groupStart};");
+                if (!rms)
+                {
+                    w.Line($"{ctx.T} pivot = pivots[k];");
+                    w.Line($"var pivotV = {Simd}.Splat(pivot);");
+                }
+                foreach (string name in sums)
+                {
+                    if (tail)
+                    {
+                        w.Line($"double {name} = 0.0;");
+                    }
+                    w.Line($"var {name}Block0 = {Simd}.Splat({(ctx.IsFloat ? "0f" : "0.0")}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
+                }
+                VectorLoop.Emit(w, ctx, run, Int(run),
+                    (lane, index) => rms
+                        ? [$"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"]
+                        : [$"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;", $"sumDBlock{lane} += d{lane};", $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
+                    _ => rms
+                        ? ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"]
+                        : ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
+                foreach (string name in sums)
+                {
+                    w.Line($"{name}s[k] = ({name}Block0 + {name}Block1) + ({name}Block2 + {name}Block3);");
+                    if (tail)
+                    {
+                        w.Line($"{name}Tails[k] = {name};");
+                    }
+                }
+            }
+            w.Line();
+            EmitShortGroupStatistics(w, ctx, tail);
+            w.Line();
+            w.Line("// Each group's statistics, then its y.");
+            using (w.Block("for (int k = 0; k < blockCount; k++)"))
+            {
+                w.Line("int group = blockFirst + k;");
+                EmitKeptIndices(w, ctx, "group");
+                w.Line("int stat = group;");
+                w.Line($"int start = group * {Int(run)};");
+                if (ctx.HasGamma)
+                {
+                    w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
+                }
+                w.Line(rms ? "const double mean = 0.0;" : "double mean = means[k];");
+                w.Line("double invStd = invStds[k];");
+                w.Line("meanOut[stat] = mean;");
+                w.Line("invStdOut[stat] = invStd;");
+                w.Line("varianceOut[stat] = variances[k];");
+                EmitNormalizeGroup(w, ctx, splitMean: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The block's statistics, four groups a vector of doubles: mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)² (or the
+    /// mean square), then 1/std. A group whose pivot lies more than a standard deviation from its mean (rare) is summed
+    /// again about the mean found, as group by group.
+    /// </summary>
+    private static void EmitShortGroupStatistics(CodeWriter w, KernelContext ctx, bool tail)
+    {
+        bool rms = ctx.Spec.IsRms;
+        int block = ctx.Width;
+        string Sums(string name) => tail
+            ? $"({Simd}.LaneSumsWidened({name}s, set) + {Simd}.LoadWidened({name}Tails, set))"
+            : $"{Simd}.LaneSumsWidened({name}s, set)";
+        string epsilon = Double(ctx.Spec.Epsilon);
+        w.Line(rms
+            ? "// The block's mean squares and 1/std, four groups a vector."
+            : "// The block's means, variances and 1/std, four groups a vector.");
+        if (!rms)
+        {
+            w.Line("int retry = 0;");
+        }
+        using (w.Block($"for (int set = 0; set < {block}; set += 4)"))
+        {
+            if (rms)
+            {
+                w.Line($"var variance = {Sums("sumSq")} * invCount;");
+            }
+            else
+            {
+                w.Line($"var meanShift = {Sums("sumD")} * invCount;");
+                w.Line($"var mean = {Simd}.LoadWidened(pivots, set) + meanShift;");
+                w.Line($"var variance = {Simd}.AtLeastZero({Sums("sumD2")} * invCount - meanShift * meanShift);");
+                w.Line($"retry |= {Simd}.NotAtMost(meanShift * meanShift, variance) << set;");
+                w.Line($"{Simd}.Store(mean, means, set);");
+            }
+            w.Line($"{Simd}.Store(variance, variances, set);");
+            w.Line($"{Simd}.Store({Simd}.InvSqrt(variance, {epsilon}), invStds, set);");
+        }
+        if (rms)
+        {
+            return;
+        }
+        using (w.Block("if (retry != 0)"))
+        {
+            using (w.Block("for (int k = 0; k < blockCount; k++)"))
+            {
+                using (w.Block("if ((retry & (1 << k)) == 0)"))
+                {
+                    w.Line("continue;");
+                }
+                w.Line("// This group's first values lie far out: Σd and Σd² again about the mean found (the corrected two-pass algorithm).");
+                w.Line($"int start = (blockFirst + k) * {Int(ConstantRunLength(ctx)!.Value)};");
+                w.Line($"{ctx.T} pivot = ({ctx.T})means[k];");
+                w.Line($"var pivotV = {Simd}.Splat(pivot);");
+                EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
+                    (lane, index) => [$"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;", $"sumDBlock{lane} += d{lane};", $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
+                    ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
+                w.Line("double meanShift = sumD * invCount;");
+                w.Line("means[k] = pivot + meanShift;");
+                w.Line("double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
+                w.Line("variances[k] = variance;");
+                w.Line($"invStds[k] = 1.0 / global::System.Math.Sqrt(variance + {epsilon});");
+            }
+        }
+    }
+
+    /// <summary>The loop variables of the kept dims that index γ and β, from a group's flat index (innermost fastest).</summary>
+    private static void EmitKeptIndices(CodeWriter w, KernelContext ctx, string group)
+    {
+        var kept = ctx.Kept;
+        int inner = 1;
+        for (int i = kept.Count - 1; i >= 0; i--)
+        {
+            Segment segment = kept[i];
+            if (segment.Affine && ctx.HasGamma)
+            {
+                string quotient = inner == 1 ? group : $"{group} / {Int(inner)}";
+                w.Line(i == 0
+                    ? $"int {ctx.LoopVariable(segment)} = {quotient};"
+                    : $"int {ctx.LoopVariable(segment)} = {quotient} % {Int(segment.Size)};");
+            }
+            inner *= segment.Size;
+        }
+    }
+}

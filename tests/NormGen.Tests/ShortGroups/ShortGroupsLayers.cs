@@ -1,0 +1,20 @@
+namespace NormGen.Tests.ShortGroups;
+
+// Groups that the forward takes a vector's width at a time (a single run of one vector to 2 KiB): rows of 100 floats
+// (a scalar tail, and a last vector that ends inside a line), of 102 doubles (blocks of 4, a tail of 2), RMSNorm, and
+// InstanceNorm on 8×8 maps of 5 channels (γ per channel, blocks that cross from one sample into the next).
+[Normalize(Shape = "N,D=100", Axes = "D")]
+internal partial class ShortGroupLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+[Normalize(Shape = "N,D=102", Axes = "D", ElementType = typeof(double))]
+internal partial class ShortGroupDoubleLayerNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,D=100", Axes = "D", Kind = NormKind.Rms)]
+internal partial class ShortGroupRmsNorm : IPerSampleLayer<float>, IScaledLayer<float> { }
+
+[Normalize(Shape = "N,C=5,H=8,W=8", Axes = "HW")]
+internal partial class ShortGroupInstanceNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+// The longest short rows, without γ and β (with them, rows of 512 floats take the pipelined forward): the far-pivot test.
+[Normalize(Shape = "N,D=512", Axes = "D", Affine = false)]
+internal partial class ShortGroupPlainLayerNorm : IPerSampleLayer<float> { }
