@@ -23,13 +23,24 @@ internal static partial class GroupMajorKernels
     /// <see cref="MaxShortGroupBytes"/> (for float data within one float block, so the sums need no flush), one after
     /// another in memory (every dim but the innermost kept, the batch dim outermost), and not pipelined.
     /// </summary>
-    internal static bool BatchesShortGroups(KernelContext ctx) =>
+    internal static bool BatchesShortGroups(KernelContext ctx) => ShortGroupLayout(ctx) && !PipelinesRows(ctx);
+
+    /// <summary>
+    /// The backward over short groups a block at a time, where γ (if any) is constant along the run (InstanceNorm, and
+    /// LayerNorm or RMSNorm without γ): each group's Σdy and Σdy·x̂ stay in vectors, the block's horizontal sums are
+    /// computed side by side, then each group's parameter sums and dx. (With γ along the run, dγ and dβ are summed per
+    /// element beside the group's sums, which then cost more than the horizontal sums.)
+    /// </summary>
+    internal static bool BatchesShortGroupsBackward(KernelContext ctx) =>
+        ShortGroupLayout(ctx) && !(SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma);
+
+    /// <summary>Groups of a single run of a constant length from one vector to <see cref="MaxShortGroupBytes"/>, back to back.</summary>
+    private static bool ShortGroupLayout(KernelContext ctx) =>
         ctx.Layout.GroupMajor
         && OuterReduced(ctx).Count == 0
         && ctx.Kept.Count > 0 && ctx.ChunkSegment == ctx.Kept[0] && ctx.Kept.Skip(1).All(s => !s.Batch)
         && ConstantRunLength(ctx) is int run
-        && run >= ctx.Width && run * ctx.ElementBytes <= MaxShortGroupBytes && run <= VectorLoop.FloatBlock
-        && !PipelinesRows(ctx);
+        && run >= ctx.Width && run * ctx.ElementBytes <= MaxShortGroupBytes && run <= VectorLoop.FloatBlock;
 
     /// <summary>The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="BatchesShortGroups"/>.</summary>
     private static void EmitShortGroups(CodeWriter w, KernelContext ctx)
@@ -200,6 +211,126 @@ internal static partial class GroupMajorKernels
                 w.Line($"invStds[k] = 1.0 / global::System.Math.Sqrt(variance + {epsilon});");
             }
         }
+    }
+
+    /// <summary>The body of <c>BackwardChunk</c> for <see cref="BatchesShortGroupsBackward"/>.</summary>
+    private static void EmitShortGroupsBackward(CodeWriter w, KernelContext ctx)
+    {
+        bool rms = ctx.Spec.IsRms;
+        int run = ConstantRunLength(ctx)!.Value;
+        int block = ctx.Width;
+        bool tail = run % ctx.Width != 0;
+        int groupsPerIndex = ctx.Kept.Skip(1).Aggregate(1, (product, s) => product * s.Size);
+        string vector = $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
+        string[] sums = ["runDy", "runDyXhat"];
+
+        w.Line($"// Short groups, {block} at a time: each group's Σdy and Σdy·x̂ stay in vectors, then the block's horizontal sums");
+        w.Line("// are computed side by side, one group a lane (rather than one group's chain of dependent steps after another's),");
+        w.Line("// then each group's parameter sums and dx.");
+        foreach (string name in sums)
+        {
+            w.Line($"global::System.Span<{vector}> {name}s = stackalloc {vector}[{block}];");
+            w.Line($"global::System.Span<double> {name}Totals = stackalloc double[{block}];");
+            if (tail)
+            {
+                w.Line($"global::System.Span<double> {name}Tails = stackalloc double[{block}];");
+            }
+        }
+        w.Line($"int groupLast = {Product("chunkLast", groupsPerIndex)};");
+        using (w.Block($"for (int blockFirst = {Product("chunkFirst", groupsPerIndex)}; blockFirst < groupLast; blockFirst += {block})"))
+        {
+            w.Line($"int blockCount = global::System.Math.Min({block}, groupLast - blockFirst);");
+            w.Line("// A block past the chunk's last group repeats that group in its other lanes (read, never written).");
+            w.Line("int lastInBlock = blockCount - 1;");
+            w.Line("// Each group's Σdy and Σdy·x̂, x̂ = (x − mean)·invStd, in vectors.");
+            using (w.Block($"for (int k = 0; k < {block}; k++)"))
+            {
+                w.Line("int stat = blockFirst + global::System.Math.Min(k, lastInBlock);");
+                w.Line($"int start = stat * {Int(run)};");
+                EmitSavedStatistics(w, ctx);
+                foreach (string name in sums)
+                {
+                    if (tail)
+                    {
+                        w.Line($"double {name} = 0.0;");
+                    }
+                    w.Line($"var {name}Block0 = {Simd}.Splat({(ctx.IsFloat ? "0f" : "0.0")}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
+                }
+                VectorLoop.Emit(w, ctx, run, Int(run),
+                    (lane, index) => [
+                        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+                        $"runDyBlock{lane} += dy{lane};",
+                        $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {CenteredX(ctx, VectorShape.Narrow(ctx), index)} * invStdV, runDyXhatBlock{lane});"],
+                    _ => [
+                        "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+                        rms ? "double xhatValue = NormGenSimd.At(ref xRef, start + i) * invStd;" : "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;",
+                        "runDy += dyValue;",
+                        "runDyXhat += dyValue * xhatValue;"]);
+                foreach (string name in sums)
+                {
+                    w.Line($"{name}s[k] = ({name}Block0 + {name}Block1) + ({name}Block2 + {name}Block3);");
+                    if (tail)
+                    {
+                        w.Line($"{name}Tails[k] = {name};");
+                    }
+                }
+            }
+            w.Line();
+            w.Line("// The block's horizontal sums, four groups a vector.");
+            using (w.Block($"for (int set = 0; set < {block}; set += 4)"))
+            {
+                foreach (string name in sums)
+                {
+                    string total = tail
+                        ? $"{Simd}.LaneSumsWidened({name}s, set) + {Simd}.LoadWidened({name}Tails, set)"
+                        : $"{Simd}.LaneSumsWidened({name}s, set)";
+                    w.Line($"{Simd}.Store({total}, {name}Totals, set);");
+                }
+            }
+            w.Line();
+            w.Line("// Each group's Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂, its sums for GammaGrad and BetaGrad, then its dx.");
+            using (w.Block("for (int k = 0; k < blockCount; k++)"))
+            {
+                w.Line("int group = blockFirst + k;");
+                EmitKeptIndices(w, ctx, "group");
+                w.Line("int stat = group;");
+                w.Line($"int start = group * {Int(run)};");
+                if (ctx.HasGamma)
+                {
+                    w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
+                }
+                EmitSavedStatistics(w, ctx);
+                w.Line("double runDy = runDyTotals[k];");
+                w.Line("double runDyXhat = runDyXhatTotals[k];");
+                w.Line(ctx.HasGamma ? "double gamma = NormGenSimd.At(ref gammaRef, param);" : "const double gamma = 1.0;");
+                w.Line("double sumG = gamma * runDy;");
+                w.Line("double sumGXhat = gamma * runDyXhat;");
+                if (ctx.HasGamma)
+                {
+                    w.Line("NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;");
+                }
+                if (ctx.HasBeta)
+                {
+                    w.Line("NormGenSimd.At(ref betaSumRef, param) += runDy;");
+                }
+                EmitGroupDx(w, ctx, prefetch: false);
+            }
+        }
+    }
+
+    /// <summary>The group's saved mean (its float parts; RMSNorm has none) and 1/std, with their splats.</summary>
+    private static void EmitSavedStatistics(CodeWriter w, KernelContext ctx)
+    {
+        if (!ctx.Spec.IsRms)
+        {
+            w.Line("double mean = state.SavedMean[stat];");
+        }
+        w.Line("double invStd = state.SavedInvStd[stat];");
+        if (!ctx.Spec.IsRms)
+        {
+            EmitMeanSplit(w, ctx);
+        }
+        w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
     }
 
     /// <summary>The loop variables of the kept dims that index γ and β, from a group's flat index (innermost fastest).</summary>

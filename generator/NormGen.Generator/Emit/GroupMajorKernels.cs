@@ -366,6 +366,12 @@ internal static partial class GroupMajorKernels
         EmitReferences(w, ctx, backward: true, partials: !columnPass);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
+        if (BatchesShortGroupsBackward(ctx) && !columnPass)
+        {
+            w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
+            EmitShortGroupsBackward(w, ctx);
+            return;
+        }
         bool blockedParameters = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma && !columnPass;
         if (blockedParameters)
         {
@@ -482,38 +488,7 @@ internal static partial class GroupMajorKernels
                     }
                 });
             }
-            w.Line();
-            w.Line(rms
-                ? "// dx = invStd·(g − x̂·mean(g·x̂)), written as dy·γ·invStd − x·slope."
-                : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.");
-            w.Line($"var slopeV = {Simd}.Splat(({ctx.T})(invStd * invStd * sumGXhat * invCount));");
-            if (!rms)
-            {
-                w.Line($"var offsetV = {Simd}.Splat(({ctx.T})(invStd * sumG * invCount));");
-            }
-            string offset(VectorShape s) => rms ? "" : $" - {s.Of("offset")}";
-            // The broadcast vectors both dx expressions use; the first adds invStd, the second gain.
-            string[] dxSplats = rms ? ["slope"] : [.. MeanSplats(ctx), "slope", "offset"];
-            string offsetScalar = rms ? "" : " - invStd * sumG * invCount";
-            ForEachRun(w, ctx, () =>
-            {
-                if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
-                {
-                    VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                        (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
-                        before: index => GroupPrefetch.NextGroup(ctx, false, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "invStd"],
-                        scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
-                }
-                else
-                {
-                    w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
-                    w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
-                    VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                        (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
-                        before: index => GroupPrefetch.NextGroup(ctx, false, 0, index, "xRef", "dyRef"), splats: [.. dxSplats, "gain"],
-                        scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
-                }
-            });
+            EmitGroupDx(w, ctx);
         });
         if (blockedParameters)
         {
@@ -543,6 +518,50 @@ internal static partial class GroupMajorKernels
                 $"NormGenSimd.At(ref {n.Item2}, i) += NormGenSimd.At(ref {n.Item1}, i);",
                 $"NormGenSimd.At(ref {n.Item1}, i) = {zero};",
             }));
+    }
+
+    /// <summary>
+    /// A group's dx from <c>sumG</c> and <c>sumGXhat</c> (Σg and Σg·x̂) and its <c>mean</c> and <c>invStd</c> (with their
+    /// splats), over its runs; with <paramref name="prefetch"/>, asking for the next group's values as it goes.
+    /// </summary>
+    private static void EmitGroupDx(CodeWriter w, KernelContext ctx, bool prefetch = true)
+    {
+        System.Func<string, IEnumerable<string>>? next = prefetch ? index => GroupPrefetch.NextGroup(ctx, false, 0, index, "xRef", "dyRef") : null;
+        bool rms = ctx.Spec.IsRms;
+        w.Line();
+        w.Line(rms
+            ? "// dx = invStd·(g − x̂·mean(g·x̂)), written as dy·γ·invStd − x·slope."
+            : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.");
+        w.Line($"var slopeV = {Simd}.Splat(({ctx.T})(invStd * invStd * sumGXhat * invCount));");
+        if (!rms)
+        {
+            w.Line($"var offsetV = {Simd}.Splat(({ctx.T})(invStd * sumG * invCount));");
+        }
+        string offset(VectorShape s) => rms ? "" : $" - {s.Of("offset")}";
+        // The broadcast vectors both dx expressions use; the first adds invStd, the second gain.
+        string[] dxSplats = rms ? ["slope"] : [.. MeanSplats(ctx), "slope", "offset"];
+        string offsetScalar = rms ? "" : " - invStd * sumG * invCount";
+        // RMSNorm has no mean (its saved one is 0).
+        string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - mean)";
+        ForEachRun(w, ctx, () =>
+        {
+            if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
+            {
+                VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
+                    (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
+                    before: next, splats: [.. dxSplats, "invStd"],
+                    scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - {centeredScalar} * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
+            }
+            else
+            {
+                w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
+                w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
+                VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
+                    (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
+                    before: next, splats: [.. dxSplats, "gain"],
+                    scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - {centeredScalar} * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
+            }
+        });
     }
 
     /// <summary>y = (x − mean)·invStd·γ + β over one group, with invStd·γ folded into one scale where γ is constant along a run.</summary>

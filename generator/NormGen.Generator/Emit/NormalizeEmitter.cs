@@ -88,7 +88,9 @@ internal static class NormalizeEmitter
                 + (GroupMajorKernels.SplitsAcrossSamples(ctx) ? "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order)" : "")
                 + (GroupMajorKernels.SumsParametersByColumns(ctx) ? $"; dγ{(ctx.HasBeta ? " and dβ" : "")} ({ctx.Layout.ParameterSize} entries) in a pass of their own{(GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) ? "" : $" for up to {GroupMajorKernels.ColumnPassMaxRows} rows")}, each chunk a range of columns summed over every row" : "")
                 + (GroupMajorKernels.PipelinesRows(ctx) ? ", the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y)" : "")
-                + (GroupMajorKernels.BatchesShortGroups(ctx) ? $"; the forward takes the groups {ctx.Width} at a time, their statistics side by side (one group a vector lane)" : "")
+                + (GroupMajorKernels.BatchesShortGroups(ctx) || GroupMajorKernels.BatchesShortGroupsBackward(ctx)
+                    ? $"; {(!GroupMajorKernels.BatchesShortGroupsBackward(ctx) ? "the forward takes" : !GroupMajorKernels.BatchesShortGroups(ctx) ? "the backward takes" : "the forward and backward take")} the groups {ctx.Width} at a time, their horizontal sums and statistics side by side (one group a vector lane)"
+                    : "")
             : ctx.IsColumnLayout
                 ? ColumnKernels.FlatPeriod(ctx) is int period
                     ? $"rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run in periods of {period / ctx.Layout.Segments[1].Size} rows (whole vectors), its per-column constants repeated over the period in the L1 cache"

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (16 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward and backward take the groups 8 at a time, their horizontal sums and statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class InstanceNorm
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward and backward take the groups 8 at a time, their horizontal sums and statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward and backward take the groups 8 at a time, their horizontal sums and statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -301,7 +301,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward and backward take the groups 8 at a time, their horizontal sums and statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -320,7 +320,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=8,W=8", Axes = "HW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 8, W = 8; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, C), over H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward takes the groups 8 at a time, their statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the forward and backward take the groups 8 at a time, their horizontal sums and statistics side by side (one group a vector lane); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -342,34 +342,34 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N, C): 64 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // Short groups, 8 at a time: each group's Σdy and Σdy·x̂ stay in vectors, then the block's horizontal sums
+            // are computed side by side, one group a lane (rather than one group's chain of dependent steps after another's),
+            // then each group's parameter sums and dx.
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> runDys = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
+            global::System.Span<double> runDyTotals = stackalloc double[8];
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> runDyXhats = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
+            global::System.Span<double> runDyXhatTotals = stackalloc double[8];
+            int groupLast = chunkLast * 16;
+            for (int blockFirst = chunkFirst * 16; blockFirst < groupLast; blockFirst += 8)
             {
-                for (int c = 0; c < 16; c++)
+                int blockCount = global::System.Math.Min(8, groupLast - blockFirst);
+                // A block past the chunk's last group repeats that group in its other lanes (read, never written).
+                int lastInBlock = blockCount - 1;
+                // Each group's Σdy and Σdy·x̂, x̂ = (x − mean)·invStd, in vectors.
+                for (int k = 0; k < 8; k++)
                 {
-                    int stat = n * 16 + c;
-                    int start = n * 1024 + c * 64;
-                    // The first pass over this group also asks for the next group's 64 values, two cache lines an iteration.
-                    int param = c;
+                    int stat = blockFirst + global::System.Math.Min(k, lastInBlock);
+                    int start = stat * 64;
                     double mean = state.SavedMean[stat];
                     double invStd = state.SavedInvStd[stat];
                     float meanHi = (float)mean;
                     var meanHiV = NormGenSimd.Splat(meanHi);
                     var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                     var invStdV = NormGenSimd.Splat((float)invStd);
-
-                    // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.
-                    double sumG = 0.0;
-                    double sumGXhat = 0.0;
-                    double runDy = 0.0;
                     var runDyBlock0 = NormGenSimd.Splat(0f); var runDyBlock1 = runDyBlock0; var runDyBlock2 = runDyBlock0; var runDyBlock3 = runDyBlock0;
-                    double runDyXhat = 0.0;
                     var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
                     for (int i = 0; i < 64; i += 32)
                     {
-                        NormGenSimd.Prefetch(ref xRef, start + 64 + i);
-                        NormGenSimd.Prefetch(ref xRef, start + 64 + i + 16);
-                        NormGenSimd.Prefetch(ref dyRef, start + 64 + i);
-                        NormGenSimd.Prefetch(ref dyRef, start + 64 + i + 16);
                         var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                         runDyBlock0 += dy0;
                         runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
@@ -383,13 +383,36 @@ namespace Demo
                         runDyBlock3 += dy3;
                         runDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, runDyXhatBlock3);
                     }
-                    runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
-                    runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
-                    runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
-                    runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
+                    runDys[k] = (runDyBlock0 + runDyBlock1) + (runDyBlock2 + runDyBlock3);
+                    runDyXhats[k] = (runDyXhatBlock0 + runDyXhatBlock1) + (runDyXhatBlock2 + runDyXhatBlock3);
+                }
+
+                // The block's horizontal sums, four groups a vector.
+                for (int set = 0; set < 8; set += 4)
+                {
+                    NormGenSimd.Store(NormGenSimd.LaneSumsWidened(runDys, set), runDyTotals, set);
+                    NormGenSimd.Store(NormGenSimd.LaneSumsWidened(runDyXhats, set), runDyXhatTotals, set);
+                }
+
+                // Each group's Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂, its sums for GammaGrad and BetaGrad, then its dx.
+                for (int k = 0; k < blockCount; k++)
+                {
+                    int group = blockFirst + k;
+                    int c = group % 16;
+                    int stat = group;
+                    int start = group * 64;
+                    int param = c;
+                    double mean = state.SavedMean[stat];
+                    double invStd = state.SavedInvStd[stat];
+                    float meanHi = (float)mean;
+                    var meanHiV = NormGenSimd.Splat(meanHi);
+                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
+                    var invStdV = NormGenSimd.Splat((float)invStd);
+                    double runDy = runDyTotals[k];
+                    double runDyXhat = runDyXhatTotals[k];
                     double gamma = NormGenSimd.At(ref gammaRef, param);
-                    sumG += gamma * runDy;
-                    sumGXhat += gamma * runDyXhat;
+                    double sumG = gamma * runDy;
+                    double sumGXhat = gamma * runDyXhat;
                     NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;
                     NormGenSimd.At(ref betaSumRef, param) += runDy;
 

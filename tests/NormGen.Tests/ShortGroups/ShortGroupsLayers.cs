@@ -18,3 +18,14 @@ internal partial class ShortGroupInstanceNorm : IPerSampleLayer<float>, IAffineL
 // The longest short rows, without γ and β (with them, rows of 512 floats take the pipelined forward): the far-pivot test.
 [Normalize(Shape = "N,D=512", Axes = "D", Affine = false)]
 internal partial class ShortGroupPlainLayerNorm : IPerSampleLayer<float> { }
+
+// The backward's own cases (γ constant along the run, or none): 5×5 maps (a scalar tail of one value), 4×4 maps of
+// doubles (blocks of 4), and RMSNorm without γ (rows of 100, a tail of 4).
+[Normalize(Shape = "N,C=3,H=5,W=5", Axes = "HW")]
+internal partial class ShortGroupTailInstanceNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+[Normalize(Shape = "N,C=5,H=4,W=4", Axes = "HW", ElementType = typeof(double))]
+internal partial class ShortGroupDoubleInstanceNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,D=100", Axes = "D", Kind = NormKind.Rms, Affine = false)]
+internal partial class ShortGroupPlainRmsNorm : IPerSampleLayer<float> { }

@@ -5,10 +5,10 @@ using Xunit;
 namespace NormGen.Tests.ShortGroups;
 
 /// <summary>
-/// The forward over short groups computes a block of groups' statistics side by side, one group a lane, and fills a
-/// block past the chunk's last group with copies of that group. Each group's values must not depend on its place in a
-/// block or on its neighbours: a batch of 13 groups (a full block and a partial one) gives every sample the same bits as
-/// that sample alone, in place too, and the double reference's values.
+/// The forward and backward over short groups compute a block of groups' statistics (or gradient sums) side by side,
+/// one group a lane, and fill a block past the chunk's last group with copies of that group. Each group's values must
+/// not depend on its place in a block or on its neighbours: a batch of 13 samples (a full block of groups and a partial
+/// one) gives every sample the same bits as that sample alone, in place too, and the double reference's values.
 /// </summary>
 public sealed class ShortGroupsTests
 {
@@ -33,6 +33,21 @@ public sealed class ShortGroupsTests
     public void InstanceNorm_on_8x8_maps_of_5_channels() =>
         AssertEachSampleAsAlone<float>(() => new ShortGroupInstanceNorm(), ShortGroupInstanceNorm.SampleSize,
             NormLayout.InstanceNorm(Batch, 5, 64), rms: false, Tolerance.FloatFloor, new Random(4404));
+
+    [Fact]
+    public void InstanceNorm_on_5x5_maps() =>
+        AssertEachSampleAsAlone<float>(() => new ShortGroupTailInstanceNorm(), ShortGroupTailInstanceNorm.SampleSize,
+            NormLayout.InstanceNorm(Batch, 3, 25), rms: false, Tolerance.FloatFloor, new Random(4407));
+
+    [Fact]
+    public void InstanceNorm_on_4x4_maps_of_doubles() =>
+        AssertEachSampleAsAlone<double>(() => new ShortGroupDoubleInstanceNorm(), ShortGroupDoubleInstanceNorm.SampleSize,
+            NormLayout.InstanceNorm(Batch, 5, 16), rms: false, 1e-12, new Random(4408));
+
+    [Fact]
+    public void RmsNorm_without_gamma_rows_of_100_floats() =>
+        AssertEachSampleAsAlone<float>(() => new ShortGroupPlainRmsNorm(), ShortGroupPlainRmsNorm.SampleSize,
+            NormLayout.LayerNorm(Batch, 100), rms: true, Tolerance.FloatFloor, new Random(4409));
 
     /// <summary>
     /// Rows 3 and 10 (one in the full block, one in the partial one) start with 8 values 1.0 above values of std 0.01: their
@@ -108,47 +123,64 @@ public sealed class ShortGroupsTests
     }
 
     /// <summary>
-    /// Forward over <see cref="Batch"/> samples against the reference; each sample alone, and the batch in place, with
-    /// the same bits.
+    /// Forward and Backward over <see cref="Batch"/> samples against the reference (y, dx, dγ, dβ); each sample's y and dx
+    /// alone, and the batch's in place, with the same bits.
     /// </summary>
     private static void AssertEachSampleAsAlone<T>(Func<IPerSampleLayer<T>> create, int sampleSize, NormLayout layout, bool rms, double rel, Random rng, double[]? values = null)
         where T : unmanaged, INumberBase<T>
     {
         var layer = create();
-        var scaled = (IScaledLayer<T>)layer;
-        double[] gamma = TestData.Uniform(rng, layout.ParamCount, 0.5, 1.5);
-        double[]? beta = layer is IAffineLayer<T> ? TestData.Uniform(rng, layout.ParamCount, -0.5, 0.5) : null;
-        if (typeof(T) == typeof(float))
+        bool isFloat = typeof(T) == typeof(float);
+        double[] Round(double[] a) => isFloat ? TestData.RoundToFloat(a) : a;
+        double[]? gamma = layer is IScaledLayer<T> ? Round(TestData.Uniform(rng, layout.ParamCount, 0.5, 1.5)) : null;
+        double[]? beta = layer is IAffineLayer<T> ? Round(TestData.Uniform(rng, layout.ParamCount, -0.5, 0.5)) : null;
+        if (layer is IScaledLayer<T> scaled)
         {
-            gamma = TestData.RoundToFloat(gamma);
-            beta = beta is null ? null : TestData.RoundToFloat(beta);
+            TestData.To<T>(gamma!).CopyTo(scaled.Gamma);
         }
-        TestData.To<T>(gamma).CopyTo(scaled.Gamma);
-        if (beta is not null)
+        if (layer is IAffineLayer<T> affine)
         {
-            TestData.To<T>(beta).CopyTo(((IAffineLayer<T>)layer).Beta);
+            TestData.To<T>(beta!).CopyTo(affine.Beta);
         }
-        double[] x = values ?? TestData.Normal(rng, Batch * sampleSize, 2, 3);
-        if (typeof(T) == typeof(float))
-        {
-            x = TestData.RoundToFloat(x);
-        }
+        double[] x = Round(values ?? TestData.Normal(rng, Batch * sampleSize, 2, 3));
+        double[] dy = Round(TestData.Normal(rng, Batch * sampleSize, 0, 1));
         T[] xs = TestData.To<T>(x);
+        T[] dys = TestData.To<T>(dy);
+        string name = layer.GetType().Name;
 
         var y = new T[xs.Length];
         layer.Forward(xs, y);
-        var reference = ReferenceNorm.Compute(layout, x, null, gamma, beta, 1e-5, rms);
-        Tolerance.AssertClose($"{layer.GetType().Name} y", (ReadOnlySpan<T>)y, reference.Y, rel);
+        var dx = new T[xs.Length];
+        layer.Backward(xs, dys, dx);
+        var reference = ReferenceNorm.Compute(layout, x, dy, gamma, beta, 1e-5, rms);
+        Tolerance.AssertClose($"{name} y", (ReadOnlySpan<T>)y, reference.Y, rel);
+        Tolerance.AssertClose($"{name} dx", (ReadOnlySpan<T>)dx, reference.Dx, rel);
+        if (layer is IScaledLayer<T> withGamma)
+        {
+            Tolerance.AssertClose($"{name} GammaGrad", (ReadOnlySpan<T>)withGamma.GammaGrad, reference.DGamma, rel);
+        }
+        if (layer is IAffineLayer<T> withBeta)
+        {
+            Tolerance.AssertClose($"{name} BetaGrad", (ReadOnlySpan<T>)withBeta.BetaGrad, reference.DBeta, rel);
+        }
 
         for (int sample = 0; sample < Batch; sample++)
         {
-            var alone = new T[sampleSize];
-            layer.Forward(xs.AsSpan(sample * sampleSize, sampleSize), alone);
-            SameBits.Assert<T>($"sample {sample}", y.AsSpan(sample * sampleSize, sampleSize), $"in a batch of {Batch}", alone, "alone");
+            var xAlone = xs.AsSpan(sample * sampleSize, sampleSize);
+            var yAlone = new T[sampleSize];
+            layer.Forward(xAlone, yAlone);
+            SameBits.Assert<T>($"sample {sample} y", y.AsSpan(sample * sampleSize, sampleSize), $"in a batch of {Batch}", yAlone, "alone");
+            var dxAlone = new T[sampleSize];
+            layer.Backward(xAlone, dys.AsSpan(sample * sampleSize, sampleSize), dxAlone);
+            SameBits.Assert<T>($"sample {sample} dx", dx.AsSpan(sample * sampleSize, sampleSize), $"in a batch of {Batch}", dxAlone, "alone");
         }
 
         T[] inPlace = (T[])xs.Clone();
         layer.Forward(inPlace, inPlace);
         SameBits.Assert<T>("y", y, "into separate memory", inPlace, "in place");
+        layer.Forward(xs, new T[xs.Length]);
+        T[] dxInPlace = (T[])dys.Clone();
+        layer.Backward(xs, dxInPlace, dxInPlace);
+        SameBits.Assert<T>("dx", dx, "into separate memory", dxInPlace, "in place (dx over dy)");
     }
 }
