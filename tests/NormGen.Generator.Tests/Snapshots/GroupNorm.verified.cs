@@ -150,7 +150,6 @@ namespace Demo
                 {
                     int stat = n * 8 + g;
                     int groupStart = n * 65536 + g * 8192;
-                    // The statistics pass over each run asks for the next group's corresponding run, into L2.
                     // The pivot: the mean of the group's first 8 values.
                     float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, groupStart)) * 0.125);
 
@@ -173,8 +172,6 @@ namespace Demo
                             {
                                 for (int i = block; i < block + 512; i += 32)
                                 {
-                                    NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i);
-                                    NormGenSimd.PrefetchToL2(ref xRef, start + 8192 + i + 16);
                                     var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
                                     sumDBlock0 += d0;
                                     sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
