@@ -54,28 +54,16 @@ internal static class GroupPrefetch
         ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
 
     /// <summary>
-    /// The shortest run whose next group's data is prefetched into L2 (<see cref="NextGroupDistance"/>). Shorter runs lie next to the next
-    /// group's (BatchNorm on 8×8 maps: 256 bytes, then the next channel's), where the hardware finds them, and a
-    /// prefetch for every line costs more than it saves (measured without it: BatchNorm2d x[128,32,8,8] backward
-    /// 1.14–1.16× faster, x[8,256,14,14] 1.01–1.06×; x[32,64,32,32], 4 KiB runs, 1.02× slower).
-    /// </summary>
-    private const int NextGroupMinBytes = 1024;
-
-    /// <summary>
-    /// Groups of several runs (BatchNorm, GroupNorm) are read twice (forward: statistics, y; backward: sums, dx), the
-    /// first time from memory. The backward's dx pass asks for the next group's data, the run corresponding to the one
-    /// it reads (one kept index further), into L2, so that the next group's first pass finds it there; for runs of
-    /// <see cref="NextGroupMinBytes"/> or more. The forward's statistics pass no longer does: it would hold the reads
-    /// of two groups to that pass and leave the y pass's writes alone (measured without it, alternating builds, 1 thread:
-    /// GroupNorm(1) x[8,64,56,56] 1.11× faster, BatchNorm2d x[256,3,32,32] training 1.19×, GroupNorm(32)
-    /// x[16,256,16,16] 1.07×, BatchNorm2d x[32,64,32,32] training 1.05×, GroupNorm(8) x[32,64,32,32] the same; at 2
-    /// threads 1.0–1.18×). The forward over the long rows of <see cref="LongRowBytes"/> asks for the next row so.
+    /// The forward over the long rows of <see cref="LongRowBytes"/> asks for the next row into L2 as it goes. Groups of
+    /// several runs (BatchNorm, GroupNorm) no longer ask for the next group's runs by hand: the hardware prefetcher
+    /// streams the runs that follow the ones read, and asking for a whole group ahead pushed the current group's x and dy
+    /// out of L2 before its second pass (alternating builds, 1 thread, without it: backward of GroupNorm(1)
+    /// x[8,64,56,56] 1.45× faster, BatchNorm2d x[256,3,32,32] 1.35×, GroupNorm(32) x[16,256,16,16] 1.12×, BatchNorm2d
+    /// x[32,64,32,32] the same, GroupNorm(8) x[32,64,32,32] 1.05× slower; forward, the statistics pass's: 1.0–1.19×
+    /// faster).
     /// </summary>
     public static int? NextGroupDistance(KernelContext ctx, bool ownStatistics) =>
-        !ownStatistics && GroupMajorKernels.OuterReduced(ctx).Count > 0 && ctx.Kept.Count > 0
-            && RunBytes(ctx) is int bytes && bytes >= NextGroupMinBytes && bytes <= LimitBytes
-            ? ctx.Kept[ctx.Kept.Count - 1].Stride
-            : PrefetchesLongRowLater(ctx, ownStatistics) ? GroupMajorKernels.ConstantRunLength(ctx) : null;
+        PrefetchesLongRowLater(ctx, ownStatistics) ? GroupMajorKernels.ConstantRunLength(ctx) : null;
 
     /// <summary>A run's size in bytes, where the run length is a constant.</summary>
     private static int? RunBytes(KernelContext ctx) =>

@@ -465,7 +465,6 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 1024;
-                // The second pass over each run asks for the next group's corresponding run, into L2.
                 double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];
                 float meanHi = (float)mean;
@@ -549,14 +548,6 @@ namespace Demo
                             var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV); var gainW = NormGenSimd.Splat512(gainV);
                             for (; i <= last - 64; i += 64)
                             {
-                                NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i);
-                                NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i + 16);
-                                NormGenSimd.PrefetchToL2(ref dyRef, start + 1024 + i);
-                                NormGenSimd.PrefetchToL2(ref dyRef, start + 1024 + i + 16);
-                                NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i + 32);
-                                NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i + 32 + 16);
-                                NormGenSimd.PrefetchToL2(ref dyRef, start + 1024 + i + 32);
-                                NormGenSimd.PrefetchToL2(ref dyRef, start + 1024 + i + 32 + 16);
                                 NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * gainW - (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i, streaming);
                                 NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 16, streaming);
                                 NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 32, streaming);
@@ -565,10 +556,6 @@ namespace Demo
                         }
                         for (; i <= last - 32; i += 32)
                         {
-                            NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i);
-                            NormGenSimd.PrefetchToL2(ref xRef, start + 1024 + i + 16);
-                            NormGenSimd.PrefetchToL2(ref dyRef, start + 1024 + i);
-                            NormGenSimd.PrefetchToL2(ref dyRef, start + 1024 + i + 16);
                             NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
                             NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
                             NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
