@@ -55,6 +55,21 @@ internal static class LaneKernels
 
     private static void EmitStatisticsOrchestrator(CodeWriter w, KernelContext ctx)
     {
+        if (ctx.IsColumnLayout && !ctx.Spec.IsRms)
+        {
+            EmitColumnStatisticsOrchestrator(w, ctx);
+        }
+        else
+        {
+            EmitTwoPassStatisticsOrchestrator(w, ctx);
+        }
+        w.Line();
+        w.Line("NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);");
+    }
+
+    /// <summary>The statistics from Σx (or Σx² for RMSNorm), then Σ(x − mean)²: the lane kernels' two passes over x.</summary>
+    private static void EmitTwoPassStatisticsOrchestrator(CodeWriter w, KernelContext ctx)
+    {
         bool rms = ctx.Spec.IsRms;
         w.Line($"int count = {ctx.StatisticsCount};");
         w.Line($"int chunks = {ctx.ChunkCount};");
@@ -88,28 +103,58 @@ internal static class LaneKernels
                 w.Line($"{SumStatistics}.Means(partials, invCount, meanOut, meanHi, count);");
             }
             w.Line();
-            if (ctx.IsColumnLayout)
+            w.Line("// Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).");
+            w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
+            EmitFoldPartials(w, "partials", "count", 1);
+            w.Line("// Per statistic: variance and invStd = 1/sqrt(variance + ε).");
+            w.Line($"{SumStatistics}.Variance(partials, invCount, {Double(ctx.Spec.Epsilon)}, varianceOut, invStdOut, count);");
+        }
+    }
+
+    /// <summary>
+    /// Rows × columns (BatchNorm1d, channels-last BatchNorm): one pass of Σd and Σd² about a pivot per column, the mean of
+    /// 32 rows spread over the batch; where some column's pivot lies more than a standard deviation from its mean (rare),
+    /// the first mean from every row, then Σd and Σd² about it, as before.
+    /// </summary>
+    private static void EmitColumnStatisticsOrchestrator(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"int count = {ctx.StatisticsCount};");
+        w.Line($"int chunks = {ctx.ChunkCount};");
+        w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
+        w.Line("double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);");
+        w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);");
+        w.Line("state.ActiveMean = meanOut;");
+        GroupMajorKernels.EmitInvCount(w, ctx);
+        w.Line();
+        w.Line($"// One pass: Σd and Σd² per column with d = x − pivot, the pivot the mean of {ColumnPivotRows} rows spread over the batch");
+        w.Line("// (rounded to the element type). Then mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)² (never E[x²] − E[x]²),");
+        w.Line("// as accurate as the corrected two-pass algorithm wherever the pivot lies within a standard deviation of the mean.");
+        w.Line("global::NormGen.Internal.ColumnPivots.Compute(x, count, meanHi);");
+        w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
+        EmitFoldPartials(w, "partials", "laneStride", 2);
+        using (w.Block("if (!global::NormGen.Internal.ColumnPivots.WithinStandardDeviation(partials, laneStride, invCount, count))"))
+        {
+            w.Line("// Some column's pivot lies further out (rare): its first mean from every row, then Σd and Σd² about it (the");
+            w.Line("// corrected two-pass algorithm), for every column.");
+            w.Line(KernelMethod.Run("SumsChunk", "x", "default", "default"));
+            EmitFoldPartials(w, "partials", "count", 1);
+            if (ctx.IsFloat)
             {
-                w.Line("// Σd and Σd² per statistic with d = x − pivot (the first mean's high part): the corrected two-pass");
-                w.Line("// algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².");
-                w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
-                w.Line("partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);");
-                w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
-                EmitFoldPartials(w, "partials", "laneStride", 2);
-                w.Line($"{SumStatistics}.CorrectedVariance(partials, laneStride, invCount, meanHi, {Double(ctx.Spec.Epsilon)}, meanOut, varianceOut, invStdOut, count);");
+                w.Line("float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);");
+                w.Line($"{SumStatistics}.Means(partials, invCount, meanOut, meanHi, meanLo, count);");
             }
             else
             {
-                w.Line("// Σ(x − mean)² per statistic: a second pass (never E[x²] − E[x]², which cancels for large means).");
-                w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
-                EmitFoldPartials(w, "partials", "count", 1);
-                w.Line("// Per statistic: variance and invStd = 1/sqrt(variance + ε).");
-                w.Line($"{SumStatistics}.Variance(partials, invCount, {Double(ctx.Spec.Epsilon)}, varianceOut, invStdOut, count);");
+                w.Line($"{SumStatistics}.Means(partials, invCount, meanOut, meanHi, count);");
             }
+            w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
+            EmitFoldPartials(w, "partials", "laneStride", 2);
         }
-        w.Line();
-        w.Line("NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);");
+        w.Line($"{SumStatistics}.CorrectedVariance(partials, laneStride, invCount, meanHi, {Double(ctx.Spec.Epsilon)}, meanOut, varianceOut, invStdOut, count);");
     }
+
+    /// <summary>The rows a column's pivot is the mean of (the runtime's <c>ColumnPivots.SampleRows</c>).</summary>
+    private const int ColumnPivotRows = 32;
 
     /// <summary>
     /// Adds every chunk's partial rows into the first chunk's, in chunk order (the same sums for any number of threads),

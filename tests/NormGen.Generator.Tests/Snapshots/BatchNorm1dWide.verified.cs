@@ -174,26 +174,32 @@ namespace Demo
         {
             int count = 1001;
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
-            double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * count);
+            int laneStride = count + 16;
+            double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
+            float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             state.ActiveMean = meanOut;
             double invCount = 1.0 / (batch);
 
-            // Σx per statistic: each chunk of rows sums into its own partials, added in chunk order.
-            state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
-            // The chunks' partial sums, added into the first chunk's in chunk order.
-            global::NormGen.Internal.SumStatistics.AddChunkRows(partials, count, 1, chunks, count);
-            float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
-            float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
-            // Per statistic: the first mean, and its high and low float parts for the second pass.
-            global::NormGen.Internal.SumStatistics.Means(partials, invCount, meanOut, meanHi, meanLo, count);
-
-            // Σd and Σd² per statistic with d = x − pivot (the first mean's high part): the corrected two-pass
-            // algorithm, mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)², never E[x²] − E[x]².
-            int laneStride = count + 16;
-            partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
+            // One pass: Σd and Σd² per column with d = x − pivot, the pivot the mean of 32 rows spread over the batch
+            // (rounded to the element type). Then mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)² (never E[x²] − E[x]²),
+            // as accurate as the corrected two-pass algorithm wherever the pivot lies within a standard deviation of the mean.
+            global::NormGen.Internal.ColumnPivots.Compute(x, count, meanHi);
             state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(partials, laneStride, 2, chunks, count);
+            if (!global::NormGen.Internal.ColumnPivots.WithinStandardDeviation(partials, laneStride, invCount, count))
+            {
+                // Some column's pivot lies further out (rare): its first mean from every row, then Σd and Σd² about it (the
+                // corrected two-pass algorithm), for every column.
+                state.Runner.Run(NormGenState.SumsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
+                // The chunks' partial sums, added into the first chunk's in chunk order.
+                global::NormGen.Internal.SumStatistics.AddChunkRows(partials, count, 1, chunks, count);
+                float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
+                global::NormGen.Internal.SumStatistics.Means(partials, invCount, meanOut, meanHi, meanLo, count);
+                state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
+                // The chunks' partial sums, added into the first chunk's in chunk order.
+                global::NormGen.Internal.SumStatistics.AddChunkRows(partials, laneStride, 2, chunks, count);
+            }
             global::NormGen.Internal.SumStatistics.CorrectedVariance(partials, laneStride, invCount, meanHi, 1E-05, meanOut, varianceOut, invStdOut, count);
 
             NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);

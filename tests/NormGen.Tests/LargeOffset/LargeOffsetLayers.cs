@@ -34,3 +34,7 @@ public partial class OffsetBatchNorm1dWider : IBatchStatsLayer<float>, IAffineLa
 // the mean (the statistics pass must then sum again about the mean it found).
 [Normalize(Shape = "N,D=65536", Axes = "D")]
 public partial class FarPivotLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
+// Rows × columns whose per-column pivots (the mean of 32 rows spread over the batch) can be made to lie far out.
+[Normalize(Shape = "N,C=24", Axes = "N")]
+public partial class FarPivotBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }

@@ -1,0 +1,68 @@
+using System;
+using NormGen.Internal;
+using Xunit;
+
+namespace NormGen.Tests.Internal;
+
+/// <summary>
+/// The per-column pivots of the rows × columns kernels' one pass: the mean of min(rows, 32) rows spread evenly over the
+/// batch, summed in double in row order (bit for bit, vector columns and tail columns alike); and the check that sends a
+/// call back to the two passes.
+/// </summary>
+public sealed class ColumnPivotsTests
+{
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(5, 4)]
+    [InlineData(32, 9)]
+    [InlineData(100, 13)]
+    [InlineData(2048, 24)]
+    public void Pivots_are_the_mean_of_the_documented_rows(int rows, int columns)
+    {
+        var rng = new Random(rows * 31 + columns);
+        var x = new double[rows * columns];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-3, 4));
+        }
+        float[] xf = Array.ConvertAll(x, v => (float)v);
+        var pivotsF = new float[columns];
+        var pivotsD = new double[columns];
+        ColumnPivots.Compute(xf, columns, pivotsF);
+        ColumnPivots.Compute(x, columns, pivotsD);
+
+        int sample = Math.Min(rows, ColumnPivots.SampleRows);
+        for (int c = 0; c < columns; c++)
+        {
+            double sumF = 0.0, sumD = 0.0;
+            for (int k = 0; k < sample; k++)
+            {
+                int row = (int)((long)k * rows / sample);
+                sumF += xf[row * columns + c];
+                sumD += x[row * columns + c];
+            }
+            Assert.Equal((float)(sumF * (1.0 / sample)), pivotsF[c]);
+            Assert.Equal(sumD * (1.0 / sample), pivotsD[c]);
+        }
+    }
+
+    [Fact]
+    public void Every_column_within_a_standard_deviation_passes_the_check()
+    {
+        // Column 0: shift 1, variance 2 − 1 = 1 (the boundary, passes); column 1: shift 0.5, variance 0.
+        double[] sums = [4.0, 2.0, 0.0, 0.0, 8.0, 1.0];
+        Assert.True(ColumnPivots.WithinStandardDeviation(sums, 4, 0.25, 1));
+        Assert.False(ColumnPivots.WithinStandardDeviation(sums, 4, 0.25, 2));
+        sums[0] = double.NaN;
+        Assert.False(ColumnPivots.WithinStandardDeviation(sums, 4, 0.25, 1));
+    }
+
+    [Fact]
+    public void Bad_shapes_are_refused_with_what_was_expected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ColumnPivots.Compute(new float[10], 4, new float[4]));
+        Assert.Contains("whole number of rows of 4 columns", e.Message);
+        Assert.Throws<ArgumentException>(() => ColumnPivots.Compute(new float[8], 4, new float[3]));
+        Assert.Throws<ArgumentException>(() => ColumnPivots.WithinStandardDeviation(new double[6], 2, 1.0, 3));
+    }
+}
