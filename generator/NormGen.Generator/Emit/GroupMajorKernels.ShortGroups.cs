@@ -299,7 +299,7 @@ internal static partial class GroupMajorKernels
                 {
                     w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
                 }
-                EmitSavedStatistics(w, ctx);
+                EmitSavedStatistics(w, ctx, invStdSplat: false);
                 w.Line("double runDy = runDyTotals[k];");
                 w.Line("double runDyXhat = runDyXhatTotals[k];");
                 w.Line(ctx.HasGamma ? "double gamma = NormGenSimd.At(ref gammaRef, param);" : "const double gamma = 1.0;");
@@ -318,8 +318,11 @@ internal static partial class GroupMajorKernels
         }
     }
 
-    /// <summary>The group's saved mean (its float parts; RMSNorm has none) and 1/std, with their splats.</summary>
-    private static void EmitSavedStatistics(CodeWriter w, KernelContext ctx)
+    /// <summary>
+    /// The group's saved mean (its float parts; RMSNorm has none) and 1/std, with their splats (1/std's only where
+    /// <paramref name="invStdSplat"/>: dx with γ constant along the run folds it into its gain).
+    /// </summary>
+    private static void EmitSavedStatistics(CodeWriter w, KernelContext ctx, bool invStdSplat = true)
     {
         if (!ctx.Spec.IsRms)
         {
@@ -330,7 +333,10 @@ internal static partial class GroupMajorKernels
         {
             EmitMeanSplit(w, ctx);
         }
-        w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+        if (invStdSplat)
+        {
+            w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+        }
     }
 
     /// <summary>The loop variables of the kept dims that index γ and β, from a group's flat index (innermost fastest).</summary>

@@ -407,7 +407,6 @@ namespace Demo
                     float meanHi = (float)mean;
                     var meanHiV = NormGenSimd.Splat(meanHi);
                     var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                    var invStdV = NormGenSimd.Splat((float)invStd);
                     double runDy = runDyTotals[k];
                     double runDyXhat = runDyXhatTotals[k];
                     double gamma = NormGenSimd.At(ref gammaRef, param);
