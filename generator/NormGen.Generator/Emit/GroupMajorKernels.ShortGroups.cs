@@ -49,35 +49,22 @@ internal static partial class GroupMajorKernels
         int run = ConstantRunLength(ctx)!.Value;
         int block = ctx.Width;
         bool tail = run % ctx.Width != 0;
-        int groupsPerIndex = ctx.Kept.Skip(1).Aggregate(1, (product, s) => product * s.Size);
-        string vector = $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
         string[] sums = rms ? ["sumSq"] : ["sumD", "sumD2"];
 
         w.Line($"// Short groups, {block} at a time: each group's sums stay in a vector, then the block's horizontal sums and");
         w.Line("// statistics are computed side by side, one group a lane (rather than one group's chain of dependent steps after");
         w.Line("// another's), then each group's y.");
-        foreach (string name in sums)
-        {
-            w.Line($"global::System.Span<{vector}> {name}s = stackalloc {vector}[{block}];");
-            if (tail)
-            {
-                w.Line($"global::System.Span<double> {name}Tails = stackalloc double[{block}];");
-            }
-        }
+        DeclareLaneSums(w, ctx, sums, tail, totals: false);
         if (!rms)
         {
-            w.Line($"global::System.Span<{vector}> firsts = stackalloc {vector}[{block}];");
+            w.Line($"global::System.Span<{LaneVector(ctx)}> firsts = stackalloc {LaneVector(ctx)}[{block}];");
             w.Line($"global::System.Span<{ctx.T}> pivots = stackalloc {ctx.T}[{block}];");
             w.Line($"global::System.Span<double> means = stackalloc double[{block}];");
         }
         w.Line($"global::System.Span<double> variances = stackalloc double[{block}];");
         w.Line($"global::System.Span<double> invStds = stackalloc double[{block}];");
-        w.Line($"int groupLast = {Product("chunkLast", groupsPerIndex)};");
-        using (w.Block($"for (int blockFirst = {Product("chunkFirst", groupsPerIndex)}; blockFirst < groupLast; blockFirst += {block})"))
+        ForEachBlock(w, ctx, () =>
         {
-            w.Line($"int blockCount = global::System.Math.Min({block}, groupLast - blockFirst);");
-            w.Line("// A block past the chunk's last group repeats that group in its other lanes (read, never written).");
-            w.Line("int lastInBlock = blockCount - 1;");
             string groupStart = $"(blockFirst + global::System.Math.Min(k, lastInBlock)) * {Int(run)}";
             if (!rms)
             {
@@ -100,29 +87,13 @@ internal static partial class GroupMajorKernels
                     w.Line($"{ctx.T} pivot = pivots[k];");
                     w.Line($"var pivotV = {Simd}.Splat(pivot);");
                 }
-                foreach (string name in sums)
-                {
-                    if (tail)
-                    {
-                        w.Line($"double {name} = 0.0;");
-                    }
-                    w.Line($"var {name}Block0 = {Simd}.Splat({(ctx.IsFloat ? "0f" : "0.0")}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
-                }
-                VectorLoop.Emit(w, ctx, run, Int(run),
+                EmitGroupLaneSums(w, ctx, sums, tail,
                     (lane, index) => rms
                         ? [$"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"]
                         : [$"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;", $"sumDBlock{lane} += d{lane};", $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
-                    _ => rms
+                    rms
                         ? ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"]
                         : ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
-                foreach (string name in sums)
-                {
-                    w.Line($"{name}s[k] = ({name}Block0 + {name}Block1) + ({name}Block2 + {name}Block3);");
-                    if (tail)
-                    {
-                        w.Line($"{name}Tails[k] = {name};");
-                    }
-                }
             }
             w.Line();
             EmitShortGroupStatistics(w, ctx, tail);
@@ -130,14 +101,7 @@ internal static partial class GroupMajorKernels
             w.Line("// Each group's statistics, then its y.");
             using (w.Block("for (int k = 0; k < blockCount; k++)"))
             {
-                w.Line("int group = blockFirst + k;");
-                EmitKeptIndices(w, ctx, "group");
-                w.Line("int stat = group;");
-                w.Line($"int start = group * {Int(run)};");
-                if (ctx.HasGamma)
-                {
-                    w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
-                }
+                EmitGroupPlace(w, ctx);
                 w.Line(rms ? "const double mean = 0.0;" : "double mean = means[k];");
                 w.Line("double invStd = invStds[k];");
                 w.Line("meanOut[stat] = mean;");
@@ -145,7 +109,7 @@ internal static partial class GroupMajorKernels
                 w.Line("varianceOut[stat] = variances[k];");
                 EmitNormalizeGroup(w, ctx, splitMean: true);
             }
-        }
+        });
     }
 
     /// <summary>
@@ -220,60 +184,30 @@ internal static partial class GroupMajorKernels
         int run = ConstantRunLength(ctx)!.Value;
         int block = ctx.Width;
         bool tail = run % ctx.Width != 0;
-        int groupsPerIndex = ctx.Kept.Skip(1).Aggregate(1, (product, s) => product * s.Size);
-        string vector = $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
         string[] sums = ["runDy", "runDyXhat"];
 
         w.Line($"// Short groups, {block} at a time: each group's Σdy and Σdy·x̂ stay in vectors, then the block's horizontal sums");
         w.Line("// are computed side by side, one group a lane (rather than one group's chain of dependent steps after another's),");
         w.Line("// then each group's parameter sums and dx.");
-        foreach (string name in sums)
+        DeclareLaneSums(w, ctx, sums, tail, totals: true);
+        ForEachBlock(w, ctx, () =>
         {
-            w.Line($"global::System.Span<{vector}> {name}s = stackalloc {vector}[{block}];");
-            w.Line($"global::System.Span<double> {name}Totals = stackalloc double[{block}];");
-            if (tail)
-            {
-                w.Line($"global::System.Span<double> {name}Tails = stackalloc double[{block}];");
-            }
-        }
-        w.Line($"int groupLast = {Product("chunkLast", groupsPerIndex)};");
-        using (w.Block($"for (int blockFirst = {Product("chunkFirst", groupsPerIndex)}; blockFirst < groupLast; blockFirst += {block})"))
-        {
-            w.Line($"int blockCount = global::System.Math.Min({block}, groupLast - blockFirst);");
-            w.Line("// A block past the chunk's last group repeats that group in its other lanes (read, never written).");
-            w.Line("int lastInBlock = blockCount - 1;");
             w.Line("// Each group's Σdy and Σdy·x̂, x̂ = (x − mean)·invStd, in vectors.");
             using (w.Block($"for (int k = 0; k < {block}; k++)"))
             {
                 w.Line("int stat = blockFirst + global::System.Math.Min(k, lastInBlock);");
                 w.Line($"int start = stat * {Int(run)};");
                 EmitSavedStatistics(w, ctx);
-                foreach (string name in sums)
-                {
-                    if (tail)
-                    {
-                        w.Line($"double {name} = 0.0;");
-                    }
-                    w.Line($"var {name}Block0 = {Simd}.Splat({(ctx.IsFloat ? "0f" : "0.0")}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
-                }
-                VectorLoop.Emit(w, ctx, run, Int(run),
+                EmitGroupLaneSums(w, ctx, sums, tail,
                     (lane, index) => [
                         $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
                         $"runDyBlock{lane} += dy{lane};",
                         $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {CenteredX(ctx, VectorShape.Narrow(ctx), index)} * invStdV, runDyXhatBlock{lane});"],
-                    _ => [
+                    [
                         "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
                         rms ? "double xhatValue = NormGenSimd.At(ref xRef, start + i) * invStd;" : "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;",
                         "runDy += dyValue;",
                         "runDyXhat += dyValue * xhatValue;"]);
-                foreach (string name in sums)
-                {
-                    w.Line($"{name}s[k] = ({name}Block0 + {name}Block1) + ({name}Block2 + {name}Block3);");
-                    if (tail)
-                    {
-                        w.Line($"{name}Tails[k] = {name};");
-                    }
-                }
             }
             w.Line();
             w.Line("// The block's horizontal sums, four groups a vector.");
@@ -291,14 +225,7 @@ internal static partial class GroupMajorKernels
             w.Line("// Each group's Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂, its sums for GammaGrad and BetaGrad, then its dx.");
             using (w.Block("for (int k = 0; k < blockCount; k++)"))
             {
-                w.Line("int group = blockFirst + k;");
-                EmitKeptIndices(w, ctx, "group");
-                w.Line("int stat = group;");
-                w.Line($"int start = group * {Int(run)};");
-                if (ctx.HasGamma)
-                {
-                    w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
-                }
+                EmitGroupPlace(w, ctx);
                 EmitSavedStatistics(w, ctx, invStdSplat: false);
                 w.Line("double runDy = runDyTotals[k];");
                 w.Line("double runDyXhat = runDyXhatTotals[k];");
@@ -315,6 +242,84 @@ internal static partial class GroupMajorKernels
                 }
                 EmitGroupDx(w, ctx, prefetch: false);
             }
+        });
+    }
+
+    /// <summary>The vector type of a lane sum.</summary>
+    private static string LaneVector(KernelContext ctx) => $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
+
+    /// <summary>
+    /// For each sum, a block's vectors (<c>names</c>), and where <paramref name="tail"/> its scalar tails' totals
+    /// (<c>nameTails</c>); with <paramref name="totals"/>, the horizontal sums (<c>nameTotals</c>).
+    /// </summary>
+    private static void DeclareLaneSums(CodeWriter w, KernelContext ctx, string[] sums, bool tail, bool totals)
+    {
+        int block = ctx.Width;
+        foreach (string name in sums)
+        {
+            w.Line($"global::System.Span<{LaneVector(ctx)}> {name}s = stackalloc {LaneVector(ctx)}[{block}];");
+            if (totals)
+            {
+                w.Line($"global::System.Span<double> {name}Totals = stackalloc double[{block}];");
+            }
+            if (tail)
+            {
+                w.Line($"global::System.Span<double> {name}Tails = stackalloc double[{block}];");
+            }
+        }
+    }
+
+    /// <summary>The loop over this chunk's groups a block at a time, with <c>blockFirst</c>, <c>blockCount</c> and <c>lastInBlock</c>.</summary>
+    private static void ForEachBlock(CodeWriter w, KernelContext ctx, System.Action body)
+    {
+        int block = ctx.Width;
+        int groupsPerIndex = ctx.Kept.Skip(1).Aggregate(1, (product, s) => product * s.Size);
+        w.Line($"int groupLast = {Product("chunkLast", groupsPerIndex)};");
+        using (w.Block($"for (int blockFirst = {Product("chunkFirst", groupsPerIndex)}; blockFirst < groupLast; blockFirst += {block})"))
+        {
+            w.Line($"int blockCount = global::System.Math.Min({block}, groupLast - blockFirst);");
+            w.Line("// A block past the chunk's last group repeats that group in its other lanes (read, never written).");
+            w.Line("int lastInBlock = blockCount - 1;");
+            body();
+        }
+    }
+
+    /// <summary>
+    /// Group k's sums over its run in four vectors each (a scalar tail in double), then into the block's vectors: the four
+    /// added pairwise, the tail's total beside them.
+    /// </summary>
+    private static void EmitGroupLaneSums(CodeWriter w, KernelContext ctx, string[] sums, bool tail, System.Func<int, string, IEnumerable<string>> vector, string[] scalar)
+    {
+        int run = ConstantRunLength(ctx)!.Value;
+        foreach (string name in sums)
+        {
+            if (tail)
+            {
+                w.Line($"double {name} = 0.0;");
+            }
+            w.Line($"var {name}Block0 = {Simd}.Splat({(ctx.IsFloat ? "0f" : "0.0")}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
+        }
+        VectorLoop.Emit(w, ctx, run, Int(run), vector, _ => scalar);
+        foreach (string name in sums)
+        {
+            w.Line($"{name}s[k] = ({name}Block0 + {name}Block1) + ({name}Block2 + {name}Block3);");
+            if (tail)
+            {
+                w.Line($"{name}Tails[k] = {name};");
+            }
+        }
+    }
+
+    /// <summary>Group k of the block: its flat index <c>group</c> (also <c>stat</c>), <c>start</c>, and <c>param</c> with γ.</summary>
+    private static void EmitGroupPlace(CodeWriter w, KernelContext ctx)
+    {
+        w.Line("int group = blockFirst + k;");
+        EmitKeptIndices(w, ctx, "group");
+        w.Line("int stat = group;");
+        w.Line($"int start = group * {Int(ConstantRunLength(ctx)!.Value)};");
+        if (ctx.HasGamma)
+        {
+            w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
         }
     }
 
