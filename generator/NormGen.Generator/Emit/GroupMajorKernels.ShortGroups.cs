@@ -21,9 +21,15 @@ internal static partial class GroupMajorKernels
     /// <summary>
     /// Groups that go a block at a time: each a single run of a constant length from one vector to
     /// <see cref="MaxShortGroupBytes"/> (for float data within one float block, so the sums need no flush), one after
-    /// another in memory (every dim but the innermost kept, the batch dim outermost), and not pipelined.
+    /// another in memory (every dim but the innermost kept, the batch dim outermost). Such rows do not take the
+    /// pipelined forward (<see cref="PipelinesRows"/>), which was as fast or slower on them.
     /// </summary>
-    internal static bool BatchesShortGroups(KernelContext ctx) => ShortGroupLayout(ctx) && !PipelinesRows(ctx);
+    internal static bool BatchesShortGroups(KernelContext ctx) =>
+        ctx.Layout.GroupMajor
+        && OuterReduced(ctx).Count == 0
+        && ctx.Kept.Count > 0 && ctx.ChunkSegment == ctx.Kept[0] && ctx.Kept.Skip(1).All(s => !s.Batch)
+        && ConstantRunLength(ctx) is int run
+        && run >= ctx.Width && run * ctx.ElementBytes <= MaxShortGroupBytes && run <= VectorLoop.FloatBlock;
 
     /// <summary>
     /// The backward over short groups a block at a time, where γ (if any) is constant along the run (InstanceNorm, and
@@ -32,15 +38,7 @@ internal static partial class GroupMajorKernels
     /// element beside the group's sums, which then cost more than the horizontal sums.)
     /// </summary>
     internal static bool BatchesShortGroupsBackward(KernelContext ctx) =>
-        ShortGroupLayout(ctx) && !(SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma);
-
-    /// <summary>Groups of a single run of a constant length from one vector to <see cref="MaxShortGroupBytes"/>, back to back.</summary>
-    private static bool ShortGroupLayout(KernelContext ctx) =>
-        ctx.Layout.GroupMajor
-        && OuterReduced(ctx).Count == 0
-        && ctx.Kept.Count > 0 && ctx.ChunkSegment == ctx.Kept[0] && ctx.Kept.Skip(1).All(s => !s.Batch)
-        && ConstantRunLength(ctx) is int run
-        && run >= ctx.Width && run * ctx.ElementBytes <= MaxShortGroupBytes && run <= VectorLoop.FloatBlock;
+        BatchesShortGroups(ctx) && !(SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma);
 
     /// <summary>The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="BatchesShortGroups"/>.</summary>
     private static void EmitShortGroups(CodeWriter w, KernelContext ctx)

@@ -143,14 +143,14 @@ internal static partial class GroupMajorKernels
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean and variance, then y"));
-        if (PipelinesRows(ctx))
-        {
-            EmitPipelinedRows(w, ctx);
-            return;
-        }
         if (BatchesShortGroups(ctx))
         {
             EmitShortGroups(w, ctx);
+            return;
+        }
+        if (PipelinesRows(ctx))
+        {
+            EmitPipelinedRows(w, ctx);
             return;
         }
         ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>

@@ -29,3 +29,7 @@ internal partial class ShortGroupDoubleInstanceNorm : IPerSampleLayer<double>, I
 
 [Normalize(Shape = "N,D=100", Axes = "D", Kind = NormKind.Rms, Affine = false)]
 internal partial class ShortGroupPlainRmsNorm : IPerSampleLayer<float> { }
+
+// The longest short rows with γ and β (2 KiB: one float block), which took the pipelined forward before.
+[Normalize(Shape = "N,D=512", Axes = "D")]
+internal partial class ShortGroupWideLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }

@@ -20,6 +20,11 @@ public sealed class ShortGroupsTests
             NormLayout.LayerNorm(Batch, 100), rms: false, Tolerance.FloatFloor, new Random(4401));
 
     [Fact]
+    public void LayerNorm_rows_of_512_floats() =>
+        AssertEachSampleAsAlone<float>(() => new ShortGroupWideLayerNorm(), ShortGroupWideLayerNorm.SampleSize,
+            NormLayout.LayerNorm(Batch, 512), rms: false, Tolerance.FloatFloor, new Random(4410));
+
+    [Fact]
     public void LayerNorm_rows_of_102_doubles() =>
         AssertEachSampleAsAlone<double>(() => new ShortGroupDoubleLayerNorm(), ShortGroupDoubleLayerNorm.SampleSize,
             NormLayout.LayerNorm(Batch, 102), rms: false, 1e-12, new Random(4402));

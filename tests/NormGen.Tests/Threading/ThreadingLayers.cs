@@ -24,22 +24,22 @@ internal partial class ThreadedChannelsLastInstanceNorm { }
 [Normalize(Shape = "N,C=1024", Axes = "N")]
 internal partial class ThreadedBatchNorm1d { }
 
-// Rows short enough for the pipelined forward (a row's statistics pass also writes the previous row's y): whole
-// unrolled iterations (768 floats, 256 doubles), a whole vector left over (1000 floats), whole and partial vectors left
-// over (300 floats, 202 doubles).
+// Rows for the pipelined forward (a row's statistics pass also writes the previous row's y): longer than 2 KiB, which
+// the short groups take, and shorter than 8 KiB. Whole unrolled iterations (768 floats, 512 doubles), a whole vector
+// left over (1000 floats), whole and partial vectors left over (588 floats, 266 doubles).
 [Normalize(Shape = "N,D=768", Axes = "D")]
 internal partial class PipelinedLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
 
 [Normalize(Shape = "N,D=1000", Axes = "D")]
 internal partial class PipelinedVectorTailLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
 
-[Normalize(Shape = "N,D=300", Axes = "D")]
+[Normalize(Shape = "N,D=588", Axes = "D")]
 internal partial class PipelinedPartialTailLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
 
-[Normalize(Shape = "N,D=256", Axes = "D", ElementType = typeof(double))]
+[Normalize(Shape = "N,D=512", Axes = "D", ElementType = typeof(double))]
 internal partial class PipelinedDoubleLayerNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
 
-[Normalize(Shape = "N,D=202", Axes = "D", ElementType = typeof(double))]
+[Normalize(Shape = "N,D=266", Axes = "D", ElementType = typeof(double))]
 internal partial class PipelinedDoublePartialTailLayerNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
 
 // Few channels, each larger than a core's cache (Threading.SampleSplitGroupBytes) at the batches the tests use: training
