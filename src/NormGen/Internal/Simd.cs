@@ -226,15 +226,48 @@ public static partial class Simd
     public static void AddWidenedTo(ref double start, int index, Vector256<double> value) =>
         Store(Load(ref start, index) + value, ref start, index);
 
-    /// <summary>a·b + c, fused where the hardware can (one rounding instead of two).</summary>
+    /// <summary>a·b + c with one rounding (x86's FMA instruction where it has one, else <see cref="FusedElsewhere(Vector256{float}, Vector256{float}, Vector256{float})"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : FusedElsewhere(a, b, c);
 
-    /// <summary>a·b + c, fused where the hardware can (one rounding instead of two).</summary>
+    /// <summary>a·b + c with one rounding (x86's FMA instruction where it has one, else <see cref="FusedElsewhere(Vector256{double}, Vector256{double}, Vector256{double})"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> MultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) =>
-        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : FusedElsewhere(a, b, c);
+
+    /// <summary>
+    /// a·b + c with one rounding where x86's FMA is missing (ARM64, older x86): the generated scalar tails use
+    /// <c>MathF.FusedMultiplyAdd</c>, so an unfused vector would give a value different bits in a vector than in a tail
+    /// (a row alone against the same row in a batch).
+    /// </summary>
+    private static Vector256<float> FusedElsewhere(Vector256<float> a, Vector256<float> b, Vector256<float> c)
+    {
+#if NET9_0_OR_GREATER
+        return Vector256.FusedMultiplyAdd(a, b, c);
+#else
+        Span<float> lanes = stackalloc float[8];
+        for (int k = 0; k < 8; k++)
+        {
+            lanes[k] = MathF.FusedMultiplyAdd(a.GetElement(k), b.GetElement(k), c.GetElement(k));
+        }
+        return Vector256.Create((ReadOnlySpan<float>)lanes);
+#endif
+    }
+
+    /// <summary>The double overload of <see cref="FusedElsewhere(Vector256{float}, Vector256{float}, Vector256{float})"/>.</summary>
+    private static Vector256<double> FusedElsewhere(Vector256<double> a, Vector256<double> b, Vector256<double> c)
+    {
+#if NET9_0_OR_GREATER
+        return Vector256.FusedMultiplyAdd(a, b, c);
+#else
+        return Vector256.Create(
+            Math.FusedMultiplyAdd(a.GetElement(0), b.GetElement(0), c.GetElement(0)),
+            Math.FusedMultiplyAdd(a.GetElement(1), b.GetElement(1), c.GetElement(1)),
+            Math.FusedMultiplyAdd(a.GetElement(2), b.GetElement(2), c.GetElement(2)),
+            Math.FusedMultiplyAdd(a.GetElement(3), b.GetElement(3), c.GetElement(3)));
+#endif
+    }
 
     /// <summary>The sum of four partial-sum vectors' lanes, widened to double: the end of one block of float sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
