@@ -6,12 +6,14 @@ using static NormGen.Generator.Emit.KernelContext;
 namespace NormGen.Generator.Emit;
 
 /// <summary>
-/// The forward over short groups (InstanceNorm on small maps, LayerNorm over a few hundred values) a vector's width of
-/// groups at a time. A short group's statistics are a chain of dependent steps — the pivot's horizontal sum, the sums'
-/// horizontal sums, a square root, a division — longer than the group's own loads and stores, so group after group the
-/// kernel waits on that chain. Here each group's sums stay in a vector; the block's horizontal sums, means, variances and
-/// 1/std are then computed side by side, one group a lane; then each group's y. InstanceNorm x[8,256,8,8] forward
-/// 65 → 30 µs in a harness (one thread), the statistics' values within float rounding of the group-by-group ones.
+/// The forward and backward over short groups (InstanceNorm on small maps, LayerNorm over up to 512 floats) a vector's
+/// width of groups at a time. A short group's statistics are a chain of dependent steps — the pivot's horizontal sum,
+/// the sums' horizontal sums, a square root, a division — longer than the group's own loads and stores, so group after
+/// group the kernel waits on that chain (InstanceNorm x[8,256,8,8] forward: 47 of its 65 µs). Here each group's sums
+/// stay in a vector; the block's horizontal sums, means, variances and 1/std are then computed side by side, one group a
+/// lane; then each group's y (or dx). InstanceNorm x[8,256,8,8] forward 65 → 39 µs and backward 82 → 51 µs at one
+/// thread; the statistics within float rounding of the group-by-group ones, and each group's the same wherever it sits
+/// in a block.
 /// </summary>
 internal static partial class GroupMajorKernels
 {
