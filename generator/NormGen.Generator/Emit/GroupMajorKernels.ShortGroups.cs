@@ -240,7 +240,7 @@ internal static partial class GroupMajorKernels
                 {
                     w.Line("NormGenSimd.At(ref betaSumRef, param) += runDy;");
                 }
-                EmitGroupDx(w, ctx, prefetch: false);
+                EmitGroupDx(w, ctx);
             }
         });
     }

@@ -199,7 +199,7 @@ internal static partial class GroupMajorKernels
             string[] names = ["sumD", "sumD2"];
             System.Func<int, string, IEnumerable<string>> vector = (lane, index) => [
                 .. GroupPrefetch.Next(ctx, true, lane, index, "xRef"),
-                .. GroupPrefetch.NextGroup(ctx, true, lane, index, "xRef"),
+                .. GroupPrefetch.NextRow(ctx, lane, index, "xRef"),
                 $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
                 $"sumDBlock{lane} += d{lane};",
                 $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"];
@@ -522,11 +522,10 @@ internal static partial class GroupMajorKernels
 
     /// <summary>
     /// A group's dx from <c>sumG</c> and <c>sumGXhat</c> (Σg and Σg·x̂) and its <c>mean</c> and <c>invStd</c> (with their
-    /// splats), over its runs; with <paramref name="prefetch"/>, asking for the next group's values as it goes.
+    /// splats), over its runs.
     /// </summary>
-    private static void EmitGroupDx(CodeWriter w, KernelContext ctx, bool prefetch = true)
+    private static void EmitGroupDx(CodeWriter w, KernelContext ctx)
     {
-        System.Func<string, IEnumerable<string>>? next = prefetch ? index => GroupPrefetch.NextGroup(ctx, false, 0, index, "xRef", "dyRef") : null;
         bool rms = ctx.Spec.IsRms;
         w.Line();
         w.Line(rms
@@ -549,7 +548,7 @@ internal static partial class GroupMajorKernels
             {
                 VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                     (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
-                    before: next, splats: [.. dxSplats, "invStd"],
+                    splats: [.. dxSplats, "invStd"],
                     scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - {centeredScalar} * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
             }
             else
@@ -558,7 +557,7 @@ internal static partial class GroupMajorKernels
                 w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                 VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                     (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
-                    before: next, splats: [.. dxSplats, "gain"],
+                    splats: [.. dxSplats, "gain"],
                     scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - {centeredScalar} * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
             }
         });
@@ -888,12 +887,9 @@ internal static partial class GroupMajorKernels
             {
                 w.Line($"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration.");
             }
-            else if (prefetch && GroupPrefetch.NextGroupDistance(ctx, ownStatistics) is int nextGroup)
+            else if (prefetch && ownStatistics && GroupPrefetch.NextRowDistance(ctx) is int nextRow)
             {
-                string pass = ownStatistics ? "statistics" : "second";
-                w.Line(singleRun
-                    ? $"// The {pass} pass over this group also asks for the next group's {nextGroup} values, into L2."
-                    : $"// The {pass} pass over each run asks for the next group's corresponding run, into L2.");
+                w.Line($"// The statistics pass over this group also asks for the next group's {nextRow} values, into L2.");
             }
             if (singleRun && ctx.HasGamma)
             {

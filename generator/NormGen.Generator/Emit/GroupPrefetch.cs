@@ -54,7 +54,8 @@ internal static class GroupPrefetch
         ctx.Layout.Segments.SkipWhile(s => !s.Reduced).All(s => s.Reduced && !s.Batch);
 
     /// <summary>
-    /// The forward over the long rows of <see cref="LongRowBytes"/> asks for the next row into L2 as it goes. Groups of
+    /// How far ahead the forward's statistics pass over the long rows of <see cref="LongRowBytes"/> asks for the next row,
+    /// into L2 (null for other layouts). Groups of
     /// several runs (BatchNorm, GroupNorm) no longer ask for the next group's runs by hand: the hardware prefetcher
     /// streams the runs that follow the ones read, and asking for a whole group ahead pushed the current group's x and dy
     /// out of L2 before its second pass (alternating builds, 1 thread, without it: backward of GroupNorm(1)
@@ -62,8 +63,8 @@ internal static class GroupPrefetch
     /// x[32,64,32,32] the same, GroupNorm(8) x[32,64,32,32] 1.05× slower; forward, the statistics pass's: 1.0–1.19×
     /// faster).
     /// </summary>
-    public static int? NextGroupDistance(KernelContext ctx, bool ownStatistics) =>
-        PrefetchesLongRowLater(ctx, ownStatistics) ? GroupMajorKernels.ConstantRunLength(ctx) : null;
+    public static int? NextRowDistance(KernelContext ctx) =>
+        PrefetchesLongRowLater(ctx, ownStatistics: true) ? GroupMajorKernels.ConstantRunLength(ctx) : null;
 
     /// <summary>A run's size in bytes, where the run length is a constant.</summary>
     private static int? RunBytes(KernelContext ctx) =>
@@ -73,9 +74,9 @@ internal static class GroupPrefetch
     public static IEnumerable<string> Next(KernelContext ctx, bool ownStatistics, int lane, string index, params string[] arrays) =>
         lane == 0 && Distance(ctx, ownStatistics) is int distance ? Lines(ctx, "Prefetch", distance, index, arrays) : [];
 
-    /// <summary>Lane 0 of each unrolled iteration: L2 prefetches of the next group's lines corresponding to the ones this iteration reads.</summary>
-    public static IEnumerable<string> NextGroup(KernelContext ctx, bool ownStatistics, int lane, string index, params string[] arrays) =>
-        lane == 0 && NextGroupDistance(ctx, ownStatistics) is int distance ? Lines(ctx, "PrefetchToL2", distance, index, arrays) : [];
+    /// <summary>Lane 0 of each unrolled iteration of the forward's statistics pass: L2 prefetches of the next long row's lines corresponding to the ones this iteration reads.</summary>
+    public static IEnumerable<string> NextRow(KernelContext ctx, int lane, string index, params string[] arrays) =>
+        lane == 0 && NextRowDistance(ctx) is int distance ? Lines(ctx, "PrefetchToL2", distance, index, arrays) : [];
 
     /// <summary>One prefetch per cache line of an unrolled iteration, <paramref name="distance"/> elements ahead, per array.</summary>
     private static IEnumerable<string> Lines(KernelContext ctx, string method, int distance, string index, string[] arrays)
