@@ -53,10 +53,13 @@ public static partial class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<T>(Vector256<T> value, Span<T> destination, int first) => value.CopyTo(destination.Slice(first));
 
-    /// <summary><c>Math.Max(value, 0.0)</c> lane by lane: NaN stays NaN, and −0 and negatives become +0.</summary>
+    /// <summary>
+    /// <c>Math.Max(value, 0.0)</c> lane by lane: NaN stays NaN, and −0 and negatives become +0. Not Vector256.Max, whose
+    /// NaN and −0 results differ between .NET 8 and later.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> AtLeastZero(Vector256<double> value) =>
-        Vector256.ConditionalSelect(Vector256.GreaterThan(value, Vector256<double>.Zero) | ~Vector256.Equals(value, value), value, Vector256<double>.Zero);
+        Vector256.ConditionalSelect(Vector256.LessThanOrEqual(value, Vector256<double>.Zero), Vector256<double>.Zero, value);
 
     /// <summary>Bit k set where lane k of <paramref name="left"/> is not at most <paramref name="right"/>'s (greater, or NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -183,12 +183,9 @@ public static class SumStatistics
         var scale = Vector256.Create(invCount);
         Vector256<double> shift = Vector256.LoadUnsafe(ref s, (nuint)i) * scale;
         (pivot + shift).StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(mean), (nuint)i);
-        // Math.Max(d, 0) for every d: +0 for d ≤ 0 (−0 included), NaN kept. Not Vector256.Max, whose NaN and −0 results
-        // differ between .NET 8 and later.
-        Vector256<double> difference = (Vector256.LoadUnsafe(ref s, (nuint)(squaresRow + i)) * scale) - (shift * shift);
-        Vector256<double> value = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(difference, Vector256<double>.Zero), Vector256<double>.Zero, difference);
+        Vector256<double> value = Simd.AtLeastZero((Vector256.LoadUnsafe(ref s, (nuint)(squaresRow + i)) * scale) - (shift * shift));
         value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(variance), (nuint)i);
-        (Vector256.Create(1.0) / Vector256.Sqrt(value + Vector256.Create(epsilon))).StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(invStd), (nuint)i);
+        Simd.InvSqrt(value, epsilon).StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(invStd), (nuint)i);
     }
 
     private static void CorrectedScalar(double[] sums, int squaresRow, double invCount, double pivot, double epsilon, double[] mean, double[] variance, double[] invStd, int i)
