@@ -24,13 +24,22 @@ public static class ColumnPivots
     /// come from one end), summed in double in row order and rounded to float.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Compute(ReadOnlySpan<float> x, int columns, float[] pivots)
+    public static void Compute(ReadOnlySpan<float> x, int columns, float[] pivots) => Compute<float>(x, columns, pivots);
+
+    /// <summary>The double overload of <see cref="Compute(ReadOnlySpan{float}, int, float[])"/>: the same rows and order, not rounded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Compute(ReadOnlySpan<double> x, int columns, double[] pivots) => Compute<double>(x, columns, pivots);
+
+    /// <summary>Both overloads: the element type only decides how values are widened to double and the means stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Compute<T>(ReadOnlySpan<T> x, int columns, T[] pivots)
+        where T : unmanaged
     {
         Span<int> rowStarts = stackalloc int[SampleRows];
         int sample = SampledRows(x.Length, columns, pivots.Length, rowStarts);
         double inverse = 1.0 / sample;
-        ref float start = ref MemoryMarshal.GetReference(x);
-        ref float pivot = ref MemoryMarshal.GetArrayDataReference(pivots);
+        ref T start = ref MemoryMarshal.GetReference(x);
+        ref T pivot = ref MemoryMarshal.GetArrayDataReference(pivots);
         int c = 0;
         // 16 columns a step: four independent sums, so the adds down the sampled rows do not wait on each other.
         for (; c <= columns - 16; c += 16)
@@ -38,82 +47,36 @@ public static class ColumnPivots
             Vector256<double> sum0 = Vector256<double>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
             for (int k = 0; k < sample; k++)
             {
-                ref float row = ref Unsafe.Add(ref start, rowStarts[k] + c);
-                (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Vector256.LoadUnsafe(ref row, 0));
+                ref T row = ref Unsafe.Add(ref start, rowStarts[k] + c);
+                (Vector256<double> lower, Vector256<double> upper) = Eight(ref row, 0);
                 sum0 += lower;
                 sum1 += upper;
-                (lower, upper) = Vector256.Widen(Vector256.LoadUnsafe(ref row, 8));
+                (lower, upper) = Eight(ref row, 8);
                 sum2 += lower;
                 sum3 += upper;
             }
-            Narrow(sum0 * inverse).StoreUnsafe(ref pivot, (nuint)c);
-            Narrow(sum1 * inverse).StoreUnsafe(ref pivot, (nuint)(c + 4));
-            Narrow(sum2 * inverse).StoreUnsafe(ref pivot, (nuint)(c + 8));
-            Narrow(sum3 * inverse).StoreUnsafe(ref pivot, (nuint)(c + 12));
+            StoreFour(sum0 * inverse, ref pivot, c);
+            StoreFour(sum1 * inverse, ref pivot, c + 4);
+            StoreFour(sum2 * inverse, ref pivot, c + 8);
+            StoreFour(sum3 * inverse, ref pivot, c + 12);
         }
         for (; c <= columns - 4; c += 4)
         {
             Vector256<double> sum = Vector256<double>.Zero;
             for (int k = 0; k < sample; k++)
             {
-                sum += Widen(Vector128.LoadUnsafe(ref start, (nuint)(rowStarts[k] + c)));
+                sum += Four(ref Unsafe.Add(ref start, rowStarts[k] + c));
             }
-            Narrow(sum * inverse).StoreUnsafe(ref pivot, (nuint)c);
+            StoreFour(sum * inverse, ref pivot, c);
         }
         for (; c < columns; c++)
         {
             double sum = 0.0;
             for (int k = 0; k < sample; k++)
             {
-                sum += Unsafe.Add(ref start, rowStarts[k] + c);
+                sum += ToDouble(Unsafe.Add(ref start, rowStarts[k] + c));
             }
-            pivots[c] = (float)(sum * inverse);
-        }
-    }
-
-    /// <summary>The double overload of <see cref="Compute(ReadOnlySpan{float}, int, float[])"/>: the same rows and order, not rounded.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Compute(ReadOnlySpan<double> x, int columns, double[] pivots)
-    {
-        Span<int> rowStarts = stackalloc int[SampleRows];
-        int sample = SampledRows(x.Length, columns, pivots.Length, rowStarts);
-        double inverse = 1.0 / sample;
-        ref double start = ref MemoryMarshal.GetReference(x);
-        ref double pivot = ref MemoryMarshal.GetArrayDataReference(pivots);
-        int c = 0;
-        for (; c <= columns - 16; c += 16)
-        {
-            Vector256<double> sum0 = Vector256<double>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
-            for (int k = 0; k < sample; k++)
-            {
-                ref double row = ref Unsafe.Add(ref start, rowStarts[k] + c);
-                sum0 += Vector256.LoadUnsafe(ref row, 0);
-                sum1 += Vector256.LoadUnsafe(ref row, 4);
-                sum2 += Vector256.LoadUnsafe(ref row, 8);
-                sum3 += Vector256.LoadUnsafe(ref row, 12);
-            }
-            (sum0 * inverse).StoreUnsafe(ref pivot, (nuint)c);
-            (sum1 * inverse).StoreUnsafe(ref pivot, (nuint)(c + 4));
-            (sum2 * inverse).StoreUnsafe(ref pivot, (nuint)(c + 8));
-            (sum3 * inverse).StoreUnsafe(ref pivot, (nuint)(c + 12));
-        }
-        for (; c <= columns - 4; c += 4)
-        {
-            Vector256<double> sum = Vector256<double>.Zero;
-            for (int k = 0; k < sample; k++)
-            {
-                sum += Vector256.LoadUnsafe(ref start, (nuint)(rowStarts[k] + c));
-            }
-            (sum * inverse).StoreUnsafe(ref pivot, (nuint)c);
-        }
-        for (; c < columns; c++)
-        {
-            double sum = 0.0;
-            for (int k = 0; k < sample; k++)
-            {
-                sum += Unsafe.Add(ref start, rowStarts[k] + c);
-            }
-            pivots[c] = sum * inverse;
+            Unsafe.Add(ref pivot, c) = FromDouble<T>(sum * inverse);
         }
     }
 
@@ -142,12 +105,59 @@ public static class ColumnPivots
         return true;
     }
 
-    /// <summary>Four floats widened to double (Vector128.WidenLower/Upper here measured 1.8× slower than the 256-bit widening).</summary>
+    /// <summary>
+    /// The eight values at <paramref name="offset"/> as doubles, in two vectors (floats through the 256-bit widening:
+    /// Vector128.WidenLower/Upper measured 1.8× slower here).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> Widen(Vector128<float> four) => Vector256.WidenLower(four.ToVector256Unsafe());
+    private static (Vector256<double> Lower, Vector256<double> Upper) Eight<T>(ref T row, int offset)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Vector256.Widen(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref row), (nuint)offset));
+        }
+        ref double values = ref Unsafe.As<T, double>(ref row);
+        return (Vector256.LoadUnsafe(ref values, (nuint)offset), Vector256.LoadUnsafe(ref values, (nuint)(offset + 4)));
+    }
+
+    /// <summary>The four values at <paramref name="row"/> as doubles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Four<T>(ref T row)
+        where T : unmanaged =>
+        typeof(T) == typeof(float)
+            ? Vector256.WidenLower(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref row)).ToVector256Unsafe())
+            : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref row));
+
+    /// <summary>Four means stored at <paramref name="index"/>, rounded to float for float pivots.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFour<T>(Vector256<double> means, ref T pivots, int index)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Vector256.Narrow(means, means).GetLower().StoreUnsafe(ref Unsafe.As<T, float>(ref pivots), (nuint)index);
+            return;
+        }
+        means.StoreUnsafe(ref Unsafe.As<T, double>(ref pivots), (nuint)index);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Narrow(Vector256<double> four) => Vector256.Narrow(four, four).GetLower();
+    private static double ToDouble<T>(T value)
+        where T : unmanaged =>
+        typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref value) : Unsafe.As<T, double>(ref value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T FromDouble<T>(double value)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float rounded = (float)value;
+            return Unsafe.As<float, T>(ref rounded);
+        }
+        return Unsafe.As<double, T>(ref value);
+    }
 
     /// <summary>
     /// The number of sampled rows, min(rows, <see cref="SampleRows"/>), and the first index of each (row k·rows / sample),
