@@ -135,11 +135,8 @@ internal static partial class GroupMajorKernels
             w.Line($"var pivotV = {Simd}.Splat(pivot);");
             DeclareBlockedSums(w, ctx, "sumD", "sumD2");
             VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => [
-                    $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
-                    $"sumDBlock{lane} += d{lane};",
-                    $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
-                _ => ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"],
+                DeviationSums,
+                _ => DeviationSumsScalar,
                 FlushBlockedSums(w, "sumD", "sumD2"));
             return ("sumD", "sumD2");
         });

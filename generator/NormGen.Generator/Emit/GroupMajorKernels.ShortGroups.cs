@@ -88,12 +88,8 @@ internal static partial class GroupMajorKernels
                     w.Line($"var pivotV = {Simd}.Splat(pivot);");
                 }
                 EmitGroupLaneSums(w, ctx, sums, tail,
-                    (lane, index) => rms
-                        ? [$"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"]
-                        : [$"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;", $"sumDBlock{lane} += d{lane};", $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
-                    rms
-                        ? ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"]
-                        : ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
+                    rms ? SquareSums : DeviationSums,
+                    rms ? SquareSumsScalar : DeviationSumsScalar);
             }
             w.Line();
             EmitShortGroupStatistics(w, ctx, tail);
@@ -165,9 +161,7 @@ internal static partial class GroupMajorKernels
                 w.Line($"int start = (blockFirst + k) * {Int(ConstantRunLength(ctx)!.Value)};");
                 w.Line($"{ctx.T} pivot = ({ctx.T})means[k];");
                 w.Line($"var pivotV = {Simd}.Splat(pivot);");
-                EmitBlockedSums(w, ctx, ["sumD", "sumD2"],
-                    (lane, index) => [$"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;", $"sumDBlock{lane} += d{lane};", $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"],
-                    ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"]);
+                EmitBlockedSums(w, ctx, ["sumD", "sumD2"], DeviationSums, DeviationSumsScalar);
                 w.Line("double meanShift = sumD * invCount;");
                 w.Line("means[k] = pivot + meanShift;");
                 w.Line("double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");

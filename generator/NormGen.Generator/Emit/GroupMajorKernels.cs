@@ -161,8 +161,8 @@ internal static partial class GroupMajorKernels
                     ? $"// Mean square: Σx², in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
                     : "// Mean square: Σx².");
                 EmitBlockedSums(w, ctx, ["sumSq"],
-                    (lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), $"var v{lane} = {Simd}.Load(ref xRef, start + {index});", $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"],
-                    ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"]);
+                    (lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), .. SquareSums(lane, index)],
+                    SquareSumsScalar);
                 w.Line("double variance = sumSq * invCount;");
                 w.Line("const double mean = 0.0;");
             }
@@ -200,10 +200,8 @@ internal static partial class GroupMajorKernels
             System.Func<int, string, IEnumerable<string>> vector = (lane, index) => [
                 .. GroupPrefetch.Next(ctx, true, lane, index, "xRef"),
                 .. GroupPrefetch.NextRow(ctx, lane, index, "xRef"),
-                $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
-                $"sumDBlock{lane} += d{lane};",
-                $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"];
-            string[] scalar = ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"];
+                .. DeviationSums(lane, index)];
+            string[] scalar = DeviationSumsScalar;
             if (pipelinedPass is null)
             {
                 EmitBlockedSums(w, ctx, names, vector, scalar);
@@ -230,6 +228,23 @@ internal static partial class GroupMajorKernels
             w.Line($"pivot = ({ctx.T})mean;");
         }
     }
+
+    /// <summary>One vector of the pivot pass: d = x − pivot added to <c>sumDBlock</c>, d² to <c>sumD2Block</c> (lane <paramref name="lane"/>).</summary>
+    private static IEnumerable<string> DeviationSums(int lane, string index) => [
+        $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
+        $"sumDBlock{lane} += d{lane};",
+        $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"];
+
+    /// <summary>One value of the pivot pass's scalar tail, into the double totals <c>sumD</c> and <c>sumD2</c>.</summary>
+    private static readonly string[] DeviationSumsScalar = ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"];
+
+    /// <summary>One vector of RMSNorm's mean-square pass: x² added to <c>sumSqBlock</c> (lane <paramref name="lane"/>).</summary>
+    private static IEnumerable<string> SquareSums(int lane, string index) => [
+        $"var v{lane} = {Simd}.Load(ref xRef, start + {index});",
+        $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"];
+
+    /// <summary>One value of the mean-square pass's scalar tail, into the double total <c>sumSq</c>.</summary>
+    private static readonly string[] SquareSumsScalar = ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"];
 
     /// <summary>
     /// The pivot of the statistics pass: the mean of the group's first values (one vector of its first run, or the whole
