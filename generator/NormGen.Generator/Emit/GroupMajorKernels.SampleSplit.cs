@@ -204,8 +204,9 @@ internal static partial class GroupMajorKernels
         w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
         EmitStreaming(w, "dx", GroupOutputLines(ctx, MemoryOrderMinPartialRunLines));
         EmitSampleChunkRange(w, ctx);
-        w.Line("// dx in memory order: elementwise once each group's gain, slope and offset are known.");
-        EmitSampleLoops(w, ctx, () =>
+        w.Line("// dx elementwise once each group's gain, slope and offset are known; this chunk's runs last to first, so the first");
+        w.Line("// ones written are those its sums pass read last, still in the cache.");
+        EmitSampleLoops(w, ctx, descending: true, body: () =>
         {
             w.Line("double mean = state.SavedMean[stat];");
             EmitMeanSplit(w, ctx);
@@ -251,14 +252,14 @@ internal static partial class GroupMajorKernels
         w.Line($"sums.CopyTo(global::System.MemoryExtensions.AsSpan(state.SplitSums, chunk * {row}, {row}));");
     }
 
-    /// <summary>The loops over this chunk's samples and, in memory order, their runs: <c>stat</c> and <c>start</c> for each.</summary>
-    private static void EmitSampleLoops(CodeWriter w, KernelContext ctx, System.Action body)
+    /// <summary>The loops over this chunk's samples and, in memory order (or, <paramref name="descending"/>, its reverse), their runs: <c>stat</c> and <c>start</c> for each.</summary>
+    private static void EmitSampleLoops(CodeWriter w, KernelContext ctx, System.Action body, bool descending = false)
     {
         var outer = ctx.Layout.Segments.Take(ctx.Layout.Segments.Count - 1).ToList();
         string n = ctx.LoopVariable(outer[0]);
-        using (w.Block($"for (int {n} = chunkFirst; {n} < chunkLast; {n}++)"))
+        using (w.Block(descending ? $"for (int {n} = chunkLast - 1; {n} >= chunkFirst; {n}--)" : $"for (int {n} = chunkFirst; {n} < chunkLast; {n}++)"))
         {
-            SegmentLoops.Emit(w, ctx, outer.Skip(1).ToList(), () =>
+            SegmentLoops.Emit(w, ctx, outer.Skip(1).ToList(), descending: descending, body: () =>
             {
                 w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
                 w.Line($"int start = {ctx.Offset(outer.Select(s => (s, s.Stride)))};");

@@ -557,7 +557,12 @@ internal static partial class GroupMajorKernels
         string offsetScalar = rms ? "" : " - invStd * sumG * invCount";
         // RMSNorm has no mean (its saved one is 0).
         string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - mean)";
-        ForEachRun(w, ctx, () =>
+        if (OuterReduced(ctx).Count > 0)
+        {
+            w.Line("// The runs last to first: the sums pass has just read them first to last, so the first runs read here are the");
+            w.Line("// ones still in the cache (the last read).");
+        }
+        ForEachRun(w, ctx, descending: true, body: () =>
         {
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
             {
@@ -917,7 +922,8 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>The loops over the contiguous runs of one group, with <c>start</c> (and <c>param</c>, the run's Gamma/Beta index).</summary>
-    private static void ForEachRun(CodeWriter w, KernelContext ctx, System.Action body, bool withParam = true)
+    /// <param name="descending">The runs last to first (every loop counts down).</param>
+    private static void ForEachRun(CodeWriter w, KernelContext ctx, System.Action body, bool withParam = true, bool descending = false)
     {
         var outerReduced = OuterReduced(ctx);
         if (outerReduced.Count == 0)
@@ -925,7 +931,7 @@ internal static partial class GroupMajorKernels
             body();
             return;
         }
-        SegmentLoops.Emit(w, ctx, outerReduced, () =>
+        SegmentLoops.Emit(w, ctx, outerReduced, descending: descending, body: () =>
         {
             w.Line($"int start = groupStart + {ctx.Offset(outerReduced.Select(s => (s, s.Stride)))};");
             if (ctx.HasGamma && withParam)

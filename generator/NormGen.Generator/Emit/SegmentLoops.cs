@@ -9,10 +9,11 @@ namespace NormGen.Generator.Emit;
 internal static class SegmentLoops
 {
     /// <param name="chunked">The loop over <see cref="KernelContext.ChunkSegment"/> covers only this chunk's indices.</param>
-    public static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, Action body, bool chunked = false) =>
-        Emit(w, ctx, segments, 0, body, chunked);
+    /// <param name="descending">The (unchunked) loops count down, so the body sees the positions in reverse memory order.</param>
+    public static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, Action body, bool chunked = false, bool descending = false) =>
+        Emit(w, ctx, segments, 0, body, chunked, descending);
 
-    private static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, int depth, Action body, bool chunked)
+    private static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, int depth, Action body, bool chunked, bool descending)
     {
         if (depth == segments.Count)
         {
@@ -23,12 +24,17 @@ internal static class SegmentLoops
         string v = ctx.LoopVariable(segment);
         string header = chunked && segment == ctx.ChunkSegment
             ? $"for (int {v} = chunkFirst; {v} < chunkLast; {v}++)"
+            : descending
+            ? $"for (int {v} = {Last(ctx.Extent(segment))}; {v} >= 0; {v}--)"
             : $"for (int {v} = 0; {v} < {ctx.Extent(segment)}; {v}++)";
         using (w.Block(header))
         {
-            Emit(w, ctx, segments, depth + 1, body, chunked);
+            Emit(w, ctx, segments, depth + 1, body, chunked, descending);
         }
     }
+
+    /// <summary>The last index below <paramref name="extent"/>: a constant where the extent is one.</summary>
+    private static string Last(string extent) => int.TryParse(extent, out int size) ? (size - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{extent} - 1";
 
     /// <summary>This chunk's range of <see cref="KernelContext.ChunkSegment"/> indices: the fixed partition the threads share out.</summary>
     public static void EmitChunkRange(CodeWriter w, KernelContext ctx)

@@ -519,7 +519,9 @@ namespace Demo
                 // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
                 var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
                 var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
-                for (int n = 0; n < batch; n++)
+                // The runs last to first: the sums pass has just read them first to last, so the first runs read here are the
+                // ones still in the cache (the last read).
+                for (int n = batch - 1; n >= 0; n--)
                 {
                     int start = groupStart + n * 65536;
                     int param = c;

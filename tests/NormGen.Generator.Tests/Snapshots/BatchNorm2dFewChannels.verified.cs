@@ -532,7 +532,9 @@ namespace Demo
                 // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
                 var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
                 var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
-                for (int n = 0; n < batch; n++)
+                // The runs last to first: the sums pass has just read them first to last, so the first runs read here are the
+                // ones still in the cache (the last read).
+                for (int n = batch - 1; n >= 0; n--)
                 {
                     int start = groupStart + n * 150528;
                     int param = c;
@@ -826,10 +828,11 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // dx in memory order: elementwise once each group's gain, slope and offset are known.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // dx elementwise once each group's gain, slope and offset are known; this chunk's runs last to first, so the first
+            // ones written are those its sums pass read last, still in the cache.
+            for (int n = chunkLast - 1; n >= chunkFirst; n--)
             {
-                for (int c = 0; c < 3; c++)
+                for (int c = 2; c >= 0; c--)
                 {
                     int stat = c;
                     int start = n * 150528 + c * 50176;

@@ -371,7 +371,9 @@ namespace Demo
                     // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
                     var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
                     var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
-                    for (int c = 0; c < 8; c++)
+                    // The runs last to first: the sums pass has just read them first to last, so the first runs read here are the
+                    // ones still in the cache (the last read).
+                    for (int c = 7; c >= 0; c--)
                     {
                         int start = groupStart + c * 1024;
                         int param = g * 8 + c;
