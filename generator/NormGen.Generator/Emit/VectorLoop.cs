@@ -49,8 +49,13 @@ internal static class VectorLoop
                     flush!();
                 }
             }
-            EmitRange(w, ctx, blocksEnd, blockedLength, vector, scalar);
-            flush!();
+            if (blocksEnd < blockedLength)
+            {
+                // The values after the last whole block (a run that is a whole number of blocks has none, and its sums were
+                // added at the last block's end).
+                EmitRange(w, ctx, blocksEnd, blockedLength, vector, scalar);
+                flush!();
+            }
             return;
         }
         if (constantLength is int length)

@@ -190,10 +190,6 @@ namespace Demo
                                 sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
                                 sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                             }
-                            sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                            sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                            sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                            sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
                         }
                         double meanShift = sumD * invCount;
                         mean = pivot + meanShift;
@@ -357,10 +353,6 @@ namespace Demo
                             runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
                             runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
                         }
-                        runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
-                        runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
-                        runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
-                        runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
                         double gamma = NormGenSimd.At(ref gammaRef, param);
                         sumG += gamma * runDy;
                         sumGXhat += gamma * runDyXhat;
