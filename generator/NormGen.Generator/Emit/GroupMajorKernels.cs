@@ -402,6 +402,27 @@ internal static partial class GroupMajorKernels
             w.Line("int blockGroups = 0;");
         }
         w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
+        if (blockedParameters && PipelinesBackwardRows(ctx))
+        {
+            EmitPipelinedBackwardRows(w, ctx);
+        }
+        else
+        {
+            EmitBackwardGroups(w, ctx, columnPass, blockedParameters);
+        }
+        if (blockedParameters)
+        {
+            using (w.Block("if (blockGroups != 0)"))
+            {
+                EmitFlushParameterBlock(w, ctx);
+            }
+        }
+    }
+
+    /// <summary>The backward's groups one after another: each group's two gradient sums, then its dx.</summary>
+    private static void EmitBackwardGroups(CodeWriter w, KernelContext ctx, bool columnPass, bool blockedParameters)
+    {
+        bool rms = ctx.Spec.IsRms;
         ForEachGroup(w, ctx, prefetch: true, afterGroup: blockedParameters ? () =>
         {
             using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))
@@ -426,22 +447,8 @@ internal static partial class GroupMajorKernels
                 DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
                 ForEachRun(w, ctx, () =>
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(Lines(
-                            $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-                            $"var xhat{lane} = {xhat(index)};",
-                            $"var g{lane} = dy{lane} * {Simd}.Load(ref gammaRef, param + {index});",
-                            rms ? null : $"sumGBlock{lane} += g{lane};",
-                            $"sumGXhatBlock{lane} = {Simd}.MultiplyAdd(g{lane}, xhat{lane}, sumGXhatBlock{lane});",
-                            columnPass ? null : $"{Simd}.Store({Simd}.MultiplyAdd(dy{lane}, xhat{lane}, {Simd}.Load(ref gammaBlockRef, param + {index})), ref gammaBlockRef, param + {index});",
-                            ctx.HasBeta && !columnPass ? $"{Simd}.Store({Simd}.Load(ref betaBlockRef, param + {index}) + dy{lane}, ref betaBlockRef, param + {index});" : null)),
-                        _ => Lines(
-                            "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
-                            xhatScalar,
-                            "double gValue = dyValue * NormGenSimd.At(ref gammaRef, param + i);",
-                            rms ? null : "sumG += gValue;",
-                            "sumGXhat += gValue * xhatValue;",
-                            columnPass ? null : "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;",
-                            ctx.HasBeta && !columnPass ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null),
+                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
+                        _ => GradientSumsAlongRunScalar(ctx, columnPass),
                         FlushBlockedSums(w, "sumG", "sumGXhat")));
             }
             else if (!OuterReduced(ctx).Any(s => s.Affine) && RunsPerBlock(ctx) is int runs)
@@ -505,14 +512,49 @@ internal static partial class GroupMajorKernels
             }
             EmitGroupDx(w, ctx);
         });
-        if (blockedParameters)
-        {
-            using (w.Block("if (blockGroups != 0)"))
-            {
-                EmitFlushParameterBlock(w, ctx);
-            }
-        }
     }
+
+    /// <summary>
+    /// One vector of the backward's sums where γ varies along the run (LayerNorm, RMSNorm): Σg and Σg·x̂ (g = γ·dy), and,
+    /// unless a column pass sums them, each column's dγ and dβ terms added into the chunk's block rows.
+    /// </summary>
+    private static IEnumerable<string> GradientSumsAlongRun(KernelContext ctx, int lane, string index, bool columnPass) => Lines(
+        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+        $"var xhat{lane} = {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV;",
+        $"var g{lane} = dy{lane} * {Simd}.Load(ref gammaRef, param + {index});",
+        ctx.Spec.IsRms ? null : $"sumGBlock{lane} += g{lane};",
+        $"sumGXhatBlock{lane} = {Simd}.MultiplyAdd(g{lane}, xhat{lane}, sumGXhatBlock{lane});",
+        columnPass ? null : $"{Simd}.Store({Simd}.MultiplyAdd(dy{lane}, xhat{lane}, {Simd}.Load(ref gammaBlockRef, param + {index})), ref gammaBlockRef, param + {index});",
+        ctx.HasBeta && !columnPass ? $"{Simd}.Store({Simd}.Load(ref betaBlockRef, param + {index}) + dy{lane}, ref betaBlockRef, param + {index});" : null);
+
+    /// <summary>The scalar twin of <see cref="GradientSumsAlongRun"/> at <c>i</c>.</summary>
+    private static IEnumerable<string> GradientSumsAlongRunScalar(KernelContext ctx, bool columnPass) => Lines(
+        "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+        "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;",
+        "double gValue = dyValue * NormGenSimd.At(ref gammaRef, param + i);",
+        ctx.Spec.IsRms ? null : "sumG += gValue;",
+        "sumGXhat += gValue * xhatValue;",
+        columnPass ? null : "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;",
+        ctx.HasBeta && !columnPass ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null);
+
+    /// <summary>
+    /// dx at <paramref name="index"/> in the given shape where γ varies along the run: dy·γ·invStd − (x − mean)·slope −
+    /// offset (RMSNorm: dy·γ·invStd − x·slope), of the run at <c>start</c>; with a <paramref name="row"/> prefix, of the
+    /// run at <c>{row}Start</c> with that row's broadcast vectors (<c>previousInvStdV</c>, …).
+    /// </summary>
+    /// <param name="start">Where the index counts from in x and dy (default: the row's start).</param>
+    /// <param name="gammaIndex">The index in γ past <c>param</c> (default: <paramref name="index"/>).</param>
+    private static string DxAlongRun(KernelContext ctx, VectorShape s, string index, string row = "", string? start = null, string? gammaIndex = null)
+    {
+        start ??= Named(row, "start");
+        string x = $"{Simd}.{s.Load}(ref xRef, {start} + {index})";
+        string centered = ctx.Spec.IsRms ? x : Centered(ctx, s, x, Named(row, "mean"));
+        string offset = ctx.Spec.IsRms ? "" : $" - {s.Of(Named(row, "offset"))}";
+        return $"{Simd}.{s.Load}(ref dyRef, {start} + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {gammaIndex ?? index}) * {s.Of(Named(row, "invStd"))} - {centered} * {s.Of(Named(row, "slope"))}{offset}";
+    }
+
+    /// <summary><paramref name="name"/> for the row <paramref name="row"/> names (camel case: previous + start = previousStart).</summary>
+    private static string Named(string row, string name) => row.Length == 0 ? name : row + char.ToUpperInvariant(name[0]) + name.Substring(1);
 
     /// <summary>Groups whose dγ/dβ terms a block sums in the element type before adding them in double.</summary>
     private const int ParameterBlockGroups = 8;
@@ -567,7 +609,7 @@ internal static partial class GroupMajorKernels
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
             {
                 VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                    (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {index}) * {s.Of("invStd")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
+                    (s, index) => DxAlongRun(ctx, s, index),
                     splats: [.. dxSplats, "invStd"],
                     scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - {centeredScalar} * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
             }

@@ -15,7 +15,7 @@ internal partial class ShortGroupRmsNorm : IPerSampleLayer<float>, IScaledLayer<
 [Normalize(Shape = "N,C=5,H=8,W=8", Axes = "HW")]
 internal partial class ShortGroupInstanceNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
 
-// The longest short rows, without γ and β (with them, rows of 512 floats take the pipelined forward): the far-pivot test.
+// The longest short rows, without γ and β: the far-pivot test.
 [Normalize(Shape = "N,D=512", Axes = "D", Affine = false)]
 internal partial class ShortGroupPlainLayerNorm : IPerSampleLayer<float> { }
 

@@ -1,0 +1,174 @@
+using System.Linq;
+using NormGen.Generator.Models;
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// The backward over long rows streamed from memory (LayerNorm and RMSNorm over 16 KiB and more) as a two-stage
+/// pipeline: the gradient-sums pass over a row also writes the previous row's dx. Row by row, the sums pass only reads
+/// (x and dy, from memory) and the dx pass only writes (dx, past the cache), each waiting on the other; and x, dy, γ and
+/// the dγ/dβ block rows of one row no longer fit the L1 cache together. Side by side in one loop the reads of one row
+/// overlap the writes of the other (alternating runs of a hand-written version, 1 thread / 2 threads: LayerNorm
+/// x[1024,4096] backward 3.3–3.5 → 2.7–2.9 ms / 1.7–2.2 → 1.4–1.65 ms, x[512,8192] 3.3–3.6 → 2.7–3.1 / 1.6–1.9 →
+/// 1.3–1.5, x[256,16384] 3.4–3.5 → 3.0 / 1.6–1.8 → 1.55; rows of 2048 values and rows that stay in the cache were
+/// slower, and 768-value rows no faster, so they keep the row-by-row passes).
+/// </summary>
+internal static partial class GroupMajorKernels
+{
+    /// <summary>
+    /// Rows whose backward takes the pipeline (where the runner streams the output): each group a single run of a
+    /// constant length of at least <see cref="MinPipelinedBackwardRowBytes"/> and a whole number of unrolled iterations,
+    /// one kept segment (the chunked loop over rows), γ along the row, and dγ/dβ summed beside dx (not by a column pass).
+    /// </summary>
+    internal static bool PipelinesBackwardRows(KernelContext ctx) =>
+        ctx.HasGamma && SegmentLoops.AffineAlongRun(ctx)
+        && OuterReduced(ctx).Count == 0
+        && ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0]
+        && ConstantRunLength(ctx) is int run
+        && run * ctx.ElementBytes >= MinPipelinedBackwardRowBytes
+        && run % (ctx.Width * Unroll) == 0;
+
+    /// <summary>Rows of 16 KiB and more: x, dy, γ and the two block rows of one row are more than the 48 KiB L1 cache.</summary>
+    private const int MinPipelinedBackwardRowBytes = 16 * 1024;
+
+    /// <summary>
+    /// The rows of <c>BackwardChunk</c> for <see cref="PipelinesBackwardRows"/>: row n's sums pass writes row n − 1's dx
+    /// where <c>pipelined</c>; otherwise (output in the cache, the chunk's first and last rows) the row-by-row passes
+    /// run, which compute the same values. The block rows are flushed after every <see cref="ParameterBlockGroups"/>
+    /// rows' sums, as row by row.
+    /// </summary>
+    private static void EmitPipelinedBackwardRows(CodeWriter w, KernelContext ctx)
+    {
+        Segment rows = ctx.Kept[0];
+        string n = ctx.LoopVariable(rows);
+        int run = ConstantRunLength(ctx)!.Value;
+        string rowStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
+        string param = SegmentLoops.ParameterOffset(ctx);
+        bool rms = ctx.Spec.IsRms;
+
+        w.Line("// Rows streamed from memory in a two-stage pipeline: the sums pass over row n also writes row n − 1's dx,");
+        w.Line("// so the one row's reads overlap the other's writes. In the cache, the row-by-row passes, with the same values.");
+        w.Line("bool pipelines = streaming;");
+        w.Line("double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;");
+        using (w.Block($"for (int {n} = chunkFirst; {n} <= chunkLast; {n}++)"))
+        {
+            w.Line($"bool pipelined = pipelines && {n} > chunkFirst && {n} < chunkLast;");
+            w.Line($"int rowStart = {rowStart};");
+            using (w.Block($"if ({n} > chunkFirst && !pipelined)"))
+            {
+                w.Line($"// Row {n} − 1's dx, which no pipelined pass wrote.");
+                w.Line($"int start = rowStart - {Int(run)};");
+                w.Line($"int param = {param};");
+                w.Line("double mean = previousMean, invStd = previousInvStd, sumG = previousSumG, sumGXhat = previousSumGXhat;");
+                EmitMeanSplit(w, ctx);
+                w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+                EmitGroupDx(w, ctx);
+            }
+            using (w.Block($"if ({n} < chunkLast)"))
+            {
+                w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+                w.Line("int start = rowStart;");
+                w.Line($"int param = {param};");
+                w.Line("double mean = state.SavedMean[stat];");
+                w.Line("double invStd = state.SavedInvStd[stat];");
+                EmitMeanSplit(w, ctx);
+                w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+                w.Line();
+                w.Line("// Σg and Σg·x̂ over the row, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
+                DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
+                using (w.Block("if (pipelined)"))
+                {
+                    EmitPreviousRowSetup(w, ctx, run);
+                    w.Line($"// The sums, and beside them the previous row's dx, {ctx.Width * Unroll} values an iteration (the same values as its own pass).");
+                    VectorLoop.Emit(w, ctx, run, Int(run),
+                        (lane, index) => lane == Unroll - 1
+                            ? GradientSumsAlongRun(ctx, lane, index, columnPass: false).Concat(PreviousRowDx(ctx))
+                            : GradientSumsAlongRun(ctx, lane, index, columnPass: false),
+                        _ => GradientSumsAlongRunScalar(ctx, columnPass: false),
+                        FlushBlockedSums(w, "sumG", "sumGXhat"));
+                    w.Line("// The previous row's whole lines after the ones written beside the sums (one iteration's at most).");
+                    using (w.Block($"for (int i = previousFirst + previousDone; i < previousLast; i += {ctx.Width})"))
+                    {
+                        w.Line($"{Simd}.StoreOutput({DxAlongRun(ctx, VectorShape.Narrow(ctx), "i", "previous")}, ref dxRef, previousStart + i, streaming);");
+                    }
+                }
+                using (w.Block("else"))
+                {
+                    VectorLoop.Emit(w, ctx, run, Int(run),
+                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(GradientSumsAlongRun(ctx, lane, index, columnPass: false)),
+                        _ => GradientSumsAlongRunScalar(ctx, columnPass: false),
+                        FlushBlockedSums(w, "sumG", "sumGXhat"));
+                }
+                w.Line("previousMean = mean;");
+                w.Line("previousInvStd = invStd;");
+                w.Line(rms ? "previousSumG = 0.0;" : "previousSumG = sumG;");
+                w.Line("previousSumGXhat = sumGXhat;");
+                using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))
+                {
+                    EmitFlushParameterBlock(w, ctx);
+                    w.Line("blockGroups = 0;");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Before a pipelined sums pass: the previous row's broadcast vectors, computed as its own dx pass computes them, its
+    /// partial lines at both ends (written first: dx may be dy, and the ends' vectors read values the whole lines
+    /// overwrite), and how much of its whole lines the iterations beside the sums write.
+    /// </summary>
+    private static void EmitPreviousRowSetup(CodeWriter w, KernelContext ctx, int run)
+    {
+        var narrow = VectorShape.Narrow(ctx);
+        int width = ctx.Width;
+        int line = ctx.LineElements;
+        int iteration = width * Unroll;
+        string value(string index) => DxAlongRun(ctx, narrow, index, "previous");
+        w.Line($"// Row {ctx.LoopVariable(ctx.Kept[0])} − 1's dx: its broadcast vectors, as its own pass computes them.");
+        w.Line($"int previousStart = start - {Int(run)};");
+        if (!ctx.Spec.IsRms)
+        {
+            EmitMeanSplit(w, ctx, source: "previousMean", prefix: "previousMean");
+        }
+        w.Line($"var previousInvStdV = {Simd}.Splat(({ctx.T})previousInvStd);");
+        w.Line($"var previousSlopeV = {Simd}.Splat(({ctx.T})(previousInvStd * previousInvStd * previousSumGXhat * invCount));");
+        if (!ctx.Spec.IsRms)
+        {
+            w.Line($"var previousOffsetV = {Simd}.Splat(({ctx.T})(previousInvStd * previousSumG * invCount));");
+        }
+        w.Line("// Its whole cache lines are written with aligned stores, beside the sums from its first line on; the partial");
+        w.Line("// lines at its two ends first, with ordinary stores.");
+        w.Line($"int previousFirst = {Simd}.LineStart(ref dxRef, previousStart);");
+        w.Line($"int previousLast = previousFirst + (({Int(run)} - previousFirst) & ~{line - 1});");
+        using (w.Block("if (previousFirst != 0)"))
+        {
+            w.Line($"int endingAtFirst = global::System.Math.Max(previousFirst - {width}, 0);");
+            w.Line($"{Simd}.StoreHead({value("0")}, {value("endingAtFirst")}, ref dxRef, previousStart, previousFirst);");
+        }
+        using (w.Block($"if (previousLast != {Int(run)})"))
+        {
+            w.Line($"int atLast = global::System.Math.Min(previousLast, {Int(run - width)});");
+            w.Line($"{Simd}.StoreTail({value("atLast")}, {value(Int(run - width))}, ref dxRef, previousStart + {Int(run)}, {Int(run)} - previousLast);");
+        }
+        w.Line($"// The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the row");
+        w.Line($"// starts on one, else all but the last iteration's (the row's last partial line takes its place).");
+        w.Line($"int previousDone = previousFirst == 0 ? {Int(run)} : {Int(run - iteration)};");
+        w.Line("int previousLineStart = previousStart + previousFirst;");
+    }
+
+    /// <summary>After an unrolled iteration of the pipelined sums at <c>i</c>: the previous row's dx over the same number of values.</summary>
+    private static System.Collections.Generic.IEnumerable<string> PreviousRowDx(KernelContext ctx)
+    {
+        var narrow = VectorShape.Narrow(ctx);
+        yield return "if (i < previousDone)";
+        yield return "{";
+        for (int lane = 0; lane < Unroll; lane++)
+        {
+            string index = lane == 0 ? "i" : $"i + {lane * ctx.Width}";
+            string value = DxAlongRun(ctx, narrow, index, "previous", start: "previousLineStart", gammaIndex: $"previousFirst + {index}");
+            yield return $"    {Simd}.StoreOutput({value}, ref dxRef, previousLineStart + {index}, streaming);";
+        }
+        yield return "}";
+    }
+}
