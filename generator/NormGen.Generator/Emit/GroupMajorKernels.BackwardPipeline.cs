@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using NormGen.Generator.Models;
 using static NormGen.Generator.Emit.KernelContext;
@@ -87,11 +88,7 @@ internal static partial class GroupMajorKernels
                             : GradientSumsAlongRun(ctx, lane, index, columnPass: false),
                         _ => GradientSumsAlongRunScalar(ctx, columnPass: false),
                         FlushBlockedSums(w, "sumG", "sumGXhat"));
-                    w.Line("// The previous row's whole lines after the ones written beside the sums (one iteration's at most).");
-                    using (w.Block($"for (int i = previousFirst + previousDone; i < previousLast; i += {ctx.Width})"))
-                    {
-                        w.Line($"{Simd}.StoreOutput({DxAlongRun(ctx, VectorShape.Narrow(ctx), "i", "previous")}, ref dxRef, previousStart + i, streaming);");
-                    }
+                    EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousDx(ctx));
                 }
                 using (w.Block("else"))
                 {
@@ -114,17 +111,11 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>
-    /// Before a pipelined sums pass: the previous row's broadcast vectors, computed as its own dx pass computes them, its
-    /// partial lines at both ends (written first: dx may be dy, and the ends' vectors read values the whole lines
-    /// overwrite), and how much of its whole lines the iterations beside the sums write.
+    /// Before a pipelined sums pass: the previous row's broadcast vectors, computed as its own dx pass computes them, and
+    /// its partial end lines (<see cref="EmitPreviousRowEdges"/>).
     /// </summary>
     private static void EmitPreviousRowSetup(CodeWriter w, KernelContext ctx, int run)
     {
-        var narrow = VectorShape.Narrow(ctx);
-        int width = ctx.Width;
-        int line = ctx.LineElements;
-        int iteration = width * Unroll;
-        string value(string index) => DxAlongRun(ctx, narrow, index, "previous");
         w.Line($"// Row {ctx.LoopVariable(ctx.Kept[0])} − 1's dx: its broadcast vectors, as its own pass computes them.");
         w.Line($"int previousStart = start - {Int(run)};");
         if (!ctx.Spec.IsRms)
@@ -137,38 +128,17 @@ internal static partial class GroupMajorKernels
         {
             w.Line($"var previousOffsetV = {Simd}.Splat(({ctx.T})(previousInvStd * previousSumG * invCount));");
         }
-        w.Line("// Its whole cache lines are written with aligned stores, beside the sums from its first line on; the partial");
-        w.Line("// lines at its two ends first, with ordinary stores.");
-        w.Line($"int previousFirst = {Simd}.LineStart(ref dxRef, previousStart);");
-        w.Line($"int previousLast = previousFirst + (({Int(run)} - previousFirst) & ~{line - 1});");
-        using (w.Block("if (previousFirst != 0)"))
-        {
-            w.Line($"int endingAtFirst = global::System.Math.Max(previousFirst - {width}, 0);");
-            w.Line($"{Simd}.StoreHead({value("0")}, {value("endingAtFirst")}, ref dxRef, previousStart, previousFirst);");
-        }
-        using (w.Block($"if (previousLast != {Int(run)})"))
-        {
-            w.Line($"int atLast = global::System.Math.Min(previousLast, {Int(run - width)});");
-            w.Line($"{Simd}.StoreTail({value("atLast")}, {value(Int(run - width))}, ref dxRef, previousStart + {Int(run)}, {Int(run)} - previousLast);");
-        }
-        w.Line($"// The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the row");
-        w.Line($"// starts on one, else all but the last iteration's (the row's last partial line takes its place).");
-        w.Line($"int previousDone = previousFirst == 0 ? {Int(run)} : {Int(run - iteration)};");
-        w.Line("int previousLineStart = previousStart + previousFirst;");
+        EmitPreviousRowEdges(w, ctx, run, "dxRef", PreviousDx(ctx));
     }
 
     /// <summary>After an unrolled iteration of the pipelined sums at <c>i</c>: the previous row's dx over the same number of values.</summary>
-    private static System.Collections.Generic.IEnumerable<string> PreviousRowDx(KernelContext ctx)
+    private static IEnumerable<string> PreviousRowDx(KernelContext ctx) => Guarded(Enumerable.Range(0, Unroll).Select(lane =>
     {
-        var narrow = VectorShape.Narrow(ctx);
-        yield return "if (i < previousDone)";
-        yield return "{";
-        for (int lane = 0; lane < Unroll; lane++)
-        {
-            string index = lane == 0 ? "i" : $"i + {lane * ctx.Width}";
-            string value = DxAlongRun(ctx, narrow, index, "previous", start: "previousLineStart", gammaIndex: $"previousFirst + {index}");
-            yield return $"    {Simd}.StoreOutput({value}, ref dxRef, previousLineStart + {index}, streaming);";
-        }
-        yield return "}";
-    }
+        string index = lane == 0 ? "i" : $"i + {lane * ctx.Width}";
+        return $"{Simd}.StoreOutput({PreviousDx(ctx)(index, "previousLineStart", $"previousFirst + {index}")}, ref dxRef, previousLineStart + {index}, streaming);";
+    }));
+
+    /// <summary>The previous row's dx vector (<see cref="DxAlongRun"/> with its broadcast vectors).</summary>
+    private static PreviousRowVector PreviousDx(KernelContext ctx) =>
+        (index, start, gammaIndex) => DxAlongRun(ctx, VectorShape.Narrow(ctx), index, "previous", start, gammaIndex);
 }

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N), over D. The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span D (4096 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class LayerNormLongRows
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=4096", Axes = "D")]: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=4096", Axes = "D")]: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -144,110 +144,193 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N): 4096 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // Rows in a two-stage pipeline where the processor has AVX-512 and y streams past the cache: the statistics
+            // pass over row n also writes row n − 1's y, so the one row's reads from memory overlap the other's writes.
+            // Elsewhere the row-by-row passes run, with the same values.
+            bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming;
+            double previousMean = 0.0;
+            double previousInvStd = 0.0;
+            for (int n = chunkFirst; n <= chunkLast; n++)
             {
-                int stat = n;
-                int start = n * 4096;
-                // The statistics pass over this group also asks for the next group's 4096 values, into L2.
-                int param = 0;
-                // The pivot: the mean of the group's first 8 values.
-                float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, start)) * 0.125);
-
-                // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
-                // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
-                // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
-                // (rare) is summed again about the mean found, which is that algorithm.
-                double mean, variance;
-                for (int attempt = 0; ; attempt++)
+                bool pipelined = pipelines && n > chunkFirst && n < chunkLast;
+                int rowStart = n * 4096;
+                if (n > chunkFirst && !pipelined)
                 {
-                    var pivotV = NormGenSimd.Splat(pivot);
-                    double sumD = 0.0;
-                    var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
-                    double sumD2 = 0.0;
-                    var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
-                    for (int block = 0; block < 4096; block += 512)
+                    // Row n − 1's y, which no pipelined pass wrote.
+                    int start = rowStart - 4096;
+                    int param = 0;
+                    double mean = previousMean;
+                    double invStd = previousInvStd;
+                    float meanHi = (float)mean;
+                    var meanHiV = NormGenSimd.Splat(meanHi);
+                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
+                    // y = (x − mean)·invStd·γ + β
+                    var invStdV = NormGenSimd.Splat((float)invStd);
+                    // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
                     {
-                        for (int i = block; i < block + 512; i += 32)
+                        int first = NormGenSimd.LineStart(ref yRef, start);
+                        int last = first + ((4096 - first) & ~15);
+                        if (first != 0)
                         {
-                            NormGenSimd.PrefetchToL2(ref xRef, start + 4096 + i);
-                            NormGenSimd.PrefetchToL2(ref xRef, start + 4096 + i + 16);
-                            var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
-                            sumDBlock0 += d0;
-                            sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                            var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
-                            sumDBlock1 += d1;
-                            sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
-                            var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
-                            sumDBlock2 += d2;
-                            sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                            var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
-                            sumDBlock3 += d3;
-                            sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                            // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                            int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                            NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 0), NormGenSimd.Load(ref betaRef, param + 0)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + endingAtFirst), NormGenSimd.Load(ref betaRef, param + endingAtFirst)), ref yRef, start, first);
                         }
-                        sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                        sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                        sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                        sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                        if (last != 4096)
+                        {
+                            // [last, 4096): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                            int atLast = global::System.Math.Min(last, 4088);
+                            NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref betaRef, param + atLast)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 4088) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 4088), NormGenSimd.Load(ref betaRef, param + 4088)), ref yRef, start + 4096, 4096 - last);
+                        }
+                        int i = first;
+                        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                        {
+                            // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                            var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var invStdW = NormGenSimd.Splat512(invStdV);
+                            for (; i <= last - 64; i += 64)
+                            {
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i), NormGenSimd.Load512(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 16), NormGenSimd.Load512(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 32), NormGenSimd.Load512(ref betaRef, param + i + 32)), ref yRef, start + i + 32, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 48), NormGenSimd.Load512(ref betaRef, param + i + 48)), ref yRef, start + i + 48, streaming);
+                            }
+                        }
+                        for (; i <= last - 32; i += 32)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24, streaming);
+                        }
+                        for (; i < last; i += 8)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
+                        }
                     }
-                    double meanShift = sumD * invCount;
-                    mean = pivot + meanShift;
-                    variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
-                    if (meanShift * meanShift <= variance || attempt == 1)
-                    {
-                        break;
-                    }
-                    pivot = (float)mean;
                 }
-                double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
-                meanOut[stat] = mean;
-                invStdOut[stat] = invStd;
-                varianceOut[stat] = variance;
-
-                float meanHi = (float)mean;
-                var meanHiV = NormGenSimd.Splat(meanHi);
-                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                // y = (x − mean)·invStd·γ + β
-                var invStdV = NormGenSimd.Splat((float)invStd);
-                // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
+                if (n < chunkLast)
                 {
-                    int first = NormGenSimd.LineStart(ref yRef, start);
-                    int last = first + ((4096 - first) & ~15);
-                    if (first != 0)
+                    int stat = n;
+                    int start = rowStart;
+                    int param = 0;
+                    // Row n − 1's mean and 1/std, for its y in the pipelined pass.
+                    int previousStart = start - 4096;
+                    float previousMeanHi = (float)previousMean;
+                    var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
+                    var previousMeanLoV = NormGenSimd.Splat((float)(previousMean - previousMeanHi));
+                    var previousInvStdV = NormGenSimd.Splat((float)previousInvStd);
+                    // The pivot: the mean of the group's first 8 values.
+                    float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, start)) * 0.125);
+
+                    // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
+                    // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
+                    // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
+                    // (rare) is summed again about the mean found, which is that algorithm.
+                    double mean, variance;
+                    for (int attempt = 0; ; attempt++)
                     {
-                        // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
-                        int endingAtFirst = global::System.Math.Max(first - 8, 0);
-                        NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 0), NormGenSimd.Load(ref betaRef, param + 0)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + endingAtFirst), NormGenSimd.Load(ref betaRef, param + endingAtFirst)), ref yRef, start, first);
-                    }
-                    if (last != 4096)
-                    {
-                        // [last, 4096): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
-                        int atLast = global::System.Math.Min(last, 4088);
-                        NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref betaRef, param + atLast)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 4088) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + 4088), NormGenSimd.Load(ref betaRef, param + 4088)), ref yRef, start + 4096, 4096 - last);
-                    }
-                    int i = first;
-                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-                    {
-                        // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
-                        var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var invStdW = NormGenSimd.Splat512(invStdV);
-                        for (; i <= last - 64; i += 64)
+                        var pivotV = NormGenSimd.Splat(pivot);
+                        double sumD = 0.0;
+                        var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                        double sumD2 = 0.0;
+                        var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                        if (pipelined && attempt == 0)
                         {
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i), NormGenSimd.Load512(ref betaRef, param + i)), ref yRef, start + i, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 16), NormGenSimd.Load512(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 32), NormGenSimd.Load512(ref betaRef, param + i + 32)), ref yRef, start + i + 32, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * invStdW, NormGenSimd.Load512(ref gammaRef, param + i + 48), NormGenSimd.Load512(ref betaRef, param + i + 48)), ref yRef, start + i + 48, streaming);
+                            // Σd and Σd² over this row, and the previous row's y in 512-bit vectors beside them (the same values as its own pass).
+                            var previousMeanHiW = NormGenSimd.Splat512(previousMeanHiV); var previousMeanLoW = NormGenSimd.Splat512(previousMeanLoV); var previousInvStdW = NormGenSimd.Splat512(previousInvStdV);
+                            // Its whole cache lines are written with aligned stores, beside the sums from its first line on; the partial
+                            // lines at its two ends first, with ordinary stores.
+                            int previousFirst = NormGenSimd.LineStart(ref yRef, previousStart);
+                            int previousLast = previousFirst + ((4096 - previousFirst) & ~15);
+                            if (previousFirst != 0)
+                            {
+                                int endingAtFirst = global::System.Math.Max(previousFirst - 8, 0);
+                                NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + 0) - previousMeanHiV - previousMeanLoV) * previousInvStdV, NormGenSimd.Load(ref gammaRef, param + 0), NormGenSimd.Load(ref betaRef, param + 0)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + endingAtFirst) - previousMeanHiV - previousMeanLoV) * previousInvStdV, NormGenSimd.Load(ref gammaRef, param + endingAtFirst), NormGenSimd.Load(ref betaRef, param + endingAtFirst)), ref yRef, previousStart, previousFirst);
+                            }
+                            if (previousLast != 4096)
+                            {
+                                int atLast = global::System.Math.Min(previousLast, 4088);
+                                NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + atLast) - previousMeanHiV - previousMeanLoV) * previousInvStdV, NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref betaRef, param + atLast)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + 4088) - previousMeanHiV - previousMeanLoV) * previousInvStdV, NormGenSimd.Load(ref gammaRef, param + 4088), NormGenSimd.Load(ref betaRef, param + 4088)), ref yRef, previousStart + 4096, 4096 - previousLast);
+                            }
+                            // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the row
+                            // starts on one, else all but the last iteration's (the row's last partial line takes its place).
+                            int previousDone = previousFirst == 0 ? 4096 : 4064;
+                            int previousLineStart = previousStart + previousFirst;
+                            for (int block = 0; block < 4096; block += 512)
+                            {
+                                for (int i = block; i < block + 512; i += 32)
+                                {
+                                    var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                                    sumDBlock0 += d0;
+                                    sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                                    var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                                    sumDBlock1 += d1;
+                                    sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                    var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                                    sumDBlock2 += d2;
+                                    sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                                    var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                                    sumDBlock3 += d3;
+                                    sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                                    if (i < previousDone)
+                                    {
+                                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousLineStart + i) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + previousFirst + i), NormGenSimd.Load512(ref betaRef, param + previousFirst + i)), ref yRef, previousLineStart + i, streaming);
+                                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousLineStart + i + 16) - previousMeanHiW - previousMeanLoW) * previousInvStdW, NormGenSimd.Load512(ref gammaRef, param + previousFirst + i + 16), NormGenSimd.Load512(ref betaRef, param + previousFirst + i + 16)), ref yRef, previousLineStart + i + 16, streaming);
+                                    }
+                                }
+                                sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                                sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                                sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                                sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                            }
+                            // The previous row's whole lines after the ones written beside the sums (one iteration's at most).
+                            for (int i = previousFirst + previousDone; i < previousLast; i += 8)
+                            {
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + i) - previousMeanHiV - previousMeanLoV) * previousInvStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, previousStart + i, streaming);
+                            }
                         }
+                        else
+                        {
+                            for (int block = 0; block < 4096; block += 512)
+                            {
+                                for (int i = block; i < block + 512; i += 32)
+                                {
+                                    NormGenSimd.PrefetchToL2(ref xRef, start + 4096 + i);
+                                    NormGenSimd.PrefetchToL2(ref xRef, start + 4096 + i + 16);
+                                    var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                                    sumDBlock0 += d0;
+                                    sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                                    var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                                    sumDBlock1 += d1;
+                                    sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                    var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                                    sumDBlock2 += d2;
+                                    sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                                    var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                                    sumDBlock3 += d3;
+                                    sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                                }
+                                sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                                sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                                sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                                sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                            }
+                        }
+                        double meanShift = sumD * invCount;
+                        mean = pivot + meanShift;
+                        variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
+                        if (meanShift * meanShift <= variance || attempt == 1)
+                        {
+                            break;
+                        }
+                        pivot = (float)mean;
                     }
-                    for (; i <= last - 32; i += 32)
-                    {
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 8), NormGenSimd.Load(ref betaRef, param + i + 8)), ref yRef, start + i + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 16), NormGenSimd.Load(ref betaRef, param + i + 16)), ref yRef, start + i + 16, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i + 24), NormGenSimd.Load(ref betaRef, param + i + 24)), ref yRef, start + i + 24, streaming);
-                    }
-                    for (; i < last; i += 8)
-                    {
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, NormGenSimd.Load(ref gammaRef, param + i), NormGenSimd.Load(ref betaRef, param + i)), ref yRef, start + i, streaming);
-                    }
+                    double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
+                    meanOut[stat] = mean;
+                    invStdOut[stat] = invStd;
+                    varianceOut[stat] = variance;
+                    previousMean = mean;
+                    previousInvStd = invStd;
                 }
             }
         }
@@ -256,7 +339,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=4096", Axes = "D")]: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -276,7 +359,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=4096", Axes = "D")]: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -114,8 +114,9 @@ internal partial class ShortRunLayerNorm : IPerSampleLayer<float>, IAffineLayer<
 [Normalize(Shape = "N,C=8,H=7,W=7", Axes = "NHW")]
 internal partial class ShortRunBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
-// Rows of 16 KiB and more with γ along the row, whose backward takes the two-stage pipeline where the output streams
-// (2 MiB and more at one thread): LayerNorm over 4096 floats and 2048 doubles, RMSNorm over 4096 floats (no β, no Σg).
+// Rows of 16 KiB and more with γ along the row, whose backward (and LayerNorm's forward) takes the two-stage pipeline
+// where the output streams (2 MiB and more at one thread): LayerNorm over 4096 floats and 2048 doubles, RMSNorm over
+// 4096 floats (no β, no Σg).
 [Normalize(Shape = "N,D=4096", Axes = "D")]
 internal partial class PipelinedBackwardLayerNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
 

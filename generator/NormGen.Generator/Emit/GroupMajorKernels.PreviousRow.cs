@@ -1,0 +1,65 @@
+using System.Collections.Generic;
+using System.Linq;
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// The output of the previous row in the long-row pipelines (forward y, backward dx), written beside the next row's sums
+/// pass. The output may not start on a cache line (a .NET array of 85 KB or more starts 24 bytes past one): the row's
+/// partial lines at both ends are written first with ordinary stores (the output may be an input, and the ends' vectors
+/// read values the whole lines overwrite), the whole lines between with aligned stores from <c>previousLineStart</c>, an
+/// unrolled iteration's worth beside each iteration of the sums, and what those leave after the sums.
+/// </summary>
+internal static partial class GroupMajorKernels
+{
+    /// <summary>
+    /// The previous row's vector at an index: (index, where x and the other inputs count from, the index in γ/β past
+    /// <c>param</c> or null for the same) → its expression.
+    /// </summary>
+    internal delegate string PreviousRowVector(string index, string start, string? gammaIndex);
+
+    /// <summary>
+    /// Before a pipelined sums pass over a long row: the previous row's line bounds (<c>previousFirst</c>,
+    /// <c>previousLast</c>), its partial end lines, <c>previousDone</c> (how much of its whole lines the iterations beside
+    /// the sums write) and <c>previousLineStart</c>.
+    /// </summary>
+    private static void EmitPreviousRowEdges(CodeWriter w, KernelContext ctx, int run, string output, PreviousRowVector value)
+    {
+        int width = ctx.Width;
+        int line = ctx.LineElements;
+        string at(string index) => value(index, "previousStart", null);
+        w.Line("// Its whole cache lines are written with aligned stores, beside the sums from its first line on; the partial");
+        w.Line("// lines at its two ends first, with ordinary stores.");
+        w.Line($"int previousFirst = {Simd}.LineStart(ref {output}, previousStart);");
+        w.Line($"int previousLast = previousFirst + (({Int(run)} - previousFirst) & ~{line - 1});");
+        using (w.Block("if (previousFirst != 0)"))
+        {
+            w.Line($"int endingAtFirst = global::System.Math.Max(previousFirst - {width}, 0);");
+            w.Line($"{Simd}.StoreHead({at("0")}, {at("endingAtFirst")}, ref {output}, previousStart, previousFirst);");
+        }
+        using (w.Block($"if (previousLast != {Int(run)})"))
+        {
+            w.Line($"int atLast = global::System.Math.Min(previousLast, {Int(run - width)});");
+            w.Line($"{Simd}.StoreTail({at("atLast")}, {at(Int(run - width))}, ref {output}, previousStart + {Int(run)}, {Int(run)} - previousLast);");
+        }
+        w.Line("// The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the row");
+        w.Line("// starts on one, else all but the last iteration's (the row's last partial line takes its place).");
+        w.Line($"int previousDone = previousFirst == 0 ? {Int(run)} : {Int(run - width * Unroll)};");
+        w.Line("int previousLineStart = previousStart + previousFirst;");
+    }
+
+    /// <summary>An unrolled iteration's stores of the previous row at <c>i</c>, where they fall within <c>previousDone</c>.</summary>
+    private static IEnumerable<string> Guarded(IEnumerable<string> stores) =>
+        ["if (i < previousDone)", "{", .. stores.Select(store => "    " + store), "}"];
+
+    /// <summary>After the pipelined sums: the previous row's whole lines the iterations beside them left (one iteration's at most).</summary>
+    private static void EmitPreviousRowRemainder(CodeWriter w, KernelContext ctx, string output, PreviousRowVector value)
+    {
+        w.Line("// The previous row's whole lines after the ones written beside the sums (one iteration's at most).");
+        using (w.Block($"for (int i = previousFirst + previousDone; i < previousLast; i += {ctx.Width})"))
+        {
+            w.Line($"{Simd}.StoreOutput({value("i", "previousStart", null)}, ref {output}, previousStart + i, streaming);");
+        }
+    }
+}
