@@ -408,6 +408,10 @@ internal static partial class GroupMajorKernels
         {
             EmitPipelinedBackwardRows(w, ctx);
         }
+        else if (!columnPass && PipelinesBackwardGroups(ctx))
+        {
+            EmitPipelinedBackwardGroups(w, ctx);
+        }
         else
         {
             EmitBackwardGroups(w, ctx, columnPass, blockedParameters);
@@ -489,31 +493,43 @@ internal static partial class GroupMajorKernels
                 {
                     DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(Lines(
-                            $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-                            $"runDyBlock{lane} += dy{lane};",
-                            $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, runDyXhatBlock{lane});")),
-                        _ => Lines(
-                            "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
-                            xhatScalar,
-                            "runDy += dyValue;",
-                            "runDyXhat += dyValue * xhatValue;"),
+                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(RunGradientSums(ctx, lane, index)),
+                        _ => RunGradientSumsScalar,
                         FlushBlockedSums(w, "runDy", "runDyXhat"));
-                    w.Line(ctx.HasGamma ? "double gamma = NormGenSimd.At(ref gammaRef, param);" : "const double gamma = 1.0;");
-                    w.Line("sumG += gamma * runDy;");
-                    w.Line("sumGXhat += gamma * runDyXhat;");
-                    if (ctx.HasGamma)
-                    {
-                        w.Line("NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;");
-                    }
-                    if (ctx.HasBeta)
-                    {
-                        w.Line("NormGenSimd.At(ref betaSumRef, param) += runDy;");
-                    }
+                    EmitAddRunGradientSums(w, ctx);
                 });
             }
             EmitGroupDx(w, ctx);
         });
+    }
+
+    /// <summary>One vector of a run's Σdy and Σdy·x̂ where γ is constant along the run (BatchNorm, GroupNorm, InstanceNorm).</summary>
+    private static IEnumerable<string> RunGradientSums(KernelContext ctx, int lane, string index) => [
+        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+        $"runDyBlock{lane} += dy{lane};",
+        $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV, runDyXhatBlock{lane});"];
+
+    /// <summary>The scalar twin of <see cref="RunGradientSums"/> at <c>i</c>.</summary>
+    private static readonly string[] RunGradientSumsScalar = [
+        "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+        "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;",
+        "runDy += dyValue;",
+        "runDyXhat += dyValue * xhatValue;"];
+
+    /// <summary>After a run's sums: Σg and Σg·x̂ of the group (g = γ·dy, γ the run's), and the run's terms of dγ and dβ.</summary>
+    private static void EmitAddRunGradientSums(CodeWriter w, KernelContext ctx)
+    {
+        w.Line(ctx.HasGamma ? "double gamma = NormGenSimd.At(ref gammaRef, param);" : "const double gamma = 1.0;");
+        w.Line("sumG += gamma * runDy;");
+        w.Line("sumGXhat += gamma * runDyXhat;");
+        if (ctx.HasGamma)
+        {
+            w.Line("NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;");
+        }
+        if (ctx.HasBeta)
+        {
+            w.Line("NormGenSimd.At(ref betaSumRef, param) += runDy;");
+        }
     }
 
     /// <summary>
@@ -553,6 +569,19 @@ internal static partial class GroupMajorKernels
         string centered = ctx.Spec.IsRms ? x : Centered(ctx, s, x, Named(row, "mean"));
         string offset = ctx.Spec.IsRms ? "" : $" - {s.Of(Named(row, "offset"))}";
         return $"{Simd}.{s.Load}(ref dyRef, {start} + {index}) * {Simd}.{s.Load}(ref gammaRef, param + {gammaIndex ?? index}) * {s.Of(Named(row, "invStd"))} - {centered} * {s.Of(Named(row, "slope"))}{offset}";
+    }
+
+    /// <summary>
+    /// dx at <paramref name="index"/> in the given shape where γ is constant along the run: dy·gain − (x − mean)·slope −
+    /// offset with gain = γ·invStd (RMSNorm: dy·gain − x·slope), of the run at <paramref name="start"/>, with the
+    /// broadcast vectors of <paramref name="row"/> (as <see cref="DxAlongRun"/>).
+    /// </summary>
+    private static string DxWithGain(KernelContext ctx, VectorShape s, string index, string row = "", string start = "start")
+    {
+        string x = $"{Simd}.{s.Load}(ref xRef, {start} + {index})";
+        string centered = ctx.Spec.IsRms ? x : Centered(ctx, s, x, Named(row, "mean"));
+        string offset = ctx.Spec.IsRms ? "" : $" - {s.Of(Named(row, "offset"))}";
+        return $"{Simd}.{s.Load}(ref dyRef, {start} + {index}) * {s.Of(Named(row, "gain"))} - {centered} * {s.Of(Named(row, "slope"))}{offset}";
     }
 
     /// <summary><paramref name="name"/> for the row <paramref name="row"/> names (camel case: previous + start = previousStart).</summary>
@@ -595,7 +624,6 @@ internal static partial class GroupMajorKernels
         {
             w.Line($"var offsetV = {Simd}.Splat(({ctx.T})(invStd * sumG * invCount));");
         }
-        string offset(VectorShape s) => rms ? "" : $" - {s.Of("offset")}";
         // The broadcast vectors both dx expressions use; the first adds invStd, the second gain.
         string[] dxSplats = rms ? ["slope"] : [.. MeanSplats(ctx), "slope", "offset"];
         string offsetScalar = rms ? "" : " - invStd * sumG * invCount";
@@ -620,7 +648,7 @@ internal static partial class GroupMajorKernels
                 w.Line(ctx.HasGamma ? "double gain = invStd * NormGenSimd.At(ref gammaRef, param);" : "double gain = invStd;");
                 w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                 VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                    (s, index) => $"{Simd}.{s.Load}(ref dyRef, start + {index}) * {s.Of("gain")} - {CenteredX(ctx, s, index)} * {s.Of("slope")}{offset(s)}",
+                    (s, index) => DxWithGain(ctx, s, index),
                     splats: [.. dxSplats, "gain"],
                     scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - {centeredScalar} * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
             }

@@ -89,6 +89,7 @@ internal static class NormalizeEmitter
                 + (GroupMajorKernels.SumsParametersByColumns(ctx) ? $"; dγ{(ctx.HasBeta ? " and dβ" : "")} ({ctx.Layout.ParameterSize} entries) in a pass of their own{(GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) ? "" : $" for up to {GroupMajorKernels.ColumnPassMaxRows} rows")}, each chunk a range of columns summed over every row" : "")
                 + (GroupMajorKernels.PipelinesRows(ctx) ? ", the forward pipelined where the processor has AVX-512 and y stays in the cache (a row's statistics pass writes the previous row's y)" : "")
                 + (GroupMajorKernels.PipelinesBackwardRows(ctx) ? ", the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx)" : "")
+                + (GroupMajorKernels.PipelinesBackwardGroups(ctx) ? ", the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx)" : "")
                 + (GroupMajorKernels.BatchesShortGroups(ctx) || GroupMajorKernels.BatchesShortGroupsBackward(ctx)
                     ? $"; {(!GroupMajorKernels.BatchesShortGroupsBackward(ctx) ? "the forward takes" : !GroupMajorKernels.BatchesShortGroups(ctx) ? "the backward takes" : "the forward and backward take")} the groups {ctx.Width} at a time, their horizontal sums and statistics side by side (one group a vector lane)"
                     : "")

@@ -125,3 +125,7 @@ internal partial class PipelinedBackwardDoubleLayerNorm : IPerSampleLayer<double
 
 [Normalize(Shape = "N,D=4096", Axes = "D", Kind = NormKind.Rms)]
 internal partial class PipelinedBackwardRmsNorm : IPerSampleLayer<float>, IScaledLayer<float> { }
+
+// Channels-first BatchNorm on 32×32 maps (runs of 1024 floats), whose backward takes the group pipeline where dx streams.
+[Normalize(Shape = "N,C=16,H=32,W=32", Axes = "NHW")]
+internal partial class PipelinedBackwardBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
