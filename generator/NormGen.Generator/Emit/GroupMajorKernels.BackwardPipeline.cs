@@ -24,9 +24,7 @@ internal static partial class GroupMajorKernels
     /// </summary>
     internal static bool PipelinesBackwardRows(KernelContext ctx) =>
         ctx.HasGamma && SegmentLoops.AffineAlongRun(ctx)
-        && OuterReduced(ctx).Count == 0
-        && ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0]
-        && ConstantRunLength(ctx) is int run
+        && SingleRunRows(ctx) is int run
         && run * ctx.ElementBytes >= MinPipelinedBackwardRowBytes
         && run % (ctx.Width * Unroll) == 0;
 

@@ -27,11 +27,16 @@ internal static partial class GroupMajorKernels
         !BatchesShortGroups(ctx)
         && !ctx.Spec.IsRms
         && ctx.HasGamma && ctx.HasBeta && SegmentLoops.AffineAlongRun(ctx)
-        && OuterReduced(ctx).Count == 0
-        && ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0]
-        && ConstantRunLength(ctx) is int run
+        && SingleRunRows(ctx) is int run
         && run >= VectorLoop.MinWideRunLines * ctx.LineElements
         && (run * ctx.ElementBytes < LongPipelinedRowBytes || run % (ctx.Width * Unroll) == 0);
+
+    /// <summary>
+    /// The run length where each group is one run of a constant length and the only kept segment is the chunked loop
+    /// over the groups (rows one after another, as LayerNorm's); else null. The layouts the row pipelines take.
+    /// </summary>
+    internal static int? SingleRunRows(KernelContext ctx) =>
+        OuterReduced(ctx).Count == 0 && ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0] ? ConstantRunLength(ctx) : null;
 
     /// <summary>Rows of 8 KiB and more: two of them beside γ and β would fill the L1 cache.</summary>
     private const int LongPipelinedRowBytes = 8 * 1024;

@@ -223,17 +223,7 @@ internal static partial class GroupMajorKernels
                 EmitSavedStatistics(w, ctx, invStdSplat: false);
                 w.Line("double runDy = runDyTotals[k];");
                 w.Line("double runDyXhat = runDyXhatTotals[k];");
-                w.Line(ctx.HasGamma ? "double gamma = NormGenSimd.At(ref gammaRef, param);" : "const double gamma = 1.0;");
-                w.Line("double sumG = gamma * runDy;");
-                w.Line("double sumGXhat = gamma * runDyXhat;");
-                if (ctx.HasGamma)
-                {
-                    w.Line("NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;");
-                }
-                if (ctx.HasBeta)
-                {
-                    w.Line("NormGenSimd.At(ref betaSumRef, param) += runDy;");
-                }
+                EmitAddRunGradientSums(w, ctx, declare: true);
                 EmitGroupDx(w, ctx);
             }
         });

@@ -516,12 +516,15 @@ internal static partial class GroupMajorKernels
         "runDy += dyValue;",
         "runDyXhat += dyValue * xhatValue;"];
 
-    /// <summary>After a run's sums: Σg and Σg·x̂ of the group (g = γ·dy, γ the run's), and the run's terms of dγ and dβ.</summary>
-    private static void EmitAddRunGradientSums(CodeWriter w, KernelContext ctx)
+    /// <summary>
+    /// After a run's sums: Σg and Σg·x̂ of the group (g = γ·dy, γ the run's; added to, or with <paramref name="declare"/>
+    /// declared as, <c>sumG</c> and <c>sumGXhat</c>), and the run's terms of dγ and dβ.
+    /// </summary>
+    private static void EmitAddRunGradientSums(CodeWriter w, KernelContext ctx, bool declare = false)
     {
         w.Line(ctx.HasGamma ? "double gamma = NormGenSimd.At(ref gammaRef, param);" : "const double gamma = 1.0;");
-        w.Line("sumG += gamma * runDy;");
-        w.Line("sumGXhat += gamma * runDyXhat;");
+        w.Line(declare ? "double sumG = gamma * runDy;" : "sumG += gamma * runDy;");
+        w.Line(declare ? "double sumGXhat = gamma * runDyXhat;" : "sumGXhat += gamma * runDyXhat;");
         if (ctx.HasGamma)
         {
             w.Line("NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;");
