@@ -44,7 +44,6 @@ internal static partial class GroupMajorKernels
         int run = ConstantRunLength(ctx)!.Value;
         string rowStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
         string param = SegmentLoops.ParameterOffset(ctx);
-        bool rms = ctx.Spec.IsRms;
 
         w.Line($"// Rows streamed from memory in a two-stage pipeline: the sums pass over row {n} also writes row {n} − 1's dx,");
         w.Line("// so the one row's reads overlap the other's writes. In the cache, the row-by-row passes, with the same values.");
@@ -97,7 +96,7 @@ internal static partial class GroupMajorKernels
                 }
                 w.Line("previousMean = mean;");
                 w.Line("previousInvStd = invStd;");
-                w.Line(rms ? "previousSumG = 0.0;" : "previousSumG = sumG;");
+                w.Line("previousSumG = sumG;");
                 w.Line("previousSumGXhat = sumGXhat;");
                 using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))
                 {
@@ -121,20 +120,12 @@ internal static partial class GroupMajorKernels
             EmitMeanSplit(w, ctx, source: "previousMean", prefix: "previousMean");
         }
         w.Line($"var previousInvStdV = {Simd}.Splat(({ctx.T})previousInvStd);");
-        w.Line($"var previousSlopeV = {Simd}.Splat(({ctx.T})(previousInvStd * previousInvStd * previousSumGXhat * invCount));");
-        if (!ctx.Spec.IsRms)
-        {
-            w.Line($"var previousOffsetV = {Simd}.Splat(({ctx.T})(previousInvStd * previousSumG * invCount));");
-        }
+        EmitSlopeAndOffset(w, ctx, "previous");
         EmitPreviousRowEdges(w, ctx, run, "dxRef", PreviousDx(ctx));
     }
 
     /// <summary>After an unrolled iteration of the pipelined sums at <c>i</c>: the previous row's dx over the same number of values.</summary>
-    private static IEnumerable<string> PreviousRowDx(KernelContext ctx) => Guarded(Enumerable.Range(0, Unroll).Select(lane =>
-    {
-        string index = lane == 0 ? "i" : $"i + {lane * ctx.Width}";
-        return $"{Simd}.StoreOutput({PreviousDx(ctx)(index, "previousLineStart", $"previousFirst + {index}")}, ref dxRef, previousLineStart + {index}, streaming);";
-    }));
+    private static IEnumerable<string> PreviousRowDx(KernelContext ctx) => PreviousLineStores(ctx, "dxRef", PreviousDx(ctx));
 
     /// <summary>The previous row's dx vector (<see cref="DxAlongRun"/> with its broadcast vectors).</summary>
     private static PreviousRowVector PreviousDx(KernelContext ctx) =>

@@ -42,7 +42,6 @@ internal static partial class GroupMajorKernels
         string g = ctx.LoopVariable(groups);
         int run = ConstantRunLength(ctx)!.Value;
         string groupStride = Int(groups.Stride);
-        var narrow = VectorShape.Narrow(ctx);
         var outerReduced = OuterReduced(ctx);
         string runOffset = ctx.Offset(outerReduced.Select(s => (s, s.Stride)));
 
@@ -87,34 +86,18 @@ internal static partial class GroupMajorKernels
                     {
                         w.Line($"// The same run of group {g} − 1.");
                         w.Line($"int previousStart = start - {groupStride};");
-                        DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
                         EmitPreviousRowEdges(w, ctx, run, "dxRef", PreviousGroupDx(ctx));
                         w.Line($"// The run's sums, and beside them the previous group's run's dx, {ctx.Width * Unroll} values an iteration.");
-                        VectorLoop.Emit(w, ctx, run, Int(run),
+                        EmitRunGradientSums(w, ctx,
                             (lane, index) => lane == Unroll - 1
-                                ? RunGradientSums(ctx, lane, index).Concat(Guarded(Enumerable.Range(0, Unroll).Select(k =>
-                                {
-                                    string at = k == 0 ? "i" : $"i + {k * ctx.Width}";
-                                    return $"{Simd}.StoreOutput({DxWithGain(ctx, narrow, at, "previous", "previousLineStart")}, ref dxRef, previousLineStart + {at}, streaming);";
-                                })))
+                                ? RunGradientSums(ctx, lane, index).Concat(PreviousLineStores(ctx, "dxRef", PreviousGroupDx(ctx)))
                                 : RunGradientSums(ctx, lane, index),
-                            _ => RunGradientSumsScalar,
-                            FlushBlockedSums(w, "runDy", "runDyXhat"));
-                        EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx));
-                        EmitAddRunGradientSums(w, ctx);
+                            afterLoop: () => EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx)));
                     });
                 }
                 using (w.Block("else"))
                 {
-                    ForEachRun(w, ctx, () =>
-                    {
-                        DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
-                        VectorLoop.Emit(w, ctx, run, Int(run),
-                            (lane, index) => RunGradientSums(ctx, lane, index),
-                            _ => RunGradientSumsScalar,
-                            FlushBlockedSums(w, "runDy", "runDyXhat"));
-                        EmitAddRunGradientSums(w, ctx);
-                    });
+                    ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx, (lane, index) => RunGradientSums(ctx, lane, index)));
                 }
                 w.Line("previousGroupStart = groupStart;");
                 w.Line("previousMean = mean;");
@@ -134,8 +117,7 @@ internal static partial class GroupMajorKernels
     {
         EmitMeanSplit(w, ctx, source: "previousMean", prefix: "previousMean");
         w.Line($"var previousGainV = {Simd}.Splat(({ctx.T})previousGain);");
-        w.Line($"var previousSlopeV = {Simd}.Splat(({ctx.T})(previousInvStd * previousInvStd * previousSumGXhat * invCount));");
-        w.Line($"var previousOffsetV = {Simd}.Splat(({ctx.T})(previousInvStd * previousSumG * invCount));");
+        EmitSlopeAndOffset(w, ctx, "previous");
     }
 
     /// <summary>The previous group's dx vector (<see cref="DxWithGain"/> with its broadcast vectors).</summary>

@@ -53,6 +53,17 @@ internal static partial class GroupMajorKernels
     private static IEnumerable<string> Guarded(IEnumerable<string> stores) =>
         ["if (i < previousDone)", "{", .. stores.Select(store => "    " + store), "}"];
 
+    /// <summary>
+    /// After an unrolled iteration of the pipelined sums at <c>i</c>: the previous row's whole lines over the same number
+    /// of values, one vector a lane from <c>previousLineStart</c>, where they fall within <c>previousDone</c>.
+    /// </summary>
+    private static IEnumerable<string> PreviousLineStores(KernelContext ctx, string output, PreviousRowVector value) =>
+        Guarded(Enumerable.Range(0, Unroll).Select(lane =>
+        {
+            string index = lane == 0 ? "i" : $"i + {lane * ctx.Width}";
+            return $"{Simd}.StoreOutput({value(index, "previousLineStart", $"previousFirst + {index}")}, ref {output}, previousLineStart + {index}, streaming);";
+        }));
+
     /// <summary>After the pipelined sums: the previous row's whole lines the iterations beside them left (one iteration's at most).</summary>
     private static void EmitPreviousRowRemainder(CodeWriter w, KernelContext ctx, string output, PreviousRowVector value)
     {

@@ -379,7 +379,6 @@ internal static partial class GroupMajorKernels
     /// <param name="columnPass">dx alone: the parameter gradients are summed by the column pass (<see cref="EmitParameterColumns"/>).</param>
     public static void EmitBackward(CodeWriter w, KernelContext ctx, bool columnPass)
     {
-        bool rms = ctx.Spec.IsRms;
         EmitReferences(w, ctx, backward: true, partials: !columnPass);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
@@ -428,7 +427,6 @@ internal static partial class GroupMajorKernels
     /// <summary>The backward's groups one after another: each group's two gradient sums, then its dx.</summary>
     private static void EmitBackwardGroups(CodeWriter w, KernelContext ctx, bool columnPass, bool blockedParameters)
     {
-        bool rms = ctx.Spec.IsRms;
         ForEachGroup(w, ctx, prefetch: true, afterGroup: blockedParameters ? () =>
         {
             using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))
@@ -489,15 +487,8 @@ internal static partial class GroupMajorKernels
             {
                 w.Line("double sumG = 0.0;");
                 w.Line("double sumGXhat = 0.0;");
-                ForEachRun(w, ctx, () =>
-                {
-                    DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
-                    VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(RunGradientSums(ctx, lane, index)),
-                        _ => RunGradientSumsScalar,
-                        FlushBlockedSums(w, "runDy", "runDyXhat"));
-                    EmitAddRunGradientSums(w, ctx);
-                });
+                ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx,
+                    (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(RunGradientSums(ctx, lane, index))));
             }
             EmitGroupDx(w, ctx);
         });
@@ -515,6 +506,19 @@ internal static partial class GroupMajorKernels
         "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;",
         "runDy += dyValue;",
         "runDyXhat += dyValue * xhatValue;"];
+
+    /// <summary>
+    /// One run's Σdy and Σdy·x̂ (<c>runDy</c>, <c>runDyXhat</c>) in a loop whose vector lines are <paramref name="vector"/>
+    /// (<see cref="RunGradientSums"/> and what goes beside them), then their terms of the group's sums and of dγ and dβ;
+    /// <paramref name="afterLoop"/> emits what follows the loop before those terms.
+    /// </summary>
+    private static void EmitRunGradientSums(CodeWriter w, KernelContext ctx, System.Func<int, string, IEnumerable<string>> vector, System.Action? afterLoop = null)
+    {
+        DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
+        VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => RunGradientSumsScalar, FlushBlockedSums(w, "runDy", "runDyXhat"));
+        afterLoop?.Invoke();
+        EmitAddRunGradientSums(w, ctx);
+    }
 
     /// <summary>
     /// After a run's sums: Σg and Σg·x̂ of the group (g = γ·dy, γ the run's; added to, or with <paramref name="declare"/>
@@ -557,6 +561,21 @@ internal static partial class GroupMajorKernels
         "sumGXhat += gValue * xhatValue;",
         columnPass ? null : "NormGenSimd.At(ref gammaSumRef, param + i) += dyValue * xhatValue;",
         ctx.HasBeta && !columnPass ? "NormGenSimd.At(ref betaSumRef, param + i) += dyValue;" : null);
+
+    /// <summary>
+    /// dx's two group constants as broadcast vectors, slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n (none for RMSNorm),
+    /// of the group whose names <paramref name="row"/> prefixes (<c>previousSlopeV</c> from <c>previousInvStd</c>, …): one
+    /// formula for every pass that writes a group's dx, so each gives the same bits.
+    /// </summary>
+    private static void EmitSlopeAndOffset(CodeWriter w, KernelContext ctx, string row = "")
+    {
+        string invStd = Named(row, "invStd");
+        w.Line($"var {Named(row, "slope")}V = {Simd}.Splat(({ctx.T})({invStd} * {invStd} * {Named(row, "sumGXhat")} * invCount));");
+        if (!ctx.Spec.IsRms)
+        {
+            w.Line($"var {Named(row, "offset")}V = {Simd}.Splat(({ctx.T})({invStd} * {Named(row, "sumG")} * invCount));");
+        }
+    }
 
     /// <summary>
     /// dx at <paramref name="index"/> in the given shape where γ varies along the run: dy·γ·invStd − (x − mean)·slope −
@@ -622,11 +641,7 @@ internal static partial class GroupMajorKernels
         w.Line(rms
             ? "// dx = invStd·(g − x̂·mean(g·x̂)), written as dy·γ·invStd − x·slope."
             : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.");
-        w.Line($"var slopeV = {Simd}.Splat(({ctx.T})(invStd * invStd * sumGXhat * invCount));");
-        if (!rms)
-        {
-            w.Line($"var offsetV = {Simd}.Splat(({ctx.T})(invStd * sumG * invCount));");
-        }
+        EmitSlopeAndOffset(w, ctx);
         // The broadcast vectors both dx expressions use; the first adds invStd, the second gain.
         string[] dxSplats = rms ? ["slope"] : [.. MeanSplats(ctx), "slope", "offset"];
         string offsetScalar = rms ? "" : " - invStd * sumG * invCount";

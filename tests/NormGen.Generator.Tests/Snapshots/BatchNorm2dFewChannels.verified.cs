@@ -562,10 +562,6 @@ namespace Demo
                             int param = c;
                             // The same run of group c − 1.
                             int previousStart = start - 50176;
-                            double runDy = 0.0;
-                            var runDyBlock0 = NormGenSimd.Splat(0f); var runDyBlock1 = runDyBlock0; var runDyBlock2 = runDyBlock0; var runDyBlock3 = runDyBlock0;
-                            double runDyXhat = 0.0;
-                            var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
                             // Its whole cache lines are written with aligned stores, beside the sums from its first line on; the partial
                             // lines at its two ends first, with ordinary stores.
                             int previousFirst = NormGenSimd.LineStart(ref dxRef, previousStart);
@@ -585,6 +581,10 @@ namespace Demo
                             int previousDone = previousFirst == 0 ? 50176 : 50144;
                             int previousLineStart = previousStart + previousFirst;
                             // The run's sums, and beside them the previous group's run's dx, 32 values an iteration.
+                            double runDy = 0.0;
+                            var runDyBlock0 = NormGenSimd.Splat(0f); var runDyBlock1 = runDyBlock0; var runDyBlock2 = runDyBlock0; var runDyBlock3 = runDyBlock0;
+                            double runDyXhat = 0.0;
+                            var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
                             for (int block = 0; block < 50176; block += 512)
                             {
                                 for (int i = block; i < block + 512; i += 32)
