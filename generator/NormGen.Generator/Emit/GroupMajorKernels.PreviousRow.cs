@@ -43,8 +43,8 @@ internal static partial class GroupMajorKernels
             w.Line($"int atLast = global::System.Math.Min(previousLast, {Int(run - width)});");
             w.Line($"{Simd}.StoreTail({at("atLast")}, {at(Int(run - width))}, ref {output}, previousStart + {Int(run)}, {Int(run)} - previousLast);");
         }
-        w.Line("// The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the row");
-        w.Line("// starts on one, else all but the last iteration's (the row's last partial line takes its place).");
+        w.Line("// The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the run");
+        w.Line("// starts on one, else all but the last iteration's (the run's last partial line takes its place).");
         w.Line($"int previousDone = previousFirst == 0 ? {Int(run)} : {Int(run - width * Unroll)};");
         w.Line("int previousLineStart = previousStart + previousFirst;");
     }

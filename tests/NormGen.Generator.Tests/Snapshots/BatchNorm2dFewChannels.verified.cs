@@ -576,8 +576,8 @@ namespace Demo
                                 int atLast = global::System.Math.Min(previousLast, 50168);
                                 NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, previousStart + atLast) * previousGainV - (NormGenSimd.Load(ref xRef, previousStart + atLast) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, NormGenSimd.Load(ref dyRef, previousStart + 50168) * previousGainV - (NormGenSimd.Load(ref xRef, previousStart + 50168) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousStart + 50176, 50176 - previousLast);
                             }
-                            // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the row
-                            // starts on one, else all but the last iteration's (the row's last partial line takes its place).
+                            // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the run
+                            // starts on one, else all but the last iteration's (the run's last partial line takes its place).
                             int previousDone = previousFirst == 0 ? 50176 : 50144;
                             int previousLineStart = previousStart + previousFirst;
                             // The run's sums, and beside them the previous group's run's dx, 32 values an iteration.

@@ -252,8 +252,8 @@ namespace Demo
                                 int atLast = global::System.Math.Min(previousLast, 4088);
                                 NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + atLast) - previousMeanHiV - previousMeanLoV) * previousInvStdV, NormGenSimd.Load(ref gammaRef, param + atLast), NormGenSimd.Load(ref betaRef, param + atLast)), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + 4088) - previousMeanHiV - previousMeanLoV) * previousInvStdV, NormGenSimd.Load(ref gammaRef, param + 4088), NormGenSimd.Load(ref betaRef, param + 4088)), ref yRef, previousStart + 4096, 4096 - previousLast);
                             }
-                            // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the row
-                            // starts on one, else all but the last iteration's (the row's last partial line takes its place).
+                            // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the run
+                            // starts on one, else all but the last iteration's (the run's last partial line takes its place).
                             int previousDone = previousFirst == 0 ? 4096 : 4064;
                             int previousLineStart = previousStart + previousFirst;
                             for (int block = 0; block < 4096; block += 512)
@@ -490,8 +490,8 @@ namespace Demo
                             int atLast = global::System.Math.Min(previousLast, 4088);
                             NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, previousStart + atLast) * NormGenSimd.Load(ref gammaRef, param + atLast) * previousInvStdV - (NormGenSimd.Load(ref xRef, previousStart + atLast) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, NormGenSimd.Load(ref dyRef, previousStart + 4088) * NormGenSimd.Load(ref gammaRef, param + 4088) * previousInvStdV - (NormGenSimd.Load(ref xRef, previousStart + 4088) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousStart + 4096, 4096 - previousLast);
                         }
-                        // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the row
-                        // starts on one, else all but the last iteration's (the row's last partial line takes its place).
+                        // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the run
+                        // starts on one, else all but the last iteration's (the run's last partial line takes its place).
                         int previousDone = previousFirst == 0 ? 4096 : 4064;
                         int previousLineStart = previousStart + previousFirst;
                         // The sums, and beside them the previous row's dx, 32 values an iteration (the same values as its own pass).
