@@ -49,7 +49,7 @@ internal static partial class GroupMajorKernels
     /// pipelined pass asks for no next row (with the L2 prefetch of the row-by-row pass, 1.07× slower), and writes the
     /// previous row's whole cache lines beside the sums, its partial end lines first, as <see cref="EmitPreviousRowEdges"/>.
     /// </summary>
-    private static bool PipelinesLongRows(KernelContext ctx) =>
+    internal static bool PipelinesLongRows(KernelContext ctx) =>
         ConstantRunLength(ctx) is int run && run * ctx.ElementBytes >= LongPipelinedRowBytes;
 
     /// <summary>
