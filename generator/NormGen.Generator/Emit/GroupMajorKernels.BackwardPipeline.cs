@@ -33,7 +33,7 @@ internal static partial class GroupMajorKernels
 
     /// <summary>
     /// The rows of <c>BackwardChunk</c> for <see cref="PipelinesBackwardRows"/>: row n's sums pass writes row n − 1's dx
-    /// where <c>pipelined</c>; otherwise (output in the cache, the chunk's first and last rows) the row-by-row passes
+    /// where <c>pipelined</c>; otherwise (a thread's share in its core's cache, the chunk's first and last rows) the row-by-row passes
     /// run, which compute the same values. The block rows are flushed after every <see cref="ParameterBlockGroups"/>
     /// rows' sums, as row by row.
     /// </summary>
@@ -45,9 +45,9 @@ internal static partial class GroupMajorKernels
         string rowStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
         string param = SegmentLoops.ParameterOffset(ctx);
 
-        w.Line($"// Rows streamed from memory in a two-stage pipeline: the sums pass over row {n} also writes row {n} − 1's dx,");
-        w.Line("// so the one row's reads overlap the other's writes. In the cache, the row-by-row passes, with the same values.");
-        w.Line("bool pipelines = streaming;");
+        w.Line($"// Rows read from beyond the core's cache in a two-stage pipeline: the sums pass over row {n} also writes row {n} − 1's");
+        w.Line("// dx, so the one row's reads overlap the other's writes. In the core's cache, the row-by-row passes, with the same values.");
+        w.Line("bool pipelines = state.Runner.ExceedsCoreCache;");
         w.Line("double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;");
         using (w.Block($"for (int {n} = chunkFirst; {n} <= chunkLast; {n}++)"))
         {

@@ -49,6 +49,12 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     /// </summary>
     public bool StreamsOutput { get; private set; }
 
+    /// <summary>
+    /// True while one thread's share of the call is larger than a core's cache (<see cref="Threading.ExceedsCoreCache"/>),
+    /// whether or not the output streams: the kernels' two-stage pipelines run then. Read by the kernels, once per chunk.
+    /// </summary>
+    public bool ExceedsCoreCache { get; private set; }
+
     /// <summary>Runs <paramref name="kernel"/> for every chunk in [0, <paramref name="chunks"/>).</summary>
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
@@ -62,6 +68,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         fixed (T* pc = c)
         {
             StreamsOutput = StreamsShare(a.Length, b.Length, c.Length, threads);
+            ExceedsCoreCache = ShareExceedsCoreCache(a.Length, b.Length, c.Length, threads);
             bool backwards = _backwards;
             _backwards = !backwards;
             if (helpers <= 0)
@@ -91,6 +98,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             {
                 // No helper is free (another call has them): this thread runs every chunk, so its share is the whole call.
                 StreamsOutput = StreamsShare(a.Length, b.Length, c.Length, threads: 1);
+                ExceedsCoreCache = ShareExceedsCoreCache(a.Length, b.Length, c.Length, threads: 1);
             }
             if (started < helpers && Interlocked.Add(ref _pendingHelpers, started - helpers) == 0)
             {
@@ -113,10 +121,19 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
 
     /// <summary>
     /// Whether the output is streamed when <paramref name="threads"/> threads share the call: each keeps to its own range
-    /// of chunks (<see cref="ChunkClaims"/>), so what must fit a core's cache is one thread's share of the data.
+    /// of chunks (<see cref="ChunkClaims"/>), so what must fit a core's cache is one thread's share of the data; what must
+    /// fit the last-level cache, shared by the cores, is the whole call.
     /// </summary>
-    private static bool StreamsShare(int lengthA, int lengthB, int lengthC, int threads) =>
-        Threading.StreamsOutput((long)lengthC * sizeof(T) / threads, ((long)lengthA + lengthB + lengthC) * sizeof(T) / threads);
+    private static bool StreamsShare(int lengthA, int lengthB, int lengthC, int threads)
+    {
+        long inputBytes = ((long)lengthA + lengthB) * sizeof(T);
+        long outputBytes = (long)lengthC * sizeof(T);
+        return Threading.StreamsOutput(inputBytes / threads, outputBytes / threads, inputBytes + outputBytes);
+    }
+
+    /// <summary>Whether one thread's share of the call is larger than a core's cache, when <paramref name="threads"/> share it.</summary>
+    private static bool ShareExceedsCoreCache(int lengthA, int lengthB, int lengthC, int threads) =>
+        Threading.ExceedsCoreCache(((long)lengthA + lengthB) * sizeof(T) / threads, (long)lengthC * sizeof(T) / threads);
 
     /// <summary>Makes this thread's non-temporal stores visible before the output is handed back or the chunk reported done.</summary>
     private void FinishStreaming()

@@ -385,9 +385,9 @@ namespace Demo
             ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
             int blockGroups = 0;
             // One statistics group per (N): 4096 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
-            // Rows streamed from memory in a two-stage pipeline: the sums pass over row n also writes row n − 1's dx,
-            // so the one row's reads overlap the other's writes. In the cache, the row-by-row passes, with the same values.
-            bool pipelines = streaming;
+            // Rows read from beyond the core's cache in a two-stage pipeline: the sums pass over row n also writes row n − 1's
+            // dx, so the one row's reads overlap the other's writes. In the core's cache, the row-by-row passes, with the same values.
+            bool pipelines = state.Runner.ExceedsCoreCache;
             double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;
             for (int n = chunkFirst; n <= chunkLast; n++)
             {

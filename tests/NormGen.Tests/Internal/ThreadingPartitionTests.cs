@@ -45,20 +45,39 @@ public sealed class ThreadingPartitionTests
     }
 
     [Fact]
-    public void Outputs_stream_from_2_MiB_a_thread_or_data_over_2_5_MiB_a_thread()
+    public void Outputs_stream_from_2_MiB_a_thread_or_data_over_2_5_MiB_a_thread_in_calls_past_16_MiB()
     {
+        const long MiB = 1L << 20;
+        const long Large = 64 * MiB;
         if (!System.Runtime.Intrinsics.X86.Avx.IsSupported)
         {
-            Assert.False(Partition.StreamsOutput(64L << 20, 64L << 20));
+            Assert.False(Partition.StreamsOutput(Large, Large, 2 * Large));
             return;
         }
-        const long MiB = 1L << 20;
-        Assert.True(Partition.StreamsOutput(2 * MiB, 2 * MiB));
-        Assert.False(Partition.StreamsOutput(2 * MiB - 1, 2 * MiB));
+        // A thread's share larger than a core's cache, in a call larger than half the L3.
+        Assert.True(Partition.StreamsOutput(2 * MiB, 2 * MiB, Large));
+        Assert.False(Partition.StreamsOutput(MiB / 4, 2 * MiB - 1, Large));
         // BatchNorm2d x[8,256,14,14] backward at 2 threads: 0.77 MiB of dx in 2.3 MiB a thread stays in the cache.
-        Assert.False(Partition.StreamsOutput(802_816, 2_408_448));
-        Assert.False(Partition.StreamsOutput(MiB, 5 * MiB / 2));
-        // A backward over 1 MiB tensors on one thread: 3 MiB.
-        Assert.True(Partition.StreamsOutput(MiB, 3 * MiB));
+        Assert.False(Partition.StreamsOutput(1_605_632, 802_816, Large));
+        Assert.False(Partition.StreamsOutput(3 * MiB / 2, MiB, Large));
+        Assert.True(Partition.StreamsOutput(2 * MiB, MiB, Large));
+        // The same shares in a call the L3 holds (16 MiB in all) go through the cache: a forward of 8 MiB tensors.
+        Assert.False(Partition.StreamsOutput(8 * MiB, 8 * MiB, 16 * MiB));
+        Assert.True(Partition.StreamsOutput(8 * MiB, 8 * MiB, 16 * MiB + 4));
+        Assert.False(Partition.StreamsOutput(4 * MiB, 2 * MiB, 6 * MiB));
+        // ... except a backward whose x and dy fit the L2, which streaming dx keeps there (x[128,32,8,8] on one thread).
+        Assert.True(Partition.StreamsOutput(2 * MiB, MiB, 3 * MiB));
+        Assert.False(Partition.StreamsOutput(2 * MiB + 4, MiB, 3 * MiB + 4));
+        Assert.False(Partition.StreamsOutput(2 * MiB, MiB + 4, 3 * MiB + 4));
+    }
+
+    [Fact]
+    public void A_share_exceeds_the_core_cache_from_2_MiB_of_output_or_2_5_MiB_in_all()
+    {
+        const long MiB = 1L << 20;
+        Assert.True(Partition.ExceedsCoreCache(0, 2 * MiB));
+        Assert.False(Partition.ExceedsCoreCache(MiB / 2 - 1, 2 * MiB - 1));
+        Assert.True(Partition.ExceedsCoreCache(MiB / 2 + 2, 2 * MiB - 1));
+        Assert.False(Partition.ExceedsCoreCache(3 * MiB / 2, MiB));
     }
 }

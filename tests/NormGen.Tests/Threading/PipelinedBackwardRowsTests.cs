@@ -5,15 +5,15 @@ using Xunit;
 namespace NormGen.Tests.Threading;
 
 /// <summary>
-/// Where the output streams (here: 2 MiB and more at one thread, on processors with AVX), the backward over rows of
-/// 16 KiB and more is a pipeline: each row's gradient-sums pass also writes the previous row's dx. Every row must get
+/// Where a thread's share of the call is past its core's cache (here: 2.1 MiB tensors at one thread), the backward over
+/// rows of 16 KiB and more is a pipeline: each row's gradient-sums pass also writes the previous row's dx. Every row must get
 /// the bits the row-by-row passes give it (a call of one row always takes them: its only row is the chunk's first and
 /// last), wherever dx starts within a cache line (the previous row's partial lines and its last whole ones are written
 /// apart from the loop), in place (dx over dy) and at any thread count; dγ, dβ and dx must match the double reference.
 /// </summary>
 public sealed class PipelinedBackwardRowsTests
 {
-    /// <summary>136 rows of 16 KiB: 2.1 MiB, so one thread streams; 8 chunks of 17 rows.</summary>
+    /// <summary>136 rows of 16 KiB: 2.1 MiB, so one thread's share is past its cache; 8 chunks of 17 rows.</summary>
     private const int Rows = 136;
 
     [Fact]

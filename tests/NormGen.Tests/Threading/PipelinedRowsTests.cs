@@ -38,16 +38,30 @@ public sealed class PipelinedRowsTests
         AssertSameBits(PipelinedDoublePartialTailLayerNorm.SampleSize, Layer<double, PipelinedDoublePartialTailLayerNorm>(new PipelinedDoublePartialTailLayerNorm { MaxDegreeOfParallelism = 1 }), v => v);
 
     /// <summary>
-    /// Rows of 16 KiB: pipelined where y streams (136 rows, 2.1 MiB, at one thread, on processors with AVX-512); y also at
-    /// other places within a cache line, whose partial lines the pipeline writes apart; the far row in mid-chunk.
+    /// Rows of 16 KiB: pipelined where y streams (520 rows, 8.1 MiB: x and y past half the L3, on processors with
+    /// AVX-512); y also at other places within a cache line, whose partial lines the pipeline writes apart; the far row
+    /// in mid-chunk.
     /// </summary>
     [Fact]
-    public void Long_float_rows_where_y_streams() =>
-        AssertSameBits(PipelinedBackwardLayerNorm.SampleSize, Layer<float, PipelinedBackwardLayerNorm>(new PipelinedBackwardLayerNorm { MaxDegreeOfParallelism = 1 }), v => (float)v, rows: 136, farRow: 20, offsets: [3, 8]);
+    public void Long_float_rows_where_y_streams()
+    {
+        AssertStreams(LongRows * PipelinedBackwardLayerNorm.SampleSize * (long)sizeof(float));
+        AssertSameBits(PipelinedBackwardLayerNorm.SampleSize, Layer<float, PipelinedBackwardLayerNorm>(new PipelinedBackwardLayerNorm { MaxDegreeOfParallelism = 1 }), v => (float)v, rows: LongRows, farRow: 20, offsets: [3, 8]);
+    }
 
     [Fact]
-    public void Long_double_rows_where_y_streams() =>
-        AssertSameBits(PipelinedBackwardDoubleLayerNorm.SampleSize, Layer<double, PipelinedBackwardDoubleLayerNorm>(new PipelinedBackwardDoubleLayerNorm { MaxDegreeOfParallelism = 1 }), v => v, rows: 136, farRow: 20, offsets: [3]);
+    public void Long_double_rows_where_y_streams()
+    {
+        AssertStreams(LongRows * PipelinedBackwardDoubleLayerNorm.SampleSize * (long)sizeof(double));
+        AssertSameBits(PipelinedBackwardDoubleLayerNorm.SampleSize, Layer<double, PipelinedBackwardDoubleLayerNorm>(new PipelinedBackwardDoubleLayerNorm { MaxDegreeOfParallelism = 1 }), v => v, rows: LongRows, farRow: 20, offsets: [3]);
+    }
+
+    /// <summary>Rows of 16 KiB in a call whose x and y are past half the L3 (<see cref="NormGen.Internal.Threading.CacheResidentCallBytes"/>).</summary>
+    private const int LongRows = 520;
+
+    /// <summary>The premise of the long rows: a forward of <paramref name="bytes"/> of x and of y streams at one thread (x86 with AVX).</summary>
+    private static void AssertStreams(long bytes) =>
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported, NormGen.Internal.Threading.StreamsOutput(bytes, bytes, 2 * bytes));
 
     /// <summary>The layer's Forward, after giving it γ and β that are not 1 and 0.</summary>
     private static Forward<T> Layer<T, TLayer>(TLayer layer)

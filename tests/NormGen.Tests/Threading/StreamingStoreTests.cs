@@ -6,8 +6,8 @@ using Xunit;
 namespace NormGen.Tests.Threading;
 
 /// <summary>
-/// Outputs of at least <see cref="NormGen.Internal.Threading.StreamingThreshold"/> bytes are written with non-temporal stores where the
-/// address is 32-byte aligned, and with ordinary stores elsewhere. The two must write the same bits: each layer runs
+/// Outputs that stream (<see cref="NormGen.Internal.Threading.StreamsOutput"/>: a thread's share past its core's cache in a
+/// call past half the L3) are written with non-temporal stores where the address is 32-byte aligned, and with ordinary stores elsewhere. The two must write the same bits: each layer runs
 /// into an aligned output (every vector store streams) and into the same output shifted by one and by four floats (no
 /// vector store is aligned, so none streams), and y and dx must be identical.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class StreamingStoreTests
 
     [Fact]
     public void BatchNorm_channels_first_streams_the_same_bits() =>
-        AssertSameBitsAtEveryAlignment(40 * ThreadedBatchNorm.SampleSize, (x, dy, y, dx) =>
+        AssertSameBitsAtEveryAlignment(StreamedLength(ThreadedBatchNorm.SampleSize), (x, dy, y, dx) =>
         {
             var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = 2 };
             layer.ForwardTraining(x, y);
@@ -27,7 +27,7 @@ public sealed class StreamingStoreTests
 
     [Fact]
     public void BatchNorm_inference_streams_the_same_bits() =>
-        AssertSameBitsAtEveryAlignment(40 * ThreadedBatchNorm.SampleSize, (x, _, y, trainingY) =>
+        AssertSameBitsAtEveryAlignment(StreamedLength(ThreadedBatchNorm.SampleSize), (x, _, y, trainingY) =>
         {
             var layer = new ThreadedBatchNorm { MaxDegreeOfParallelism = 2 };
             layer.ForwardTraining(x, trainingY);
@@ -36,7 +36,7 @@ public sealed class StreamingStoreTests
 
     [Fact]
     public void BatchNorm_channels_last_streams_the_same_bits() =>
-        AssertSameBitsAtEveryAlignment(80 * ThreadedChannelsLastBatchNorm.SampleSize, (x, dy, y, dx) =>
+        AssertSameBitsAtEveryAlignment(StreamedLength(ThreadedChannelsLastBatchNorm.SampleSize), (x, dy, y, dx) =>
         {
             var layer = new ThreadedChannelsLastBatchNorm { MaxDegreeOfParallelism = 2 };
             layer.ForwardTraining(x, y);
@@ -45,7 +45,7 @@ public sealed class StreamingStoreTests
 
     [Fact]
     public void LayerNorm_streams_the_same_bits() =>
-        AssertSameBitsAtEveryAlignment(1280 * ThreadedLayerNorm.SampleSize, (x, dy, y, dx) =>
+        AssertSameBitsAtEveryAlignment(StreamedLength(ThreadedLayerNorm.SampleSize), (x, dy, y, dx) =>
         {
             var layer = new ThreadedLayerNorm { MaxDegreeOfParallelism = 2 };
             layer.Forward(x, y);
@@ -54,7 +54,7 @@ public sealed class StreamingStoreTests
 
     [Fact]
     public void GroupNorm_streams_the_same_bits() =>
-        AssertSameBitsAtEveryAlignment(80 * ThreadedGroupNorm.SampleSize, (x, dy, y, dx) =>
+        AssertSameBitsAtEveryAlignment(StreamedLength(ThreadedGroupNorm.SampleSize), (x, dy, y, dx) =>
         {
             var layer = new ThreadedGroupNorm { MaxDegreeOfParallelism = 1 };
             layer.Forward(x, y);
@@ -63,7 +63,7 @@ public sealed class StreamingStoreTests
 
     [Fact]
     public void RmsNorm_streams_the_same_bits() =>
-        AssertSameBitsAtEveryAlignment(1400 * ThreadedRmsNorm.SampleSize, (x, dy, y, dx) =>
+        AssertSameBitsAtEveryAlignment(StreamedLength(ThreadedRmsNorm.SampleSize), (x, dy, y, dx) =>
         {
             var layer = new ThreadedRmsNorm { MaxDegreeOfParallelism = 2 };
             layer.Forward(x, y);
@@ -71,23 +71,38 @@ public sealed class StreamingStoreTests
         });
 
     [Fact]
-    public void Calls_stream_when_the_output_or_all_their_data_exceed_the_cache()
+    public void Calls_stream_when_a_threads_share_exceeds_its_cache_and_the_call_the_L3()
     {
         const long MiB = 1L << 20;
         bool avx = Avx.IsSupported;
-        Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(2 * MiB, 2 * MiB));
-        // A backward of 1 MiB tensors: x and dy read, dx written.
-        Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(1 * MiB, 3 * MiB));
-        // A forward of 1 MiB tensors, and BatchNorm1d-sized calls, stay in the cache.
-        Assert.False(NormGen.Internal.Threading.StreamsOutput(1 * MiB, 2 * MiB));
-        Assert.False(NormGen.Internal.Threading.StreamsOutput(512 * 1024, 3 * 512 * 1024));
+        // Forwards of 9 MiB tensors (18 MiB a call) on one thread and on two.
+        Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(9 * MiB, 9 * MiB, 18 * MiB));
+        Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(9 * MiB / 2, 9 * MiB / 2, 18 * MiB));
+        // A backward of 1 MiB tensors on one thread: x and dy fit the L2, which streaming dx keeps them in.
+        Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(2 * MiB, 1 * MiB, 3 * MiB));
+        // A forward of 1 MiB tensors, a forward of 4 MiB tensors (in the L3) and BatchNorm1d-sized calls stay in the cache.
+        Assert.False(NormGen.Internal.Threading.StreamsOutput(1 * MiB, 1 * MiB, 2 * MiB));
+        Assert.False(NormGen.Internal.Threading.StreamsOutput(4 * MiB, 4 * MiB, 8 * MiB));
+        Assert.False(NormGen.Internal.Threading.StreamsOutput(1 * MiB, 512 * 1024, 3 * 512 * 1024));
+    }
+
+    /// <summary>
+    /// Floats a layer of <paramref name="sampleSize"/> values a sample needs for a forward at two threads to stream:
+    /// x and y together past <see cref="NormGen.Internal.Threading.CacheResidentCallBytes"/>, in whole samples.
+    /// </summary>
+    private static int StreamedLength(int sampleSize)
+    {
+        long floats = NormGen.Internal.Threading.CacheResidentCallBytes / (2 * sizeof(float)) + 1;
+        return (int)((floats + sampleSize - 1) / sampleSize * sampleSize);
     }
 
     private static void AssertSameBitsAtEveryAlignment(int length, Run run)
     {
-        // Smaller outputs never stream, which would make this test pass without testing anything.
-        Assert.True(NormGen.Internal.Threading.StreamsOutput((long)length * sizeof(float), (long)length * sizeof(float)) == Avx.IsSupported,
-            $"{length} floats are not written with non-temporal stores; use at least {NormGen.Internal.Threading.StreamingThreshold / sizeof(float)}.");
+        // Smaller calls never stream, which would make this test pass without testing anything: the forward's x and y at
+        // two threads, and the backward's x, dy and dx (larger) must stream.
+        long bytes = (long)length * sizeof(float);
+        Assert.True(NormGen.Internal.Threading.StreamsOutput(bytes / 2, bytes / 2, 2 * bytes) == Avx.IsSupported,
+            $"{length} floats are not written with non-temporal stores at two threads; use StreamedLength.");
         float[] x = Values(length, 21);
         float[] dy = Values(length, 22);
         int[] shifts = [0, 1, 4];
