@@ -402,6 +402,11 @@ internal static partial class GroupMajorKernels
             }
             w.Line("int blockGroups = 0;");
         }
+        if (!columnPass && BackwardInMemoryOrder(ctx))
+        {
+            EmitMemoryOrderBackward(w, ctx);
+            return;
+        }
         w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
         if (blockedParameters && PipelinesBackwardRows(ctx))
         {

@@ -90,6 +90,7 @@ internal static class NormalizeEmitter
                 + (GroupMajorKernels.PipelinesRows(ctx) ? $", the forward pipelined where the processor has AVX-512 and y {(GroupMajorKernels.PipelinesLongRows(ctx) ? "streams past" : "stays in")} the cache (a row's statistics pass writes the previous row's y)" : "")
                 + (GroupMajorKernels.PipelinesBackwardRows(ctx) ? ", the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx)" : "")
                 + (GroupMajorKernels.PipelinesBackwardGroups(ctx) ? ", the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx)" : "")
+                + (GroupMajorKernels.BackwardInMemoryOrder(ctx) ? "; the backward takes a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), each group's partial sums kept between its runs, with the same sums and dx" : "")
                 + (GroupMajorKernels.BatchesShortGroups(ctx) || GroupMajorKernels.BatchesShortGroupsBackward(ctx)
                     ? $"; {(!GroupMajorKernels.BatchesShortGroupsBackward(ctx) ? "the forward takes" : !GroupMajorKernels.BatchesShortGroups(ctx) ? "the backward takes" : "the forward and backward take")} the groups {ctx.Width} at a time, their horizontal sums and statistics side by side (one group a vector lane)"
                     : "")

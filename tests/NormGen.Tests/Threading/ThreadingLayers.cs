@@ -129,3 +129,23 @@ internal partial class PipelinedBackwardRmsNorm : IPerSampleLayer<float>, IScale
 // Channels-first BatchNorm on 32×32 maps (runs of 1024 floats), whose backward takes the group pipeline where dx streams.
 [Normalize(Shape = "N,C=16,H=32,W=32", Axes = "NHW")]
 internal partial class PipelinedBackwardBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+// The backward in memory order (runs of 4–8 cache lines, samples a multiple of 4 KiB apart), each beside a layer of one
+// more channel, whose samples are not, which computes the same channels group by group.
+[Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]
+internal partial class MemoryOrderBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=33,H=8,W=8", Axes = "NHW")]
+internal partial class GroupOrderBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=256,H=10,W=10", Axes = "NHW")]
+internal partial class MemoryOrderTailBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=257,H=10,W=10", Axes = "NHW")]
+internal partial class GroupOrderTailBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=16,H=4,W=8", Axes = "NHW", ElementType = typeof(double))]
+internal partial class MemoryOrderDoubleBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+[Normalize(Shape = "N,C=17,H=4,W=8", Axes = "NHW", ElementType = typeof(double))]
+internal partial class GroupOrderDoubleBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
