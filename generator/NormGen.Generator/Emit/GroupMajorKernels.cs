@@ -142,6 +142,12 @@ internal static partial class GroupMajorKernels
         EmitReferences(w, ctx, backward: false);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
+        if (GroupsSideBySide(ctx))
+        {
+            w.Line(GroupComment(ctx, "mean and variance (y follows for the chunk's groups side by side)"));
+            EmitSideBySideForward(w, ctx);
+            return;
+        }
         w.Line(GroupComment(ctx, ctx.Spec.IsRms ? "mean square, then y" : "mean and variance, then y"));
         if (BatchesShortGroups(ctx))
         {
@@ -402,7 +408,7 @@ internal static partial class GroupMajorKernels
             }
             w.Line("int blockGroups = 0;");
         }
-        if (!columnPass && BackwardInMemoryOrder(ctx))
+        if (!columnPass && GroupsSideBySide(ctx))
         {
             EmitMemoryOrderBackward(w, ctx);
             return;
@@ -680,7 +686,8 @@ internal static partial class GroupMajorKernels
 
     /// <summary>y = (x − mean)·invStd·γ + β over one group, with invStd·γ folded into one scale where γ is constant along a run.</summary>
     /// <param name="oneRun">The caller loops over the runs and has set <c>start</c> and <c>param</c>: emit one run's code.</param>
-    private static void EmitNormalizeGroup(CodeWriter w, KernelContext ctx, bool splitMean, bool prefetch = false, bool oneRun = false)
+    /// <param name="groupByGroupEdges">With <paramref name="oneRun"/>: the run's partial lines as group by group writes them (the same bits), not as the memory-order pass does.</param>
+    private static void EmitNormalizeGroup(CodeWriter w, KernelContext ctx, bool splitMean, bool prefetch = false, bool oneRun = false, bool groupByGroupEdges = false)
     {
         void Runs(System.Action body, bool withParam = true)
         {
@@ -694,7 +701,7 @@ internal static partial class GroupMajorKernels
             }
         }
         IEnumerable<string> next(int lane, string index) => prefetch ? GroupPrefetch.Next(ctx, false, lane, index, "xRef") : [];
-        int minPartialRunLines = oneRun ? MemoryOrderMinPartialRunLines : VectorLoop.MinPartialRunLines;
+        int minPartialRunLines = oneRun && !groupByGroupEdges ? MemoryOrderMinPartialRunLines : VectorLoop.MinPartialRunLines;
         bool rms = ctx.Spec.IsRms;
         bool affineAlongRun = SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma;
         if (splitMean && !rms)

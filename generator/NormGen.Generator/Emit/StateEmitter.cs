@@ -100,7 +100,7 @@ internal static class StateEmitter
                 w.Line($"public readonly {t}[] SplitPivots = new {t}[{statistics}];");
                 w.Line("public double[] SplitSums = global::System.Array.Empty<double>();");
             }
-            if (GroupMajorKernels.SplitsAcrossSamples(ctx) || GroupMajorKernels.BackwardInMemoryOrder(ctx))
+            if (GroupMajorKernels.SplitsAcrossSamples(ctx) || GroupMajorKernels.GroupsSideBySide(ctx))
             {
                 if (!GroupMajorKernels.SplitsAcrossSamples(ctx))
                 {

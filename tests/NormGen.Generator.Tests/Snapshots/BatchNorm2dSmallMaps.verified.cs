@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (32 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the backward takes a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), each group's partial sums kept between its runs, with the same sums and dx; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm2dSmallMaps
     {
@@ -166,7 +166,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the backward takes a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), each group's partial sums kept between its runs, with the same sums and dx; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -183,7 +183,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the backward takes a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), each group's partial sums kept between its runs, with the same sums and dx; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -204,7 +204,7 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(32, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 32);
-            // One statistics group per (C): batch runs of 64 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
+            // One statistics group per (C): batch runs of 64 contiguous values. Each group is processed whole while it is in cache: mean and variance (y follows for the chunk's groups side by side).
             for (int c = chunkFirst; c < chunkLast; c++)
             {
                 int stat = c;
@@ -270,18 +270,27 @@ namespace Demo
                 meanOut[stat] = mean;
                 invStdOut[stat] = invStd;
                 varianceOut[stat] = variance;
+            }
 
-                float meanHi = (float)mean;
-                var meanHiV = NormGenSimd.Splat(meanHi);
-                // y = (x − mean)·invStd·γ + β
-                double scale = invStd * NormGenSimd.At(ref gammaRef, c);
-                var scaleV = NormGenSimd.Splat((float)scale);
-                double beta = NormGenSimd.At(ref betaRef, c);
-                double shift = beta - (mean - meanHi) * scale;
-                var shiftV = NormGenSimd.Splat((float)shift);
-                for (int n = 0; n < batch; n++)
+            // y for the chunk's groups side by side, sample by sample in memory order: group by group, runs a multiple of 4 KiB
+            // apart share a few cache sets and evict one another before y reads them again.
+            for (int n = 0; n < batch; n++)
+            {
+                for (int c = chunkFirst; c < chunkLast; c++)
                 {
-                    int start = groupStart + n * 2048;
+                    int stat = c;
+                    int start = c * 64 + n * 2048;
+                    int param = c;
+                    double mean = meanOut[stat];
+                    double invStd = invStdOut[stat];
+                    float meanHi = (float)mean;
+                    var meanHiV = NormGenSimd.Splat(meanHi);
+                    // y = (x − mean)·invStd·γ + β
+                    double scale = invStd * NormGenSimd.At(ref gammaRef, param);
+                    var scaleV = NormGenSimd.Splat((float)scale);
+                    double beta = NormGenSimd.At(ref betaRef, param);
+                    double shift = beta - (mean - meanHi) * scale;
+                    var shiftV = NormGenSimd.Splat((float)shift);
                     if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
                         // 512-bit vectors (AVX-512): the same values as the 256-bit loop below.
@@ -312,7 +321,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the backward takes a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), each group's partial sums kept between its runs, with the same sums and dx; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -328,7 +337,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the backward takes a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), each group's partial sums kept between its runs, with the same sums and dx; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -388,7 +397,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the backward takes a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), each group's partial sums kept between its runs, with the same sums and dx; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -407,7 +416,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); the backward takes a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), each group's partial sums kept between its runs, with the same sums and dx; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

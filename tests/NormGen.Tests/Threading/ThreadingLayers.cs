@@ -130,8 +130,8 @@ internal partial class PipelinedBackwardRmsNorm : IPerSampleLayer<float>, IScale
 [Normalize(Shape = "N,C=16,H=32,W=32", Axes = "NHW")]
 internal partial class PipelinedBackwardBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
-// The backward in memory order (runs of 4–8 cache lines, samples a multiple of 4 KiB apart), each beside a layer of one
-// more channel, whose samples are not, which computes the same channels group by group.
+// Groups side by side in memory order (runs of 4–8 cache lines, samples a multiple of 4 KiB apart), each beside a layer
+// of one more channel, whose samples are not, which computes the same channels group by group.
 [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]
 internal partial class MemoryOrderBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 

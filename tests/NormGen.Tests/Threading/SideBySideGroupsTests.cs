@@ -5,13 +5,13 @@ using Xunit;
 namespace NormGen.Tests.Threading;
 
 /// <summary>
-/// Channels-first BatchNorm whose runs are 4–8 cache lines and whose samples lie a multiple of 4 KiB apart computes its
-/// backward with the chunk's channels side by side in memory order. Each channel's sums, constants and dx are those of
-/// the group-by-group path, so dx, dγ and dβ must have the same bits as a layer of one more channel (its samples not a
-/// multiple of 4 KiB apart, so group by group) gives the same channels; and match the double reference, at any thread
-/// count and in place.
+/// Channels-first BatchNorm whose runs are 4–8 cache lines and whose samples lie a multiple of 4 KiB apart writes the
+/// training forward's y and the backward with the chunk's channels side by side in memory order. Each channel's sums,
+/// constants and outputs are those of the group-by-group path, so y, dx, dγ and dβ must have the same bits as a layer of
+/// one more channel (its samples not a multiple of 4 KiB apart, so group by group) gives the same channels; and match
+/// the double reference, at any thread count and in place.
 /// </summary>
-public sealed class MemoryOrderBackwardTests
+public sealed class SideBySideGroupsTests
 {
     [Fact]
     public void BatchNorm_on_8x8_maps() =>
@@ -42,15 +42,16 @@ public sealed class MemoryOrderBackwardTests
         T[] gamma = TestData.To<T>(Values(TestData.Uniform(rng, channels, 0.5, 1.5)));
         T[] beta = TestData.To<T>(Values(TestData.Uniform(rng, channels, -0.5, 0.5)));
 
-        (T[] Dx, T[] GammaGrad, T[] BetaGrad) Backward(int threads, bool inPlace)
+        (T[] Y, T[] Dx, T[] GammaGrad, T[] BetaGrad) Backward(int threads, bool inPlace)
         {
             var layer = create(threads);
             gamma.CopyTo(layer.Gamma);
             beta.CopyTo(layer.Beta);
-            layer.ForwardTraining(x, new T[x.Length]);
+            T[] y = new T[x.Length];
+            layer.ForwardTraining(x, y);
             T[] dx = inPlace ? (T[])dy.Clone() : new T[x.Length];
             layer.Backward(x, inPlace ? dx : dy, dx);
-            return (dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
+            return (y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
         }
 
         // The same channels, and one more, group by group: channel c of sample n at the same place within its run.
@@ -69,20 +70,24 @@ public sealed class MemoryOrderBackwardTests
         var wider = createWider();
         gamma.CopyTo(wider.Gamma);
         beta.CopyTo(wider.Beta);
-        wider.ForwardTraining(wideX, new T[wideX.Length]);
+        T[] wideY = new T[wideX.Length];
+        wider.ForwardTraining(wideX, wideY);
         T[] wideDx = new T[wideX.Length];
         wider.Backward(wideX, wideDy, wideDx);
-        T[] groupOrderDx = new T[x.Length];
+        T[] groupOrderY = new T[x.Length], groupOrderDx = new T[x.Length];
         for (int n = 0; n < batch; n++)
         {
+            wideY.AsSpan(n * wide * run, channels * run).CopyTo(groupOrderY.AsSpan(n * channels * run));
             wideDx.AsSpan(n * wide * run, channels * run).CopyTo(groupOrderDx.AsSpan(n * channels * run));
         }
 
         var expected = Backward(1, inPlace: false);
-        SameBits.Assert<T>("dx", groupOrderDx, "group by group", expected.Dx, "in memory order");
-        SameBits.Assert<T>("GammaGrad", wider.GammaGrad.Slice(0, channels).ToArray(), "group by group", expected.GammaGrad, "in memory order");
-        SameBits.Assert<T>("BetaGrad", wider.BetaGrad.Slice(0, channels).ToArray(), "group by group", expected.BetaGrad, "in memory order");
+        SameBits.Assert<T>("y", groupOrderY, "group by group", expected.Y, "side by side");
+        SameBits.Assert<T>("dx", groupOrderDx, "group by group", expected.Dx, "side by side");
+        SameBits.Assert<T>("GammaGrad", wider.GammaGrad.Slice(0, channels).ToArray(), "group by group", expected.GammaGrad, "side by side");
+        SameBits.Assert<T>("BetaGrad", wider.BetaGrad.Slice(0, channels).ToArray(), "group by group", expected.BetaGrad, "side by side");
         var two = Backward(2, inPlace: false);
+        SameBits.Assert<T>("y", expected.Y, "1 thread", two.Y, "2 threads");
         SameBits.Assert<T>("dx", expected.Dx, "1 thread", two.Dx, "2 threads");
         SameBits.Assert<T>("GammaGrad", expected.GammaGrad, "1 thread", two.GammaGrad, "2 threads");
         SameBits.Assert<T>("dx", expected.Dx, "into separate memory", Backward(1, inPlace: true).Dx, "in place (dx over dy)");
