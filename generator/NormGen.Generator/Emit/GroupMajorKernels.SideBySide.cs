@@ -1,3 +1,4 @@
+using System.Linq;
 using NormGen.Generator.Models;
 using static NormGen.Generator.Emit.KernelContext;
 
@@ -84,6 +85,15 @@ internal static partial class GroupMajorKernels
         }
     }
 
+    /// <summary>One statement per partial-sum vector of a group's block (four per name, in the order they lie in <c>blocks</c>), a line per name.</summary>
+    private static void BlockVectors(CodeWriter w, string[] names, System.Func<string, int, string> statement)
+    {
+        for (int n = 0; n < names.Length; n++)
+        {
+            w.Line(string.Join(" ", Enumerable.Range(0, 4).Select(lane => statement($"{names[n]}Block{lane}", 4 * n + lane))));
+        }
+    }
+
     /// <summary>The body of <c>BackwardChunk</c> for <see cref="GroupsSideBySide"/>.</summary>
     private static void EmitMemoryOrderBackward(CodeWriter w, KernelContext ctx)
     {
@@ -102,6 +112,7 @@ internal static partial class GroupMajorKernels
         w.Line("int groups = chunkLast - chunkFirst;");
         w.Line($"global::System.Span<{vector}> blocks = stackalloc {vector}[8 * groups];");
         w.Line("blocks.Clear();");
+        w.Line($"ref {vector} blocksRef = ref {Simd}.Ref(blocks);");
         w.Line("global::System.Span<double> totals = stackalloc double[2 * groups];");
         w.Line("totals.Clear();");
         void Flush()
@@ -128,9 +139,8 @@ internal static partial class GroupMajorKernels
                 w.Line("double mean = state.SavedMean[stat];");
                 EmitMeanSplit(w, ctx);
                 w.Line($"var invStdV = {Simd}.Splat(({ctx.T})state.SavedInvStd[stat]);");
-                w.Line($"ref {vector} block = ref blocks[8 * ({c} - chunkFirst)];");
-                w.Line("var groupDyBlock0 = block; var groupDyBlock1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 1); var groupDyBlock2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 2); var groupDyBlock3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 3);");
-                w.Line("var groupDyXhatBlock0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 4); var groupDyXhatBlock1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 5); var groupDyXhatBlock2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 6); var groupDyXhatBlock3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 7);");
+                w.Line($"ref {vector} block = ref {Simd}.At(ref blocksRef, 8 * ({c} - chunkFirst));");
+                BlockVectors(w, names, (name, k) => $"var {name} = {Simd}.At(ref block, {k});");
                 w.Line($"ref double groupDy = ref totals[2 * ({c} - chunkFirst)];");
                 w.Line($"ref double groupDyXhat = ref totals[2 * ({c} - chunkFirst) + 1];");
                 string xhat(string index) => $"{Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV";
@@ -144,8 +154,7 @@ internal static partial class GroupMajorKernels
                         "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * state.SavedInvStd[stat];",
                         "groupDy += dyValue;",
                         "groupDyXhat += dyValue * xhatValue;"));
-                w.Line("block = groupDyBlock0; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 1) = groupDyBlock1; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 2) = groupDyBlock2; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 3) = groupDyBlock3;");
-                w.Line("global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 4) = groupDyXhatBlock0; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 5) = groupDyXhatBlock1; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 6) = groupDyXhatBlock2; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 7) = groupDyXhatBlock3;");
+                BlockVectors(w, names, (name, k) => $"{Simd}.At(ref block, {k}) = {name};");
             }
             if (ctx.IsFloat)
             {

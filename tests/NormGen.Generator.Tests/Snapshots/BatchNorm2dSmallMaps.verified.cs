@@ -443,6 +443,7 @@ namespace Demo
             int groups = chunkLast - chunkFirst;
             global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> blocks = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8 * groups];
             blocks.Clear();
+            ref global::System.Runtime.Intrinsics.Vector256<float> blocksRef = ref NormGenSimd.Ref(blocks);
             global::System.Span<double> totals = stackalloc double[2 * groups];
             totals.Clear();
             // Runs of 64 values: the float sums span 8 runs before they are added in double.
@@ -458,9 +459,9 @@ namespace Demo
                     var meanHiV = NormGenSimd.Splat(meanHi);
                     var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                     var invStdV = NormGenSimd.Splat((float)state.SavedInvStd[stat]);
-                    ref global::System.Runtime.Intrinsics.Vector256<float> block = ref blocks[8 * (c - chunkFirst)];
-                    var groupDyBlock0 = block; var groupDyBlock1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 1); var groupDyBlock2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 2); var groupDyBlock3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 3);
-                    var groupDyXhatBlock0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 4); var groupDyXhatBlock1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 5); var groupDyXhatBlock2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 6); var groupDyXhatBlock3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 7);
+                    ref global::System.Runtime.Intrinsics.Vector256<float> block = ref NormGenSimd.At(ref blocksRef, 8 * (c - chunkFirst));
+                    var groupDyBlock0 = NormGenSimd.At(ref block, 0); var groupDyBlock1 = NormGenSimd.At(ref block, 1); var groupDyBlock2 = NormGenSimd.At(ref block, 2); var groupDyBlock3 = NormGenSimd.At(ref block, 3);
+                    var groupDyXhatBlock0 = NormGenSimd.At(ref block, 4); var groupDyXhatBlock1 = NormGenSimd.At(ref block, 5); var groupDyXhatBlock2 = NormGenSimd.At(ref block, 6); var groupDyXhatBlock3 = NormGenSimd.At(ref block, 7);
                     ref double groupDy = ref totals[2 * (c - chunkFirst)];
                     ref double groupDyXhat = ref totals[2 * (c - chunkFirst) + 1];
                     for (int i = 0; i < 64; i += 32)
@@ -478,8 +479,8 @@ namespace Demo
                         groupDyBlock3 += dy3;
                         groupDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock3);
                     }
-                    block = groupDyBlock0; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 1) = groupDyBlock1; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 2) = groupDyBlock2; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 3) = groupDyBlock3;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 4) = groupDyXhatBlock0; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 5) = groupDyXhatBlock1; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 6) = groupDyXhatBlock2; global::System.Runtime.CompilerServices.Unsafe.Add(ref block, 7) = groupDyXhatBlock3;
+                    NormGenSimd.At(ref block, 0) = groupDyBlock0; NormGenSimd.At(ref block, 1) = groupDyBlock1; NormGenSimd.At(ref block, 2) = groupDyBlock2; NormGenSimd.At(ref block, 3) = groupDyBlock3;
+                    NormGenSimd.At(ref block, 4) = groupDyXhatBlock0; NormGenSimd.At(ref block, 5) = groupDyXhatBlock1; NormGenSimd.At(ref block, 6) = groupDyXhatBlock2; NormGenSimd.At(ref block, 7) = groupDyXhatBlock3;
                 }
                 if (++blockRuns == 8)
                 {
