@@ -86,14 +86,15 @@ public static class Threading
 
     /// <summary>
     /// A call that reads and writes at most this many bytes in all stays in the last-level cache from one call to the
-    /// next, and writing its output through the cache beats writing it to memory, however large each thread's share. Half
-    /// the 32 MiB L3 of the AMD EPYC (Zen 5) machines issue 4 is measured on, where non-temporal stores go to memory at
-    /// 20–25 GB/s for two cores while the L3 copies at 110–200 GB/s: through the cache, GroupNorm(1) x[8,64,56,56]
-    /// forward (12 MiB) ran 1.3× faster at one thread and 2× at two, BatchNorm2d x[32,64,32,32] inference (16 MiB) 1.4×
-    /// and 2×, x[8,256,14,14] inference 1.6× at one thread. From 18 MiB (a backward over 6 MiB tensors) streaming wins
-    /// again at one thread (1.3×, 2× at 24 MiB): the L3 is shared with the machine's other cores.
+    /// next, and writing its output through the cache beats writing it to memory, however large each thread's share:
+    /// 20 MiB, five eighths of the 32 MiB L3 of the AMD EPYC (Zen 5) machines issue 4 is measured on, where non-temporal
+    /// stores go to memory at 20–25 GB/s for two cores while the L3 copies at 110–200 GB/s. Through the cache (alternating
+    /// builds, 1 / 2 threads): GroupNorm(1) x[8,64,56,56] forward (12 MiB) 1.3× / 1.7× faster, BatchNorm2d x[32,64,32,32]
+    /// inference (16 MiB) 1.4× / 2×, x[16,3,224,224] inference (18.4 MiB) 1.35× / 2.2× and training 1.15× / 1.65×;
+    /// GroupNorm(32) x[8,256,28,28] backward (18.4 MiB) 0.86× / 1.35×. From 24 MiB (BatchNorm2d x[32,64,32,32] backward)
+    /// streaming wins again, 2× at one thread: the L3 is shared with the machine's other cores.
     /// </summary>
-    public const long CacheResidentCallBytes = 16L << 20;
+    public const long CacheResidentCallBytes = 20L << 20;
 
     /// <summary>
     /// Whether a call's output is written with non-temporal stores (x86 with AVX only), given one thread's share of what

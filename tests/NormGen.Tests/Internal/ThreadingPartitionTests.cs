@@ -45,7 +45,7 @@ public sealed class ThreadingPartitionTests
     }
 
     [Fact]
-    public void Outputs_stream_from_2_MiB_a_thread_or_data_over_2_5_MiB_a_thread_in_calls_past_16_MiB()
+    public void Outputs_stream_from_2_MiB_a_thread_or_data_over_2_5_MiB_a_thread_in_calls_past_20_MiB()
     {
         const long MiB = 1L << 20;
         const long Large = 64 * MiB;
@@ -54,16 +54,16 @@ public sealed class ThreadingPartitionTests
             Assert.False(Partition.StreamsOutput(Large, Large, 2 * Large));
             return;
         }
-        // A thread's share larger than a core's cache, in a call larger than half the L3.
+        // A thread's share larger than a core's cache, in a call larger than the L3 holds.
         Assert.True(Partition.StreamsOutput(2 * MiB, 2 * MiB, Large));
         Assert.False(Partition.StreamsOutput(MiB / 4, 2 * MiB - 1, Large));
         // BatchNorm2d x[8,256,14,14] backward at 2 threads: 0.77 MiB of dx in 2.3 MiB a thread stays in the cache.
         Assert.False(Partition.StreamsOutput(1_605_632, 802_816, Large));
         Assert.False(Partition.StreamsOutput(3 * MiB / 2, MiB, Large));
         Assert.True(Partition.StreamsOutput(2 * MiB, MiB, Large));
-        // The same shares in a call the L3 holds (16 MiB in all) go through the cache: a forward of 8 MiB tensors.
-        Assert.False(Partition.StreamsOutput(8 * MiB, 8 * MiB, 16 * MiB));
-        Assert.True(Partition.StreamsOutput(8 * MiB, 8 * MiB, 16 * MiB + 4));
+        // The same shares in a call the L3 holds (20 MiB in all) go through the cache: a forward of 10 MiB tensors.
+        Assert.False(Partition.StreamsOutput(10 * MiB, 10 * MiB, 20 * MiB));
+        Assert.True(Partition.StreamsOutput(10 * MiB, 10 * MiB, 20 * MiB + 4));
         Assert.False(Partition.StreamsOutput(4 * MiB, 2 * MiB, 6 * MiB));
         // ... except a backward whose x and dy fit the L2, which streaming dx keeps there (x[128,32,8,8] on one thread).
         Assert.True(Partition.StreamsOutput(2 * MiB, MiB, 3 * MiB));
