@@ -206,17 +206,23 @@ internal static partial class GroupMajorKernels
         EmitSampleChunkRange(w, ctx);
         w.Line("// dx elementwise once each group's gain, slope and offset are known; this chunk's runs last to first, so the first");
         w.Line("// ones written are those its sums pass read last, still in the cache.");
-        EmitSampleLoops(w, ctx, descending: true, body: () =>
-        {
-            w.Line("double mean = state.SavedMean[stat];");
-            EmitMeanSplit(w, ctx);
-            w.Line($"{ctx.T} gain = state.SplitGain[stat], slope = state.SplitSlope[stat], offset = state.SplitOffset[stat];");
-            w.Line($"var gainV = {Simd}.Splat(gain); var slopeV = {Simd}.Splat(slope); var offsetV = {Simd}.Splat(offset);");
-            VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                (s, index) => DxWithGain(ctx, s, index),
-                scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * slope - offset);"),
-                minPartialRunLines: MemoryOrderMinPartialRunLines, splats: [.. MeanSplats(ctx), "gain", "slope", "offset"]);
-        });
+        EmitSampleLoops(w, ctx, descending: true, body: () => EmitRunDxFromSplitConstants(w, ctx, MemoryOrderMinPartialRunLines));
+    }
+
+    /// <summary>
+    /// dx of the run at <c>start</c> of group <c>stat</c> from its saved mean and its gain, slope and offset in
+    /// <c>state.Split*</c>: dy·gain − (x − mean)·slope − offset (<see cref="DxWithGain"/>, the formula of every dx pass).
+    /// </summary>
+    private static void EmitRunDxFromSplitConstants(CodeWriter w, KernelContext ctx, int minPartialRunLines)
+    {
+        w.Line("double mean = state.SavedMean[stat];");
+        EmitMeanSplit(w, ctx);
+        w.Line($"{ctx.T} gain = state.SplitGain[stat], slope = state.SplitSlope[stat], offset = state.SplitOffset[stat];");
+        w.Line($"var gainV = {Simd}.Splat(gain); var slopeV = {Simd}.Splat(slope); var offsetV = {Simd}.Splat(offset);");
+        VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
+            (s, index) => DxWithGain(ctx, s, index),
+            scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * slope - offset);"),
+            minPartialRunLines: minPartialRunLines, splats: [.. MeanSplats(ctx), "gain", "slope", "offset"]);
     }
 
     /// <summary>Group <c>stat</c>'s two sums over the chunks' rows of <c>state.SplitSums</c>, as doubles named <paramref name="first"/> and <paramref name="second"/>.</summary>

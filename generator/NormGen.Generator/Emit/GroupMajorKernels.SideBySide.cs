@@ -175,18 +175,7 @@ internal static partial class GroupMajorKernels
             w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
             w.Line($"double groupDy = totals[2 * ({c} - chunkFirst)], groupDyXhat = totals[2 * ({c} - chunkFirst) + 1];");
             w.Line("double invStd = state.SavedInvStd[stat];");
-            string paramIndex = SegmentLoops.ParameterOffset(ctx);
-            w.Line(ctx.HasGamma ? $"double gamma = NormGenSimd.At(ref gammaRef, {paramIndex});" : "const double gamma = 1.0;");
-            w.Line("double sumG = gamma * groupDy;");
-            w.Line("double sumGXhat = gamma * groupDyXhat;");
-            if (ctx.HasGamma)
-            {
-                w.Line($"NormGenSimd.At(ref gammaSumRef, {paramIndex}) += groupDyXhat;");
-            }
-            if (ctx.HasBeta)
-            {
-                w.Line($"NormGenSimd.At(ref betaSumRef, {paramIndex}) += groupDy;");
-            }
+            EmitGroupGradientTerms(w, ctx);
             w.Line($"state.SplitGain[stat] = ({ctx.T})(invStd * gamma);");
             w.Line($"state.SplitSlope[stat] = ({ctx.T})(invStd * invStd * sumGXhat * invCount);");
             w.Line($"state.SplitOffset[stat] = ({ctx.T})(invStd * sumG * invCount);");
@@ -200,14 +189,7 @@ internal static partial class GroupMajorKernels
             {
                 w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
                 w.Line($"int start = {start};");
-                w.Line("double mean = state.SavedMean[stat];");
-                EmitMeanSplit(w, ctx);
-                w.Line($"{ctx.T} gain = state.SplitGain[stat], slope = state.SplitSlope[stat], offset = state.SplitOffset[stat];");
-                w.Line($"var gainV = {Simd}.Splat(gain); var slopeV = {Simd}.Splat(slope); var offsetV = {Simd}.Splat(offset);");
-                VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
-                    (s, index) => DxWithGain(ctx, s, index),
-                    scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * slope - offset);"),
-                    splats: [.. MeanSplats(ctx), "gain", "slope", "offset"]);
+                EmitRunDxFromSplitConstants(w, ctx, VectorLoop.MinPartialRunLines);
             }
         }
     }

@@ -481,18 +481,7 @@ internal static partial class GroupMajorKernels
                         "groupDy += dyValue;",
                         "groupDyXhat += dyValue * xhatValue;")),
                     FlushBlockedSums(w, "groupDy", "groupDyXhat"));
-                string paramIndex = SegmentLoops.ParameterOffset(ctx);
-                w.Line(ctx.HasGamma ? $"double gamma = NormGenSimd.At(ref gammaRef, {paramIndex});" : "const double gamma = 1.0;");
-                w.Line("double sumG = gamma * groupDy;");
-                w.Line("double sumGXhat = gamma * groupDyXhat;");
-                if (ctx.HasGamma)
-                {
-                    w.Line($"NormGenSimd.At(ref gammaSumRef, {paramIndex}) += groupDyXhat;");
-                }
-                if (ctx.HasBeta)
-                {
-                    w.Line($"NormGenSimd.At(ref betaSumRef, {paramIndex}) += groupDy;");
-                }
+                EmitGroupGradientTerms(w, ctx);
             }
             else
             {
@@ -503,6 +492,26 @@ internal static partial class GroupMajorKernels
             }
             EmitGroupDx(w, ctx);
         });
+    }
+
+    /// <summary>
+    /// From a group's <c>groupDy</c> and <c>groupDyXhat</c> (Σdy and Σdy·x̂) where γ is the group's: <c>gamma</c>, Σg and
+    /// Σg·x̂ (<c>sumG</c>, <c>sumGXhat</c>), and the group's terms of this chunk's GammaGrad/BetaGrad sums.
+    /// </summary>
+    private static void EmitGroupGradientTerms(CodeWriter w, KernelContext ctx)
+    {
+        string paramIndex = SegmentLoops.ParameterOffset(ctx);
+        w.Line(ctx.HasGamma ? $"double gamma = NormGenSimd.At(ref gammaRef, {paramIndex});" : "const double gamma = 1.0;");
+        w.Line("double sumG = gamma * groupDy;");
+        w.Line("double sumGXhat = gamma * groupDyXhat;");
+        if (ctx.HasGamma)
+        {
+            w.Line($"NormGenSimd.At(ref gammaSumRef, {paramIndex}) += groupDyXhat;");
+        }
+        if (ctx.HasBeta)
+        {
+            w.Line($"NormGenSimd.At(ref betaSumRef, {paramIndex}) += groupDy;");
+        }
     }
 
     /// <summary>One vector of a run's Σdy and Σdy·x̂ where γ is constant along the run (BatchNorm, GroupNorm, InstanceNorm).</summary>
