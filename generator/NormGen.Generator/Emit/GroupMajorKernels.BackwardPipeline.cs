@@ -6,19 +6,20 @@ using static NormGen.Generator.Emit.KernelContext;
 namespace NormGen.Generator.Emit;
 
 /// <summary>
-/// The backward over long rows streamed from memory (LayerNorm and RMSNorm over 16 KiB and more) as a two-stage
-/// pipeline: the gradient-sums pass over a row also writes the previous row's dx. Row by row, the sums pass only reads
-/// (x and dy, from memory) and the dx pass only writes (dx, past the cache), each waiting on the other; and x, dy, γ and
-/// the dγ/dβ block rows of one row no longer fit the L1 cache together. Side by side in one loop the reads of one row
-/// overlap the writes of the other. Alternating builds, medians, 1 thread / 2 threads: LayerNorm x[1024,4096] backward
-/// 3.50 → 3.18 ms / 1.77 → 1.50 ms, RMSNorm x[256,4096] 725 → 565 µs / 350 → 280 µs. A hand-written version of the
-/// same loop was slower on rows of 2048 values and on rows that stay in the cache, and no faster on rows of 768, so
-/// those keep the row-by-row passes.
+/// The backward over long rows read from beyond a core's cache (LayerNorm and RMSNorm over 16 KiB and more) as a
+/// two-stage pipeline: the gradient-sums pass over a row also writes the previous row's dx. Row by row, the sums pass
+/// only reads (x and dy) and the dx pass mostly writes, each waiting on the other; and x, dy, γ and the dγ/dβ block rows
+/// of one row no longer fit the L1 cache together. Side by side in one loop the reads of one row overlap the writes of
+/// the other. Where the call stays in the L3 (dx through the cache) that pays on the AMD EPYC machine: RMSNorm
+/// x[256,4096] backward 1.1× / 1.7× faster than row by row (1 / 2 threads, alternating builds). Where dx streams to
+/// memory it does not: there the pipeline made LayerNorm x[1024,4096] backward 2.2× / 2.1× and RMSNorm x[1024,4096]
+/// 2.5× / 2.1× slower than row by row, so those calls take the row-by-row passes. (On the Intel VM the streamed pipeline
+/// had been 1.10–1.18× faster.) Rows of 3 KiB were 2× slower pipelined, so rows under 16 KiB keep the row-by-row passes.
 /// </summary>
 internal static partial class GroupMajorKernels
 {
     /// <summary>
-    /// Rows whose backward takes the pipeline (where the runner streams the output): each group a single run of a
+    /// Rows whose backward takes the pipeline (where a thread's share is past its core's cache and dx does not stream): each group a single run of a
     /// constant length of at least <see cref="MinPipelinedBackwardRowBytes"/> and a whole number of unrolled iterations,
     /// one kept segment (the chunked loop over rows), γ along the row, and dγ/dβ summed beside dx (not by a column pass).
     /// </summary>
@@ -33,7 +34,7 @@ internal static partial class GroupMajorKernels
 
     /// <summary>
     /// The rows of <c>BackwardChunk</c> for <see cref="PipelinesBackwardRows"/>: row n's sums pass writes row n − 1's dx
-    /// where <c>pipelined</c>; otherwise (a thread's share in its core's cache, the chunk's first and last rows) the row-by-row passes
+    /// where <c>pipelined</c>; otherwise (a thread's share in its core's cache, dx streamed, the chunk's first and last rows) the row-by-row passes
     /// run, which compute the same values. The block rows are flushed after every <see cref="ParameterBlockGroups"/>
     /// rows' sums, as row by row.
     /// </summary>
@@ -45,9 +46,10 @@ internal static partial class GroupMajorKernels
         string rowStart = ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)));
         string param = SegmentLoops.ParameterOffset(ctx);
 
-        w.Line($"// Rows read from beyond the core's cache in a two-stage pipeline: the sums pass over row {n} also writes row {n} − 1's");
-        w.Line("// dx, so the one row's reads overlap the other's writes. In the core's cache, the row-by-row passes, with the same values.");
-        w.Line("bool pipelines = state.Runner.ExceedsCoreCache;");
+        w.Line($"// Rows read from the L3 in a two-stage pipeline: the sums pass over row {n} also writes row {n} − 1's dx, so the one");
+        w.Line("// row's reads overlap the other's writes. In the core's cache, or where dx streams to memory, the row-by-row passes,");
+        w.Line("// with the same values.");
+        w.Line("bool pipelines = state.Runner.ExceedsCoreCache && !streaming;");
         w.Line("double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;");
         using (w.Block($"for (int {n} = chunkFirst; {n} <= chunkLast; {n}++)"))
         {

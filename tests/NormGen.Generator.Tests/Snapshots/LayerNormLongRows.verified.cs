@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N), over D. The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span D (4096 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where a thread's rows are past its core's cache and dx stays in the L3 (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class LayerNormLongRows
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=4096", Axes = "D")]: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where a thread's rows are past its core's cache and dx stays in the L3 (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=4096", Axes = "D")]: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where a thread's rows are past its core's cache and dx stays in the L3 (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -339,7 +339,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=4096", Axes = "D")]: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where a thread's rows are past its core's cache and dx stays in the L3 (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -359,7 +359,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=4096", Axes = "D")]: x is N×D, row-major (D fastest); D = 4096; N = x.Length / 4096 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over D. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where dx streams past the cache (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined where the processor has AVX-512 and y streams past the cache (a row's statistics pass writes the previous row's y), the backward pipelined where a thread's rows are past its core's cache and dx stays in the L3 (a row's gradient-sums pass writes the previous row's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -385,9 +385,10 @@ namespace Demo
             ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
             int blockGroups = 0;
             // One statistics group per (N): 4096 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
-            // Rows read from beyond the core's cache in a two-stage pipeline: the sums pass over row n also writes row n − 1's
-            // dx, so the one row's reads overlap the other's writes. In the core's cache, the row-by-row passes, with the same values.
-            bool pipelines = state.Runner.ExceedsCoreCache;
+            // Rows read from the L3 in a two-stage pipeline: the sums pass over row n also writes row n − 1's dx, so the one
+            // row's reads overlap the other's writes. In the core's cache, or where dx streams to memory, the row-by-row passes,
+            // with the same values.
+            bool pipelines = state.Runner.ExceedsCoreCache && !streaming;
             double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;
             for (int n = chunkFirst; n <= chunkLast; n++)
             {
