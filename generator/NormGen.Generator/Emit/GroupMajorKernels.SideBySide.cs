@@ -60,10 +60,7 @@ internal static partial class GroupMajorKernels
         ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
         {
             EmitMeanAndVariance(w, ctx);
-            w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
-            w.Line("meanOut[stat] = mean;");
-            w.Line("invStdOut[stat] = invStd;");
-            w.Line("varianceOut[stat] = variance;");
+            EmitSaveStatistics(w, ctx);
         });
         w.Line();
         w.Line("// y for the chunk's groups side by side, sample by sample in memory order: group by group, runs a multiple of 4 KiB");

@@ -176,13 +176,19 @@ internal static partial class GroupMajorKernels
             {
                 EmitMeanAndVariance(w, ctx);
             }
-            w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
-            w.Line("meanOut[stat] = mean;");
-            w.Line("invStdOut[stat] = invStd;");
-            w.Line("varianceOut[stat] = variance;");
+            EmitSaveStatistics(w, ctx);
             w.Line();
             EmitNormalizeGroup(w, ctx, splitMean: true);
         });
+    }
+
+    /// <summary>A group's <c>invStd</c> from its <c>variance</c>, and its mean, 1/std and variance saved to the <c>*Out</c> arrays.</summary>
+    private static void EmitSaveStatistics(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"double invStd = 1.0 / global::System.Math.Sqrt(variance + {Double(ctx.Spec.Epsilon)});");
+        w.Line("meanOut[stat] = mean;");
+        w.Line("invStdOut[stat] = invStd;");
+        w.Line("varianceOut[stat] = variance;");
     }
 
     /// <summary>
