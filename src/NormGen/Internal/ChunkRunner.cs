@@ -51,7 +51,8 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
 
     /// <summary>
     /// True while one thread's share of the call is larger than a core's cache (<see cref="Threading.ExceedsCoreCache"/>),
-    /// whether or not the output streams: the kernels' two-stage pipelines run then. Read by the kernels, once per chunk.
+    /// whether or not the output streams: the long-row backward pipeline runs then, where the output does not stream. Read
+    /// by the kernels, once per chunk.
     /// </summary>
     public bool ExceedsCoreCache { get; private set; }
 
@@ -67,8 +68,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         fixed (T* pb = b)
         fixed (T* pc = c)
         {
-            StreamsOutput = StreamsShare(a.Length, b.Length, c.Length, threads);
-            ExceedsCoreCache = ShareExceedsCoreCache(a.Length, b.Length, c.Length, threads);
+            MeasureShares(a.Length, b.Length, c.Length, threads);
             bool backwards = _backwards;
             _backwards = !backwards;
             if (helpers <= 0)
@@ -97,8 +97,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             if (started == 0)
             {
                 // No helper is free (another call has them): this thread runs every chunk, so its share is the whole call.
-                StreamsOutput = StreamsShare(a.Length, b.Length, c.Length, threads: 1);
-                ExceedsCoreCache = ShareExceedsCoreCache(a.Length, b.Length, c.Length, threads: 1);
+                MeasureShares(a.Length, b.Length, c.Length, threads: 1);
             }
             if (started < helpers && Interlocked.Add(ref _pendingHelpers, started - helpers) == 0)
             {
@@ -120,20 +119,17 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     }
 
     /// <summary>
-    /// Whether the output is streamed when <paramref name="threads"/> threads share the call: each keeps to its own range
-    /// of chunks (<see cref="ChunkClaims"/>), so what must fit a core's cache is one thread's share of the data; what must
-    /// fit the last-level cache, shared by the cores, is the whole call.
+    /// Sets <see cref="StreamsOutput"/> and <see cref="ExceedsCoreCache"/> for a call that <paramref name="threads"/>
+    /// threads share: each keeps to its own range of chunks (<see cref="ChunkClaims"/>), so what must fit a core's cache is
+    /// one thread's share of the data; what must fit the last-level cache, shared by the cores, is the whole call.
     /// </summary>
-    private static bool StreamsShare(int lengthA, int lengthB, int lengthC, int threads)
+    private void MeasureShares(int lengthA, int lengthB, int lengthC, int threads)
     {
         long inputBytes = ((long)lengthA + lengthB) * sizeof(T);
         long outputBytes = (long)lengthC * sizeof(T);
-        return Threading.StreamsOutput(inputBytes / threads, outputBytes / threads, inputBytes + outputBytes);
+        StreamsOutput = Threading.StreamsOutput(inputBytes / threads, outputBytes / threads, inputBytes + outputBytes);
+        ExceedsCoreCache = Threading.ExceedsCoreCache(inputBytes / threads, outputBytes / threads);
     }
-
-    /// <summary>Whether one thread's share of the call is larger than a core's cache, when <paramref name="threads"/> share it.</summary>
-    private static bool ShareExceedsCoreCache(int lengthA, int lengthB, int lengthC, int threads) =>
-        Threading.ExceedsCoreCache(((long)lengthA + lengthB) * sizeof(T) / threads, (long)lengthC * sizeof(T) / threads);
 
     /// <summary>Makes this thread's non-temporal stores visible before the output is handed back or the chunk reported done.</summary>
     private void FinishStreaming()
