@@ -53,10 +53,6 @@ internal static partial class GroupMajorKernels
     /// </summary>
     private static void EmitSideBySideForward(CodeWriter w, KernelContext ctx)
     {
-        Segment channels = ctx.Kept[0];
-        Segment samples = OuterReduced(ctx)[0];
-        string c = ctx.LoopVariable(channels);
-        string n = ctx.LoopVariable(samples);
         ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
         {
             EmitMeanAndVariance(w, ctx);
@@ -65,20 +61,39 @@ internal static partial class GroupMajorKernels
         w.Line();
         w.Line("// y for the chunk's groups side by side, sample by sample in memory order: group by group, runs a multiple of 4 KiB");
         w.Line("// apart share a few cache sets and evict one another before y reads them again.");
-        using (w.Block($"for (int {n} = 0; {n} < {ctx.Extent(samples)}; {n}++)"))
+        ForEachRunSideBySide(w, ctx, () =>
         {
-            using (w.Block($"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
+            if (ctx.HasGamma || ctx.HasBeta)
+            {
+                w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
+            }
+            w.Line("double mean = meanOut[stat];");
+            w.Line("double invStd = invStdOut[stat];");
+            EmitNormalizeGroup(w, ctx, splitMean: true, oneRun: true, groupByGroupEdges: true);
+        });
+    }
+
+    /// <summary>
+    /// The loops over the chunk's runs in memory order — samples outside, the chunk's groups inside — with <c>stat</c>
+    /// and <c>start</c> for each run; <paramref name="afterSample"/> follows each sample's runs.
+    /// </summary>
+    /// <param name="descending">Last sample first, and within it the last group first.</param>
+    private static void ForEachRunSideBySide(CodeWriter w, KernelContext ctx, System.Action body, bool descending = false, System.Action? afterSample = null)
+    {
+        Segment channels = ctx.Kept[0];
+        Segment samples = OuterReduced(ctx)[0];
+        string c = ctx.LoopVariable(channels);
+        string n = ctx.LoopVariable(samples);
+        string extent = ctx.Extent(samples);
+        using (w.Block(descending ? $"for (int {n} = {extent} - 1; {n} >= 0; {n}--)" : $"for (int {n} = 0; {n} < {extent}; {n}++)"))
+        {
+            using (w.Block(descending ? $"for (int {c} = chunkLast - 1; {c} >= chunkFirst; {c}--)" : $"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
             {
                 w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
                 w.Line($"int start = {ctx.Offset([(channels, channels.Stride), (samples, samples.Stride)])};");
-                if (ctx.HasGamma || ctx.HasBeta)
-                {
-                    w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
-                }
-                w.Line("double mean = meanOut[stat];");
-                w.Line("double invStd = invStdOut[stat];");
-                EmitNormalizeGroup(w, ctx, splitMean: true, oneRun: true, groupByGroupEdges: true);
+                body();
             }
+            afterSample?.Invoke();
         }
     }
 
@@ -92,14 +107,10 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>The body of <c>BackwardChunk</c> for <see cref="GroupsSideBySide"/>.</summary>
-    private static void EmitMemoryOrderBackward(CodeWriter w, KernelContext ctx)
+    private static void EmitSideBySideBackward(CodeWriter w, KernelContext ctx)
     {
-        Segment channels = ctx.Kept[0];
-        Segment samples = OuterReduced(ctx)[0];
-        string c = ctx.LoopVariable(channels);
-        string n = ctx.LoopVariable(samples);
+        string c = ctx.LoopVariable(ctx.Kept[0]);
         string vector = $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
-        string start = ctx.Offset([(channels, channels.Stride), (samples, samples.Stride)]);
         int runs = RunsPerBlock(ctx)!.Value;
         string[] names = ["groupDy", "groupDyXhat"];
 
@@ -127,41 +138,36 @@ internal static partial class GroupMajorKernels
             w.Line($"// Runs of {ConstantRunLength(ctx)} values: the float sums span {runs} runs before they are added in double.");
             w.Line("int blockRuns = 0;");
         }
-        using (w.Block($"for (int {n} = 0; {n} < {ctx.Extent(samples)}; {n}++)"))
+        ForEachRunSideBySide(w, ctx, afterSample: ctx.IsFloat ? () =>
         {
-            using (w.Block($"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
+            using (w.Block($"if (++blockRuns == {runs})"))
             {
-                w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
-                w.Line($"int start = {start};");
-                w.Line("double mean = state.SavedMean[stat];");
-                EmitMeanSplit(w, ctx);
-                w.Line($"var invStdV = {Simd}.Splat(({ctx.T})state.SavedInvStd[stat]);");
-                w.Line($"ref {vector} block = ref {Simd}.At(ref blocksRef, 8 * ({c} - chunkFirst));");
-                BlockVectors(w, names, (name, k) => $"var {name} = {Simd}.At(ref block, {k});");
-                w.Line($"ref double groupDy = ref totals[2 * ({c} - chunkFirst)];");
-                w.Line($"ref double groupDyXhat = ref totals[2 * ({c} - chunkFirst) + 1];");
-                string xhat(string index) => $"{Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV";
-                VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                    (lane, index) => Lines(
-                        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-                        $"groupDyBlock{lane} += dy{lane};",
-                        $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, groupDyXhatBlock{lane});"),
-                    _ => Lines(
-                        "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
-                        "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * state.SavedInvStd[stat];",
-                        "groupDy += dyValue;",
-                        "groupDyXhat += dyValue * xhatValue;"));
-                BlockVectors(w, names, (name, k) => $"{Simd}.At(ref block, {k}) = {name};");
+                Flush();
+                w.Line("blockRuns = 0;");
             }
-            if (ctx.IsFloat)
-            {
-                using (w.Block($"if (++blockRuns == {runs})"))
-                {
-                    Flush();
-                    w.Line("blockRuns = 0;");
-                }
-            }
-        }
+        } : null, body: () =>
+        {
+            w.Line("double mean = state.SavedMean[stat];");
+            w.Line("double invStd = state.SavedInvStd[stat];");
+            EmitMeanSplit(w, ctx);
+            w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+            w.Line($"ref {vector} block = ref {Simd}.At(ref blocksRef, 8 * ({c} - chunkFirst));");
+            BlockVectors(w, names, (name, k) => $"var {name} = {Simd}.At(ref block, {k});");
+            w.Line($"ref double groupDy = ref totals[2 * ({c} - chunkFirst)];");
+            w.Line($"ref double groupDyXhat = ref totals[2 * ({c} - chunkFirst) + 1];");
+            string xhat(string index) => $"{Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV";
+            VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                (lane, index) => Lines(
+                    $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+                    $"groupDyBlock{lane} += dy{lane};",
+                    $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, groupDyXhatBlock{lane});"),
+                _ => Lines(
+                    "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+                    "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;",
+                    "groupDy += dyValue;",
+                    "groupDyXhat += dyValue * xhatValue;"));
+            BlockVectors(w, names, (name, k) => $"{Simd}.At(ref block, {k}) = {name};");
+        });
         Flush();
 
         w.Line();
@@ -180,14 +186,6 @@ internal static partial class GroupMajorKernels
 
         w.Line();
         w.Line("// dx in memory order, last sample first: the first runs written are those the sums pass read last.");
-        using (w.Block($"for (int {n} = {ctx.Extent(samples)} - 1; {n} >= 0; {n}--)"))
-        {
-            using (w.Block($"for (int {c} = chunkLast - 1; {c} >= chunkFirst; {c}--)"))
-            {
-                w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
-                w.Line($"int start = {start};");
-                EmitRunDxFromSplitConstants(w, ctx, VectorLoop.MinPartialRunLines);
-            }
-        }
+        ForEachRunSideBySide(w, ctx, descending: true, body: () => EmitRunDxFromSplitConstants(w, ctx, VectorLoop.MinPartialRunLines));
     }
 }

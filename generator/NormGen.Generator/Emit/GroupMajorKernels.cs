@@ -416,7 +416,7 @@ internal static partial class GroupMajorKernels
         }
         if (!columnPass && GroupsSideBySide(ctx))
         {
-            EmitMemoryOrderBackward(w, ctx);
+            EmitSideBySideBackward(w, ctx);
             return;
         }
         w.Line(GroupComment(ctx, "the two gradient sums, then dx"));

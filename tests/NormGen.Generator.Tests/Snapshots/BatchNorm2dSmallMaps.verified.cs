@@ -455,10 +455,11 @@ namespace Demo
                     int stat = c;
                     int start = c * 64 + n * 2048;
                     double mean = state.SavedMean[stat];
+                    double invStd = state.SavedInvStd[stat];
                     float meanHi = (float)mean;
                     var meanHiV = NormGenSimd.Splat(meanHi);
                     var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                    var invStdV = NormGenSimd.Splat((float)state.SavedInvStd[stat]);
+                    var invStdV = NormGenSimd.Splat((float)invStd);
                     ref global::System.Runtime.Intrinsics.Vector256<float> block = ref NormGenSimd.At(ref blocksRef, 8 * (c - chunkFirst));
                     var groupDyBlock0 = NormGenSimd.At(ref block, 0); var groupDyBlock1 = NormGenSimd.At(ref block, 1); var groupDyBlock2 = NormGenSimd.At(ref block, 2); var groupDyBlock3 = NormGenSimd.At(ref block, 3);
                     var groupDyXhatBlock0 = NormGenSimd.At(ref block, 4); var groupDyXhatBlock1 = NormGenSimd.At(ref block, 5); var groupDyXhatBlock2 = NormGenSimd.At(ref block, 6); var groupDyXhatBlock3 = NormGenSimd.At(ref block, 7);
