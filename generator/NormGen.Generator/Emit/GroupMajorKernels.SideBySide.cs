@@ -155,17 +155,8 @@ internal static partial class GroupMajorKernels
             BlockVectors(w, names, (name, k) => $"var {name} = {Simd}.At(ref block, {k});");
             w.Line($"ref double groupDy = ref totals[2 * ({c} - chunkFirst)];");
             w.Line($"ref double groupDyXhat = ref totals[2 * ({c} - chunkFirst) + 1];");
-            string xhat(string index) => $"{Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV";
             VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => Lines(
-                    $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-                    $"groupDyBlock{lane} += dy{lane};",
-                    $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, groupDyXhatBlock{lane});"),
-                _ => Lines(
-                    "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
-                    "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;",
-                    "groupDy += dyValue;",
-                    "groupDyXhat += dyValue * xhatValue;"));
+                (lane, index) => GroupGradientSums(ctx, lane, index), _ => GroupGradientSumsScalar);
             BlockVectors(w, names, (name, k) => $"{Simd}.At(ref block, {k}) = {name};");
         });
         Flush();

@@ -461,8 +461,6 @@ internal static partial class GroupMajorKernels
             w.Line(columnPass
                 ? "// Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd."
                 : "// Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
-            string xhat(string index) => $"{Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV";
-            string xhatScalar = "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;";
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
             {
                 DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
@@ -477,15 +475,8 @@ internal static partial class GroupMajorKernels
                 // γ is the same for every run of the group (BatchNorm): Σdy and Σdy·x̂ over the whole group, then γ once.
                 DeclareBlockedSums(w, ctx, "groupDy", "groupDyXhat");
                 EmitSumsAcrossRuns(w, ctx, runs, "groupDyRuns", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                    (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(Lines(
-                        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-                        $"groupDyBlock{lane} += dy{lane};",
-                        $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {xhat(index)}, groupDyXhatBlock{lane});")),
-                    _ => Lines(
-                        "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
-                        xhatScalar,
-                        "groupDy += dyValue;",
-                        "groupDyXhat += dyValue * xhatValue;")),
+                    (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(GroupGradientSums(ctx, lane, index)),
+                    _ => GroupGradientSumsScalar),
                     FlushBlockedSums(w, "groupDy", "groupDyXhat"));
                 EmitGroupGradientTerms(w, ctx);
             }
@@ -499,6 +490,19 @@ internal static partial class GroupMajorKernels
             EmitGroupDx(w, ctx);
         });
     }
+
+    /// <summary>One vector of a group's Σdy and Σdy·x̂ where γ is the group's (BatchNorm): into <c>groupDyBlock</c>/<c>groupDyXhatBlock</c>.</summary>
+    private static IEnumerable<string> GroupGradientSums(KernelContext ctx, int lane, string index) => [
+        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
+        $"groupDyBlock{lane} += dy{lane};",
+        $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV, groupDyXhatBlock{lane});"];
+
+    /// <summary>The scalar tail of <see cref="GroupGradientSums"/>, into the double <c>groupDy</c> and <c>groupDyXhat</c>.</summary>
+    private static readonly string[] GroupGradientSumsScalar = [
+        "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
+        "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;",
+        "groupDy += dyValue;",
+        "groupDyXhat += dyValue * xhatValue;"];
 
     /// <summary>
     /// From a group's <c>groupDy</c> and <c>groupDyXhat</c> (Σdy and Σdy·x̂) where γ is the group's: <c>gamma</c>, Σg and
