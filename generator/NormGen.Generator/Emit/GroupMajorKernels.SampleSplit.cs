@@ -219,6 +219,15 @@ internal static partial class GroupMajorKernels
         EmitMeanSplit(w, ctx);
         w.Line($"{ctx.T} gain = state.SplitGain[stat], slope = state.SplitSlope[stat], offset = state.SplitOffset[stat];");
         w.Line($"var gainV = {Simd}.Splat(gain); var slopeV = {Simd}.Splat(slope); var offsetV = {Simd}.Splat(offset);");
+        EmitRunDx(w, ctx, minPartialRunLines);
+    }
+
+    /// <summary>
+    /// dx of the run at <c>start</c>: dy·gain − (x − mean)·slope − offset (<see cref="DxWithGain"/>), from the broadcast
+    /// vectors of the mean's parts, gain, slope and offset, and for a scalar tail the double <c>mean</c> and the scalars.
+    /// </summary>
+    private static void EmitRunDx(CodeWriter w, KernelContext ctx, int minPartialRunLines)
+    {
         VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
             (s, index) => DxWithGain(ctx, s, index),
             scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - (NormGenSimd.At(ref xRef, start + i) - mean) * slope - offset);"),

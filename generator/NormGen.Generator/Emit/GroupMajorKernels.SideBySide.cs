@@ -9,32 +9,41 @@ namespace NormGen.Generator.Emit;
 /// (x[128,32,8,8]: 8 KiB apart). Group by group, every run of a channel falls in the same few sets
 /// of the L1 and L2 caches (a channel's 128 runs of 8×8 values share 4 of the L1's 64 sets), so the runs evict one
 /// another and the lines the sums pass read are gone when dx reads them. Here a chunk's channels go side by side in
-/// memory order instead, sample by sample: the training forward's y after each channel's statistics, and the backward,
-/// whose channels keep their partial-sum vectors in a small array between their runs, each channel's runs added in the
-/// same order and flushed to double after as many runs as group by group, and
+/// memory order instead, sample by sample: the training forward's y after each channel's statistics (runs of 4–8 lines),
+/// and the backward (runs of 1–8 lines), whose channels keep their partial-sum vectors in a small array between their
+/// runs, each channel's runs added in the same order and flushed to double after as many runs as group by group, and
 /// dx is written with the same constants and formula — the same bits as group by group. (Measured on the gradient sums
 /// alone over x[128,32,8,8], one thread: 36–38 µs group by group, 24–26 in memory order, 22 group by group with 33
 /// channels, whose samples lie 8448 bytes apart; whole calls, alternating builds, 1 / 2 threads: training forward
-/// 2.4× / 2.2× faster, backward 1.07× / 1.3–1.7×.)
+/// 2.4× / 2.2× faster, backward 1.07× / 1.3–1.7×; x[32,512,4,4] backward 2.1× / 1.9×.)
 /// </summary>
 internal static partial class GroupMajorKernels
 {
     /// <summary>
-    /// The runs this path is for, in bytes: 4 to 8 cache lines. Measured (alternating builds, 1 / 2 threads): 8×8 maps
-    /// (256 bytes) 1.07× / 1.7× faster; 14×14 maps (784 bytes, whose runs spread over 13 sets) 0.85× and 4×4 maps
-    /// (64 bytes, where loading and storing each group's partial sums costs as much as the run) 0.97×, so those stay
-    /// group by group.
+    /// The runs the backward goes side by side for, in bytes: 1 to 8 cache lines. Measured (alternating builds, 1 / 2
+    /// threads): 8×8 maps (256 bytes) 1.07× / 1.7× faster; 4×4 maps (64 bytes) 2.1× / 1.9× once each run loads and stores
+    /// only the partial-sum vectors its loop adds to and reads its group's constants ready-made (0.97× before); 14×14
+    /// maps (784 bytes, whose runs spread over 13 sets) 0.85×, so those stay group by group.
     /// </summary>
-    private const int MemoryOrderBackwardMinRunBytes = 256, MemoryOrderBackwardMaxRunBytes = 512;
+    private const int MemoryOrderBackwardMinRunBytes = 64, MemoryOrderMaxRunBytes = 512;
+
+    /// <summary>
+    /// The shortest runs whose training forward writes y side by side: 4 cache lines. On 4×4 maps y in memory order
+    /// after the statistics group by group was 0.72× as fast as group by group, where y rereads the lines the
+    /// statistics have just brought in.
+    /// </summary>
+    private const int MemoryOrderForwardMinRunBytes = 256;
 
     /// <summary>The distance, in bytes, whose multiples map to the same L1 sets (64 sets of 64-byte lines).</summary>
     private const int CacheSetSpanBytes = 4096;
 
     /// <summary>
-    /// Whether the training forward's y pass and the backward go over a chunk's channels in memory order: BatchNorm folded like inference
+    /// Whether the backward goes over a chunk's channels in memory order: BatchNorm folded like inference
     /// (<see cref="FoldsOncePerCall"/>) with enough channels to share out whole (the sample-split path takes fewer), one
     /// kept dim (the chunked channels), runs of <see cref="MemoryOrderBackwardMinRunBytes"/> to
-    /// <see cref="MemoryOrderBackwardMaxRunBytes"/> summed several to a float block, and samples a multiple of <see cref="CacheSetSpanBytes"/> apart.
+    /// <see cref="MemoryOrderMaxRunBytes"/> summed several to a float block, and samples a multiple of <see cref="CacheSetSpanBytes"/> apart.
+    /// A run's dx has no scalar tail (whole vectors, or partial lines written as vectors): group by group, a scalar tail
+    /// computes in double from the unrounded gain, slope and offset, which would give other bits than their float vectors.
     /// </summary>
     internal static bool GroupsSideBySide(KernelContext ctx) =>
         FoldsOncePerCall(ctx) && !ctx.Spec.IsRms && !ctx.Layout.StatisticsScaleWithBatch
@@ -42,12 +51,17 @@ internal static partial class GroupMajorKernels
         && ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0]
         && OuterReduced(ctx).Count == 1 && !OuterReduced(ctx)[0].Affine
         && ConstantRunLength(ctx) is int run
-        && run * ctx.ElementBytes >= MemoryOrderBackwardMinRunBytes && run * ctx.ElementBytes <= MemoryOrderBackwardMaxRunBytes
+        && run * ctx.ElementBytes >= MemoryOrderBackwardMinRunBytes && run * ctx.ElementBytes <= MemoryOrderMaxRunBytes
         && RunsPerBlock(ctx) is int
+        && (run % ctx.Width == 0 || VectorLoop.WritesEdgesApart(ctx, run))
         && (long)ctx.Layout.SampleSize * ctx.ElementBytes % CacheSetSpanBytes == 0;
 
+    /// <summary>Whether the training forward's y pass goes side by side too: <see cref="GroupsSideBySide"/> with runs of at least <see cref="MemoryOrderForwardMinRunBytes"/>.</summary>
+    internal static bool NormalizesSideBySide(KernelContext ctx) =>
+        GroupsSideBySide(ctx) && ConstantRunLength(ctx)!.Value * ctx.ElementBytes >= MemoryOrderForwardMinRunBytes;
+
     /// <summary>
-    /// The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="GroupsSideBySide"/>: each group's statistics group by
+    /// The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="NormalizesSideBySide"/>: each group's statistics group by
     /// group (a pass that only reads is not slowed by the few sets: 12 µs for 1 MiB either way), then y for the chunk's
     /// groups in memory order, each run with its group's scale and shift computed as group by group (the same bits).
     /// </summary>
@@ -97,13 +111,40 @@ internal static partial class GroupMajorKernels
         }
     }
 
-    /// <summary>One statement per partial-sum vector of a group's block (four per name, in the order they lie in <c>blocks</c>), a line per name.</summary>
-    private static void BlockVectors(CodeWriter w, string[] names, System.Func<string, int, string> statement)
+    /// <summary>
+    /// One statement per partial-sum vector of a group's block that a run's loop adds to (the first <paramref name="lanes"/>
+    /// of the four per name, which lie in <c>blocks</c> name after name), a line per name.
+    /// </summary>
+    private static void BlockVectors(CodeWriter w, string[] names, int lanes, System.Func<string, int, string> statement)
     {
         for (int n = 0; n < names.Length; n++)
         {
-            w.Line(string.Join(" ", Enumerable.Range(0, 4).Select(lane => statement($"{names[n]}Block{lane}", 4 * n + lane))));
+            w.Line(string.Join(" ", Enumerable.Range(0, lanes).Select(lane => statement($"{names[n]}Block{lane}", 4 * n + lane))));
         }
+    }
+
+    /// <summary>
+    /// <c>ref T k</c> at the group's row of <c>constants</c>, and the broadcast vectors (<c>nameV</c>) of the given
+    /// entries of <see cref="GroupConstants"/> from it.
+    /// </summary>
+    private static void SplatGroupConstants(CodeWriter w, KernelContext ctx, params string[] names)
+    {
+        string[] all = GroupConstants(ctx);
+        w.Line($"ref {ctx.T} k = ref {Simd}.At(ref constantsRef, {all.Length} * ({ctx.LoopVariable(ctx.Kept[0])} - chunkFirst));");
+        w.Line(string.Join(" ", names.Select(name => $"var {name}V = {Simd}.Splat({GroupConstant(ctx, "k", name)});")));
+    }
+
+    /// <summary>
+    /// A group's constants as the backward's runs take them, in the order they lie in each group's row of
+    /// <c>constants</c>: the parts of the mean (<see cref="MeanSplats"/>) and 1/std, then dx's gain, slope and offset.
+    /// </summary>
+    private static string[] GroupConstants(KernelContext ctx) => [.. MeanSplats(ctx), "invStd", "gain", "slope", "offset"];
+
+    /// <summary>The element of the group row <paramref name="row"/> that holds the constant <paramref name="name"/>.</summary>
+    private static string GroupConstant(KernelContext ctx, string row, string name)
+    {
+        int index = System.Array.IndexOf(GroupConstants(ctx), name);
+        return index == 0 ? row : $"{Simd}.At(ref {row}, {index})";
     }
 
     /// <summary>The body of <c>BackwardChunk</c> for <see cref="GroupsSideBySide"/>.</summary>
@@ -111,8 +152,12 @@ internal static partial class GroupMajorKernels
     {
         string c = ctx.LoopVariable(ctx.Kept[0]);
         string vector = $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
+        int run = ConstantRunLength(ctx)!.Value;
         int runs = RunsPerBlock(ctx)!.Value;
+        int lanes = VectorLoop.LanesUsed(ctx, run);
+        bool scalarTail = run % ctx.Width != 0;
         string[] names = ["groupDy", "groupDyXhat"];
+        string[] constants = GroupConstants(ctx);
 
         w.Line("// The chunk's groups side by side, sample by sample in memory order: group by group, runs a multiple of 4 KiB apart");
         w.Line("// share a few cache sets and evict one another. Each group's partial sums wait in blocks[] between its runs (four");
@@ -123,6 +168,27 @@ internal static partial class GroupMajorKernels
         w.Line($"ref {vector} blocksRef = ref {Simd}.Ref(blocks);");
         w.Line("global::System.Span<double> totals = stackalloc double[2 * groups];");
         w.Line("totals.Clear();");
+        w.Line($"// Each group's {string.Join(", ", constants)} in a row of constants[], which every run reads: a run of a few");
+        w.Line("// vectors would otherwise spend as long converting and broadcasting them as on its values. Computed as group by group.");
+        w.Line($"global::System.Span<{ctx.T}> constants = stackalloc {ctx.T}[{constants.Length} * groups];");
+        w.Line($"ref {ctx.T} constantsRef = ref {Simd}.Ref(constants);");
+        using (w.Block($"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
+        {
+            w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+            w.Line("double mean = state.SavedMean[stat];");
+            w.Line($"ref {ctx.T} k = ref {Simd}.At(ref constantsRef, {constants.Length} * ({c} - chunkFirst));");
+            if (ctx.IsFloat)
+            {
+                w.Line("float meanHi = (float)mean;");
+                w.Line($"{GroupConstant(ctx, "k", "meanHi")} = meanHi;");
+                w.Line($"{GroupConstant(ctx, "k", "meanLo")} = (float)(mean - meanHi);");
+            }
+            else
+            {
+                w.Line($"{GroupConstant(ctx, "k", "mean")} = mean;");
+            }
+            w.Line($"{GroupConstant(ctx, "k", "invStd")} = ({ctx.T})state.SavedInvStd[stat];");
+        }
         void Flush()
         {
             using (w.Block($"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
@@ -135,7 +201,7 @@ internal static partial class GroupMajorKernels
         }
         if (ctx.IsFloat)
         {
-            w.Line($"// Runs of {ConstantRunLength(ctx)} values: the float sums span {runs} runs before they are added in double.");
+            w.Line($"// Runs of {run} values: the float sums span {runs} runs before they are added in double.");
             w.Line("int blockRuns = 0;");
         }
         ForEachRunSideBySide(w, ctx, afterSample: ctx.IsFloat ? () =>
@@ -147,17 +213,24 @@ internal static partial class GroupMajorKernels
             }
         } : null, body: () =>
         {
-            w.Line("double mean = state.SavedMean[stat];");
-            w.Line("double invStd = state.SavedInvStd[stat];");
-            EmitMeanSplit(w, ctx);
-            w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
+            SplatGroupConstants(w, ctx, [.. MeanSplats(ctx), "invStd"]);
             w.Line($"ref {vector} block = ref {Simd}.At(ref blocksRef, 8 * ({c} - chunkFirst));");
-            BlockVectors(w, names, (name, k) => $"var {name} = {Simd}.At(ref block, {k});");
-            w.Line($"ref double groupDy = ref totals[2 * ({c} - chunkFirst)];");
-            w.Line($"ref double groupDyXhat = ref totals[2 * ({c} - chunkFirst) + 1];");
-            VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+            if (lanes < 4)
+            {
+                w.Line($"// Runs of {run / ctx.Width} vectors add to the first of each sum's four vectors only.");
+            }
+            BlockVectors(w, names, lanes, (name, k) => $"var {name} = {Simd}.At(ref block, {k});");
+            if (scalarTail)
+            {
+                w.Line("// The run's last values, after its whole vectors, add to the group's double sums.");
+                w.Line("double mean = state.SavedMean[stat];");
+                w.Line("double invStd = state.SavedInvStd[stat];");
+                w.Line($"ref double groupDy = ref totals[2 * ({c} - chunkFirst)];");
+                w.Line($"ref double groupDyXhat = ref totals[2 * ({c} - chunkFirst) + 1];");
+            }
+            VectorLoop.Emit(w, ctx, run, RunLength(ctx),
                 (lane, index) => GroupGradientSums(ctx, lane, index), _ => GroupGradientSumsScalar);
-            BlockVectors(w, names, (name, k) => $"{Simd}.At(ref block, {k}) = {name};");
+            BlockVectors(w, names, lanes, (name, k) => $"{Simd}.At(ref block, {k}) = {name};");
         });
         Flush();
 
@@ -170,13 +243,19 @@ internal static partial class GroupMajorKernels
             w.Line($"double groupDy = totals[2 * ({c} - chunkFirst)], groupDyXhat = totals[2 * ({c} - chunkFirst) + 1];");
             w.Line("double invStd = state.SavedInvStd[stat];");
             EmitGroupGradientTerms(w, ctx);
-            w.Line($"state.SplitGain[stat] = ({ctx.T})(invStd * gamma);");
-            w.Line($"state.SplitSlope[stat] = ({ctx.T})(invStd * invStd * sumGXhat * invCount);");
-            w.Line($"state.SplitOffset[stat] = ({ctx.T})(invStd * sumG * invCount);");
+            w.Line($"ref {ctx.T} k = ref {Simd}.At(ref constantsRef, {constants.Length} * ({c} - chunkFirst));");
+            w.Line($"{GroupConstant(ctx, "k", "gain")} = ({ctx.T})(invStd * gamma);");
+            w.Line($"{GroupConstant(ctx, "k", "slope")} = ({ctx.T})(invStd * invStd * sumGXhat * invCount);");
+            w.Line($"{GroupConstant(ctx, "k", "offset")} = ({ctx.T})(invStd * sumG * invCount);");
         }
 
         w.Line();
         w.Line("// dx in memory order, last sample first: the first runs written are those the sums pass read last.");
-        ForEachRunSideBySide(w, ctx, descending: true, body: () => EmitRunDxFromSplitConstants(w, ctx, VectorLoop.MinPartialRunLines));
+        ForEachRunSideBySide(w, ctx, descending: true, body: () =>
+        {
+            // Only vectors (GroupsSideBySide): no scalar tail, which would need the double mean and the scalar constants.
+            SplatGroupConstants(w, ctx, [.. MeanSplats(ctx), "gain", "slope", "offset"]);
+            EmitRunDx(w, ctx, VectorLoop.MinPartialRunLines);
+        });
     }
 }

@@ -142,7 +142,7 @@ internal static partial class GroupMajorKernels
         EmitReferences(w, ctx, backward: false);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
-        if (GroupsSideBySide(ctx))
+        if (NormalizesSideBySide(ctx))
         {
             w.Line(GroupComment(ctx, "mean and variance (y follows for the chunk's groups side by side)"));
             EmitSideBySideForward(w, ctx);

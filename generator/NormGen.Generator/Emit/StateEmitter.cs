@@ -99,13 +99,6 @@ internal static class StateEmitter
                 w.Line("// The sample-split path: each group's pivot, each chunk's row of partial sums, and dx's per-group constants.");
                 w.Line($"public readonly {t}[] SplitPivots = new {t}[{statistics}];");
                 w.Line("public double[] SplitSums = global::System.Array.Empty<double>();");
-            }
-            if (GroupMajorKernels.SplitsAcrossSamples(ctx) || GroupMajorKernels.GroupsSideBySide(ctx))
-            {
-                if (!GroupMajorKernels.SplitsAcrossSamples(ctx))
-                {
-                    w.Line("// dx's per-group constants for the backward in memory order.");
-                }
                 w.Line($"public readonly {t}[] SplitGain = new {t}[{statistics}];");
                 w.Line($"public readonly {t}[] SplitSlope = new {t}[{statistics}];");
                 w.Line($"public readonly {t}[] SplitOffset = new {t}[{statistics}];");

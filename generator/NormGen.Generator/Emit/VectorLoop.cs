@@ -323,6 +323,14 @@ internal static class VectorLoop
     /// <summary>Values a float partial sum takes before it is added to its double total: 512 = 16 per lane of 4 × 8 lanes.</summary>
     public const int FloatBlock = 512;
 
+    /// <summary>
+    /// The accumulators (lanes 0 to 3 of the vector callback) that <see cref="Emit"/> gives the vectors of a run of
+    /// <paramref name="length"/> values without float blocks: all four from one unrolled iteration up, else lane 0 alone
+    /// (the single-vector loop's).
+    /// </summary>
+    public static int LanesUsed(KernelContext ctx, int length) =>
+        length >= ctx.Width * KernelContext.Unroll ? KernelContext.Unroll : length >= ctx.Width ? 1 : 0;
+
     /// <summary>The loops over [<paramref name="from"/>, <paramref name="to"/>) of a run: unrolled vectors, single vectors, scalars.</summary>
     private static void EmitRange(CodeWriter w, KernelContext ctx, int from, int to, Func<int, string, IEnumerable<string>> vector, Func<string, IEnumerable<string>> scalar)
     {

@@ -446,6 +446,20 @@ namespace Demo
             ref global::System.Runtime.Intrinsics.Vector256<float> blocksRef = ref NormGenSimd.Ref(blocks);
             global::System.Span<double> totals = stackalloc double[2 * groups];
             totals.Clear();
+            // Each group's meanHi, meanLo, invStd, gain, slope, offset in a row of constants[], which every run reads: a run of a few
+            // vectors would otherwise spend as long converting and broadcasting them as on its values. Computed as group by group.
+            global::System.Span<float> constants = stackalloc float[6 * groups];
+            ref float constantsRef = ref NormGenSimd.Ref(constants);
+            for (int c = chunkFirst; c < chunkLast; c++)
+            {
+                int stat = c;
+                double mean = state.SavedMean[stat];
+                ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
+                float meanHi = (float)mean;
+                k = meanHi;
+                NormGenSimd.At(ref k, 1) = (float)(mean - meanHi);
+                NormGenSimd.At(ref k, 2) = (float)state.SavedInvStd[stat];
+            }
             // Runs of 64 values: the float sums span 8 runs before they are added in double.
             int blockRuns = 0;
             for (int n = 0; n < batch; n++)
@@ -454,17 +468,11 @@ namespace Demo
                 {
                     int stat = c;
                     int start = c * 64 + n * 2048;
-                    double mean = state.SavedMean[stat];
-                    double invStd = state.SavedInvStd[stat];
-                    float meanHi = (float)mean;
-                    var meanHiV = NormGenSimd.Splat(meanHi);
-                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                    var invStdV = NormGenSimd.Splat((float)invStd);
+                    ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
+                    var meanHiV = NormGenSimd.Splat(k); var meanLoV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var invStdV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2));
                     ref global::System.Runtime.Intrinsics.Vector256<float> block = ref NormGenSimd.At(ref blocksRef, 8 * (c - chunkFirst));
                     var groupDyBlock0 = NormGenSimd.At(ref block, 0); var groupDyBlock1 = NormGenSimd.At(ref block, 1); var groupDyBlock2 = NormGenSimd.At(ref block, 2); var groupDyBlock3 = NormGenSimd.At(ref block, 3);
                     var groupDyXhatBlock0 = NormGenSimd.At(ref block, 4); var groupDyXhatBlock1 = NormGenSimd.At(ref block, 5); var groupDyXhatBlock2 = NormGenSimd.At(ref block, 6); var groupDyXhatBlock3 = NormGenSimd.At(ref block, 7);
-                    ref double groupDy = ref totals[2 * (c - chunkFirst)];
-                    ref double groupDyXhat = ref totals[2 * (c - chunkFirst) + 1];
                     for (int i = 0; i < 64; i += 32)
                     {
                         var dy0 = NormGenSimd.Load(ref dyRef, start + i);
@@ -515,9 +523,10 @@ namespace Demo
                 double sumGXhat = gamma * groupDyXhat;
                 NormGenSimd.At(ref gammaSumRef, c) += groupDyXhat;
                 NormGenSimd.At(ref betaSumRef, c) += groupDy;
-                state.SplitGain[stat] = (float)(invStd * gamma);
-                state.SplitSlope[stat] = (float)(invStd * invStd * sumGXhat * invCount);
-                state.SplitOffset[stat] = (float)(invStd * sumG * invCount);
+                ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
+                NormGenSimd.At(ref k, 3) = (float)(invStd * gamma);
+                NormGenSimd.At(ref k, 4) = (float)(invStd * invStd * sumGXhat * invCount);
+                NormGenSimd.At(ref k, 5) = (float)(invStd * sumG * invCount);
             }
 
             // dx in memory order, last sample first: the first runs written are those the sums pass read last.
@@ -527,12 +536,8 @@ namespace Demo
                 {
                     int stat = c;
                     int start = c * 64 + n * 2048;
-                    double mean = state.SavedMean[stat];
-                    float meanHi = (float)mean;
-                    var meanHiV = NormGenSimd.Splat(meanHi);
-                    var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
-                    float gain = state.SplitGain[stat], slope = state.SplitSlope[stat], offset = state.SplitOffset[stat];
-                    var gainV = NormGenSimd.Splat(gain); var slopeV = NormGenSimd.Splat(slope); var offsetV = NormGenSimd.Splat(offset);
+                    ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
+                    var meanHiV = NormGenSimd.Splat(k); var meanLoV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var gainV = NormGenSimd.Splat(NormGenSimd.At(ref k, 3)); var slopeV = NormGenSimd.Splat(NormGenSimd.At(ref k, 4)); var offsetV = NormGenSimd.Splat(NormGenSimd.At(ref k, 5));
                     if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
                         // 512-bit vectors (AVX-512): the same values as the 256-bit loop below.
@@ -603,10 +608,6 @@ namespace Demo
             public readonly float[] FoldedMeanHi = new float[32];
             public readonly float[] FoldedScale = new float[32];
             public readonly float[] FoldedShift = new float[32];
-            // dx's per-group constants for the backward in memory order.
-            public readonly float[] SplitGain = new float[32];
-            public readonly float[] SplitSlope = new float[32];
-            public readonly float[] SplitOffset = new float[32];
         }
     }
 }

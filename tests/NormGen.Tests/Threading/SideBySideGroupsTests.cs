@@ -5,8 +5,8 @@ using Xunit;
 namespace NormGen.Tests.Threading;
 
 /// <summary>
-/// Channels-first BatchNorm whose runs are 4–8 cache lines and whose samples lie a multiple of 4 KiB apart writes the
-/// training forward's y and the backward with the chunk's channels side by side in memory order. Each channel's sums,
+/// Channels-first BatchNorm whose runs are 1–8 cache lines and whose samples lie a multiple of 4 KiB apart writes the
+/// backward (and, for runs of 4–8 lines, the training forward's y) with the chunk's channels side by side in memory order. Each channel's sums,
 /// constants and outputs are those of the group-by-group path, so y, dx, dγ and dβ must have the same bits as a layer of
 /// one more channel (its samples not a multiple of 4 KiB apart, so group by group) gives the same channels; and match
 /// the double reference, at any thread count and in place.
@@ -20,6 +20,10 @@ public sealed class SideBySideGroupsTests
     [Fact]
     public void BatchNorm_on_10x10_maps_with_partial_vectors() =>
         AssertSameAsGroupByGroup<float, MemoryOrderTailBatchNorm, GroupOrderTailBatchNorm>(threads => new MemoryOrderTailBatchNorm { MaxDegreeOfParallelism = threads }, () => new GroupOrderTailBatchNorm(), batch: 9, channels: 256, run: 100, Tolerance.FloatFloor);
+
+    [Fact]
+    public void BatchNorm_on_4x4_maps() =>
+        AssertSameAsGroupByGroup<float, MemoryOrderLineBatchNorm, GroupOrderLineBatchNorm>(threads => new MemoryOrderLineBatchNorm { MaxDegreeOfParallelism = threads }, () => new GroupOrderLineBatchNorm(), batch: 37, channels: 256, run: 16, Tolerance.FloatFloor);
 
     [Fact]
     public void Double_BatchNorm() =>

@@ -1,0 +1,66 @@
+using System.Linq;
+using System.Text.RegularExpressions;
+using NormGen.Generator.Tests.Support;
+using Xunit;
+
+namespace NormGen.Generator.Tests;
+
+/// <summary>
+/// Which channels-first BatchNorm kernels take a chunk's channels side by side in memory order: those whose samples lie
+/// a multiple of 4 KiB apart, the backward for runs of 1–8 cache lines and the training forward's y for runs of 4–8
+/// (on 4×4 maps y in memory order was slower than group by group). The numeric tests compare these layers with a layer
+/// of one more channel; this checks that the layers they rely on take the paths they are meant to.
+/// </summary>
+public sealed class SideBySideChoiceTests
+{
+    [Theory]
+    // 8×8 maps, samples 8 KiB apart: both.
+    [InlineData("N,C=32,H=8,W=8", true, true)]
+    // 4×4 maps (one cache line a run), samples 16 KiB apart: the backward alone.
+    [InlineData("N,C=256,H=4,W=4", false, true)]
+    // Runs of 20 floats, samples 20 KiB apart: group by group, since dx's scalar tail would not give group by group's bits.
+    [InlineData("N,C=256,H=4,W=5", false, false)]
+    // Runs of 100 floats (10×10 maps, partial lines written as vectors), samples 100 KiB apart: both.
+    [InlineData("N,C=256,H=10,W=10", true, true)]
+    // One more channel: samples no longer a multiple of 4 KiB apart, so group by group.
+    [InlineData("N,C=257,H=4,W=4", false, false)]
+    [InlineData("N,C=33,H=8,W=8", false, false)]
+    // 14×14 maps (784 bytes a run, 13 cache sets): group by group, measured faster.
+    [InlineData("N,C=256,H=14,W=14", false, false)]
+    public void Channels_go_side_by_side_where_samples_share_cache_sets_and_runs_are_short(string shape, bool forward, bool backward)
+    {
+        string text = Generate(shape);
+
+        Assert.Equal(forward, Kernel(text, "StatisticsAndNormalizeChunk").Contains("// y for the chunk's groups side by side"));
+        Assert.Equal(backward, Kernel(text, "BackwardChunk").Contains("blocks = stackalloc"));
+    }
+
+    [Fact]
+    public void A_run_of_two_vectors_loads_and_stores_only_the_partial_sums_its_loop_adds_to()
+    {
+        string backward = Kernel(Generate("N,C=256,H=4,W=4"), "BackwardChunk");
+
+        Assert.Contains("var groupDyBlock0 = NormGenSimd.At(ref block, 0);", backward);
+        Assert.Contains("var groupDyXhatBlock0 = NormGenSimd.At(ref block, 4);", backward);
+        Assert.DoesNotContain("groupDyBlock1", backward);
+        Assert.DoesNotContain("groupDyXhatBlock1", backward);
+        // The group's constants come ready-made from constants[], not from the saved statistics, in the runs' loops.
+        Assert.Equal(2, Regex.Matches(backward, @"var meanHiV = NormGenSimd\.Splat\(k\);").Count);
+        Assert.Single(Regex.Matches(backward, @"state\.SavedMean\["));
+    }
+
+    private static string Generate(string shape) =>
+        GeneratorHarness.Generate($$"""
+            using NormGen;
+            [Normalize(Shape = "{{shape}}", Axes = "NHW")]
+            partial class Norm { }
+            """).Result.GeneratedSources.Single().SourceText.ToString();
+
+    /// <summary>The text of one kernel method, from its signature to the next method's.</summary>
+    private static string Kernel(string text, string name)
+    {
+        var match = Regex.Match(text, $@"private static void {name}\((?:(?!private static void)[\s\S])*");
+        Assert.True(match.Success, $"no kernel {name} in the generated code");
+        return match.Value;
+    }
+}
