@@ -7,31 +7,33 @@ namespace NormGen.Generator.Tests;
 
 /// <summary>
 /// Which channels-first BatchNorm kernels take a chunk's channels side by side in memory order: those whose samples lie
-/// a multiple of 4 KiB apart, the backward for runs of 1–8 cache lines and the training forward's y for runs of 4–8
-/// (on 4×4 maps y in memory order was slower than group by group). The numeric tests compare these layers with a layer
-/// of one more channel; this checks that the layers they rely on take the paths they are meant to.
+/// a multiple of 4 KiB apart and whose runs are 1–8 cache lines, the backward and training's y, and for runs of under
+/// four vectors (4×4 maps) training's statistics too. The numeric tests compare these layers with a layer of one more
+/// channel; this checks that the layers they rely on take the paths they are meant to.
 /// </summary>
 public sealed class SideBySideChoiceTests
 {
     [Theory]
-    // 8×8 maps, samples 8 KiB apart: both.
-    [InlineData("N,C=32,H=8,W=8", true, true)]
-    // 4×4 maps (one cache line a run), samples 16 KiB apart: the backward alone.
-    [InlineData("N,C=256,H=4,W=4", false, true)]
+    // 8×8 maps, samples 8 KiB apart: training's y and the backward (the statistics group by group, faster there).
+    [InlineData("N,C=32,H=8,W=8", true, false, true)]
+    // 4×4 maps (one cache line a run), samples 16 KiB apart: the statistics too.
+    [InlineData("N,C=256,H=4,W=4", true, true, true)]
     // Runs of 20 floats, samples 20 KiB apart: group by group, since dx's scalar tail would not give group by group's bits.
-    [InlineData("N,C=256,H=4,W=5", false, false)]
-    // Runs of 100 floats (10×10 maps, partial lines written as vectors), samples 100 KiB apart: both.
-    [InlineData("N,C=256,H=10,W=10", true, true)]
+    [InlineData("N,C=256,H=4,W=5", false, false, false)]
+    // Runs of 100 floats (10×10 maps, partial lines written as vectors), samples 100 KiB apart.
+    [InlineData("N,C=256,H=10,W=10", true, false, true)]
     // One more channel: samples no longer a multiple of 4 KiB apart, so group by group.
-    [InlineData("N,C=257,H=4,W=4", false, false)]
-    [InlineData("N,C=33,H=8,W=8", false, false)]
+    [InlineData("N,C=257,H=4,W=4", false, false, false)]
+    [InlineData("N,C=33,H=8,W=8", false, false, false)]
     // 14×14 maps (784 bytes a run, 13 cache sets): group by group, measured faster.
-    [InlineData("N,C=256,H=14,W=14", false, false)]
-    public void Channels_go_side_by_side_where_samples_share_cache_sets_and_runs_are_short(string shape, bool forward, bool backward)
+    [InlineData("N,C=256,H=14,W=14", false, false, false)]
+    public void Channels_go_side_by_side_where_samples_share_cache_sets_and_runs_are_short(string shape, bool y, bool statistics, bool backward)
     {
         string text = Generate(shape);
+        string forward = Kernel(text, "StatisticsAndNormalizeChunk");
 
-        Assert.Equal(forward, Kernel(text, "StatisticsAndNormalizeChunk").Contains("// y for the chunk's groups side by side"));
+        Assert.Equal(y, forward.Contains("// y for the chunk's groups side by side"));
+        Assert.Equal(statistics, forward.Contains("// Σd and Σd² with d = x − pivot for the chunk's groups side by side"));
         Assert.Equal(backward, Kernel(text, "BackwardChunk").Contains("blocks = stackalloc"));
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using NormGen.Generator.Models;
 using static NormGen.Generator.Emit.KernelContext;
@@ -32,7 +33,7 @@ internal static partial class GroupMajorKernels
     /// after the statistics group by group was 0.72× as fast as group by group, where y rereads the lines the
     /// statistics have just brought in.
     /// </summary>
-    private const int MemoryOrderForwardMinRunBytes = 256;
+    private const int MemoryOrderForwardMinRunBytes = 64;
 
     /// <summary>The distance, in bytes, whose multiples map to the same L1 sets (64 sets of 64-byte lines).</summary>
     private const int CacheSetSpanBytes = 4096;
@@ -61,30 +62,190 @@ internal static partial class GroupMajorKernels
         GroupsSideBySide(ctx) && ConstantRunLength(ctx)!.Value * ctx.ElementBytes >= MemoryOrderForwardMinRunBytes;
 
     /// <summary>
-    /// The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="NormalizesSideBySide"/>: each group's statistics group by
-    /// group (a pass that only reads is not slowed by the few sets: 12 µs for 1 MiB either way), then y for the chunk's
-    /// groups in memory order, each run with its group's scale and shift computed as group by group (the same bits).
+    /// Whether the training forward also sums each group's Σd and Σd² side by side (runs under one unrolled iteration,
+    /// such as 4×4 maps: 2× faster than group by group) rather than group by group (8×8 maps, whose runs' sums in
+    /// registers, read group by group, were 1.2× faster than loading and storing their four vectors per sum every run).
+    /// </summary>
+    internal static bool SumsStatisticsSideBySide(KernelContext ctx) =>
+        NormalizesSideBySide(ctx) && VectorLoop.LanesUsed(ctx, ConstantRunLength(ctx)!.Value) < Unroll;
+
+    /// <summary>
+    /// The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="NormalizesSideBySide"/>: each group's mean and variance
+    /// (<see cref="SumsStatisticsSideBySide"/>: Σd and Σd² about its pivot side by side in memory order, the same sums as
+    /// group by group, a group whose pivot lies far out summed again group by group as group by group's second attempt;
+    /// else group by group), then y for the chunk's groups in memory order, each run with its group's hi, scale and shift
+    /// computed once per group as group by group computes them (the same bits).
     /// </summary>
     private static void EmitSideBySideForward(CodeWriter w, KernelContext ctx)
     {
-        ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
+        string c = ctx.LoopVariable(ctx.Kept[0]);
+        string[] names = ["sumD", "sumD2"];
+        string[] constants = ForwardConstants(ctx);
+        if (SumsStatisticsSideBySide(ctx))
         {
-            EmitMeanAndVariance(w, ctx);
-            EmitSaveStatistics(w, ctx);
-        });
+            w.Line($"// One statistics group per ({string.Join(", ", ctx.Kept.Select(k => k.Letters))}), its runs of {ConstantRunLength(ctx)} values taken side by side with the chunk's other groups'");
+            w.Line("// in memory order: its pivot, its Σd and Σd², its mean and variance, then y.");
+        }
+        w.Line($"// Each group's {string.Join(", ", constants)} for y in a row of constants[], which every run reads.");
+        w.Line($"global::System.Span<{ctx.T}> constants = stackalloc {ctx.T}[{constants.Length} * (chunkLast - chunkFirst)];");
+        w.Line($"ref {ctx.T} constantsRef = ref {Simd}.Ref(constants);");
+        if (!SumsStatisticsSideBySide(ctx))
+        {
+            ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
+            {
+                EmitMeanAndVariance(w, ctx);
+                EmitSaveStatistics(w, ctx);
+                EmitForwardConstants(w, ctx, constants);
+            });
+        }
+        else
+        {
+            w.Line("// Each group's pivot, as group by group: the mean of its first values.");
+            w.Line($"global::System.Span<{ctx.T}> pivots = stackalloc {ctx.T}[chunkLast - chunkFirst];");
+            ForEachGroup(w, ctx, body: () =>
+            {
+                EmitPivot(w, ctx);
+                w.Line($"pivots[{c} - chunkFirst] = pivot;");
+            });
+            w.Line();
+            w.Line("// Σd and Σd² with d = x − pivot for the chunk's groups side by side, sample by sample in memory order: group by");
+            w.Line("// group, runs a multiple of 4 KiB apart share a few cache sets and evict one another.");
+            EmitSideBySideSums(w, ctx, names, ConstantRunLength(ctx)!.Value % ctx.Width != 0,
+                perRun: () => w.Line($"var pivotV = {Simd}.Splat(pivots[{c} - chunkFirst]);"),
+                tailScalars: () => w.Line($"{ctx.T} pivot = pivots[{c} - chunkFirst];"),
+                vector: DeviationSums, scalar: DeviationSumsScalar);
+            w.Line();
+            w.Line("// Each group's mean and variance from its sums: mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².");
+            ForEachGroup(w, ctx, body: () =>
+            {
+                w.Line($"{ctx.T} pivot = pivots[{c} - chunkFirst];");
+                w.Line($"double meanShift = totals[2 * ({c} - chunkFirst)] * invCount;");
+                w.Line("double mean = pivot + meanShift;");
+                w.Line($"double variance = global::System.Math.Max(totals[2 * ({c} - chunkFirst) + 1] * invCount - meanShift * meanShift, 0.0);");
+                using (w.Block("if (!(meanShift * meanShift <= variance))"))
+                {
+                    w.Line("// The group's first values lie further out than a standard deviation (rare): summed again about the mean");
+                    w.Line("// found, group by group, as the group-by-group pass does in its second attempt.");
+                    w.Line($"pivot = ({ctx.T})mean;");
+                    w.Line($"var pivotV = {Simd}.Splat(pivot);");
+                    EmitBlockedSums(w, ctx, names, DeviationSums, DeviationSumsScalar);
+                    w.Line("meanShift = sumD * invCount;");
+                    w.Line("mean = pivot + meanShift;");
+                    w.Line("variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");
+                }
+                EmitSaveStatistics(w, ctx);
+                EmitForwardConstants(w, ctx, constants);
+            });
+        }
         w.Line();
-        w.Line("// y for the chunk's groups side by side, sample by sample in memory order: group by group, runs a multiple of 4 KiB");
-        w.Line("// apart share a few cache sets and evict one another before y reads them again.");
+        w.Line($"// y for the chunk's groups side by side, sample by sample in memory order: (x − {(ctx.IsFloat ? "hi" : "mean")})·scale{(ForwardHasShift(ctx) ? " + shift" : "")}{(ctx.IsFloat ? "," : ".")}");
+        if (ctx.IsFloat)
+        {
+            w.Line("// the mean's low part in the shift.");
+        }
         ForEachRunSideBySide(w, ctx, () =>
         {
-            if (ctx.HasGamma || ctx.HasBeta)
-            {
-                w.Line($"int param = {SegmentLoops.ParameterOffset(ctx)};");
-            }
-            w.Line("double mean = meanOut[stat];");
-            w.Line("double invStd = invStdOut[stat];");
-            EmitNormalizeGroup(w, ctx, splitMean: true, oneRun: true, groupByGroupEdges: true);
+            SplatGroupConstants(w, ctx, constants, constants);
+            string centered(VectorShape s, string index) => $"({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of(constants[0])})";
+            VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef",
+                (s, index) => ForwardHasShift(ctx) ? $"{Simd}.MultiplyAdd({centered(s, index)}, {s.Of("scale")}, {s.Of("shift")})" : $"{centered(s, index)} * {s.Of("scale")}",
+                scalar: _ => throw new System.InvalidOperationException("GroupsSideBySide takes runs whose y has no scalar tail"),
+                minPartialRunLines: VectorLoop.MinPartialRunLines, splats: constants);
         });
+    }
+
+    /// <summary>
+    /// A group's row of <c>constants</c> for y from its <c>mean</c> and <c>invStd</c>: the mean's high part (or the mean),
+    /// scale = invStd·γ and shift = β − (mean's low part)·scale, as group by group computes them.
+    /// </summary>
+    private static void EmitForwardConstants(CodeWriter w, KernelContext ctx, string[] constants)
+    {
+        w.Line("// y's constants, as group by group computes them.");
+        EmitConstantsRow(w, ctx, constants);
+        string param = SegmentLoops.ParameterOffset(ctx);
+        w.Line(ctx.HasGamma ? $"double scale = invStd * NormGenSimd.At(ref gammaRef, {param});" : "double scale = invStd;");
+        if (ctx.IsFloat)
+        {
+            w.Line("float meanHi = (float)mean;");
+            w.Line($"{GroupConstant(constants, "k", "meanHi")} = meanHi;");
+        }
+        else
+        {
+            w.Line($"{GroupConstant(constants, "k", "mean")} = mean;");
+        }
+        w.Line($"{GroupConstant(constants, "k", "scale")} = ({ctx.T})scale;");
+        if (ForwardHasShift(ctx))
+        {
+            string beta = ctx.HasBeta ? $"NormGenSimd.At(ref betaRef, {param})" : "0.0";
+            w.Line($"{GroupConstant(constants, "k", "shift")} = ({ctx.T})({(ctx.IsFloat ? $"{beta} - (mean - meanHi) * scale" : beta)});");
+        }
+    }
+
+    /// <summary>
+    /// Two sums per group over the chunk's runs in memory order: each group's partial-sum vectors wait in <c>blocks</c>
+    /// between its runs (four per name, of which a run loads and stores those its loop adds to) and are added to the
+    /// double <c>totals</c> (two per group, in the order of <paramref name="names"/>) after as many runs as group by
+    /// group: the same sums in the same order. <paramref name="perRun"/> declares what the vector lines use,
+    /// <paramref name="tailScalars"/> what a scalar tail uses beside the group's totals (named as <paramref name="names"/>).
+    /// </summary>
+    private static void EmitSideBySideSums(CodeWriter w, KernelContext ctx, string[] names, bool scalarTail, System.Action perRun, System.Action tailScalars,
+        System.Func<int, string, IEnumerable<string>> vector, string[] scalar)
+    {
+        string c = ctx.LoopVariable(ctx.Kept[0]);
+        string vectorType = $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
+        int run = ConstantRunLength(ctx)!.Value;
+        int runs = RunsPerBlock(ctx)!.Value;
+        int lanes = VectorLoop.LanesUsed(ctx, run);
+        w.Line("// Each group's partial sums wait in blocks[] between its runs (four vectors per sum) and are added in double");
+        w.Line("// after as many runs as group by group.");
+        w.Line("int groups = chunkLast - chunkFirst;");
+        w.Line($"global::System.Span<{vectorType}> blocks = stackalloc {vectorType}[8 * groups];");
+        w.Line("blocks.Clear();");
+        w.Line($"ref {vectorType} blocksRef = ref {Simd}.Ref(blocks);");
+        w.Line("global::System.Span<double> totals = stackalloc double[2 * groups];");
+        w.Line("totals.Clear();");
+        void Flush()
+        {
+            using (w.Block($"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
+            {
+                w.Line($"int block = 8 * ({c} - chunkFirst);");
+                w.Line($"totals[2 * ({c} - chunkFirst)] += {Simd}.SumWidened(blocks[block], blocks[block + 1], blocks[block + 2], blocks[block + 3]);");
+                w.Line($"totals[2 * ({c} - chunkFirst) + 1] += {Simd}.SumWidened(blocks[block + 4], blocks[block + 5], blocks[block + 6], blocks[block + 7]);");
+                w.Line("blocks.Slice(block, 8).Clear();");
+            }
+        }
+        if (ctx.IsFloat)
+        {
+            w.Line($"// Runs of {run} values: the float sums span {runs} runs before they are added in double.");
+            w.Line("int blockRuns = 0;");
+        }
+        ForEachRunSideBySide(w, ctx, afterSample: ctx.IsFloat ? () =>
+        {
+            using (w.Block($"if (++blockRuns == {runs})"))
+            {
+                Flush();
+                w.Line("blockRuns = 0;");
+            }
+        } : null, body: () =>
+        {
+            perRun();
+            w.Line($"ref {vectorType} block = ref {Simd}.At(ref blocksRef, 8 * ({c} - chunkFirst));");
+            if (lanes < 4)
+            {
+                w.Line($"// Runs of {run / ctx.Width} vectors add to the first of each sum's four vectors only.");
+            }
+            BlockVectors(w, names, lanes, (name, k) => $"var {name} = {Simd}.At(ref block, {k});");
+            if (scalarTail)
+            {
+                w.Line("// The run's last values, after its whole vectors, add to the group's double sums.");
+                tailScalars();
+                w.Line($"ref double {names[0]} = ref totals[2 * ({c} - chunkFirst)];");
+                w.Line($"ref double {names[1]} = ref totals[2 * ({c} - chunkFirst) + 1];");
+            }
+            VectorLoop.Emit(w, ctx, run, RunLength(ctx), vector, _ => scalar);
+            BlockVectors(w, names, lanes, (name, k) => $"{Simd}.At(ref block, {k}) = {name};");
+        });
+        Flush();
     }
 
     /// <summary>
@@ -124,26 +285,38 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>
-    /// <c>ref T k</c> at the group's row of <c>constants</c>, and the broadcast vectors (<c>nameV</c>) of the given
-    /// entries of <see cref="GroupConstants"/> from it.
+    /// <c>ref T k</c> at the group's row of <c>constants</c> (rows laid out as <paramref name="layout"/>), and the
+    /// broadcast vectors (<c>nameV</c>) of the given entries from it.
     /// </summary>
-    private static void SplatGroupConstants(CodeWriter w, KernelContext ctx, params string[] names)
+    private static void SplatGroupConstants(CodeWriter w, KernelContext ctx, string[] layout, params string[] names)
     {
-        string[] all = GroupConstants(ctx);
-        w.Line($"ref {ctx.T} k = ref {Simd}.At(ref constantsRef, {all.Length} * ({ctx.LoopVariable(ctx.Kept[0])} - chunkFirst));");
-        w.Line(string.Join(" ", names.Select(name => $"var {name}V = {Simd}.Splat({GroupConstant(ctx, "k", name)});")));
+        EmitConstantsRow(w, ctx, layout);
+        w.Line(string.Join(" ", names.Select(name => $"var {name}V = {Simd}.Splat({GroupConstant(layout, "k", name)});")));
     }
+
+    /// <summary><c>ref T k</c> at the group's row of <c>constants</c>, rows laid out as <paramref name="layout"/>.</summary>
+    private static void EmitConstantsRow(CodeWriter w, KernelContext ctx, string[] layout) =>
+        w.Line($"ref {ctx.T} k = ref {Simd}.At(ref constantsRef, {layout.Length} * ({ctx.LoopVariable(ctx.Kept[0])} - chunkFirst));");
 
     /// <summary>
     /// A group's constants as the backward's runs take them, in the order they lie in each group's row of
     /// <c>constants</c>: the parts of the mean (<see cref="MeanSplats"/>) and 1/std, then dx's gain, slope and offset.
     /// </summary>
-    private static string[] GroupConstants(KernelContext ctx) => [.. MeanSplats(ctx), "invStd", "gain", "slope", "offset"];
+    private static string[] BackwardConstants(KernelContext ctx) => [.. MeanSplats(ctx), "invStd", "gain", "slope", "offset"];
 
-    /// <summary>The element of the group row <paramref name="row"/> that holds the constant <paramref name="name"/>.</summary>
-    private static string GroupConstant(KernelContext ctx, string row, string name)
+    /// <summary>
+    /// A group's constants as the forward's y runs take them: y = (x − hi)·scale + shift, the mean's high part (float) or
+    /// the mean (double), then scale and, with β or the mean's low part folded in, shift.
+    /// </summary>
+    private static string[] ForwardConstants(KernelContext ctx) => [ctx.IsFloat ? "meanHi" : "mean", "scale", .. ForwardHasShift(ctx) ? new[] { "shift" } : []];
+
+    /// <summary>Whether y has a shift: β, or for float data the mean's low part folded into one.</summary>
+    private static bool ForwardHasShift(KernelContext ctx) => ctx.HasBeta || ctx.IsFloat;
+
+    /// <summary>The element of the group row <paramref name="row"/> that holds the constant <paramref name="name"/> of <paramref name="layout"/>.</summary>
+    private static string GroupConstant(string[] layout, string row, string name)
     {
-        int index = System.Array.IndexOf(GroupConstants(ctx), name);
+        int index = System.Array.IndexOf(layout, name);
         return index == 0 ? row : $"{Simd}.At(ref {row}, {index})";
     }
 
@@ -151,88 +324,40 @@ internal static partial class GroupMajorKernels
     private static void EmitSideBySideBackward(CodeWriter w, KernelContext ctx)
     {
         string c = ctx.LoopVariable(ctx.Kept[0]);
-        string vector = $"global::System.Runtime.Intrinsics.Vector256<{ctx.T}>";
-        int run = ConstantRunLength(ctx)!.Value;
-        int runs = RunsPerBlock(ctx)!.Value;
-        int lanes = VectorLoop.LanesUsed(ctx, run);
-        bool scalarTail = run % ctx.Width != 0;
-        string[] names = ["groupDy", "groupDyXhat"];
-        string[] constants = GroupConstants(ctx);
+        string[] constants = BackwardConstants(ctx);
 
-        w.Line("// The chunk's groups side by side, sample by sample in memory order: group by group, runs a multiple of 4 KiB apart");
-        w.Line("// share a few cache sets and evict one another. Each group's partial sums wait in blocks[] between its runs (four");
-        w.Line("// vectors per sum) and are added in double after as many runs as group by group: the same sums, the same dx.");
-        w.Line("int groups = chunkLast - chunkFirst;");
-        w.Line($"global::System.Span<{vector}> blocks = stackalloc {vector}[8 * groups];");
-        w.Line("blocks.Clear();");
-        w.Line($"ref {vector} blocksRef = ref {Simd}.Ref(blocks);");
-        w.Line("global::System.Span<double> totals = stackalloc double[2 * groups];");
-        w.Line("totals.Clear();");
         w.Line($"// Each group's {string.Join(", ", constants)} in a row of constants[], which every run reads: a run of a few");
         w.Line("// vectors would otherwise spend as long converting and broadcasting them as on its values. Computed as group by group.");
-        w.Line($"global::System.Span<{ctx.T}> constants = stackalloc {ctx.T}[{constants.Length} * groups];");
+        w.Line($"global::System.Span<{ctx.T}> constants = stackalloc {ctx.T}[{constants.Length} * (chunkLast - chunkFirst)];");
         w.Line($"ref {ctx.T} constantsRef = ref {Simd}.Ref(constants);");
         using (w.Block($"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
         {
             w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
             w.Line("double mean = state.SavedMean[stat];");
-            w.Line($"ref {ctx.T} k = ref {Simd}.At(ref constantsRef, {constants.Length} * ({c} - chunkFirst));");
+            EmitConstantsRow(w, ctx, constants);
             if (ctx.IsFloat)
             {
                 w.Line("float meanHi = (float)mean;");
-                w.Line($"{GroupConstant(ctx, "k", "meanHi")} = meanHi;");
-                w.Line($"{GroupConstant(ctx, "k", "meanLo")} = (float)(mean - meanHi);");
+                w.Line($"{GroupConstant(constants, "k", "meanHi")} = meanHi;");
+                w.Line($"{GroupConstant(constants, "k", "meanLo")} = (float)(mean - meanHi);");
             }
             else
             {
-                w.Line($"{GroupConstant(ctx, "k", "mean")} = mean;");
+                w.Line($"{GroupConstant(constants, "k", "mean")} = mean;");
             }
-            w.Line($"{GroupConstant(ctx, "k", "invStd")} = ({ctx.T})state.SavedInvStd[stat];");
+            w.Line($"{GroupConstant(constants, "k", "invStd")} = ({ctx.T})state.SavedInvStd[stat];");
         }
-        void Flush()
-        {
-            using (w.Block($"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
+        w.Line();
+        w.Line("// Σdy and Σdy·x̂ for the chunk's groups side by side, sample by sample in memory order: group by group, runs a");
+        w.Line("// multiple of 4 KiB apart share a few cache sets and evict one another. The same sums as group by group, the same dx.");
+        EmitSideBySideSums(w, ctx, ["groupDy", "groupDyXhat"], ConstantRunLength(ctx)!.Value % ctx.Width != 0,
+            perRun: () => SplatGroupConstants(w, ctx, constants, [.. MeanSplats(ctx), "invStd"]),
+            tailScalars: () =>
             {
-                w.Line($"int block = 8 * ({c} - chunkFirst);");
-                w.Line($"totals[2 * ({c} - chunkFirst)] += {Simd}.SumWidened(blocks[block], blocks[block + 1], blocks[block + 2], blocks[block + 3]);");
-                w.Line($"totals[2 * ({c} - chunkFirst) + 1] += {Simd}.SumWidened(blocks[block + 4], blocks[block + 5], blocks[block + 6], blocks[block + 7]);");
-                w.Line("blocks.Slice(block, 8).Clear();");
-            }
-        }
-        if (ctx.IsFloat)
-        {
-            w.Line($"// Runs of {run} values: the float sums span {runs} runs before they are added in double.");
-            w.Line("int blockRuns = 0;");
-        }
-        ForEachRunSideBySide(w, ctx, afterSample: ctx.IsFloat ? () =>
-        {
-            using (w.Block($"if (++blockRuns == {runs})"))
-            {
-                Flush();
-                w.Line("blockRuns = 0;");
-            }
-        } : null, body: () =>
-        {
-            SplatGroupConstants(w, ctx, [.. MeanSplats(ctx), "invStd"]);
-            w.Line($"ref {vector} block = ref {Simd}.At(ref blocksRef, 8 * ({c} - chunkFirst));");
-            if (lanes < 4)
-            {
-                w.Line($"// Runs of {run / ctx.Width} vectors add to the first of each sum's four vectors only.");
-            }
-            BlockVectors(w, names, lanes, (name, k) => $"var {name} = {Simd}.At(ref block, {k});");
-            if (scalarTail)
-            {
-                w.Line("// The run's last values, after its whole vectors, add to the group's double sums.");
                 w.Line("double mean = state.SavedMean[stat];");
                 w.Line("double invStd = state.SavedInvStd[stat];");
-                w.Line($"ref double groupDy = ref totals[2 * ({c} - chunkFirst)];");
-                w.Line($"ref double groupDyXhat = ref totals[2 * ({c} - chunkFirst) + 1];");
-            }
-            VectorLoop.Emit(w, ctx, run, RunLength(ctx),
-                (lane, index) => GroupGradientSums(ctx, lane, index), _ => GroupGradientSumsScalar);
-            BlockVectors(w, names, lanes, (name, k) => $"{Simd}.At(ref block, {k}) = {name};");
-        });
-        Flush();
+            },
+            vector: (lane, index) => GroupGradientSums(ctx, lane, index), scalar: GroupGradientSumsScalar);
 
         w.Line();
         w.Line("// Each group's dγ and dβ terms and dx's constants: dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as");
@@ -243,10 +368,10 @@ internal static partial class GroupMajorKernels
             w.Line($"double groupDy = totals[2 * ({c} - chunkFirst)], groupDyXhat = totals[2 * ({c} - chunkFirst) + 1];");
             w.Line("double invStd = state.SavedInvStd[stat];");
             EmitGroupGradientTerms(w, ctx);
-            w.Line($"ref {ctx.T} k = ref {Simd}.At(ref constantsRef, {constants.Length} * ({c} - chunkFirst));");
-            w.Line($"{GroupConstant(ctx, "k", "gain")} = ({ctx.T})(invStd * gamma);");
-            w.Line($"{GroupConstant(ctx, "k", "slope")} = ({ctx.T})(invStd * invStd * sumGXhat * invCount);");
-            w.Line($"{GroupConstant(ctx, "k", "offset")} = ({ctx.T})(invStd * sumG * invCount);");
+            EmitConstantsRow(w, ctx, constants);
+            w.Line($"{GroupConstant(constants, "k", "gain")} = ({ctx.T})(invStd * gamma);");
+            w.Line($"{GroupConstant(constants, "k", "slope")} = ({ctx.T})(invStd * invStd * sumGXhat * invCount);");
+            w.Line($"{GroupConstant(constants, "k", "offset")} = ({ctx.T})(invStd * sumG * invCount);");
         }
 
         w.Line();
@@ -254,7 +379,7 @@ internal static partial class GroupMajorKernels
         ForEachRunSideBySide(w, ctx, descending: true, body: () =>
         {
             // Only vectors (GroupsSideBySide): no scalar tail, which would need the double mean and the scalar constants.
-            SplatGroupConstants(w, ctx, [.. MeanSplats(ctx), "gain", "slope", "offset"]);
+            SplatGroupConstants(w, ctx, constants, [.. MeanSplats(ctx), "gain", "slope", "offset"]);
             EmitRunDx(w, ctx, VectorLoop.MinPartialRunLines);
         });
     }

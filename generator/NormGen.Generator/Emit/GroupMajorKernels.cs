@@ -144,7 +144,10 @@ internal static partial class GroupMajorKernels
         SegmentLoops.EmitChunkRange(w, ctx);
         if (NormalizesSideBySide(ctx))
         {
-            w.Line(GroupComment(ctx, "mean and variance (y follows for the chunk's groups side by side)"));
+            if (!SumsStatisticsSideBySide(ctx))
+            {
+                w.Line(GroupComment(ctx, "mean and variance (y follows for the chunk's groups side by side)"));
+            }
             EmitSideBySideForward(w, ctx);
             return;
         }

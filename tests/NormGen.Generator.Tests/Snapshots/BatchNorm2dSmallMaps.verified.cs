@@ -205,6 +205,9 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 32);
             // One statistics group per (C): batch runs of 64 contiguous values. Each group is processed whole while it is in cache: mean and variance (y follows for the chunk's groups side by side).
+            // Each group's meanHi, scale, shift for y in a row of constants[], which every run reads.
+            global::System.Span<float> constants = stackalloc float[3 * (chunkLast - chunkFirst)];
+            ref float constantsRef = ref NormGenSimd.Ref(constants);
             for (int c = chunkFirst; c < chunkLast; c++)
             {
                 int stat = c;
@@ -270,27 +273,25 @@ namespace Demo
                 meanOut[stat] = mean;
                 invStdOut[stat] = invStd;
                 varianceOut[stat] = variance;
+                // y's constants, as group by group computes them.
+                ref float k = ref NormGenSimd.At(ref constantsRef, 3 * (c - chunkFirst));
+                double scale = invStd * NormGenSimd.At(ref gammaRef, c);
+                float meanHi = (float)mean;
+                k = meanHi;
+                NormGenSimd.At(ref k, 1) = (float)scale;
+                NormGenSimd.At(ref k, 2) = (float)(NormGenSimd.At(ref betaRef, c) - (mean - meanHi) * scale);
             }
 
-            // y for the chunk's groups side by side, sample by sample in memory order: group by group, runs a multiple of 4 KiB
-            // apart share a few cache sets and evict one another before y reads them again.
+            // y for the chunk's groups side by side, sample by sample in memory order: (x − hi)·scale + shift,
+            // the mean's low part in the shift.
             for (int n = 0; n < batch; n++)
             {
                 for (int c = chunkFirst; c < chunkLast; c++)
                 {
                     int stat = c;
                     int start = c * 64 + n * 2048;
-                    int param = c;
-                    double mean = meanOut[stat];
-                    double invStd = invStdOut[stat];
-                    float meanHi = (float)mean;
-                    var meanHiV = NormGenSimd.Splat(meanHi);
-                    // y = (x − mean)·invStd·γ + β
-                    double scale = invStd * NormGenSimd.At(ref gammaRef, param);
-                    var scaleV = NormGenSimd.Splat((float)scale);
-                    double beta = NormGenSimd.At(ref betaRef, param);
-                    double shift = beta - (mean - meanHi) * scale;
-                    var shiftV = NormGenSimd.Splat((float)shift);
+                    ref float k = ref NormGenSimd.At(ref constantsRef, 3 * (c - chunkFirst));
+                    var meanHiV = NormGenSimd.Splat(k); var scaleV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var shiftV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2));
                     if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
                         // 512-bit vectors (AVX-512): the same values as the 256-bit loop below.
@@ -437,18 +438,9 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(32, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 32);
-            // The chunk's groups side by side, sample by sample in memory order: group by group, runs a multiple of 4 KiB apart
-            // share a few cache sets and evict one another. Each group's partial sums wait in blocks[] between its runs (four
-            // vectors per sum) and are added in double after as many runs as group by group: the same sums, the same dx.
-            int groups = chunkLast - chunkFirst;
-            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> blocks = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8 * groups];
-            blocks.Clear();
-            ref global::System.Runtime.Intrinsics.Vector256<float> blocksRef = ref NormGenSimd.Ref(blocks);
-            global::System.Span<double> totals = stackalloc double[2 * groups];
-            totals.Clear();
             // Each group's meanHi, meanLo, invStd, gain, slope, offset in a row of constants[], which every run reads: a run of a few
             // vectors would otherwise spend as long converting and broadcasting them as on its values. Computed as group by group.
-            global::System.Span<float> constants = stackalloc float[6 * groups];
+            global::System.Span<float> constants = stackalloc float[6 * (chunkLast - chunkFirst)];
             ref float constantsRef = ref NormGenSimd.Ref(constants);
             for (int c = chunkFirst; c < chunkLast; c++)
             {
@@ -460,6 +452,17 @@ namespace Demo
                 NormGenSimd.At(ref k, 1) = (float)(mean - meanHi);
                 NormGenSimd.At(ref k, 2) = (float)state.SavedInvStd[stat];
             }
+
+            // Σdy and Σdy·x̂ for the chunk's groups side by side, sample by sample in memory order: group by group, runs a
+            // multiple of 4 KiB apart share a few cache sets and evict one another. The same sums as group by group, the same dx.
+            // Each group's partial sums wait in blocks[] between its runs (four vectors per sum) and are added in double
+            // after as many runs as group by group.
+            int groups = chunkLast - chunkFirst;
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> blocks = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8 * groups];
+            blocks.Clear();
+            ref global::System.Runtime.Intrinsics.Vector256<float> blocksRef = ref NormGenSimd.Ref(blocks);
+            global::System.Span<double> totals = stackalloc double[2 * groups];
+            totals.Clear();
             // Runs of 64 values: the float sums span 8 runs before they are added in double.
             int blockRuns = 0;
             for (int n = 0; n < batch; n++)
