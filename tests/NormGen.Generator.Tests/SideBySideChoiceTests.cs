@@ -6,9 +6,9 @@ using Xunit;
 namespace NormGen.Generator.Tests;
 
 /// <summary>
-/// Which channels-first BatchNorm kernels take a chunk's channels side by side in memory order: those whose samples lie
-/// a multiple of 4 KiB apart and whose runs are 1–8 cache lines, the backward and training's y, and for runs of under
-/// four vectors (4×4 maps) training's statistics too. The numeric tests compare these layers with a layer of one more
+/// Which channels-first BatchNorm kernels take a chunk's channels side by side in memory order: those whose runs are 1–8
+/// cache lines and whose samples lie a multiple of 4 KiB apart, or whose runs are under 4 lines, the backward and
+/// training's y, and for runs of under four vectors (4×4 maps) training's statistics too. The numeric tests compare these layers with a layer of one more
 /// channel; this checks that the layers they rely on take the paths they are meant to.
 /// </summary>
 public sealed class SideBySideChoiceTests
@@ -22,9 +22,12 @@ public sealed class SideBySideChoiceTests
     [InlineData("N,C=256,H=4,W=5", false, false, false)]
     // Runs of 100 floats (10×10 maps, partial lines written as vectors), samples 100 KiB apart.
     [InlineData("N,C=256,H=10,W=10", true, false, true)]
-    // One more channel: samples no longer a multiple of 4 KiB apart, so group by group.
-    [InlineData("N,C=257,H=4,W=4", false, false, false)]
+    // One more channel: samples no longer a multiple of 4 KiB apart, so group by group for runs of 4 lines and more.
     [InlineData("N,C=33,H=8,W=8", false, false, false)]
+    // Runs under 4 lines go side by side wherever the samples lie, with as many channels as a call has chunks.
+    [InlineData("N,C=257,H=4,W=4", true, true, true)]
+    [InlineData("N,C=100,H=4,W=4", true, true, true)]
+    [InlineData("N,C=7,H=4,W=4", false, false, false)]
     // 14×14 maps (784 bytes a run, 13 cache sets): group by group, measured faster.
     [InlineData("N,C=256,H=14,W=14", false, false, false)]
     public void Channels_go_side_by_side_where_samples_share_cache_sets_and_runs_are_short(string shape, bool y, bool statistics, bool backward)

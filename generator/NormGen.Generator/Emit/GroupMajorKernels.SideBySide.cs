@@ -6,45 +6,49 @@ using static NormGen.Generator.Emit.KernelContext;
 namespace NormGen.Generator.Emit;
 
 /// <summary>
-/// Channels-first BatchNorm over many channels of short runs whose samples lie a multiple of 4 KiB apart
-/// (x[128,32,8,8]: 8 KiB apart). Group by group, every run of a channel falls in the same few sets
-/// of the L1 and L2 caches (a channel's 128 runs of 8×8 values share 4 of the L1's 64 sets), so the runs evict one
-/// another and the lines the sums pass read are gone when dx reads them. Here a chunk's channels go side by side in
-/// memory order instead, sample by sample: the training forward's y after each channel's statistics (runs of 4–8 lines),
-/// and the backward (runs of 1–8 lines), whose channels keep their partial-sum vectors in a small array between their
-/// runs, each channel's runs added in the same order and flushed to double after as many runs as group by group, and
-/// dx is written with the same constants and formula — the same bits as group by group. (Measured on the gradient sums
-/// alone over x[128,32,8,8], one thread: 36–38 µs group by group, 24–26 in memory order, 22 group by group with 33
-/// channels, whose samples lie 8448 bytes apart; whole calls, alternating builds, 1 / 2 threads: training forward
-/// 2.4× / 2.2× faster, backward 1.07× / 1.3–1.7×; x[32,512,4,4] backward 2.1× / 1.9×.)
+/// Channels-first BatchNorm over many channels of short runs: runs of 4–8 cache lines whose samples lie a multiple of
+/// 4 KiB apart (x[128,32,8,8]: 8 KiB apart), and runs of 1–3 lines wherever they lie. Group by group, every run of a
+/// channel of the first kind falls in the same few sets of the L1 and L2 caches (a channel's 128 runs of 8×8 values
+/// share 4 of the L1's 64 sets), so the runs evict one another and the lines the sums pass read are gone when dx reads
+/// them; runs of the second kind are a line or two each, and a group's sums wait on one another run after run. Here a
+/// chunk's channels go side by side in memory order instead, sample by sample: the training forward's y after each
+/// channel's statistics (for runs under four vectors the statistics' sums too), and the backward. Each channel keeps its
+/// partial-sum vectors in a small array between its runs, adds its runs in the same order and flushes them to double
+/// after as many runs as group by group; y and dx are written with the same constants and formula — the same bits as
+/// group by group. (Measured on the gradient sums alone over x[128,32,8,8], one thread: 36–38 µs group by group, 24–26
+/// in memory order, 22 group by group with 33 channels, whose samples lie 8448 bytes apart; whole calls, alternating
+/// builds, 1 / 2 threads: x[128,32,8,8] training forward 2.4× / 2.2× faster, backward 1.07× / 1.3–1.7×; x[32,512,4,4]
+/// training 1.95× / 1.9×, backward 2.2× / 2.0×.)
 /// </summary>
 internal static partial class GroupMajorKernels
 {
     /// <summary>
-    /// The runs the backward goes side by side for, in bytes: 1 to 8 cache lines. Measured (alternating builds, 1 / 2
-    /// threads): 8×8 maps (256 bytes) 1.07× / 1.7× faster; 4×4 maps (64 bytes) 2.1× / 1.9× once each run loads and stores
-    /// only the partial-sum vectors its loop adds to and reads its group's constants ready-made (0.97× before); 14×14
-    /// maps (784 bytes, whose runs spread over 13 sets) 0.85×, so those stay group by group.
+    /// The runs that go side by side, in bytes: 1 to 8 cache lines. Measured (alternating builds, 1 / 2 threads): 8×8
+    /// maps (256 bytes) backward 1.07× / 1.7× faster; 4×4 maps (64 bytes) backward 2.2× / 2.0× once each run loads and
+    /// stores only the partial-sum vectors its loop adds to and reads its group's constants ready-made (0.97× before),
+    /// training 1.95× / 1.9× with its statistics' sums side by side too; 14×14 maps (784 bytes, whose runs spread over
+    /// 13 sets) 0.85× / 0.95×, so those stay group by group.
     /// </summary>
-    private const int MemoryOrderBackwardMinRunBytes = 64, MemoryOrderMaxRunBytes = 512;
+    private const int MemoryOrderMinRunBytes = 64, MemoryOrderMaxRunBytes = 512;
 
     /// <summary>
-    /// The shortest runs whose training forward writes y side by side: 4 cache lines. On 4×4 maps y in memory order
-    /// after the statistics group by group was 0.72× as fast as group by group, where y rereads the lines the
-    /// statistics have just brought in.
+    /// Runs shorter than this, in bytes (under 4 cache lines), go side by side wherever their samples lie (BatchNorm2d
+    /// x[32,500,4,4], samples 32000 bytes apart, 1 / 2 threads: backward 1.6× / 1.5× and training 1.12× / 1.07× faster
+    /// than group by group); 8×8 maps with 60 channels were no faster side by side.
     /// </summary>
-    private const int MemoryOrderForwardMinRunBytes = 64;
+    internal const int MemoryOrderAnyStrideMaxRunBytes = 256;
 
     /// <summary>The distance, in bytes, whose multiples map to the same L1 sets (64 sets of 64-byte lines).</summary>
     private const int CacheSetSpanBytes = 4096;
 
     /// <summary>
-    /// Whether the backward goes over a chunk's channels in memory order: BatchNorm folded like inference
-    /// (<see cref="FoldsOncePerCall"/>) with enough channels to share out whole (the sample-split path takes fewer), one
-    /// kept dim (the chunked channels), runs of <see cref="MemoryOrderBackwardMinRunBytes"/> to
-    /// <see cref="MemoryOrderMaxRunBytes"/> summed several to a float block, and samples a multiple of <see cref="CacheSetSpanBytes"/> apart.
-    /// A run's dx has no scalar tail (whole vectors, or partial lines written as vectors): group by group, a scalar tail
-    /// computes in double from the unrounded gain, slope and offset, which would give other bits than their float vectors.
+    /// Whether the training forward's y pass and the backward go over a chunk's channels in memory order: BatchNorm folded
+    /// like inference (<see cref="FoldsOncePerCall"/>) with enough channels to share out whole (the sample-split path takes
+    /// fewer), one kept dim (the chunked channels), runs of <see cref="MemoryOrderMinRunBytes"/> to
+    /// <see cref="MemoryOrderMaxRunBytes"/> summed several to a float block, and samples a multiple of
+    /// <see cref="CacheSetSpanBytes"/> apart (or runs under <see cref="MemoryOrderAnyStrideMaxRunBytes"/>). A run's dx has no
+    /// scalar tail (whole vectors, or partial lines written as vectors): group by group, a scalar tail computes in double
+    /// from the unrounded gain, slope and offset, which would give other bits than their float vectors.
     /// </summary>
     internal static bool GroupsSideBySide(KernelContext ctx) =>
         FoldsOncePerCall(ctx) && !ctx.Spec.IsRms && !ctx.Layout.StatisticsScaleWithBatch
@@ -52,14 +56,10 @@ internal static partial class GroupMajorKernels
         && ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0]
         && OuterReduced(ctx).Count == 1 && !OuterReduced(ctx)[0].Affine
         && ConstantRunLength(ctx) is int run
-        && run * ctx.ElementBytes >= MemoryOrderBackwardMinRunBytes && run * ctx.ElementBytes <= MemoryOrderMaxRunBytes
+        && run * ctx.ElementBytes >= MemoryOrderMinRunBytes && run * ctx.ElementBytes <= MemoryOrderMaxRunBytes
         && RunsPerBlock(ctx) is int
         && (run % ctx.Width == 0 || VectorLoop.WritesEdgesApart(ctx, run))
-        && (long)ctx.Layout.SampleSize * ctx.ElementBytes % CacheSetSpanBytes == 0;
-
-    /// <summary>Whether the training forward's y pass goes side by side too: <see cref="GroupsSideBySide"/> with runs of at least <see cref="MemoryOrderForwardMinRunBytes"/>.</summary>
-    internal static bool NormalizesSideBySide(KernelContext ctx) =>
-        GroupsSideBySide(ctx) && ConstantRunLength(ctx)!.Value * ctx.ElementBytes >= MemoryOrderForwardMinRunBytes;
+        && ((long)ctx.Layout.SampleSize * ctx.ElementBytes % CacheSetSpanBytes == 0 || run * ctx.ElementBytes < MemoryOrderAnyStrideMaxRunBytes);
 
     /// <summary>
     /// Whether the training forward also sums each group's Σd and Σd² side by side (runs under one unrolled iteration,
@@ -67,10 +67,10 @@ internal static partial class GroupMajorKernels
     /// registers, read group by group, were 1.2× faster than loading and storing their four vectors per sum every run).
     /// </summary>
     internal static bool SumsStatisticsSideBySide(KernelContext ctx) =>
-        NormalizesSideBySide(ctx) && VectorLoop.LanesUsed(ctx, ConstantRunLength(ctx)!.Value) < Unroll;
+        GroupsSideBySide(ctx) && VectorLoop.LanesUsed(ctx, ConstantRunLength(ctx)!.Value) < Unroll;
 
     /// <summary>
-    /// The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="NormalizesSideBySide"/>: each group's mean and variance
+    /// The body of <c>StatisticsAndNormalizeChunk</c> for <see cref="GroupsSideBySide"/>: each group's mean and variance
     /// (<see cref="SumsStatisticsSideBySide"/>: Σd and Σd² about its pivot side by side in memory order, the same sums as
     /// group by group, a group whose pivot lies far out summed again group by group as group by group's second attempt;
     /// else group by group), then y for the chunk's groups in memory order, each run with its group's hi, scale and shift

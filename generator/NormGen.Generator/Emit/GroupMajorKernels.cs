@@ -142,7 +142,7 @@ internal static partial class GroupMajorKernels
         EmitReferences(w, ctx, backward: false);
         EmitInvCount(w, ctx);
         SegmentLoops.EmitChunkRange(w, ctx);
-        if (NormalizesSideBySide(ctx))
+        if (GroupsSideBySide(ctx))
         {
             if (!SumsStatisticsSideBySide(ctx))
             {

@@ -144,11 +144,15 @@ internal partial class MemoryOrderTailBatchNorm : IBatchStatsLayer<float>, IAffi
 [Normalize(Shape = "N,C=257,H=10,W=10", Axes = "NHW")]
 internal partial class GroupOrderTailBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
-// Runs of one cache line (4×4 maps), whose backward alone goes side by side.
+// Runs of one cache line (4×4 maps), side by side wherever the samples lie, beside a layer of fewer channels than a
+// call's chunks, which computes the same channels group by group.
 [Normalize(Shape = "N,C=256,H=4,W=4", Axes = "NHW")]
 internal partial class MemoryOrderLineBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
-[Normalize(Shape = "N,C=257,H=4,W=4", Axes = "NHW")]
+[Normalize(Shape = "N,C=100,H=4,W=4", Axes = "NHW")]
+internal partial class MemoryOrderUnalignedLineBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=7,H=4,W=4", Axes = "NHW")]
 internal partial class GroupOrderLineBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
 [Normalize(Shape = "N,C=16,H=4,W=8", Axes = "NHW", ElementType = typeof(double))]
