@@ -6,7 +6,8 @@ using Xunit;
 namespace NormGen.Generator.Tests;
 
 /// <summary>
-/// Where the row-by-row kernels ask for the next row: in the first pass, into L1 (rows up to 8 KiB, and every backward)
+/// Where the row-by-row kernels ask for the next row: in the first pass, into L1 (rows up to 8 KiB, and every backward,
+/// whose first pass asks two rows ahead when the call runs on one thread)
 /// or, in the forward over rows of 8–16 KiB (whose y pass fills L1 with the row, γ and β), into L2; and not at all for
 /// longer rows, which the hardware prefetcher follows, nor in RMSNorm's forward over rows of 8–16 KiB (faster without).
 /// </summary>
@@ -41,16 +42,17 @@ public sealed class PrefetchChoiceTests
     [Theory]
     [InlineData("N,D=768", 768)]
     [InlineData("N,D=4096", 4096)]
-    public void The_backward_prefetches_the_next_rows_x_and_dy_into_L1_in_its_first_pass(string shape, int row)
+    public void The_backward_prefetches_x_and_dy_into_L1_in_its_first_pass_two_rows_ahead_on_one_thread_one_on_two(string shape, int row)
     {
         string backward = Kernel(Generate(shape, "Standard"), "BackwardChunk");
 
-        var prefetches = Regex.Matches(backward, @"NormGenSimd\.(Prefetch\w*)\(ref (\w+), start \+ (\d+) \+ i").ToList();
+        Assert.Contains($"int ahead = state.Runner.RunsAlone ? {2 * row} : {row};", backward);
+        var prefetches = Regex.Matches(backward, @"NormGenSimd\.(Prefetch\w*)\(ref (\w+), start \+ (\w+) \+ i").ToList();
         Assert.Equal(["dyRef", "xRef"], prefetches.Select(p => p.Groups[2].Value).Distinct().Order());
         Assert.All(prefetches, p =>
         {
             Assert.Equal("Prefetch", p.Groups[1].Value);
-            Assert.Equal(row.ToString(), p.Groups[3].Value);
+            Assert.Equal("ahead", p.Groups[3].Value);
         });
     }
 

@@ -92,7 +92,7 @@ internal static partial class GroupMajorKernels
                 using (w.Block("else"))
                 {
                     VectorLoop.Emit(w, ctx, run, Int(run),
-                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(GradientSumsAlongRun(ctx, lane, index, columnPass: false)),
+                        (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef").Concat(GradientSumsAlongRun(ctx, lane, index, columnPass: false)),
                         _ => GradientSumsAlongRunScalar(ctx, columnPass: false),
                         FlushBlockedSums(w, "sumG", "sumGXhat"));
                 }

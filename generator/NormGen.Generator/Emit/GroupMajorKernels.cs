@@ -423,6 +423,7 @@ internal static partial class GroupMajorKernels
             return;
         }
         w.Line(GroupComment(ctx, "the two gradient sums, then dx"));
+        GroupPrefetch.EmitBackwardAhead(w, ctx);
         if (blockedParameters && PipelinesBackwardRows(ctx))
         {
             EmitPipelinedBackwardRows(w, ctx);
@@ -469,7 +470,7 @@ internal static partial class GroupMajorKernels
                 DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
                 ForEachRun(w, ctx, () =>
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
+                        (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef").Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
                         _ => GradientSumsAlongRunScalar(ctx, columnPass),
                         FlushBlockedSums(w, "sumG", "sumGXhat")));
             }
@@ -478,7 +479,7 @@ internal static partial class GroupMajorKernels
                 // γ is the same for every run of the group (BatchNorm): Σdy and Σdy·x̂ over the whole group, then γ once.
                 DeclareBlockedSums(w, ctx, "groupDy", "groupDyXhat");
                 EmitSumsAcrossRuns(w, ctx, runs, "groupDyRuns", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                    (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(GroupGradientSums(ctx, lane, index)),
+                    (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef").Concat(GroupGradientSums(ctx, lane, index)),
                     _ => GroupGradientSumsScalar),
                     FlushBlockedSums(w, "groupDy", "groupDyXhat"));
                 EmitGroupGradientTerms(w, ctx);
@@ -488,7 +489,7 @@ internal static partial class GroupMajorKernels
                 w.Line("double sumG = 0.0;");
                 w.Line("double sumGXhat = 0.0;");
                 ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx,
-                    (lane, index) => GroupPrefetch.Next(ctx, false, lane, index, "xRef", "dyRef").Concat(RunGradientSums(ctx, lane, index))));
+                    (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef").Concat(RunGradientSums(ctx, lane, index))));
             }
             EmitGroupDx(w, ctx);
         });

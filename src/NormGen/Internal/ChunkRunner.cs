@@ -56,6 +56,13 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     /// </summary>
     public bool ExceedsCoreCache { get; private set; }
 
+    /// <summary>
+    /// True while the call runs on the calling thread alone (one thread allowed, or no helper free): a pass over rows from
+    /// memory may then ask for its next rows further ahead, since no other core shares the memory bandwidth. Read by
+    /// the kernels, once per chunk.
+    /// </summary>
+    public bool RunsAlone { get; private set; }
+
     /// <summary>Runs <paramref name="kernel"/> for every chunk in [0, <paramref name="chunks"/>).</summary>
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
@@ -119,7 +126,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     }
 
     /// <summary>
-    /// Sets <see cref="StreamsOutput"/> and <see cref="ExceedsCoreCache"/> for a call that <paramref name="threads"/>
+    /// Sets <see cref="StreamsOutput"/>, <see cref="ExceedsCoreCache"/> and <see cref="RunsAlone"/> for a call that <paramref name="threads"/>
     /// threads share: each keeps to its own range of chunks (<see cref="ChunkClaims"/>), so what must fit a core's cache is
     /// one thread's share of the data; what must fit the last-level cache, shared by the cores, is the whole call.
     /// </summary>
@@ -129,6 +136,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         long outputBytes = (long)lengthC * sizeof(T);
         StreamsOutput = Threading.StreamsOutput(inputBytes / threads, outputBytes / threads, inputBytes + outputBytes);
         ExceedsCoreCache = Threading.ExceedsCoreCache(inputBytes / threads, outputBytes / threads);
+        RunsAlone = threads == 1;
     }
 
     /// <summary>Makes this thread's non-temporal stores visible before the output is handed back or the chunk reported done.</summary>

@@ -400,6 +400,8 @@ namespace Demo
             ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
             int blockGroups = 0;
             // One statistics group per (NT): 768 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
+            // How far ahead the gradient-sums pass asks for rows: two on one thread, one where two threads share the memory.
+            int ahead = state.Runner.RunsAlone ? 1536 : 768;
             for (int nt = chunkFirst; nt < chunkLast; nt++)
             {
                 int stat = nt;
@@ -420,10 +422,10 @@ namespace Demo
                 var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
                 for (int i = 0; i < 512; i += 32)
                 {
-                    NormGenSimd.Prefetch(ref xRef, start + 768 + i);
-                    NormGenSimd.Prefetch(ref xRef, start + 768 + i + 16);
-                    NormGenSimd.Prefetch(ref dyRef, start + 768 + i);
-                    NormGenSimd.Prefetch(ref dyRef, start + 768 + i + 16);
+                    NormGenSimd.Prefetch(ref xRef, start + ahead + i);
+                    NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
+                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
+                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
                     var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                     var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
                     var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
@@ -459,10 +461,10 @@ namespace Demo
                 sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
                 for (int i = 512; i < 768; i += 32)
                 {
-                    NormGenSimd.Prefetch(ref xRef, start + 768 + i);
-                    NormGenSimd.Prefetch(ref xRef, start + 768 + i + 16);
-                    NormGenSimd.Prefetch(ref dyRef, start + 768 + i);
-                    NormGenSimd.Prefetch(ref dyRef, start + 768 + i + 16);
+                    NormGenSimd.Prefetch(ref xRef, start + ahead + i);
+                    NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
+                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
+                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
                     var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                     var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
                     var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);

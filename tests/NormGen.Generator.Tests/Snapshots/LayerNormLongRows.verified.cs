@@ -385,6 +385,8 @@ namespace Demo
             ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
             int blockGroups = 0;
             // One statistics group per (N): 4096 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
+            // How far ahead the gradient-sums pass asks for rows: two on one thread, one where two threads share the memory.
+            int ahead = state.Runner.RunsAlone ? 8192 : 4096;
             // Rows read from the L3 in a two-stage pipeline: the sums pass over row n also writes row n − 1's dx, so the one
             // row's reads overlap the other's writes. In the core's cache, or where dx streams to memory, the row-by-row passes,
             // with the same values.
@@ -553,10 +555,10 @@ namespace Demo
                         {
                             for (int i = block; i < block + 512; i += 32)
                             {
-                                NormGenSimd.Prefetch(ref xRef, start + 4096 + i);
-                                NormGenSimd.Prefetch(ref xRef, start + 4096 + i + 16);
-                                NormGenSimd.Prefetch(ref dyRef, start + 4096 + i);
-                                NormGenSimd.Prefetch(ref dyRef, start + 4096 + i + 16);
+                                NormGenSimd.Prefetch(ref xRef, start + ahead + i);
+                                NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
+                                NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
+                                NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
                                 var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                                 var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
                                 var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);

@@ -381,6 +381,8 @@ namespace Demo
             ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
             int blockGroups = 0;
             // One statistics group per (N): 100 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
+            // How far ahead the gradient-sums pass asks for rows: two on one thread, one where two threads share the memory.
+            int ahead = state.Runner.RunsAlone ? 200 : 100;
             for (int n = chunkFirst; n < chunkLast; n++)
             {
                 int stat = n;
@@ -401,10 +403,10 @@ namespace Demo
                 var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
                 for (int i = 0; i < 96; i += 32)
                 {
-                    NormGenSimd.Prefetch(ref xRef, start + 100 + i);
-                    NormGenSimd.Prefetch(ref xRef, start + 100 + i + 16);
-                    NormGenSimd.Prefetch(ref dyRef, start + 100 + i);
-                    NormGenSimd.Prefetch(ref dyRef, start + 100 + i + 16);
+                    NormGenSimd.Prefetch(ref xRef, start + ahead + i);
+                    NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
+                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
+                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
                     var dy0 = NormGenSimd.Load(ref dyRef, start + i);
                     var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
                     var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);

@@ -49,6 +49,51 @@ public sealed class ChunkRunnerTests
         Assert.Equal(new[] { forward, backward, forward, backward }, orders);
     }
 
+    private sealed class AloneRecorder
+    {
+        public ChunkRunner<AloneRecorder, float>? Runner;
+        public readonly List<bool> RunsAlone = new();
+        public readonly HashSet<int> Threads = new();
+    }
+
+    private static void RecordAlone(AloneRecorder recorder, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int batch, int chunk)
+    {
+        Thread.Sleep(1);
+        lock (recorder.RunsAlone)
+        {
+            recorder.RunsAlone.Add(recorder.Runner!.RunsAlone);
+            recorder.Threads.Add(Environment.CurrentManagedThreadId);
+        }
+    }
+
+    /// <summary>
+    /// The kernels read RunsAlone to ask for rows further ahead when no other core shares the memory bandwidth: true in
+    /// every chunk of a one-thread call, and false in every chunk of a call that two threads share.
+    /// </summary>
+    [Fact]
+    public void RunsAlone_is_true_in_a_one_thread_call_and_false_where_two_threads_share_it()
+    {
+        var runner = new ChunkRunner<AloneRecorder, float>();
+        float[] data = new float[16];
+        var alone = new AloneRecorder { Runner = runner };
+        runner.Run(RecordAlone, alone, data, data, data, batch: 1, chunks: 4, degree: 1);
+        Assert.Equal([true, true, true, true], alone.RunsAlone);
+
+        bool sawShared = false;
+        for (int call = 0; call < 5; call++)
+        {
+            var shared = new AloneRecorder { Runner = runner };
+            runner.Run(RecordAlone, shared, data, data, data, batch: 1, chunks: 8, degree: Environment.ProcessorCount);
+            // Chunks on two threads never say alone (a started helper that found no chunk left leaves one thread id).
+            if (shared.Threads.Count > 1)
+            {
+                sawShared = true;
+                Assert.All(shared.RunsAlone, Assert.False);
+            }
+        }
+        Assert.Equal(Environment.ProcessorCount > 1, sawShared);
+    }
+
     [Fact]
     public void On_several_threads_every_chunk_runs_exactly_once_in_every_call()
     {
