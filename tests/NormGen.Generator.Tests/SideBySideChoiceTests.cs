@@ -28,11 +28,14 @@ public sealed class SideBySideChoiceTests
     [InlineData("N,C=257,H=4,W=4", true, true, true)]
     [InlineData("N,C=100,H=4,W=4", true, true, true)]
     [InlineData("N,C=7,H=4,W=4", false, false, false)]
+    // Double runs of two vectors: the statistics too; double 4×4 maps (four vectors a run) keep them group by group.
+    [InlineData("N,C=16,H=2,W=4", true, true, true, "double")]
+    [InlineData("N,C=16,H=4,W=4", true, false, true, "double")]
     // 14×14 maps (784 bytes a run, 13 cache sets): group by group, measured faster.
     [InlineData("N,C=256,H=14,W=14", false, false, false)]
-    public void Channels_go_side_by_side_where_samples_share_cache_sets_and_runs_are_short(string shape, bool y, bool statistics, bool backward)
+    public void Channels_go_side_by_side_where_samples_share_cache_sets_and_runs_are_short(string shape, bool y, bool statistics, bool backward, string elementType = "float")
     {
-        string text = Generate(shape);
+        string text = Generate(shape, elementType);
         string forward = Kernel(text, "StatisticsAndNormalizeChunk");
 
         Assert.Equal(y, forward.Contains("// y for the chunk's groups side by side"));
@@ -54,10 +57,10 @@ public sealed class SideBySideChoiceTests
         Assert.Single(Regex.Matches(backward, @"state\.SavedMean\["));
     }
 
-    private static string Generate(string shape) =>
+    private static string Generate(string shape, string elementType = "float") =>
         GeneratorHarness.Generate($$"""
             using NormGen;
-            [Normalize(Shape = "{{shape}}", Axes = "NHW")]
+            [Normalize(Shape = "{{shape}}", Axes = "NHW", ElementType = typeof({{elementType}}))]
             partial class Norm { }
             """).Result.GeneratedSources.Single().SourceText.ToString();
 

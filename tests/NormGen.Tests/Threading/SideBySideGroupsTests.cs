@@ -33,6 +33,10 @@ public sealed class SideBySideGroupsTests
         AssertSameAsGroupByGroup<float, MemoryOrderUnalignedLineBatchNorm, GroupOrderLineBatchNorm>(threads => new MemoryOrderUnalignedLineBatchNorm { MaxDegreeOfParallelism = threads }, () => new GroupOrderLineBatchNorm(), batch: 33, channels: 100, referenceChannels: 7, run: 16, Tolerance.FloatFloor);
 
     [Fact]
+    public void Double_BatchNorm_on_runs_of_two_vectors() =>
+        AssertSameAsGroupByGroup<double, MemoryOrderShortDoubleBatchNorm, GroupOrderShortDoubleBatchNorm>(threads => new MemoryOrderShortDoubleBatchNorm { MaxDegreeOfParallelism = threads }, () => new GroupOrderShortDoubleBatchNorm(), batch: 70, channels: 16, referenceChannels: 7, run: 8, 1e-12);
+
+    [Fact]
     public void Double_BatchNorm() =>
         AssertSameAsGroupByGroup<double, MemoryOrderDoubleBatchNorm, GroupOrderDoubleBatchNorm>(threads => new MemoryOrderDoubleBatchNorm { MaxDegreeOfParallelism = threads }, () => new GroupOrderDoubleBatchNorm(), batch: 70, channels: 16, referenceChannels: 17, run: 32, 1e-12);
 

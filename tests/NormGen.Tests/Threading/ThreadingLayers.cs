@@ -155,6 +155,13 @@ internal partial class MemoryOrderUnalignedLineBatchNorm : IBatchStatsLayer<floa
 [Normalize(Shape = "N,C=7,H=4,W=4", Axes = "NHW")]
 internal partial class GroupOrderLineBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
+// Double runs of two vectors (2×4 maps): statistics, y and dx side by side; the reference has fewer channels than chunks.
+[Normalize(Shape = "N,C=16,H=2,W=4", Axes = "NHW", ElementType = typeof(double))]
+internal partial class MemoryOrderShortDoubleBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+[Normalize(Shape = "N,C=7,H=2,W=4", Axes = "NHW", ElementType = typeof(double))]
+internal partial class GroupOrderShortDoubleBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
 [Normalize(Shape = "N,C=16,H=4,W=8", Axes = "NHW", ElementType = typeof(double))]
 internal partial class MemoryOrderDoubleBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
 
