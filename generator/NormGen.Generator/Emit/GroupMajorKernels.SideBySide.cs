@@ -86,7 +86,7 @@ internal static partial class GroupMajorKernels
             w.Line($"// One statistics group per ({string.Join(", ", ctx.Kept.Select(k => k.Letters))}), its runs of {ConstantRunLength(ctx)} values taken side by side with the chunk's other groups'");
             w.Line("// in memory order: its pivot, its Σd and Σd², its mean and variance, then y.");
         }
-        w.Line($"// Each group's {string.Join(", ", constants)} for y in a row of constants[], which every run reads.");
+        w.Line($"// Each group's {string.Join(", ", constants)} in a row of constants[], which every run reads.");
         w.Line($"global::System.Span<{ctx.T}> constants = stackalloc {ctx.T}[{constants.Length} * (chunkLast - chunkFirst)];");
         w.Line($"ref {ctx.T} constantsRef = ref {Simd}.Ref(constants);");
         if (!SumsStatisticsSideBySide(ctx))
@@ -95,30 +95,32 @@ internal static partial class GroupMajorKernels
             {
                 EmitMeanAndVariance(w, ctx);
                 EmitSaveStatistics(w, ctx);
+                EmitConstantsRow(w, ctx, constants);
                 EmitForwardConstants(w, ctx, constants);
             });
         }
         else
         {
             w.Line("// Each group's pivot, as group by group: the mean of its first values.");
-            w.Line($"global::System.Span<{ctx.T}> pivots = stackalloc {ctx.T}[chunkLast - chunkFirst];");
             ForEachGroup(w, ctx, body: () =>
             {
                 EmitPivot(w, ctx);
-                w.Line($"pivots[{c} - chunkFirst] = pivot;");
+                EmitConstantsRow(w, ctx, constants);
+                w.Line($"{GroupConstant(constants, "k", "pivot")} = pivot;");
             });
             w.Line();
             w.Line("// Σd and Σd² with d = x − pivot for the chunk's groups side by side, sample by sample in memory order: group by");
             w.Line("// group, runs a multiple of 4 KiB apart share a few cache sets and evict one another.");
-            EmitSideBySideSums(w, ctx, names, ConstantRunLength(ctx)!.Value % ctx.Width != 0,
-                perRun: () => w.Line($"var pivotV = {Simd}.Splat(pivots[{c} - chunkFirst]);"),
-                tailScalars: () => w.Line($"{ctx.T} pivot = pivots[{c} - chunkFirst];"),
+            EmitSideBySideSums(w, ctx, names,
+                perRun: () => SplatGroupConstants(w, ctx, constants, "pivot"),
+                tailScalars: () => w.Line($"{ctx.T} pivot = {GroupConstant(constants, "k", "pivot")};"),
                 vector: DeviationSums, scalar: DeviationSumsScalar);
             w.Line();
             w.Line("// Each group's mean and variance from its sums: mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².");
             ForEachGroup(w, ctx, body: () =>
             {
-                w.Line($"{ctx.T} pivot = pivots[{c} - chunkFirst];");
+                EmitConstantsRow(w, ctx, constants);
+                w.Line($"{ctx.T} pivot = {GroupConstant(constants, "k", "pivot")};");
                 w.Line($"double meanShift = totals[2 * ({c} - chunkFirst)] * invCount;");
                 w.Line("double mean = pivot + meanShift;");
                 w.Line($"double variance = global::System.Math.Max(totals[2 * ({c} - chunkFirst) + 1] * invCount - meanShift * meanShift, 0.0);");
@@ -138,32 +140,30 @@ internal static partial class GroupMajorKernels
             });
         }
         w.Line();
-        w.Line($"// y for the chunk's groups side by side, sample by sample in memory order: (x − {(ctx.IsFloat ? "hi" : "mean")})·scale{(ForwardHasShift(ctx) ? " + shift" : "")}{(ctx.IsFloat ? "," : ".")}");
+        w.Line($"// y for the chunk's groups side by side, sample by sample in memory order: (x − {(ctx.IsFloat ? "hi" : "mean")})·scale{(HasFoldedShift(ctx) ? " + shift" : "")}{(ctx.IsFloat ? "," : ".")}");
         if (ctx.IsFloat)
         {
             w.Line("// the mean's low part in the shift.");
         }
         ForEachRunSideBySide(w, ctx, () =>
         {
-            SplatGroupConstants(w, ctx, constants, constants);
-            string centered(VectorShape s, string index) => $"({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of(constants[0])})";
+            SplatGroupConstants(w, ctx, constants, FoldedRunSplats(ctx));
             VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef",
-                (s, index) => ForwardHasShift(ctx) ? $"{Simd}.MultiplyAdd({centered(s, index)}, {s.Of("scale")}, {s.Of("shift")})" : $"{centered(s, index)} * {s.Of("scale")}",
+                (s, index) => FoldedRunValue(ctx, s, index),
                 scalar: _ => throw new System.InvalidOperationException("GroupsSideBySide takes runs whose y has no scalar tail"),
-                minPartialRunLines: VectorLoop.MinPartialRunLines, splats: constants);
+                minPartialRunLines: VectorLoop.MinPartialRunLines, splats: FoldedRunSplats(ctx));
         });
     }
 
     /// <summary>
-    /// A group's row of <c>constants</c> for y from its <c>mean</c> and <c>invStd</c>: the mean's high part (or the mean),
-    /// scale = invStd·γ and shift = β − (mean's low part)·scale, as group by group computes them.
+    /// y's constants in the group's row <c>k</c> of <c>constants</c> from its <c>mean</c> and <c>invStd</c>: the mean's high
+    /// part (or the mean), scale = invStd·γ and shift = β − (mean's low part)·scale, as group by group computes them.
     /// </summary>
     private static void EmitForwardConstants(CodeWriter w, KernelContext ctx, string[] constants)
     {
         w.Line("// y's constants, as group by group computes them.");
-        EmitConstantsRow(w, ctx, constants);
         string param = SegmentLoops.ParameterOffset(ctx);
-        w.Line(ctx.HasGamma ? $"double scale = invStd * NormGenSimd.At(ref gammaRef, {param});" : "double scale = invStd;");
+        w.Line($"double scale = {FoldedScale(ctx, param)};");
         if (ctx.IsFloat)
         {
             w.Line("float meanHi = (float)mean;");
@@ -174,10 +174,9 @@ internal static partial class GroupMajorKernels
             w.Line($"{GroupConstant(constants, "k", "mean")} = mean;");
         }
         w.Line($"{GroupConstant(constants, "k", "scale")} = ({ctx.T})scale;");
-        if (ForwardHasShift(ctx))
+        if (HasFoldedShift(ctx))
         {
-            string beta = ctx.HasBeta ? $"NormGenSimd.At(ref betaRef, {param})" : "0.0";
-            w.Line($"{GroupConstant(constants, "k", "shift")} = ({ctx.T})({(ctx.IsFloat ? $"{beta} - (mean - meanHi) * scale" : beta)});");
+            w.Line($"{GroupConstant(constants, "k", "shift")} = ({ctx.T})({FoldedShift(ctx, ctx.HasBeta ? $"NormGenSimd.At(ref betaRef, {param})" : "0.0")});");
         }
     }
 
@@ -188,7 +187,7 @@ internal static partial class GroupMajorKernels
     /// group: the same sums in the same order. <paramref name="perRun"/> declares what the vector lines use,
     /// <paramref name="tailScalars"/> what a scalar tail uses beside the group's totals (named as <paramref name="names"/>).
     /// </summary>
-    private static void EmitSideBySideSums(CodeWriter w, KernelContext ctx, string[] names, bool scalarTail, System.Action perRun, System.Action tailScalars,
+    private static void EmitSideBySideSums(CodeWriter w, KernelContext ctx, string[] names, System.Action perRun, System.Action tailScalars,
         System.Func<int, string, IEnumerable<string>> vector, string[] scalar)
     {
         string c = ctx.LoopVariable(ctx.Kept[0]);
@@ -196,6 +195,7 @@ internal static partial class GroupMajorKernels
         int run = ConstantRunLength(ctx)!.Value;
         int runs = RunsPerBlock(ctx)!.Value;
         int lanes = VectorLoop.LanesUsed(ctx, run);
+        bool scalarTail = run % ctx.Width != 0;
         w.Line("// Each group's partial sums wait in blocks[] between its runs (four vectors per sum) and are added in double");
         w.Line("// after as many runs as group by group.");
         w.Line("int groups = chunkLast - chunkFirst;");
@@ -305,13 +305,12 @@ internal static partial class GroupMajorKernels
     private static string[] BackwardConstants(KernelContext ctx) => [.. MeanSplats(ctx), "invStd", "gain", "slope", "offset"];
 
     /// <summary>
-    /// A group's constants as the forward's y runs take them: y = (x − hi)·scale + shift, the mean's high part (float) or
-    /// the mean (double), then scale and, with β or the mean's low part folded in, shift.
+    /// A group's constants as the forward takes them: its pivot where the statistics' sums go side by side
+    /// (<see cref="SumsStatisticsSideBySide"/>), then y's (<see cref="FoldedRunSplats"/>: the mean's high part or the mean,
+    /// scale, and shift).
     /// </summary>
-    private static string[] ForwardConstants(KernelContext ctx) => [ctx.IsFloat ? "meanHi" : "mean", "scale", .. ForwardHasShift(ctx) ? new[] { "shift" } : []];
-
-    /// <summary>Whether y has a shift: β, or for float data the mean's low part folded into one.</summary>
-    private static bool ForwardHasShift(KernelContext ctx) => ctx.HasBeta || ctx.IsFloat;
+    private static string[] ForwardConstants(KernelContext ctx) =>
+        [.. SumsStatisticsSideBySide(ctx) ? new[] { "pivot" } : [], .. FoldedRunSplats(ctx)];
 
     /// <summary>The element of the group row <paramref name="row"/> that holds the constant <paramref name="name"/> of <paramref name="layout"/>.</summary>
     private static string GroupConstant(string[] layout, string row, string name)
@@ -350,7 +349,7 @@ internal static partial class GroupMajorKernels
         w.Line();
         w.Line("// Σdy and Σdy·x̂ for the chunk's groups side by side, sample by sample in memory order: group by group, runs a");
         w.Line("// multiple of 4 KiB apart share a few cache sets and evict one another. The same sums as group by group, the same dx.");
-        EmitSideBySideSums(w, ctx, ["groupDy", "groupDyXhat"], ConstantRunLength(ctx)!.Value % ctx.Width != 0,
+        EmitSideBySideSums(w, ctx, ["groupDy", "groupDyXhat"],
             perRun: () => SplatGroupConstants(w, ctx, constants, [.. MeanSplats(ctx), "invStd"]),
             tailScalars: () =>
             {

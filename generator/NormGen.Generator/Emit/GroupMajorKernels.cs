@@ -749,22 +749,7 @@ internal static partial class GroupMajorKernels
                 minPartialRunLines: minPartialRunLines, splats: [.. MeanSplats(ctx), "invStd"]));
             return;
         }
-        // Float data: ((x − hi) − lo)·scale + β = (x − hi)·scale + (β − lo·scale), the low part of the mean folded into the shift.
-        bool foldLow = ctx.IsFloat && !rms;
-        bool hasShift = ctx.HasBeta || foldLow;
-        string hiCentered(VectorShape s, string index) => rms
-            ? $"{Simd}.{s.Load}(ref xRef, start + {index})"
-            : ctx.IsFloat ? $"({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of("meanHi")})" : $"({Simd}.{s.Load}(ref xRef, start + {index}) - {s.Of("mean")})";
-        var runSplats = new List<string>();
-        if (!rms)
-        {
-            runSplats.Add(ctx.IsFloat ? "meanHi" : "mean");
-        }
-        runSplats.Add("scale");
-        if (hasShift)
-        {
-            runSplats.Add("shift");
-        }
+        var runSplats = FoldedRunSplats(ctx);
 
         // γ and β are constant along each run. Where no reduced dim indexes them (BatchNorm, InstanceNorm) they are
         // constant over the whole group, so scale and shift are computed once per group rather than once per run.
@@ -774,15 +759,15 @@ internal static partial class GroupMajorKernels
         string beta = ctx.HasBeta ? "beta" : "0.0";
         void EmitScaleAndShift()
         {
-            w.Line(ctx.HasGamma ? $"double scale = invStd * NormGenSimd.At(ref gammaRef, {paramIndex});" : "double scale = invStd;");
+            w.Line($"double scale = {FoldedScale(ctx, paramIndex)};");
             w.Line($"var scaleV = {Simd}.Splat(({ctx.T})scale);");
             if (ctx.HasBeta)
             {
                 w.Line($"double beta = NormGenSimd.At(ref betaRef, {paramIndex});");
             }
-            if (hasShift)
+            if (HasFoldedShift(ctx))
             {
-                w.Line(foldLow ? $"double shift = {beta} - (mean - meanHi) * scale;" : $"double shift = {beta};");
+                w.Line($"double shift = {FoldedShift(ctx, beta)};");
                 w.Line($"var shiftV = {Simd}.Splat(({ctx.T})shift);");
             }
         }
@@ -790,7 +775,7 @@ internal static partial class GroupMajorKernels
         {
             string betaScalar = ctx.HasBeta ? " + beta" : "";
             VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "yRef",
-                (s, index) => hasShift ? $"{Simd}.MultiplyAdd({hiCentered(s, index)}, {s.Of("scale")}, {s.Of("shift")})" : $"{hiCentered(s, index)} * {s.Of("scale")}",
+                (s, index) => FoldedRunValue(ctx, s, index),
                 before: index => next(0, index), splats: runSplats,
                 scalar: _ => Lines($"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * scale{betaScalar});"),
                 minPartialRunLines: minPartialRunLines);
@@ -809,6 +794,32 @@ internal static partial class GroupMajorKernels
             });
         }
     }
+
+    /// <summary>
+    /// Whether a run's y where γ is constant along it, y = (x − hi)·scale + shift, has a shift: β, or for float data the
+    /// mean's low part folded into one (((x − hi) − lo)·scale + β = (x − hi)·scale + (β − lo·scale)).
+    /// </summary>
+    private static bool HasFoldedShift(KernelContext ctx) => ctx.HasBeta || (ctx.IsFloat && !ctx.Spec.IsRms);
+
+    /// <summary>The broadcast vectors of <see cref="FoldedRunValue"/>: the mean's high part (or the mean; none for RMSNorm), scale, shift.</summary>
+    private static string[] FoldedRunSplats(KernelContext ctx) =>
+        [.. ctx.Spec.IsRms ? [] : new[] { ctx.IsFloat ? "meanHi" : "mean" }, "scale", .. HasFoldedShift(ctx) ? new[] { "shift" } : []];
+
+    /// <summary>One vector of a run's y where γ is constant along it: (x − hi)·scale + shift, fused (x·scale for RMSNorm without β).</summary>
+    private static string FoldedRunValue(KernelContext ctx, VectorShape s, string index)
+    {
+        string x = $"{Simd}.{s.Load}(ref xRef, start + {index})";
+        string centered = ctx.Spec.IsRms ? x : $"({x} - {s.Of(ctx.IsFloat ? "meanHi" : "mean")})";
+        return HasFoldedShift(ctx) ? $"{Simd}.MultiplyAdd({centered}, {s.Of("scale")}, {s.Of("shift")})" : $"{centered} * {s.Of("scale")}";
+    }
+
+    /// <summary>The double scale of <see cref="FoldedRunValue"/>: invStd·γ, γ at <paramref name="paramIndex"/>.</summary>
+    private static string FoldedScale(KernelContext ctx, string paramIndex) =>
+        ctx.HasGamma ? $"invStd * NormGenSimd.At(ref gammaRef, {paramIndex})" : "invStd";
+
+    /// <summary>The double shift of <see cref="FoldedRunValue"/> from the double β (<paramref name="beta"/>), <c>scale</c>, <c>mean</c> and <c>meanHi</c>.</summary>
+    private static string FoldedShift(KernelContext ctx, string beta) =>
+        ctx.IsFloat && !ctx.Spec.IsRms ? $"{beta} - (mean - meanHi) * scale" : beta;
 
     /// <summary>
     /// Float data: the double mean as hi + lo floats, so <c>(x − hi) − lo</c> is x − mean to float accuracy even when

@@ -205,7 +205,7 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 32);
             // One statistics group per (C): batch runs of 64 contiguous values. Each group is processed whole while it is in cache: mean and variance (y follows for the chunk's groups side by side).
-            // Each group's meanHi, scale, shift for y in a row of constants[], which every run reads.
+            // Each group's meanHi, scale, shift in a row of constants[], which every run reads.
             global::System.Span<float> constants = stackalloc float[3 * (chunkLast - chunkFirst)];
             ref float constantsRef = ref NormGenSimd.Ref(constants);
             for (int c = chunkFirst; c < chunkLast; c++)
@@ -273,8 +273,8 @@ namespace Demo
                 meanOut[stat] = mean;
                 invStdOut[stat] = invStd;
                 varianceOut[stat] = variance;
-                // y's constants, as group by group computes them.
                 ref float k = ref NormGenSimd.At(ref constantsRef, 3 * (c - chunkFirst));
+                // y's constants, as group by group computes them.
                 double scale = invStd * NormGenSimd.At(ref gammaRef, c);
                 float meanHi = (float)mean;
                 k = meanHi;

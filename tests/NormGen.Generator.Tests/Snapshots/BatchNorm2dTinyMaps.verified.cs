@@ -206,18 +206,18 @@ namespace Demo
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 256);
             // One statistics group per (C), its runs of 16 values taken side by side with the chunk's other groups'
             // in memory order: its pivot, its Σd and Σd², its mean and variance, then y.
-            // Each group's meanHi, scale, shift for y in a row of constants[], which every run reads.
-            global::System.Span<float> constants = stackalloc float[3 * (chunkLast - chunkFirst)];
+            // Each group's pivot, meanHi, scale, shift in a row of constants[], which every run reads.
+            global::System.Span<float> constants = stackalloc float[4 * (chunkLast - chunkFirst)];
             ref float constantsRef = ref NormGenSimd.Ref(constants);
             // Each group's pivot, as group by group: the mean of its first values.
-            global::System.Span<float> pivots = stackalloc float[chunkLast - chunkFirst];
             for (int c = chunkFirst; c < chunkLast; c++)
             {
                 int stat = c;
                 int groupStart = c * 16;
                 // The pivot: the mean of the group's first 8 values.
                 float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, groupStart)) * 0.125);
-                pivots[c - chunkFirst] = pivot;
+                ref float k = ref NormGenSimd.At(ref constantsRef, 4 * (c - chunkFirst));
+                k = pivot;
             }
 
             // Σd and Σd² with d = x − pivot for the chunk's groups side by side, sample by sample in memory order: group by
@@ -238,7 +238,8 @@ namespace Demo
                 {
                     int stat = c;
                     int start = c * 16 + n * 4096;
-                    var pivotV = NormGenSimd.Splat(pivots[c - chunkFirst]);
+                    ref float k = ref NormGenSimd.At(ref constantsRef, 4 * (c - chunkFirst));
+                    var pivotV = NormGenSimd.Splat(k);
                     ref global::System.Runtime.Intrinsics.Vector256<float> block = ref NormGenSimd.At(ref blocksRef, 8 * (c - chunkFirst));
                     // Runs of 2 vectors add to the first of each sum's four vectors only.
                     var sumDBlock0 = NormGenSimd.At(ref block, 0);
@@ -277,7 +278,8 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 16;
-                float pivot = pivots[c - chunkFirst];
+                ref float k = ref NormGenSimd.At(ref constantsRef, 4 * (c - chunkFirst));
+                float pivot = k;
                 double meanShift = totals[2 * (c - chunkFirst)] * invCount;
                 double mean = pivot + meanShift;
                 double variance = global::System.Math.Max(totals[2 * (c - chunkFirst) + 1] * invCount - meanShift * meanShift, 0.0);
@@ -324,12 +326,11 @@ namespace Demo
                 invStdOut[stat] = invStd;
                 varianceOut[stat] = variance;
                 // y's constants, as group by group computes them.
-                ref float k = ref NormGenSimd.At(ref constantsRef, 3 * (c - chunkFirst));
                 double scale = invStd * NormGenSimd.At(ref gammaRef, c);
                 float meanHi = (float)mean;
-                k = meanHi;
-                NormGenSimd.At(ref k, 1) = (float)scale;
-                NormGenSimd.At(ref k, 2) = (float)(NormGenSimd.At(ref betaRef, c) - (mean - meanHi) * scale);
+                NormGenSimd.At(ref k, 1) = meanHi;
+                NormGenSimd.At(ref k, 2) = (float)scale;
+                NormGenSimd.At(ref k, 3) = (float)(NormGenSimd.At(ref betaRef, c) - (mean - meanHi) * scale);
             }
 
             // y for the chunk's groups side by side, sample by sample in memory order: (x − hi)·scale + shift,
@@ -340,8 +341,8 @@ namespace Demo
                 {
                     int stat = c;
                     int start = c * 16 + n * 4096;
-                    ref float k = ref NormGenSimd.At(ref constantsRef, 3 * (c - chunkFirst));
-                    var meanHiV = NormGenSimd.Splat(k); var scaleV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var shiftV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2));
+                    ref float k = ref NormGenSimd.At(ref constantsRef, 4 * (c - chunkFirst));
+                    var meanHiV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var scaleV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2)); var shiftV = NormGenSimd.Splat(NormGenSimd.At(ref k, 3));
                     for (int i = 0; i < 16; i += 8)
                     {
                         NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
