@@ -23,7 +23,7 @@ public sealed class PrefetchChoiceTests
     [InlineData("N,D=768", "Rms", 768, "Prefetch", "sumSqBlock0 =")]
     public void The_forward_statistics_pass_prefetches_the_next_row_into_the_cache_its_row_length_calls_for(string shape, string kind, int row, string method, string passMarker)
     {
-        string forward = Kernel(Generate(shape, kind), "StatisticsAndNormalizeChunk");
+        string forward = GeneratorHarness.Kernel(Generate(shape, kind), "StatisticsAndNormalizeChunk");
 
         var prefetches = Regex.Matches(forward, @"NormGenSimd\.(Prefetch\w*)\(ref (\w+), start \+ (\d+) \+ i").ToList();
         Assert.NotEmpty(prefetches);
@@ -44,7 +44,7 @@ public sealed class PrefetchChoiceTests
     [InlineData("N,D=4096", 4096)]
     public void The_backward_prefetches_x_and_dy_into_L1_in_its_first_pass_two_rows_ahead_on_one_thread_one_on_two(string shape, int row)
     {
-        string backward = Kernel(Generate(shape, "Standard"), "BackwardChunk");
+        string backward = GeneratorHarness.Kernel(Generate(shape, "Standard"), "BackwardChunk");
 
         Assert.Contains($"int ahead = state.Runner.RunsAlone ? {2 * row} : {row};", backward);
         var prefetches = Regex.Matches(backward, @"NormGenSimd\.(Prefetch\w*)\(ref (\w+), start \+ (\w+) \+ i").ToList();
@@ -61,8 +61,8 @@ public sealed class PrefetchChoiceTests
     {
         string text = Generate("N,D=4096", "Rms");
 
-        Assert.DoesNotContain("Prefetch", Kernel(text, "StatisticsAndNormalizeChunk"));
-        Assert.Contains("NormGenSimd.Prefetch(ref xRef", Kernel(text, "BackwardChunk"));
+        Assert.DoesNotContain("Prefetch", GeneratorHarness.Kernel(text, "StatisticsAndNormalizeChunk"));
+        Assert.Contains("NormGenSimd.Prefetch(ref xRef", GeneratorHarness.Kernel(text, "BackwardChunk"));
     }
 
     [Fact]
@@ -70,8 +70,8 @@ public sealed class PrefetchChoiceTests
     {
         string text = Generate("N,D=8192", "Standard");
 
-        Assert.DoesNotContain("Prefetch", Kernel(text, "StatisticsAndNormalizeChunk"));
-        Assert.DoesNotContain("Prefetch", Kernel(text, "BackwardChunk"));
+        Assert.DoesNotContain("Prefetch", GeneratorHarness.Kernel(text, "StatisticsAndNormalizeChunk"));
+        Assert.DoesNotContain("Prefetch", GeneratorHarness.Kernel(text, "BackwardChunk"));
     }
 
     private static string Generate(string shape, string kind) =>
@@ -80,12 +80,4 @@ public sealed class PrefetchChoiceTests
             [Normalize(Shape = "{{shape}}", Axes = "D", Kind = NormKind.{{kind}})]
             partial class Norm { }
             """).Result.GeneratedSources.Single().SourceText.ToString();
-
-    /// <summary>The text of one kernel method, from its signature to the next method's.</summary>
-    private static string Kernel(string text, string name)
-    {
-        var match = Regex.Match(text, $@"private static void {name}\((?:(?!private static void)[\s\S])*");
-        Assert.True(match.Success, $"no kernel {name} in the generated code");
-        return match.Value;
-    }
 }

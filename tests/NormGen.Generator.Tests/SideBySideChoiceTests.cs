@@ -36,17 +36,17 @@ public sealed class SideBySideChoiceTests
     public void Channels_go_side_by_side_where_samples_share_cache_sets_and_runs_are_short(string shape, bool y, bool statistics, bool backward, string elementType = "float")
     {
         string text = Generate(shape, elementType);
-        string forward = Kernel(text, "StatisticsAndNormalizeChunk");
+        string forward = GeneratorHarness.Kernel(text, "StatisticsAndNormalizeChunk");
 
         Assert.Equal(y, forward.Contains("// y for the chunk's groups side by side"));
         Assert.Equal(statistics, forward.Contains("// Σd and Σd² with d = x − pivot for the chunk's groups side by side"));
-        Assert.Equal(backward, Kernel(text, "BackwardChunk").Contains("blocks = stackalloc"));
+        Assert.Equal(backward, GeneratorHarness.Kernel(text, "BackwardChunk").Contains("blocks = stackalloc"));
     }
 
     [Fact]
     public void A_run_of_two_vectors_loads_and_stores_only_the_partial_sums_its_loop_adds_to()
     {
-        string backward = Kernel(Generate("N,C=256,H=4,W=4"), "BackwardChunk");
+        string backward = GeneratorHarness.Kernel(Generate("N,C=256,H=4,W=4"), "BackwardChunk");
 
         Assert.Contains("var groupDyBlock0 = NormGenSimd.At(ref block, 0);", backward);
         Assert.Contains("var groupDyXhatBlock0 = NormGenSimd.At(ref block, 4);", backward);
@@ -63,12 +63,4 @@ public sealed class SideBySideChoiceTests
             [Normalize(Shape = "{{shape}}", Axes = "NHW", ElementType = typeof({{elementType}}))]
             partial class Norm { }
             """).Result.GeneratedSources.Single().SourceText.ToString();
-
-    /// <summary>The text of one kernel method, from its signature to the next method's.</summary>
-    private static string Kernel(string text, string name)
-    {
-        var match = Regex.Match(text, $@"private static void {name}\((?:(?!private static void)[\s\S])*");
-        Assert.True(match.Success, $"no kernel {name} in the generated code");
-        return match.Value;
-    }
 }

@@ -59,4 +59,12 @@ internal static class GeneratorHarness
     /// <summary>Compiler errors and warnings (not hidden/info) of a compilation.</summary>
     public static IEnumerable<Diagnostic> Problems(Compilation compilation) =>
         compilation.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning);
+
+    /// <summary>The text of one generated kernel method, from its signature to the next method's; fails the test where there is none.</summary>
+    public static string Kernel(string generated, string name)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(generated, $@"private static void {name}\((?:(?!private static void)[\s\S])*");
+        Xunit.Assert.True(match.Success, $"no kernel {name} in the generated code");
+        return match.Value;
+    }
 }
