@@ -19,9 +19,10 @@ namespace NormGen.Generator.Emit;
 internal static partial class GroupMajorKernels
 {
     /// <summary>
-    /// Rows whose backward takes the pipeline (where a thread's share is past its core's cache and dx does not stream): each group a single run of a
-    /// constant length of at least <see cref="MinPipelinedBackwardRowBytes"/> and a whole number of unrolled iterations,
-    /// one kept segment (the chunked loop over rows), γ along the row, and dγ/dβ summed beside dx (not by a column pass).
+    /// Rows whose backward takes the pipeline (where a thread's share is past its core's cache and dx does not stream):
+    /// each group a single run of a constant length of at least <see cref="MinPipelinedBackwardRowBytes"/> and a whole
+    /// number of unrolled iterations, one kept segment (the chunked loop over rows), γ along the row, and dγ/dβ summed
+    /// beside dx (not by a column pass).
     /// </summary>
     internal static bool PipelinesBackwardRows(KernelContext ctx) =>
         ctx.HasGamma && SegmentLoops.AffineAlongRun(ctx)
@@ -34,8 +35,8 @@ internal static partial class GroupMajorKernels
 
     /// <summary>
     /// The rows of <c>BackwardChunk</c> for <see cref="PipelinesBackwardRows"/>: row n's sums pass writes row n − 1's dx
-    /// where <c>pipelined</c>; otherwise (a thread's share in its core's cache, dx streamed, the chunk's first and last rows) the row-by-row passes
-    /// run, which compute the same values. The block rows are flushed after every <see cref="ParameterBlockGroups"/>
+    /// where <c>pipelined</c>; otherwise (a thread's share in its core's cache, dx streamed, the chunk's first and last
+    /// rows) the row-by-row passes run, which compute the same values. The block rows are flushed after every <see cref="ParameterBlockGroups"/>
     /// rows' sums, as row by row.
     /// </summary>
     private static void EmitPipelinedBackwardRows(CodeWriter w, KernelContext ctx)
