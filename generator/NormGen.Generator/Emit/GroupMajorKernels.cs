@@ -448,7 +448,7 @@ internal static partial class GroupMajorKernels
     /// <summary>The backward's groups one after another: each group's two gradient sums, then its dx.</summary>
     private static void EmitBackwardGroups(CodeWriter w, KernelContext ctx, bool columnPass, bool blockedParameters)
     {
-        ForEachGroup(w, ctx, prefetch: true, afterGroup: blockedParameters ? () =>
+        ForEachGroup(w, ctx, prefetch: true, backward: true, afterGroup: blockedParameters ? () =>
         {
             using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))
             {
@@ -1031,7 +1031,8 @@ internal static partial class GroupMajorKernels
 
     /// <summary>The loops over the statistics groups, with <c>stat</c> (the group's index) and <c>groupStart</c>.</summary>
     /// <param name="ownStatistics">The forward that computes its own statistics (see <see cref="GroupPrefetch.Distance"/>).</param>
-    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetch = false, System.Action? afterGroup = null, bool ownStatistics = false)
+    /// <param name="backward">The backward's passes, whose first pass asks for the lines <c>ahead</c> values on (<see cref="GroupPrefetch.EmitBackwardAhead"/>).</param>
+    private static void ForEachGroup(CodeWriter w, KernelContext ctx, System.Action body, bool prefetch = false, System.Action? afterGroup = null, bool ownStatistics = false, bool backward = false)
     {
         SegmentLoops.Emit(w, ctx, ctx.Kept, chunked: true, body: () =>
         {
@@ -1041,7 +1042,9 @@ internal static partial class GroupMajorKernels
             w.Line(singleRun ? $"int start = {groupStart};" : $"int groupStart = {groupStart};");
             if (prefetch && GroupPrefetch.Distance(ctx, ownStatistics) is int distance)
             {
-                w.Line($"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration.");
+                w.Line(backward
+                    ? "// The first pass over this group also asks for the lines `ahead` values on, two cache lines an iteration."
+                    : $"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration.");
             }
             else if (prefetch && ownStatistics && GroupPrefetch.NextRowDistance(ctx) is int nextRow)
             {

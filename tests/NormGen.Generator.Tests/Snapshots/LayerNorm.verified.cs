@@ -406,7 +406,7 @@ namespace Demo
             {
                 int stat = nt;
                 int start = nt * 768;
-                // The first pass over this group also asks for the next group's 768 values, two cache lines an iteration.
+                // The first pass over this group also asks for the lines `ahead` values on, two cache lines an iteration.
                 int param = 0;
                 double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];

@@ -387,7 +387,7 @@ namespace Demo
             {
                 int stat = n;
                 int start = n * 100;
-                // The first pass over this group also asks for the next group's 100 values, two cache lines an iteration.
+                // The first pass over this group also asks for the lines `ahead` values on, two cache lines an iteration.
                 int param = 0;
                 double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];
