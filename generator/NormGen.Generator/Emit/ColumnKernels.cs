@@ -180,6 +180,49 @@ internal static partial class ColumnKernels
         }));
     }
 
+    /// <summary>How the kernels go, for the generated remarks: what the tiles hold, then how y and dx go where not in tiles.</summary>
+    public static string Description(KernelContext ctx)
+    {
+        int columns = ctx.Layout.Segments[1].Size;
+        string? flatY = FlatPeriod(ctx) is int period
+            ? $"y goes over the chunk's rows as one flat run in periods of {period / columns} rows (whole vectors), its per-column constants repeated over the period in the L1 cache"
+            : WrapExtension(ctx) is not null
+                ? "y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero)"
+                : null;
+        bool yInRows = flatY is null && NormalizesInRowOrder(ctx);
+        bool dxInRows = DxInRowOrder(ctx);
+        var tiled = new List<string>();
+        var apart = new List<string>();
+        if (flatY is not null)
+        {
+            apart.Add(flatY);
+        }
+        if (yInRows && dxInRows)
+        {
+            apart.Add("y and dx go row by row in memory order with their per-column constants in the L1 cache");
+        }
+        else
+        {
+            AddRowOrder(yInRows, "y");
+            AddRowOrder(dxInRows, "dx");
+        }
+        string inTiles = tiled.Count == 0 ? "" : $", or their per-column constants for {string.Join(" and ", tiled)},";
+        string rest = string.Concat(apart.Select(part => "; " + part));
+        return $"rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums{inTiles} in registers over blocks of 32 rows{rest}";
+
+        void AddRowOrder(bool inRows, string output)
+        {
+            if (inRows)
+            {
+                apart.Add($"{output} goes row by row in memory order with its per-column constants in the L1 cache");
+            }
+            else if (output == "dx" || flatY is null)
+            {
+                tiled.Add(output);
+            }
+        }
+    }
+
     /// <summary>
     /// y = (x − hi)·scale + shift per column, the three prepared per statistic by <c>NormalizeWithStatistics</c>. Rows up
     /// to <see cref="RowOrderConstantBytes"/> of constants go row by row in memory order, reading the constants from the
@@ -190,10 +233,17 @@ internal static partial class ColumnKernels
     {
         EmitHeader(w, ctx, null, null, withCount: false);
         w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
-        GroupMajorKernels.EmitStreaming(w, "y", RowLines(ctx));
+        int? extension = WrapExtension(ctx);
+        // The wrapped pass writes whole lines from y's first line boundary on, its two edges with ordinary stores.
+        GroupMajorKernels.EmitStreaming(w, "y", extension is null ? RowLines(ctx) : OutputLines.EdgesApart);
         w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
         w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
         w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
+        if (extension is int values)
+        {
+            EmitWrappedNormalize(w, ctx, values);
+            return;
+        }
         if (FlatPeriod(ctx) is int period)
         {
             EmitFlatNormalize(w, ctx, period);

@@ -216,18 +216,37 @@ internal static class LaneKernels
         bool fold = FoldGamma(ctx);
         w.Line($"int count = {ctx.StatisticsCount};");
         int? period = ColumnKernels.FlatPeriod(ctx);
-        string length = period is int p ? Int(p) : "count";
+        int? extension = ColumnKernels.WrapExtension(ctx);
+        string length = period is int p ? Int(p) : extension is int e ? $"count + {Int(e)}" : "count";
         w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, {length});");
         if (PerStatisticShift(ctx))
         {
             string empty = $"global::System.Array.Empty<{ctx.T}>()";
+            string arguments = $"meanIn, invStdIn, {(fold ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}, meanHi, scale, shift, count";
             w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, {length});");
             w.Line($"{ctx.T}[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, {length});");
-            w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.");
-            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, {(fold ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}, meanHi, scale, shift, count);");
+            if (extension is null)
+            {
+                w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.");
+                w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift({arguments});");
+            }
+            else
+            {
+                w.Line("// Per statistic: scale = invStd·γ; where the mean lies within two standard deviations of zero, hi = 0 and");
+                w.Line("// shift = β − mean·scale (PyTorch's x·scale + shift), elsewhere hi = the mean's high part and shift = β − (mean's");
+                w.Line("// low part)·scale: y = (x − hi)·scale + shift either way. Where every hi is 0 the y pass leaves it out.");
+                w.Line($"state.MeansFolded = global::NormGen.Internal.Statistics.FoldScaleShiftNearZero({arguments});");
+            }
             if (period is not null)
             {
                 w.Line($"// Repeated over the {length} values of the flat y pass's period, which reads them at each value's offset in it.");
+                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, {length});");
+                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, {length});");
+                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, {length});");
+            }
+            if (extension is not null)
+            {
+                w.Line($"// The first values again past the last column, where the y pass's steps into the next row read them.");
                 w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, {length});");
                 w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, {length});");
                 w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, {length});");

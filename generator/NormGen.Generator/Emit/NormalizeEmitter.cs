@@ -95,13 +95,7 @@ internal static class NormalizeEmitter
                     ? $"; {(!GroupMajorKernels.BatchesShortGroupsBackward(ctx) ? "the forward takes" : !GroupMajorKernels.BatchesShortGroups(ctx) ? "the backward takes" : "the forward and backward take")} the groups {ctx.Width} at a time, their horizontal sums and statistics side by side (one group a vector lane)"
                     : "")
             : ctx.IsColumnLayout
-                ? ColumnKernels.FlatPeriod(ctx) is int period
-                    ? $"rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run in periods of {period / ctx.Layout.Segments[1].Size} rows (whole vectors), its per-column constants repeated over the period in the L1 cache"
-                    : ColumnKernels.DxInRowOrder(ctx)
-                        ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache"
-                    : ColumnKernels.NormalizesInRowOrder(ctx)
-                        ? "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache"
-                        : "rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows"
+                ? ColumnKernels.Description(ctx)
                 : "in memory order with one statistic per vector lane (the innermost dim is kept, so neighbours belong to different statistics)";
         string type = ctx.IsFloat
             ? "float data, sums in float over blocks of at most 512 values each added in double"

@@ -115,6 +115,11 @@ internal static class StateEmitter
                 }
                 w.Line($"public {t}[] LaneSlope = global::System.Array.Empty<{t}>();");
                 w.Line($"public {t}[] LaneOffset = global::System.Array.Empty<{t}>();");
+                if (ColumnKernels.WrapExtension(ctx) is not null)
+                {
+                    w.Line("// Whether every hi of the last fold is 0 (each mean folded into the shift), for the y pass.");
+                    w.Line("public bool MeansFolded;");
+                }
                 if (ColumnKernels.DxInRowOrder(ctx) && ctx.HasGamma)
                 {
                     w.Line($"public {t}[] LaneGain = global::System.Array.Empty<{t}>();");

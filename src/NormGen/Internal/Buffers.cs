@@ -30,21 +30,23 @@ public static class Buffers
     }
 
     /// <summary>
-    /// Repeats <paramref name="values"/>[0, <paramref name="period"/>) over [0, <paramref name="length"/>), a multiple of
-    /// the period, writing only the copies whose bits differ: called before every pass, it then leaves the lines the helper
-    /// threads have cached alone (as <see cref="Statistics.FoldScaleShift(double[], double[], float[], float[], float[], float[], float[], int)"/> does).
+    /// Repeats <paramref name="values"/>[0, <paramref name="period"/>) over [0, <paramref name="length"/>) (the last copy
+    /// cut short where the length is no multiple of the period), writing only the copies whose bits differ: called before
+    /// every pass, it then leaves the lines the helper threads have cached alone (as
+    /// <see cref="Statistics.FoldScaleShift(double[], double[], float[], float[], float[], float[], float[], int)"/> does).
     /// </summary>
     public static void RepeatPeriod<T>(T[] values, int period, int length)
         where T : unmanaged
     {
-        if (period <= 0 || length % period != 0 || values.Length < length)
+        if (period <= 0 || length < period || values.Length < length)
         {
-            throw new ArgumentException($"expected a period of at least 1 dividing the length {length}, and at least {length} values; got a period of {period} in {values.Length} values");
+            throw new ArgumentException($"expected a period of at least 1 and at most the length {length}, and at least {length} values; got a period of {period} in {values.Length} values");
         }
-        ReadOnlySpan<byte> first = MemoryMarshal.AsBytes(values.AsSpan(0, period));
         for (int at = period; at < length; at += period)
         {
-            Span<byte> copy = MemoryMarshal.AsBytes(values.AsSpan(at, period));
+            int copyLength = Math.Min(period, length - at);
+            ReadOnlySpan<byte> first = MemoryMarshal.AsBytes(values.AsSpan(0, copyLength));
+            Span<byte> copy = MemoryMarshal.AsBytes(values.AsSpan(at, copyLength));
             if (!copy.SequenceEqual(first))
             {
                 first.CopyTo(copy);

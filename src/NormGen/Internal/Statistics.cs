@@ -125,7 +125,30 @@ public static class Statistics
     /// part in the shift. An empty <paramref name="gamma"/> stands for γ = 1, an empty <paramref name="beta"/> for β = 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void FoldScaleShift(double[] mean, double[] invStd, float[] gamma, float[] beta, float[] meanHi, float[] scale, float[] shift, int count)
+    public static void FoldScaleShift(double[] mean, double[] invStd, float[] gamma, float[] beta, float[] meanHi, float[] scale, float[] shift, int count) =>
+        Fold(mean, invStd, gamma, beta, meanHi, scale, shift, count, foldNearMeans: false);
+
+    /// <summary>
+    /// As <see cref="FoldScaleShift(double[], double[], float[], float[], float[], float[], float[], int)"/>, except that
+    /// a statistic whose mean lies within <see cref="FoldedMeanLimit"/> standard deviations of zero gets hi = 0 and
+    /// shift = (float)(β − mean·s): y = x·scale + shift, PyTorch's inference formula, whose rounding of the shift then
+    /// costs y at most a few units in its last place. Returns whether every hi is 0, so that a loop may leave hi out
+    /// (three streams a vector instead of four) with the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool FoldScaleShiftNearZero(double[] mean, double[] invStd, float[] gamma, float[] beta, float[] meanHi, float[] scale, float[] shift, int count) =>
+        Fold(mean, invStd, gamma, beta, meanHi, scale, shift, count, foldNearMeans: true);
+
+    /// <summary>
+    /// How many standard deviations from zero a mean may lie and still be folded into the shift
+    /// (<see cref="FoldScaleShiftNearZero(double[], double[], float[], float[], float[], float[], float[], int)"/>):
+    /// x·scale + shift then rounds terms of up to about (|x̂| + 2·2)·|γ|, against |x̂|·|γ| for (x − hi)·scale + shift,
+    /// and activations after a ReLU (mean about 1.3 standard deviations) still fold.
+    /// </summary>
+    public const double FoldedMeanLimit = 2.0;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool Fold(double[] mean, double[] invStd, float[] gamma, float[] beta, float[] meanHi, float[] scale, float[] shift, int count, bool foldNearMeans)
     {
         CheckFold(mean.Length, invStd.Length, gamma.Length, beta.Length, meanHi.Length, scale.Length, shift.Length, count);
         bool hasGamma = gamma.Length != 0;
@@ -137,15 +160,26 @@ public static class Statistics
         ref float hiRef = ref MemoryMarshal.GetArrayDataReference(meanHi);
         ref float scaleRef = ref MemoryMarshal.GetArrayDataReference(scale);
         ref float shiftRef = ref MemoryMarshal.GetArrayDataReference(shift);
+        bool allFolded = true;
+        var limit = Vector256.Create(FoldedMeanLimit);
         int i = 0;
         for (; i <= count - 8; i += 8)
         {
             Vector256<double> meanLower = Vector256.LoadUnsafe(ref meanRef, (nuint)i);
             Vector256<double> meanUpper = Vector256.LoadUnsafe(ref meanRef, (nuint)(i + 4));
             Vector256<float> hi = Vector256.Narrow(meanLower, meanUpper);
-            (Vector256<double> hiLower, Vector256<double> hiUpper) = Vector256.Widen(hi);
             Vector256<double> sLower = Vector256.LoadUnsafe(ref invStdRef, (nuint)i);
             Vector256<double> sUpper = Vector256.LoadUnsafe(ref invStdRef, (nuint)(i + 4));
+            if (foldNearMeans)
+            {
+                // |mean|·invStd ≤ limit: hi = 0 in those lanes (all bits clear), the whole mean goes into the shift.
+                Vector256<int> near = Vector256.Narrow(
+                    Vector256.LessThanOrEqual(Vector256.Abs(meanLower) * sLower, limit).AsInt64(),
+                    Vector256.LessThanOrEqual(Vector256.Abs(meanUpper) * sUpper, limit).AsInt64());
+                hi = Vector256.AndNot(hi.AsInt32(), near).AsSingle();
+                allFolded &= Vector256.EqualsAll(hi.AsInt32(), Vector256<int>.Zero);
+            }
+            (Vector256<double> hiLower, Vector256<double> hiUpper) = Vector256.Widen(hi);
             if (hasGamma)
             {
                 (Vector256<double> gammaLower, Vector256<double> gammaUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref gammaRef, (nuint)i));
@@ -165,12 +199,14 @@ public static class Statistics
         for (; i < count; i++)
         {
             double m = Unsafe.Add(ref meanRef, i);
-            float hi = (float)m;
+            float hi = foldNearMeans && Math.Abs(m) * Unsafe.Add(ref invStdRef, i) <= FoldedMeanLimit ? 0f : (float)m;
+            allFolded &= BitConverter.SingleToInt32Bits(hi) == 0;
             double s = Unsafe.Add(ref invStdRef, i) * (hasGamma ? Unsafe.Add(ref gammaRef, i) : 1.0);
             StoreIfChanged(hi, ref Unsafe.Add(ref hiRef, i));
             StoreIfChanged((float)s, ref Unsafe.Add(ref scaleRef, i));
             StoreIfChanged((float)((hasBeta ? Unsafe.Add(ref betaRef, i) : 0.0) - ((m - hi) * s)), ref Unsafe.Add(ref shiftRef, i));
         }
+        return allFolded;
     }
 
     /// <summary>
@@ -178,7 +214,20 @@ public static class Statistics
     /// low part). An empty <paramref name="gamma"/> stands for γ = 1, an empty <paramref name="beta"/> for β = 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void FoldScaleShift(double[] mean, double[] invStd, double[] gamma, double[] beta, double[] meanHi, double[] scale, double[] shift, int count)
+    public static void FoldScaleShift(double[] mean, double[] invStd, double[] gamma, double[] beta, double[] meanHi, double[] scale, double[] shift, int count) =>
+        Fold(mean, invStd, gamma, beta, meanHi, scale, shift, count, foldNearMeans: false);
+
+    /// <summary>
+    /// As <see cref="FoldScaleShift(double[], double[], double[], double[], double[], double[], double[], int)"/>, except
+    /// that a statistic whose mean lies within <see cref="FoldedMeanLimit"/> standard deviations of zero gets hi = 0 and
+    /// shift = β − mean·s (see the float overload). Returns whether every hi is 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool FoldScaleShiftNearZero(double[] mean, double[] invStd, double[] gamma, double[] beta, double[] meanHi, double[] scale, double[] shift, int count) =>
+        Fold(mean, invStd, gamma, beta, meanHi, scale, shift, count, foldNearMeans: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool Fold(double[] mean, double[] invStd, double[] gamma, double[] beta, double[] meanHi, double[] scale, double[] shift, int count, bool foldNearMeans)
     {
         CheckFold(mean.Length, invStd.Length, gamma.Length, beta.Length, meanHi.Length, scale.Length, shift.Length, count);
         bool hasGamma = gamma.Length != 0;
@@ -190,20 +239,40 @@ public static class Statistics
         ref double hiRef = ref MemoryMarshal.GetArrayDataReference(meanHi);
         ref double scaleRef = ref MemoryMarshal.GetArrayDataReference(scale);
         ref double shiftRef = ref MemoryMarshal.GetArrayDataReference(shift);
+        bool allFolded = true;
+        var limit = Vector256.Create(FoldedMeanLimit);
         int i = 0;
         for (; i <= count - 4; i += 4)
         {
-            Vector256<double> s = Vector256.LoadUnsafe(ref invStdRef, (nuint)i);
-            StoreIfChanged(Vector256.LoadUnsafe(ref meanRef, (nuint)i), ref hiRef, i);
-            StoreIfChanged(hasGamma ? s * Vector256.LoadUnsafe(ref gammaRef, (nuint)i) : s, ref scaleRef, i);
-            StoreIfChanged(hasBeta ? Vector256.LoadUnsafe(ref betaRef, (nuint)i) : Vector256<double>.Zero, ref shiftRef, i);
+            Vector256<double> m = Vector256.LoadUnsafe(ref meanRef, (nuint)i);
+            Vector256<double> invStdV = Vector256.LoadUnsafe(ref invStdRef, (nuint)i);
+            Vector256<double> s = hasGamma ? invStdV * Vector256.LoadUnsafe(ref gammaRef, (nuint)i) : invStdV;
+            Vector256<double> beta4 = hasBeta ? Vector256.LoadUnsafe(ref betaRef, (nuint)i) : Vector256<double>.Zero;
+            Vector256<double> hi = m;
+            if (foldNearMeans)
+            {
+                // |mean|·invStd ≤ limit: hi = 0 in those lanes (all bits clear), the whole mean goes into the shift.
+                hi = Vector256.AndNot(m, Vector256.LessThanOrEqual(Vector256.Abs(m) * invStdV, limit));
+                allFolded &= Vector256.EqualsAll(hi.AsInt64(), Vector256<long>.Zero);
+            }
+            StoreIfChanged(hi, ref hiRef, i);
+            StoreIfChanged(s, ref scaleRef, i);
+            // β − (mean − hi)·s: β itself where hi = mean.
+            StoreIfChanged(foldNearMeans ? beta4 - ((m - hi) * s) : beta4, ref shiftRef, i);
         }
         for (; i < count; i++)
         {
-            StoreIfChanged(Unsafe.Add(ref meanRef, i), ref Unsafe.Add(ref hiRef, i));
-            StoreIfChanged(Unsafe.Add(ref invStdRef, i) * (hasGamma ? Unsafe.Add(ref gammaRef, i) : 1.0), ref Unsafe.Add(ref scaleRef, i));
-            StoreIfChanged(hasBeta ? Unsafe.Add(ref betaRef, i) : 0.0, ref Unsafe.Add(ref shiftRef, i));
+            double m = Unsafe.Add(ref meanRef, i);
+            double invStdValue = Unsafe.Add(ref invStdRef, i);
+            double hi = foldNearMeans && Math.Abs(m) * invStdValue <= FoldedMeanLimit ? 0.0 : m;
+            allFolded &= BitConverter.DoubleToInt64Bits(hi) == 0;
+            double s = invStdValue * (hasGamma ? Unsafe.Add(ref gammaRef, i) : 1.0);
+            double beta1 = hasBeta ? Unsafe.Add(ref betaRef, i) : 0.0;
+            StoreIfChanged(hi, ref Unsafe.Add(ref hiRef, i));
+            StoreIfChanged(s, ref Unsafe.Add(ref scaleRef, i));
+            StoreIfChanged(foldNearMeans ? beta1 - ((m - hi) * s) : beta1, ref Unsafe.Add(ref shiftRef, i));
         }
+        return allFolded;
     }
 
     // The folded constants are written only where their bits change. Inference with unchanged running statistics, γ and β

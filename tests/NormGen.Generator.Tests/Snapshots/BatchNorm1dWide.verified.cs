@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (1001 values), broadcast over the other dims.</para>
-    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm1dWide
     {
@@ -166,7 +166,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -209,7 +209,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -368,7 +368,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -563,18 +563,24 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanIn, double[] invStdIn)
         {
             int count = 1001;
-            float[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
-            float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
-            float[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);
-            // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.
-            global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
+            float[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count + 64);
+            float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count + 64);
+            float[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count + 64);
+            // Per statistic: scale = invStd·γ; where the mean lies within two standard deviations of zero, hi = 0 and
+            // shift = β − mean·scale (PyTorch's x·scale + shift), elsewhere hi = the mean's high part and shift = β − (mean's
+            // low part)·scale: y = (x − hi)·scale + shift either way. Where every hi is 0 the y pass leaves it out.
+            state.MeansFolded = global::NormGen.Internal.Statistics.FoldScaleShiftNearZero(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
+            // The first values again past the last column, where the y pass's steps into the next row read them.
+            global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, count + 64);
+            global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, count + 64);
+            global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, count + 64);
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
@@ -585,7 +591,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -597,87 +603,142 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref float yRef = ref NormGenSimd.Ref(y);
-            // Ordinary stores only: the runs do not fill whole cache lines, and a line written partly with non-temporal
-            // stores and partly with ordinary ones flushes the write-combining buffers.
-            bool streaming = NormGenSimd.NotStreaming;
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
+            bool streaming = state.Runner.StreamsOutput;
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float shiftRef = ref NormGenSimd.Ref(state.LaneShift);
-            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Row by
-            // row in memory order: hi, scale and shift (12 KiB) stay in the L1 cache while the rows stream
-            // past, and where two rows go a step each vector of them, loaded once, serves both.
+            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Rows of 1001
+            // values fill no whole number of cache lines: the chunk's rows as one flat run of vectors on y's cache lines, the
+            // column of each step's first value advancing by the step and wrapping at 1001. hi, scale and shift run on for
+            // 64 values past the last column (the first 64 again), so a step into the next row reads them in one piece.
+            int start = chunkFirst * 1001;
+            int end = chunkLast * 1001;
+            int column = 0;
+            // The values before y's first cache line boundary, one by one (ordinary stores: the previous chunk writes the rest
+            // of that line).
+            for (int head = global::System.Math.Min(NormGenSimd.LineStart(ref yRef, start), end - start); head > 0; head--, start++)
+            {
+                NormGenSimd.At(ref yRef, start) = global::System.MathF.FusedMultiplyAdd(NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column), NormGenSimd.At(ref scaleRef, column), NormGenSimd.At(ref shiftRef, column));
+                if (++column == 1001)
+                {
+                    column = 0;
+                }
+            }
+            // Every mean folded into the shift (hi = 0): y = x·scale + shift, three streams a vector, the same bits.
+            bool meansFolded = state.MeansFolded;
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                // 512-bit vectors (AVX-512), 64 columns a tile: the same values as the 256-bit loop below.
-                int n = chunkFirst;
-                for (; n < chunkLast; n++)
+                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loops below.
+                if (meansFolded)
                 {
-                    int row = n * 1001;
-                    for (int column = 0; column < 960; column += 64)
+                    for (; start + 64 <= end; start += 64)
                     {
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load512(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load512(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
-                        var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 16); var scale1 = NormGenSimd.Load512(ref scaleRef, column + 16); var shift1 = NormGenSimd.Load512(ref shiftRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16) - meanHi1, scale1, shift1), ref yRef, start + 16, streaming);
-                        var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 32); var scale2 = NormGenSimd.Load512(ref scaleRef, column + 32); var shift2 = NormGenSimd.Load512(ref shiftRef, column + 32);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 32) - meanHi2, scale2, shift2), ref yRef, start + 32, streaming);
-                        var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 48); var scale3 = NormGenSimd.Load512(ref scaleRef, column + 48); var shift3 = NormGenSimd.Load512(ref shiftRef, column + 48);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 48) - meanHi3, scale3, shift3), ref yRef, start + 48, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0), NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16), NormGenSimd.Load512(ref scaleRef, column + 16), NormGenSimd.Load512(ref shiftRef, column + 16)), ref yRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 32), NormGenSimd.Load512(ref scaleRef, column + 32), NormGenSimd.Load512(ref shiftRef, column + 32)), ref yRef, start + 32, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 48), NormGenSimd.Load512(ref scaleRef, column + 48), NormGenSimd.Load512(ref shiftRef, column + 48)), ref yRef, start + 48, streaming);
+                        column += 64;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    // The 32 columns from 960 that fill whole vectors.
+                    for (; start + 16 <= end; start += 16)
                     {
-                        const int column = 960;
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load512(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load512(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
-                        var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 16); var scale1 = NormGenSimd.Load512(ref scaleRef, column + 16); var shift1 = NormGenSimd.Load512(ref shiftRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16) - meanHi1, scale1, shift1), ref yRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0), NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        column += 16;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    // The 8 columns from 992 that fill whole vectors.
+                }
+                else
+                {
+                    for (; start + 64 <= end; start += 64)
                     {
-                        const int column = 992;
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - NormGenSimd.Load512(ref meanHiRef, column + 0), NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16) - NormGenSimd.Load512(ref meanHiRef, column + 16), NormGenSimd.Load512(ref scaleRef, column + 16), NormGenSimd.Load512(ref shiftRef, column + 16)), ref yRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 32) - NormGenSimd.Load512(ref meanHiRef, column + 32), NormGenSimd.Load512(ref scaleRef, column + 32), NormGenSimd.Load512(ref shiftRef, column + 32)), ref yRef, start + 32, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 48) - NormGenSimd.Load512(ref meanHiRef, column + 48), NormGenSimd.Load512(ref scaleRef, column + 48), NormGenSimd.Load512(ref shiftRef, column + 48)), ref yRef, start + 48, streaming);
+                        column += 64;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    for (int column = 1000; column < 1001; column++)
+                    for (; start + 16 <= end; start += 16)
                     {
-                        int start = row + column;
-                        NormGenSimd.At(ref yRef, start) = (float)((NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref scaleRef, column) + NormGenSimd.At(ref shiftRef, column));
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - NormGenSimd.Load512(ref meanHiRef, column + 0), NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        column += 16;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
                 }
             }
             else
             {
-                int n = chunkFirst;
-                for (; n < chunkLast; n++)
+                if (meansFolded)
                 {
-                    int row = n * 1001;
-                    for (int column = 0; column < 992; column += 32)
+                    for (; start + 32 <= end; start += 32)
                     {
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
-                        var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8); var scale1 = NormGenSimd.Load(ref scaleRef, column + 8); var shift1 = NormGenSimd.Load(ref shiftRef, column + 8);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - meanHi1, scale1, shift1), ref yRef, start + 8, streaming);
-                        var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 16); var scale2 = NormGenSimd.Load(ref scaleRef, column + 16); var shift2 = NormGenSimd.Load(ref shiftRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 16) - meanHi2, scale2, shift2), ref yRef, start + 16, streaming);
-                        var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 24); var scale3 = NormGenSimd.Load(ref scaleRef, column + 24); var shift3 = NormGenSimd.Load(ref shiftRef, column + 24);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 24) - meanHi3, scale3, shift3), ref yRef, start + 24, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0), NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8), NormGenSimd.Load(ref scaleRef, column + 8), NormGenSimd.Load(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 16), NormGenSimd.Load(ref scaleRef, column + 16), NormGenSimd.Load(ref shiftRef, column + 16)), ref yRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 24), NormGenSimd.Load(ref scaleRef, column + 24), NormGenSimd.Load(ref shiftRef, column + 24)), ref yRef, start + 24, streaming);
+                        column += 32;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    // The 8 columns from 992 that fill whole vectors.
+                    for (; start + 16 <= end; start += 16)
                     {
-                        const int column = 992;
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0), NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8), NormGenSimd.Load(ref scaleRef, column + 8), NormGenSimd.Load(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        column += 16;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    for (int column = 1000; column < 1001; column++)
+                }
+                else
+                {
+                    for (; start + 32 <= end; start += 32)
                     {
-                        int start = row + column;
-                        NormGenSimd.At(ref yRef, start) = (float)((NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref scaleRef, column) + NormGenSimd.At(ref shiftRef, column));
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - NormGenSimd.Load(ref meanHiRef, column + 0), NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - NormGenSimd.Load(ref meanHiRef, column + 8), NormGenSimd.Load(ref scaleRef, column + 8), NormGenSimd.Load(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 16) - NormGenSimd.Load(ref meanHiRef, column + 16), NormGenSimd.Load(ref scaleRef, column + 16), NormGenSimd.Load(ref shiftRef, column + 16)), ref yRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 24) - NormGenSimd.Load(ref meanHiRef, column + 24), NormGenSimd.Load(ref scaleRef, column + 24), NormGenSimd.Load(ref shiftRef, column + 24)), ref yRef, start + 24, streaming);
+                        column += 32;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
+                    for (; start + 16 <= end; start += 16)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - NormGenSimd.Load(ref meanHiRef, column + 0), NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - NormGenSimd.Load(ref meanHiRef, column + 8), NormGenSimd.Load(ref scaleRef, column + 8), NormGenSimd.Load(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        column += 16;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
+                    }
+                }
+            }
+            // The values after the last whole cache line, one by one.
+            for (; start < end; start++)
+            {
+                NormGenSimd.At(ref yRef, start) = global::System.MathF.FusedMultiplyAdd(NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column), NormGenSimd.At(ref scaleRef, column), NormGenSimd.At(ref shiftRef, column));
+                if (++column == 1001)
+                {
+                    column = 0;
                 }
             }
         }
@@ -686,7 +747,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -742,7 +803,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1015,7 +1076,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y and dx go row by row in memory order with their per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1162,6 +1223,8 @@ namespace Demo
             public float[] LaneMeanLo = global::System.Array.Empty<float>();
             public float[] LaneSlope = global::System.Array.Empty<float>();
             public float[] LaneOffset = global::System.Array.Empty<float>();
+            // Whether every hi of the last fold is 0 (each mean folded into the shift), for the y pass.
+            public bool MeansFolded;
             public float[] LaneGain = global::System.Array.Empty<float>();
             // Per chunk, per statistic partial sums, added in chunk order.
             public double[] LanePartials = global::System.Array.Empty<double>();

@@ -100,6 +100,84 @@ public sealed class StatisticsTests
     }
 
     /// <summary>
+    /// FoldScaleShiftNearZero: hi = 0 and the whole mean in the shift where |mean|·invStd ≤ 2, the mean's high part
+    /// elsewhere, each statistic by the scalar formula whether it falls in a vector or the tail; it returns whether every
+    /// hi is 0. Means between 0 and 4 standard deviations, so both kinds occur in vectors and tails.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Counts))]
+    public void FoldScaleShiftNearZero_folds_the_means_within_two_standard_deviations(int count)
+    {
+        var rng = new Random(count + 250);
+        double[] invStd = Doubles(rng, count, 0.1, 3);
+        double[] mean = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            // Alternately just inside and just outside the limit, then more spread.
+            double deviations = i < 4 ? (i % 2 == 0 ? 1.999 : 2.001) : rng.NextDouble() * 4;
+            mean[i] = (i % 3 == 0 ? -1 : 1) * deviations / invStd[i];
+        }
+        float[] gamma = Floats(rng, count, 2);
+        float[] beta = Floats(rng, count, 2);
+        var hi = new float[count];
+        var scale = new float[count];
+        var shift = new float[count];
+        bool folded = Statistics.FoldScaleShiftNearZero(mean, invStd, gamma, beta, hi, scale, shift, count);
+        bool allNear = true;
+        for (int i = 0; i < count; i++)
+        {
+            bool near = Math.Abs(mean[i]) * invStd[i] <= Statistics.FoldedMeanLimit;
+            allNear &= near;
+            float h = near ? 0f : (float)mean[i];
+            double s = invStd[i] * gamma[i];
+            Assert.Equal(BitConverter.SingleToInt32Bits(h), BitConverter.SingleToInt32Bits(hi[i]));
+            Assert.Equal(BitConverter.SingleToInt32Bits((float)s), BitConverter.SingleToInt32Bits(scale[i]));
+            Assert.Equal(BitConverter.SingleToInt32Bits((float)(beta[i] - ((mean[i] - h) * s))), BitConverter.SingleToInt32Bits(shift[i]));
+        }
+        Assert.Equal(allNear, folded);
+        // The data has a mean past the limit (the second) wherever there are two.
+        Assert.Equal(count < 2, folded);
+
+        double[] gammaD = Doubles(rng, count, 2);
+        double[] betaD = Doubles(rng, count, 2);
+        var hiD = new double[count];
+        var scaleD = new double[count];
+        var shiftD = new double[count];
+        Assert.Equal(count < 2, Statistics.FoldScaleShiftNearZero(mean, invStd, gammaD, betaD, hiD, scaleD, shiftD, count));
+        for (int i = 0; i < count; i++)
+        {
+            bool near = Math.Abs(mean[i]) * invStd[i] <= Statistics.FoldedMeanLimit;
+            double s = invStd[i] * gammaD[i];
+            Assert.Equal(BitConverter.DoubleToInt64Bits(near ? 0.0 : mean[i]), BitConverter.DoubleToInt64Bits(hiD[i]));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(s), BitConverter.DoubleToInt64Bits(scaleD[i]));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(near ? betaD[i] - (mean[i] * s) : betaD[i]), BitConverter.DoubleToInt64Bits(shiftD[i]));
+        }
+    }
+
+    /// <summary>Every mean near zero, in vectors and the tail: the fold reports it, so the y pass may leave hi out.</summary>
+    [Theory]
+    [InlineData(13)]
+    [InlineData(16)]
+    public void FoldScaleShiftNearZero_reports_when_every_mean_is_folded(int count)
+    {
+        var rng = new Random(count + 260);
+        double[] invStd = Doubles(rng, count, 0.1, 3);
+        double[] mean = Array.ConvertAll(invStd, v => -1.5 / v);
+        var hi = new float[count];
+        Assert.True(Statistics.FoldScaleShiftNearZero(mean, invStd, [], [], hi, new float[count], new float[count], count));
+        Assert.All(hi, h => Assert.Equal(0, BitConverter.SingleToInt32Bits(h)));
+        // One mean past the limit, in the vector part or in the tail, and the fold says so.
+        foreach (int far in new[] { 2, count - 1 })
+        {
+            double[] withFar = (double[])mean.Clone();
+            withFar[far] = 2.5 / invStd[far];
+            Assert.False(Statistics.FoldScaleShiftNearZero(withFar, invStd, [], [], hi, new float[count], new float[count], count));
+            Assert.False(Statistics.FoldScaleShiftNearZero(withFar, invStd, [], [], new double[count], new double[count], new double[count], count));
+            Assert.Equal((float)withFar[far], hi[far]);
+        }
+    }
+
+    /// <summary>
     /// The fold writes only values whose bits change (so the helper threads keep their cached copies): arrays holding a
     /// previous fold, and zeros of the other sign (equal as numbers, different bits), end with exactly a fresh fold's bits.
     /// </summary>

@@ -1,7 +1,5 @@
 using System;
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Xunit;
 
 namespace NormGen.Tests.Threading;
@@ -41,8 +39,8 @@ public sealed class RowOrderAlignmentTests
         var layer = new RowOrderBatchNorm1d();
         TestData.To<float>(gamma).CopyTo(layer.Gamma);
         TestData.To<float>(beta).CopyTo(layer.Beta);
-        Span<float> xs = AtLineOffset<float>(layout.Length, 0);
-        Span<float> ys = AtLineOffset<float>(layout.Length, 0);
+        Span<float> xs = LineOffset.Span<float>(layout.Length, 0);
+        Span<float> ys = LineOffset.Span<float>(layout.Length, 0);
         TestData.To<float>(x).CopyTo(xs);
         layer.ForwardTraining(xs, ys);
         Tolerance.AssertClose("RowOrderBatchNorm1d y", (ReadOnlySpan<float>)ys, reference.Y, Tolerance.FloatFloor);
@@ -66,9 +64,9 @@ public sealed class RowOrderAlignmentTests
             var layer = new RowOrderOddBatchNorm1d { MaxDegreeOfParallelism = degree };
             TestData.To<float>(gamma).CopyTo(layer.Gamma);
             TestData.To<float>(beta).CopyTo(layer.Beta);
-            Span<float> xs = AtLineOffset<float>(layout.Length, offset);
-            Span<float> ys = AtLineOffset<float>(layout.Length, offset);
-            Span<float> dxs = AtLineOffset<float>(layout.Length, offset);
+            Span<float> xs = LineOffset.Span<float>(layout.Length, offset);
+            Span<float> ys = LineOffset.Span<float>(layout.Length, offset);
+            Span<float> dxs = LineOffset.Span<float>(layout.Length, offset);
             TestData.To<float>(x).CopyTo(xs);
             layer.ForwardTraining(xs, ys);
             layer.Backward(xs, TestData.To<float>(dy), dxs);
@@ -120,8 +118,8 @@ public sealed class RowOrderAlignmentTests
         }
         (T[] Training, T[] Inference) Run(IBatchStatsLayer<T> layer, int xAt, int yAt)
         {
-            Span<T> xs = AtLineOffset<T>(x.Length, xAt);
-            Span<T> ys = AtLineOffset<T>(x.Length, yAt);
+            Span<T> xs = LineOffset.Span<T>(x.Length, xAt);
+            Span<T> ys = LineOffset.Span<T>(x.Length, yAt);
             x.CopyTo(xs);
             layer.ForwardTraining(xs, ys);
             T[] training = ys.ToArray();
@@ -133,20 +131,5 @@ public sealed class RowOrderAlignmentTests
         string label = $"x {xOffset} B and y {yOffset} B past a line";
         SameBits.Assert<T>("training y", expected.Training, "line-aligned", actual.Training, label);
         SameBits.Assert<T>("inference y", expected.Inference, "line-aligned", actual.Inference, label);
-    }
-
-    /// <summary><paramref name="length"/> elements of a pinned array, starting <paramref name="offsetBytes"/> past a 64-byte boundary.</summary>
-    private static Span<T> AtLineOffset<T>(int length, int offsetBytes)
-        where T : unmanaged
-    {
-        int size = Unsafe.SizeOf<T>();
-        var array = GC.AllocateArray<T>(length + (128 / size), pinned: true);
-        var handle = GCHandle.Alloc(array, GCHandleType.Pinned);
-        long address = handle.AddrOfPinnedObject();
-        handle.Free(); // the array stays where it is: it was allocated pinned
-        int toLine = (int)((64 - (address & 63)) & 63) / size;
-        int first = toLine + (offsetBytes / size);
-        Assert.Equal(offsetBytes, (int)((address + ((long)first * size)) & 63));
-        return array.AsSpan(first, length);
     }
 }

@@ -74,6 +74,15 @@ internal partial class DoubleColumnTailBatchNorm1d : IBatchStatsLayer<double>, I
 [Normalize(Shape = "N,C=3,H=64,W=64", Axes = "NHW", Affine = false)]
 internal partial class SampleSplitPlainBatchNorm : IBatchStatsLayer<float>, IRunningStatsLayer<float> { }
 
+// Rows that fill no whole number of cache lines and repeat their lines only every 16 rows (floats) or 8 (doubles), too
+// many for a period: inference goes over a chunk's rows as one flat run of vectors on y's lines, the column wrapping
+// at 257, hi left out where every mean was folded into the shift.
+[Normalize(Shape = "N,C=257", Axes = "N")]
+internal partial class WrappedRowsBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=257", Axes = "N", ElementType = typeof(double))]
+internal partial class WrappedRowsDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
 // Rows of whole cache lines with their per-column constants in the L1 cache: y goes row by row in memory order, two rows
 // a step where x and y start on cache lines, one elsewhere.
 [Normalize(Shape = "N,C=512", Axes = "N")]

@@ -1,0 +1,133 @@
+using static NormGen.Generator.Emit.KernelContext;
+
+namespace NormGen.Generator.Emit;
+
+/// <summary>
+/// y for rows that are no whole number of cache lines and whose lines repeat only after many rows (BatchNorm1d(1001):
+/// every 16 rows), too many for the flat pass's repeated period (<see cref="FlatPeriod"/>). Row by row, most vectors
+/// would split two lines and every row would end in a partial vector and single values. Instead the chunk's rows go as
+/// one flat run of vectors on y's cache lines, the column of each step's first value advancing by the step and wrapping
+/// at the row length; hi, scale and shift run on past the last column (the first columns again), so a step that
+/// crosses into the next row reads its columns' constants in one piece. Where every mean was folded into the shift
+/// (<c>Statistics.FoldScaleShiftNearZero</c>: each within two standard deviations of zero, hi = 0), the loop leaves hi
+/// out: three streams a vector instead of four, the same bits (BatchNorm1d x[1024,1001] inference's y loop, hand-written:
+/// 81–87 µs row by row with four streams, 66–74 µs wrapped with three, TensorPrimitives' x·a + b row by row 78–82 µs).
+/// </summary>
+internal static partial class ColumnKernels
+{
+    /// <summary>
+    /// How many values hi, scale and shift run on past the last column for the wrapped y pass (one unrolled step of
+    /// 512-bit vectors), or null where y goes another way: rows of whole lines (row order), rows with a flat period, rows
+    /// no wider than that step, layouts without per-column hi and shift, and constants too large for half the L1.
+    /// </summary>
+    public static int? WrapExtension(KernelContext ctx)
+    {
+        if (!ctx.IsColumnLayout || !LaneKernels.PerStatisticShift(ctx) || FlatPeriod(ctx) is not null)
+        {
+            return null;
+        }
+        int columns = ctx.Layout.Segments[1].Size;
+        int extension = Unroll * VectorShape.Wide(ctx).Width;
+        bool fits = 3 * (columns + extension) * ctx.ElementBytes <= RowOrderConstantBytes;
+        return columns % ctx.LineElements != 0 && columns > extension && fits ? extension : null;
+    }
+
+    /// <summary>The body of <c>NormalizeChunk</c> as one wrapped flat run (see the class summary).</summary>
+    private static void EmitWrappedNormalize(CodeWriter w, KernelContext ctx, int extension)
+    {
+        int columns = ctx.Layout.Segments[1].Size;
+        var wide = VectorShape.Wide(ctx);
+        var narrow = VectorShape.Narrow(ctx);
+        w.Line($"// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Rows of {columns}");
+        w.Line("// values fill no whole number of cache lines: the chunk's rows as one flat run of vectors on y's cache lines, the");
+        w.Line($"// column of each step's first value advancing by the step and wrapping at {columns}. hi, scale and shift run on for");
+        w.Line($"// {extension} values past the last column (the first {extension} again), so a step into the next row reads them in one piece.");
+        w.Line($"int start = chunkFirst * {Int(columns)};");
+        w.Line($"int end = chunkLast * {Int(columns)};");
+        w.Line("int column = 0;");
+        w.Line("// The values before y's first cache line boundary, one by one (ordinary stores: the previous chunk writes the rest");
+        w.Line("// of that line).");
+        using (w.Block($"for (int head = global::System.Math.Min({Simd}.LineStart(ref yRef, start), end - start); head > 0; head--, start++)"))
+        {
+            EmitScalar();
+        }
+        w.Line("// Every mean folded into the shift (hi = 0): y = x·scale + shift, three streams a vector, the same bits.");
+        w.Line("bool meansFolded = state.MeansFolded;");
+        using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+        {
+            w.Line("// 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loops below.");
+            EmitBothForms(wide);
+        }
+        using (w.Block("else"))
+        {
+            EmitBothForms(narrow);
+        }
+        w.Line("// The values after the last whole cache line, one by one.");
+        using (w.Block("for (; start < end; start++)"))
+        {
+            EmitScalar();
+        }
+
+        void EmitBothForms(VectorShape shape)
+        {
+            using (w.Block("if (meansFolded)"))
+            {
+                EmitSteps(shape, folded: true);
+            }
+            using (w.Block("else"))
+            {
+                EmitSteps(shape, folded: false);
+            }
+        }
+
+        void EmitSteps(VectorShape shape, bool folded)
+        {
+            int step = Unroll * shape.Width;
+            using (w.Block($"for (; start + {Int(step)} <= end; start += {Int(step)})"))
+            {
+                for (int v = 0; v < Unroll; v++)
+                {
+                    w.Line(shape.Store(Value(shape, folded, v * shape.Width), "yRef", Int(v * shape.Width)));
+                }
+                EmitAdvance(step);
+            }
+            // Then a cache line at a time, so that no line is written partly by vectors and partly one by one.
+            using (w.Block($"for (; start + {Int(ctx.LineElements)} <= end; start += {Int(ctx.LineElements)})"))
+            {
+                for (int offset = 0; offset < ctx.LineElements; offset += shape.Width)
+                {
+                    w.Line(shape.Store(Value(shape, folded, offset), "yRef", Int(offset)));
+                }
+                EmitAdvance(ctx.LineElements);
+            }
+        }
+
+        void EmitAdvance(int values)
+        {
+            w.Line($"column += {Int(values)};");
+            using (w.Block($"if (column >= {Int(columns)})"))
+            {
+                w.Line($"column -= {Int(columns)};");
+            }
+        }
+
+        string Value(VectorShape shape, bool folded, int offset)
+        {
+            string at(string name) => $"{Simd}.{shape.Load}(ref {name}Ref, column + {offset})";
+            string input = $"{Simd}.{shape.Load}(ref xRef, start + {offset})";
+            return folded
+                ? $"{Simd}.MultiplyAdd({input}, {at("scale")}, {at("shift")})"
+                : $"{Simd}.MultiplyAdd({input} - {at("meanHi")}, {at("scale")}, {at("shift")})";
+        }
+
+        void EmitScalar()
+        {
+            string fma = ctx.IsFloat ? "global::System.MathF.FusedMultiplyAdd" : "global::System.Math.FusedMultiplyAdd";
+            w.Line($"NormGenSimd.At(ref yRef, start) = {fma}(NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column), NormGenSimd.At(ref scaleRef, column), NormGenSimd.At(ref shiftRef, column));");
+            using (w.Block($"if (++column == {Int(columns)})"))
+            {
+                w.Line("column = 0;");
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Linq;
+using NormGen.Generator.Tests.Support;
+using Xunit;
+
+namespace NormGen.Generator.Tests;
+
+/// <summary>
+/// Which BatchNorm1d inference passes go over a chunk's rows as one wrapped flat run (hi left out where every mean was
+/// folded): rows that are no whole number of cache lines, whose lines repeat after too many rows for a period, and whose
+/// constants fit half the L1. The numeric tests (WrappedRowsTests) use 257-column layers; this checks that those and
+/// the benchmark's 1001 columns take the path, and that the other shapes keep theirs.
+/// </summary>
+public sealed class WrappedRowsChoiceTests
+{
+    [Theory]
+    [InlineData(1001, "float", true)]
+    [InlineData(257, "float", true)]
+    [InlineData(257, "double", true)]
+    // A period of 4 rows (400 values) with its constants in the L1: the flat period pass.
+    [InlineData(100, "float", false)]
+    // Whole cache lines: row by row.
+    [InlineData(512, "float", false)]
+    // Constants of 3 × (4095 + 64) floats, past half the L1: tiles.
+    [InlineData(4095, "float", false)]
+    // 63 floats: a period of 16 rows (1008 values, 12 KiB of constants) is short enough for the period pass.
+    [InlineData(63, "float", false)]
+    public void Rows_of_partial_lines_with_no_short_period_go_as_one_wrapped_run(int columns, string elementType, bool wrapped)
+    {
+        string text = GeneratorHarness.Generate($$"""
+            using NormGen;
+            [Normalize(Shape = "N,C={{columns}}", Axes = "N", ElementType = typeof({{elementType}}))]
+            partial class Norm { }
+            """).Result.GeneratedSources.Single().SourceText.ToString();
+        string normalize = GeneratorHarness.Kernel(text, "NormalizeChunk");
+
+        Assert.Equal(wrapped, normalize.Contains($"wrapping at {columns}."));
+        Assert.Equal(wrapped, normalize.Contains("if (meansFolded)"));
+        Assert.Equal(wrapped, text.Contains("FoldScaleShiftNearZero("));
+        Assert.Equal(wrapped, text.Contains("public bool MeansFolded;"));
+    }
+}
