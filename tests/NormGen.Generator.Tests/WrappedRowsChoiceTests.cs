@@ -6,9 +6,9 @@ namespace NormGen.Generator.Tests;
 
 /// <summary>
 /// Which BatchNorm1d inference passes go over a chunk's rows as one wrapped flat run (hi left out where every mean was
-/// folded): rows that are no whole number of cache lines, whose lines repeat after too many rows for a period, and whose
-/// constants fit half the L1. The numeric tests (WrappedRowsTests) use 257-column layers; this checks that those and
-/// the benchmark's 1001 columns take the path, and that the other shapes keep theirs.
+/// folded): rows of at least one step (64 floats, 32 doubles) with no short period of rows filling whole vectors, whose
+/// constants fit half the L1. The numeric tests (WrappedRowsTests, RowOrderAlignmentTests) use 257-, 512- and 128-column
+/// layers; this checks that those and the benchmarks' 1001 and 512 columns take the path, and the other shapes keep theirs.
 /// </summary>
 public sealed class WrappedRowsChoiceTests
 {
@@ -18,13 +18,18 @@ public sealed class WrappedRowsChoiceTests
     [InlineData(257, "double", true)]
     // A period of 4 rows (400 values) with its constants in the L1: the flat period pass.
     [InlineData(100, "float", false)]
-    // Whole cache lines: row by row.
-    [InlineData(512, "float", false)]
+    // Whole cache lines, from one step of 64 floats (32 doubles) on: wrapped too.
+    [InlineData(512, "float", true)]
+    [InlineData(64, "float", true)]
+    [InlineData(128, "double", true)]
+    // Whole lines narrower than a step: row by row.
+    [InlineData(48, "float", false)]
+    [InlineData(24, "double", false)]
     // Constants of 3 × (4095 + 64) floats, past half the L1: tiles.
     [InlineData(4095, "float", false)]
     // 63 floats: a period of 16 rows (1008 values, 12 KiB of constants) is short enough for the period pass.
     [InlineData(63, "float", false)]
-    public void Rows_of_partial_lines_with_no_short_period_go_as_one_wrapped_run(int columns, string elementType, bool wrapped)
+    public void Rows_of_a_step_or_more_with_no_short_period_go_as_one_wrapped_run(int columns, string elementType, bool wrapped)
     {
         string text = GeneratorHarness.Generate($$"""
             using NormGen;

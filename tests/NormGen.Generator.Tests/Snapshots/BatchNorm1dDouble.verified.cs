@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N. Training uses the batch's statistics and updates RunningMean/RunningVar with 1/BatchesTracked (cumulative average) (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (128 values), broadcast over the other dims.</para>
-    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm1dDouble
     {
@@ -166,7 +166,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -208,7 +208,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -292,7 +292,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -397,18 +397,24 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithStatistics(NormGenState state, global::System.ReadOnlySpan<double> x, global::System.Span<double> y, int batch, double[] meanIn, double[] invStdIn)
         {
             int count = 128;
-            double[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
-            double[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
-            double[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);
-            // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.
-            global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
+            double[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count + 32);
+            double[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count + 32);
+            double[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count + 32);
+            // Per statistic: scale = invStd·γ; where the mean lies within two standard deviations of zero, hi = 0 and
+            // shift = β − mean·scale (PyTorch's x·scale + shift), elsewhere hi = the mean's high part and shift = β − (mean's
+            // low part)·scale: y = (x − hi)·scale + shift either way. Where every hi is 0 the y pass leaves it out.
+            state.MeansFolded = global::NormGen.Internal.Statistics.FoldScaleShiftNearZero(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
+            // The first values again past the last column, where the y pass's steps into the next row read them.
+            global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, count + 32);
+            global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, count + 32);
+            global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, count + 32);
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
@@ -419,7 +425,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -432,96 +438,141 @@ namespace Demo
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref double yRef = ref NormGenSimd.Ref(y);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
-            // The stores fill whole cache lines only where y starts on one.
-            bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref yRef);
+            bool streaming = state.Runner.StreamsOutput;
             ref double meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref double scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref double shiftRef = ref NormGenSimd.Ref(state.LaneShift);
-            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Row by
-            // row in memory order: hi, scale and shift (3 KiB) stay in the L1 cache while the rows stream
-            // past, and where two rows go a step each vector of them, loaded once, serves both.
-            // Two rows a step only where every row starts on a cache line (rows of 128 values are whole lines):
-            // stores alternating between two rows that straddle lines run 2–3× slower than one row at a time.
-            bool rowPairs = NormGenSimd.IsLineAligned(ref xRef) && NormGenSimd.IsLineAligned(ref yRef);
+            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. The chunk's
+            // rows as one flat run of vectors on y's cache lines (no split vectors or tail per row), the column of each step's
+            // first value advancing by the step and wrapping at 128. hi, scale and shift run on for 32 values past the
+            // last column (the first 32 again), so a step into the next row reads them in one piece.
+            int start = chunkFirst * 128;
+            int end = chunkLast * 128;
+            int column = 0;
+            // The values before y's first cache line boundary, one by one (ordinary stores: the previous chunk writes the rest
+            // of that line).
+            for (int head = global::System.Math.Min(NormGenSimd.LineStart(ref yRef, start), end - start); head > 0; head--, start++)
+            {
+                NormGenSimd.At(ref yRef, start) = global::System.Math.FusedMultiplyAdd(NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column), NormGenSimd.At(ref scaleRef, column), NormGenSimd.At(ref shiftRef, column));
+                if (++column == 128)
+                {
+                    column = 0;
+                }
+            }
+            // Every mean folded into the shift (hi = 0): y = x·scale + shift, three streams a vector, the same bits.
+            bool meansFolded = state.MeansFolded;
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                // 512-bit vectors (AVX-512), 32 columns a tile: the same values as the 256-bit loop below.
-                int n = chunkFirst;
-                for (; rowPairs && n + 1 < chunkLast; n += 2)
+                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loops below.
+                if (meansFolded)
                 {
-                    int row = n * 128;
-                    for (int column = 0; column < 128; column += 32)
+                    for (; start + 32 <= end; start += 32)
                     {
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load512(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load512(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 128) - meanHi0, scale0, shift0), ref yRef, start + 128, streaming);
-                        var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 8); var scale1 = NormGenSimd.Load512(ref scaleRef, column + 8); var shift1 = NormGenSimd.Load512(ref shiftRef, column + 8);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 8) - meanHi1, scale1, shift1), ref yRef, start + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 136) - meanHi1, scale1, shift1), ref yRef, start + 136, streaming);
-                        var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 16); var scale2 = NormGenSimd.Load512(ref scaleRef, column + 16); var shift2 = NormGenSimd.Load512(ref shiftRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16) - meanHi2, scale2, shift2), ref yRef, start + 16, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 144) - meanHi2, scale2, shift2), ref yRef, start + 144, streaming);
-                        var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 24); var scale3 = NormGenSimd.Load512(ref scaleRef, column + 24); var shift3 = NormGenSimd.Load512(ref shiftRef, column + 24);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 24) - meanHi3, scale3, shift3), ref yRef, start + 24, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 152) - meanHi3, scale3, shift3), ref yRef, start + 152, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0), NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 8), NormGenSimd.Load512(ref scaleRef, column + 8), NormGenSimd.Load512(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16), NormGenSimd.Load512(ref scaleRef, column + 16), NormGenSimd.Load512(ref shiftRef, column + 16)), ref yRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 24), NormGenSimd.Load512(ref scaleRef, column + 24), NormGenSimd.Load512(ref shiftRef, column + 24)), ref yRef, start + 24, streaming);
+                        column += 32;
+                        if (column >= 128)
+                        {
+                            column -= 128;
+                        }
+                    }
+                    for (; start + 8 <= end; start += 8)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0), NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        column += 8;
+                        if (column >= 128)
+                        {
+                            column -= 128;
+                        }
                     }
                 }
-                for (; n < chunkLast; n++)
+                else
                 {
-                    int row = n * 128;
-                    for (int column = 0; column < 128; column += 32)
+                    for (; start + 32 <= end; start += 32)
                     {
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load512(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load512(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
-                        var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 8); var scale1 = NormGenSimd.Load512(ref scaleRef, column + 8); var shift1 = NormGenSimd.Load512(ref shiftRef, column + 8);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 8) - meanHi1, scale1, shift1), ref yRef, start + 8, streaming);
-                        var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 16); var scale2 = NormGenSimd.Load512(ref scaleRef, column + 16); var shift2 = NormGenSimd.Load512(ref shiftRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16) - meanHi2, scale2, shift2), ref yRef, start + 16, streaming);
-                        var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 24); var scale3 = NormGenSimd.Load512(ref scaleRef, column + 24); var shift3 = NormGenSimd.Load512(ref shiftRef, column + 24);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 24) - meanHi3, scale3, shift3), ref yRef, start + 24, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - NormGenSimd.Load512(ref meanHiRef, column + 0), NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 8) - NormGenSimd.Load512(ref meanHiRef, column + 8), NormGenSimd.Load512(ref scaleRef, column + 8), NormGenSimd.Load512(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 16) - NormGenSimd.Load512(ref meanHiRef, column + 16), NormGenSimd.Load512(ref scaleRef, column + 16), NormGenSimd.Load512(ref shiftRef, column + 16)), ref yRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 24) - NormGenSimd.Load512(ref meanHiRef, column + 24), NormGenSimd.Load512(ref scaleRef, column + 24), NormGenSimd.Load512(ref shiftRef, column + 24)), ref yRef, start + 24, streaming);
+                        column += 32;
+                        if (column >= 128)
+                        {
+                            column -= 128;
+                        }
+                    }
+                    for (; start + 8 <= end; start += 8)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + 0) - NormGenSimd.Load512(ref meanHiRef, column + 0), NormGenSimd.Load512(ref scaleRef, column + 0), NormGenSimd.Load512(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        column += 8;
+                        if (column >= 128)
+                        {
+                            column -= 128;
+                        }
                     }
                 }
             }
             else
             {
-                int n = chunkFirst;
-                for (; rowPairs && n + 1 < chunkLast; n += 2)
+                if (meansFolded)
                 {
-                    int row = n * 128;
-                    for (int column = 0; column < 128; column += 16)
+                    for (; start + 16 <= end; start += 16)
                     {
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 128) - meanHi0, scale0, shift0), ref yRef, start + 128, streaming);
-                        var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var scale1 = NormGenSimd.Load(ref scaleRef, column + 4); var shift1 = NormGenSimd.Load(ref shiftRef, column + 4);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4) - meanHi1, scale1, shift1), ref yRef, start + 4, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 132) - meanHi1, scale1, shift1), ref yRef, start + 132, streaming);
-                        var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var scale2 = NormGenSimd.Load(ref scaleRef, column + 8); var shift2 = NormGenSimd.Load(ref shiftRef, column + 8);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - meanHi2, scale2, shift2), ref yRef, start + 8, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 136) - meanHi2, scale2, shift2), ref yRef, start + 136, streaming);
-                        var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var scale3 = NormGenSimd.Load(ref scaleRef, column + 12); var shift3 = NormGenSimd.Load(ref shiftRef, column + 12);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 12) - meanHi3, scale3, shift3), ref yRef, start + 12, streaming);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 140) - meanHi3, scale3, shift3), ref yRef, start + 140, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0), NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4), NormGenSimd.Load(ref scaleRef, column + 4), NormGenSimd.Load(ref shiftRef, column + 4)), ref yRef, start + 4, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8), NormGenSimd.Load(ref scaleRef, column + 8), NormGenSimd.Load(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 12), NormGenSimd.Load(ref scaleRef, column + 12), NormGenSimd.Load(ref shiftRef, column + 12)), ref yRef, start + 12, streaming);
+                        column += 16;
+                        if (column >= 128)
+                        {
+                            column -= 128;
+                        }
+                    }
+                    for (; start + 8 <= end; start += 8)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0), NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4), NormGenSimd.Load(ref scaleRef, column + 4), NormGenSimd.Load(ref shiftRef, column + 4)), ref yRef, start + 4, streaming);
+                        column += 8;
+                        if (column >= 128)
+                        {
+                            column -= 128;
+                        }
                     }
                 }
-                for (; n < chunkLast; n++)
+                else
                 {
-                    int row = n * 128;
-                    for (int column = 0; column < 128; column += 16)
+                    for (; start + 16 <= end; start += 16)
                     {
-                        int start = row + column;
-                        var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var scale0 = NormGenSimd.Load(ref scaleRef, column + 0); var shift0 = NormGenSimd.Load(ref shiftRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHi0, scale0, shift0), ref yRef, start + 0, streaming);
-                        var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4); var scale1 = NormGenSimd.Load(ref scaleRef, column + 4); var shift1 = NormGenSimd.Load(ref shiftRef, column + 4);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4) - meanHi1, scale1, shift1), ref yRef, start + 4, streaming);
-                        var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8); var scale2 = NormGenSimd.Load(ref scaleRef, column + 8); var shift2 = NormGenSimd.Load(ref shiftRef, column + 8);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - meanHi2, scale2, shift2), ref yRef, start + 8, streaming);
-                        var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12); var scale3 = NormGenSimd.Load(ref scaleRef, column + 12); var shift3 = NormGenSimd.Load(ref shiftRef, column + 12);
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 12) - meanHi3, scale3, shift3), ref yRef, start + 12, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - NormGenSimd.Load(ref meanHiRef, column + 0), NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4) - NormGenSimd.Load(ref meanHiRef, column + 4), NormGenSimd.Load(ref scaleRef, column + 4), NormGenSimd.Load(ref shiftRef, column + 4)), ref yRef, start + 4, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 8) - NormGenSimd.Load(ref meanHiRef, column + 8), NormGenSimd.Load(ref scaleRef, column + 8), NormGenSimd.Load(ref shiftRef, column + 8)), ref yRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 12) - NormGenSimd.Load(ref meanHiRef, column + 12), NormGenSimd.Load(ref scaleRef, column + 12), NormGenSimd.Load(ref shiftRef, column + 12)), ref yRef, start + 12, streaming);
+                        column += 16;
+                        if (column >= 128)
+                        {
+                            column -= 128;
+                        }
                     }
+                    for (; start + 8 <= end; start += 8)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - NormGenSimd.Load(ref meanHiRef, column + 0), NormGenSimd.Load(ref scaleRef, column + 0), NormGenSimd.Load(ref shiftRef, column + 0)), ref yRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 4) - NormGenSimd.Load(ref meanHiRef, column + 4), NormGenSimd.Load(ref scaleRef, column + 4), NormGenSimd.Load(ref shiftRef, column + 4)), ref yRef, start + 4, streaming);
+                        column += 8;
+                        if (column >= 128)
+                        {
+                            column -= 128;
+                        }
+                    }
+                }
+            }
+            // The values after the last whole cache line, one by one.
+            for (; start < end; start++)
+            {
+                NormGenSimd.At(ref yRef, start) = global::System.Math.FusedMultiplyAdd(NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column), NormGenSimd.At(ref scaleRef, column), NormGenSimd.At(ref shiftRef, column));
+                if (++column == 128)
+                {
+                    column = 0;
                 }
             }
         }
@@ -530,7 +581,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -578,7 +629,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -722,7 +773,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double), CumulativeAverage = true)]: x is N×C, row-major (C fastest); C = 128; N = x.Length / 128 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for dx, in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); double data; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -848,6 +899,8 @@ namespace Demo
             public double[] LaneShift = global::System.Array.Empty<double>();
             public double[] LaneSlope = global::System.Array.Empty<double>();
             public double[] LaneOffset = global::System.Array.Empty<double>();
+            // Whether every hi of the last fold is 0 (each mean folded into the shift), for the y pass.
+            public bool MeansFolded;
             // Per chunk, per statistic partial sums, added in chunk order.
             public double[] LanePartials = global::System.Array.Empty<double>();
         }

@@ -608,10 +608,10 @@ namespace Demo
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float shiftRef = ref NormGenSimd.Ref(state.LaneShift);
-            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Rows of 1001
-            // values fill no whole number of cache lines: the chunk's rows as one flat run of vectors on y's cache lines, the
-            // column of each step's first value advancing by the step and wrapping at 1001. hi, scale and shift run on for
-            // 64 values past the last column (the first 64 again), so a step into the next row reads them in one piece.
+            // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. The chunk's
+            // rows as one flat run of vectors on y's cache lines (no split vectors or tail per row), the column of each step's
+            // first value advancing by the step and wrapping at 1001. hi, scale and shift run on for 64 values past the
+            // last column (the first 64 again), so a step into the next row reads them in one piece.
             int start = chunkFirst * 1001;
             int end = chunkLast * 1001;
             int column = 0;

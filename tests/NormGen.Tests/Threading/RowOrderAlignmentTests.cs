@@ -5,9 +5,11 @@ using Xunit;
 namespace NormGen.Tests.Threading;
 
 /// <summary>
-/// BatchNorm1d's row-order passes (y; and dx for rows of 2 KiB or more) take two rows a step only where the rows start
-/// on cache lines, one row a step elsewhere (a .NET array's data starts 24 bytes past a line). Both ways give every
-/// value the same bits, whatever the addresses, and the reference's values; an odd batch leaves a row after the last pair.
+/// BatchNorm1d's row-order passes (y for rows of whole lines narrower than a wrapped step, 48 floats and 24 doubles; dx
+/// for rows of 2 KiB or more) take two rows a step only where the rows start on cache lines, one row a step elsewhere (a
+/// .NET array's data starts 24 bytes past a line); the wrapped y pass of wider rows (512 floats, 128 doubles) starts its
+/// vectors on y's first line boundary. Every way gives every value the same bits, whatever the addresses, and the
+/// reference's values; an odd batch leaves a row after the last pair.
 /// </summary>
 [Collection(nameof(ThreadingTests))]
 public sealed class RowOrderAlignmentTests
@@ -26,6 +28,16 @@ public sealed class RowOrderAlignmentTests
     [MemberData(nameof(Offsets))]
     public void Double_inference_and_training_have_the_aligned_bits_anywhere(int xOffset, int yOffset) =>
         AssertSameBitsAnywhere(new RowOrderDoubleBatchNorm1d(), new RowOrderDoubleBatchNorm1d(), 128, xOffset, yOffset, new Random(4102));
+
+    [Theory]
+    [MemberData(nameof(Offsets))]
+    public void Float_row_order_inference_and_training_have_the_aligned_bits_anywhere(int xOffset, int yOffset) =>
+        AssertSameBitsAnywhere(new RowOrderNarrowBatchNorm1d(), new RowOrderNarrowBatchNorm1d(), 48, xOffset, yOffset, new Random(4106));
+
+    [Theory]
+    [MemberData(nameof(Offsets))]
+    public void Double_row_order_inference_and_training_have_the_aligned_bits_anywhere(int xOffset, int yOffset) =>
+        AssertSameBitsAnywhere(new RowOrderNarrowDoubleBatchNorm1d(), new RowOrderNarrowDoubleBatchNorm1d(), 24, xOffset, yOffset, new Random(4107));
 
     [Fact]
     public void Training_from_aligned_memory_matches_the_reference()

@@ -83,13 +83,21 @@ internal partial class WrappedRowsBatchNorm1d : IBatchStatsLayer<float>, IAffine
 [Normalize(Shape = "N,C=257", Axes = "N", ElementType = typeof(double))]
 internal partial class WrappedRowsDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
 
-// Rows of whole cache lines with their per-column constants in the L1 cache: y goes row by row in memory order, two rows
-// a step where x and y start on cache lines, one elsewhere.
+// Rows of whole cache lines with their per-column constants in the L1 cache: y goes as one wrapped flat run (as above),
+// dx row by row in memory order, two rows a step where x and dx start on cache lines, one elsewhere.
 [Normalize(Shape = "N,C=512", Axes = "N")]
 internal partial class RowOrderBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
 [Normalize(Shape = "N,C=128", Axes = "N", ElementType = typeof(double))]
 internal partial class RowOrderDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+// Rows of whole lines narrower than a wrapped step (64 floats, 32 doubles) and wider than a tile: y row by row in memory
+// order, two rows a step where x and y start on cache lines, one elsewhere.
+[Normalize(Shape = "N,C=48", Axes = "N")]
+internal partial class RowOrderNarrowBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=24", Axes = "N", ElementType = typeof(double))]
+internal partial class RowOrderNarrowDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
 
 // Rows of 2 KiB or more also take dx row by row (512 floats above; 1001 here, with vectors of 16, 8 and a value after
 // the last whole vector).
