@@ -187,7 +187,7 @@ internal static partial class ColumnKernels
         string? flatY = FlatPeriod(ctx) is int period
             ? $"y goes over the chunk's rows as one flat run in periods of {period / columns} rows (whole vectors), its per-column constants repeated over the period in the L1 cache"
             : WrapExtension(ctx) is not null
-                ? "y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within two standard deviations of zero)"
+                ? "y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero)"
                 : null;
         bool yInRows = flatY is null && NormalizesInRowOrder(ctx);
         bool dxInRows = DxInRowOrder(ctx);

@@ -232,7 +232,7 @@ internal static class LaneKernels
             }
             else
             {
-                w.Line("// Per statistic: scale = invStd·γ; where the mean lies within two standard deviations of zero, hi = 0 and");
+                w.Line("// Per statistic: scale = invStd·γ; where the mean lies within 16 standard deviations of zero, hi = 0 and");
                 w.Line("// shift = β − mean·scale (PyTorch's x·scale + shift), elsewhere hi = the mean's high part and shift = β − (mean's");
                 w.Line("// low part)·scale: y = (x − hi)·scale + shift either way. Where every hi is 0 the y pass leaves it out.");
                 w.Line($"state.MeansFolded = global::NormGen.Internal.Statistics.FoldScaleShiftNearZero({arguments});");
