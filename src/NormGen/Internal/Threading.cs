@@ -103,12 +103,14 @@ public static class Threading
     /// (<see cref="ChunkClaims"/>): at two threads, BatchNorm2d x[8,256,14,14] inference (3 MiB in all) stays in the two
     /// cores' caches. The share must be larger than a core's cache — its output at least <see cref="StreamingThreshold"/>,
     /// or all of it more than <see cref="WorkingSetStreamingThreshold"/> — and then either the call is larger than the
-    /// last-level cache holds (<see cref="CacheResidentCallBytes"/>) or streaming keeps the inputs in the L2
-    /// (<see cref="StreamingKeepsInputsInL2"/>).
+    /// last-level cache holds (<see cref="CacheResidentCallBytes"/>) or streaming keeps the inputs in the L2 or the L3
+    /// (<see cref="StreamingKeepsInputsInL2"/>, <see cref="StreamingKeepsInputsInL3"/>).
     /// </summary>
     public static bool StreamsOutput(long inputShareBytes, long outputShareBytes, long callBytes) =>
         ExceedsCoreCache(inputShareBytes, outputShareBytes)
-        && (callBytes > CacheResidentCallBytes || StreamingKeepsInputsInL2(inputShareBytes, outputShareBytes))
+        && (callBytes > CacheResidentCallBytes
+            || StreamingKeepsInputsInL2(inputShareBytes, outputShareBytes)
+            || StreamingKeepsInputsInL3(inputShareBytes, outputShareBytes))
         && System.Runtime.Intrinsics.X86.Avx.IsSupported;
 
     /// <summary>
@@ -128,6 +130,21 @@ public static class Threading
     /// </summary>
     public static bool StreamingKeepsInputsInL2(long inputShareBytes, long outputShareBytes) =>
         inputShareBytes <= CoreL2Bytes && 2 * outputShareBytes <= inputShareBytes;
+
+    /// <summary>
+    /// A backward whose one thread reads a quarter of the L3 or more of x and dy: written through the cache, dx takes a
+    /// third of the call's lines through the L3, which (shared with the machine's other cores) then keeps too little of x
+    /// and dy for the next call; streamed, dx goes to memory at the speed of its non-temporal stores and x and dy stay.
+    /// Measured on one thread (alternating runs, streaming against through the cache): GroupNorm(32) x[8,256,28,28]
+    /// backward (12 MiB of x and dy) 1.49× faster, GroupNorm(1) x[8,64,56,56] 1.25×, InstanceNorm x[16,64,32,32] (8 MiB)
+    /// 1.15×; shares of 6 MiB (BatchNorm2d x[256,3,32,32]) and 3 MiB (x[8,256,14,14]) were 0.94× and 0.87×, and at two
+    /// threads, half the share each, through the cache wins (1.1–1.3×): two cores' non-temporal stores share 20–25 GB/s.
+    /// </summary>
+    public static bool StreamingKeepsInputsInL3(long inputShareBytes, long outputShareBytes) =>
+        inputShareBytes >= L3QuarterBytes && 2 * outputShareBytes <= inputShareBytes;
+
+    /// <summary>A quarter of the 32 MiB L3 of the AMD EPYC machines measured.</summary>
+    private const long L3QuarterBytes = 8L << 20;
 
     /// <summary>A core's L2 cache on the machines measured (AMD EPYC Zen 5 and the Intel Xeon VM before it): 2 MiB.</summary>
     private const long CoreL2Bytes = 2L << 20;

@@ -80,6 +80,13 @@ public sealed class StreamingStoreTests
         Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(11 * MiB / 2, 11 * MiB / 2, 22 * MiB));
         // A backward of 1 MiB tensors on one thread: x and dy fit the L2, which streaming dx keeps them in.
         Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(2 * MiB, 1 * MiB, 3 * MiB));
+        // A backward of 4 MiB tensors (12 MiB a call) on one thread: x and dy are a quarter of the L3, which streaming
+        // keeps them in; on two threads (half each) and a backward of 3 MiB tensors on one, through the cache.
+        Assert.Equal(avx, NormGen.Internal.Threading.StreamsOutput(8 * MiB, 4 * MiB, 12 * MiB));
+        Assert.False(NormGen.Internal.Threading.StreamsOutput(4 * MiB, 2 * MiB, 12 * MiB));
+        Assert.False(NormGen.Internal.Threading.StreamsOutput(6 * MiB, 3 * MiB, 9 * MiB));
+        // A forward of 8 MiB tensors on one thread (16 MiB a call): through the cache.
+        Assert.False(NormGen.Internal.Threading.StreamsOutput(8 * MiB, 8 * MiB, 16 * MiB));
         // A forward of 1 MiB tensors, a forward of 4 MiB tensors (in the L3) and BatchNorm1d-sized calls stay in the cache.
         Assert.False(NormGen.Internal.Threading.StreamsOutput(1 * MiB, 1 * MiB, 2 * MiB));
         Assert.False(NormGen.Internal.Threading.StreamsOutput(4 * MiB, 4 * MiB, 8 * MiB));
