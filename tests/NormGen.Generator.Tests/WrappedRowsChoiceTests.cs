@@ -43,4 +43,28 @@ public sealed class WrappedRowsChoiceTests
         Assert.Equal(wrapped, text.Contains("FoldScaleShiftNearZero("));
         Assert.Equal(wrapped, text.Contains("public bool MeansFolded;"));
     }
+
+    [Theory]
+    // Rows of 2 KiB or more (dx row by row) that are no whole number of cache lines: dx wrapped too.
+    [InlineData(1001, "float", true)]
+    [InlineData(257, "double", true)]
+    // Whole cache lines: row by row, two rows a step where they start on lines.
+    [InlineData(512, "float", false)]
+    // Under 2 KiB (257 floats): dx in tiles.
+    [InlineData(257, "float", false)]
+    // Four constants of 1500 + 64 floats pass half the L1: row by row.
+    [InlineData(1500, "float", false)]
+    public void Dx_rows_of_partial_lines_go_as_one_wrapped_run(int columns, string elementType, bool wrapped)
+    {
+        string text = GeneratorHarness.Generate($$"""
+            using NormGen;
+            [Normalize(Shape = "N,C={{columns}}", Axes = "N", ElementType = typeof({{elementType}}))]
+            partial class Norm { }
+            """).Result.GeneratedSources.Single().SourceText.ToString();
+        string dx = GeneratorHarness.Kernel(text, "BackwardDxChunk");
+
+        Assert.Equal(wrapped, dx.Contains($"wrapping at {columns}."));
+        Assert.Equal(wrapped, dx.Contains("bool meansFolded = state.DxMeansFolded;"));
+        Assert.Equal(wrapped, text.Contains("public bool DxMeansFolded;"));
+    }
 }

@@ -190,7 +190,8 @@ internal static partial class ColumnKernels
                 ? "y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero)"
                 : null;
         bool yInRows = flatY is null && NormalizesInRowOrder(ctx);
-        bool dxInRows = DxInRowOrder(ctx);
+        bool dxWrapped = DxWrapExtension(ctx) is not null;
+        bool dxInRows = DxInRowOrder(ctx) && !dxWrapped;
         var tiled = new List<string>();
         var apart = new List<string>();
         if (flatY is not null)
@@ -206,6 +207,10 @@ internal static partial class ColumnKernels
             AddRowOrder(yInRows, "y");
             AddRowOrder(dxInRows, "dx");
         }
+        if (dxWrapped)
+        {
+            apart.Add("dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero)");
+        }
         string inTiles = tiled.Count == 0 ? "" : $", or their per-column constants for {string.Join(" and ", tiled)},";
         string rest = string.Concat(apart.Select(part => "; " + part));
         return $"rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums{inTiles} in registers over blocks of 32 rows{rest}";
@@ -216,7 +221,7 @@ internal static partial class ColumnKernels
             {
                 apart.Add($"{output} goes row by row in memory order with its per-column constants in the L1 cache");
             }
-            else if (output == "dx" || flatY is null)
+            else if (output == "dx" ? !dxWrapped : flatY is null)
             {
                 tiled.Add(output);
             }
@@ -291,7 +296,8 @@ internal static partial class ColumnKernels
         EmitHeader(w, ctx, null, null, withCount: false);
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
-        GroupMajorKernels.EmitStreaming(w, "dx", RowLines(ctx));
+        // The wrapped pass writes whole lines from dx's first line boundary on, its two edges with ordinary stores.
+        GroupMajorKernels.EmitStreaming(w, "dx", DxWrapExtension(ctx) is null ? RowLines(ctx) : OutputLines.EdgesApart);
         if (DxInRowOrder(ctx))
         {
             EmitDxInRowOrder(w, ctx);
@@ -332,7 +338,8 @@ internal static partial class ColumnKernels
     }
 
     /// <summary>
-    /// dx row by row in memory order (<see cref="DxInRowOrder"/>) from the per-column gain, hi, slope and offset the
+    /// dx row by row in memory order (<see cref="DxInRowOrder"/>), or as one wrapped flat run where the constants with
+    /// their extension fit (<see cref="DxWrapExtension"/>), from the per-column gain, hi, slope and offset the
     /// orchestrator prepared (gain = γ·invStd and the offset with the mean's low part folded in, as the tiles compute them
     /// in registers), so every value has the bits the tiles give it.
     /// </summary>
@@ -343,6 +350,11 @@ internal static partial class ColumnKernels
         w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
         w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
         w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
+        if (DxWrapExtension(ctx) is int extension)
+        {
+            EmitWrappedDx(w, ctx, extension);
+            return;
+        }
         w.Line("// dx = dy·gain − (x − hi)·slope − offset per column. Row by row in memory order: gain, hi, slope and offset");
         w.Line($"// ({Kib(4 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows stream past.");
         EmitRowOrderPass(w, ctx, "dxRef", ["gain", "meanHi", "slope", "offset"],

@@ -343,10 +343,13 @@ internal static class LaneKernels
     {
         bool rms = ctx.Spec.IsRms;
         bool alongRun = SegmentLoops.AffineAlongRun(ctx);
+        int? dxExtension = ColumnKernels.DxWrapExtension(ctx);
+        // The wrapped dx pass reads its constants past the last column: room for the first ones again.
+        string length = dxExtension is int e ? $"count + {Int(e)}" : "count";
         w.Line($"int count = {ctx.StatisticsCount};");
-        w.Line($"{ctx.T}[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);");
-        w.Line($"{ctx.T}[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);");
-        w.Line($"{ctx.T}[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);");
+        w.Line($"{ctx.T}[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, {length});");
+        w.Line($"{ctx.T}[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, {length});");
+        w.Line($"{ctx.T}[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, {length});");
         w.Line($"int chunks = {ctx.ChunkCount};");
         w.Line("// Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.");
         w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
@@ -354,7 +357,7 @@ internal static class LaneKernels
         GroupMajorKernels.EmitPartialsSetup(w, ctx);
         if (!rms)
         {
-            DeclareMeanSplit(w, ctx);
+            DeclareMeanSplit(w, ctx, length);
         }
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
@@ -382,24 +385,59 @@ internal static class LaneKernels
             w.Line("// column, computed here as the tiles would compute them in registers.");
             if (ctx.HasGamma)
             {
-                w.Line($"{ctx.T}[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count);");
+                w.Line($"{ctx.T}[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, {length});");
             }
+        }
+        if (dxExtension is not null)
+        {
+            w.Line("// Where a mean lies within Statistics.FoldedMeanLimit (16) standard deviations of zero, hi = 0 and the whole mean");
+            w.Line("// goes into the offset (dx = dy·gain − x·slope − offset); where every one does, the dx pass leaves hi out.");
+            w.Line("bool meansFolded = true;");
         }
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
             w.Line("double s = state.SavedInvStd[stat];");
             w.Line($"slope[stat] = ({ctx.T})(s * s * sums[laneStride + stat] * invCount);");
-            w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * sums[stat] * invCount")});");
+            if (dxExtension is null)
+            {
+                w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * sums[stat] * invCount")});");
+            }
             if (rowOrderDx)
             {
                 if (ctx.HasGamma)
                 {
                     w.Line("gain[stat] = state.Gamma[stat] * invStd[stat];");
                 }
-                if (ctx.IsFloat)
+                if (dxExtension is not null)
+                {
+                    using (w.Block("if (global::System.Math.Abs(state.SavedMean[stat]) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
+                    {
+                        w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount - state.SavedMean[stat] * slope[stat]);");
+                        w.Line("meanHi[stat] = 0;");
+                    }
+                    using (w.Block("else"))
+                    {
+                        w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount);");
+                        if (ctx.IsFloat)
+                        {
+                            w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
+                        }
+                        w.Line("meansFolded = false;");
+                    }
+                }
+                else if (ctx.IsFloat)
                 {
                     w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
                 }
+            }
+        }
+        if (dxExtension is not null)
+        {
+            w.Line("state.DxMeansFolded = meansFolded;");
+            w.Line("// The first values again past the last column, where the dx pass's steps into the next row read them.");
+            foreach (string array in new[] { ctx.HasGamma ? "gain" : "invStd", "meanHi", "slope", "offset" })
+            {
+                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod({array}, count, {length});");
             }
         }
         w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
@@ -508,9 +546,9 @@ internal static class LaneKernels
     private static bool FoldGamma(KernelContext ctx) =>
         ctx.HasGamma && ctx.Layout.Segments.Where(s => s.Affine).SequenceEqual(ctx.Kept);
 
-    private static void DeclareMeanSplit(CodeWriter w, KernelContext ctx)
+    private static void DeclareMeanSplit(CodeWriter w, KernelContext ctx, string length = "count")
     {
-        w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);");
+        w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, {length});");
         w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(meanHi);");
         if (ctx.IsFloat)
         {

@@ -120,6 +120,11 @@ internal static class StateEmitter
                     w.Line("// Whether every hi of the last fold is 0 (each mean folded into the shift), for the y pass.");
                     w.Line("public bool MeansFolded;");
                 }
+                if (ColumnKernels.DxWrapExtension(ctx) is not null)
+                {
+                    w.Line("// Whether every hi of the backward's dx constants is 0 (each mean folded into the offset), for the dx pass.");
+                    w.Line("public bool DxMeansFolded;");
+                }
                 if (ColumnKernels.DxInRowOrder(ctx) && ctx.HasGamma)
                 {
                     w.Line($"public {t}[] LaneGain = global::System.Array.Empty<{t}>();");

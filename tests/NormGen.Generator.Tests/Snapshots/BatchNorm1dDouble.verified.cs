@@ -449,8 +449,8 @@ namespace Demo
             int start = chunkFirst * 128;
             int end = chunkLast * 128;
             int column = 0;
-            // The values before y's first cache line boundary, one by one (ordinary stores: the previous chunk writes the rest
-            // of that line).
+            // The values before y's first cache line boundary, one by one (ordinary stores: the previous chunk writes the
+            // rest of that line).
             for (int head = global::System.Math.Min(NormGenSimd.LineStart(ref yRef, start), end - start); head > 0; head--, start++)
             {
                 NormGenSimd.At(ref yRef, start) = global::System.Math.FusedMultiplyAdd(NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column), NormGenSimd.At(ref scaleRef, column), NormGenSimd.At(ref shiftRef, column));

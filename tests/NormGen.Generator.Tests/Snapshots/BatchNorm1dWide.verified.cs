@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (1001 values), broadcast over the other dims.</para>
-    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm1dWide
     {
@@ -166,7 +166,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -209,7 +209,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -368,7 +368,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -563,7 +563,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -591,7 +591,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -615,8 +615,8 @@ namespace Demo
             int start = chunkFirst * 1001;
             int end = chunkLast * 1001;
             int column = 0;
-            // The values before y's first cache line boundary, one by one (ordinary stores: the previous chunk writes the rest
-            // of that line).
+            // The values before y's first cache line boundary, one by one (ordinary stores: the previous chunk writes the
+            // rest of that line).
             for (int head = global::System.Math.Min(NormGenSimd.LineStart(ref yRef, start), end - start); head > 0; head--, start++)
             {
                 NormGenSimd.At(ref yRef, start) = global::System.MathF.FusedMultiplyAdd(NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column), NormGenSimd.At(ref scaleRef, column), NormGenSimd.At(ref shiftRef, column));
@@ -747,16 +747,16 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int count = 1001;
-            float[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
-            float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
-            float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
+            float[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count + 64);
+            float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count + 64);
+            float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count + 64);
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
             // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
             int laneStride = count + 16;
@@ -764,7 +764,7 @@ namespace Demo
             // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
             global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
-            float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
+            float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count + 64);
             ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
@@ -787,15 +787,33 @@ namespace Demo
             global::NormGen.Internal.SumStatistics.AddChunkRows(sums, laneStride, 2, chunks, count);
             // The row-order dx pass reads gain = γ·invStd and the offset with the mean's low part folded in, per
             // column, computed here as the tiles would compute them in registers.
-            float[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count);
+            float[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count + 64);
+            // Where a mean lies within Statistics.FoldedMeanLimit (16) standard deviations of zero, hi = 0 and the whole mean
+            // goes into the offset (dx = dy·gain − x·slope − offset); where every one does, the dx pass leaves hi out.
+            bool meansFolded = true;
             for (int stat = 0; stat < count; stat++)
             {
                 double s = state.SavedInvStd[stat];
                 slope[stat] = (float)(s * s * sums[laneStride + stat] * invCount);
-                offset[stat] = (float)(s * sums[stat] * invCount);
                 gain[stat] = state.Gamma[stat] * invStd[stat];
-                offset[stat] -= meanLo[stat] * slope[stat];
+                if (global::System.Math.Abs(state.SavedMean[stat]) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)
+                {
+                    offset[stat] = (float)(s * sums[stat] * invCount - state.SavedMean[stat] * slope[stat]);
+                    meanHi[stat] = 0;
+                }
+                else
+                {
+                    offset[stat] = (float)(s * sums[stat] * invCount);
+                    offset[stat] -= meanLo[stat] * slope[stat];
+                    meansFolded = false;
+                }
             }
+            state.DxMeansFolded = meansFolded;
+            // The first values again past the last column, where the dx pass's steps into the next row read them.
+            global::NormGen.Internal.Buffers.RepeatPeriod(gain, count, count + 64);
+            global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, count + 64);
+            global::NormGen.Internal.Buffers.RepeatPeriod(slope, count, count + 64);
+            global::NormGen.Internal.Buffers.RepeatPeriod(offset, count, count + 64);
             state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -803,7 +821,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1076,7 +1094,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes row by row in memory order with its per-column constants in the L1 cache; Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1089,87 +1107,142 @@ namespace Demo
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float dxRef = ref NormGenSimd.Ref(dx);
-            // Ordinary stores only: the runs do not fill whole cache lines, and a line written partly with non-temporal
-            // stores and partly with ordinary ones flushes the write-combining buffers.
-            bool streaming = NormGenSimd.NotStreaming;
+            // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
+            bool streaming = state.Runner.StreamsOutput;
             ref float gainRef = ref NormGenSimd.Ref(state.LaneGain);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float slopeRef = ref NormGenSimd.Ref(state.LaneSlope);
             ref float offsetRef = ref NormGenSimd.Ref(state.LaneOffset);
-            // dx = dy·gain − (x − hi)·slope − offset per column. Row by row in memory order: gain, hi, slope and offset
-            // (16 KiB) stay in the L1 cache while the rows stream past.
+            // dx = dy·gain − (x − hi)·slope − offset per column. The chunk's rows as one flat run of vectors on dx's cache lines,
+            // the column of each step's first value advancing by the step and wrapping at 1001. gain, hi, slope and offset run on
+            // for 64 values past the last column (the first 64 again), so a step into the next row reads them in one piece.
+            int start = chunkFirst * 1001;
+            int end = chunkLast * 1001;
+            int column = 0;
+            // The values before dx's first cache line boundary, one by one (ordinary stores: the previous chunk writes the
+            // rest of that line).
+            for (int head = global::System.Math.Min(NormGenSimd.LineStart(ref dxRef, start), end - start); head > 0; head--, start++)
+            {
+                NormGenSimd.At(ref dxRef, start) = NormGenSimd.At(ref dyRef, start) * NormGenSimd.At(ref gainRef, column) - (NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column);
+                if (++column == 1001)
+                {
+                    column = 0;
+                }
+            }
+            // Every mean folded into the offset (hi = 0): dx = dy·gain − x·slope − offset, five streams a vector, the same bits.
+            bool meansFolded = state.DxMeansFolded;
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                // 512-bit vectors (AVX-512), 64 columns a tile: the same values as the 256-bit loop below.
-                int n = chunkFirst;
-                for (; n < chunkLast; n++)
+                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loops below.
+                if (meansFolded)
                 {
-                    int row = n * 1001;
-                    for (int column = 0; column < 960; column += 64)
+                    for (; start + 64 <= end; start += 64)
                     {
-                        int start = row + column;
-                        var gain0 = NormGenSimd.Load512(ref gainRef, column + 0); var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load512(ref slopeRef, column + 0); var offset0 = NormGenSimd.Load512(ref offsetRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load512(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
-                        var gain1 = NormGenSimd.Load512(ref gainRef, column + 16); var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 16); var slope1 = NormGenSimd.Load512(ref slopeRef, column + 16); var offset1 = NormGenSimd.Load512(ref offsetRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 16) * gain1 - (NormGenSimd.Load512(ref xRef, start + 16) - meanHi1) * slope1 - offset1, ref dxRef, start + 16, streaming);
-                        var gain2 = NormGenSimd.Load512(ref gainRef, column + 32); var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 32); var slope2 = NormGenSimd.Load512(ref slopeRef, column + 32); var offset2 = NormGenSimd.Load512(ref offsetRef, column + 32);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 32) * gain2 - (NormGenSimd.Load512(ref xRef, start + 32) - meanHi2) * slope2 - offset2, ref dxRef, start + 32, streaming);
-                        var gain3 = NormGenSimd.Load512(ref gainRef, column + 48); var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 48); var slope3 = NormGenSimd.Load512(ref slopeRef, column + 48); var offset3 = NormGenSimd.Load512(ref offsetRef, column + 48);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 48) * gain3 - (NormGenSimd.Load512(ref xRef, start + 48) - meanHi3) * slope3 - offset3, ref dxRef, start + 48, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 0) * NormGenSimd.Load512(ref gainRef, column + 0) - NormGenSimd.Load512(ref xRef, start + 0) * NormGenSimd.Load512(ref slopeRef, column + 0) - NormGenSimd.Load512(ref offsetRef, column + 0), ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 16) * NormGenSimd.Load512(ref gainRef, column + 16) - NormGenSimd.Load512(ref xRef, start + 16) * NormGenSimd.Load512(ref slopeRef, column + 16) - NormGenSimd.Load512(ref offsetRef, column + 16), ref dxRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 32) * NormGenSimd.Load512(ref gainRef, column + 32) - NormGenSimd.Load512(ref xRef, start + 32) * NormGenSimd.Load512(ref slopeRef, column + 32) - NormGenSimd.Load512(ref offsetRef, column + 32), ref dxRef, start + 32, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 48) * NormGenSimd.Load512(ref gainRef, column + 48) - NormGenSimd.Load512(ref xRef, start + 48) * NormGenSimd.Load512(ref slopeRef, column + 48) - NormGenSimd.Load512(ref offsetRef, column + 48), ref dxRef, start + 48, streaming);
+                        column += 64;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    // The 32 columns from 960 that fill whole vectors.
+                    for (; start + 16 <= end; start += 16)
                     {
-                        const int column = 960;
-                        int start = row + column;
-                        var gain0 = NormGenSimd.Load512(ref gainRef, column + 0); var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load512(ref slopeRef, column + 0); var offset0 = NormGenSimd.Load512(ref offsetRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load512(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
-                        var gain1 = NormGenSimd.Load512(ref gainRef, column + 16); var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 16); var slope1 = NormGenSimd.Load512(ref slopeRef, column + 16); var offset1 = NormGenSimd.Load512(ref offsetRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 16) * gain1 - (NormGenSimd.Load512(ref xRef, start + 16) - meanHi1) * slope1 - offset1, ref dxRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 0) * NormGenSimd.Load512(ref gainRef, column + 0) - NormGenSimd.Load512(ref xRef, start + 0) * NormGenSimd.Load512(ref slopeRef, column + 0) - NormGenSimd.Load512(ref offsetRef, column + 0), ref dxRef, start + 0, streaming);
+                        column += 16;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    // The 8 columns from 992 that fill whole vectors.
+                }
+                else
+                {
+                    for (; start + 64 <= end; start += 64)
                     {
-                        const int column = 992;
-                        int start = row + column;
-                        var gain0 = NormGenSimd.Load(ref gainRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0); var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 0) * NormGenSimd.Load512(ref gainRef, column + 0) - (NormGenSimd.Load512(ref xRef, start + 0) - NormGenSimd.Load512(ref meanHiRef, column + 0)) * NormGenSimd.Load512(ref slopeRef, column + 0) - NormGenSimd.Load512(ref offsetRef, column + 0), ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 16) * NormGenSimd.Load512(ref gainRef, column + 16) - (NormGenSimd.Load512(ref xRef, start + 16) - NormGenSimd.Load512(ref meanHiRef, column + 16)) * NormGenSimd.Load512(ref slopeRef, column + 16) - NormGenSimd.Load512(ref offsetRef, column + 16), ref dxRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 32) * NormGenSimd.Load512(ref gainRef, column + 32) - (NormGenSimd.Load512(ref xRef, start + 32) - NormGenSimd.Load512(ref meanHiRef, column + 32)) * NormGenSimd.Load512(ref slopeRef, column + 32) - NormGenSimd.Load512(ref offsetRef, column + 32), ref dxRef, start + 32, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 48) * NormGenSimd.Load512(ref gainRef, column + 48) - (NormGenSimd.Load512(ref xRef, start + 48) - NormGenSimd.Load512(ref meanHiRef, column + 48)) * NormGenSimd.Load512(ref slopeRef, column + 48) - NormGenSimd.Load512(ref offsetRef, column + 48), ref dxRef, start + 48, streaming);
+                        column += 64;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    for (int column = 1000; column < 1001; column++)
+                    for (; start + 16 <= end; start += 16)
                     {
-                        int start = row + column;
-                        NormGenSimd.At(ref dxRef, start) = NormGenSimd.At(ref dyRef, start) * NormGenSimd.At(ref gainRef, column) - (NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + 0) * NormGenSimd.Load512(ref gainRef, column + 0) - (NormGenSimd.Load512(ref xRef, start + 0) - NormGenSimd.Load512(ref meanHiRef, column + 0)) * NormGenSimd.Load512(ref slopeRef, column + 0) - NormGenSimd.Load512(ref offsetRef, column + 0), ref dxRef, start + 0, streaming);
+                        column += 16;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
                 }
             }
             else
             {
-                int n = chunkFirst;
-                for (; n < chunkLast; n++)
+                if (meansFolded)
                 {
-                    int row = n * 1001;
-                    for (int column = 0; column < 992; column += 32)
+                    for (; start + 32 <= end; start += 32)
                     {
-                        int start = row + column;
-                        var gain0 = NormGenSimd.Load(ref gainRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0); var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
-                        var gain1 = NormGenSimd.Load(ref gainRef, column + 8); var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8); var slope1 = NormGenSimd.Load(ref slopeRef, column + 8); var offset1 = NormGenSimd.Load(ref offsetRef, column + 8);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * gain1 - (NormGenSimd.Load(ref xRef, start + 8) - meanHi1) * slope1 - offset1, ref dxRef, start + 8, streaming);
-                        var gain2 = NormGenSimd.Load(ref gainRef, column + 16); var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 16); var slope2 = NormGenSimd.Load(ref slopeRef, column + 16); var offset2 = NormGenSimd.Load(ref offsetRef, column + 16);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 16) * gain2 - (NormGenSimd.Load(ref xRef, start + 16) - meanHi2) * slope2 - offset2, ref dxRef, start + 16, streaming);
-                        var gain3 = NormGenSimd.Load(ref gainRef, column + 24); var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 24); var slope3 = NormGenSimd.Load(ref slopeRef, column + 24); var offset3 = NormGenSimd.Load(ref offsetRef, column + 24);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 24) * gain3 - (NormGenSimd.Load(ref xRef, start + 24) - meanHi3) * slope3 - offset3, ref dxRef, start + 24, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * NormGenSimd.Load(ref gainRef, column + 0) - NormGenSimd.Load(ref xRef, start + 0) * NormGenSimd.Load(ref slopeRef, column + 0) - NormGenSimd.Load(ref offsetRef, column + 0), ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * NormGenSimd.Load(ref gainRef, column + 8) - NormGenSimd.Load(ref xRef, start + 8) * NormGenSimd.Load(ref slopeRef, column + 8) - NormGenSimd.Load(ref offsetRef, column + 8), ref dxRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 16) * NormGenSimd.Load(ref gainRef, column + 16) - NormGenSimd.Load(ref xRef, start + 16) * NormGenSimd.Load(ref slopeRef, column + 16) - NormGenSimd.Load(ref offsetRef, column + 16), ref dxRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 24) * NormGenSimd.Load(ref gainRef, column + 24) - NormGenSimd.Load(ref xRef, start + 24) * NormGenSimd.Load(ref slopeRef, column + 24) - NormGenSimd.Load(ref offsetRef, column + 24), ref dxRef, start + 24, streaming);
+                        column += 32;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    // The 8 columns from 992 that fill whole vectors.
+                    for (; start + 16 <= end; start += 16)
                     {
-                        const int column = 992;
-                        int start = row + column;
-                        var gain0 = NormGenSimd.Load(ref gainRef, column + 0); var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0); var slope0 = NormGenSimd.Load(ref slopeRef, column + 0); var offset0 = NormGenSimd.Load(ref offsetRef, column + 0);
-                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * gain0 - (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * slope0 - offset0, ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * NormGenSimd.Load(ref gainRef, column + 0) - NormGenSimd.Load(ref xRef, start + 0) * NormGenSimd.Load(ref slopeRef, column + 0) - NormGenSimd.Load(ref offsetRef, column + 0), ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * NormGenSimd.Load(ref gainRef, column + 8) - NormGenSimd.Load(ref xRef, start + 8) * NormGenSimd.Load(ref slopeRef, column + 8) - NormGenSimd.Load(ref offsetRef, column + 8), ref dxRef, start + 8, streaming);
+                        column += 16;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
-                    for (int column = 1000; column < 1001; column++)
+                }
+                else
+                {
+                    for (; start + 32 <= end; start += 32)
                     {
-                        int start = row + column;
-                        NormGenSimd.At(ref dxRef, start) = NormGenSimd.At(ref dyRef, start) * NormGenSimd.At(ref gainRef, column) - (NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * NormGenSimd.Load(ref gainRef, column + 0) - (NormGenSimd.Load(ref xRef, start + 0) - NormGenSimd.Load(ref meanHiRef, column + 0)) * NormGenSimd.Load(ref slopeRef, column + 0) - NormGenSimd.Load(ref offsetRef, column + 0), ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * NormGenSimd.Load(ref gainRef, column + 8) - (NormGenSimd.Load(ref xRef, start + 8) - NormGenSimd.Load(ref meanHiRef, column + 8)) * NormGenSimd.Load(ref slopeRef, column + 8) - NormGenSimd.Load(ref offsetRef, column + 8), ref dxRef, start + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 16) * NormGenSimd.Load(ref gainRef, column + 16) - (NormGenSimd.Load(ref xRef, start + 16) - NormGenSimd.Load(ref meanHiRef, column + 16)) * NormGenSimd.Load(ref slopeRef, column + 16) - NormGenSimd.Load(ref offsetRef, column + 16), ref dxRef, start + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 24) * NormGenSimd.Load(ref gainRef, column + 24) - (NormGenSimd.Load(ref xRef, start + 24) - NormGenSimd.Load(ref meanHiRef, column + 24)) * NormGenSimd.Load(ref slopeRef, column + 24) - NormGenSimd.Load(ref offsetRef, column + 24), ref dxRef, start + 24, streaming);
+                        column += 32;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
                     }
+                    for (; start + 16 <= end; start += 16)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 0) * NormGenSimd.Load(ref gainRef, column + 0) - (NormGenSimd.Load(ref xRef, start + 0) - NormGenSimd.Load(ref meanHiRef, column + 0)) * NormGenSimd.Load(ref slopeRef, column + 0) - NormGenSimd.Load(ref offsetRef, column + 0), ref dxRef, start + 0, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + 8) * NormGenSimd.Load(ref gainRef, column + 8) - (NormGenSimd.Load(ref xRef, start + 8) - NormGenSimd.Load(ref meanHiRef, column + 8)) * NormGenSimd.Load(ref slopeRef, column + 8) - NormGenSimd.Load(ref offsetRef, column + 8), ref dxRef, start + 8, streaming);
+                        column += 16;
+                        if (column >= 1001)
+                        {
+                            column -= 1001;
+                        }
+                    }
+                }
+            }
+            // The values after the last whole cache line, one by one.
+            for (; start < end; start++)
+            {
+                NormGenSimd.At(ref dxRef, start) = NormGenSimd.At(ref dyRef, start) * NormGenSimd.At(ref gainRef, column) - (NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column);
+                if (++column == 1001)
+                {
+                    column = 0;
                 }
             }
         }
@@ -1225,6 +1298,8 @@ namespace Demo
             public float[] LaneOffset = global::System.Array.Empty<float>();
             // Whether every hi of the last fold is 0 (each mean folded into the shift), for the y pass.
             public bool MeansFolded;
+            // Whether every hi of the backward's dx constants is 0 (each mean folded into the offset), for the dx pass.
+            public bool DxMeansFolded;
             public float[] LaneGain = global::System.Array.Empty<float>();
             // Per chunk, per statistic partial sums, added in chunk order.
             public double[] LanePartials = global::System.Array.Empty<double>();

@@ -69,6 +69,85 @@ public sealed class WrappedRowsTests
     }
 
     /// <summary>
+    /// The backward over rows of 1001 floats (the dx pass wrapped like y, 2 KiB rows or more) against the double
+    /// reference, for one and two threads, with x and dx at offsets past a cache line: batches whose column means lie
+    /// within 15 standard deviations of zero (dx = dy·gain − x·slope − offset), and with column 5 at mean 10⁴ and standard
+    /// deviation 1, whose dx keeps x − mean exact only if its mean is not folded into the offset.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 0, 0)]
+    [InlineData(false, 8, 44)]
+    [InlineData(true, 0, 0)]
+    [InlineData(true, 20, 4)]
+    public void Backward_matches_the_reference_for_one_and_two_threads_at_any_alignment(bool farMean, int xOffset, int dxOffset)
+    {
+        var rng = new Random(4204);
+        const int rows = 301, columns = 1001;
+        var layout = NormLayout.BatchNorm(rows, columns, 1);
+        double[] z = TestData.Normal(rng, layout.Length, 0, 1);
+        double[] noise = TestData.Normal(rng, layout.Length, 0, 1);
+        double[] spread = TestData.Uniform(rng, columns, 0.5, 2);
+        double[] centre = TestData.Uniform(rng, columns, -15, 15);
+        if (farMean)
+        {
+            centre[5] = 1e4;
+            spread[5] = 1;
+        }
+        var x = new double[z.Length];
+        var dy = new double[z.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (centre[i % columns] * spread[i % columns]) + (z[i] * spread[i % columns]);
+            // dy follows x̂, so that Σdy·x̂ and with it the slope are O(1): a mean of 10⁴ folded into the offset would then
+            // cost dx about 10⁴ units of the float rounding.
+            dy[i] = (0.5 * z[i]) + (0.5 * noise[i]);
+        }
+        x = TestData.RoundToFloat(x);
+        dy = TestData.RoundToFloat(dy);
+        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, columns, 0.5, 1.5));
+        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, columns, -0.5, 0.5));
+        var reference = ReferenceNorm.Compute(layout, x, dy, gamma, beta, 1e-5);
+        float[] Dx(int degree)
+        {
+            var layer = new RowOrderOddBatchNorm1d { MaxDegreeOfParallelism = degree };
+            TestData.To<float>(gamma).CopyTo(layer.Gamma);
+            TestData.To<float>(beta).CopyTo(layer.Beta);
+            Span<float> xs = LineOffset.Span<float>(layout.Length, xOffset);
+            Span<float> dxs = LineOffset.Span<float>(layout.Length, dxOffset);
+            TestData.To<float>(x).CopyTo(xs);
+            layer.ForwardTraining(xs, new float[xs.Length]);
+            layer.Backward(xs, TestData.To<float>(dy), dxs);
+            return dxs.ToArray();
+        }
+        float[] one = Dx(1);
+        Tolerance.AssertClose($"RowOrderOddBatchNorm1d dx (far mean: {farMean})", (ReadOnlySpan<float>)one, reference.Dx, Tolerance.FloatFloor);
+        SameBits.Assert<float>("dx", one, "1 thread", Dx(2), "2 threads");
+    }
+
+    /// <summary>The double backward over rows of 257 (2 KiB and more: the dx pass wrapped), the same bits for one and two threads.</summary>
+    [Fact]
+    public void Double_backward_matches_the_reference_for_one_and_two_threads()
+    {
+        var rng = new Random(4205);
+        var layout = NormLayout.BatchNorm(Rows, Columns, 1);
+        (double[] mean, double[] variance) = RunningStatistics(rng, farMean: true);
+        double[] x = Inputs(rng, mean, variance);
+        double[] dy = TestData.Normal(rng, layout.Length, 0, 1);
+        var reference = ReferenceNorm.Compute(layout, x, dy, null, null, 1e-5);
+        double[] Dx(int degree)
+        {
+            var layer = new WrappedRowsDoubleBatchNorm1d { MaxDegreeOfParallelism = degree };
+            layer.ForwardTraining(x, new double[x.Length]);
+            var dx = new double[x.Length];
+            layer.Backward(x, dy, dx);
+            return dx;
+        }
+        double[] one = Dx(1);
+        Tolerance.AssertClose("WrappedRowsDoubleBatchNorm1d dx", (ReadOnlySpan<double>)one, reference.Dx, 1e-11);
+        SameBits.Assert<double>("dx", one, "1 thread", Dx(2), "2 threads");
+    }
+
+    /// <summary>
     /// Running statistics (float values): means within 15 standard deviations of zero (x·scale + shift then rounds terms up to 30 times |γ|), or the same with column 5 at mean
     /// 10⁴ and variance 1.
     /// </summary>
