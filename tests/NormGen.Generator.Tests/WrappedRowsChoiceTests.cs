@@ -31,11 +31,7 @@ public sealed class WrappedRowsChoiceTests
     [InlineData(63, "float", false)]
     public void Rows_of_a_step_or_more_with_no_short_period_go_as_one_wrapped_run(int columns, string elementType, bool wrapped)
     {
-        string text = GeneratorHarness.Generate($$"""
-            using NormGen;
-            [Normalize(Shape = "N,C={{columns}}", Axes = "N", ElementType = typeof({{elementType}}))]
-            partial class Norm { }
-            """).Result.GeneratedSources.Single().SourceText.ToString();
+        string text = Generate(columns, elementType);
         string normalize = GeneratorHarness.Kernel(text, "NormalizeChunk");
 
         Assert.Equal(wrapped, normalize.Contains($"wrapping at {columns}."));
@@ -56,15 +52,18 @@ public sealed class WrappedRowsChoiceTests
     [InlineData(1500, "float", false)]
     public void Dx_rows_of_partial_lines_go_as_one_wrapped_run(int columns, string elementType, bool wrapped)
     {
-        string text = GeneratorHarness.Generate($$"""
-            using NormGen;
-            [Normalize(Shape = "N,C={{columns}}", Axes = "N", ElementType = typeof({{elementType}}))]
-            partial class Norm { }
-            """).Result.GeneratedSources.Single().SourceText.ToString();
+        string text = Generate(columns, elementType);
         string dx = GeneratorHarness.Kernel(text, "BackwardDxChunk");
 
         Assert.Equal(wrapped, dx.Contains($"wrapping at {columns}."));
         Assert.Equal(wrapped, dx.Contains("bool meansFolded = state.DxMeansFolded;"));
         Assert.Equal(wrapped, text.Contains("public bool DxMeansFolded;"));
     }
+
+    private static string Generate(int columns, string elementType) =>
+        GeneratorHarness.Generate($$"""
+            using NormGen;
+            [Normalize(Shape = "N,C={{columns}}", Axes = "N", ElementType = typeof({{elementType}}))]
+            partial class Norm { }
+            """).Result.GeneratedSources.Single().SourceText.ToString();
 }

@@ -14,7 +14,8 @@ namespace NormGen.Generator.Emit;
 /// out: three streams a vector instead of four, the same bits. Measured (alternating builds, 1 / 2 threads): BatchNorm1d
 /// x[1024,1001] inference 1.23–1.35× / 1.17× faster than row by row with four streams, x[256,512] 1.12–1.17× /
 /// 1.14–1.27× faster than row order with two rows a step; the hand-written y loop over x[1024,1001]: 81–87 µs row by row
-/// with four streams, 66–74 µs wrapped with three, TensorPrimitives' x·a + b row by row 78–82 µs.
+/// with four streams, 66–74 µs wrapped with three, TensorPrimitives' x·a + b row by row 78–82 µs. dx goes the same way
+/// over rows of 2 KiB or more that are no whole number of lines (<see cref="EmitWrappedDx"/>).
 /// </summary>
 internal static partial class ColumnKernels
 {
@@ -23,18 +24,8 @@ internal static partial class ColumnKernels
     /// 512-bit vectors), or null where y goes another way: rows with a flat period, rows narrower than that step (row
     /// order or tiles), layouts without per-column hi and shift, and constants too large for half the L1 (tiles).
     /// </summary>
-    public static int? WrapExtension(KernelContext ctx)
-    {
-        if (!ctx.IsColumnLayout || !LaneKernels.PerStatisticShift(ctx) || FlatPeriod(ctx) is not null)
-        {
-            return null;
-        }
-        int columns = ctx.Layout.Segments[1].Size;
-        int extension = Unroll * VectorShape.Wide(ctx).Width;
-        bool fits = 3 * (columns + extension) * ctx.ElementBytes <= RowOrderConstantBytes;
-        // A step never passes more than one row's end, so one subtraction wraps the column.
-        return columns >= extension && fits ? extension : null;
-    }
+    public static int? WrapExtension(KernelContext ctx) =>
+        ctx.IsColumnLayout && LaneKernels.PerStatisticShift(ctx) && FlatPeriod(ctx) is null ? Extension(ctx, constants: 3) : null;
 
     /// <summary>
     /// How many values gain, hi, slope and offset run on past the last column for the wrapped dx pass, or null where dx
@@ -43,16 +34,20 @@ internal static partial class ColumnKernels
     /// wrapped, where the rows stay in the L2 and each constant loaded serves two rows), and rows whose four constants with
     /// the extension pass half the L1.
     /// </summary>
-    public static int? DxWrapExtension(KernelContext ctx)
+    public static int? DxWrapExtension(KernelContext ctx) =>
+        DxInRowOrder(ctx) && ctx.Layout.Segments[1].Size % ctx.LineElements != 0 ? Extension(ctx, constants: 4) : null;
+
+    /// <summary>
+    /// One unrolled step of 512-bit vectors, the values a wrapped pass's <paramref name="constants"/> per-column arrays
+    /// run on past the last column, where the rows are at least that long (a step then passes at most one row's end, so
+    /// one subtraction wraps the column) and the arrays with it fit half the L1; else null.
+    /// </summary>
+    private static int? Extension(KernelContext ctx, int constants)
     {
-        if (!DxInRowOrder(ctx))
-        {
-            return null;
-        }
         int columns = ctx.Layout.Segments[1].Size;
         int extension = Unroll * VectorShape.Wide(ctx).Width;
-        bool fits = 4 * (columns + extension) * ctx.ElementBytes <= RowOrderConstantBytes;
-        return columns % ctx.LineElements != 0 && columns >= extension && fits ? extension : null;
+        bool fits = constants * (columns + extension) * ctx.ElementBytes <= RowOrderConstantBytes;
+        return columns >= extension && fits ? extension : null;
     }
 
     /// <summary>The body of <c>NormalizeChunk</c> as one wrapped flat run (see the class summary).</summary>
