@@ -237,19 +237,12 @@ internal static class LaneKernels
                 w.Line("// low part)·scale: y = (x − hi)·scale + shift either way. Where every hi is 0 the y pass leaves it out.");
                 w.Line($"state.MeansFolded = global::NormGen.Internal.Statistics.FoldScaleShiftNearZero({arguments});");
             }
-            if (period is not null)
+            if (period is not null || extension is not null)
             {
-                w.Line($"// Repeated over the {length} values of the flat y pass's period, which reads them at each value's offset in it.");
-                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, {length});");
-                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, {length});");
-                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, {length});");
-            }
-            if (extension is not null)
-            {
-                w.Line($"// The first values again past the last column, where the y pass's steps into the next row read them.");
-                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, {length});");
-                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, {length});");
-                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, {length});");
+                w.Line(period is not null
+                    ? $"// Repeated over the {length} values of the flat y pass's period, which reads them at each value's offset in it."
+                    : "// The first values again past the last column, where the y pass's steps into the next row read them.");
+                EmitRepeat(w, length, "meanHi", "scale", "shift");
             }
         }
         else
@@ -388,7 +381,18 @@ internal static class LaneKernels
                 w.Line($"{ctx.T}[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, {length});");
             }
         }
-        if (dxExtension is not null)
+        EmitDxConstants(w, ctx, rowOrderDx, dxExtension is not null, length);
+        w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
+    }
+
+    /// <summary>
+    /// The dx pass's per-column slope and offset (and, for the row-order and wrapped passes, gain, with the mean's low part
+    /// in the offset); for the wrapped pass, each mean within Statistics.FoldedMeanLimit standard deviations of zero
+    /// folded into the offset with hi = 0, the flag saying whether all were, and the first values again past the last column.
+    /// </summary>
+    private static void EmitDxConstants(CodeWriter w, KernelContext ctx, bool rowOrderDx, bool wrapped, string length)
+    {
+        if (wrapped)
         {
             w.Line("// Where a mean lies within Statistics.FoldedMeanLimit (16) standard deviations of zero, hi = 0 and the whole mean");
             w.Line("// goes into the offset (dx = dy·gain − x·slope − offset); where every one does, the dx pass leaves hi out.");
@@ -398,49 +402,51 @@ internal static class LaneKernels
         {
             w.Line("double s = state.SavedInvStd[stat];");
             w.Line($"slope[stat] = ({ctx.T})(s * s * sums[laneStride + stat] * invCount);");
-            if (dxExtension is null)
+            if (!wrapped)
             {
-                w.Line($"offset[stat] = ({ctx.T})({(rms ? "0.0" : "s * sums[stat] * invCount")});");
+                w.Line($"offset[stat] = ({ctx.T})({(ctx.Spec.IsRms ? "0.0" : "s * sums[stat] * invCount")});");
             }
-            if (rowOrderDx)
+            if (rowOrderDx && ctx.HasGamma)
             {
-                if (ctx.HasGamma)
+                w.Line("gain[stat] = state.Gamma[stat] * invStd[stat];");
+            }
+            if (wrapped)
+            {
+                using (w.Block("if (global::System.Math.Abs(state.SavedMean[stat]) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
                 {
-                    w.Line("gain[stat] = state.Gamma[stat] * invStd[stat];");
+                    w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount - state.SavedMean[stat] * slope[stat]);");
+                    w.Line("meanHi[stat] = 0;");
                 }
-                if (dxExtension is not null)
+                using (w.Block("else"))
                 {
-                    using (w.Block("if (global::System.Math.Abs(state.SavedMean[stat]) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
+                    w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount);");
+                    if (ctx.IsFloat)
                     {
-                        w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount - state.SavedMean[stat] * slope[stat]);");
-                        w.Line("meanHi[stat] = 0;");
+                        w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
                     }
-                    using (w.Block("else"))
-                    {
-                        w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount);");
-                        if (ctx.IsFloat)
-                        {
-                            w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
-                        }
-                        w.Line("meansFolded = false;");
-                    }
+                    w.Line("meansFolded = false;");
                 }
-                else if (ctx.IsFloat)
-                {
-                    w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
-                }
+            }
+            else if (rowOrderDx && ctx.IsFloat)
+            {
+                w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
             }
         }
-        if (dxExtension is not null)
+        if (wrapped)
         {
             w.Line("state.DxMeansFolded = meansFolded;");
             w.Line("// The first values again past the last column, where the dx pass's steps into the next row read them.");
-            foreach (string array in new[] { ctx.HasGamma ? "gain" : "invStd", "meanHi", "slope", "offset" })
-            {
-                w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod({array}, count, {length});");
-            }
+            EmitRepeat(w, length, ctx.HasGamma ? "gain" : "invStd", "meanHi", "slope", "offset");
         }
-        w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
+    }
+
+    /// <summary>Buffers.RepeatPeriod over [0, <paramref name="length"/>) for each of the <paramref name="arrays"/>, period count.</summary>
+    private static void EmitRepeat(CodeWriter w, string length, params string[] arrays)
+    {
+        foreach (string array in arrays)
+        {
+            w.Line($"global::NormGen.Internal.Buffers.RepeatPeriod({array}, count, {length});");
+        }
     }
 
     private static void EmitBackwardSumsChunk(CodeWriter w, KernelContext ctx)
