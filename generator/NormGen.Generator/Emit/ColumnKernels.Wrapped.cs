@@ -63,11 +63,9 @@ internal static partial class ColumnKernels
             "// Every mean folded into the shift (hi = 0): y = x·scale + shift, three streams a vector, the same bits.",
             (shape, offset, folded) =>
             {
-                string at(string name) => $"{Simd}.{shape.Load}(ref {name}Ref, column + {offset})";
-                string input = $"{Simd}.{shape.Load}(ref xRef, start + {offset})";
-                return folded
-                    ? $"{Simd}.MultiplyAdd({input}, {at("scale")}, {at("shift")})"
-                    : $"{Simd}.MultiplyAdd({input} - {at("meanHi")}, {at("scale")}, {at("shift")})";
+                string x = AtStart(shape, "x", offset);
+                string centered = folded ? x : $"{x} - {AtColumn(shape, "meanHi", offset)}";
+                return $"{Simd}.MultiplyAdd({centered}, {AtColumn(shape, "scale", offset)}, {AtColumn(shape, "shift", offset)})";
             },
             $"{fma}(NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column), NormGenSimd.At(ref scaleRef, column), NormGenSimd.At(ref shiftRef, column))");
     }
@@ -88,13 +86,18 @@ internal static partial class ColumnKernels
             "// Every mean folded into the offset (hi = 0): dx = dy·gain − x·slope − offset, five streams a vector, the same bits.",
             (shape, offset, folded) =>
             {
-                string at(string name) => $"{Simd}.{shape.Load}(ref {name}Ref, column + {offset})";
-                string input = $"{Simd}.{shape.Load}(ref xRef, start + {offset})";
-                string centered = folded ? input : $"({input} - {at("meanHi")})";
-                return $"{Simd}.{shape.Load}(ref dyRef, start + {offset}) * {at("gain")} - {centered} * {at("slope")} - {at("offset")}";
+                string x = AtStart(shape, "x", offset);
+                string centered = folded ? x : $"({x} - {AtColumn(shape, "meanHi", offset)})";
+                return $"{AtStart(shape, "dy", offset)} * {AtColumn(shape, "gain", offset)} - {centered} * {AtColumn(shape, "slope", offset)} - {AtColumn(shape, "offset", offset)}";
             },
             "NormGenSimd.At(ref dyRef, start) * NormGenSimd.At(ref gainRef, column) - (NormGenSimd.At(ref xRef, start) - NormGenSimd.At(ref meanHiRef, column)) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column)");
     }
+
+    /// <summary>The vector of the per-column array behind <c>{name}Ref</c> at <paramref name="offset"/> in the step.</summary>
+    private static string AtColumn(VectorShape shape, string name, int offset) => $"{Simd}.{shape.Load}(ref {name}Ref, column + {offset})";
+
+    /// <summary>The vector of the data behind <c>{name}Ref</c> at <paramref name="offset"/> in the step.</summary>
+    private static string AtStart(VectorShape shape, string name, int offset) => $"{Simd}.{shape.Load}(ref {name}Ref, start + {offset})";
 
     /// <summary>
     /// A wrapped flat run over the chunk's rows writing <paramref name="output"/>: the values before its first line boundary
