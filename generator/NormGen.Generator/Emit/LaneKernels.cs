@@ -412,14 +412,16 @@ internal static class LaneKernels
             }
             if (wrapped)
             {
-                using (w.Block("if (global::System.Math.Abs(state.SavedMean[stat]) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
+                w.Line("double mean = state.SavedMean[stat];");
+                w.Line("double offsetValue = s * sums[stat] * invCount;");
+                using (w.Block("if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
                 {
-                    w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount - state.SavedMean[stat] * slope[stat]);");
+                    w.Line($"offset[stat] = ({ctx.T})(offsetValue - mean * slope[stat]);");
                     w.Line("meanHi[stat] = 0;");
                 }
                 using (w.Block("else"))
                 {
-                    w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount);");
+                    w.Line($"offset[stat] = ({ctx.T})offsetValue;");
                     if (ctx.IsFloat)
                     {
                         w.Line("offset[stat] -= meanLo[stat] * slope[stat];");

@@ -796,14 +796,16 @@ namespace Demo
                 double s = state.SavedInvStd[stat];
                 slope[stat] = (float)(s * s * sums[laneStride + stat] * invCount);
                 gain[stat] = state.Gamma[stat] * invStd[stat];
-                if (global::System.Math.Abs(state.SavedMean[stat]) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)
+                double mean = state.SavedMean[stat];
+                double offsetValue = s * sums[stat] * invCount;
+                if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)
                 {
-                    offset[stat] = (float)(s * sums[stat] * invCount - state.SavedMean[stat] * slope[stat]);
+                    offset[stat] = (float)(offsetValue - mean * slope[stat]);
                     meanHi[stat] = 0;
                 }
                 else
                 {
-                    offset[stat] = (float)(s * sums[stat] * invCount);
+                    offset[stat] = (float)offsetValue;
                     offset[stat] -= meanLo[stat] * slope[stat];
                     meansFolded = false;
                 }

@@ -154,10 +154,11 @@ public sealed class WrappedRowsTests
     private static (double[] Mean, double[] Variance) RunningStatistics(Random rng, bool farMean)
     {
         double[] variance = TestData.RoundToFloat(TestData.Uniform(rng, Columns, 0.5, 2));
+        double[] deviations = TestData.Uniform(rng, Columns, -15, 15);
         double[] mean = new double[Columns];
         for (int c = 0; c < Columns; c++)
         {
-            mean[c] = (float)(TestData.Uniform(rng, 1, -15, 15)[0] * Math.Sqrt(variance[c]));
+            mean[c] = (float)(deviations[c] * Math.Sqrt(variance[c]));
         }
         if (farMean)
         {
