@@ -6,7 +6,7 @@ namespace NormGen.Tests.Internal;
 
 /// <summary>
 /// The per-column pivots of the rows × columns kernels' one pass: the mean of min(rows, 32) rows spread evenly over the
-/// batch, summed in double in row order (bit for bit, vector columns and tail columns alike); and the check that sends a
+/// batch, summed in double in row order (bit for bit, in every width of tile and in the tail columns); and the check that sends a
 /// call back to the two passes.
 /// </summary>
 public sealed class ColumnPivotsTests
@@ -17,6 +17,8 @@ public sealed class ColumnPivotsTests
     [InlineData(32, 9)]
     [InlineData(100, 13)]
     [InlineData(2048, 24)]
+    [InlineData(40, 103)]   // a 64-column tile (AVX-512), a 32-column tile, four columns, three alone
+    [InlineData(3, 200)]
     public void Pivots_are_the_mean_of_the_documented_rows(int rows, int columns)
     {
         var rng = new Random(rows * 31 + columns);
