@@ -352,15 +352,16 @@ internal static class LaneKernels
         {
             DeclareMeanSplit(w, ctx, length);
         }
-        using (w.Block("for (int stat = 0; stat < count; stat++)"))
-        {
-            if (!rms)
-            {
-                w.Line("double mean = state.SavedMean[stat];");
-                SplitMean(w, ctx);
-            }
-            w.Line($"invStd[stat] = ({ctx.T})state.SavedInvStd[stat];");
-        }
+        w.Line(rms
+            ? "// Per statistic, in the element type: 1/rms."
+            : ctx.IsFloat
+                ? "// Per statistic, in floats: the saved mean as hi + lo (so that (x − hi) − lo is exact to float precision) and 1/std."
+                : "// Per statistic: the saved mean and 1/std.");
+        w.Line(rms
+            ? "global::NormGen.Internal.DxConstants.Narrow(state.SavedInvStd, invStd, count);"
+            : ctx.IsFloat
+                ? "global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, meanLo, invStd, count);"
+                : "global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, invStd, count);");
         GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
         w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.");
@@ -386,60 +387,69 @@ internal static class LaneKernels
     }
 
     /// <summary>
-    /// The dx pass's per-column slope and offset (and, for the row-order and wrapped passes, gain, with the mean's low part
-    /// in the offset); for the wrapped pass, each mean within Statistics.FoldedMeanLimit standard deviations of zero
-    /// folded into the offset with hi = 0, the flag saying whether all were, and the first values again past the last column.
+    /// The dx pass's per-column slope and offset, and, for the row-order pass, gain with the mean's low part in the offset:
+    /// vector loops of the runtime (DxConstants), the same values as the tiles compute in registers. The wrapped pass's
+    /// constants fold the means as well (<see cref="EmitWrappedDxConstants"/>).
     /// </summary>
     private static void EmitDxConstants(CodeWriter w, KernelContext ctx, bool rowOrderDx, bool wrapped, string length)
     {
         if (wrapped)
         {
-            w.Line("// Where a mean lies within Statistics.FoldedMeanLimit (16) standard deviations of zero, hi = 0 and the whole mean");
-            w.Line("// goes into the offset (dx = dy·gain − x·slope − offset); where every one does, the dx pass leaves hi out.");
-            w.Line("bool meansFolded = true;");
+            EmitWrappedDxConstants(w, ctx, length);
+            return;
         }
+        w.Line(ctx.Spec.IsRms
+            ? "// Per statistic: slope = invStd²·Σg·x̂/n (no offset without a mean)."
+            : "// Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.");
+        w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: {(ctx.Spec.IsRms ? "false" : "true")}, count);");
+        if (rowOrderDx && ctx.HasGamma)
+        {
+            w.Line("global::NormGen.Internal.DxConstants.Gain(state.Gamma, invStd, gain, count);");
+        }
+        if (rowOrderDx && ctx.IsFloat)
+        {
+            w.Line("global::NormGen.Internal.DxConstants.FoldLowPart(offset, meanLo, slope, count);");
+        }
+    }
+
+    /// <summary>
+    /// The wrapped dx pass's per-column constants: slope, gain, and the offset with each mean within
+    /// Statistics.FoldedMeanLimit standard deviations of zero folded in (hi = 0), the mean's low part otherwise; the flag
+    /// saying whether all were folded, and the first values again past the last column.
+    /// </summary>
+    private static void EmitWrappedDxConstants(CodeWriter w, KernelContext ctx, string length)
+    {
+        w.Line("// Where a mean lies within Statistics.FoldedMeanLimit (16) standard deviations of zero, hi = 0 and the whole mean");
+        w.Line("// goes into the offset (dx = dy·gain − x·slope − offset); where every one does, the dx pass leaves hi out.");
+        w.Line("bool meansFolded = true;");
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
             w.Line("double s = state.SavedInvStd[stat];");
             w.Line($"slope[stat] = ({ctx.T})(s * s * sums[laneStride + stat] * invCount);");
-            if (!wrapped)
-            {
-                w.Line($"offset[stat] = ({ctx.T})({(ctx.Spec.IsRms ? "0.0" : "s * sums[stat] * invCount")});");
-            }
-            if (rowOrderDx && ctx.HasGamma)
+            if (ctx.HasGamma)
             {
                 w.Line("gain[stat] = state.Gamma[stat] * invStd[stat];");
             }
-            if (wrapped)
+            w.Line("double mean = state.SavedMean[stat];");
+            w.Line("double offsetValue = s * sums[stat] * invCount;");
+            using (w.Block("if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
             {
-                w.Line("double mean = state.SavedMean[stat];");
-                w.Line("double offsetValue = s * sums[stat] * invCount;");
-                using (w.Block("if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
-                {
-                    w.Line($"offset[stat] = ({ctx.T})(offsetValue - mean * slope[stat]);");
-                    w.Line("meanHi[stat] = 0;");
-                }
-                using (w.Block("else"))
-                {
-                    w.Line($"offset[stat] = ({ctx.T})offsetValue;");
-                    if (ctx.IsFloat)
-                    {
-                        w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
-                    }
-                    w.Line("meansFolded = false;");
-                }
+                w.Line($"offset[stat] = ({ctx.T})(offsetValue - mean * slope[stat]);");
+                w.Line("meanHi[stat] = 0;");
             }
-            else if (rowOrderDx && ctx.IsFloat)
+            using (w.Block("else"))
             {
-                w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
+                w.Line($"offset[stat] = ({ctx.T})offsetValue;");
+                if (ctx.IsFloat)
+                {
+                    w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
+                }
+                w.Line("meansFolded = false;");
             }
         }
-        if (wrapped)
-        {
-            w.Line("state.DxMeansFolded = meansFolded;");
-            w.Line("// The first values again past the last column, where the dx pass's steps into the next row read them.");
-            EmitRepeat(w, length, ctx.HasGamma ? "gain" : "invStd", "meanHi", "slope", "offset");
-        }
+        w.Line("state.DxMeansFolded = meansFolded;");
+        w.Line("// The first values again past the last column, where the dx pass's steps into the next row read them.");
+        EmitRepeat(w, length, ctx.HasGamma ? "gain" : "invStd", "meanHi", "slope", "offset");
     }
 
     /// <summary>Buffers.RepeatPeriod over [0, <paramref name="length"/>) for each of the <paramref name="arrays"/>, period count.</summary>

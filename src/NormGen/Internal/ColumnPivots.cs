@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using static NormGen.Internal.DoubleLanes;
 
 namespace NormGen.Internal;
 
@@ -187,49 +188,6 @@ public static class ColumnPivots
         typeof(T) == typeof(float)
             ? Vector256.WidenLower(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref row)).ToVector256Unsafe())
             : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref row));
-
-    /// <summary>Four means stored at <paramref name="index"/>, rounded to float for float pivots.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreFour<T>(Vector256<double> means, ref T pivots, int index)
-        where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Vector256.Narrow(means, means).GetLower().StoreUnsafe(ref Unsafe.As<T, float>(ref pivots), (nuint)index);
-            return;
-        }
-        means.StoreUnsafe(ref Unsafe.As<T, double>(ref pivots), (nuint)index);
-    }
-
-    /// <summary>Eight means stored at <paramref name="index"/>, rounded to float for float pivots.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreEight<T>(Vector512<double> means, ref T pivots, int index)
-        where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Vector512.Narrow(means, means).GetLower().StoreUnsafe(ref Unsafe.As<T, float>(ref pivots), (nuint)index);
-            return;
-        }
-        means.StoreUnsafe(ref Unsafe.As<T, double>(ref pivots), (nuint)index);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double ToDouble<T>(T value)
-        where T : unmanaged =>
-        typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref value) : Unsafe.As<T, double>(ref value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T FromDouble<T>(double value)
-        where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-        {
-            float rounded = (float)value;
-            return Unsafe.As<float, T>(ref rounded);
-        }
-        return Unsafe.As<double, T>(ref value);
-    }
 
     /// <summary>
     /// The number of sampled rows, min(rows, <see cref="SampleRows"/>), and the first index of each (row k·rows / sample),

@@ -768,13 +768,8 @@ namespace Demo
             ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
-            for (int stat = 0; stat < count; stat++)
-            {
-                double mean = state.SavedMean[stat];
-                meanHi[stat] = (float)mean;
-                meanLo[stat] = (float)(mean - meanHi[stat]);
-                invStd[stat] = (float)state.SavedInvStd[stat];
-            }
+            // Per statistic, in floats: the saved mean as hi + lo (so that (x − hi) − lo is exact to float precision) and 1/std.
+            global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, meanLo, invStd, count);
             double invCount = 1.0 / (batch);
 
             // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.

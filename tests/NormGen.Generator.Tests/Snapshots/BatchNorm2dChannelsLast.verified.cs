@@ -382,13 +382,8 @@ namespace Demo
             ref float meanHiRef = ref NormGenSimd.Ref(meanHi);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             ref float meanLoRef = ref NormGenSimd.Ref(meanLo);
-            for (int stat = 0; stat < count; stat++)
-            {
-                double mean = state.SavedMean[stat];
-                meanHi[stat] = (float)mean;
-                meanLo[stat] = (float)(mean - meanHi[stat]);
-                invStd[stat] = (float)state.SavedInvStd[stat];
-            }
+            // Per statistic, in floats: the saved mean as hi + lo (so that (x − hi) − lo is exact to float precision) and 1/std.
+            global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, meanLo, invStd, count);
             double invCount = 1.0 / (batch * 64);
 
             // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.
@@ -399,12 +394,8 @@ namespace Demo
             // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(sums, laneStride, 2, chunks, count);
-            for (int stat = 0; stat < count; stat++)
-            {
-                double s = state.SavedInvStd[stat];
-                slope[stat] = (float)(s * s * sums[laneStride + stat] * invCount);
-                offset[stat] = (float)(s * sums[stat] * invCount);
-            }
+            // Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
+            global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: true, count);
             state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
