@@ -4,7 +4,7 @@ using static NormGen.Generator.Emit.KernelContext;
 namespace NormGen.Generator.Emit;
 
 /// <summary>
-/// y for rows of at least one step of the loop (64 floats, 32 doubles) whose per-column constants fit half the L1, where
+/// y for rows of at least one step of the loop (64 floats, 32 doubles) whose per-column constants fit about half the L1, where
 /// no short period of rows fills whole vectors (<see cref="FlatPeriod"/>): the chunk's rows go as one flat run of vectors
 /// on y's cache lines, the column of each step's first value advancing by the step and wrapping at the row length; hi,
 /// scale and shift run on past the last column (the first columns again), so a step that crosses into the next row reads
@@ -22,10 +22,18 @@ internal static partial class ColumnKernels
     /// <summary>
     /// How many values hi, scale and shift run on past the last column for the wrapped y pass (one unrolled step of
     /// 512-bit vectors), or null where y goes another way: rows with a flat period, rows narrower than that step (row
-    /// order or tiles), layouts without per-column hi and shift, and constants too large for half the L1 (tiles).
+    /// order or tiles), layouts without per-column hi and shift, and constants larger than <see cref="WrappedYConstantBytes"/> (tiles).
     /// </summary>
     public static int? WrapExtension(KernelContext ctx) =>
-        ctx.IsColumnLayout && LaneKernels.PerStatisticShift(ctx) && FlatPeriod(ctx) is null ? Extension(ctx, constants: 3) : null;
+        ctx.IsColumnLayout && LaneKernels.PerStatisticShift(ctx) && FlatPeriod(ctx) is null ? Extension(ctx, constants: 3, WrappedYConstantBytes) : null;
+
+    /// <summary>
+    /// The most bytes of hi, scale and shift (with the extension) the wrapped y pass reads: a little over half the L1, since
+    /// this pass reads only x and writes y beside them, and where the means fold it leaves hi out. BatchNorm1d(2048)'s
+    /// three arrays are 25.3 KiB: wrapped, its inference ran 1.17× (x[32,2048]), 1.25× (x[256,2048]) and 1.1–1.3×
+    /// (x[1024,2048]) faster than row order with two rows a step (alternating builds, one thread).
+    /// </summary>
+    private const int WrappedYConstantBytes = 28 * 1024;
 
     /// <summary>
     /// How many values gain, hi, slope and offset run on past the last column for the wrapped dx pass, or null where dx
@@ -35,18 +43,18 @@ internal static partial class ColumnKernels
     /// the extension pass half the L1.
     /// </summary>
     public static int? DxWrapExtension(KernelContext ctx) =>
-        DxInRowOrder(ctx) && ctx.Layout.Segments[1].Size % ctx.LineElements != 0 ? Extension(ctx, constants: 4) : null;
+        DxInRowOrder(ctx) && ctx.Layout.Segments[1].Size % ctx.LineElements != 0 ? Extension(ctx, constants: 4, RowOrderConstantBytes) : null;
 
     /// <summary>
     /// One unrolled step of 512-bit vectors, the values a wrapped pass's <paramref name="constants"/> per-column arrays
     /// run on past the last column, where the rows are at least that long (a step then passes at most one row's end, so
-    /// one subtraction wraps the column) and the arrays with it fit half the L1; else null.
+    /// one subtraction wraps the column) and the arrays with it fit in <paramref name="limitBytes"/>; else null.
     /// </summary>
-    private static int? Extension(KernelContext ctx, int constants)
+    private static int? Extension(KernelContext ctx, int constants, int limitBytes)
     {
         int columns = ctx.Layout.Segments[1].Size;
         int extension = Unroll * VectorShape.Wide(ctx).Width;
-        bool fits = constants * (columns + extension) * ctx.ElementBytes <= RowOrderConstantBytes;
+        bool fits = constants * (columns + extension) * ctx.ElementBytes <= limitBytes;
         return columns >= extension && fits ? extension : null;
     }
 
