@@ -169,16 +169,31 @@ internal static partial class ColumnKernels
 
     /// <summary>
     /// Whether a kernel with <paramref name="constants"/> per-column arrays goes row by row in memory order: the rows are
-    /// wider than a tile and the arrays together fit in half the L1 cache (<see cref="RowOrderConstantBytes"/>), so that
-    /// reading them for every vector costs L1 loads only. Row order reads and writes each row front to back, which the
-    /// hardware prefetchers follow; tiles of a wider row read a block of rows a few lines at a time (1.15× slower on
-    /// BatchNorm1d x[256,512] inference, measured). Rows no wider than a tile are in memory order either way, and the
-    /// tile keeps its constants in registers.
+    /// wider than a tile. Row order reads and writes each row front to back, which the hardware prefetchers follow; tiles
+    /// of a wider row read a block of rows a few lines at a time (1.15× slower on BatchNorm1d x[256,512] inference). Where
+    /// the arrays together do not fit in half the L1 cache (<see cref="RowOrderConstantBytes"/>), the rows go in blocks of
+    /// columns that do (<see cref="RowOrderBlockColumns"/>): tiles of rows 16 KiB long read 32 rows whose lines all map to
+    /// the same few L1 sets, and stored y where the next row's x is read (BatchNorm1d x[256,4096] inference 518 → 136–145
+    /// µs, x[64,4096] 41 → 36 µs, measured). Rows no wider than a tile are in memory order either way, and the tile keeps
+    /// its constants in registers.
     /// </summary>
-    private static bool InRowOrder(KernelContext ctx, int constants)
+    private static bool InRowOrder(KernelContext ctx, int constants) =>
+        ctx.Layout.Segments[1].Size > TileColumns(ctx, PairTile);
+
+    /// <summary>
+    /// The columns a row-order pass with <paramref name="constants"/> per-column arrays takes per block: every column where
+    /// the arrays fit in <see cref="RowOrderConstantBytes"/>, else the most whole 512-bit tiles whose arrays do (a multiple
+    /// of both widths' tiles, so that either loop nest's blocks end on its tiles).
+    /// </summary>
+    private static int RowOrderBlockColumns(KernelContext ctx, int constants)
     {
         int columns = ctx.Layout.Segments[1].Size;
-        return columns > TileColumns(ctx, PairTile) && constants * columns * ctx.ElementBytes <= RowOrderConstantBytes;
+        if (constants * columns * ctx.ElementBytes <= RowOrderConstantBytes)
+        {
+            return columns;
+        }
+        int tile = Unroll * VectorShape.Wide(ctx).Width;
+        return Math.Max(tile, RowOrderConstantBytes / (constants * ctx.ElementBytes) / tile * tile);
     }
 
     /// <summary>
@@ -196,9 +211,10 @@ internal static partial class ColumnKernels
     /// inference 14 → 46 µs with y 16 or 32 bytes past a line; rows of 520 or 1000 floats, which alternate between
     /// aligned and not, 1.8–2× slower in pairs), while pairs gain only 0–12% over single rows where every row is aligned.
     /// </remarks>
-    private static void EmitRowOrder(CodeWriter w, KernelContext ctx, string input, string output, Action<string, int, int, int> vector, Action<int> scalar)
+    private static void EmitRowOrder(CodeWriter w, KernelContext ctx, string input, string output, int constants, Action<string, int, int, int> vector, Action<int> scalar)
     {
         int columns = ctx.Layout.Segments[1].Size;
+        int blockColumns = RowOrderBlockColumns(ctx, constants);
         bool rowsWholeLines = columns % ctx.LineElements == 0;
         if (rowsWholeLines)
         {
@@ -211,6 +227,11 @@ internal static partial class ColumnKernels
             Segment rows = ctx.Layout.Segments[0];
             string r = ctx.LoopVariable(rows);
             var split = new ColumnSplit(ctx, shape, Unroll);
+            if (split.Tiled > blockColumns)
+            {
+                EmitBlocks(shape, split, r);
+                return;
+            }
             w.Line($"int {r} = chunkFirst;");
             if (rowsWholeLines)
             {
@@ -224,6 +245,49 @@ internal static partial class ColumnKernels
                 EmitRows(shape, split, r, 1);
             }
         });
+
+        // Every row's tiles a block of columns at a time, then the columns after the tiles row by row.
+        void EmitBlocks(VectorShape shape, ColumnSplit split, string r)
+        {
+            w.Line($"// Every row's tiles {Int(blockColumns)} columns at a time, then the next block of columns.");
+            using (w.Block($"for (int block = 0; block < {Int(split.Tiled)}; block += {Int(blockColumns)})"))
+            {
+                w.Line($"int blockEnd = global::System.Math.Min(block + {Int(blockColumns)}, {Int(split.Tiled)});");
+                w.Line($"int {r} = chunkFirst;");
+                if (rowsWholeLines)
+                {
+                    using (w.Block($"for (; rowPairs && {r} + {RowOrderRows - 1} < chunkLast; {r} += {RowOrderRows})"))
+                    {
+                        EmitBlockTiles(shape, split, r, RowOrderRows);
+                    }
+                }
+                using (w.Block($"for (; {r} < chunkLast; {r}++)"))
+                {
+                    EmitBlockTiles(shape, split, r, 1);
+                }
+            }
+            if (columns > split.Tiled)
+            {
+                using (w.Block($"for (int {r} = chunkFirst; {r} < chunkLast; {r}++)"))
+                {
+                    w.Line($"int row = {r} * {Int(columns)};");
+                    EmitColumnsAfterTiles(shape, split, 1);
+                }
+            }
+        }
+
+        void EmitBlockTiles(VectorShape shape, ColumnSplit split, string r, int stepRows)
+        {
+            w.Line($"int row = {r} * {Int(columns)};");
+            using (w.Block($"for (int column = block; column < blockEnd; column += {Int(split.TileColumns)})"))
+            {
+                w.Line("int start = row + column;");
+                for (int v = 0; v < Unroll; v++)
+                {
+                    vector(shape.Load, v, v * shape.Width, stepRows);
+                }
+            }
+        }
 
         void EmitRows(VectorShape shape, ColumnSplit split, string r, int stepRows)
         {
@@ -239,6 +303,11 @@ internal static partial class ColumnKernels
                     }
                 }
             }
+            EmitColumnsAfterTiles(shape, split, stepRows);
+        }
+
+        void EmitColumnsAfterTiles(VectorShape shape, ColumnSplit split, int stepRows)
+        {
             EmitLeftOver(split.Tiled, split.ShapeVectors, shape, stepRows);
             EmitLeftOver(split.AfterShape, split.NarrowVectors, VectorShape.Narrow(ctx), stepRows);
             if (columns > split.VectorColumns)

@@ -258,7 +258,7 @@ internal static partial class ColumnKernels
         {
             int columns = ctx.Layout.Segments[1].Size;
             w.Line("// y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Row by");
-            w.Line($"// row in memory order: hi, scale and shift ({Kib(3 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows stream");
+            w.Line($"// row in memory order: hi, scale and shift ({RowOrderConstantsText(ctx, 3)}) stay in the L1 cache while the rows stream");
             w.Line("// past, and where two rows go a step each vector of them, loaded once, serves both.");
             EmitRowOrderPass(w, ctx, "yRef", ["meanHi", "scale", "shift"],
                 (load, v, index) => $"{Simd}.MultiplyAdd({Simd}.{load}(ref xRef, {index}) - meanHi{v}, scale{v}, shift{v})",
@@ -356,7 +356,7 @@ internal static partial class ColumnKernels
             return;
         }
         w.Line("// dx = dy·gain − (x − hi)·slope − offset per column. Row by row in memory order: gain, hi, slope and offset");
-        w.Line($"// ({Kib(4 * columns * ctx.ElementBytes)}) stay in the L1 cache while the rows stream past.");
+        w.Line($"// ({RowOrderConstantsText(ctx, 4)}) stay in the L1 cache while the rows stream past.");
         EmitRowOrderPass(w, ctx, "dxRef", ["gain", "meanHi", "slope", "offset"],
             (load, v, index) => $"{Simd}.{load}(ref dyRef, {index}) * gain{v} - ({Simd}.{load}(ref xRef, {index}) - meanHi{v}) * slope{v} - offset{v}",
             (at, constant) => $"NormGenSimd.At(ref dyRef, {at}) * {constant("gain")} - (NormGenSimd.At(ref xRef, {at}) - {constant("meanHi")}) * {constant("slope")} - {constant("offset")}");
@@ -372,7 +372,7 @@ internal static partial class ColumnKernels
         Func<string, int, string, string> vector, Func<string, Func<string, string>, string> scalar)
     {
         int columns = ctx.Layout.Segments[1].Size;
-        EmitRowOrder(w, ctx, "xRef", output, (load, v, offset, stepRows) =>
+        EmitRowOrder(w, ctx, "xRef", output, constants.Length, (load, v, offset, stepRows) =>
         {
             w.Line(string.Join(" ", constants.Select(c => $"var {c}{v} = {Simd}.{load}(ref {c}Ref, column + {offset});")));
             for (int k = 0; k < stepRows; k++)
@@ -403,6 +403,19 @@ internal static partial class ColumnKernels
         }
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         SegmentLoops.EmitChunkRange(w, ctx);
+    }
+
+    /// <summary>
+    /// The bytes of a row-order pass's <paramref name="constants"/> per-column arrays, "6 KiB", or, where they go in blocks
+    /// of columns (<see cref="RowOrderBlockColumns"/>), "24 KiB a block of 2048 columns".
+    /// </summary>
+    private static string RowOrderConstantsText(KernelContext ctx, int constants)
+    {
+        int columns = ctx.Layout.Segments[1].Size;
+        int block = RowOrderBlockColumns(ctx, constants);
+        return block >= columns
+            ? Kib(constants * columns * ctx.ElementBytes)
+            : $"{Kib(constants * block * ctx.ElementBytes)} a block of {Int(block)} columns";
     }
 
     /// <summary>A size in bytes as "6 KiB" (rounded up) or "768 B".</summary>

@@ -104,6 +104,18 @@ internal partial class RowOrderNarrowDoubleBatchNorm1d : IBatchStatsLayer<double
 [Normalize(Shape = "N,C=1001", Axes = "N")]
 internal partial class RowOrderOddBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
+// Rows whose constants pass half the L1 go row by row in blocks of columns: y in blocks of 2048 floats (4141 = two
+// blocks of tiles, then two 512-bit vectors, a 256-bit one and 5 values) and 1024 doubles, dx in blocks of 1536 floats
+// and 768 doubles; 4096 floats are whole lines (two rows a step where x and y start on lines).
+[Normalize(Shape = "N,C=4141", Axes = "N")]
+internal partial class BlockedRowsBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=4096", Axes = "N")]
+internal partial class BlockedLinesBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=2077", Axes = "N", ElementType = typeof(double))]
+internal partial class BlockedRowsDoubleBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
 // Without γ the row-order dx reads 1/std itself as its gain.
 [Normalize(Shape = "N,C=512", Axes = "N", Affine = false)]
 internal partial class RowOrderPlainBatchNorm1d : IBatchStatsLayer<float>, IRunningStatsLayer<float> { }
