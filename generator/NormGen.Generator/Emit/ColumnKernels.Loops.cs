@@ -232,19 +232,25 @@ internal static partial class ColumnKernels
                 EmitBlocks(shape, split, r);
                 return;
             }
+            EmitRowSteps(r, stepRows => EmitRows(shape, split, r, stepRows));
+        });
+
+        // The chunk's rows: two a step where rowPairs holds (rows of whole lines), then one a step.
+        void EmitRowSteps(string r, Action<int> emitStep)
+        {
             w.Line($"int {r} = chunkFirst;");
             if (rowsWholeLines)
             {
                 using (w.Block($"for (; rowPairs && {r} + {RowOrderRows - 1} < chunkLast; {r} += {RowOrderRows})"))
                 {
-                    EmitRows(shape, split, r, RowOrderRows);
+                    emitStep(RowOrderRows);
                 }
             }
             using (w.Block($"for (; {r} < chunkLast; {r}++)"))
             {
-                EmitRows(shape, split, r, 1);
+                emitStep(1);
             }
-        });
+        }
 
         // Every row's tiles a block of columns at a time, then the columns after the tiles row by row.
         void EmitBlocks(VectorShape shape, ColumnSplit split, string r)
@@ -253,18 +259,7 @@ internal static partial class ColumnKernels
             using (w.Block($"for (int block = 0; block < {Int(split.Tiled)}; block += {Int(blockColumns)})"))
             {
                 w.Line($"int blockEnd = global::System.Math.Min(block + {Int(blockColumns)}, {Int(split.Tiled)});");
-                w.Line($"int {r} = chunkFirst;");
-                if (rowsWholeLines)
-                {
-                    using (w.Block($"for (; rowPairs && {r} + {RowOrderRows - 1} < chunkLast; {r} += {RowOrderRows})"))
-                    {
-                        EmitBlockTiles(shape, split, r, RowOrderRows);
-                    }
-                }
-                using (w.Block($"for (; {r} < chunkLast; {r}++)"))
-                {
-                    EmitBlockTiles(shape, split, r, 1);
-                }
+                EmitRowSteps(r, stepRows => EmitBlockTiles(shape, split, r, stepRows));
             }
             if (columns > split.Tiled)
             {
