@@ -140,10 +140,29 @@ public static class ColumnPivots
         {
             throw new ArgumentException($"expected Σd in sums[0, {count}) and Σd² in sums[{squaresRow}, {squaresRow} + {count}) of {sums.Length} values");
         }
-        for (int i = 0; i < count; i++)
+        ref double sumD = ref MemoryMarshal.GetArrayDataReference(sums);
+        ref double sumD2 = ref Unsafe.Add(ref sumD, squaresRow);
+        var scale = Vector256.Create(invCount);
+        int i = 0;
+        // Four columns a step (2048 columns: 1.56 → 0.53 µs). Without the clamp, variance = Σd²/n −
+        // shift² and the test shift² ≤ max(variance, 0) reads: shift² ≤ variance, or shift² = 0 and variance is a number
+        // (false for a NaN either way): the same answer for every column.
+        for (; i <= count - 4; i += 4)
         {
-            double shift = sums[i] * invCount;
-            double variance = Math.Max(sums[squaresRow + i] * invCount - shift * shift, 0.0);
+            Vector256<double> shift = Vector256.LoadUnsafe(ref sumD, (nuint)i) * scale;
+            Vector256<double> square = shift * shift;
+            Vector256<double> variance = (Vector256.LoadUnsafe(ref sumD2, (nuint)i) * scale) - square;
+            Vector256<double> within = Vector256.LessThanOrEqual(square, variance)
+                | (Vector256.Equals(square, Vector256<double>.Zero) & Vector256.Equals(variance, variance));
+            if (within.ExtractMostSignificantBits() != 0b1111)
+            {
+                return false;
+            }
+        }
+        for (; i < count; i++)
+        {
+            double shift = Unsafe.Add(ref sumD, i) * invCount;
+            double variance = Math.Max(Unsafe.Add(ref sumD2, i) * invCount - shift * shift, 0.0);
             if (!(shift * shift <= variance))
             {
                 return false;

@@ -59,6 +59,50 @@ public sealed class ColumnPivotsTests
         Assert.False(ColumnPivots.WithinStandardDeviation(sums, 4, 0.25, 1));
     }
 
+    /// <summary>
+    /// The vector check against the scalar formula, one column at a time set to each edge case (the boundary, a negative
+    /// difference with and without a shift, NaN in either sum, infinities, −0) at every position of 13 columns: three
+    /// vectors of four and a tail, so every lane of a vector and the tail see each case.
+    /// </summary>
+    [Fact]
+    public void The_check_gives_the_scalar_formula_for_every_column_and_edge_case()
+    {
+        (double SumD, double SumD2)[] cases =
+        [
+            (4.0, 8.0),                        // shift 1, variance 1: the boundary, passes
+            (4.0, 7.9),                        // shift 1, variance 0.975: fails
+            (0.0, -1.0),                       // no shift, negative difference (clamped to 0): passes
+            (-0.0, 0.0),                       // −0: passes
+            (1e-3, -1.0),                      // a shift and a negative difference: fails
+            (double.NaN, 8.0),
+            (4.0, double.NaN),
+            (double.PositiveInfinity, 8.0),
+            (0.0, double.PositiveInfinity),    // no shift, infinite variance: passes
+            (1.0, 100.0),                      // well within: passes
+        ];
+        const int count = 13, squaresRow = 16;
+        const double invCount = 0.25;
+        foreach ((double sumD, double sumD2) in cases)
+        {
+            for (int at = 0; at < count; at++)
+            {
+                var sums = new double[squaresRow + count];
+                for (int i = 0; i < count; i++)
+                {
+                    sums[i] = 0.5;          // shift 0.125, variance 1 − 0.015625: within
+                    sums[squaresRow + i] = 4.0;
+                }
+                sums[at] = sumD;
+                sums[squaresRow + at] = sumD2;
+                double shift = sumD * invCount;
+                double variance = Math.Max((sumD2 * invCount) - (shift * shift), 0.0);
+                bool expected = shift * shift <= variance;
+                Assert.True(expected == ColumnPivots.WithinStandardDeviation(sums, squaresRow, invCount, count),
+                    $"Σd = {sumD}, Σd² = {sumD2} at column {at}: expected {expected}");
+            }
+        }
+    }
+
     [Fact]
     public void Bad_shapes_are_refused_with_what_was_expected()
     {
