@@ -57,10 +57,12 @@ internal sealed class KernelContext
     /// The arguments after the extent of <c>Threading.ChunkSize</c>/<c>ChunkCount</c>: the chunking depends on the input's
     /// length as well as the extent, and on the kernel family's threshold. Every chunk keeps its own row of partial sums,
     /// so small inputs (which run on one thread) use a single chunk and large ones at most 8. Group-major kernels make
-    /// one parallel pass per call and split from a smaller size than the lane kernels, which make two or three.
+    /// one parallel pass per call and split from a smaller size than the lane kernels, which make two or three; the lane
+    /// kernels' partial sums hold one value per statistic, so they pass the statistics' count as well.
     /// </summary>
-    public string ChunkingArguments =>
-        $", x.Length, global::NormGen.Internal.Threading.{(Layout.GroupMajor ? "OnePassParallelThreshold" : "ParallelThreshold")}";
+    public string ChunkingArguments => Layout.GroupMajor
+        ? ", x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold"
+        : $", x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: {StatisticsCount}";
 
     /// <summary>
     /// The layout is rows × columns with the rows reduced and one statistic (and Gamma/Beta entry) per column:

@@ -173,7 +173,7 @@ namespace Demo
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 1001;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
             int laneStride = count + 16;
             double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
@@ -220,7 +220,7 @@ namespace Demo
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // Σx per column (a first mean): tiles of 64 columns sum 32 rows in registers, then add to the chunk's partial sums in double.
@@ -377,7 +377,7 @@ namespace Demo
             const int count = 1001;
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             const int laneStride = count + 16;
@@ -583,7 +583,7 @@ namespace Demo
             global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, count + 64);
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -599,7 +599,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref float yRef = ref NormGenSimd.Ref(y);
@@ -757,7 +757,7 @@ namespace Demo
             float[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count + 64);
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count + 64);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count + 64);
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
             // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
@@ -827,7 +827,7 @@ namespace Demo
             const int count = 1001;
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             const int laneStride = count + 16;
@@ -1099,7 +1099,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref float dyRef = ref NormGenSimd.Ref(dy);

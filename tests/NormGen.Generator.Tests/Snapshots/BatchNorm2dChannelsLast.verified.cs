@@ -173,7 +173,7 @@ namespace Demo
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
             int count = 16;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             int laneStride = count + 16;
             double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
@@ -220,7 +220,7 @@ namespace Demo
             ref double sumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * count);
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             // Σx per column (a first mean): tiles of 64 columns sum 32 rows in registers, then add to the chunk's partial sums in double.
@@ -256,7 +256,7 @@ namespace Demo
             const int count = 16;
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             const int laneStride = count + 16;
@@ -311,7 +311,7 @@ namespace Demo
             global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -327,7 +327,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float yRef = ref NormGenSimd.Ref(y);
@@ -371,7 +371,7 @@ namespace Demo
             float[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
@@ -412,7 +412,7 @@ namespace Demo
             const int count = 16;
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             const int laneStride = count + 16;
@@ -479,7 +479,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float dyRef = ref NormGenSimd.Ref(dy);

@@ -35,6 +35,28 @@ public sealed class ThreadingPartitionTests
     public void Never_more_chunks_than_indices(int extent, int expected) =>
         Assert.Equal(expected, Partition.ChunkCount(extent, 4 * Partition.ParallelThreshold, Partition.ParallelThreshold));
 
+    /// <summary>
+    /// The lane kernels' partition: where eight chunks would be made, only as many (a power of two, at least two) as hold
+    /// 32 values per statistic each, since each chunk has its own partial sums per statistic; fewer chunks unchanged.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 4096, 2)]      // BatchNorm1d x[64,4096]: two chunks of 32 rows, not eight of 8
+    [InlineData(96, 4096, 2)]      // room for three: two of 48
+    [InlineData(128, 4096, 4)]
+    [InlineData(255, 4096, 4)]
+    [InlineData(256, 4096, Partition.MaxChunks)]
+    [InlineData(512, 512, Partition.MaxChunks)]  // 512 rows of 512: as before
+    [InlineData(32, 4096, 2)]      // 131,072 values: two chunks below 262,144, as before
+    [InlineData(16, 4096, 1)]      // below the threshold: one
+    [InlineData(4096, 64, Partition.MaxChunks)]
+    public void Lane_chunks_hold_32_values_per_statistic_where_more_than_two_are_made(int rows, int columns, int expected)
+    {
+        int length = rows * columns;
+        Assert.Equal(expected, Partition.ChunkCount(rows, length, Partition.ParallelThreshold, columns));
+        int size = Partition.ChunkSize(rows, length, Partition.ParallelThreshold, columns);
+        Assert.True(size * expected >= rows && size * (expected - 1) < rows, $"{expected} chunks of {size} must cover {rows} rows exactly");
+    }
+
     [Fact]
     public void Degree_is_the_setting_capped_by_the_processors()
     {
