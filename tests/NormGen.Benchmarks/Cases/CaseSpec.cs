@@ -105,6 +105,8 @@ public static class CaseCatalog
     public static readonly CaseSpec Extra_Bn2d_32x512x4x4 = new(nameof(Extra_Bn2d_32x512x4x4), "BatchNorm2d x[32,512,4,4]", LayerKind.Batch, new[] { 32, 512, 4, 4 }, 1, "N,C=512,H=4,W=4", "NHW");
     public static readonly CaseSpec Extra_Ln_512x100 = new(nameof(Extra_Ln_512x100), "LayerNorm(100) x[512,100]", LayerKind.Layer, new[] { 512, 100 }, 1, "N,D=100", "D");
     public static readonly CaseSpec Extra_Gn1_8x64x56x56 = new(nameof(Extra_Gn1_8x64x56x56), "GroupNorm(1,64) x[8,64,56,56]", LayerKind.Group, new[] { 8, 64, 56, 56 }, 1, "N,C=64,H=56,W=56", "CHW");
+    public static readonly CaseSpec Extra_Bn1d_32x2048 = new(nameof(Extra_Bn1d_32x2048), "BatchNorm1d x[32,2048]", LayerKind.Batch, new[] { 32, 2048 }, 1, "N,C=2048", "N");
+    public static readonly CaseSpec Extra_Bn1d_64x4096 = new(nameof(Extra_Bn1d_64x4096), "BatchNorm1d x[64,4096]", LayerKind.Batch, new[] { 64, 4096 }, 1, "N,C=4096", "N");
     public static readonly CaseSpec Extra_In_8x256x8x8 = new(nameof(Extra_In_8x256x8x8), "InstanceNorm2d(256, affine) x[8,256,8,8]", LayerKind.Group, new[] { 8, 256, 8, 8 }, 256, "N,C=256,H=8,W=8", "HW");
 
     /// <summary>
@@ -112,14 +114,15 @@ public static class CaseCatalog
     /// 7×7 maps, an odd BatchNorm1d width, a LayerNorm width that is no multiple of a vector and a small batch (between the
     /// two parallel thresholds), long LayerNorm rows, GroupNorm with 32 groups, InstanceNorm, RMSNorm on long rows; then a
     /// wide BatchNorm1d too large for the L2 (4 MiB), few channels of 1 MiB, 4×4 maps, short LayerNorm rows,
-    /// GroupNorm(1) (one group of 784 KiB per sample) and InstanceNorm on 8×8 maps.
+    /// GroupNorm(1) (one group of 784 KiB per sample) and InstanceNorm on 8×8 maps; then an MLP's wide BatchNorm1d, rows
+    /// of 8 and 16 KiB over a small batch.
     /// </summary>
     public static readonly IReadOnlyList<CaseSpec> Extra = new[]
     {
         Extra_Bn2d_16x3x224x224, Extra_Bn2d_64x512x7x7, Extra_Bn1d_64x100, Extra_Ln_64x1000,
         Extra_Ln_1024x4096, Extra_Gn32_8x256x28x28, Extra_In_16x64x32x32, Extra_Rms_256x4096,
         Extra_Bn1d_1024x1001, Extra_Bn2d_256x3x32x32, Extra_Bn2d_32x512x4x4, Extra_Ln_512x100,
-        Extra_Gn1_8x64x56x56, Extra_In_8x256x8x8,
+        Extra_Gn1_8x64x56x56, Extra_In_8x256x8x8, Extra_Bn1d_32x2048, Extra_Bn1d_64x4096,
     };
 
     /// <summary>Issue 4's cases, then the extra ones.</summary>

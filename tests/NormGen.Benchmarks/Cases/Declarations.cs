@@ -106,4 +106,10 @@ public partial class NgExtra_Gn1_8x64x56x56 : INormGenSampleLayer, INormGenShift
 
 [Normalize(Shape = "N,C=256,H=8,W=8", Axes = "HW")]
 public partial class NgExtra_In_8x256x8x8 : INormGenSampleLayer, INormGenShift { }
+
+[Normalize(Shape = "N,C=2048", Axes = "N")]
+public partial class NgExtra_Bn1d_32x2048 : INormGenBatchLayer { }
+
+[Normalize(Shape = "N,C=4096", Axes = "N")]
+public partial class NgExtra_Bn1d_64x4096 : INormGenBatchLayer { }
 #endif

@@ -260,3 +260,43 @@ public class Extra_In_8x256x8x8 : SampleCaseBenchmark
     public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
 #endif
 }
+
+/// <summary><see cref="CaseCatalog.Extra_Bn1d_32x2048"/> (extra case).</summary>
+public class Extra_Bn1d_32x2048 : BatchCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Extra_Bn1d_32x2048;
+#if NORMGEN
+    private NgExtra_Bn1d_32x2048 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Bn1d_32x2048();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardTraining)]
+    public void NormGen_ForwardTraining() => _ng.ForwardTraining(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardInference)]
+    public void NormGen_ForwardInference() => _ng.ForwardInference(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}
+
+/// <summary><see cref="CaseCatalog.Extra_Bn1d_64x4096"/> (extra case).</summary>
+public class Extra_Bn1d_64x4096 : BatchCaseBenchmark
+{
+    protected override CaseSpec Spec => CaseCatalog.Extra_Bn1d_64x4096;
+#if NORMGEN
+    private NgExtra_Bn1d_64x4096 _ng = null!;
+
+    protected override INormGenLayer CreateNormGen() => _ng = new NgExtra_Bn1d_64x4096();
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardTraining)]
+    public void NormGen_ForwardTraining() => _ng.ForwardTraining(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.ForwardInference)]
+    public void NormGen_ForwardInference() => _ng.ForwardInference(X, Y);
+
+    [Benchmark(Baseline = true), BenchmarkCategory(Ops.Backward)]
+    public void NormGen_Backward() => _ng.Backward(X, Dy, Dx);
+#endif
+}

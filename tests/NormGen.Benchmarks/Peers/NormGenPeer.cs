@@ -61,6 +61,8 @@ public sealed class NormGenPeer : INormPeer
         nameof(CaseCatalog.Extra_Ln_512x100) => new NgExtra_Ln_512x100(),
         nameof(CaseCatalog.Extra_Gn1_8x64x56x56) => new NgExtra_Gn1_8x64x56x56(),
         nameof(CaseCatalog.Extra_In_8x256x8x8) => new NgExtra_In_8x256x8x8(),
+        nameof(CaseCatalog.Extra_Bn1d_32x2048) => new NgExtra_Bn1d_32x2048(),
+        nameof(CaseCatalog.Extra_Bn1d_64x4096) => new NgExtra_Bn1d_64x4096(),
         _ => throw new ArgumentException("no NormGen declaration for " + spec.Name),
     };
 
