@@ -147,18 +147,19 @@ internal static partial class ColumnKernels
     }
 
     /// <summary>Whether y goes row by row (hi, scale and shift per column; see <see cref="InRowOrder"/>).</summary>
-    public static bool NormalizesInRowOrder(KernelContext ctx) => InRowOrder(ctx, constants: 3);
+    public static bool NormalizesInRowOrder(KernelContext ctx) => InRowOrder(ctx);
 
     /// <summary>
     /// Whether dx goes row by row in memory order, its four per-column constants (gain, hi, slope, offset) in the L1
-    /// cache, rather than in tiles down blocks of rows: rows of 2 KiB or more whose constants fit. The tiles read x and
+    /// cache (in blocks of columns where they do not fit), rather than in tiles down blocks of rows: rows of 2 KiB or
+    /// more. The tiles read x and
     /// dy 128 bytes at a time from 32 rows at once, which a tensor larger than the L2 streams from memory 1.5–1.8× slower
     /// than whole rows (the dx loop alone, rows of 1001 floats × 1024; BatchNorm1d x[1024,1001] backward 1.28–1.3× faster
     /// in row order). Rows of 512 floats run as fast either way; short ones (100 floats) 1.2× slower in row order, where
     /// a tile keeps its constants in registers across 32 rows. The values are the same either way.
     /// </summary>
     public static bool DxInRowOrder(KernelContext ctx) =>
-        ctx.IsColumnLayout && !ctx.Spec.IsRms && InRowOrder(ctx, constants: 4)
+        ctx.IsColumnLayout && !ctx.Spec.IsRms && InRowOrder(ctx)
         && ctx.Layout.Segments[1].Size * ctx.ElementBytes >= DxRowOrderMinRowBytes;
 
     /// <summary>The shortest row (in bytes) whose dx goes in row order (<see cref="DxInRowOrder"/>).</summary>
@@ -168,16 +169,15 @@ internal static partial class ColumnKernels
     public static bool HasWideLoop(KernelContext ctx) => ctx.Layout.Segments[1].Size >= PairTile * VectorShape.Wide(ctx).Width;
 
     /// <summary>
-    /// Whether a kernel with <paramref name="constants"/> per-column arrays goes row by row in memory order: the rows are
-    /// wider than a tile. Row order reads and writes each row front to back, which the hardware prefetchers follow; tiles
-    /// of a wider row read a block of rows a few lines at a time (1.15× slower on BatchNorm1d x[256,512] inference). Where
-    /// the arrays together do not fit in half the L1 cache (<see cref="RowOrderConstantBytes"/>), the rows go in blocks of
-    /// columns that do (<see cref="RowOrderBlockColumns"/>): tiles of rows 16 KiB long read 32 rows whose lines all map to
-    /// the same few L1 sets, and stored y where the next row's x is read (BatchNorm1d x[256,4096] inference 518 → 136–145
-    /// µs, x[64,4096] 41 → 36 µs, measured). Rows no wider than a tile are in memory order either way, and the tile keeps
-    /// its constants in registers.
+    /// Whether a row-order kernel goes row by row in memory order: the rows are wider than a tile. Row order reads and
+    /// writes each row front to back, which the hardware prefetchers follow; tiles of a wider row read a block of rows a
+    /// few lines at a time (1.15× slower on BatchNorm1d x[256,512] inference). Where the per-column arrays together do not
+    /// fit in half the L1 cache (<see cref="RowOrderConstantBytes"/>), the rows go in blocks of columns whose arrays do
+    /// (<see cref="RowOrderBlockColumns"/>): tiles of rows 16 KiB long read 32 rows whose lines all map to the same few L1
+    /// sets (BatchNorm1d x[256,4096] inference 495 → 118 µs, x[64,4096] 40 → 32 µs, measured). Rows no wider than a tile
+    /// are in memory order either way, and the tile keeps its constants in registers.
     /// </summary>
-    private static bool InRowOrder(KernelContext ctx, int constants) =>
+    private static bool InRowOrder(KernelContext ctx) =>
         ctx.Layout.Segments[1].Size > TileColumns(ctx, PairTile);
 
     /// <summary>
@@ -255,7 +255,7 @@ internal static partial class ColumnKernels
         // Every row's tiles a block of columns at a time, then the columns after the tiles row by row.
         void EmitBlocks(VectorShape shape, ColumnSplit split, string r)
         {
-            w.Line($"// Every row's tiles {Int(blockColumns)} columns at a time, then the next block of columns.");
+            w.Line($"// In blocks of {Int(blockColumns)} columns: every row's first block, then every row's next.");
             using (w.Block($"for (int block = 0; block < {Int(split.Tiled)}; block += {Int(blockColumns)})"))
             {
                 w.Line($"int blockEnd = global::System.Math.Min(block + {Int(blockColumns)}, {Int(split.Tiled)});");

@@ -198,9 +198,11 @@ internal static partial class ColumnKernels
         {
             apart.Add(flatY);
         }
+        // Wide rows go in blocks of columns whose constants fit the L1 (RowOrderBlockColumns).
+        string blocks = RowOrderBlockColumns(ctx, 3) < columns || (dxInRows && RowOrderBlockColumns(ctx, 4) < columns) ? ", in blocks of columns," : "";
         if (yInRows && dxInRows)
         {
-            apart.Add("y and dx go row by row in memory order with their per-column constants in the L1 cache");
+            apart.Add($"y and dx go row by row in memory order{blocks} with their per-column constants in the L1 cache");
         }
         else
         {
@@ -219,7 +221,8 @@ internal static partial class ColumnKernels
         {
             if (inRows)
             {
-                apart.Add($"{output} goes row by row in memory order with its per-column constants in the L1 cache");
+                string block = RowOrderBlockColumns(ctx, output == "dx" ? 4 : 3) < columns ? ", in blocks of columns," : "";
+                apart.Add($"{output} goes row by row in memory order{block} with its per-column constants in the L1 cache");
             }
             else if (output == "dx" ? !dxWrapped : flatY is null)
             {
@@ -229,10 +232,11 @@ internal static partial class ColumnKernels
     }
 
     /// <summary>
-    /// y = (x − hi)·scale + shift per column, the three prepared per statistic by <c>NormalizeWithStatistics</c>. Rows up
-    /// to <see cref="RowOrderConstantBytes"/> of constants go row by row in memory order, reading the constants from the
-    /// L1 cache (with a Vector512 loop beside the Vector256 one); wider rows keep tiles of them in registers over a block
-    /// of rows. Either way each value costs one subtraction, one fused multiply-add and one store.
+    /// y = (x − hi)·scale + shift per column, the three prepared per statistic by <c>NormalizeWithStatistics</c>. Rows wider
+    /// than a tile go row by row in memory order (in blocks of columns past <see cref="RowOrderConstantBytes"/> of
+    /// constants), reading the constants from the L1 cache (with a Vector512 loop beside the Vector256 one); rows of one
+    /// tile keep them in registers over a block of rows. Either way each value costs one subtraction, one fused
+    /// multiply-add and one store.
     /// </summary>
     public static void EmitNormalize(CodeWriter w, KernelContext ctx)
     {
