@@ -40,11 +40,8 @@ public static class Threading
     /// faster on two), else at most <see cref="MaxChunks"/>. The partition depends on the shape and the batch only, never
     /// on the threads, so results do not either.
     /// </summary>
-    public static int ChunkSize(int extent, int length, int parallelThreshold)
-    {
-        int chunks = length < parallelThreshold ? 1 : length < 2 * ParallelThreshold ? 2 : MaxChunks;
-        return Math.Max(1, (extent + chunks - 1) / chunks);
-    }
+    public static int ChunkSize(int extent, int length, int parallelThreshold) =>
+        IndicesPerChunk(extent, Chunks(length, parallelThreshold));
 
     /// <summary>The number of chunks of <see cref="ChunkSize(int, int, int)"/> indices that cover <paramref name="extent"/>.</summary>
     public static int ChunkCount(int extent, int length, int parallelThreshold) =>
@@ -61,18 +58,25 @@ public static class Threading
     /// </summary>
     public static int ChunkSize(int extent, int length, int parallelThreshold, int statistics)
     {
-        int chunks = length < parallelThreshold ? 1 : length < 2 * ParallelThreshold ? 2 : MaxChunks;
+        int chunks = Chunks(length, parallelThreshold);
         if (chunks > 2)
         {
             long fit = length / Math.Max(1L, (long)ValuesPerPartialSum * statistics);
             chunks = fit >= MaxChunks ? MaxChunks : fit >= 4 ? 4 : 2;
         }
-        return Math.Max(1, (extent + chunks - 1) / chunks);
+        return IndicesPerChunk(extent, chunks);
     }
 
     /// <summary>The number of chunks of <see cref="ChunkSize(int, int, int, int)"/> indices that cover <paramref name="extent"/>.</summary>
     public static int ChunkCount(int extent, int length, int parallelThreshold, int statistics) =>
         (extent + ChunkSize(extent, length, parallelThreshold, statistics) - 1) / ChunkSize(extent, length, parallelThreshold, statistics);
+
+    /// <summary>One chunk below <paramref name="parallelThreshold"/> values, two below twice <see cref="ParallelThreshold"/>, else <see cref="MaxChunks"/>.</summary>
+    private static int Chunks(int length, int parallelThreshold) =>
+        length < parallelThreshold ? 1 : length < 2 * ParallelThreshold ? 2 : MaxChunks;
+
+    /// <summary>The indices per chunk that share <paramref name="extent"/> out in <paramref name="chunks"/> chunks (at least one).</summary>
+    private static int IndicesPerChunk(int extent, int chunks) => Math.Max(1, (extent + chunks - 1) / chunks);
 
     /// <summary>
     /// The fewest values a lane kernel's chunk sums per statistic where the call makes more than two chunks: 32, a block
