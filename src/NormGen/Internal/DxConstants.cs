@@ -21,32 +21,12 @@ public static class DxConstants
     /// meanHi[i] = (float)mean[i], meanLo[i] = (float)(mean[i] − meanHi[i]) and invStdOut[i] = (float)invStd[i], for
     /// i &lt; <paramref name="count"/>: the mean as hi + lo, so that (x − hi) − lo is exact to float precision.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Narrow(double[] mean, double[] invStd, float[] meanHi, float[] meanLo, float[] invStdOut, int count)
     {
-        Statistics.Check(mean.Length, count);
-        Statistics.Check(meanHi.Length, count);
-        Statistics.Check(meanLo.Length, count);
-        ref double m = ref MemoryMarshal.GetArrayDataReference(mean);
-        ref float hi = ref MemoryMarshal.GetArrayDataReference(meanHi);
-        ref float lo = ref MemoryMarshal.GetArrayDataReference(meanLo);
-        int i = 0;
-        for (; i <= count - 8; i += 8)
-        {
-            Vector256<double> lower = Vector256.LoadUnsafe(ref m, (nuint)i);
-            Vector256<double> upper = Vector256.LoadUnsafe(ref m, (nuint)(i + 4));
-            Vector256<float> high = Vector256.Narrow(lower, upper);
-            high.StoreUnsafe(ref hi, (nuint)i);
-            (Vector256<double> highLower, Vector256<double> highUpper) = Vector256.Widen(high);
-            Vector256.Narrow(lower - highLower, upper - highUpper).StoreUnsafe(ref lo, (nuint)i);
-        }
-        for (; i < count; i++)
-        {
-            double value = Unsafe.Add(ref m, i);
-            float high = (float)value;
-            Unsafe.Add(ref hi, i) = high;
-            Unsafe.Add(ref lo, i) = (float)(value - high);
-        }
+        // Every length checked before anything is written.
+        Statistics.Check(invStd.Length, count);
+        Statistics.Check(invStdOut.Length, count);
+        Statistics.SplitMeans(mean, meanHi, meanLo, count);
         Narrow(invStd, invStdOut, count);
     }
 

@@ -322,6 +322,39 @@ public static class Statistics
         }
     }
 
+    /// <summary>
+    /// hi[i] = (float)mean[i] and lo[i] = (float)(mean[i] − hi[i]), for i &lt; <paramref name="count"/>: float data's mean as
+    /// hi + lo, so that (x − hi) − lo is exact to float precision (shared by <see cref="SumStatistics"/> and
+    /// <see cref="DxConstants"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void SplitMeans(double[] mean, float[] hi, float[] lo, int count)
+    {
+        Check(mean.Length, count);
+        Check(hi.Length, count);
+        Check(lo.Length, count);
+        ref double m = ref MemoryMarshal.GetArrayDataReference(mean);
+        ref float hiRef = ref MemoryMarshal.GetArrayDataReference(hi);
+        ref float loRef = ref MemoryMarshal.GetArrayDataReference(lo);
+        int i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            Vector256<double> lower = Vector256.LoadUnsafe(ref m, (nuint)i);
+            Vector256<double> upper = Vector256.LoadUnsafe(ref m, (nuint)(i + 4));
+            Vector256<float> high = Vector256.Narrow(lower, upper);
+            high.StoreUnsafe(ref hiRef, (nuint)i);
+            (Vector256<double> highLower, Vector256<double> highUpper) = Vector256.Widen(high);
+            Vector256.Narrow(lower - highLower, upper - highUpper).StoreUnsafe(ref loRef, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            double value = Unsafe.Add(ref m, i);
+            float high = (float)value;
+            Unsafe.Add(ref hiRef, i) = high;
+            Unsafe.Add(ref loRef, i) = (float)(value - high);
+        }
+    }
+
     /// <summary>Refuses an array shorter than the count it is used for (shared with <see cref="SumStatistics"/>).</summary>
     internal static void Check(int length, int count)
     {

@@ -52,44 +52,28 @@ public static class SumStatistics
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Means(double[] sums, double invCount, double[] mean, float[] hi, float[] lo, int count)
     {
-        Statistics.Check(sums.Length, count);
-        Statistics.Check(mean.Length, count);
+        // Every length checked before anything is written.
         Statistics.Check(hi.Length, count);
         Statistics.Check(lo.Length, count);
-        ref double s = ref MemoryMarshal.GetArrayDataReference(sums);
-        ref double m = ref MemoryMarshal.GetArrayDataReference(mean);
-        ref float hiRef = ref MemoryMarshal.GetArrayDataReference(hi);
-        ref float loRef = ref MemoryMarshal.GetArrayDataReference(lo);
-        var scale = Vector256.Create(invCount);
-        int i = 0;
-        for (; i <= count - 8; i += 8)
-        {
-            Vector256<double> lower = Vector256.LoadUnsafe(ref s, (nuint)i) * scale;
-            Vector256<double> upper = Vector256.LoadUnsafe(ref s, (nuint)(i + 4)) * scale;
-            lower.StoreUnsafe(ref m, (nuint)i);
-            upper.StoreUnsafe(ref m, (nuint)(i + 4));
-            Vector256<float> high = Vector256.Narrow(lower, upper);
-            (Vector256<double> highLower, Vector256<double> highUpper) = Vector256.Widen(high);
-            high.StoreUnsafe(ref hiRef, (nuint)i);
-            Vector256.Narrow(lower - highLower, upper - highUpper).StoreUnsafe(ref loRef, (nuint)i);
-        }
-        for (; i < count; i++)
-        {
-            double value = Unsafe.Add(ref s, i) * invCount;
-            Unsafe.Add(ref m, i) = value;
-            float high = (float)value;
-            Unsafe.Add(ref hiRef, i) = high;
-            Unsafe.Add(ref loRef, i) = (float)(value - high);
-        }
+        Scale(sums, invCount, mean, count);
+        Statistics.SplitMeans(mean, hi, lo, count);
     }
 
     /// <summary>mean[i] = hi[i] = sums[i]·invCount, for i &lt; <paramref name="count"/> (double data needs no low part).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Means(double[] sums, double invCount, double[] mean, double[] hi, int count)
     {
+        Statistics.Check(hi.Length, count);
+        Scale(sums, invCount, mean, count);
+        Array.Copy(mean, hi, count);
+    }
+
+    /// <summary>mean[i] = sums[i]·invCount, for i &lt; <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scale(double[] sums, double invCount, double[] mean, int count)
+    {
         Statistics.Check(sums.Length, count);
         Statistics.Check(mean.Length, count);
-        Statistics.Check(hi.Length, count);
         ref double s = ref MemoryMarshal.GetArrayDataReference(sums);
         ref double m = ref MemoryMarshal.GetArrayDataReference(mean);
         var scale = Vector256.Create(invCount);
@@ -102,7 +86,6 @@ public static class SumStatistics
         {
             Unsafe.Add(ref m, i) = Unsafe.Add(ref s, i) * invCount;
         }
-        Array.Copy(mean, hi, count);
     }
 
     /// <summary>
