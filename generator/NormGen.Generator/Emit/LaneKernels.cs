@@ -388,16 +388,11 @@ internal static class LaneKernels
 
     /// <summary>
     /// The dx pass's per-column slope and offset, and, for the row-order pass, gain with the mean's low part in the offset:
-    /// vector loops of the runtime (DxConstants), the same values as the tiles compute in registers. The wrapped pass's
-    /// constants fold the means as well (<see cref="EmitWrappedDxConstants"/>).
+    /// vector loops of the runtime (DxConstants), the same values as the tiles compute in registers. The wrapped pass then
+    /// folds the means near zero into the offset (<see cref="EmitFoldedDxMeans"/>).
     /// </summary>
     private static void EmitDxConstants(CodeWriter w, KernelContext ctx, bool rowOrderDx, bool wrapped, string length)
     {
-        if (wrapped)
-        {
-            EmitWrappedDxConstants(w, ctx, length);
-            return;
-        }
         w.Line(ctx.Spec.IsRms
             ? "// Per statistic: slope = invStd²·Σg·x̂/n (no offset without a mean)."
             : "// Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.");
@@ -410,14 +405,18 @@ internal static class LaneKernels
         {
             w.Line("global::NormGen.Internal.DxConstants.FoldLowPart(offset, meanLo, slope, count);");
         }
+        if (wrapped)
+        {
+            EmitFoldedDxMeans(w, ctx, length);
+        }
     }
 
     /// <summary>
-    /// The wrapped dx pass's per-column constants: slope, gain, and the offset with each mean within
-    /// Statistics.FoldedMeanLimit standard deviations of zero folded in (hi = 0), the mean's low part otherwise; the flag
-    /// saying whether all were folded, and the first values again past the last column.
+    /// The wrapped dx pass's constants: each mean within Statistics.FoldedMeanLimit standard deviations of zero folded into
+    /// the offset (offset = invStd·Σg/n − mean·slope, hi = 0; the others keep the offset with the low part folded in), the
+    /// flag saying whether all were, and the first values again past the last column.
     /// </summary>
-    private static void EmitWrappedDxConstants(CodeWriter w, KernelContext ctx, string length)
+    private static void EmitFoldedDxMeans(CodeWriter w, KernelContext ctx, string length)
     {
         w.Line("// Where a mean lies within Statistics.FoldedMeanLimit (16) standard deviations of zero, hi = 0 and the whole mean");
         w.Line("// goes into the offset (dx = dy·gain − x·slope − offset); where every one does, the dx pass leaves hi out.");
@@ -425,25 +424,14 @@ internal static class LaneKernels
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
             w.Line("double s = state.SavedInvStd[stat];");
-            w.Line($"slope[stat] = ({ctx.T})(s * s * sums[laneStride + stat] * invCount);");
-            if (ctx.HasGamma)
-            {
-                w.Line("gain[stat] = state.Gamma[stat] * invStd[stat];");
-            }
             w.Line("double mean = state.SavedMean[stat];");
-            w.Line("double offsetValue = s * sums[stat] * invCount;");
             using (w.Block("if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
             {
-                w.Line($"offset[stat] = ({ctx.T})(offsetValue - mean * slope[stat]);");
+                w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount - mean * slope[stat]);");
                 w.Line("meanHi[stat] = 0;");
             }
             using (w.Block("else"))
             {
-                w.Line($"offset[stat] = ({ctx.T})offsetValue;");
-                if (ctx.IsFloat)
-                {
-                    w.Line("offset[stat] -= meanLo[stat] * slope[stat];");
-                }
                 w.Line("meansFolded = false;");
             }
         }

@@ -783,25 +783,24 @@ namespace Demo
             // The row-order dx pass reads gain = γ·invStd and the offset with the mean's low part folded in, per
             // column, computed here as the tiles would compute them in registers.
             float[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count + 64);
+            // Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
+            global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: true, count);
+            global::NormGen.Internal.DxConstants.Gain(state.Gamma, invStd, gain, count);
+            global::NormGen.Internal.DxConstants.FoldLowPart(offset, meanLo, slope, count);
             // Where a mean lies within Statistics.FoldedMeanLimit (16) standard deviations of zero, hi = 0 and the whole mean
             // goes into the offset (dx = dy·gain − x·slope − offset); where every one does, the dx pass leaves hi out.
             bool meansFolded = true;
             for (int stat = 0; stat < count; stat++)
             {
                 double s = state.SavedInvStd[stat];
-                slope[stat] = (float)(s * s * sums[laneStride + stat] * invCount);
-                gain[stat] = state.Gamma[stat] * invStd[stat];
                 double mean = state.SavedMean[stat];
-                double offsetValue = s * sums[stat] * invCount;
                 if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)
                 {
-                    offset[stat] = (float)(offsetValue - mean * slope[stat]);
+                    offset[stat] = (float)(s * sums[stat] * invCount - mean * slope[stat]);
                     meanHi[stat] = 0;
                 }
                 else
                 {
-                    offset[stat] = (float)offsetValue;
-                    offset[stat] -= meanLo[stat] * slope[stat];
                     meansFolded = false;
                 }
             }
