@@ -552,14 +552,13 @@ internal static class LaneKernels
     private static bool FoldGamma(KernelContext ctx) =>
         ctx.HasGamma && ctx.Layout.Segments.Where(s => s.Affine).SequenceEqual(ctx.Kept);
 
+    /// <summary>The orchestrators' hi (and, for float data, lo) arrays; the chunk kernels take their own references to them.</summary>
     private static void DeclareMeanSplit(CodeWriter w, KernelContext ctx, string length = "count")
     {
         w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, {length});");
-        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(meanHi);");
         if (ctx.IsFloat)
         {
             w.Line("float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);");
-            w.Line($"ref float meanLoRef = ref {Simd}.Ref(meanLo);");
         }
     }
 

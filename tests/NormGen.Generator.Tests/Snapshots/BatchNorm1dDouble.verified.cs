@@ -599,7 +599,6 @@ namespace Demo
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
             global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
             double[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
-            ref double meanHiRef = ref NormGenSimd.Ref(meanHi);
             // Per statistic: the saved mean and 1/std.
             global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, invStd, count);
             double invCount = 1.0 / (batch);
