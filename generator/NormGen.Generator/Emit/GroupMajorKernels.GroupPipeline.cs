@@ -6,71 +6,131 @@ using static NormGen.Generator.Emit.KernelContext;
 namespace NormGen.Generator.Emit;
 
 /// <summary>
-/// The backward over groups of several long runs streamed from memory (channels-first BatchNorm with maps of 512 values
-/// and more) as a two-stage pipeline, as for long rows (<see cref="EmitPipelinedBackwardRows"/>): each run of a
-/// group's gradient-sums pass also writes the same run of the previous group's dx, so the one group's reads from memory
-/// overlap the other's writes. Alternating builds, 9 runs each, medians: BatchNorm2d x[32,64,32,32] backward 1.11 →
-/// 0.97 ms at 1 thread (into a separate dx: 1.10 → 0.97); at 2 threads within this VM's noise (0.55 ms before, 0.51–0.58
-/// after; a hand-written version measured 528 → 458 µs).
+/// The backward over groups of several long runs streamed from memory as a two-stage pipeline, as for long rows
+/// (<see cref="EmitPipelinedBackwardRows"/>): each run of a group's gradient-sums pass also writes the same run of the
+/// previous group's dx, so the one group's reads from memory overlap the other's writes: channels-first BatchNorm with
+/// maps of 512 values and more (on an Intel Xeon VM, alternating builds, medians: BatchNorm2d x[32,64,32,32] backward
+/// 1.11 → 0.97 ms at 1 thread), and GroupNorm's groups of channels. The previous group's dx goes out in 512-bit
+/// vectors, a cache line each, so the pipeline runs where the processor has AVX-512: on the AMD EPYC (Zen 5) VM,
+/// against 256-bit stores (two to a line), GroupNorm(8) x[32,64,32,32] backward at 1 thread was 1.1× faster and at 2
+/// the same, and against group by group BatchNorm2d x[32,64,32,32] backward 1.03× / 1.17× faster (1 / 2 threads).
 /// </summary>
 internal static partial class GroupMajorKernels
 {
     /// <summary>
-    /// Groups whose backward takes the pipeline (where the runner streams the output): one kept segment (the chunked
-    /// loop over groups, the next group a constant stride further), several runs per group of a constant length of at
-    /// least <see cref="VectorLoop.MinAlignedRunLines"/> lines and a whole number of unrolled iterations, each run's
-    /// sums added on their own (runs over half a float block), and γ the same for the whole group. Groups along the batch
-    /// dim (GroupNorm(1)) keep the group-by-group passes: with γ per channel the pipeline measured no gain there.
+    /// Groups whose backward takes the pipeline (where the runner streams the output): several runs per group of a
+    /// constant length of at least <see cref="VectorLoop.MinAlignedRunLines"/> lines and a whole number of unrolled
+    /// iterations, each run's sums added on their own (runs over half a float block), γ constant along a run, and the
+    /// next group a constant stride further: either channels (<see cref="ChannelGroups"/>) or groups that lie one after
+    /// another in memory (<see cref="AdjacentGroups"/>).
     /// </summary>
     internal static bool PipelinesBackwardGroups(KernelContext ctx) =>
         !ctx.Spec.IsRms
         && !SegmentLoops.AffineAlongRun(ctx)
-        && OuterReduced(ctx).Count > 0 && !OuterReduced(ctx).Any(s => s.Affine)
+        && OuterReduced(ctx).Count > 0
         && RunsPerBlock(ctx) is null
-        && ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0] && !ctx.Kept[0].Batch
         && ConstantRunLength(ctx) is int run
         && run >= VectorLoop.MinAlignedRunLines * ctx.LineElements
-        && run % (ctx.Width * Unroll) == 0;
+        && run % (ctx.Width * Unroll) == 0
+        && (ChannelGroups(ctx) || AdjacentGroups(ctx));
+
+    /// <summary>Whether the pipeline of <see cref="PipelinesBackwardGroups"/> runs on one thread as well: for channels, not GroupNorm's groups.</summary>
+    internal static bool PipelinesBackwardGroupsAlone(KernelContext ctx) => ChannelGroups(ctx);
 
     /// <summary>
-    /// The groups of <c>BackwardChunk</c> for <see cref="PipelinesBackwardGroups"/>: group g's sums pass writes group
-    /// g − 1's dx run by run where <c>pipelined</c>; otherwise (output in the cache, the chunk's first and last groups)
-    /// group g − 1's dx alone, last run first, as group by group. The same values either way.
+    /// Channels-first BatchNorm: one kept segment, not the batch (the chunked loop over channels), γ the same for the
+    /// whole group.
+    /// </summary>
+    private static bool ChannelGroups(KernelContext ctx) =>
+        ctx.Kept.Count == 1 && ctx.ChunkSegment == ctx.Kept[0] && !ctx.Kept[0].Batch && !OuterReduced(ctx).Any(s => s.Affine);
+
+    /// <summary>
+    /// GroupNorm: the kept segments lead the layout, so group <c>stat</c> starts at <c>stat</c> groups' values, and the
+    /// groups are at most <see cref="PipelinedGroupBytes"/>. These run the pipeline only at two threads and more: with
+    /// the runs of one thread's groups alone on the memory bus the group-by-group passes were as fast or faster.
+    /// </summary>
+    private static bool AdjacentGroups(KernelContext ctx) =>
+        ctx.Kept.Count > 0 && ctx.ChunkSegment == ctx.Kept[0]
+        && ctx.Layout.Segments.Take(ctx.Kept.Count).All(s => !s.Reduced)
+        && (long)ctx.Layout.GroupSizePerBatchUnit * ctx.ElementBytes <= PipelinedGroupBytes;
+
+    /// <summary>
+    /// The largest GroupNorm group that takes the pipeline. Measured (pipeline against group by group in one process,
+    /// alternating, medians of 40; AMD EPYC Zen 5, 2 vCPUs), at 2 threads: GroupNorm(16) x[32,64,32,32] (16 KiB groups)
+    /// 1.16× faster, GroupNorm(8) x[32,64,32,32] (32 KiB) 1.28×, GroupNorm(8) x[16,128,32,32] (64 KiB) 1.30×,
+    /// GroupNorm(32) x[2,320,64,64] (160 KiB) 1.07× slower; at 1 thread 1.03–1.08× slower, and 1.27× at 160 KiB.
+    /// </summary>
+    private const int PipelinedGroupBytes = 64 * 1024;
+
+    /// <summary>Groups per index of the chunked segment: the product of the other kept segments' sizes (1 for channels).</summary>
+    private static int GroupsPerChunkIndex(KernelContext ctx) => ctx.Kept.Skip(1).Aggregate(1, (p, s) => p * s.Size);
+
+    /// <summary>
+    /// The groups of <c>BackwardChunk</c> for <see cref="PipelinesBackwardGroups"/>: each group's sums pass writes the
+    /// previous group's dx run by run where <c>pipelined</c>; otherwise (output in the cache, the chunk's first and last
+    /// groups) the previous group's dx alone, last run first, as group by group. The same values either way.
     /// </summary>
     private static void EmitPipelinedBackwardGroups(CodeWriter w, KernelContext ctx)
     {
-        Segment groups = ctx.Kept[0];
-        string g = ctx.LoopVariable(groups);
+        int perIndex = GroupsPerChunkIndex(ctx);
+        // One loop over the chunk's groups: the channel itself, or the statistics index of GroupNorm's (sample, group).
+        string g = perIndex == 1 ? ctx.LoopVariable(ctx.Kept[0]) : "stat";
+        string first = perIndex == 1 ? "chunkFirst" : $"chunkFirst * {Int(perIndex)}";
+        string last = perIndex == 1 ? "chunkLast" : $"chunkLast * {Int(perIndex)}";
         int run = ConstantRunLength(ctx)!.Value;
-        string groupStride = Int(groups.Stride);
+        string groupStride = Int(ctx.Kept[ctx.Kept.Count - 1].Stride);
         var outerReduced = OuterReduced(ctx);
         string runOffset = ctx.Offset(outerReduced.Select(s => (s, s.Stride)));
+        // γ per run (GroupNorm's channels): the previous group's gain is the run's, from the group's part of γ's index.
+        bool gainPerRun = ctx.HasGamma && outerReduced.Any(s => s.Affine);
+        string runParam = ctx.Offset(outerReduced.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
+        string groupParam = ctx.Offset(ctx.Kept.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
 
-        w.Line($"// Groups streamed from memory in a two-stage pipeline: the sums pass over group {g} also writes group {g} − 1's");
-        w.Line("// dx, run by run, so the one group's reads overlap the other's writes. In the cache, group by group, with the same values.");
-        w.Line("bool pipelines = streaming;");
-        w.Line("int previousGroupStart = 0;");
-        w.Line("double previousMean = 0.0, previousInvStd = 0.0, previousGain = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;");
-        using (w.Block($"for (int {g} = chunkFirst; {g} <= chunkLast; {g}++)"))
+        bool channels = PipelinesBackwardGroupsAlone(ctx);
+        w.Line("// Groups streamed from memory in a two-stage pipeline where the processor has AVX-512: the sums pass over a group");
+        w.Line("// also writes the previous group's dx, run by run, in 512-bit vectors, so the one group's reads overlap the other's");
+        w.Line(channels
+            ? "// writes. In the cache or without AVX-512, group by group, with the same values."
+            : "// writes. In the cache, without AVX-512 or on one thread, group by group, with the same values.");
+        w.Line(channels
+            ? "bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming;"
+            : "bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming && !state.Runner.RunsAlone;");
+        w.Line(gainPerRun ? "int previousGroupStart = 0, previousGroupParam = 0;" : "int previousGroupStart = 0;");
+        w.Line(gainPerRun
+            ? "double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;"
+            : "double previousMean = 0.0, previousInvStd = 0.0, previousGain = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;");
+        using (w.Block($"for (int {g} = {first}; {g} <= {last}; {g}++)"))
         {
-            w.Line($"bool pipelined = pipelines && {g} > chunkFirst && {g} < chunkLast;");
-            using (w.Block($"if ({g} > chunkFirst && !pipelined)"))
+            w.Line($"bool pipelined = pipelines && {g} > {first} && {g} < {last};");
+            using (w.Block($"if ({g} > {first} && !pipelined)"))
             {
-                w.Line($"// Group {g} − 1's dx, which no pipelined pass wrote: its runs last to first (its sums pass read them first to last).");
-                EmitPreviousGroupSplats(w, ctx);
+                w.Line("// The previous group's dx, which no pipelined pass wrote: its runs last to first (its sums pass read them first to last).");
+                EmitPreviousGroupSplats(w, ctx, gainPerRun);
                 SegmentLoops.Emit(w, ctx, outerReduced, descending: true, body: () =>
                 {
                     w.Line($"int start = previousGroupStart + {runOffset};");
+                    if (gainPerRun)
+                    {
+                        EmitPreviousRunGain(w, ctx, runParam);
+                    }
                     VectorLoop.EmitStores(w, ctx, run, Int(run), "dxRef",
                         (s, index) => DxWithGain(ctx, s, index, "previous"),
                         scalar: _ => [],
                         splats: [.. MeanSplats(ctx, "previousMean"), "previousSlope", "previousOffset", "previousGain"]);
                 });
             }
-            using (w.Block($"if ({g} < chunkLast)"))
+            using (w.Block($"if ({g} < {last})"))
             {
-                w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
-                w.Line($"int groupStart = {ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)))};");
+                if (perIndex == 1)
+                {
+                    w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+                    w.Line($"int groupStart = {ctx.Offset(ctx.Kept.Select(s => (s, s.Stride)))};");
+                }
+                else
+                {
+                    EmitKeptIndices(w, ctx, g);
+                    w.Line($"int groupStart = {g} * {groupStride};");
+                }
                 w.Line("double mean = state.SavedMean[stat];");
                 w.Line("double invStd = state.SavedInvStd[stat];");
                 EmitMeanSplit(w, ctx);
@@ -81,19 +141,25 @@ internal static partial class GroupMajorKernels
                 w.Line("double sumGXhat = 0.0;");
                 using (w.Block("if (pipelined)"))
                 {
-                    w.Line($"// Group {g} − 1's broadcast vectors, as its own dx pass computes them.");
-                    EmitPreviousGroupSplats(w, ctx);
+                    w.Line("// The previous group's broadcast vectors, as its own dx pass computes them, and their 512-bit twins.");
+                    EmitPreviousGroupSplats(w, ctx, gainPerRun);
+                    EmitWideSplats(w, ctx, [.. MeanSplats(ctx, "previousMean"), "previousSlope", "previousOffset", .. gainPerRun ? new string[0] : ["previousGain"]]);
                     ForEachRun(w, ctx, () =>
                     {
-                        w.Line($"// The same run of group {g} − 1.");
+                        w.Line("// The same run of the previous group.");
                         w.Line($"int previousStart = start - {groupStride};");
-                        EmitPreviousRowEdges(w, ctx, run, "dxRef", PreviousGroupDx(ctx));
+                        if (gainPerRun)
+                        {
+                            EmitPreviousRunGain(w, ctx, runParam);
+                            EmitWideSplats(w, ctx, ["previousGain"]);
+                        }
+                        EmitPreviousRowEdges(w, ctx, run, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx)));
                         w.Line($"// The run's sums, and beside them the previous group's run's dx, {ctx.Width * Unroll} values an iteration.");
                         EmitRunGradientSums(w, ctx,
                             (lane, index) => lane == Unroll - 1
-                                ? RunGradientSums(ctx, lane, index).Concat(PreviousLineStores(ctx, "dxRef", PreviousGroupDx(ctx)))
+                                ? RunGradientSums(ctx, lane, index).Concat(PreviousLineStores(ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Wide(ctx)), VectorShape.Wide(ctx)))
                                 : RunGradientSums(ctx, lane, index),
-                            afterLoop: () => EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx)));
+                            afterLoop: () => EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx))));
                     });
                 }
                 using (w.Block("else"))
@@ -103,25 +169,38 @@ internal static partial class GroupMajorKernels
                 w.Line("previousGroupStart = groupStart;");
                 w.Line("previousMean = mean;");
                 w.Line("previousInvStd = invStd;");
-                w.Line(ctx.HasGamma ? $"previousGain = invStd * NormGenSimd.At(ref gammaRef, {SegmentLoops.ParameterOffset(ctx)});" : "previousGain = invStd;");
+                w.Line(gainPerRun ? $"previousGroupParam = {groupParam};"
+                    : ctx.HasGamma ? $"previousGain = invStd * NormGenSimd.At(ref gammaRef, {SegmentLoops.ParameterOffset(ctx)});" : "previousGain = invStd;");
                 w.Line("previousSumG = sumG;");
                 w.Line("previousSumGXhat = sumGXhat;");
             }
         }
     }
 
+    /// <summary>The previous group's gain for the run at <c>start</c> where γ varies by run: γ·invStd, as its own dx pass computes it.</summary>
+    private static void EmitPreviousRunGain(CodeWriter w, KernelContext ctx, string runParam) =>
+        w.Line($"var previousGainV = {Simd}.Splat(({ctx.T})(previousInvStd * NormGenSimd.At(ref gammaRef, previousGroupParam + {runParam})));");
+
     /// <summary>
     /// The previous group's broadcast vectors for its dx: mean (split), gain = γ·invStd, slope and offset, computed as
     /// <see cref="EmitGroupDx"/> computes them.
     /// </summary>
-    private static void EmitPreviousGroupSplats(CodeWriter w, KernelContext ctx)
+    /// <param name="gainPerRun">γ varies by run: each run sets its own gain (<see cref="EmitPreviousRunGain"/>).</param>
+    private static void EmitPreviousGroupSplats(CodeWriter w, KernelContext ctx, bool gainPerRun)
     {
         EmitMeanSplit(w, ctx, source: "previousMean", prefix: "previousMean");
-        w.Line($"var previousGainV = {Simd}.Splat(({ctx.T})previousGain);");
+        if (!gainPerRun)
+        {
+            w.Line($"var previousGainV = {Simd}.Splat(({ctx.T})previousGain);");
+        }
         EmitSlopeAndOffset(w, ctx, "previous");
     }
 
-    /// <summary>The previous group's dx vector (<see cref="DxWithGain"/> with its broadcast vectors).</summary>
-    private static PreviousRowVector PreviousGroupDx(KernelContext ctx) =>
-        (index, start, _) => DxWithGain(ctx, VectorShape.Narrow(ctx), index, "previous", start);
+    /// <summary>The previous group's dx vector in the given shape (<see cref="DxWithGain"/> with its broadcast vectors).</summary>
+    private static PreviousRowVector PreviousGroupDx(KernelContext ctx, VectorShape shape) =>
+        (index, start, _) => DxWithGain(ctx, shape, index, "previous", start);
+
+    /// <summary>The 512-bit twins (<c>nameW</c>) of the named 256-bit broadcast vectors (<c>nameV</c>).</summary>
+    private static void EmitWideSplats(CodeWriter w, KernelContext ctx, IEnumerable<string> names) =>
+        w.Line(string.Join(" ", names.Select(name => $"var {VectorShape.Wide(ctx).Of(name)} = {Simd}.Splat512({VectorShape.Narrow(ctx).Of(name)});")));
 }

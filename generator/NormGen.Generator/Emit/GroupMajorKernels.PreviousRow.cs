@@ -55,12 +55,13 @@ internal static partial class GroupMajorKernels
 
     /// <summary>
     /// After an unrolled iteration of the pipelined sums at <c>i</c>: the previous row's whole lines over the same number
-    /// of values, one vector a lane from <c>previousLineStart</c>, where they fall within <c>previousDone</c>.
+    /// of values from <c>previousLineStart</c>, where they fall within <c>previousDone</c>: one 256-bit vector a lane, or
+    /// with a <paramref name="shape"/> of 512-bit vectors (<paramref name="value"/> in that shape) one a cache line.
     /// </summary>
-    private static IEnumerable<string> PreviousLineStores(KernelContext ctx, string output, PreviousRowVector value) =>
-        Guarded(Enumerable.Range(0, Unroll).Select(lane =>
+    private static IEnumerable<string> PreviousLineStores(KernelContext ctx, string output, PreviousRowVector value, VectorShape? shape = null) =>
+        Guarded(Enumerable.Range(0, ctx.Width * Unroll / (shape ?? VectorShape.Narrow(ctx)).Width).Select(k =>
         {
-            string index = lane == 0 ? "i" : $"i + {lane * ctx.Width}";
+            string index = k == 0 ? "i" : $"i + {k * (shape ?? VectorShape.Narrow(ctx)).Width}";
             return $"{Simd}.StoreOutput({value(index, "previousLineStart", $"previousFirst + {index}")}, ref {output}, previousLineStart + {index}, streaming);";
         }));
 

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (3 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm2dFewChannels
     {
@@ -166,7 +166,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -190,7 +190,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -330,7 +330,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -346,7 +346,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -424,7 +424,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -449,7 +449,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -470,9 +470,10 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 3);
             // One statistics group per (C): batch runs of 50176 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
-            // Groups streamed from memory in a two-stage pipeline: the sums pass over group c also writes group c − 1's
-            // dx, run by run, so the one group's reads overlap the other's writes. In the cache, group by group, with the same values.
-            bool pipelines = streaming;
+            // Groups streamed from memory in a two-stage pipeline where the processor has AVX-512: the sums pass over a group
+            // also writes the previous group's dx, run by run, in 512-bit vectors, so the one group's reads overlap the other's
+            // writes. In the cache or without AVX-512, group by group, with the same values.
+            bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming;
             int previousGroupStart = 0;
             double previousMean = 0.0, previousInvStd = 0.0, previousGain = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;
             for (int c = chunkFirst; c <= chunkLast; c++)
@@ -480,7 +481,7 @@ namespace Demo
                 bool pipelined = pipelines && c > chunkFirst && c < chunkLast;
                 if (c > chunkFirst && !pipelined)
                 {
-                    // Group c − 1's dx, which no pipelined pass wrote: its runs last to first (its sums pass read them first to last).
+                    // The previous group's dx, which no pipelined pass wrote: its runs last to first (its sums pass read them first to last).
                     float previousMeanHi = (float)previousMean;
                     var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
                     var previousMeanLoV = NormGenSimd.Splat((float)(previousMean - previousMeanHi));
@@ -549,18 +550,19 @@ namespace Demo
                     double sumGXhat = 0.0;
                     if (pipelined)
                     {
-                        // Group c − 1's broadcast vectors, as its own dx pass computes them.
+                        // The previous group's broadcast vectors, as its own dx pass computes them, and their 512-bit twins.
                         float previousMeanHi = (float)previousMean;
                         var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
                         var previousMeanLoV = NormGenSimd.Splat((float)(previousMean - previousMeanHi));
                         var previousGainV = NormGenSimd.Splat((float)previousGain);
                         var previousSlopeV = NormGenSimd.Splat((float)(previousInvStd * previousInvStd * previousSumGXhat * invCount));
                         var previousOffsetV = NormGenSimd.Splat((float)(previousInvStd * previousSumG * invCount));
+                        var previousMeanHiW = NormGenSimd.Splat512(previousMeanHiV); var previousMeanLoW = NormGenSimd.Splat512(previousMeanLoV); var previousSlopeW = NormGenSimd.Splat512(previousSlopeV); var previousOffsetW = NormGenSimd.Splat512(previousOffsetV); var previousGainW = NormGenSimd.Splat512(previousGainV);
                         for (int n = 0; n < batch; n++)
                         {
                             int start = groupStart + n * 150528;
                             int param = c;
-                            // The same run of group c − 1.
+                            // The same run of the previous group.
                             int previousStart = start - 50176;
                             // Its whole cache lines are written with aligned stores, beside the sums from its first line on; the partial
                             // lines at its two ends first, with ordinary stores.
@@ -603,10 +605,8 @@ namespace Demo
                                     runDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, runDyXhatBlock3);
                                     if (i < previousDone)
                                     {
-                                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, previousLineStart + i) * previousGainV - (NormGenSimd.Load(ref xRef, previousLineStart + i) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousLineStart + i, streaming);
-                                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, previousLineStart + i + 8) * previousGainV - (NormGenSimd.Load(ref xRef, previousLineStart + i + 8) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousLineStart + i + 8, streaming);
-                                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, previousLineStart + i + 16) * previousGainV - (NormGenSimd.Load(ref xRef, previousLineStart + i + 16) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousLineStart + i + 16, streaming);
-                                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, previousLineStart + i + 24) * previousGainV - (NormGenSimd.Load(ref xRef, previousLineStart + i + 24) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousLineStart + i + 24, streaming);
+                                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, previousLineStart + i) * previousGainW - (NormGenSimd.Load512(ref xRef, previousLineStart + i) - previousMeanHiW - previousMeanLoW) * previousSlopeW - previousOffsetW, ref dxRef, previousLineStart + i, streaming);
+                                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, previousLineStart + i + 16) * previousGainW - (NormGenSimd.Load512(ref xRef, previousLineStart + i + 16) - previousMeanHiW - previousMeanLoW) * previousSlopeW - previousOffsetW, ref dxRef, previousLineStart + i + 16, streaming);
                                     }
                                 }
                                 runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
@@ -679,7 +679,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -736,7 +736,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -796,7 +796,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -831,7 +831,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -895,7 +895,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

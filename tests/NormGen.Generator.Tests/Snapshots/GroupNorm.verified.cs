@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (64 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class GroupNorm
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -267,7 +267,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -286,7 +286,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -307,12 +307,74 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            // Groups streamed from memory in a two-stage pipeline where the processor has AVX-512: the sums pass over a group
+            // also writes the previous group's dx, run by run, in 512-bit vectors, so the one group's reads overlap the other's
+            // writes. In the cache, without AVX-512 or on one thread, group by group, with the same values.
+            bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming && !state.Runner.RunsAlone;
+            int previousGroupStart = 0, previousGroupParam = 0;
+            double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;
+            for (int stat = chunkFirst * 8; stat <= chunkLast * 8; stat++)
             {
-                for (int g = 0; g < 8; g++)
+                bool pipelined = pipelines && stat > chunkFirst * 8 && stat < chunkLast * 8;
+                if (stat > chunkFirst * 8 && !pipelined)
                 {
-                    int stat = n * 8 + g;
-                    int groupStart = n * 65536 + g * 8192;
+                    // The previous group's dx, which no pipelined pass wrote: its runs last to first (its sums pass read them first to last).
+                    float previousMeanHi = (float)previousMean;
+                    var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
+                    var previousMeanLoV = NormGenSimd.Splat((float)(previousMean - previousMeanHi));
+                    var previousSlopeV = NormGenSimd.Splat((float)(previousInvStd * previousInvStd * previousSumGXhat * invCount));
+                    var previousOffsetV = NormGenSimd.Splat((float)(previousInvStd * previousSumG * invCount));
+                    for (int c = 7; c >= 0; c--)
+                    {
+                        int start = previousGroupStart + c * 1024;
+                        var previousGainV = NormGenSimd.Splat((float)(previousInvStd * NormGenSimd.At(ref gammaRef, previousGroupParam + c)));
+                        // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
+                        {
+                            int first = NormGenSimd.LineStart(ref dxRef, start);
+                            int last = first + ((1024 - first) & ~15);
+                            if (first != 0)
+                            {
+                                // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                                int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                                NormGenSimd.StoreHead(NormGenSimd.Load(ref dyRef, start + 0) * previousGainV - (NormGenSimd.Load(ref xRef, start + 0) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, NormGenSimd.Load(ref dyRef, start + endingAtFirst) * previousGainV - (NormGenSimd.Load(ref xRef, start + endingAtFirst) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, start, first);
+                            }
+                            if (last != 1024)
+                            {
+                                // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                                int atLast = global::System.Math.Min(last, 1016);
+                                NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * previousGainV - (NormGenSimd.Load(ref xRef, start + atLast) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, NormGenSimd.Load(ref dyRef, start + 1016) * previousGainV - (NormGenSimd.Load(ref xRef, start + 1016) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, start + 1024, 1024 - last);
+                            }
+                            int i = first;
+                            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                            {
+                                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                                var previousMeanHiW = NormGenSimd.Splat512(previousMeanHiV); var previousMeanLoW = NormGenSimd.Splat512(previousMeanLoV); var previousSlopeW = NormGenSimd.Splat512(previousSlopeV); var previousOffsetW = NormGenSimd.Splat512(previousOffsetV); var previousGainW = NormGenSimd.Splat512(previousGainV);
+                                for (; i <= last - 64; i += 64)
+                                {
+                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * previousGainW - (NormGenSimd.Load512(ref xRef, start + i) - previousMeanHiW - previousMeanLoW) * previousSlopeW - previousOffsetW, ref dxRef, start + i, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * previousGainW - (NormGenSimd.Load512(ref xRef, start + i + 16) - previousMeanHiW - previousMeanLoW) * previousSlopeW - previousOffsetW, ref dxRef, start + i + 16, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * previousGainW - (NormGenSimd.Load512(ref xRef, start + i + 32) - previousMeanHiW - previousMeanLoW) * previousSlopeW - previousOffsetW, ref dxRef, start + i + 32, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 48) * previousGainW - (NormGenSimd.Load512(ref xRef, start + i + 48) - previousMeanHiW - previousMeanLoW) * previousSlopeW - previousOffsetW, ref dxRef, start + i + 48, streaming);
+                                }
+                            }
+                            for (; i <= last - 32; i += 32)
+                            {
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * previousGainV - (NormGenSimd.Load(ref xRef, start + i) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, start + i, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * previousGainV - (NormGenSimd.Load(ref xRef, start + i + 8) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, start + i + 8, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * previousGainV - (NormGenSimd.Load(ref xRef, start + i + 16) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, start + i + 16, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * previousGainV - (NormGenSimd.Load(ref xRef, start + i + 24) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, start + i + 24, streaming);
+                            }
+                            for (; i < last; i += 8)
+                            {
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * previousGainV - (NormGenSimd.Load(ref xRef, start + i) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, start + i, streaming);
+                            }
+                        }
+                    }
+                }
+                if (stat < chunkLast * 8)
+                {
+                    int g = stat % 8;
+                    int groupStart = stat * 8192;
                     double mean = state.SavedMean[stat];
                     double invStd = state.SavedInvStd[stat];
                     float meanHi = (float)mean;
@@ -323,96 +385,130 @@ namespace Demo
                     // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.
                     double sumG = 0.0;
                     double sumGXhat = 0.0;
-                    for (int c = 0; c < 8; c++)
+                    if (pipelined)
                     {
-                        int start = groupStart + c * 1024;
-                        int param = g * 8 + c;
-                        double runDy = 0.0;
-                        var runDyBlock0 = NormGenSimd.Splat(0f); var runDyBlock1 = runDyBlock0; var runDyBlock2 = runDyBlock0; var runDyBlock3 = runDyBlock0;
-                        double runDyXhat = 0.0;
-                        var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
-                        for (int block = 0; block < 1024; block += 512)
+                        // The previous group's broadcast vectors, as its own dx pass computes them, and their 512-bit twins.
+                        float previousMeanHi = (float)previousMean;
+                        var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
+                        var previousMeanLoV = NormGenSimd.Splat((float)(previousMean - previousMeanHi));
+                        var previousSlopeV = NormGenSimd.Splat((float)(previousInvStd * previousInvStd * previousSumGXhat * invCount));
+                        var previousOffsetV = NormGenSimd.Splat((float)(previousInvStd * previousSumG * invCount));
+                        var previousMeanHiW = NormGenSimd.Splat512(previousMeanHiV); var previousMeanLoW = NormGenSimd.Splat512(previousMeanLoV); var previousSlopeW = NormGenSimd.Splat512(previousSlopeV); var previousOffsetW = NormGenSimd.Splat512(previousOffsetV);
+                        for (int c = 0; c < 8; c++)
                         {
-                            for (int i = block; i < block + 512; i += 32)
+                            int start = groupStart + c * 1024;
+                            int param = g * 8 + c;
+                            // The same run of the previous group.
+                            int previousStart = start - 8192;
+                            var previousGainV = NormGenSimd.Splat((float)(previousInvStd * NormGenSimd.At(ref gammaRef, previousGroupParam + c)));
+                            var previousGainW = NormGenSimd.Splat512(previousGainV);
+                            // Its whole cache lines are written with aligned stores, beside the sums from its first line on; the partial
+                            // lines at its two ends first, with ordinary stores.
+                            int previousFirst = NormGenSimd.LineStart(ref dxRef, previousStart);
+                            int previousLast = previousFirst + ((1024 - previousFirst) & ~15);
+                            if (previousFirst != 0)
                             {
-                                var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                                runDyBlock0 += dy0;
-                                runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
-                                var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                                runDyBlock1 += dy1;
-                                runDyXhatBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, runDyXhatBlock1);
-                                var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
-                                runDyBlock2 += dy2;
-                                runDyXhatBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, runDyXhatBlock2);
-                                var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
-                                runDyBlock3 += dy3;
-                                runDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, runDyXhatBlock3);
+                                int endingAtFirst = global::System.Math.Max(previousFirst - 8, 0);
+                                NormGenSimd.StoreHead(NormGenSimd.Load(ref dyRef, previousStart + 0) * previousGainV - (NormGenSimd.Load(ref xRef, previousStart + 0) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, NormGenSimd.Load(ref dyRef, previousStart + endingAtFirst) * previousGainV - (NormGenSimd.Load(ref xRef, previousStart + endingAtFirst) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousStart, previousFirst);
                             }
-                            runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
-                            runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
-                            runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
-                            runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
-                        }
-                        double gamma = NormGenSimd.At(ref gammaRef, param);
-                        sumG += gamma * runDy;
-                        sumGXhat += gamma * runDyXhat;
-                        NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;
-                        NormGenSimd.At(ref betaSumRef, param) += runDy;
-                    }
-
-                    // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
-                    var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
-                    var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
-                    // The runs last to first: the sums pass has just read them first to last, so the first runs read here are the
-                    // ones still in the cache (the last read).
-                    for (int c = 7; c >= 0; c--)
-                    {
-                        int start = groupStart + c * 1024;
-                        int param = g * 8 + c;
-                        double gain = invStd * NormGenSimd.At(ref gammaRef, param);
-                        var gainV = NormGenSimd.Splat((float)gain);
-                        // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
-                        {
-                            int first = NormGenSimd.LineStart(ref dxRef, start);
-                            int last = first + ((1024 - first) & ~15);
-                            if (first != 0)
+                            if (previousLast != 1024)
                             {
-                                // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
-                                int endingAtFirst = global::System.Math.Max(first - 8, 0);
-                                NormGenSimd.StoreHead(NormGenSimd.Load(ref dyRef, start + 0) * gainV - (NormGenSimd.Load(ref xRef, start + 0) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + endingAtFirst) * gainV - (NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start, first);
+                                int atLast = global::System.Math.Min(previousLast, 1016);
+                                NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, previousStart + atLast) * previousGainV - (NormGenSimd.Load(ref xRef, previousStart + atLast) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, NormGenSimd.Load(ref dyRef, previousStart + 1016) * previousGainV - (NormGenSimd.Load(ref xRef, previousStart + 1016) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousStart + 1024, 1024 - previousLast);
                             }
-                            if (last != 1024)
+                            // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the run
+                            // starts on one, else all but the last iteration's (the run's last partial line takes its place).
+                            int previousDone = previousFirst == 0 ? 1024 : 992;
+                            int previousLineStart = previousStart + previousFirst;
+                            // The run's sums, and beside them the previous group's run's dx, 32 values an iteration.
+                            double runDy = 0.0;
+                            var runDyBlock0 = NormGenSimd.Splat(0f); var runDyBlock1 = runDyBlock0; var runDyBlock2 = runDyBlock0; var runDyBlock3 = runDyBlock0;
+                            double runDyXhat = 0.0;
+                            var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
+                            for (int block = 0; block < 1024; block += 512)
                             {
-                                // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
-                                int atLast = global::System.Math.Min(last, 1016);
-                                NormGenSimd.StoreTail(NormGenSimd.Load(ref dyRef, start + atLast) * gainV - (NormGenSimd.Load(ref xRef, start + atLast) - meanHiV - meanLoV) * slopeV - offsetV, NormGenSimd.Load(ref dyRef, start + 1016) * gainV - (NormGenSimd.Load(ref xRef, start + 1016) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + 1024, 1024 - last);
-                            }
-                            int i = first;
-                            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-                            {
-                                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
-                                var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV); var gainW = NormGenSimd.Splat512(gainV);
-                                for (; i <= last - 64; i += 64)
+                                for (int i = block; i < block + 512; i += 32)
                                 {
-                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * gainW - (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i, streaming);
-                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 16, streaming);
-                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 32, streaming);
-                                    NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 48) * gainW - (NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 48, streaming);
+                                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                                    runDyBlock0 += dy0;
+                                    runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
+                                    var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                                    runDyBlock1 += dy1;
+                                    runDyXhatBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, runDyXhatBlock1);
+                                    var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                                    runDyBlock2 += dy2;
+                                    runDyXhatBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, runDyXhatBlock2);
+                                    var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                                    runDyBlock3 += dy3;
+                                    runDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, runDyXhatBlock3);
+                                    if (i < previousDone)
+                                    {
+                                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, previousLineStart + i) * previousGainW - (NormGenSimd.Load512(ref xRef, previousLineStart + i) - previousMeanHiW - previousMeanLoW) * previousSlopeW - previousOffsetW, ref dxRef, previousLineStart + i, streaming);
+                                        NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, previousLineStart + i + 16) * previousGainW - (NormGenSimd.Load512(ref xRef, previousLineStart + i + 16) - previousMeanHiW - previousMeanLoW) * previousSlopeW - previousOffsetW, ref dxRef, previousLineStart + i + 16, streaming);
+                                    }
                                 }
+                                runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
+                                runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
+                                runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
+                                runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
                             }
-                            for (; i <= last - 32; i += 32)
+                            // The previous row's whole lines after the ones written beside the sums (one iteration's at most).
+                            for (int i = previousFirst + previousDone; i < previousLast; i += 8)
                             {
-                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * gainV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * gainV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * gainV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, previousStart + i) * previousGainV - (NormGenSimd.Load(ref xRef, previousStart + i) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousStart + i, streaming);
                             }
-                            for (; i < last; i += 8)
-                            {
-                                NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * gainV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
-                            }
+                            double gamma = NormGenSimd.At(ref gammaRef, param);
+                            sumG += gamma * runDy;
+                            sumGXhat += gamma * runDyXhat;
+                            NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;
+                            NormGenSimd.At(ref betaSumRef, param) += runDy;
                         }
                     }
+                    else
+                    {
+                        for (int c = 0; c < 8; c++)
+                        {
+                            int start = groupStart + c * 1024;
+                            int param = g * 8 + c;
+                            double runDy = 0.0;
+                            var runDyBlock0 = NormGenSimd.Splat(0f); var runDyBlock1 = runDyBlock0; var runDyBlock2 = runDyBlock0; var runDyBlock3 = runDyBlock0;
+                            double runDyXhat = 0.0;
+                            var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
+                            for (int block = 0; block < 1024; block += 512)
+                            {
+                                for (int i = block; i < block + 512; i += 32)
+                                {
+                                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                                    runDyBlock0 += dy0;
+                                    runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
+                                    var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                                    runDyBlock1 += dy1;
+                                    runDyXhatBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, runDyXhatBlock1);
+                                    var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                                    runDyBlock2 += dy2;
+                                    runDyXhatBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, runDyXhatBlock2);
+                                    var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                                    runDyBlock3 += dy3;
+                                    runDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, runDyXhatBlock3);
+                                }
+                                runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
+                                runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
+                                runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
+                                runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
+                            }
+                            double gamma = NormGenSimd.At(ref gammaRef, param);
+                            sumG += gamma * runDy;
+                            sumGXhat += gamma * runDyXhat;
+                            NormGenSimd.At(ref gammaSumRef, param) += runDyXhat;
+                            NormGenSimd.At(ref betaSumRef, param) += runDy;
+                        }
+                    }
+                    previousGroupStart = groupStart;
+                    previousMean = mean;
+                    previousInvStd = invStd;
+                    previousGroupParam = g * 8;
+                    previousSumG = sumG;
+                    previousSumGXhat = sumGXhat;
                 }
             }
         }

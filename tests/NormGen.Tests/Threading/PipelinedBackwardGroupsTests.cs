@@ -4,11 +4,12 @@ using Xunit;
 namespace NormGen.Tests.Threading;
 
 /// <summary>
-/// Where dx streams (here: x, dy and dx past what the L3 holds, on processors with AVX), the backward of channels-first
-/// BatchNorm over maps of 512 values and more is a pipeline: each run of a channel's gradient-sums pass also writes the
-/// same run of the previous channel's dx. dx, dγ and dβ must match the double reference, and dx the same bits wherever
-/// it starts within a cache line (the runs' partial lines are written apart from the loop), in place (dx over dy) and
-/// at two threads.
+/// Where dx streams (here: x, dy and dx past what the L3 holds, on processors with AVX) and the processor has AVX-512,
+/// the backward of channels-first BatchNorm over maps of 512 values and more is a pipeline: each run of a channel's
+/// gradient-sums pass also writes the same run of the previous channel's dx; so is GroupNorm's over groups of such runs,
+/// at two threads and more. dx, dγ and dβ must match the double reference, and dx the same bits wherever it starts
+/// within a cache line (the runs' partial lines are written apart from the loop), in place (dx over dy) and at one and
+/// two threads (for GroupNorm: group by group against the pipeline).
 /// </summary>
 public sealed class PipelinedBackwardGroupsTests
 {
@@ -49,5 +50,59 @@ public sealed class PipelinedBackwardGroupsTests
         }
         SameBits.Assert<float>("dx", expected, "into separate memory", Backward(1, 0, inPlace: true), "in place (dx over dy)");
         SameBits.Assert<float>("dx", expected, "1 thread", Backward(2, 0, false), "2 threads");
+    }
+
+    /// <summary>56 samples of 4 groups of 8 channels of 1024 floats: 7 MiB a tensor; 8 chunks of 7 samples.</summary>
+    private const int GroupNormBatch = 56;
+
+    [Fact]
+    public void GroupNorm_groups_of_channels_on_32x32_maps()
+    {
+        long bytes = GroupNormBatch * (long)PipelinedBackwardGroupNorm.SampleSize * sizeof(float);
+        // The premise: at two threads, each thread's share streams (its dx share is past a core's cache, the call past the L3).
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported, NormGen.Internal.Threading.StreamsOutput(bytes, bytes / 2, 3 * bytes));
+        var layout = NormLayout.GroupNorm(GroupNormBatch, 32, 4, 1024);
+        var rng = new Random(5203);
+        double[] x = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 3, 2));
+        double[] dy = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1));
+        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, 32, 0.5, 1.5));
+        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, 32, -0.5, 0.5));
+        var reference = ReferenceNorm.Compute(layout, x, dy, gamma, beta, 1e-5);
+        float[] xs = TestData.To<float>(x);
+        float[] dys = TestData.To<float>(dy);
+        (float[] Dx, float[] GammaGrad, float[] BetaGrad) Backward(int threads, int offset, bool inPlace)
+        {
+            var layer = new PipelinedBackwardGroupNorm { MaxDegreeOfParallelism = threads };
+            TestData.To<float>(gamma).CopyTo(layer.Gamma);
+            TestData.To<float>(beta).CopyTo(layer.Beta);
+            layer.Forward(xs, new float[xs.Length]);
+            float[] dx;
+            if (inPlace)
+            {
+                dx = (float[])dys.Clone();
+                layer.Backward(xs, dx, dx);
+            }
+            else
+            {
+                var buffer = new float[xs.Length + offset];
+                layer.Backward(xs, dys, buffer.AsSpan(offset, xs.Length));
+                dx = buffer.AsSpan(offset, xs.Length).ToArray();
+            }
+            return (dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
+        }
+
+        var pipelined = Backward(threads: 2, offset: 0, inPlace: false);
+        Tolerance.AssertClose("dx", (ReadOnlySpan<float>)pipelined.Dx, reference.Dx, Tolerance.FloatFloor);
+        Tolerance.AssertClose("dγ", (ReadOnlySpan<float>)pipelined.GammaGrad, reference.DGamma, Tolerance.FloatFloor);
+        Tolerance.AssertClose("dβ", (ReadOnlySpan<float>)pipelined.BetaGrad, reference.DBeta, Tolerance.FloatFloor);
+        var groupByGroup = Backward(threads: 1, offset: 0, inPlace: false);
+        SameBits.Assert<float>("dx", groupByGroup.Dx, "1 thread (group by group)", pipelined.Dx, "2 threads (pipelined)");
+        SameBits.Assert<float>("dγ", groupByGroup.GammaGrad, "1 thread", pipelined.GammaGrad, "2 threads");
+        SameBits.Assert<float>("dβ", groupByGroup.BetaGrad, "1 thread", pipelined.BetaGrad, "2 threads");
+        foreach (int offset in new[] { 3, 8 })
+        {
+            SameBits.Assert<float>("dx", pipelined.Dx, "dx at its array's start", Backward(2, offset, false).Dx, $"dx {offset} values further");
+        }
+        SameBits.Assert<float>("dx", pipelined.Dx, "into separate memory", Backward(2, 0, inPlace: true).Dx, "in place (dx over dy)");
     }
 }

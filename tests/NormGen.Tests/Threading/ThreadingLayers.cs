@@ -159,6 +159,11 @@ internal partial class PipelinedBackwardRmsNorm : IPerSampleLayer<float>, IScale
 [Normalize(Shape = "N,C=16,H=32,W=32", Axes = "NHW")]
 internal partial class PipelinedBackwardBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
+// GroupNorm(4, 32) on 32×32 maps: groups of 8 runs of 1024 floats (32 KiB), whose backward takes the group pipeline where
+// dx streams and two threads or more run; γ differs by channel, so each run of the previous group has its own gain.
+[Normalize(Shape = "N,C=32,H=32,W=32", Axes = "CHW", Groups = 4)]
+internal partial class PipelinedBackwardGroupNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
 // Groups side by side in memory order (runs of 4–8 cache lines, samples a multiple of 4 KiB apart), each beside a layer
 // of one more channel, whose samples are not, which computes the same channels group by group.
 [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]
