@@ -85,6 +85,9 @@ internal static partial class GroupMajorKernels
         bool gainPerRun = ctx.HasGamma && outerReduced.Any(s => s.Affine);
         string runParam = ctx.Offset(outerReduced.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
         string groupParam = ctx.Offset(ctx.Kept.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
+        // The previous group's run's index in γ: its group's part (none where every group has the same γ, GroupNorm(1)) and the run's.
+        bool groupParamVaries = gainPerRun && groupParam != "0";
+        string previousRunParam = groupParamVaries ? $"previousGroupParam + {runParam}" : runParam;
 
         bool channels = PipelinesBackwardGroupsAlone(ctx);
         w.Line("// Groups streamed from memory in a two-stage pipeline where the processor has AVX-512: the sums pass over a group");
@@ -95,7 +98,7 @@ internal static partial class GroupMajorKernels
         w.Line(channels
             ? "bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming;"
             : "bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming && !state.Runner.RunsAlone;");
-        w.Line(gainPerRun ? "int previousGroupStart = 0, previousGroupParam = 0;" : "int previousGroupStart = 0;");
+        w.Line(groupParamVaries ? "int previousGroupStart = 0, previousGroupParam = 0;" : "int previousGroupStart = 0;");
         w.Line(gainPerRun
             ? "double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;"
             : "double previousMean = 0.0, previousInvStd = 0.0, previousGain = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;");
@@ -111,7 +114,7 @@ internal static partial class GroupMajorKernels
                     w.Line($"int start = previousGroupStart + {runOffset};");
                     if (gainPerRun)
                     {
-                        EmitPreviousRunGain(w, ctx, runParam);
+                        EmitPreviousRunGain(w, ctx, previousRunParam);
                     }
                     VectorLoop.EmitStores(w, ctx, run, Int(run), "dxRef",
                         (s, index) => DxWithGain(ctx, s, index, "previous"),
@@ -150,7 +153,7 @@ internal static partial class GroupMajorKernels
                         w.Line($"int previousStart = start - {groupStride};");
                         if (gainPerRun)
                         {
-                            EmitPreviousRunGain(w, ctx, runParam);
+                            EmitPreviousRunGain(w, ctx, previousRunParam);
                             EmitWideSplats(w, ctx, ["previousGain"]);
                         }
                         EmitPreviousRowEdges(w, ctx, run, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx)));
@@ -169,17 +172,26 @@ internal static partial class GroupMajorKernels
                 w.Line("previousGroupStart = groupStart;");
                 w.Line("previousMean = mean;");
                 w.Line("previousInvStd = invStd;");
-                w.Line(gainPerRun ? $"previousGroupParam = {groupParam};"
-                    : ctx.HasGamma ? $"previousGain = invStd * NormGenSimd.At(ref gammaRef, {SegmentLoops.ParameterOffset(ctx)});" : "previousGain = invStd;");
+                if (groupParamVaries)
+                {
+                    w.Line($"previousGroupParam = {groupParam};");
+                }
+                else if (!gainPerRun)
+                {
+                    w.Line(ctx.HasGamma ? $"previousGain = invStd * NormGenSimd.At(ref gammaRef, {SegmentLoops.ParameterOffset(ctx)});" : "previousGain = invStd;");
+                }
                 w.Line("previousSumG = sumG;");
                 w.Line("previousSumGXhat = sumGXhat;");
             }
         }
     }
 
-    /// <summary>The previous group's gain for the run at <c>start</c> where γ varies by run: γ·invStd, as its own dx pass computes it.</summary>
-    private static void EmitPreviousRunGain(CodeWriter w, KernelContext ctx, string runParam) =>
-        w.Line($"var previousGainV = {Simd}.Splat(({ctx.T})(previousInvStd * NormGenSimd.At(ref gammaRef, previousGroupParam + {runParam})));");
+    /// <summary>
+    /// The previous group's gain for the run at <c>start</c> where γ varies by run: γ·invStd, as its own dx pass computes
+    /// it, with γ at <paramref name="gammaIndex"/>.
+    /// </summary>
+    private static void EmitPreviousRunGain(CodeWriter w, KernelContext ctx, string gammaIndex) =>
+        w.Line($"var previousGainV = {Simd}.Splat(({ctx.T})(previousInvStd * NormGenSimd.At(ref gammaRef, {gammaIndex})));");
 
     /// <summary>
     /// The previous group's broadcast vectors for its dx: mean (split), gain = γ·invStd, slope and offset, computed as

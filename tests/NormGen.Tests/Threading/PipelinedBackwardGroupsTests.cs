@@ -52,27 +52,39 @@ public sealed class PipelinedBackwardGroupsTests
         SameBits.Assert<float>("dx", expected, "1 thread", Backward(2, 0, false), "2 threads");
     }
 
-    /// <summary>56 samples of 4 groups of 8 channels of 1024 floats: 7 MiB a tensor; 8 chunks of 7 samples.</summary>
-    private const int GroupNormBatch = 56;
-
+    /// <summary>GroupNorm(4, 32): 56 samples of 4 groups of 8 channels of 1024 floats, 7 MiB a tensor; 8 chunks of 7 samples.</summary>
     [Fact]
-    public void GroupNorm_groups_of_channels_on_32x32_maps()
+    public void GroupNorm_groups_of_channels_on_32x32_maps() =>
+        AssertPipelinedGroupNorm(threads => new PipelinedBackwardGroupNorm { MaxDegreeOfParallelism = threads }, PipelinedBackwardGroupNorm.SampleSize,
+            NormLayout.GroupNorm(56, 32, 4, 1024), channels: 32, new Random(5203));
+
+    /// <summary>GroupNorm(1, 8): 224 samples, each one group of 8 channels of 1024 floats, 7 MiB a tensor (the chunked loop is the group's own).</summary>
+    [Fact]
+    public void GroupNorm_one_group_a_sample_on_32x32_maps() =>
+        AssertPipelinedGroupNorm(threads => new PipelinedBackwardSampleGroupNorm { MaxDegreeOfParallelism = threads }, PipelinedBackwardSampleGroupNorm.SampleSize,
+            NormLayout.GroupNorm(224, 8, 1, 1024), channels: 8, new Random(5204));
+
+    /// <summary>
+    /// dx, dγ and dβ of a GroupNorm whose backward streams dx against the double reference at two threads (pipelined where
+    /// the processor has AVX-512), and the same bits at one thread (group by group), with dx at offsets 3 and 8 and in place.
+    /// </summary>
+    private static void AssertPipelinedGroupNorm<TLayer>(Func<int, TLayer> create, int sampleSize, NormLayout layout, int channels, Random rng)
+        where TLayer : IPerSampleLayer<float>, IAffineLayer<float>
     {
-        long bytes = GroupNormBatch * (long)PipelinedBackwardGroupNorm.SampleSize * sizeof(float);
+        long bytes = layout.Length * (long)sizeof(float);
         // The premise: at two threads, each thread's share streams (its dx share is past a core's cache, the call past the L3).
         Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported, NormGen.Internal.Threading.StreamsOutput(bytes, bytes / 2, 3 * bytes));
-        var layout = NormLayout.GroupNorm(GroupNormBatch, 32, 4, 1024);
-        var rng = new Random(5203);
+        Assert.Equal(0, layout.Length % sampleSize);
         double[] x = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 3, 2));
         double[] dy = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1));
-        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, 32, 0.5, 1.5));
-        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, 32, -0.5, 0.5));
+        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, channels, 0.5, 1.5));
+        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, channels, -0.5, 0.5));
         var reference = ReferenceNorm.Compute(layout, x, dy, gamma, beta, 1e-5);
         float[] xs = TestData.To<float>(x);
         float[] dys = TestData.To<float>(dy);
         (float[] Dx, float[] GammaGrad, float[] BetaGrad) Backward(int threads, int offset, bool inPlace)
         {
-            var layer = new PipelinedBackwardGroupNorm { MaxDegreeOfParallelism = threads };
+            TLayer layer = create(threads);
             TestData.To<float>(gamma).CopyTo(layer.Gamma);
             TestData.To<float>(beta).CopyTo(layer.Beta);
             layer.Forward(xs, new float[xs.Length]);

@@ -164,6 +164,10 @@ internal partial class PipelinedBackwardBatchNorm : IBatchStatsLayer<float>, IAf
 [Normalize(Shape = "N,C=32,H=32,W=32", Axes = "CHW", Groups = 4)]
 internal partial class PipelinedBackwardGroupNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
 
+// GroupNorm(1, 8) on 32×32 maps: one group of 8 runs of 1024 floats a sample, the same pipeline over the batch dim.
+[Normalize(Shape = "N,C=8,H=32,W=32", Axes = "CHW", Groups = 1, AffineAxes = "C")]
+internal partial class PipelinedBackwardSampleGroupNorm : IPerSampleLayer<float>, IAffineLayer<float> { }
+
 // Groups side by side in memory order (runs of 4–8 cache lines, samples a multiple of 4 KiB apart), each beside a layer
 // of one more channel, whose samples are not, which computes the same channels group by group.
 [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]
