@@ -83,7 +83,8 @@ internal static partial class GroupMajorKernels
         string groupStride = Int(ctx.Kept[ctx.Kept.Count - 1].Stride);
         var outerReduced = OuterReduced(ctx);
         string runOffset = ctx.Offset(outerReduced.Select(s => (s, s.Stride)));
-        // γ per run (GroupNorm's channels): the previous group's gain is the run's, from the group's part of γ's index.
+        // γ per run (GroupNorm's channels): each run of the previous group takes its own gain, γ at the group's part of the
+        // index plus the run's.
         bool gainPerRun = ctx.HasGamma && outerReduced.Any(s => s.Affine);
         string runParam = ctx.Offset(outerReduced.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
         string groupParam = ctx.Offset(ctx.Kept.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
@@ -148,7 +149,7 @@ internal static partial class GroupMajorKernels
                 {
                     w.Line("// The previous group's broadcast vectors, as its own dx pass computes them, and their 512-bit twins.");
                     EmitPreviousGroupSplats(w, ctx, gainPerRun);
-                    EmitWideSplats(w, ctx, [.. MeanSplats(ctx, "previousMean"), "previousSlope", "previousOffset", .. gainPerRun ? new string[0] : ["previousGain"]]);
+                    EmitWideSplats(w, ctx, [.. MeanSplats(ctx, "previousMean"), "previousSlope", "previousOffset", .. gainPerRun ? System.Array.Empty<string>() : ["previousGain"]]);
                     ForEachRun(w, ctx, () =>
                     {
                         w.Line("// The same run of the previous group.");
