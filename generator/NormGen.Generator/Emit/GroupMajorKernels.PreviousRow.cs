@@ -43,9 +43,21 @@ internal static partial class GroupMajorKernels
             w.Line($"int atLast = global::System.Math.Min(previousLast, {Int(run - width)});");
             w.Line($"{Simd}.StoreTail({at("atLast")}, {at(Int(run - width))}, ref {output}, previousStart + {Int(run)}, {Int(run)} - previousLast);");
         }
-        w.Line("// The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the run");
-        w.Line("// starts on one, else all but the last iteration's (the run's last partial line takes its place).");
-        w.Line($"int previousDone = previousFirst == 0 ? {Int(run)} : {Int(run - width * Unroll)};");
+        int iteration = width * Unroll;
+        if (run % iteration == 0)
+        {
+            w.Line("// The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the run");
+            w.Line("// starts on one, else all but the last iteration's (the run's last partial line takes its place).");
+            w.Line($"int previousDone = previousFirst == 0 ? {Int(run)} : {Int(run - iteration)};");
+        }
+        else
+        {
+            // Runs that are no whole number of iterations: the iterations stop short of the run's end, and the loop after
+            // them writes the lines they leave.
+            w.Line($"// The iterations beside the sums (the first {Int(run - run % iteration)} values) write [previousFirst, previousFirst + previousDone):");
+            w.Line("// as many whole iterations' worth of lines as fit both them and the run's whole lines.");
+            w.Line($"int previousDone = global::System.Math.Min({Int(run - run % iteration)}, (previousLast - previousFirst) & ~{iteration - 1});");
+        }
         w.Line("int previousLineStart = previousStart + previousFirst;");
     }
 
@@ -65,10 +77,12 @@ internal static partial class GroupMajorKernels
             return $"{Simd}.StoreOutput({value(index, "previousLineStart", $"previousFirst + {index}")}, ref {output}, previousLineStart + {index}, streaming);";
         }));
 
-    /// <summary>After the pipelined sums: the previous row's whole lines the iterations beside them left (one iteration's at most).</summary>
+    /// <summary>After the pipelined sums: the previous row's whole lines the iterations beside them left.</summary>
     private static void EmitPreviousRowRemainder(CodeWriter w, KernelContext ctx, string output, PreviousRowVector value)
     {
-        w.Line("// The previous row's whole lines after the ones written beside the sums (one iteration's at most).");
+        w.Line(ConstantRunLength(ctx) is int run && run % (ctx.Width * Unroll) == 0
+            ? "// The previous row's whole lines after the ones written beside the sums (one iteration's at most)."
+            : "// The previous row's whole lines after the ones written beside the sums.");
         using (w.Block($"for (int i = previousFirst + previousDone; i < previousLast; i += {ctx.Width})"))
         {
             w.Line($"{Simd}.StoreOutput({value("i", "previousStart", null)}, ref {output}, previousStart + i, streaming);");

@@ -8,29 +8,39 @@ namespace NormGen.Tests.Threading;
 /// the backward of channels-first BatchNorm over maps of 512 values and more is a pipeline: each run of a channel's
 /// gradient-sums pass also writes the same run of the previous channel's dx; so is GroupNorm's over groups of such runs,
 /// at two threads and more. dx, dγ and dβ must match the double reference, and dx the same bits wherever it starts
-/// within a cache line (the runs' partial lines are written apart from the loop), in place (dx over dy) and at one and
-/// two threads (for GroupNorm: group by group against the pipeline).
+/// within a cache line (the runs' partial lines are written apart from the loop; on 28×28 maps, a run's last line on a
+/// line-aligned dx by the loop after the iterations), in place (dx over dy) and at one and two threads (for GroupNorm:
+/// group by group against the pipeline).
 /// </summary>
 public sealed class PipelinedBackwardGroupsTests
 {
     /// <summary>110 samples of 16 channels of 1024 floats: 6.9 MiB a tensor; 8 chunks of 2 channels (one pipelined channel each).</summary>
-    private const int Batch = 110;
-
     [Fact]
-    public void BatchNorm_on_32x32_maps()
-    {
-        long bytes = Batch * 16 * 1024 * sizeof(float);
-        Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported, NormGen.Internal.Threading.StreamsOutput(2 * bytes, bytes, 3 * bytes));
-        var layout = NormLayout.BatchNorm(Batch, 16, 1024);
-        var layer = new PipelinedBackwardBatchNorm { MaxDegreeOfParallelism = 1 };
-        BatchReferenceCheck.AssertMatches(layer, layer, layer, layout, new Random(5201), offset: 3.0, Tolerance.FloatFloor);
+    public void BatchNorm_on_32x32_maps() =>
+        AssertPipelinedBatchNorm(threads => new PipelinedBackwardBatchNorm { MaxDegreeOfParallelism = threads }, NormLayout.BatchNorm(110, 16, 1024), 5201);
 
-        var rng = new Random(5202);
+    /// <summary>
+    /// 144 samples of 16 channels of 784 floats (28×28): 6.9 MiB a tensor; runs that are no whole number of the sums'
+    /// iterations, whose last lines the loop after them writes.
+    /// </summary>
+    [Fact]
+    public void BatchNorm_on_28x28_maps() =>
+        AssertPipelinedBatchNorm(threads => new PipelinedBackwardBatchNorm28 { MaxDegreeOfParallelism = threads }, NormLayout.BatchNorm(144, 16, 784), 5211);
+
+    private static void AssertPipelinedBatchNorm<TLayer>(Func<int, TLayer> create, NormLayout layout, int seed)
+        where TLayer : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float>
+    {
+        long bytes = layout.Length * (long)sizeof(float);
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported, NormGen.Internal.Threading.StreamsOutput(2 * bytes, bytes, 3 * bytes));
+        TLayer layer = create(1);
+        BatchReferenceCheck.AssertMatches(layer, layer, layer, layout, new Random(seed), offset: 3.0, Tolerance.FloatFloor);
+
+        var rng = new Random(seed + 1);
         float[] x = TestData.To<float>(TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 3, 2)));
         float[] dy = TestData.To<float>(TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 0, 1)));
-        float[] Backward(int threads, int offset, bool inPlace)
+        float[] Backward(int threads, int offsetBytes, bool inPlace)
         {
-            var fresh = new PipelinedBackwardBatchNorm { MaxDegreeOfParallelism = threads };
+            TLayer fresh = create(threads);
             fresh.ForwardTraining(x, new float[x.Length]);
             if (inPlace)
             {
@@ -38,15 +48,16 @@ public sealed class PipelinedBackwardGroupsTests
                 fresh.Backward(x, both, both);
                 return both;
             }
-            var dx = new float[x.Length + offset];
-            fresh.Backward(x, dy, dx.AsSpan(offset, x.Length));
-            return dx.AsSpan(offset, x.Length).ToArray();
+            Span<float> dx = LineOffset.Span<float>(x.Length, offsetBytes);
+            fresh.Backward(x, dy, dx);
+            return dx.ToArray();
         }
 
-        float[] expected = Backward(threads: 1, offset: 0, inPlace: false);
-        foreach (int offset in new[] { 3, 8 })
+        // dx on a cache line, and 12 and 32 bytes past one (the runs' partial lines written apart from the loop).
+        float[] expected = Backward(threads: 1, offsetBytes: 0, inPlace: false);
+        foreach (int offsetBytes in new[] { 12, 32 })
         {
-            SameBits.Assert<float>("dx", expected, "dx at its array's start", Backward(1, offset, false), $"dx {offset} values further");
+            SameBits.Assert<float>("dx", expected, "dx on a cache line", Backward(1, offsetBytes, false), $"dx {offsetBytes} bytes past one");
         }
         SameBits.Assert<float>("dx", expected, "into separate memory", Backward(1, 0, inPlace: true), "in place (dx over dy)");
         SameBits.Assert<float>("dx", expected, "1 thread", Backward(2, 0, false), "2 threads");
@@ -66,7 +77,8 @@ public sealed class PipelinedBackwardGroupsTests
 
     /// <summary>
     /// dx, dγ and dβ of a GroupNorm whose backward streams dx against the double reference at two threads (pipelined where
-    /// the processor has AVX-512), and the same bits at one thread (group by group), with dx at offsets 3 and 8 and in place.
+    /// the processor has AVX-512), and the same bits at one thread (group by group), with dx on a cache line, 12 and 32
+    /// bytes past one, and in place.
     /// </summary>
     private static void AssertPipelinedGroupNorm<TLayer>(Func<int, TLayer> create, int sampleSize, NormLayout layout, int channels, Random rng)
         where TLayer : IPerSampleLayer<float>, IAffineLayer<float>
@@ -82,7 +94,7 @@ public sealed class PipelinedBackwardGroupsTests
         var reference = ReferenceNorm.Compute(layout, x, dy, gamma, beta, 1e-5);
         float[] xs = TestData.To<float>(x);
         float[] dys = TestData.To<float>(dy);
-        (float[] Dx, float[] GammaGrad, float[] BetaGrad) Backward(int threads, int offset, bool inPlace)
+        (float[] Dx, float[] GammaGrad, float[] BetaGrad) Backward(int threads, int offsetBytes, bool inPlace)
         {
             TLayer layer = create(threads);
             TestData.To<float>(gamma).CopyTo(layer.Gamma);
@@ -96,24 +108,24 @@ public sealed class PipelinedBackwardGroupsTests
             }
             else
             {
-                var buffer = new float[xs.Length + offset];
-                layer.Backward(xs, dys, buffer.AsSpan(offset, xs.Length));
-                dx = buffer.AsSpan(offset, xs.Length).ToArray();
+                Span<float> buffer = LineOffset.Span<float>(xs.Length, offsetBytes);
+                layer.Backward(xs, dys, buffer);
+                dx = buffer.ToArray();
             }
             return (dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
         }
 
-        var pipelined = Backward(threads: 2, offset: 0, inPlace: false);
+        var pipelined = Backward(threads: 2, offsetBytes: 0, inPlace: false);
         Tolerance.AssertClose("dx", (ReadOnlySpan<float>)pipelined.Dx, reference.Dx, Tolerance.FloatFloor);
         Tolerance.AssertClose("dγ", (ReadOnlySpan<float>)pipelined.GammaGrad, reference.DGamma, Tolerance.FloatFloor);
         Tolerance.AssertClose("dβ", (ReadOnlySpan<float>)pipelined.BetaGrad, reference.DBeta, Tolerance.FloatFloor);
-        var groupByGroup = Backward(threads: 1, offset: 0, inPlace: false);
+        var groupByGroup = Backward(threads: 1, offsetBytes: 0, inPlace: false);
         SameBits.Assert<float>("dx", groupByGroup.Dx, "1 thread (group by group)", pipelined.Dx, "2 threads (pipelined)");
         SameBits.Assert<float>("dγ", groupByGroup.GammaGrad, "1 thread", pipelined.GammaGrad, "2 threads");
         SameBits.Assert<float>("dβ", groupByGroup.BetaGrad, "1 thread", pipelined.BetaGrad, "2 threads");
-        foreach (int offset in new[] { 3, 8 })
+        foreach (int offsetBytes in new[] { 12, 32 })
         {
-            SameBits.Assert<float>("dx", pipelined.Dx, "dx at its array's start", Backward(2, offset, false).Dx, $"dx {offset} values further");
+            SameBits.Assert<float>("dx", pipelined.Dx, "dx on a cache line", Backward(2, offsetBytes, false).Dx, $"dx {offsetBytes} bytes past one");
         }
         SameBits.Assert<float>("dx", pipelined.Dx, "into separate memory", Backward(2, 0, inPlace: true).Dx, "in place (dx over dy)");
     }

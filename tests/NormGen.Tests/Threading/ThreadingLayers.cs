@@ -159,6 +159,10 @@ internal partial class PipelinedBackwardRmsNorm : IPerSampleLayer<float>, IScale
 [Normalize(Shape = "N,C=16,H=32,W=32", Axes = "NHW")]
 internal partial class PipelinedBackwardBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
 
+// The same on 28×28 maps: runs of 784 floats, 16 past the sums' last whole iteration.
+[Normalize(Shape = "N,C=16,H=28,W=28", Axes = "NHW")]
+internal partial class PipelinedBackwardBatchNorm28 : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
 // GroupNorm(4, 32) on 32×32 maps: groups of 8 runs of 1024 floats (32 KiB), whose backward takes the group pipeline where
 // dx streams and two threads or more run; γ differs by channel, so each run of the previous group has its own gain.
 [Normalize(Shape = "N,C=32,H=32,W=32", Axes = "CHW", Groups = 4)]
