@@ -9,7 +9,7 @@ namespace NormGen.Generator.Emit;
 /// The backward over groups of several long runs streamed from memory as a two-stage pipeline, as for long rows
 /// (<see cref="EmitPipelinedBackwardRows"/>): each run of a group's gradient-sums pass also writes the same run of the
 /// previous group's dx, so the one group's reads from memory overlap the other's writes: channels-first BatchNorm with
-/// maps of 512 values and more (on an Intel Xeon VM, alternating builds, medians: BatchNorm2d x[32,64,32,32] backward
+/// maps of more than 256 values (on an Intel Xeon VM, alternating builds, medians: BatchNorm2d x[32,64,32,32] backward
 /// 1.11 → 0.97 ms at 1 thread), and GroupNorm's groups of channels. The previous group's dx goes out in 512-bit
 /// vectors, a cache line each, so the pipeline runs where the processor has AVX-512: on the AMD EPYC (Zen 5) VM,
 /// against 256-bit stores (two to a line), GroupNorm(8) x[32,64,32,32] backward at 1 thread was 1.1× faster and at 2
