@@ -9,8 +9,8 @@ namespace NormGen.Generator.Emit;
 /// The backward over groups of several long runs streamed from memory as a two-stage pipeline, as for long rows
 /// (<see cref="EmitPipelinedBackwardRows"/>): each run of a group's gradient-sums pass also writes the same run of the
 /// previous group's dx, so the one group's reads from memory overlap the other's writes: channels-first BatchNorm with
-/// maps of more than 256 values (on an Intel Xeon VM, alternating builds, medians: BatchNorm2d x[32,64,32,32] backward
-/// 1.11 → 0.97 ms at 1 thread), and GroupNorm's groups of channels. The previous group's dx goes out in 512-bit
+/// maps of more than 256 values in whole cache lines (on an Intel Xeon VM, alternating builds, medians: BatchNorm2d
+/// x[32,64,32,32] backward 1.11 → 0.97 ms at 1 thread), and GroupNorm's groups of channels. The previous group's dx goes out in 512-bit
 /// vectors, a cache line each, so the pipeline runs where the processor has AVX-512: on the AMD EPYC (Zen 5) VM,
 /// against 256-bit stores (two to a line), GroupNorm(8) x[32,64,32,32] backward at 1 thread was 1.1× faster and at 2
 /// the same, and against group by group BatchNorm2d x[32,64,32,32] backward 1.03× / 1.17× faster (1 / 2 threads).
@@ -23,10 +23,11 @@ internal static partial class GroupMajorKernels
     /// one process against group by group): several runs per group of a constant length of at least
     /// <see cref="VectorLoop.MinAlignedRunLines"/> lines, each run's sums added on their own (runs over half a float
     /// block), γ constant along a run, and the next group a constant stride further: either channels
-    /// (<see cref="ChannelGroups"/>) or groups that lie one after another in memory (<see cref="AdjacentGroups"/>), whose
-    /// runs must be a whole number of unrolled iterations. Channels on 28×28 maps (784 values a run, the last 16 after the
-    /// iterations) gained, BatchNorm2d x[32,256,28,28] backward 1.06–1.08× / 1.02–1.13× (1 / 2 threads); GroupNorm(32)
-    /// x[16,256,28,28]'s groups lost, 1.14–1.17× slower at two threads.
+    /// (<see cref="ChannelGroups"/>), whose runs must be whole cache lines, or groups that lie one after another in memory
+    /// (<see cref="AdjacentGroups"/>), whose runs must be a whole number of unrolled iterations. Measured in one process
+    /// against group by group (1 / 2 threads): BatchNorm2d x[32,256,28,28] backward (784 values a run, the last 16 after
+    /// the iterations) 1.05–1.08× / 1.02–1.13× faster, x[32,256,20,20] (400) 1.08× / 1.03×, x[48,256,17,17] (289, no
+    /// whole lines) 1.16× / 1.16× slower; GroupNorm(32) x[16,256,28,28]'s groups 1.14–1.17× slower at two threads.
     /// </summary>
     internal static bool PipelinesBackwardGroups(KernelContext ctx) =>
         !ctx.Spec.IsRms
@@ -35,7 +36,7 @@ internal static partial class GroupMajorKernels
         && RunsPerBlock(ctx) is null
         && ConstantRunLength(ctx) is int run
         && run >= VectorLoop.MinAlignedRunLines * ctx.LineElements
-        && (ChannelGroups(ctx) || (AdjacentGroups(ctx) && run % (ctx.Width * Unroll) == 0));
+        && (ChannelGroups(ctx) ? run % ctx.LineElements == 0 : AdjacentGroups(ctx) && run % (ctx.Width * Unroll) == 0);
 
     /// <summary>Whether the pipeline of <see cref="PipelinesBackwardGroups"/> runs on one thread as well: for channels, not GroupNorm's groups.</summary>
     internal static bool PipelinesBackwardGroupsAlone(KernelContext ctx) => ChannelGroups(ctx);
