@@ -34,10 +34,11 @@ internal static class StateEmitter
             w.Line("public double[] ActiveVariance = global::System.Array.Empty<double>();");
             if (spec.Affine)
             {
+                // γ and β are loaded as vectors along the rows (LayerNorm): both start on a cache line (Buffers.LineAligned).
                 w.Line($"public readonly {t}[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, {ctx.Literal(1)});");
                 if (ctx.HasBeta)
                 {
-                    w.Line($"public readonly {t}[] Beta = new {t}[ParameterSize];");
+                    w.Line($"public readonly {t}[] Beta = global::NormGen.Internal.Buffers.LineAligned<{t}>(ParameterSize);");
                 }
                 w.Line($"public readonly {t}[] GammaGrad = new {t}[ParameterSize];");
                 if (ctx.HasBeta)

@@ -860,7 +860,7 @@ namespace Demo
             public double[] ActiveInvStd = global::System.Array.Empty<double>();
             public double[] ActiveVariance = global::System.Array.Empty<double>();
             public readonly double[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, 1.0);
-            public readonly double[] Beta = new double[ParameterSize];
+            public readonly double[] Beta = global::NormGen.Internal.Buffers.LineAligned<double>(ParameterSize);
             public readonly double[] GammaGrad = new double[ParameterSize];
             public readonly double[] BetaGrad = new double[ParameterSize];
             // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.

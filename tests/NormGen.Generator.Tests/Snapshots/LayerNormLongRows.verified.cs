@@ -662,7 +662,7 @@ namespace Demo
             public double[] ActiveInvStd = global::System.Array.Empty<double>();
             public double[] ActiveVariance = global::System.Array.Empty<double>();
             public readonly float[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, 1.0f);
-            public readonly float[] Beta = new float[ParameterSize];
+            public readonly float[] Beta = global::NormGen.Internal.Buffers.LineAligned<float>(ParameterSize);
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
             // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
