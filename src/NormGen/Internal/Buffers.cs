@@ -59,15 +59,15 @@ public static class Buffers
         for (int attempt = 0; attempt < AlignmentAttempts; attempt++)
         {
             long start = (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-            int offset = (int)(start & (LineBytes - 1));
-            if (offset == 0)
+            if ((start & (LineBytes - 1)) == 0)
             {
                 break;
             }
             // The next allocation would start right after this array's data (rounded up to 8 bytes). A byte[] filler goes
-            // there first, sized so that the next array's data, a header past the filler's end, lands on a line.
+            // there first, sized so that the next array's data, a header past the filler's end, lands on a line. (The
+            // arrays tried and the fillers are garbage for the next full collection: a few KiB, once per buffer.)
             long nextAllocation = start + ((length * (long)Unsafe.SizeOf<T>() + 7) & ~7L);
-            long earliestData = nextAllocation + ArrayHeaderBytes + ArrayHeaderBytes;
+            long earliestData = nextAllocation + ArrayHeaderBytes /* an empty filler */ + ArrayHeaderBytes /* the array's */;
             int padding = (int)((LineBytes - (earliestData & (LineBytes - 1))) & (LineBytes - 1));
             _ = GC.AllocateArray<byte>(padding, pinned: true);
             array = GC.AllocateArray<T>(length, pinned: true);
