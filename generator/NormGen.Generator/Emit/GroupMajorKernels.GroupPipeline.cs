@@ -151,7 +151,7 @@ internal static partial class GroupMajorKernels
                 {
                     w.Line("// The previous group's broadcast vectors, as its own dx pass computes them, and their 512-bit twins.");
                     EmitPreviousGroupSplats(w, ctx, gainPerRun);
-                    EmitWideSplats(w, ctx, [.. MeanSplats(ctx, "previousMean"), "previousSlope", "previousOffset", .. gainPerRun ? System.Array.Empty<string>() : ["previousGain"]]);
+                    w.Line(VectorLoop.WideSplats(ctx, [.. MeanSplats(ctx, "previousMean"), "previousSlope", "previousOffset", .. gainPerRun ? System.Array.Empty<string>() : ["previousGain"]]));
                     ForEachRun(w, ctx, () =>
                     {
                         w.Line("// The same run of the previous group.");
@@ -159,7 +159,7 @@ internal static partial class GroupMajorKernels
                         if (gainPerRun)
                         {
                             EmitPreviousRunGain(w, ctx, previousRunParam);
-                            EmitWideSplats(w, ctx, ["previousGain"]);
+                            w.Line(VectorLoop.WideSplats(ctx, ["previousGain"]));
                         }
                         EmitPreviousRowEdges(w, ctx, run, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx)));
                         w.Line($"// The run's sums, and beside them the previous group's run's dx, {ctx.Width * Unroll} values an iteration.");
@@ -216,8 +216,4 @@ internal static partial class GroupMajorKernels
     /// <summary>The previous group's dx vector in the given shape (<see cref="DxWithGain"/> with its broadcast vectors).</summary>
     private static PreviousRowVector PreviousGroupDx(KernelContext ctx, VectorShape shape) =>
         (index, start, _) => DxWithGain(ctx, shape, index, "previous", start);
-
-    /// <summary>The 512-bit twins (<c>nameW</c>) of the named 256-bit broadcast vectors (<c>nameV</c>).</summary>
-    private static void EmitWideSplats(CodeWriter w, KernelContext ctx, IEnumerable<string> names) =>
-        w.Line(string.Join(" ", names.Select(name => $"var {VectorShape.Wide(ctx).Of(name)} = {Simd}.Splat512({VectorShape.Narrow(ctx).Of(name)});")));
 }

@@ -111,8 +111,7 @@ internal static partial class GroupMajorKernels
                 EmitMeanAndVariance(w, ctx, pipelinedPass: (sums, scalar, names) =>
                 {
                     w.Line("// Σd and Σd² over this row, and the previous row's y in 512-bit vectors beside them (the same values as its own pass).");
-                    w.Line(string.Join(" ", MeanSplats(ctx, "previousMean").Append("previousInvStd")
-                        .Select(name => $"var {wide.Of(name)} = {Simd}.Splat512({VectorShape.Narrow(ctx).Of(name)});")));
+                    w.Line(VectorLoop.WideSplats(ctx, MeanSplats(ctx, "previousMean").Append("previousInvStd")));
                     if (longRows)
                     {
                         EmitPreviousRowEdges(w, ctx, run, "yRef", (index, start, gammaIndex) => PreviousRowValue(ctx, VectorShape.Narrow(ctx), index, start, gammaIndex));

@@ -70,12 +70,15 @@ internal static partial class GroupMajorKernels
     /// of values from <c>previousLineStart</c>, where they fall within <c>previousDone</c>: one 256-bit vector a lane, or
     /// with a <paramref name="shape"/> of 512-bit vectors (<paramref name="value"/> in that shape) one a cache line.
     /// </summary>
-    private static IEnumerable<string> PreviousLineStores(KernelContext ctx, string output, PreviousRowVector value, VectorShape? shape = null) =>
-        Guarded(Enumerable.Range(0, ctx.Width * Unroll / (shape ?? VectorShape.Narrow(ctx)).Width).Select(k =>
+    private static IEnumerable<string> PreviousLineStores(KernelContext ctx, string output, PreviousRowVector value, VectorShape? shape = null)
+    {
+        int width = (shape ?? VectorShape.Narrow(ctx)).Width;
+        return Guarded(Enumerable.Range(0, ctx.Width * Unroll / width).Select(k =>
         {
-            string index = k == 0 ? "i" : $"i + {k * (shape ?? VectorShape.Narrow(ctx)).Width}";
+            string index = k == 0 ? "i" : $"i + {k * width}";
             return $"{Simd}.StoreOutput({value(index, "previousLineStart", $"previousFirst + {index}")}, ref {output}, previousLineStart + {index}, streaming);";
         }));
+    }
 
     /// <summary>After the pipelined sums: the previous row's whole lines the iterations beside them left.</summary>
     private static void EmitPreviousRowRemainder(CodeWriter w, KernelContext ctx, string output, PreviousRowVector value)

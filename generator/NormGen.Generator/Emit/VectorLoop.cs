@@ -140,7 +140,6 @@ internal static class VectorLoop
         IEnumerable<string> NarrowVector(int lane, string index) => [.. lane == 0 && before is not null ? before(index) : [], Store(narrow, index)];
         var wide = VectorShape.Wide(ctx);
         int wideBlock = wide.Width * KernelContext.Unroll;
-        string WideSplats() => string.Join(" ", splats!.Select(name => $"var {wide.Of(name)} = {simd}.Splat512({narrow.Of(name)});"));
         if (!WritesEdgesApart(ctx, constantLength, minPartialRunLines))
         {
             if (splats is not null && GetsWideLoop(ctx, constantLength, minPartialRunLines))
@@ -152,7 +151,7 @@ internal static class VectorLoop
                 using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
                 {
                     w.Line("// 512-bit vectors (AVX-512): the same values as the 256-bit loop below.");
-                    w.Line(WideSplats());
+                    w.Line(WideSplats(ctx, splats!));
                     using (w.Block($"for (int i = 0; i < {wideEnd}; i += {wideBlock})"))
                     {
                         EmitWideIteration();
@@ -240,7 +239,7 @@ internal static class VectorLoop
                 using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
                 {
                     w.Line("// 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.");
-                    w.Line(WideSplats());
+                    w.Line(WideSplats(ctx, splats!));
                     using (w.Block($"for (; i <= last - {wideBlock}; i += {wideBlock})"))
                     {
                         EmitWideIteration();
@@ -289,6 +288,13 @@ internal static class VectorLoop
         && (WritesEdgesApart(ctx, length, minPartialRunLines)
             ? length >= MinWideRunLines * ctx.LineElements
             : length >= VectorShape.Wide(ctx).Width * KernelContext.Unroll);
+
+    /// <summary>
+    /// One line declaring the 512-bit twins (<c>nameW</c>) of the named 256-bit broadcast vectors (<c>nameV</c>), before a
+    /// loop that writes in 512-bit vectors.
+    /// </summary>
+    public static string WideSplats(KernelContext ctx, IEnumerable<string> names) =>
+        string.Join(" ", names.Select(name => $"var {VectorShape.Wide(ctx).Of(name)} = {KernelContext.Simd}.Splat512({VectorShape.Narrow(ctx).Of(name)});"));
 
     /// <summary>
     /// Cache lines a run must span for <see cref="EmitStores"/> to give it a 512-bit loop: 8, two of its iterations
