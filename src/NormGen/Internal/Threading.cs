@@ -45,7 +45,7 @@ public static class Threading
 
     /// <summary>The number of chunks of <see cref="ChunkSize(int, int, int)"/> indices that cover <paramref name="extent"/>.</summary>
     public static int ChunkCount(int extent, int length, int parallelThreshold) =>
-        (extent + ChunkSize(extent, length, parallelThreshold) - 1) / ChunkSize(extent, length, parallelThreshold);
+        ChunksOf(extent, ChunkSize(extent, length, parallelThreshold));
 
     /// <summary>
     /// <see cref="ChunkSize(int, int, int)"/> for the lane kernels, whose every chunk keeps its own rows of partial sums,
@@ -69,11 +69,14 @@ public static class Threading
 
     /// <summary>The number of chunks of <see cref="ChunkSize(int, int, int, int)"/> indices that cover <paramref name="extent"/>.</summary>
     public static int ChunkCount(int extent, int length, int parallelThreshold, int statistics) =>
-        (extent + ChunkSize(extent, length, parallelThreshold, statistics) - 1) / ChunkSize(extent, length, parallelThreshold, statistics);
+        ChunksOf(extent, ChunkSize(extent, length, parallelThreshold, statistics));
 
     /// <summary>One chunk below <paramref name="parallelThreshold"/> values, two below twice <see cref="ParallelThreshold"/>, else <see cref="MaxChunks"/>.</summary>
     private static int Chunks(int length, int parallelThreshold) =>
         length < parallelThreshold ? 1 : length < 2 * ParallelThreshold ? 2 : MaxChunks;
+
+    /// <summary>The chunks of <paramref name="chunkSize"/> indices that cover <paramref name="extent"/>.</summary>
+    private static int ChunksOf(int extent, int chunkSize) => (extent + chunkSize - 1) / chunkSize;
 
     /// <summary>The indices per chunk that share <paramref name="extent"/> out in <paramref name="chunks"/> chunks (at least one).</summary>
     private static int IndicesPerChunk(int extent, int chunks) => Math.Max(1, (extent + chunks - 1) / chunks);
