@@ -42,15 +42,7 @@ public sealed class PipelinedBackwardGroupsTests
         {
             TLayer fresh = create(threads);
             fresh.ForwardTraining(x, new float[x.Length]);
-            if (inPlace)
-            {
-                float[] both = (float[])dy.Clone();
-                fresh.Backward(x, both, both);
-                return both;
-            }
-            Span<float> dx = LineOffset.Span<float>(x.Length, offsetBytes);
-            fresh.Backward(x, dy, dx);
-            return dx.ToArray();
+            return Dx(fresh.Backward, x, dy, offsetBytes, inPlace);
         }
 
         // dx on a cache line, and 12 and 32 bytes past one (the runs' partial lines written apart from the loop).
@@ -100,18 +92,7 @@ public sealed class PipelinedBackwardGroupsTests
             TestData.To<float>(gamma).CopyTo(layer.Gamma);
             TestData.To<float>(beta).CopyTo(layer.Beta);
             layer.Forward(xs, new float[xs.Length]);
-            float[] dx;
-            if (inPlace)
-            {
-                dx = (float[])dys.Clone();
-                layer.Backward(xs, dx, dx);
-            }
-            else
-            {
-                Span<float> buffer = LineOffset.Span<float>(xs.Length, offsetBytes);
-                layer.Backward(xs, dys, buffer);
-                dx = buffer.ToArray();
-            }
+            float[] dx = Dx(layer.Backward, xs, dys, offsetBytes, inPlace);
             return (dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
         }
 
@@ -128,5 +109,22 @@ public sealed class PipelinedBackwardGroupsTests
             SameBits.Assert<float>("dx", pipelined.Dx, "dx on a cache line", Backward(2, offsetBytes, false).Dx, $"dx {offsetBytes} bytes past one");
         }
         SameBits.Assert<float>("dx", pipelined.Dx, "into separate memory", Backward(2, 0, inPlace: true).Dx, "in place (dx over dy)");
+    }
+
+    /// <summary>
+    /// One backward's dx: into a buffer <paramref name="offsetBytes"/> past a cache line, or in place over a copy of dy
+    /// (<paramref name="inPlace"/>).
+    /// </summary>
+    private static float[] Dx(BackwardFn<float> backward, float[] x, float[] dy, int offsetBytes, bool inPlace)
+    {
+        if (inPlace)
+        {
+            float[] both = (float[])dy.Clone();
+            backward(x, both, both);
+            return both;
+        }
+        Span<float> dx = LineOffset.Span<float>(x.Length, offsetBytes);
+        backward(x, dy, dx);
+        return dx.ToArray();
     }
 }
