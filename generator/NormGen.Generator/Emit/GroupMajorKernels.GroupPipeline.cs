@@ -163,16 +163,16 @@ internal static partial class GroupMajorKernels
                         }
                         EmitPreviousRowEdges(w, ctx, run, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx)));
                         w.Line($"// The run's sums, and beside them the previous group's run's dx, {ctx.Width * Unroll} values an iteration.");
+                        IEnumerable<string> previousLines = PreviousLineStores(ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Wide(ctx)), VectorShape.Wide(ctx));
                         EmitRunGradientSums(w, ctx,
-                            (lane, index) => lane == Unroll - 1
-                                ? RunGradientSums(ctx, lane, index).Concat(PreviousLineStores(ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Wide(ctx)), VectorShape.Wide(ctx)))
-                                : RunGradientSums(ctx, lane, index),
-                            afterLoop: () => EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx))));
+                            (lane, index) => lane == Unroll - 1 ? RunGradientSums(ctx, lane, index).Concat(previousLines) : RunGradientSums(ctx, lane, index),
+                            afterLoop: () => EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx))),
+                            wide: WideGradientSums(ctx, "runDy", (_, _) => [], after: (pair, _) => pair == 1 ? previousLines : []));
                     });
                 }
                 using (w.Block("else"))
                 {
-                    ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx, (lane, index) => RunGradientSums(ctx, lane, index)));
+                    ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx, (lane, index) => RunGradientSums(ctx, lane, index), wide: WideGradientSums(ctx, "runDy", (_, _) => [])));
                 }
                 w.Line("previousGroupStart = groupStart;");
                 w.Line("previousMean = mean;");

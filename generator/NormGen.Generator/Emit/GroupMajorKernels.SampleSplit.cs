@@ -135,9 +135,10 @@ internal static partial class GroupMajorKernels
             w.Line($"var pivotV = {Simd}.Splat(pivot);");
             DeclareBlockedSums(w, ctx, "sumD", "sumD2");
             VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                DeviationSums,
+                DeviationSums(ctx),
                 _ => DeviationSumsScalar,
-                FlushBlockedSums(w, "sumD", "sumD2"));
+                FlushBlockedSums(w, "sumD", "sumD2"),
+                WideDeviationSums(ctx, (_, _) => []));
             return ("sumD", "sumD2");
         });
     }

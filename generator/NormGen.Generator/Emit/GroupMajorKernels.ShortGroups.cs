@@ -88,7 +88,7 @@ internal static partial class GroupMajorKernels
                     w.Line($"var pivotV = {Simd}.Splat(pivot);");
                 }
                 EmitGroupLaneSums(w, ctx, sums, tail,
-                    rms ? SquareSums : DeviationSums,
+                    rms ? SquareSums(ctx) : DeviationSums(ctx),
                     rms ? SquareSumsScalar : DeviationSumsScalar);
             }
             w.Line();
@@ -161,7 +161,7 @@ internal static partial class GroupMajorKernels
                 w.Line($"int start = (blockFirst + k) * {Int(ConstantRunLength(ctx)!.Value)};");
                 w.Line($"{ctx.T} pivot = ({ctx.T})means[k];");
                 w.Line($"var pivotV = {Simd}.Splat(pivot);");
-                EmitBlockedSums(w, ctx, ["sumD", "sumD2"], DeviationSums, DeviationSumsScalar);
+                EmitBlockedSums(w, ctx, ["sumD", "sumD2"], DeviationSums(ctx), DeviationSumsScalar);
                 w.Line("double meanShift = sumD * invCount;");
                 w.Line("means[k] = pivot + meanShift;");
                 w.Line("double variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");

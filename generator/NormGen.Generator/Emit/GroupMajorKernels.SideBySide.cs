@@ -114,7 +114,7 @@ internal static partial class GroupMajorKernels
             EmitSideBySideSums(w, ctx, names,
                 perRun: () => SplatGroupConstants(w, ctx, constants, "pivot"),
                 tailScalars: () => w.Line($"{ctx.T} pivot = {GroupConstant(constants, "k", "pivot")};"),
-                vector: DeviationSums, scalar: DeviationSumsScalar);
+                vector: DeviationSums(ctx), scalar: DeviationSumsScalar);
             w.Line();
             w.Line("// Each group's mean and variance from its sums: mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)².");
             ForEachGroup(w, ctx, body: () =>
@@ -130,7 +130,7 @@ internal static partial class GroupMajorKernels
                     w.Line("// found, group by group, as the group-by-group pass does in its second attempt.");
                     w.Line($"pivot = ({ctx.T})mean;");
                     w.Line($"var pivotV = {Simd}.Splat(pivot);");
-                    EmitBlockedSums(w, ctx, names, DeviationSums, DeviationSumsScalar);
+                    EmitBlockedSums(w, ctx, names, DeviationSums(ctx), DeviationSumsScalar);
                     w.Line("meanShift = sumD * invCount;");
                     w.Line("mean = pivot + meanShift;");
                     w.Line("variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);");

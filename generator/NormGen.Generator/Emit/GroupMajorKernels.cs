@@ -170,8 +170,9 @@ internal static partial class GroupMajorKernels
                     ? $"// Mean square: Σx², in float over blocks of at most {VectorLoop.FloatBlock} values, each block added in double."
                     : "// Mean square: Σx².");
                 EmitBlockedSums(w, ctx, ["sumSq"],
-                    (lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), .. SquareSums(lane, index)],
-                    SquareSumsScalar);
+                    (lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), .. SquareSums(VectorShape.Narrow(ctx), lane, index)],
+                    SquareSumsScalar,
+                    wide: new(["sumSq"], [], (pair, index) => [.. GroupPrefetch.Next(ctx, true, pair, index, "xRef"), .. SquareSums(VectorShape.Wide(ctx), pair, index)]));
                 w.Line("double variance = sumSq * invCount;");
                 w.Line("const double mean = 0.0;");
             }
@@ -212,14 +213,14 @@ internal static partial class GroupMajorKernels
         {
             w.Line($"var pivotV = {Simd}.Splat(pivot);");
             string[] names = ["sumD", "sumD2"];
-            System.Func<int, string, IEnumerable<string>> vector = (lane, index) => [
+            System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => [
                 .. GroupPrefetch.Next(ctx, true, lane, index, "xRef"),
-                .. GroupPrefetch.NextRow(ctx, lane, index, "xRef"),
-                .. DeviationSums(lane, index)];
+                .. GroupPrefetch.NextRow(ctx, lane, index, "xRef")];
+            System.Func<int, string, IEnumerable<string>> vector = (lane, index) => [.. prefetches(lane, index), .. DeviationSums(VectorShape.Narrow(ctx), lane, index)];
             string[] scalar = DeviationSumsScalar;
             if (pipelinedPass is null)
             {
-                EmitBlockedSums(w, ctx, names, vector, scalar);
+                EmitBlockedSums(w, ctx, names, vector, scalar, wide: WideDeviationSums(ctx, prefetches));
             }
             else
             {
@@ -228,11 +229,11 @@ internal static partial class GroupMajorKernels
                 {
                     // Without the long rows' L2 prefetch of the next row: the pipeline's own stores keep the memory busy
                     // (LayerNorm x[1024,4096] forward 1.07× faster without it).
-                    pipelinedPass((lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), .. DeviationSums(lane, index)], _ => scalar, names);
+                    pipelinedPass((lane, index) => [.. GroupPrefetch.Next(ctx, true, lane, index, "xRef"), .. DeviationSums(VectorShape.Narrow(ctx), lane, index)], _ => scalar, names);
                 }
                 using (w.Block("else"))
                 {
-                    EmitBlockedSums(w, ctx, names, vector, scalar, declare: false);
+                    EmitBlockedSums(w, ctx, names, vector, scalar, declare: false, wide: WideDeviationSums(ctx, prefetches));
                 }
             }
             w.Line("double meanShift = sumD * invCount;");
@@ -247,18 +248,33 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>One vector of the pivot pass: d = x − pivot added to <c>sumDBlock</c>, d² to <c>sumD2Block</c> (lane <paramref name="lane"/>).</summary>
-    private static IEnumerable<string> DeviationSums(int lane, string index) => [
-        $"var d{lane} = {Simd}.Load(ref xRef, start + {index}) - pivotV;",
-        $"sumDBlock{lane} += d{lane};",
-        $"sumD2Block{lane} = {Simd}.MultiplyAdd(d{lane}, d{lane}, sumD2Block{lane});"];
+    private static IEnumerable<string> DeviationSums(VectorShape shape, int lane, string index) => [
+        $"var d{lane} = {Simd}.{shape.Load}(ref xRef, start + {index}) - {shape.Of("pivot")};",
+        $"{shape.Sum("sumD", lane)} += d{lane};",
+        $"{shape.Sum("sumD2", lane)} = {Simd}.MultiplyAdd(d{lane}, d{lane}, {shape.Sum("sumD2", lane)});"];
+
+    /// <summary><see cref="DeviationSums(VectorShape, int, string)"/> in 256-bit vectors.</summary>
+    private static System.Func<int, string, IEnumerable<string>> DeviationSums(KernelContext ctx) =>
+        (lane, index) => DeviationSums(VectorShape.Narrow(ctx), lane, index);
+
+    /// <summary>
+    /// The 512-bit twin of the pivot pass (<see cref="DeviationSums(VectorShape, int, string)"/>), each vector after
+    /// <paramref name="before"/>'s statements for it (prefetches, given the pair of 256-bit lanes it covers).
+    /// </summary>
+    private static WideSums WideDeviationSums(KernelContext ctx, System.Func<int, string, IEnumerable<string>> before) =>
+        new(["sumD", "sumD2"], ["pivot"], (pair, index) => [.. before(pair, index), .. DeviationSums(VectorShape.Wide(ctx), pair, index)]);
 
     /// <summary>One value of the pivot pass's scalar tail, into the double totals <c>sumD</c> and <c>sumD2</c>.</summary>
     private static readonly string[] DeviationSumsScalar = ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"];
 
     /// <summary>One vector of RMSNorm's mean-square pass: x² added to <c>sumSqBlock</c> (lane <paramref name="lane"/>).</summary>
-    private static IEnumerable<string> SquareSums(int lane, string index) => [
-        $"var v{lane} = {Simd}.Load(ref xRef, start + {index});",
-        $"sumSqBlock{lane} = {Simd}.MultiplyAdd(v{lane}, v{lane}, sumSqBlock{lane});"];
+    private static IEnumerable<string> SquareSums(VectorShape shape, int lane, string index) => [
+        $"var v{lane} = {Simd}.{shape.Load}(ref xRef, start + {index});",
+        $"{shape.Sum("sumSq", lane)} = {Simd}.MultiplyAdd(v{lane}, v{lane}, {shape.Sum("sumSq", lane)});"];
+
+    /// <summary><see cref="SquareSums(VectorShape, int, string)"/> in 256-bit vectors.</summary>
+    private static System.Func<int, string, IEnumerable<string>> SquareSums(KernelContext ctx) =>
+        (lane, index) => SquareSums(VectorShape.Narrow(ctx), lane, index);
 
     /// <summary>One value of the mean-square pass's scalar tail, into the double total <c>sumSq</c>.</summary>
     private static readonly string[] SquareSumsScalar = ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"];
@@ -478,9 +494,11 @@ internal static partial class GroupMajorKernels
             {
                 // γ is the same for every run of the group (BatchNorm): Σdy and Σdy·x̂ over the whole group, then γ once.
                 DeclareBlockedSums(w, ctx, "groupDy", "groupDyXhat");
+                System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
                 EmitSumsAcrossRuns(w, ctx, runs, "groupDyRuns", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                    (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef").Concat(GroupGradientSums(ctx, lane, index)),
-                    _ => GroupGradientSumsScalar),
+                    (lane, index) => prefetches(lane, index).Concat(GroupGradientSums(ctx, lane, index)),
+                    _ => GroupGradientSumsScalar,
+                    wide: WideGradientSums(ctx, "groupDy", prefetches)),
                     FlushBlockedSums(w, "groupDy", "groupDyXhat"));
                 EmitGroupGradientTerms(w, ctx);
             }
@@ -488,18 +506,17 @@ internal static partial class GroupMajorKernels
             {
                 w.Line("double sumG = 0.0;");
                 w.Line("double sumGXhat = 0.0;");
+                System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
                 ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx,
-                    (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef").Concat(RunGradientSums(ctx, lane, index))));
+                    (lane, index) => prefetches(lane, index).Concat(RunGradientSums(ctx, lane, index)),
+                    wide: WideGradientSums(ctx, "runDy", prefetches)));
             }
             EmitGroupDx(w, ctx);
         });
     }
 
     /// <summary>One vector of a group's Σdy and Σdy·x̂ where γ is the group's (BatchNorm): into <c>groupDyBlock</c>/<c>groupDyXhatBlock</c>.</summary>
-    private static IEnumerable<string> GroupGradientSums(KernelContext ctx, int lane, string index) => [
-        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-        $"groupDyBlock{lane} += dy{lane};",
-        $"groupDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV, groupDyXhatBlock{lane});"];
+    private static IEnumerable<string> GroupGradientSums(KernelContext ctx, int lane, string index) => GradientSums(ctx, VectorShape.Narrow(ctx), "groupDy", lane, index);
 
     /// <summary>The scalar tail of <see cref="GroupGradientSums"/>, into the double <c>groupDy</c> and <c>groupDyXhat</c>.</summary>
     private static readonly string[] GroupGradientSumsScalar = [
@@ -529,10 +546,25 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>One vector of a run's Σdy and Σdy·x̂ where γ is constant along the run (BatchNorm, GroupNorm, InstanceNorm).</summary>
-    private static IEnumerable<string> RunGradientSums(KernelContext ctx, int lane, string index) => [
-        $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-        $"runDyBlock{lane} += dy{lane};",
-        $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV, runDyXhatBlock{lane});"];
+    private static IEnumerable<string> RunGradientSums(KernelContext ctx, int lane, string index) => GradientSums(ctx, VectorShape.Narrow(ctx), "runDy", lane, index);
+
+    /// <summary>
+    /// One vector of Σdy and Σdy·x̂ where γ is constant along the run, in the given shape: into the partial sums of
+    /// <paramref name="name"/> (Σdy) and <paramref name="name"/>Xhat (Σdy·x̂).
+    /// </summary>
+    private static IEnumerable<string> GradientSums(KernelContext ctx, VectorShape shape, string name, int lane, string index) => [
+        $"var dy{lane} = {Simd}.{shape.Load}(ref dyRef, start + {index});",
+        $"{shape.Sum(name, lane)} += dy{lane};",
+        $"{shape.Sum(name + "Xhat", lane)} = {Simd}.MultiplyAdd(dy{lane}, {Centered(ctx, shape, $"{Simd}.{shape.Load}(ref xRef, start + {index})")} * {shape.Of("invStd")}, {shape.Sum(name + "Xhat", lane)});"];
+
+    /// <summary>
+    /// The 512-bit twin of <see cref="GradientSums"/> into <paramref name="name"/>'s partial sums, each vector between
+    /// <paramref name="before"/>'s statements for it (prefetches, given the pair of 256-bit lanes it covers) and
+    /// <paramref name="after"/>'s (the pipeline's stores beside the sums).
+    /// </summary>
+    private static WideSums WideGradientSums(KernelContext ctx, string name, System.Func<int, string, IEnumerable<string>> before, System.Func<int, string, IEnumerable<string>>? after = null) =>
+        new([name, name + "Xhat"], [.. MeanSplats(ctx), "invStd"], (pair, index) => [
+            .. before(pair, index), .. GradientSums(ctx, VectorShape.Wide(ctx), name, pair, index), .. after?.Invoke(pair, index) ?? []]);
 
     /// <summary>The scalar twin of <see cref="RunGradientSums"/> at <c>i</c>.</summary>
     private static readonly string[] RunGradientSumsScalar = [
@@ -546,10 +578,10 @@ internal static partial class GroupMajorKernels
     /// (<see cref="RunGradientSums"/> and what goes beside them), then their terms of the group's sums and of dγ and dβ;
     /// <paramref name="afterLoop"/> emits what follows the loop before those terms.
     /// </summary>
-    private static void EmitRunGradientSums(CodeWriter w, KernelContext ctx, System.Func<int, string, IEnumerable<string>> vector, System.Action? afterLoop = null)
+    private static void EmitRunGradientSums(CodeWriter w, KernelContext ctx, System.Func<int, string, IEnumerable<string>> vector, System.Action? afterLoop = null, WideSums? wide = null)
     {
         DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
-        VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => RunGradientSumsScalar, FlushBlockedSums(w, "runDy", "runDyXhat"));
+        VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => RunGradientSumsScalar, FlushBlockedSums(w, "runDy", "runDyXhat"), wide);
         afterLoop?.Invoke();
         EmitAddRunGradientSums(w, ctx);
     }
@@ -868,7 +900,7 @@ internal static partial class GroupMajorKernels
     /// Sums over the group's runs kept in four vectors of the element type per name (<c>nameBlock0..3</c>), added to the
     /// double <c>name</c> after every block of values (float) or at the end of each run; scalar tails add to <c>name</c> directly.
     /// </summary>
-    private static void EmitBlockedSums(CodeWriter w, KernelContext ctx, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar, bool declare = true)
+    private static void EmitBlockedSums(CodeWriter w, KernelContext ctx, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar, bool declare = true, WideSums? wide = null)
     {
         if (declare)
         {
@@ -876,10 +908,10 @@ internal static partial class GroupMajorKernels
         }
         if (RunsPerBlock(ctx) is int runs)
         {
-            EmitSumsAcrossRuns(w, ctx, runs, $"{names[0]}Runs", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar), FlushBlockedSums(w, names));
+            EmitSumsAcrossRuns(w, ctx, runs, $"{names[0]}Runs", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar, wide: wide), FlushBlockedSums(w, names));
             return;
         }
-        ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar, FlushBlockedSums(w, names)), withParam: false);
+        ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar, FlushBlockedSums(w, names), wide), withParam: false);
     }
 
     /// <summary>
@@ -1092,6 +1124,12 @@ internal static partial class GroupMajorKernels
     internal static bool HasWideOutputLoop(KernelContext ctx) =>
         VectorLoop.GetsWideLoop(ctx, ConstantRunLength(ctx))
         || (ctx.Spec.HasRunningStats && InMemoryOrder(ctx) && VectorLoop.GetsWideLoop(ctx, ConstantRunLength(ctx), MemoryOrderMinPartialRunLines));
+
+    /// <summary>
+    /// Whether the group-by-group sums loops (the statistics pass, the backward's gradient sums) have a Vector512 twin:
+    /// runs of a constant length of at least <see cref="VectorLoop.MinWideSumsIterations"/> unrolled iterations.
+    /// </summary>
+    internal static bool HasWideSumsLoop(KernelContext ctx) => VectorLoop.GetsWideSums(ctx, ConstantRunLength(ctx));
 
     private static string RunLength(KernelContext ctx) => ctx.Extent(ctx.Layout.Inner);
 

@@ -103,8 +103,16 @@ internal static class NormalizeEmitter
         string wide = ctx.IsColumnLayout
             ? ColumnKernels.HasWideLoop(ctx) ? " (each with a Vector512 twin, taken where the processor has AVX-512)"
                 : ColumnKernels.FlatPeriod(ctx) is int ? " (the y loop with a Vector512 twin, taken where the processor has AVX-512)" : ""
-            : ctx.Layout.GroupMajor && GroupMajorKernels.HasWideOutputLoop(ctx) ? " (the output loops with a Vector512 twin, taken where the processor has AVX-512)" : "";
+            : ctx.Layout.GroupMajor ? GroupMajorWideLoops(ctx) : "";
         return $"Kernels: {order}; Vector256 loops unrolled ×{Unroll} with constant bounds{wide}; {type}; at most 8 chunks per call shared out over the threads.";
+    }
+
+    /// <summary>Which of a group-major layer's loops have a Vector512 twin, for the kernel summary ("" for none).</summary>
+    private static string GroupMajorWideLoops(KernelContext ctx)
+    {
+        bool output = GroupMajorKernels.HasWideOutputLoop(ctx), sums = GroupMajorKernels.HasWideSumsLoop(ctx);
+        string loops = output && sums ? "the output loops and the group-by-group sums loops" : output ? "the output loops" : sums ? "the group-by-group sums loops" : "";
+        return loops == "" ? "" : $" ({loops} with a Vector512 twin, taken where the processor has AVX-512)";
     }
 
     private static void EmitMembers(CodeWriter w, KernelContext ctx, NormalizeDeclaration declaration)

@@ -49,6 +49,13 @@ internal readonly struct VectorShape
     /// </summary>
     public string Of(string name) => name + (IsWide ? "W" : "V");
 
+    /// <summary>
+    /// The partial-sum vector of <paramref name="name"/> that accumulator <paramref name="lane"/> of a sums loop adds to:
+    /// <c>nameBlock0</c> to <c>nameBlock3</c> (256-bit), or <c>nameBlocks01</c> and <c>nameBlocks23</c> (512-bit, lane 0
+    /// or 1: two of the 256-bit ones side by side, which <see cref="VectorLoop"/> joins before the loop and splits after).
+    /// </summary>
+    public string Sum(string name, int lane) => IsWide ? $"{name}Blocks{2 * lane}{2 * lane + 1}" : $"{name}Block{lane}";
+
     public static VectorShape Narrow(KernelContext ctx) => new(ctx.Width, wide: false);
 
     public static VectorShape Wide(KernelContext ctx) => new(2 * ctx.Width, wide: true);

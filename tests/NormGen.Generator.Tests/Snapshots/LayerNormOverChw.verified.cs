@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C×H×W (17424 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class LayerNormOverChw
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -166,20 +166,42 @@ namespace Demo
                     var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
                     for (int block = 0; block < 17408; block += 512)
                     {
-                        for (int i = block; i < block + 512; i += 32)
+                        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                         {
-                            var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
-                            sumDBlock0 += d0;
-                            sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                            var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
-                            sumDBlock1 += d1;
-                            sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
-                            var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
-                            sumDBlock2 += d2;
-                            sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                            var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
-                            sumDBlock3 += d3;
-                            sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                            // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
+                            // same values in the same order as there, so the sums are the same, in half the instructions.
+                            var pivotW = NormGenSimd.Splat512(pivotV);
+                            var sumDBlocks01 = NormGenSimd.Join(sumDBlock0, sumDBlock1); var sumDBlocks23 = NormGenSimd.Join(sumDBlock2, sumDBlock3);
+                            var sumD2Blocks01 = NormGenSimd.Join(sumD2Block0, sumD2Block1); var sumD2Blocks23 = NormGenSimd.Join(sumD2Block2, sumD2Block3);
+                            for (int i = block; i < block + 512; i += 32)
+                            {
+                                var d0 = NormGenSimd.Load512(ref xRef, start + i) - pivotW;
+                                sumDBlocks01 += d0;
+                                sumD2Blocks01 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Blocks01);
+                                var d1 = NormGenSimd.Load512(ref xRef, start + i + 16) - pivotW;
+                                sumDBlocks23 += d1;
+                                sumD2Blocks23 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Blocks23);
+                            }
+                            (sumDBlock0, sumDBlock1) = NormGenSimd.Halves(sumDBlocks01); (sumDBlock2, sumDBlock3) = NormGenSimd.Halves(sumDBlocks23);
+                            (sumD2Block0, sumD2Block1) = NormGenSimd.Halves(sumD2Blocks01); (sumD2Block2, sumD2Block3) = NormGenSimd.Halves(sumD2Blocks23);
+                        }
+                        else
+                        {
+                            for (int i = block; i < block + 512; i += 32)
+                            {
+                                var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                                sumDBlock0 += d0;
+                                sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                                var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                                sumDBlock1 += d1;
+                                sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                                sumDBlock2 += d2;
+                                sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                                var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                                sumDBlock3 += d3;
+                                sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                            }
                         }
                         sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
                         sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
@@ -263,7 +285,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -294,7 +316,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -500,7 +522,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -629,7 +651,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=16,H=33,W=33", Axes = "CHW")]: x is N×C×H×W, row-major (W fastest); C = 16, H = 33, W = 33; N = x.Length / 17424 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N), over C·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); dγ and dβ (17424 entries) in a pass of their own for up to 64 rows, each chunk a range of columns summed over every row; Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
     /// <para>Statistics: one mean square per (N), over D. The same in training and inference.</para>
     /// <para>y = x / sqrt(mean(x²) + 1E-06) · γ. Gamma spans D (768 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class RmsNorm
     {
@@ -97,7 +97,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -114,7 +114,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -143,33 +143,71 @@ namespace Demo
                 // Mean square: Σx², in float over blocks of at most 512 values, each block added in double.
                 double sumSq = 0.0;
                 var sumSqBlock0 = NormGenSimd.Splat(0f); var sumSqBlock1 = sumSqBlock0; var sumSqBlock2 = sumSqBlock0; var sumSqBlock3 = sumSqBlock0;
-                for (int i = 0; i < 512; i += 32)
+                if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                 {
-                    NormGenSimd.Prefetch(ref xRef, start + 768 + i);
-                    NormGenSimd.Prefetch(ref xRef, start + 768 + i + 16);
-                    var v0 = NormGenSimd.Load(ref xRef, start + i);
-                    sumSqBlock0 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlock0);
-                    var v1 = NormGenSimd.Load(ref xRef, start + i + 8);
-                    sumSqBlock1 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlock1);
-                    var v2 = NormGenSimd.Load(ref xRef, start + i + 16);
-                    sumSqBlock2 = NormGenSimd.MultiplyAdd(v2, v2, sumSqBlock2);
-                    var v3 = NormGenSimd.Load(ref xRef, start + i + 24);
-                    sumSqBlock3 = NormGenSimd.MultiplyAdd(v3, v3, sumSqBlock3);
+                    // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
+                    // same values in the same order as there, so the sums are the same, in half the instructions.
+                    var sumSqBlocks01 = NormGenSimd.Join(sumSqBlock0, sumSqBlock1); var sumSqBlocks23 = NormGenSimd.Join(sumSqBlock2, sumSqBlock3);
+                    for (int i = 0; i < 512; i += 32)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + 768 + i);
+                        NormGenSimd.Prefetch(ref xRef, start + 768 + i + 16);
+                        var v0 = NormGenSimd.Load512(ref xRef, start + i);
+                        sumSqBlocks01 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlocks01);
+                        var v1 = NormGenSimd.Load512(ref xRef, start + i + 16);
+                        sumSqBlocks23 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlocks23);
+                    }
+                    (sumSqBlock0, sumSqBlock1) = NormGenSimd.Halves(sumSqBlocks01); (sumSqBlock2, sumSqBlock3) = NormGenSimd.Halves(sumSqBlocks23);
+                }
+                else
+                {
+                    for (int i = 0; i < 512; i += 32)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + 768 + i);
+                        NormGenSimd.Prefetch(ref xRef, start + 768 + i + 16);
+                        var v0 = NormGenSimd.Load(ref xRef, start + i);
+                        sumSqBlock0 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlock0);
+                        var v1 = NormGenSimd.Load(ref xRef, start + i + 8);
+                        sumSqBlock1 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlock1);
+                        var v2 = NormGenSimd.Load(ref xRef, start + i + 16);
+                        sumSqBlock2 = NormGenSimd.MultiplyAdd(v2, v2, sumSqBlock2);
+                        var v3 = NormGenSimd.Load(ref xRef, start + i + 24);
+                        sumSqBlock3 = NormGenSimd.MultiplyAdd(v3, v3, sumSqBlock3);
+                    }
                 }
                 sumSq += NormGenSimd.SumWidened(sumSqBlock0, sumSqBlock1, sumSqBlock2, sumSqBlock3);
                 sumSqBlock0 = sumSqBlock1 = sumSqBlock2 = sumSqBlock3 = default;
-                for (int i = 512; i < 768; i += 32)
+                if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                 {
-                    NormGenSimd.Prefetch(ref xRef, start + 768 + i);
-                    NormGenSimd.Prefetch(ref xRef, start + 768 + i + 16);
-                    var v0 = NormGenSimd.Load(ref xRef, start + i);
-                    sumSqBlock0 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlock0);
-                    var v1 = NormGenSimd.Load(ref xRef, start + i + 8);
-                    sumSqBlock1 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlock1);
-                    var v2 = NormGenSimd.Load(ref xRef, start + i + 16);
-                    sumSqBlock2 = NormGenSimd.MultiplyAdd(v2, v2, sumSqBlock2);
-                    var v3 = NormGenSimd.Load(ref xRef, start + i + 24);
-                    sumSqBlock3 = NormGenSimd.MultiplyAdd(v3, v3, sumSqBlock3);
+                    // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
+                    // same values in the same order as there, so the sums are the same, in half the instructions.
+                    var sumSqBlocks01 = NormGenSimd.Join(sumSqBlock0, sumSqBlock1); var sumSqBlocks23 = NormGenSimd.Join(sumSqBlock2, sumSqBlock3);
+                    for (int i = 512; i < 768; i += 32)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + 768 + i);
+                        NormGenSimd.Prefetch(ref xRef, start + 768 + i + 16);
+                        var v0 = NormGenSimd.Load512(ref xRef, start + i);
+                        sumSqBlocks01 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlocks01);
+                        var v1 = NormGenSimd.Load512(ref xRef, start + i + 16);
+                        sumSqBlocks23 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlocks23);
+                    }
+                    (sumSqBlock0, sumSqBlock1) = NormGenSimd.Halves(sumSqBlocks01); (sumSqBlock2, sumSqBlock3) = NormGenSimd.Halves(sumSqBlocks23);
+                }
+                else
+                {
+                    for (int i = 512; i < 768; i += 32)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + 768 + i);
+                        NormGenSimd.Prefetch(ref xRef, start + 768 + i + 16);
+                        var v0 = NormGenSimd.Load(ref xRef, start + i);
+                        sumSqBlock0 = NormGenSimd.MultiplyAdd(v0, v0, sumSqBlock0);
+                        var v1 = NormGenSimd.Load(ref xRef, start + i + 8);
+                        sumSqBlock1 = NormGenSimd.MultiplyAdd(v1, v1, sumSqBlock1);
+                        var v2 = NormGenSimd.Load(ref xRef, start + i + 16);
+                        sumSqBlock2 = NormGenSimd.MultiplyAdd(v2, v2, sumSqBlock2);
+                        var v3 = NormGenSimd.Load(ref xRef, start + i + 24);
+                        sumSqBlock3 = NormGenSimd.MultiplyAdd(v3, v3, sumSqBlock3);
+                    }
                 }
                 sumSq += NormGenSimd.SumWidened(sumSqBlock0, sumSqBlock1, sumSqBlock2, sumSqBlock3);
                 sumSqBlock0 = sumSqBlock1 = sumSqBlock2 = sumSqBlock3 = default;
@@ -230,7 +268,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -250,7 +288,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,D=768", Axes = "D", Kind = NormKind.Rms, Epsilon = 1e-6)]: x is N×D, row-major (D fastest); D = 768; N = x.Length / 768 at run time.</para>
         /// <para>Statistics: one mean square per (N), over D. y = x / sqrt(mean(x²) + 1E-06) · γ.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (the mean square, then y; or the two gradient sums, then dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

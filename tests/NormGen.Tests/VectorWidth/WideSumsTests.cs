@@ -1,0 +1,110 @@
+using System;
+using System.Runtime.InteropServices;
+using Xunit;
+
+namespace NormGen.Tests.VectorWidth;
+
+[Normalize(Shape = "N,C=32,H=28,W=28", Axes = "CHW", Groups = 8)]
+public partial class WideSumsGroupNorm { }
+
+[Normalize(Shape = "N,C=8,H=32,W=32", Axes = "NHW")]
+public partial class WideSumsBatchNorm { }
+
+[Normalize(Shape = "N,D=768", Axes = "D")]
+public partial class WideSumsLayerNorm { }
+
+[Normalize(Shape = "N,D=384", Axes = "D", Kind = NormKind.Rms, ElementType = typeof(double))]
+public partial class WideSumsRmsNorm { }
+
+/// <summary>
+/// The group-by-group sums loops (statistics, gradient sums) have a 512-bit twin, taken where the processor has AVX-512,
+/// whose every lane adds the same values in the same order as the 256-bit loop's: the results must be the same bits
+/// either way. One process takes one of the two, so each test pins the bits of a forward and a backward as a
+/// fingerprint: <c>.ci/run</c> runs these tests on an AVX-512 processor as they are (the 512-bit loops), again with
+/// 512-bit vectors turned off (the 256-bit loops) and with AVX turned off (the portable paths), and the same
+/// fingerprints must hold in all three. The shapes cover each loop the twin is written for: runs of 784 values (a
+/// block of 512, 8 iterations and a 16-value tail), of 1024 across samples, rows of 768, and double rows of 384.
+/// </summary>
+public sealed class WideSumsTests
+{
+    [Fact]
+    public void GroupNorm_over_28x28_maps() =>
+        AssertFingerprint(new WideSumsGroupNorm(), 6, 0x144D_AE8C_0AD8_48BBUL);
+
+    [Fact]
+    public void BatchNorm_over_32x32_maps() =>
+        AssertFingerprint(new WideSumsBatchNorm(), 5, 0x0D56_5255_8786_4F7EUL);
+
+    [Fact]
+    public void LayerNorm_rows_of_768() =>
+        AssertFingerprint(new WideSumsLayerNorm(), 12, 0xC606_6A29_A896_55C3UL);
+
+    [Fact]
+    public void RmsNorm_double_rows_of_384() =>
+        AssertFingerprint(new WideSumsRmsNorm(), 12, 0x3BF4_F570_2D0E_083EUL);
+
+    private static void AssertFingerprint(WideSumsGroupNorm layer, int batch, ulong expected)
+    {
+        var (x, dy) = Inputs<float>(batch * WideSumsGroupNorm.SampleSize, 71);
+        var y = new float[x.Length];
+        var dx = new float[x.Length];
+        layer.Forward(x, y);
+        layer.Backward(x, dy, dx);
+        AssertBits(expected, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
+    }
+
+    private static void AssertFingerprint(WideSumsBatchNorm layer, int batch, ulong expected)
+    {
+        var (x, dy) = Inputs<float>(batch * WideSumsBatchNorm.SampleSize, 72);
+        var y = new float[x.Length];
+        var dx = new float[x.Length];
+        layer.ForwardTraining(x, y);
+        layer.Backward(x, dy, dx);
+        AssertBits(expected, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
+    }
+
+    private static void AssertFingerprint(WideSumsLayerNorm layer, int batch, ulong expected)
+    {
+        var (x, dy) = Inputs<float>(batch * WideSumsLayerNorm.SampleSize, 73);
+        var y = new float[x.Length];
+        var dx = new float[x.Length];
+        layer.Forward(x, y);
+        layer.Backward(x, dy, dx);
+        AssertBits(expected, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
+    }
+
+    private static void AssertFingerprint(WideSumsRmsNorm layer, int batch, ulong expected)
+    {
+        var (x, dy) = Inputs<double>(batch * WideSumsRmsNorm.SampleSize, 74);
+        var y = new double[x.Length];
+        var dx = new double[x.Length];
+        layer.Forward(x, y);
+        layer.Backward(x, dy, dx);
+        AssertBits(expected, y, dx, layer.GammaGrad.ToArray());
+    }
+
+    /// <summary>x ~ N(3, 2) (a mean the pivot must handle) and dy ~ N(0, 1), seeded.</summary>
+    private static (T[] X, T[] Dy) Inputs<T>(int length, int seed)
+        where T : unmanaged, System.Numerics.IFloatingPoint<T>
+    {
+        var rng = new Random(seed);
+        T[] x = TestData.To<T>(TestData.Normal(rng, length, 3, 2));
+        T[] dy = TestData.To<T>(TestData.Normal(rng, length, 0, 1));
+        return (x, dy);
+    }
+
+    /// <summary>FNV-1a over the bytes of every result, in order; the message gives the value found.</summary>
+    private static void AssertBits<T>(ulong expected, params ReadOnlySpan<T[]> results)
+        where T : unmanaged
+    {
+        ulong hash = 14695981039346656037UL;
+        foreach (T[] result in results)
+        {
+            foreach (byte b in MemoryMarshal.AsBytes(result.AsSpan()))
+            {
+                hash = (hash ^ b) * 1099511628211UL;
+            }
+        }
+        Assert.True(hash == expected, $"fingerprint 0x{hash:X16}, expected 0x{expected:X16}");
+    }
+}
