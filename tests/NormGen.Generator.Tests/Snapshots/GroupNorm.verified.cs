@@ -165,10 +165,10 @@ namespace Demo
                         var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
                         double sumD2 = 0.0;
                         var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
-                        for (int c = 0; c < 8; c++)
+                        // The group's runs lie one after another in memory: the sums go over them as one run of 8192 values.
                         {
-                            int start = groupStart + c * 1024;
-                            for (int block = 0; block < 1024; block += 512)
+                            int start = groupStart;
+                            for (int block = 0; block < 8192; block += 512)
                             {
                                 if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                                 {
