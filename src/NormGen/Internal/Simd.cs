@@ -28,6 +28,21 @@ public static partial class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref T Ref<T>(T[] array) => ref MemoryMarshal.GetArrayDataReference(array);
 
+    /// <summary>
+    /// The mean, in double, of the 8 values at <paramref name="index"/>, <paramref name="index"/> + <paramref name="stride"/>,
+    /// …, <paramref name="index"/> + 7·<paramref name="stride"/>: a statistics pass's pivot, from values spread along a run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SpreadMean(ref float start, int index, int stride) =>
+        ((double)At(ref start, index) + At(ref start, index + stride) + At(ref start, index + 2 * stride) + At(ref start, index + 3 * stride)
+        + At(ref start, index + 4 * stride) + At(ref start, index + 5 * stride) + At(ref start, index + 6 * stride) + At(ref start, index + 7 * stride)) * 0.125;
+
+    /// <inheritdoc cref="SpreadMean(ref float, int, int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SpreadMean(ref double start, int index, int stride) =>
+        (At(ref start, index) + At(ref start, index + stride) + At(ref start, index + 2 * stride) + At(ref start, index + 3 * stride)
+        + At(ref start, index + 4 * stride) + At(ref start, index + 5 * stride) + At(ref start, index + 6 * stride) + At(ref start, index + 7 * stride)) * 0.125;
+
     /// <summary>The sum of the lanes of a vector, widened to double (for float) so that no precision is lost.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double SumWidened(Vector256<float> value)

@@ -212,8 +212,10 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 64;
-                // The pivot: the mean of the group's first 8 values.
-                float pivot = (float)(NormGenSimd.SumWidened(NormGenSimd.Load(ref xRef, groupStart)) * 0.125);
+                // The pivot: the mean of 8 values spread along the group's first run, one every 8. Neighbouring values of a
+                // smooth map (an image) lie together, often more than a standard deviation from the mean: a pivot from them would
+                // cost a second pass.
+                float pivot = (float)NormGenSimd.SpreadMean(ref xRef, groupStart, 8);
 
                 // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
                 // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this

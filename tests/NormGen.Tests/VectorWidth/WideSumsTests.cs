@@ -29,15 +29,15 @@ public sealed class WideSumsTests
 {
     [Fact]
     public void GroupNorm_over_28x28_maps() =>
-        AssertFingerprint(new WideSumsGroupNorm(), 6, 0xC54E_4061_D56C_67C0UL);
+        AssertFingerprint(new WideSumsGroupNorm(), 6, 0x1C4B_3487_8802_8E10UL);
 
     [Fact]
     public void BatchNorm_over_32x32_maps() =>
-        AssertFingerprint(new WideSumsBatchNorm(), 5, 0x0D56_5255_8786_4F7EUL);
+        AssertFingerprint(new WideSumsBatchNorm(), 5, 0x0C37_8616_99FE_53CEUL);
 
     [Fact]
     public void LayerNorm_rows_of_768() =>
-        AssertFingerprint(new WideSumsLayerNorm(), 12, 0xC606_6A29_A896_55C3UL);
+        AssertFingerprint(new WideSumsLayerNorm(), 12, 0xF429_16D9_707C_998AUL);
 
     [Fact]
     public void RmsNorm_double_rows_of_384() =>
