@@ -126,7 +126,7 @@ internal static partial class GroupMajorKernels
                 w.Line($"double variance = global::System.Math.Max(totals[2 * ({c} - chunkFirst) + 1] * invCount - meanShift * meanShift, 0.0);");
                 using (w.Block("if (!(meanShift * meanShift <= variance))"))
                 {
-                    w.Line("// The group's first values lie further out than a standard deviation (rare): summed again about the mean");
+                    w.Line("// The group's pivot lies further out than a standard deviation (rare): summed again about the mean");
                     w.Line("// found, group by group, as the group-by-group pass does in its second attempt.");
                     w.Line($"pivot = ({ctx.T})mean;");
                     w.Line($"var pivotV = {Simd}.Splat(pivot);");

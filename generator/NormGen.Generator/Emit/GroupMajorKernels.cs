@@ -206,7 +206,7 @@ internal static partial class GroupMajorKernels
         w.Line();
         w.Line("// Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):");
         w.Line("// mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this");
-        w.Line("// is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out");
+        w.Line("// is as accurate as the corrected two-pass algorithm, in one pass; a group whose pivot lies further out");
         w.Line("// (rare) is summed again about the mean found, which is that algorithm.");
         w.Line("double mean, variance;");
         using (w.Block("for (int attempt = 0; ; attempt++)"))
@@ -300,9 +300,9 @@ internal static partial class GroupMajorKernels
         if (ConstantRunLength(ctx) is int spreadRun && spreadRun >= PivotSpreadRunLength)
         {
             int stride = spreadRun / 8;
-            w.Line($"// The pivot: the mean of 8 values spread along the group's first run, one every {stride}. Neighbouring values of a");
-            w.Line("// smooth map (an image) lie together, often more than a standard deviation from the mean: a pivot from them would");
-            w.Line("// cost a second pass.");
+            w.Line($"// The pivot: the mean of 8 values spread along the group's first run, one every {stride}. Neighbouring values often");
+            w.Line("// lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot from them");
+            w.Line("// would cost a second pass.");
             w.Line($"{ctx.T} pivot = ({ctx.T}){Simd}.SpreadMean(ref xRef, {firstRun}, {stride});");
             return;
         }

@@ -285,7 +285,7 @@ namespace Demo
                 double variance = global::System.Math.Max(totals[2 * (c - chunkFirst) + 1] * invCount - meanShift * meanShift, 0.0);
                 if (!(meanShift * meanShift <= variance))
                 {
-                    // The group's first values lie further out than a standard deviation (rare): summed again about the mean
+                    // The group's pivot lies further out than a standard deviation (rare): summed again about the mean
                     // found, group by group, as the group-by-group pass does in its second attempt.
                     pivot = (float)mean;
                     var pivotV = NormGenSimd.Splat(pivot);

@@ -148,7 +148,7 @@ namespace Demo
 
                 // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
                 // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
-                // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
+                // is as accurate as the corrected two-pass algorithm, in one pass; a group whose pivot lies further out
                 // (rare) is summed again about the mean found, which is that algorithm.
                 double mean, variance;
                 for (int attempt = 0; ; attempt++)

@@ -219,14 +219,14 @@ namespace Demo
                     var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
                     var previousMeanLoV = NormGenSimd.Splat((float)(previousMean - previousMeanHi));
                     var previousInvStdV = NormGenSimd.Splat((float)previousInvStd);
-                    // The pivot: the mean of 8 values spread along the group's first run, one every 512. Neighbouring values of a
-                    // smooth map (an image) lie together, often more than a standard deviation from the mean: a pivot from them would
-                    // cost a second pass.
+                    // The pivot: the mean of 8 values spread along the group's first run, one every 512. Neighbouring values often
+                    // lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot from them
+                    // would cost a second pass.
                     float pivot = (float)NormGenSimd.SpreadMean(ref xRef, start, 512);
 
                     // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
                     // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
-                    // is as accurate as the corrected two-pass algorithm, in one pass; a group whose first values lie further out
+                    // is as accurate as the corrected two-pass algorithm, in one pass; a group whose pivot lies further out
                     // (rare) is summed again about the mean found, which is that algorithm.
                     double mean, variance;
                     for (int attempt = 0; ; attempt++)
