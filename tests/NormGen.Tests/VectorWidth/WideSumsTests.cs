@@ -27,69 +27,57 @@ public partial class WideSumsRmsNorm { }
 /// </summary>
 public sealed class WideSumsTests
 {
-    [Fact]
-    public void GroupNorm_over_28x28_maps() =>
-        AssertFingerprint(new WideSumsGroupNorm(), 6, 0x1C4B_3487_8802_8E10UL);
-
-    [Fact]
-    public void BatchNorm_over_32x32_maps() =>
-        AssertFingerprint(new WideSumsBatchNorm(), 5, 0x0C37_8616_99FE_53CEUL);
-
-    [Fact]
-    public void LayerNorm_rows_of_768() =>
-        AssertFingerprint(new WideSumsLayerNorm(), 12, 0xF429_16D9_707C_998AUL);
-
-    [Fact]
-    public void RmsNorm_double_rows_of_384() =>
-        AssertFingerprint(new WideSumsRmsNorm(), 12, 0x3BF4_F570_2D0E_083EUL);
-
     /// <summary>
     /// Also against the double reference: the statistics pass goes over each group's 8 runs as one run of 6272 values,
     /// whose float blocks end inside the runs.
     /// </summary>
-    private static void AssertFingerprint(WideSumsGroupNorm layer, int batch, ulong expected)
+    [Fact]
+    public void GroupNorm_over_28x28_maps()
     {
-        var (x, dy) = Inputs<float>(batch * WideSumsGroupNorm.SampleSize, 71);
-        var y = new float[x.Length];
-        var dx = new float[x.Length];
-        layer.Forward(x, y);
-        layer.Backward(x, dy, dx);
-        var reference = ReferenceNorm.Compute(NormLayout.GroupNorm(batch, 32, 8, 784), TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
+        var layer = new WideSumsGroupNorm();
+        var (x, dy, y, dx) = ForwardAndBackward<float>(6 * WideSumsGroupNorm.SampleSize, 71, layer.Forward, layer.Backward);
+        var reference = ReferenceNorm.Compute(NormLayout.GroupNorm(6, 32, 8, 784), TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
         Tolerance.AssertClose("y", (ReadOnlySpan<float>)y, reference.Y, Tolerance.FloatFloor);
         Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
         Tolerance.AssertClose("dγ", (ReadOnlySpan<float>)layer.GammaGrad, reference.DGamma, Tolerance.FloatFloor);
         Tolerance.AssertClose("dβ", (ReadOnlySpan<float>)layer.BetaGrad, reference.DBeta, Tolerance.FloatFloor);
-        AssertBits(expected, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
+        AssertBits(0x1C4B_3487_8802_8E10UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
     }
 
-    private static void AssertFingerprint(WideSumsBatchNorm layer, int batch, ulong expected)
+    [Fact]
+    public void BatchNorm_over_32x32_maps()
     {
-        var (x, dy) = Inputs<float>(batch * WideSumsBatchNorm.SampleSize, 72);
-        var y = new float[x.Length];
-        var dx = new float[x.Length];
-        layer.ForwardTraining(x, y);
-        layer.Backward(x, dy, dx);
-        AssertBits(expected, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
+        var layer = new WideSumsBatchNorm();
+        var (_, _, y, dx) = ForwardAndBackward<float>(5 * WideSumsBatchNorm.SampleSize, 72, layer.ForwardTraining, layer.Backward);
+        AssertBits(0x0C37_8616_99FE_53CEUL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
     }
 
-    private static void AssertFingerprint(WideSumsLayerNorm layer, int batch, ulong expected)
+    [Fact]
+    public void LayerNorm_rows_of_768()
     {
-        var (x, dy) = Inputs<float>(batch * WideSumsLayerNorm.SampleSize, 73);
-        var y = new float[x.Length];
-        var dx = new float[x.Length];
-        layer.Forward(x, y);
-        layer.Backward(x, dy, dx);
-        AssertBits(expected, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
+        var layer = new WideSumsLayerNorm();
+        var (_, _, y, dx) = ForwardAndBackward<float>(12 * WideSumsLayerNorm.SampleSize, 73, layer.Forward, layer.Backward);
+        AssertBits(0xF429_16D9_707C_998AUL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
     }
 
-    private static void AssertFingerprint(WideSumsRmsNorm layer, int batch, ulong expected)
+    [Fact]
+    public void RmsNorm_double_rows_of_384()
     {
-        var (x, dy) = Inputs<double>(batch * WideSumsRmsNorm.SampleSize, 74);
-        var y = new double[x.Length];
-        var dx = new double[x.Length];
-        layer.Forward(x, y);
-        layer.Backward(x, dy, dx);
-        AssertBits(expected, y, dx, layer.GammaGrad.ToArray());
+        var layer = new WideSumsRmsNorm();
+        var (_, _, y, dx) = ForwardAndBackward<double>(12 * WideSumsRmsNorm.SampleSize, 74, layer.Forward, layer.Backward);
+        AssertBits(0x3BF4_F570_2D0E_083EUL, y, dx, layer.GammaGrad.ToArray());
+    }
+
+    /// <summary>A forward (training, for BatchNorm) and its backward on seeded inputs of <paramref name="length"/> values.</summary>
+    private static (T[] X, T[] Dy, T[] Y, T[] Dx) ForwardAndBackward<T>(int length, int seed, ForwardFn<T> forward, BackwardFn<T> backward)
+        where T : unmanaged, System.Numerics.IFloatingPoint<T>
+    {
+        var (x, dy) = Inputs<T>(length, seed);
+        var y = new T[length];
+        var dx = new T[length];
+        forward(x, y);
+        backward(x, dy, dx);
+        return (x, dy, y, dx);
     }
 
     /// <summary>x ~ N(3, 2) (a mean the pivot must handle) and dy ~ N(0, 1), seeded.</summary>
