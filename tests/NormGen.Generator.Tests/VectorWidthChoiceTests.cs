@@ -39,4 +39,22 @@ public sealed class VectorWidthChoiceTests
         Assert.Equal(wide, text.Contains("Load512("));
         Assert.Equal(wide, text.Contains("with a Vector512 twin"));
     }
+
+    /// <summary>
+    /// GroupNorm over 4×4 maps: runs of 16 floats get no 512-bit loop, but the statistics pass sums a group's 8 runs as
+    /// one of 128 values, which has its 512-bit twin, and the summary names it.
+    /// </summary>
+    [Fact]
+    public void A_group_summed_as_one_run_gets_the_sums_twin_and_the_summary_says_so()
+    {
+        string text = GeneratorHarness.Generate("""
+            using NormGen;
+            [Normalize(Shape = "N,C=8,H=4,W=4", Axes = "CHW", AffineAxes = "C")]
+            partial class Norm { }
+            """).Result.GeneratedSources.Single().SourceText.ToString();
+
+        Assert.Contains("one run of 128 values", text);
+        Assert.Contains("NormGenSimd.Join(sumDBlock0, sumDBlock1)", text);
+        Assert.Contains("(the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512)", text);
+    }
 }

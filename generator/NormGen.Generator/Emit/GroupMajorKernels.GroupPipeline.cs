@@ -167,12 +167,12 @@ internal static partial class GroupMajorKernels
                         EmitRunGradientSums(w, ctx,
                             (lane, index) => lane == Unroll - 1 ? RunGradientSums(ctx, lane, index).Concat(previousLines) : RunGradientSums(ctx, lane, index),
                             afterLoop: () => EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx))),
-                            wide: WideGradientSums(ctx, "runDy", (_, _) => [], after: (pair, _) => pair == 1 ? previousLines : []));
+                            wide: WideGradientSums(ctx, "runDy", after: (pair, _) => pair == 1 ? previousLines : []));
                     });
                 }
                 using (w.Block("else"))
                 {
-                    ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx, (lane, index) => RunGradientSums(ctx, lane, index), wide: WideGradientSums(ctx, "runDy", (_, _) => [])));
+                    ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx, (lane, index) => RunGradientSums(ctx, lane, index), wide: WideGradientSums(ctx, "runDy")));
                 }
                 w.Line("previousGroupStart = groupStart;");
                 w.Line("previousMean = mean;");

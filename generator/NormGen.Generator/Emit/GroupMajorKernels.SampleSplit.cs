@@ -138,7 +138,7 @@ internal static partial class GroupMajorKernels
                 DeviationSums(ctx),
                 _ => DeviationSumsScalar,
                 FlushBlockedSums(w, "sumD", "sumD2"),
-                WideDeviationSums(ctx, (_, _) => []));
+                WideDeviationSums(ctx));
             return ("sumD", "sumD2");
         });
     }

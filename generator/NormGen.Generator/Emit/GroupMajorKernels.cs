@@ -261,8 +261,8 @@ internal static partial class GroupMajorKernels
     /// The 512-bit twin of the pivot pass (<see cref="DeviationSums(VectorShape, int, string)"/>), each vector after
     /// <paramref name="before"/>'s statements for it (prefetches, given the pair of 256-bit lanes it covers).
     /// </summary>
-    private static WideSums WideDeviationSums(KernelContext ctx, System.Func<int, string, IEnumerable<string>> before) =>
-        new(["sumD", "sumD2"], ["pivot"], (pair, index) => [.. before(pair, index), .. DeviationSums(VectorShape.Wide(ctx), pair, index)]);
+    private static WideSums WideDeviationSums(KernelContext ctx, System.Func<int, string, IEnumerable<string>>? before = null) =>
+        new(["sumD", "sumD2"], ["pivot"], (pair, index) => [.. before?.Invoke(pair, index) ?? [], .. DeviationSums(VectorShape.Wide(ctx), pair, index)]);
 
     /// <summary>One value of the pivot pass's scalar tail, into the double totals <c>sumD</c> and <c>sumD2</c>.</summary>
     private static readonly string[] DeviationSumsScalar = ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"];
@@ -499,12 +499,13 @@ internal static partial class GroupMajorKernels
             w.Line(columnPass
                 ? "// Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd."
                 : "// Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
+            System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
             {
                 DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
                 ForEachRun(w, ctx, () =>
                     VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef").Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
+                        (lane, index) => prefetches(lane, index).Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
                         _ => GradientSumsAlongRunScalar(ctx, columnPass),
                         FlushBlockedSums(w, "sumG", "sumGXhat")));
             }
@@ -512,7 +513,6 @@ internal static partial class GroupMajorKernels
             {
                 // γ is the same for every run of the group (BatchNorm): Σdy and Σdy·x̂ over the whole group, then γ once.
                 DeclareBlockedSums(w, ctx, "groupDy", "groupDyXhat");
-                System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
                 EmitSumsAcrossRuns(w, ctx, runs, "groupDyRuns", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
                     (lane, index) => prefetches(lane, index).Concat(GroupGradientSums(ctx, lane, index)),
                     _ => GroupGradientSumsScalar,
@@ -524,7 +524,6 @@ internal static partial class GroupMajorKernels
             {
                 w.Line("double sumG = 0.0;");
                 w.Line("double sumGXhat = 0.0;");
-                System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
                 ForEachRun(w, ctx, () => EmitRunGradientSums(w, ctx,
                     (lane, index) => prefetches(lane, index).Concat(RunGradientSums(ctx, lane, index)),
                     wide: WideGradientSums(ctx, "runDy", prefetches)));
@@ -580,9 +579,9 @@ internal static partial class GroupMajorKernels
     /// <paramref name="before"/>'s statements for it (prefetches, given the pair of 256-bit lanes it covers) and
     /// <paramref name="after"/>'s (the pipeline's stores beside the sums).
     /// </summary>
-    private static WideSums WideGradientSums(KernelContext ctx, string name, System.Func<int, string, IEnumerable<string>> before, System.Func<int, string, IEnumerable<string>>? after = null) =>
+    private static WideSums WideGradientSums(KernelContext ctx, string name, System.Func<int, string, IEnumerable<string>>? before = null, System.Func<int, string, IEnumerable<string>>? after = null) =>
         new([name, name + "Xhat"], [.. MeanSplats(ctx), "invStd"], (pair, index) => [
-            .. before(pair, index), .. GradientSums(ctx, VectorShape.Wide(ctx), name, pair, index), .. after?.Invoke(pair, index) ?? []]);
+            .. before?.Invoke(pair, index) ?? [], .. GradientSums(ctx, VectorShape.Wide(ctx), name, pair, index), .. after?.Invoke(pair, index) ?? []]);
 
     /// <summary>The scalar twin of <see cref="RunGradientSums"/> at <c>i</c>.</summary>
     private static readonly string[] RunGradientSumsScalar = [
@@ -1167,9 +1166,11 @@ internal static partial class GroupMajorKernels
 
     /// <summary>
     /// Whether the group-by-group sums loops (the statistics pass, the backward's gradient sums) have a Vector512 twin:
-    /// runs of a constant length of at least <see cref="VectorLoop.MinWideSumsIterations"/> unrolled iterations.
+    /// runs of a constant length of at least <see cref="VectorLoop.MinWideSumsIterations"/> unrolled iterations, or
+    /// groups that long whose runs the statistics pass sums as one (<see cref="ContiguousGroupLength"/>).
     /// </summary>
-    internal static bool HasWideSumsLoop(KernelContext ctx) => VectorLoop.GetsWideSums(ctx, ConstantRunLength(ctx));
+    internal static bool HasWideSumsLoop(KernelContext ctx) =>
+        VectorLoop.GetsWideSums(ctx, ConstantRunLength(ctx)) || VectorLoop.GetsWideSums(ctx, ContiguousGroupLength(ctx));
 
     private static string RunLength(KernelContext ctx) => ctx.Extent(ctx.Layout.Inner);
 

@@ -67,21 +67,13 @@ public static partial class Simd
     public static void AddWidenedTo(ref double start, int index, Vector512<double> value) =>
         Vector512.StoreUnsafe(Load512(ref start, index) + value, ref start, (nuint)index);
 
-    /// <summary>Two 256-bit partial sums side by side in one 512-bit vector (<paramref name="lower"/> in lanes 0–7), for a sums loop's 512-bit twin.</summary>
+    /// <summary>Two 256-bit partial sums side by side in one 512-bit vector (<paramref name="lower"/> in the low lanes), for a sums loop's 512-bit twin.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Join(Vector256<float> lower, Vector256<float> upper) => Vector512.Create(lower, upper);
+    public static Vector512<T> Join<T>(Vector256<T> lower, Vector256<T> upper) => Vector512.Create(lower, upper);
 
-    /// <summary>Two 256-bit partial sums side by side in one 512-bit vector (<paramref name="lower"/> in lanes 0–3), for a sums loop's 512-bit twin.</summary>
+    /// <summary>The two 256-bit partial sums a <see cref="Join{T}"/> put side by side.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<double> Join(Vector256<double> lower, Vector256<double> upper) => Vector512.Create(lower, upper);
-
-    /// <summary>The two 256-bit partial sums a <see cref="Join(Vector256{float}, Vector256{float})"/> put side by side.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<float> Lower, Vector256<float> Upper) Halves(Vector512<float> value) => (value.GetLower(), value.GetUpper());
-
-    /// <summary>The two 256-bit partial sums a <see cref="Join(Vector256{double}, Vector256{double})"/> put side by side.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<double> Lower, Vector256<double> Upper) Halves(Vector512<double> value) => (value.GetLower(), value.GetUpper());
+    public static (Vector256<T> Lower, Vector256<T> Upper) Halves<T>(Vector512<T> value) => (value.GetLower(), value.GetUpper());
 
     /// <summary>Broadcasts a value to every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
