@@ -20,7 +20,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     where TState : class
     where T : unmanaged
 {
-    private readonly ManualResetEventSlim _helpersDone = new(false);
+    private readonly ManualResetEventSlim _chunksDone = new(false);
     private ChunkKernel<TState, T>? _kernel;
     private TState? _state;
     private T* _a;
@@ -40,7 +40,14 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     // order, so the results are the same.
     private bool _backwards;
 
+    // Helpers handed this runner's work that have not yet returned from it. The caller never waits for them: it waits for
+    // the chunks (_chunksLeft), and a helper that wakes after the caller has claimed every chunk finds none and leaves. Until
+    // it has, this runner's calls run on the caller's thread alone (its claims must not be reset under it), and the last
+    // helper to leave frees the team for the next call, of any layer.
     private int _pendingHelpers;
+
+    // Chunks of the current call not yet finished, by whichever thread claimed them.
+    private int _chunksLeft;
 
     /// <summary>
     /// True while one thread's share of a call's output <c>c</c>, or of all its spans together, is larger than the cache
@@ -67,6 +74,11 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
         int helpers = Math.Min(degree, chunks) - 1;
+        if (helpers > 0 && Volatile.Read(ref _pendingHelpers) != 0)
+        {
+            // A helper of this runner's previous call has not woken yet: it may still look at the claims.
+            helpers = 0;
+        }
         int threads = Math.Max(1, helpers + 1);
 
         // The spans are pinned for the whole call (pinning is a flag on a local): helpers read them through pointers, and
@@ -98,32 +110,60 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _lengthC = c.Length;
             _batch = batch;
             _claims.Reset(chunks, threads, backwards);
-            _helpersDone.Reset();
-            _pendingHelpers = helpers;
+            _chunksLeft = chunks;
+            _chunksDone.Reset();
+            Volatile.Write(ref _pendingHelpers, helpers);
             int started = WorkerTeam.TryStart(this, helpers);
             if (started == 0)
             {
                 // No helper is free (another call has them): this thread runs every chunk, so its share is the whole call.
                 MeasureShares(a.Length, b.Length, c.Length, threads: 1);
             }
-            if (started < helpers && Interlocked.Add(ref _pendingHelpers, started - helpers) == 0)
+            if (started < helpers && Interlocked.Add(ref _pendingHelpers, started - helpers) == 0 && started > 0)
             {
-                _helpersDone.Set();
+                // The helpers that did start have already left.
+                WorkerTeam.Release();
             }
             ProcessChunks(slot: 0);
 
-            // The spans stay pinned until every helper has stopped reading them.
-            _helpersDone.Wait();
-            if (started > 0)
-            {
-                WorkerTeam.Release();
-            }
+            // The spans stay pinned until every chunk a helper claimed is finished; a helper that claimed none is not
+            // waited for (one woken late, or descheduled by another process's threads, would hold the call up by its
+            // wake-up: 0.1–4 ms on this machine's VMs, against a few µs for a cache-resident call).
+            WaitForChunks();
             _kernel = null;
             _state = null;
             _a = _b = _c = null;
             FinishStreaming();
         }
     }
+
+    /// <summary>
+    /// Waits until no chunk is left: polls for up to <see cref="PollMicroseconds"/> (a helper finishing a chunk it began
+    /// beside the caller's), then sleeps until the last chunk's thread wakes it.
+    /// </summary>
+    private void WaitForChunks()
+    {
+        if (Volatile.Read(ref _chunksLeft) == 0)
+        {
+            return;
+        }
+        long until = System.Diagnostics.Stopwatch.GetTimestamp() + PollTicks;
+        while (Volatile.Read(ref _chunksLeft) != 0)
+        {
+            Thread.SpinWait(1);
+            if (System.Diagnostics.Stopwatch.GetTimestamp() > until)
+            {
+                _chunksDone.Wait();
+                return;
+            }
+        }
+    }
+
+    /// <summary>How long the caller polls for the helpers' last chunks before it sleeps: waking a sleeping thread takes
+    /// longer than a cache-resident chunk.</summary>
+    private const long PollMicroseconds = 50;
+
+    private static readonly long PollTicks = System.Diagnostics.Stopwatch.Frequency * PollMicroseconds / 1_000_000;
 
     /// <summary>
     /// Sets <see cref="StreamsOutput"/>, <see cref="ExceedsCoreCache"/> and <see cref="RunsAlone"/> for a call that <paramref name="threads"/>
@@ -153,7 +193,8 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         ProcessChunks(slot);
         if (Interlocked.Decrement(ref _pendingHelpers) == 0)
         {
-            _helpersDone.Set();
+            // The last of this call's helpers to leave: the team may take the next call.
+            WorkerTeam.Release();
         }
     }
 
@@ -168,6 +209,10 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             }
             _kernel!(_state!, new ReadOnlySpan<T>(_a, _lengthA), new ReadOnlySpan<T>(_b, _lengthB), new Span<T>(_c, _lengthC), _batch, chunk);
             FinishStreaming();
+            if (Interlocked.Decrement(ref _chunksLeft) == 0)
+            {
+                _chunksDone.Set();
+            }
         }
     }
 }

@@ -14,8 +14,10 @@ internal interface ISharedWork
 /// <summary>
 /// The process's helper threads for the generated kernels: ProcessorCount − 1 background threads, started on
 /// first use. After each piece of work a helper polls for the next for a short while, then sleeps on its own
-/// semaphore. Handing them work allocates nothing (the thread pool's queue allocates now and then). One call at a time uses the team; a call that finds it busy runs on its own thread,
-/// which gives the same results, since the chunks and the order of their partial sums do not depend on threads.
+/// semaphore. Handing them work allocates nothing (the thread pool's queue allocates now and then). One call at a time uses the team, from
+/// <see cref="TryStart"/> until its last helper has returned (which may be after the call itself has returned, see
+/// <see cref="ChunkRunner{TState, T}"/>); a call that finds it busy runs on its own thread, which gives the same results,
+/// since the chunks and the order of their partial sums do not depend on threads.
 /// </summary>
 internal static class WorkerTeam
 {
@@ -44,8 +46,11 @@ internal static class WorkerTeam
         return count;
     }
 
-    /// <summary>Called by the owner of the work once every helper has finished.</summary>
+    /// <summary>Called by the last helper to finish the work (or by its owner when none started): the team is free.</summary>
     public static void Release() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>Tests only: run by a helper between waking for work and taking it, to hold a helper back as a late wake-up would.</summary>
+    internal static Action? HelperWokenForTests;
 
     private static Worker[] Start()
     {
@@ -102,6 +107,7 @@ internal static class WorkerTeam
                 Volatile.Write(ref _state, Idle);
                 ISharedWork work = Volatile.Read(ref _work)!;
                 _work = null;
+                HelperWokenForTests?.Invoke();
                 work.Help(_slot);
             }
         }
