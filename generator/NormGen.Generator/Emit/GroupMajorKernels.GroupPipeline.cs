@@ -66,9 +66,6 @@ internal static partial class GroupMajorKernels
     /// </summary>
     private const int PipelinedGroupBytes = 64 * 1024;
 
-    /// <summary>Groups per index of the chunked segment: the product of the other kept segments' sizes (1 for channels).</summary>
-    private static int GroupsPerChunkIndex(KernelContext ctx) => ctx.Kept.Skip(1).Aggregate(1, (p, s) => p * s.Size);
-
     /// <summary>
     /// The groups of <c>BackwardChunk</c> for <see cref="PipelinesBackwardGroups"/>: each group's sums pass writes the
     /// previous group's dx run by run where <c>pipelined</c>; otherwise (output in the cache, the chunk's first and last
@@ -76,11 +73,12 @@ internal static partial class GroupMajorKernels
     /// </summary>
     private static void EmitPipelinedBackwardGroups(CodeWriter w, KernelContext ctx)
     {
-        int perIndex = GroupsPerChunkIndex(ctx);
-        // One loop over the chunk's groups: the channel itself, or the statistics index of GroupNorm's (sample, group).
+        int perIndex = ctx.GroupsPerChunkIndex;
+        // One loop over the chunk's groups: the channel itself, or the statistics index of GroupNorm's (sample, group),
+        // which is the chunks' flat index (KernelContext.ChunksFlatGroups).
         string g = perIndex == 1 ? ctx.LoopVariable(ctx.Kept[0]) : "stat";
-        string first = perIndex == 1 ? "chunkFirst" : $"chunkFirst * {Int(perIndex)}";
-        string last = perIndex == 1 ? "chunkLast" : $"chunkLast * {Int(perIndex)}";
+        string first = perIndex == 1 || ctx.ChunksFlatGroups ? "chunkFirst" : $"chunkFirst * {Int(perIndex)}";
+        string last = perIndex == 1 || ctx.ChunksFlatGroups ? "chunkLast" : $"chunkLast * {Int(perIndex)}";
         int run = ConstantRunLength(ctx)!.Value;
         string groupStride = Int(ctx.Kept[ctx.Kept.Count - 1].Stride);
         var outerReduced = OuterReduced(ctx);
@@ -136,7 +134,7 @@ internal static partial class GroupMajorKernels
                 }
                 else
                 {
-                    EmitKeptIndices(w, ctx, g);
+                    SegmentLoops.EmitKeptIndices(w, ctx, g, onlyAffine: true);
                     w.Line($"int groupStart = {g} * {groupStride};");
                 }
                 w.Line("double mean = state.SavedMean[stat];");

@@ -284,7 +284,8 @@ internal static partial class GroupMajorKernels
     private static void ForEachBlock(CodeWriter w, KernelContext ctx, System.Action body)
     {
         int block = ctx.Width;
-        int groupsPerIndex = ctx.Kept.Skip(1).Aggregate(1, (product, s) => product * s.Size);
+        // The chunk's range is of flat groups already, or of the outermost kept segment's indices.
+        int groupsPerIndex = ctx.ChunksFlatGroups ? 1 : ctx.GroupsPerChunkIndex;
         w.Line($"int groupLast = {Product("chunkLast", groupsPerIndex)};");
         using (w.Block($"for (int blockFirst = {Product("chunkFirst", groupsPerIndex)}; blockFirst < groupLast; blockFirst += {block})"))
         {
@@ -325,7 +326,7 @@ internal static partial class GroupMajorKernels
     private static void EmitGroupPlace(CodeWriter w, KernelContext ctx)
     {
         w.Line("int group = blockFirst + k;");
-        EmitKeptIndices(w, ctx, "group");
+        SegmentLoops.EmitKeptIndices(w, ctx, "group", onlyAffine: true);
         w.Line("int stat = group;");
         w.Line($"int start = group * {Int(ConstantRunLength(ctx)!.Value)};");
         if (ctx.HasGamma)
@@ -352,25 +353,6 @@ internal static partial class GroupMajorKernels
         if (invStdSplat)
         {
             w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
-        }
-    }
-
-    /// <summary>The loop variables of the kept dims that index γ and β, from a group's flat index (innermost fastest).</summary>
-    private static void EmitKeptIndices(CodeWriter w, KernelContext ctx, string group)
-    {
-        var kept = ctx.Kept;
-        int inner = 1;
-        for (int i = kept.Count - 1; i >= 0; i--)
-        {
-            Segment segment = kept[i];
-            if (segment.Affine && ctx.HasGamma)
-            {
-                string quotient = inner == 1 ? group : $"{group} / {Int(inner)}";
-                w.Line(i == 0
-                    ? $"int {ctx.LoopVariable(segment)} = {quotient};"
-                    : $"int {ctx.LoopVariable(segment)} = {quotient} % {Int(segment.Size)};");
-            }
-            inner *= segment.Size;
         }
     }
 }

@@ -48,9 +48,24 @@ internal sealed class KernelContext
         ? Kept.FirstOrDefault()
         : Layout.Segments.Count > 1 ? Layout.Segments[0] : null;
 
+    /// <summary>
+    /// Group-major layouts whose several kept segments lead the layout (GroupNorm's (N, G), InstanceNorm's (N, C)): the
+    /// chunks split the groups' flat index — n·G + g, which is also their statistic index — rather than the batch, so a
+    /// batch of one sample still makes several chunks (GroupNorm(32) x[1,320,64,64] ran on one thread whatever the
+    /// MaxDegreeOfParallelism). Batches of 8 and more whole samples make the same chunks either way.
+    /// </summary>
+    public bool ChunksFlatGroups => Layout.GroupMajor && Kept.Count > 1 && Kept.Skip(1).All(s => !s.Batch)
+        && Layout.Segments.Take(Kept.Count).All(s => !s.Reduced);
+
+    /// <summary>The groups per index of <see cref="ChunkSegment"/>: the product of the other kept segments' sizes.</summary>
+    public int GroupsPerChunkIndex => Kept.Skip(1).Aggregate(1, (product, s) => product * s.Size);
+
+    /// <summary>What the chunks split: the flat groups (<see cref="ChunksFlatGroups"/>) or <see cref="ChunkSegment"/>'s indices.</summary>
+    public string ChunkExtent => ChunksFlatGroups ? Product(Extent(Kept[0]), GroupsPerChunkIndex) : Extent(ChunkSegment!);
+
     /// <summary>The number of chunks of a call.</summary>
-    public string ChunkCount => ChunkSegment is Segment segment
-        ? $"global::NormGen.Internal.Threading.ChunkCount({Extent(segment)}{ChunkingArguments})"
+    public string ChunkCount => ChunkSegment is not null
+        ? $"global::NormGen.Internal.Threading.ChunkCount({ChunkExtent}{ChunkingArguments})"
         : "1";
 
     /// <summary>

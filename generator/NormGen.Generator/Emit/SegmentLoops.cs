@@ -10,8 +10,46 @@ internal static class SegmentLoops
 {
     /// <param name="chunked">The loop over <see cref="KernelContext.ChunkSegment"/> covers only this chunk's indices.</param>
     /// <param name="descending">The (unchunked) loops count down, so the body sees the positions in reverse memory order.</param>
-    public static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, Action body, bool chunked = false, bool descending = false) =>
+    public static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, Action body, bool chunked = false, bool descending = false)
+    {
+        if (chunked && ctx.ChunksFlatGroups && segments.SequenceEqual(ctx.Kept))
+        {
+            using (w.Block("for (int group = chunkFirst; group < chunkLast; group++)"))
+            {
+                EmitKeptIndices(w, ctx, "group");
+                body();
+            }
+            return;
+        }
         Emit(w, ctx, segments, 0, body, chunked, descending);
+    }
+
+    /// <summary>The kept segments' loop variables from a group's flat index (in which the innermost kept segment runs fastest).</summary>
+    /// <param name="onlyAffine">Only those that index γ and β.</param>
+    public static void EmitKeptIndices(CodeWriter w, KernelContext ctx, string group, bool onlyAffine = false)
+    {
+        var kept = ctx.Kept;
+        var lines = new List<string>();
+        int inner = 1;
+        for (int i = kept.Count - 1; i >= 0; i--)
+        {
+            Segment segment = kept[i];
+            if (!onlyAffine || (segment.Affine && ctx.HasGamma))
+            {
+                string quotient = inner == 1 ? group : $"{group} / {KernelContext.Int(inner)}";
+                lines.Add(i == 0
+                    ? $"int {ctx.LoopVariable(segment)} = {quotient};"
+                    : $"int {ctx.LoopVariable(segment)} = {quotient} % {KernelContext.Int(segment.Size)};");
+            }
+            inner *= segment.Size;
+        }
+        // Outermost first, as the loops they replace.
+        lines.Reverse();
+        foreach (string line in lines)
+        {
+            w.Line(line);
+        }
+    }
 
     private static void Emit(CodeWriter w, KernelContext ctx, IReadOnlyList<Segment> segments, int depth, Action body, bool chunked, bool descending)
     {
@@ -43,8 +81,10 @@ internal static class SegmentLoops
         {
             return;
         }
-        string extent = ctx.Extent(segment);
-        w.Line($"// This chunk's share of the {segment.Letters} indices (the partition depends on the shape only, not on the threads).");
+        string extent = ctx.ChunkExtent;
+        w.Line(ctx.ChunksFlatGroups
+            ? $"// This chunk's share of the ({string.Join(", ", ctx.Kept.Select(k => k.Letters))}) groups, in their flat order (the partition depends on the shape only, not on the threads)."
+            : $"// This chunk's share of the {segment.Letters} indices (the partition depends on the shape only, not on the threads).");
         w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{ctx.ChunkingArguments});");
         w.Line("int chunkFirst = chunk * chunkSize;");
         w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");

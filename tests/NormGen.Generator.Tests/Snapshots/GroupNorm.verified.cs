@@ -115,7 +115,7 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -139,148 +139,147 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             const double invCount = 1.0 / 8192;
-            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // This chunk's share of the (N, G) groups, in their flat order (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 8);
             // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            for (int group = chunkFirst; group < chunkLast; group++)
             {
-                for (int g = 0; g < 8; g++)
+                int n = group / 8;
+                int g = group % 8;
+                int stat = n * 8 + g;
+                int groupStart = n * 65536 + g * 8192;
+                // The pivot: the mean of 8 values spread along the group's first run, one every 128. Neighbouring values often
+                // lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot from them
+                // would cost a second pass.
+                float pivot = (float)NormGenSimd.SpreadMean(ref xRef, groupStart, 128);
+
+                // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
+                // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
+                // is as accurate as the corrected two-pass algorithm, in one pass; a group whose pivot lies further out
+                // (rare) is summed again about the mean found, which is that algorithm.
+                double mean, variance;
+                for (int attempt = 0; ; attempt++)
                 {
-                    int stat = n * 8 + g;
-                    int groupStart = n * 65536 + g * 8192;
-                    // The pivot: the mean of 8 values spread along the group's first run, one every 128. Neighbouring values often
-                    // lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot from them
-                    // would cost a second pass.
-                    float pivot = (float)NormGenSimd.SpreadMean(ref xRef, groupStart, 128);
-
-                    // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
-                    // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
-                    // is as accurate as the corrected two-pass algorithm, in one pass; a group whose pivot lies further out
-                    // (rare) is summed again about the mean found, which is that algorithm.
-                    double mean, variance;
-                    for (int attempt = 0; ; attempt++)
+                    var pivotV = NormGenSimd.Splat(pivot);
+                    double sumD = 0.0;
+                    var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                    double sumD2 = 0.0;
+                    var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                    // The group's runs lie one after another in memory: the sums go over them as one run of 8192 values.
                     {
-                        var pivotV = NormGenSimd.Splat(pivot);
-                        double sumD = 0.0;
-                        var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
-                        double sumD2 = 0.0;
-                        var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
-                        // The group's runs lie one after another in memory: the sums go over them as one run of 8192 values.
+                        int start = groupStart;
+                        for (int block = 0; block < 8192; block += 512)
                         {
-                            int start = groupStart;
-                            for (int block = 0; block < 8192; block += 512)
-                            {
-                                if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-                                {
-                                    // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
-                                    // same values in the same order as there, so the sums are the same, in half the instructions.
-                                    var pivotW = NormGenSimd.Splat512(pivotV);
-                                    var sumDBlocks01 = NormGenSimd.Join(sumDBlock0, sumDBlock1); var sumDBlocks23 = NormGenSimd.Join(sumDBlock2, sumDBlock3);
-                                    var sumD2Blocks01 = NormGenSimd.Join(sumD2Block0, sumD2Block1); var sumD2Blocks23 = NormGenSimd.Join(sumD2Block2, sumD2Block3);
-                                    for (int i = block; i < block + 512; i += 32)
-                                    {
-                                        var d0 = NormGenSimd.Load512(ref xRef, start + i) - pivotW;
-                                        sumDBlocks01 += d0;
-                                        sumD2Blocks01 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Blocks01);
-                                        var d1 = NormGenSimd.Load512(ref xRef, start + i + 16) - pivotW;
-                                        sumDBlocks23 += d1;
-                                        sumD2Blocks23 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Blocks23);
-                                    }
-                                    (sumDBlock0, sumDBlock1) = NormGenSimd.Halves(sumDBlocks01); (sumDBlock2, sumDBlock3) = NormGenSimd.Halves(sumDBlocks23);
-                                    (sumD2Block0, sumD2Block1) = NormGenSimd.Halves(sumD2Blocks01); (sumD2Block2, sumD2Block3) = NormGenSimd.Halves(sumD2Blocks23);
-                                }
-                                else
-                                {
-                                    for (int i = block; i < block + 512; i += 32)
-                                    {
-                                        var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
-                                        sumDBlock0 += d0;
-                                        sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                                        var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
-                                        sumDBlock1 += d1;
-                                        sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
-                                        var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
-                                        sumDBlock2 += d2;
-                                        sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                                        var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
-                                        sumDBlock3 += d3;
-                                        sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
-                                    }
-                                }
-                                sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                                sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                                sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                                sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
-                            }
-                        }
-                        double meanShift = sumD * invCount;
-                        mean = pivot + meanShift;
-                        variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
-                        if (meanShift * meanShift <= variance || attempt == 1)
-                        {
-                            break;
-                        }
-                        pivot = (float)mean;
-                    }
-                    double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
-                    meanOut[stat] = mean;
-                    invStdOut[stat] = invStd;
-                    varianceOut[stat] = variance;
-
-                    float meanHi = (float)mean;
-                    var meanHiV = NormGenSimd.Splat(meanHi);
-                    // y = (x − mean)·invStd·γ + β
-                    for (int c = 0; c < 8; c++)
-                    {
-                        int start = groupStart + c * 1024;
-                        int param = g * 8 + c;
-                        double scale = invStd * NormGenSimd.At(ref gammaRef, param);
-                        var scaleV = NormGenSimd.Splat((float)scale);
-                        double beta = NormGenSimd.At(ref betaRef, param);
-                        double shift = beta - (mean - meanHi) * scale;
-                        var shiftV = NormGenSimd.Splat((float)shift);
-                        // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
-                        {
-                            int first = NormGenSimd.LineStart(ref yRef, start);
-                            int last = first + ((1024 - first) & ~15);
-                            if (first != 0)
-                            {
-                                // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
-                                int endingAtFirst = global::System.Math.Max(first - 8, 0);
-                                NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV), scaleV, shiftV), ref yRef, start, first);
-                            }
-                            if (last != 1024)
-                            {
-                                // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
-                                int atLast = global::System.Math.Min(last, 1016);
-                                NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 1016) - meanHiV), scaleV, shiftV), ref yRef, start + 1024, 1024 - last);
-                            }
-                            int i = first;
                             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                             {
-                                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
-                                var meanHiW = NormGenSimd.Splat512(meanHiV); var scaleW = NormGenSimd.Splat512(scaleV); var shiftW = NormGenSimd.Splat512(shiftV);
-                                for (; i <= last - 64; i += 64)
+                                // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
+                                // same values in the same order as there, so the sums are the same, in half the instructions.
+                                var pivotW = NormGenSimd.Splat512(pivotV);
+                                var sumDBlocks01 = NormGenSimd.Join(sumDBlock0, sumDBlock1); var sumDBlocks23 = NormGenSimd.Join(sumDBlock2, sumDBlock3);
+                                var sumD2Blocks01 = NormGenSimd.Join(sumD2Block0, sumD2Block1); var sumD2Blocks23 = NormGenSimd.Join(sumD2Block2, sumD2Block3);
+                                for (int i = block; i < block + 512; i += 32)
                                 {
-                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - meanHiW), scaleW, shiftW), ref yRef, start + i, streaming);
-                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW), scaleW, shiftW), ref yRef, start + i + 16, streaming);
-                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW), scaleW, shiftW), ref yRef, start + i + 32, streaming);
-                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW), scaleW, shiftW), ref yRef, start + i + 48, streaming);
+                                    var d0 = NormGenSimd.Load512(ref xRef, start + i) - pivotW;
+                                    sumDBlocks01 += d0;
+                                    sumD2Blocks01 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Blocks01);
+                                    var d1 = NormGenSimd.Load512(ref xRef, start + i + 16) - pivotW;
+                                    sumDBlocks23 += d1;
+                                    sumD2Blocks23 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Blocks23);
+                                }
+                                (sumDBlock0, sumDBlock1) = NormGenSimd.Halves(sumDBlocks01); (sumDBlock2, sumDBlock3) = NormGenSimd.Halves(sumDBlocks23);
+                                (sumD2Block0, sumD2Block1) = NormGenSimd.Halves(sumD2Blocks01); (sumD2Block2, sumD2Block3) = NormGenSimd.Halves(sumD2Blocks23);
+                            }
+                            else
+                            {
+                                for (int i = block; i < block + 512; i += 32)
+                                {
+                                    var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                                    sumDBlock0 += d0;
+                                    sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                                    var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                                    sumDBlock1 += d1;
+                                    sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                    var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                                    sumDBlock2 += d2;
+                                    sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                                    var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                                    sumDBlock3 += d3;
+                                    sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
                                 }
                             }
-                            for (; i <= last - 32; i += 32)
+                            sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                            sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                            sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                            sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                        }
+                    }
+                    double meanShift = sumD * invCount;
+                    mean = pivot + meanShift;
+                    variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
+                    if (meanShift * meanShift <= variance || attempt == 1)
+                    {
+                        break;
+                    }
+                    pivot = (float)mean;
+                }
+                double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
+                meanOut[stat] = mean;
+                invStdOut[stat] = invStd;
+                varianceOut[stat] = variance;
+
+                float meanHi = (float)mean;
+                var meanHiV = NormGenSimd.Splat(meanHi);
+                // y = (x − mean)·invStd·γ + β
+                for (int c = 0; c < 8; c++)
+                {
+                    int start = groupStart + c * 1024;
+                    int param = g * 8 + c;
+                    double scale = invStd * NormGenSimd.At(ref gammaRef, param);
+                    var scaleV = NormGenSimd.Splat((float)scale);
+                    double beta = NormGenSimd.At(ref betaRef, param);
+                    double shift = beta - (mean - meanHi) * scale;
+                    var shiftV = NormGenSimd.Splat((float)shift);
+                    // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
+                    {
+                        int first = NormGenSimd.LineStart(ref yRef, start);
+                        int last = first + ((1024 - first) & ~15);
+                        if (first != 0)
+                        {
+                            // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                            int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                            NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV), scaleV, shiftV), ref yRef, start, first);
+                        }
+                        if (last != 1024)
+                        {
+                            // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                            int atLast = global::System.Math.Min(last, 1016);
+                            NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 1016) - meanHiV), scaleV, shiftV), ref yRef, start + 1024, 1024 - last);
+                        }
+                        int i = first;
+                        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                        {
+                            // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                            var meanHiW = NormGenSimd.Splat512(meanHiV); var scaleW = NormGenSimd.Splat512(scaleV); var shiftW = NormGenSimd.Splat512(shiftV);
+                            for (; i <= last - 64; i += 64)
                             {
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - meanHiW), scaleW, shiftW), ref yRef, start + i, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW), scaleW, shiftW), ref yRef, start + i + 16, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW), scaleW, shiftW), ref yRef, start + i + 32, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW), scaleW, shiftW), ref yRef, start + i + 48, streaming);
                             }
-                            for (; i < last; i += 8)
-                            {
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
-                            }
+                        }
+                        for (; i <= last - 32; i += 32)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                        }
+                        for (; i < last; i += 8)
+                        {
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
                         }
                     }
                 }
@@ -297,7 +296,7 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
             global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
@@ -326,10 +325,10 @@ namespace Demo
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             const double invCount = 1.0 / 8192;
-            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // This chunk's share of the (N, G) groups, in their flat order (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 8);
             // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             // Groups streamed from memory in a two-stage pipeline where the processor has AVX-512: the sums pass over a group
             // also writes the previous group's dx, run by run, in 512-bit vectors, so the one group's reads overlap the other's
@@ -337,10 +336,10 @@ namespace Demo
             bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming && !state.Runner.RunsAlone;
             int previousGroupStart = 0, previousGroupParam = 0;
             double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;
-            for (int stat = chunkFirst * 8; stat <= chunkLast * 8; stat++)
+            for (int stat = chunkFirst; stat <= chunkLast; stat++)
             {
-                bool pipelined = pipelines && stat > chunkFirst * 8 && stat < chunkLast * 8;
-                if (stat > chunkFirst * 8 && !pipelined)
+                bool pipelined = pipelines && stat > chunkFirst && stat < chunkLast;
+                if (stat > chunkFirst && !pipelined)
                 {
                     // The previous group's dx, which no pipelined pass wrote: its runs last to first (its sums pass read them first to last).
                     float previousMeanHi = (float)previousMean;
@@ -395,7 +394,7 @@ namespace Demo
                         }
                     }
                 }
-                if (stat < chunkLast * 8)
+                if (stat < chunkLast)
                 {
                     int g = stat % 8;
                     int groupStart = stat * 8192;

@@ -115,7 +115,7 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 16, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -140,10 +140,10 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             const double invCount = 1.0 / 64;
-            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // This chunk's share of the (N, C) groups, in their flat order (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 16, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 16);
             // One statistics group per (N, C): 64 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
             // Short groups, 8 at a time: each group's sums stay in a vector, then the block's horizontal sums and
             // statistics are computed side by side, one group a lane (rather than one group's chain of dependent steps after
@@ -155,8 +155,8 @@ namespace Demo
             global::System.Span<double> means = stackalloc double[8];
             global::System.Span<double> variances = stackalloc double[8];
             global::System.Span<double> invStds = stackalloc double[8];
-            int groupLast = chunkLast * 16;
-            for (int blockFirst = chunkFirst * 16; blockFirst < groupLast; blockFirst += 8)
+            int groupLast = chunkLast;
+            for (int blockFirst = chunkFirst; blockFirst < groupLast; blockFirst += 8)
             {
                 int blockCount = global::System.Math.Min(8, groupLast - blockFirst);
                 // A block past the chunk's last group repeats that group in its other lanes (read, never written).
@@ -309,7 +309,7 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 16, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
             global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
@@ -339,10 +339,10 @@ namespace Demo
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             const double invCount = 1.0 / 64;
-            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // This chunk's share of the (N, C) groups, in their flat order (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 16, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 16);
             // One statistics group per (N, C): 64 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             // Short groups, 8 at a time: each group's Σdy and Σdy·x̂ stay in vectors, then the block's horizontal sums
             // are computed side by side, one group a lane (rather than one group's chain of dependent steps after another's),
@@ -351,8 +351,8 @@ namespace Demo
             global::System.Span<double> runDyTotals = stackalloc double[8];
             global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> runDyXhats = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[8];
             global::System.Span<double> runDyXhatTotals = stackalloc double[8];
-            int groupLast = chunkLast * 16;
-            for (int blockFirst = chunkFirst * 16; blockFirst < groupLast; blockFirst += 8)
+            int groupLast = chunkLast;
+            for (int blockFirst = chunkFirst; blockFirst < groupLast; blockFirst += 8)
             {
                 int blockCount = global::System.Math.Min(8, groupLast - blockFirst);
                 // A block past the chunk's last group repeats that group in its other lanes (read, never written).

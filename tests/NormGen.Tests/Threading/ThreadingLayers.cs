@@ -209,3 +209,14 @@ internal partial class MemoryOrderDoubleBatchNorm : IBatchStatsLayer<double>, IA
 
 [Normalize(Shape = "N,C=17,H=4,W=8", Axes = "NHW", ElementType = typeof(double))]
 internal partial class GroupOrderDoubleBatchNorm : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+// One sample of these is 65,536 values (two chunks of its groups, see OneSampleGroupsTests): GroupNorm over groups of
+// 32 KiB, InstanceNorm over 32×32 maps (group by group) and over 8×8 maps (the short groups a vector's width at a time).
+[Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]
+internal partial class OneSampleGroupNorm : IGroupLayer { }
+
+[Normalize(Shape = "N,C=64,H=32,W=32", Axes = "HW")]
+internal partial class OneSampleInstanceNorm : IGroupLayer { }
+
+[Normalize(Shape = "N,C=1024,H=8,W=8", Axes = "HW")]
+internal partial class OneSampleShortInstanceNorm : IGroupLayer { }

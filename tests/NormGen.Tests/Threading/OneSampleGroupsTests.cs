@@ -1,0 +1,101 @@
+using System;
+using System.Threading;
+using NormGen.Internal;
+using Xunit;
+
+namespace NormGen.Tests.Threading;
+
+/// <summary>
+/// GroupNorm and InstanceNorm on a batch of one or three samples: their chunks split the (sample, group) pairs, not the
+/// samples, so a single sample is still shared out over the threads (before, one sample was one chunk: one thread), and
+/// the results stay the same bits for any thread count.
+/// </summary>
+[Collection(nameof(ThreadingTests))]
+public sealed class OneSampleGroupsTests
+{
+    private delegate void Run(int degree, float[] x, float[] dy, float[] y, float[] dx, float[] gammaGrad, float[] betaGrad);
+
+    public static TheoryData<string, int> Layers => new()
+    {
+        { nameof(OneSampleGroupNorm), 1 }, { nameof(OneSampleGroupNorm), 3 },
+        { nameof(OneSampleInstanceNorm), 1 }, { nameof(OneSampleInstanceNorm), 3 },
+        { nameof(OneSampleShortInstanceNorm), 1 }, { nameof(OneSampleShortInstanceNorm), 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Layers))]
+    public void A_batch_of_few_samples_is_shared_out_with_the_one_thread_bits(string layer, int samples)
+    {
+        (int sampleSize, int parameters, Run run) = layer switch
+        {
+            nameof(OneSampleGroupNorm) => (OneSampleGroupNorm.SampleSize, OneSampleGroupNorm.ParameterSize, Make(() => new OneSampleGroupNorm())),
+            nameof(OneSampleInstanceNorm) => (OneSampleInstanceNorm.SampleSize, OneSampleInstanceNorm.ParameterSize, Make(() => new OneSampleInstanceNorm())),
+            _ => (OneSampleShortInstanceNorm.SampleSize, OneSampleShortInstanceNorm.ParameterSize, Make(() => new OneSampleShortInstanceNorm())),
+        };
+        int length = samples * sampleSize;
+        float[] x = Random(length, 51), dy = Random(length, 52);
+        float[][] one = Outputs(length, parameters), two = Outputs(length, parameters);
+        run(1, x, dy, one[0], one[1], one[2], one[3]);
+
+        // At two threads a helper must be handed part of the call (the hook sees it wake), unless this machine has one core.
+        using var helperWoken = new ManualResetEventSlim();
+        WorkerTeam.HelperWokenForTests = helperWoken.Set;
+        try
+        {
+            run(2, x, dy, two[0], two[1], two[2], two[3]);
+            for (int retry = 0; retry < 50 && !helperWoken.IsSet && Environment.ProcessorCount > 1; retry++)
+            {
+                // The team may still be out with a previous test's late helper: the call then ran alone. Again.
+                Thread.Sleep(1);
+                run(2, x, dy, two[0], two[1], two[2], two[3]);
+            }
+        }
+        finally
+        {
+            WorkerTeam.HelperWokenForTests = null;
+        }
+        Assert.True(helperWoken.IsSet || Environment.ProcessorCount == 1, $"{samples} sample(s) of {layer} ran on one thread at MaxDegreeOfParallelism 2");
+        string[] names = ["y", "dx", "GammaGrad", "BetaGrad"];
+        for (int k = 0; k < names.Length; k++)
+        {
+            SameBits.Assert<float>(names[k], one[k], "with 1 thread", two[k], "with 2 threads");
+        }
+    }
+
+    private static Run Make(Func<IGroupLayer> create) => (degree, x, dy, y, dx, gammaGrad, betaGrad) =>
+    {
+        var layer = create();
+        layer.MaxDegreeOfParallelism = degree;
+        layer.Forward(x, y);
+        layer.Backward(x, dy, dx);
+        layer.GammaGrad.CopyTo(gammaGrad);
+        layer.BetaGrad.CopyTo(betaGrad);
+    };
+
+    private static float[][] Outputs(int length, int parameters) => [new float[length], new float[length], new float[parameters], new float[parameters]];
+
+    private static float[] Random(int length, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 4 - 1 + (i % 7));
+        }
+        return values;
+    }
+}
+
+/// <summary>What the tests call on the generated GroupNorm and InstanceNorm layers (their generated members implement it).</summary>
+internal interface IGroupLayer
+{
+    int MaxDegreeOfParallelism { get; set; }
+
+    Span<float> GammaGrad { get; }
+
+    Span<float> BetaGrad { get; }
+
+    void Forward(ReadOnlySpan<float> x, Span<float> y);
+
+    void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx);
+}
