@@ -41,8 +41,8 @@ internal sealed class KernelContext
 
     /// <summary>
     /// The segment whose indices are split into chunks for the threads: the outermost kept segment for group-major
-    /// kernels (groups are independent), the outermost segment for lane-parallel kernels (with partial sums per chunk);
-    /// null when there is a single chunk.
+    /// kernels (groups are independent; with the other kept segments, in flat order, where <see cref="ChunksFlatGroups"/>),
+    /// the outermost segment for lane-parallel kernels (with partial sums per chunk); null when there is a single chunk.
     /// </summary>
     public Segment? ChunkSegment => Layout.GroupMajor
         ? Kept.FirstOrDefault()
@@ -52,7 +52,7 @@ internal sealed class KernelContext
     /// Group-major layouts whose several kept segments lead the layout (GroupNorm's (N, G), InstanceNorm's (N, C)): the
     /// chunks split the groups' flat index — n·G + g, which is also their statistic index — rather than the batch, so a
     /// batch of one sample still makes several chunks (GroupNorm(32) x[1,320,64,64] ran on one thread whatever the
-    /// MaxDegreeOfParallelism). Batches of 8 and more whole samples make the same chunks either way.
+    /// MaxDegreeOfParallelism). A batch of a multiple of 8 samples makes the same chunks either way.
     /// </summary>
     public bool ChunksFlatGroups => Layout.GroupMajor && Kept.Count > 1 && Kept.Skip(1).All(s => !s.Batch)
         && Layout.Segments.Take(Kept.Count).All(s => !s.Reduced);

@@ -40,11 +40,17 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     // order, so the results are the same.
     private bool _backwards;
 
-    // Helpers handed this runner's work that have not yet returned from it. The caller never waits for them: it waits for
-    // the chunks (_chunksLeft), and a helper that wakes after the caller has claimed every chunk finds none and leaves. Until
-    // it has, this runner's calls run on the caller's thread alone (its claims must not be reset under it), and the last
-    // helper to leave frees the team for the next call, of any layer.
-    private int _pendingHelpers;
+    // A helper enters a call through its door (_door counts those that did) until the caller, done with every chunk, closes
+    // it. The caller waits for the helpers that entered to leave, as they are past their last chunk; one that had not
+    // entered yet — woken late, or its core taken by another process's threads — is not waited for: it finds the door
+    // closed and leaves without touching the claims (_lateHelpers counts those still to come; until they have, this
+    // runner's calls run on the caller's thread, since the door must stay closed for them). The last helper to return,
+    // entered or late, frees the team for the next call of any layer (_postedHelpers).
+    private const int DoorClosed = 1 << 30;
+    private int _door;
+    private int _helpersLeft;
+    private int _lateHelpers;
+    private int _postedHelpers;
 
     // Chunks of the current call not yet finished, by whichever thread claimed them.
     private int _chunksLeft;
@@ -74,9 +80,9 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
         int helpers = Math.Min(degree, chunks) - 1;
-        if (helpers > 0 && Volatile.Read(ref _pendingHelpers) != 0)
+        if (helpers > 0 && Volatile.Read(ref _lateHelpers) != 0)
         {
-            // A helper of this runner's previous call has not woken yet: it may still look at the claims.
+            // A helper of an earlier call has not arrived yet: the door stays closed until it has.
             helpers = 0;
         }
         int threads = Math.Max(1, helpers + 1);
@@ -112,24 +118,37 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _claims.Reset(chunks, threads, backwards);
             _chunksLeft = chunks;
             _chunksDone.Reset();
-            Volatile.Write(ref _pendingHelpers, helpers);
+            _helpersLeft = 0;
+            Volatile.Write(ref _door, 0);
+            Volatile.Write(ref _postedHelpers, helpers);
             int started = WorkerTeam.TryStart(this, helpers);
             if (started == 0)
             {
                 // No helper is free (another call has them): this thread runs every chunk, so its share is the whole call.
                 MeasureShares(a.Length, b.Length, c.Length, threads: 1);
             }
-            if (started < helpers && Interlocked.Add(ref _pendingHelpers, started - helpers) == 0 && started > 0)
+            if (started < helpers && Interlocked.Add(ref _postedHelpers, started - helpers) == 0 && started > 0)
             {
-                // The helpers that did start have already left.
+                // The helpers that did start have already returned.
                 WorkerTeam.Release();
             }
             ProcessChunks(slot: 0);
 
-            // The spans stay pinned until every chunk a helper claimed is finished; a helper that claimed none is not
-            // waited for (one woken late, or descheduled by another process's threads, would hold the call up by its
-            // wake-up: 0.1–4 ms on this machine's VMs, against a few µs for a cache-resident call).
+            // The spans stay pinned until every chunk a helper claimed is finished, and every helper that entered has left
+            // the claims. A helper that had not entered is not waited for (one woken late, or descheduled by another
+            // process's threads, would hold the call up by its wake-up: 0.1–4 ms on this machine's VMs, against a few µs
+            // for a cache-resident call).
             WaitForChunks();
+            int entered = Interlocked.Or(ref _door, DoorClosed);
+            if (started > entered)
+            {
+                Interlocked.Add(ref _lateHelpers, started - entered);
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _helpersLeft) != entered)
+            {
+                spin.SpinOnce();
+            }
             _kernel = null;
             _state = null;
             _a = _b = _c = null;
@@ -190,10 +209,23 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
 
     void ISharedWork.Help(int slot)
     {
-        ProcessChunks(slot);
-        if (Interlocked.Decrement(ref _pendingHelpers) == 0)
+        if ((Interlocked.Increment(ref _door) & DoorClosed) != 0)
         {
-            // The last of this call's helpers to leave: the team may take the next call.
+            // Late: the caller has finished the call without this helper.
+            LeaveTeam();
+            Interlocked.Decrement(ref _lateHelpers);
+            return;
+        }
+        ProcessChunks(slot);
+        LeaveTeam();
+        Interlocked.Increment(ref _helpersLeft);
+    }
+
+    /// <summary>The last of a call's helpers to return frees the team (before it signals the caller, who may start the next call).</summary>
+    private void LeaveTeam()
+    {
+        if (Interlocked.Decrement(ref _postedHelpers) == 0)
+        {
             WorkerTeam.Release();
         }
     }
