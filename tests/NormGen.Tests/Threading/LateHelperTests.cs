@@ -22,8 +22,8 @@ public sealed class LateHelperTests
             return; // No helper threads on one core: nothing to hold back.
         }
         int length = 32 * ThreadedBatchNorm.SampleSize;
-        float[] x = Random(length, 41);
-        float[] dy = Random(length, 42);
+        float[] x = TestData.To<float>(TestData.Normal(new Random(41), length, 2.0, 1.5));
+        float[] dy = TestData.To<float>(TestData.Normal(new Random(42), length, 0.0, 1.0));
         var reference = new ThreadedBatchNorm { MaxDegreeOfParallelism = 1 };
         float[] y1 = new float[length], dx1 = new float[length], lnY1 = new float[length];
         reference.ForwardTraining(x, y1);
@@ -81,16 +81,5 @@ public sealed class LateHelperTests
         }
         layer.Backward(x, dy, dx);
         SameBits.Assert<float>("dx", dx1, "with 1 thread", dx, "after the helper came back");
-    }
-
-    private static float[] Random(int length, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[length];
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 4 - 2);
-        }
-        return values;
     }
 }

@@ -33,7 +33,8 @@ public sealed class OneSampleGroupsTests
             _ => (OneSampleShortInstanceNorm.SampleSize, OneSampleShortInstanceNorm.ParameterSize, Make(() => new OneSampleShortInstanceNorm())),
         };
         int length = samples * sampleSize;
-        float[] x = Random(length, 51), dy = Random(length, 52);
+        float[] x = TestData.To<float>(TestData.Normal(new Random(51), length, 2.0, 1.5));
+        float[] dy = TestData.To<float>(TestData.Normal(new Random(52), length, 0.0, 1.0));
         float[][] one = Outputs(length, parameters), two = Outputs(length, parameters);
         run(1, x, dy, one[0], one[1], one[2], one[3]);
 
@@ -73,29 +74,10 @@ public sealed class OneSampleGroupsTests
     };
 
     private static float[][] Outputs(int length, int parameters) => [new float[length], new float[length], new float[parameters], new float[parameters]];
-
-    private static float[] Random(int length, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[length];
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 4 - 1 + (i % 7));
-        }
-        return values;
-    }
 }
 
-/// <summary>What the tests call on the generated GroupNorm and InstanceNorm layers (their generated members implement it).</summary>
-internal interface IGroupLayer
+/// <summary>The generated GroupNorm and InstanceNorm layers' API these tests call (their generated members implement it).</summary>
+internal interface IGroupLayer : IPerSampleLayer<float>, IAffineLayer<float>
 {
     int MaxDegreeOfParallelism { get; set; }
-
-    Span<float> GammaGrad { get; }
-
-    Span<float> BetaGrad { get; }
-
-    void Forward(ReadOnlySpan<float> x, Span<float> y);
-
-    void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx);
 }
