@@ -15,9 +15,13 @@ internal static class PartialSums
     /// vectorized merge of the parameter sums: LayerNorm x[64,1000] backward 30–31 → 27 µs, BatchNorm1d x[256,512]
     /// backward 1.02–1.13× faster).
     /// </summary>
-    public static void EmitRowPair(CodeWriter w, string array, string stride, string first, string? second)
+    /// <param name="clear">False where the caller clears the rows itself (or need not: <see cref="GroupMajorKernels.AddsParameterBlockDirectly"/>).</param>
+    public static void EmitRowPair(CodeWriter w, string array, string stride, string first, string? second, bool clear = true)
     {
-        EmitClearRows(w, array, stride);
+        if (clear)
+        {
+            EmitClearRows(w, array, stride);
+        }
         w.Line($"ref double {first} = ref {Simd}.At(ref {Simd}.Ref(state.{array}), chunk * 2 * {stride});");
         if (second is not null)
         {
@@ -33,15 +37,15 @@ internal static class PartialSums
     }
 
     /// <summary>Zeroes this chunk's pair of rows of <paramref name="array"/> (both rows, whether or not the second is used).</summary>
-    private static void EmitClearRows(CodeWriter w, string array, string stride) =>
+    public static void EmitClearRows(CodeWriter w, string array, string stride) =>
         w.Line($"global::System.Array.Clear(state.{array}, chunk * 2 * {stride}, 2 * {stride});");
 
     /// <summary><c>gammaSumRef</c> and <c>betaSumRef</c>: this chunk's Gamma and Beta gradient sums (when the layer has them).</summary>
-    public static void EmitParameterRows(CodeWriter w, KernelContext ctx)
+    public static void EmitParameterRows(CodeWriter w, KernelContext ctx, bool clear = true)
     {
         if (ctx.HasGamma)
         {
-            EmitRowPair(w, "ParameterPartials", "NormGenState.PartialStride", "gammaSumRef", ctx.HasBeta ? "betaSumRef" : null);
+            EmitRowPair(w, "ParameterPartials", "NormGenState.PartialStride", "gammaSumRef", ctx.HasBeta ? "betaSumRef" : null, clear);
         }
     }
 

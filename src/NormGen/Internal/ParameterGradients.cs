@@ -49,6 +49,49 @@ public static class ParameterGradients
         }
     }
 
+    /// <summary>
+    /// For each parameter i &lt; grad.Length: grad[i] += block[i] + 0, and block[i] = 0 — what <see cref="AddChunkSums(double[], int, int, float[], float[])"/>
+    /// adds for one chunk whose partial row received the block in one flush (0 + (0 + block[i]) in double is block[i],
+    /// with −0 made +0, and rounds back to it exactly): the fused backward of a call of one small chunk adds its block this
+    /// way, without its partial rows.
+    /// </summary>
+    /// <param name="block">The chunk's block of float sums, grad.Length of them; left zero.</param>
+    /// <param name="grad">The gradients, added to.</param>
+    public static void AddBlock(ref float block, float[] grad)
+    {
+        ref float g = ref MemoryMarshal.GetArrayDataReference(grad);
+        int i = 0;
+        for (; i <= grad.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            Vector256<float> b = Vector256.LoadUnsafe(ref block, (nuint)i);
+            (Vector256.LoadUnsafe(ref g, (nuint)i) + (b + Vector256<float>.Zero)).StoreUnsafe(ref g, (nuint)i);
+            Vector256<float>.Zero.StoreUnsafe(ref block, (nuint)i);
+        }
+        for (; i < grad.Length; i++)
+        {
+            Unsafe.Add(ref g, i) += Unsafe.Add(ref block, i) + 0f;
+            Unsafe.Add(ref block, i) = 0f;
+        }
+    }
+
+    /// <inheritdoc cref="AddBlock(ref float, float[])"/>
+    public static void AddBlock(ref double block, double[] grad)
+    {
+        ref double g = ref MemoryMarshal.GetArrayDataReference(grad);
+        int i = 0;
+        for (; i <= grad.Length - Vector256<double>.Count; i += Vector256<double>.Count)
+        {
+            Vector256<double> b = Vector256.LoadUnsafe(ref block, (nuint)i);
+            (Vector256.LoadUnsafe(ref g, (nuint)i) + (b + Vector256<double>.Zero)).StoreUnsafe(ref g, (nuint)i);
+            Vector256<double>.Zero.StoreUnsafe(ref block, (nuint)i);
+        }
+        for (; i < grad.Length; i++)
+        {
+            Unsafe.Add(ref g, i) += Unsafe.Add(ref block, i) + 0.0;
+            Unsafe.Add(ref block, i) = 0.0;
+        }
+    }
+
     private static void Check(double[] partials, int stride, int chunks, int count, int? betaCount)
     {
         if (count > stride || (long)chunks * 2 * stride > partials.Length || (betaCount is int b && b != count))

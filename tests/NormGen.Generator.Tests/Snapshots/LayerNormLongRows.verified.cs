@@ -377,8 +377,12 @@ namespace Demo
             global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
             global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength);
             state.Runner.Run(NormGenState.BackwardChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
-            // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
-            global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
+            // One chunk of fewer than 8 groups added its dγ and dβ straight into the gradients (see BackwardChunk).
+            if (!(chunks == 1 && batch < 8))
+            {
+                // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
+                global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
+            }
         }
 
         /// <summary>One chunk of groups: dx, and this chunk's sums for GammaGrad/BetaGrad.</summary>
@@ -397,7 +401,6 @@ namespace Demo
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
             bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             const double invCount = 1.0 / 4096;
@@ -405,6 +408,14 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            // A call of fewer than 8 groups (a few rows) is one chunk, whose one block of dγ and dβ goes straight into
+            // GammaGrad and BetaGrad at its end: the value its partial rows and their merge would add, without
+            // clearing, filling and merging them.
+            bool direct = chunkLast - chunkFirst == batch && batch < 8;
+            if (!direct)
+            {
+                global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
+            }
             // dγ and dβ summed in the element type over blocks of 8 groups, then added in double (each
             // flush leaves the block zero for the next block and the next call).
             ref float gammaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
@@ -651,24 +662,32 @@ namespace Demo
             }
             if (blockGroups != 0)
             {
-                for (int i = 0; i < 4096; i += 32)
+                if (direct)
                 {
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                    global::NormGen.Internal.ParameterGradients.AddBlock(ref gammaBlockRef, state.GammaGrad);
+                    global::NormGen.Internal.ParameterGradients.AddBlock(ref betaBlockRef, state.BetaGrad);
+                }
+                else
+                {
+                    for (int i = 0; i < 4096; i += 32)
+                    {
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                    }
                 }
             }
         }

@@ -37,6 +37,51 @@ public sealed class ParameterGradientsTests
         SameBits.Assert<float>("BetaGrad", expectedBeta, "scalar loop", beta, "vector loop");
     }
 
+    /// <summary>
+    /// AddBlock (a call of one small chunk, which skips its partial rows) must add what the partial rows would: a zeroed
+    /// row given the block in one flush (Simd.AddWidenedTo), then AddChunkSums over one chunk — including −0 in the block
+    /// and in the gradients — and leave the block zero.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(13)]
+    [InlineData(768)]
+    [InlineData(1003)]
+    public void AddBlock_adds_what_one_chunk_of_partial_rows_would(int count)
+    {
+        var rng = new Random(count * 41);
+        float[] block = Floats(rng, count);
+        float[] grad = Floats(rng, count);
+        block[0] = -0f;
+        grad[count - 1] = -0f;
+        if (count > 2)
+        {
+            block[count - 1] = -0f;
+            block[1] = 0f;
+            grad[1] = -0f;
+        }
+        int stride = count + 16;
+        var partials = new double[2 * stride];
+        ref double row = ref partials[0];
+        int i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            Simd.AddWidenedTo(ref row, i, System.Runtime.Intrinsics.Vector256.Create(block.AsSpan(i, 8)));
+        }
+        for (; i < count; i++)
+        {
+            partials[i] += block[i];
+        }
+        float[] expected = (float[])grad.Clone();
+        ParameterGradients.AddChunkSums(partials, stride, 1, expected, null);
+
+        ParameterGradients.AddBlock(ref block[0], grad);
+
+        SameBits.Assert<float>("GammaGrad", expected, "partial rows and their merge", grad, "AddBlock");
+        Assert.All(block, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+    }
+
     [Theory]
     [MemberData(nameof(CountsAndChunks))]
     public void Double_gradients_get_the_chunk_order_sum(int count, int chunks)
