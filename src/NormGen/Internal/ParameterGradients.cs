@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -55,40 +56,22 @@ public static class ParameterGradients
     /// with −0 made +0, and rounds back to it exactly): the fused backward of a call of one small chunk adds its block this
     /// way, without its partial rows.
     /// </summary>
-    /// <param name="block">The chunk's block of float sums, grad.Length of them; left zero.</param>
+    /// <param name="block">The chunk's block of sums in the element type (float or double), grad.Length of them; left zero.</param>
     /// <param name="grad">The gradients, added to.</param>
-    public static void AddBlock(ref float block, float[] grad)
+    public static void AddBlock<T>(ref T block, T[] grad) where T : unmanaged, INumberBase<T>
     {
-        ref float g = ref MemoryMarshal.GetArrayDataReference(grad);
+        ref T g = ref MemoryMarshal.GetArrayDataReference(grad);
         int i = 0;
-        for (; i <= grad.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        for (; i <= grad.Length - Vector256<T>.Count; i += Vector256<T>.Count)
         {
-            Vector256<float> b = Vector256.LoadUnsafe(ref block, (nuint)i);
-            (Vector256.LoadUnsafe(ref g, (nuint)i) + (b + Vector256<float>.Zero)).StoreUnsafe(ref g, (nuint)i);
-            Vector256<float>.Zero.StoreUnsafe(ref block, (nuint)i);
+            Vector256<T> b = Vector256.LoadUnsafe(ref block, (nuint)i);
+            (Vector256.LoadUnsafe(ref g, (nuint)i) + (b + Vector256<T>.Zero)).StoreUnsafe(ref g, (nuint)i);
+            Vector256<T>.Zero.StoreUnsafe(ref block, (nuint)i);
         }
         for (; i < grad.Length; i++)
         {
-            Unsafe.Add(ref g, i) += Unsafe.Add(ref block, i) + 0f;
-            Unsafe.Add(ref block, i) = 0f;
-        }
-    }
-
-    /// <inheritdoc cref="AddBlock(ref float, float[])"/>
-    public static void AddBlock(ref double block, double[] grad)
-    {
-        ref double g = ref MemoryMarshal.GetArrayDataReference(grad);
-        int i = 0;
-        for (; i <= grad.Length - Vector256<double>.Count; i += Vector256<double>.Count)
-        {
-            Vector256<double> b = Vector256.LoadUnsafe(ref block, (nuint)i);
-            (Vector256.LoadUnsafe(ref g, (nuint)i) + (b + Vector256<double>.Zero)).StoreUnsafe(ref g, (nuint)i);
-            Vector256<double>.Zero.StoreUnsafe(ref block, (nuint)i);
-        }
-        for (; i < grad.Length; i++)
-        {
-            Unsafe.Add(ref g, i) += Unsafe.Add(ref block, i) + 0.0;
-            Unsafe.Add(ref block, i) = 0.0;
+            Unsafe.Add(ref g, i) += Unsafe.Add(ref block, i) + T.Zero;
+            Unsafe.Add(ref block, i) = T.Zero;
         }
     }
 

@@ -83,6 +83,33 @@ public sealed class ParameterGradientsTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(13)]
+    [InlineData(1003)]
+    public void AddBlock_of_doubles_adds_what_one_chunk_of_partial_rows_would(int count)
+    {
+        var rng = new Random(count * 43);
+        double[] block = Array.ConvertAll(Floats(rng, count), v => (double)v * Math.PI);
+        double[] grad = Array.ConvertAll(Floats(rng, count), v => (double)v);
+        block[0] = -0.0;
+        grad[0] = -0.0;
+        int stride = count + 16;
+        var partials = new double[2 * stride];
+        for (int i = 0; i < count; i++)
+        {
+            partials[i] += block[i];
+        }
+        double[] expected = (double[])grad.Clone();
+        ParameterGradients.AddChunkSums(partials, stride, 1, expected, null);
+
+        ParameterGradients.AddBlock(ref block[0], grad);
+
+        SameBits.Assert<double>("GammaGrad", expected, "partial rows and their merge", grad, "AddBlock");
+        Assert.All(block, v => Assert.Equal(0L, BitConverter.DoubleToInt64Bits(v)));
+    }
+
+    [Theory]
     [MemberData(nameof(CountsAndChunks))]
     public void Double_gradients_get_the_chunk_order_sum(int count, int chunks)
     {
