@@ -74,11 +74,10 @@ internal static partial class GroupMajorKernels
     private static void EmitPipelinedBackwardGroups(CodeWriter w, KernelContext ctx)
     {
         int perIndex = ctx.GroupsPerChunkIndex;
-        // One loop over the chunk's groups: the channel itself, or the statistics index of GroupNorm's (sample, group),
-        // which is the chunks' flat index (KernelContext.ChunksFlatGroups).
+        // One loop over the chunk's groups (KernelContext.ChunkGroupRange): the channel itself, or the statistics index of
+        // GroupNorm's (sample, group).
         string g = perIndex == 1 ? ctx.LoopVariable(ctx.Kept[0]) : "stat";
-        string first = perIndex == 1 || ctx.ChunksFlatGroups ? "chunkFirst" : $"chunkFirst * {Int(perIndex)}";
-        string last = perIndex == 1 || ctx.ChunksFlatGroups ? "chunkLast" : $"chunkLast * {Int(perIndex)}";
+        (string first, string last) = ctx.ChunkGroupRange;
         int run = ConstantRunLength(ctx)!.Value;
         string groupStride = Int(ctx.Kept[ctx.Kept.Count - 1].Stride);
         var outerReduced = OuterReduced(ctx);

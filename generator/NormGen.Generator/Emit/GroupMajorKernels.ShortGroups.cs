@@ -284,10 +284,9 @@ internal static partial class GroupMajorKernels
     private static void ForEachBlock(CodeWriter w, KernelContext ctx, System.Action body)
     {
         int block = ctx.Width;
-        // The chunk's range is of flat groups already, or of the outermost kept segment's indices.
-        int groupsPerIndex = ctx.ChunksFlatGroups ? 1 : ctx.GroupsPerChunkIndex;
-        w.Line($"int groupLast = {Product("chunkLast", groupsPerIndex)};");
-        using (w.Block($"for (int blockFirst = {Product("chunkFirst", groupsPerIndex)}; blockFirst < groupLast; blockFirst += {block})"))
+        (string first, string end) = ctx.ChunkGroupRange;
+        w.Line($"int groupLast = {end};");
+        using (w.Block($"for (int blockFirst = {first}; blockFirst < groupLast; blockFirst += {block})"))
         {
             w.Line($"int blockCount = global::System.Math.Min({block}, groupLast - blockFirst);");
             w.Line("// A block past the chunk's last group repeats that group in its other lanes (read, never written).");

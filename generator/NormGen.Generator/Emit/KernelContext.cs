@@ -60,6 +60,20 @@ internal sealed class KernelContext
     /// <summary>The groups per index of <see cref="ChunkSegment"/>: the product of the other kept segments' sizes.</summary>
     public int GroupsPerChunkIndex => Kept.Skip(1).Aggregate(1, (product, s) => product * s.Size);
 
+    /// <summary>
+    /// The flat index of the chunk's first group and the end of its groups: <c>chunkFirst</c> and <c>chunkLast</c> count
+    /// groups where <see cref="ChunksFlatGroups"/>, else indices of <see cref="ChunkSegment"/>, each
+    /// <see cref="GroupsPerChunkIndex"/> groups.
+    /// </summary>
+    public (string First, string End) ChunkGroupRange
+    {
+        get
+        {
+            int groupsPerIndex = ChunksFlatGroups ? 1 : GroupsPerChunkIndex;
+            return (Product("chunkFirst", groupsPerIndex), Product("chunkLast", groupsPerIndex));
+        }
+    }
+
     /// <summary>What the chunks split: the flat groups (<see cref="ChunksFlatGroups"/>) or <see cref="ChunkSegment"/>'s indices.</summary>
     public string ChunkExtent => ChunksFlatGroups ? Product(Extent(Kept[0]), GroupsPerChunkIndex) : Extent(ChunkSegment!);
 
