@@ -137,7 +137,9 @@ internal static partial class ColumnKernels
         var wide = VectorShape.Wide(ctx);
         using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
         {
-            w.Line($"// 512-bit vectors (AVX-512), {tileVectors * wide.Width} columns a tile: the same values as the 256-bit loop below.");
+            int columns = ctx.Layout.Segments[1].Size;
+            int tileColumns = Math.Min(tileVectors * wide.Width, columns - (columns % wide.Width));
+            w.Line($"// 512-bit vectors (AVX-512), {tileColumns} columns a tile: the same values as the 256-bit loop below.");
             emit(wide);
         }
         using (w.Block("else"))

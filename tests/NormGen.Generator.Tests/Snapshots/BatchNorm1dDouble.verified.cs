@@ -312,18 +312,22 @@ namespace Demo
             // Σd and Σd² per column, d = x − pivot: tiles of 16 columns sum 32 rows in registers.
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                // 512-bit vectors (AVX-512), 32 columns a tile: the same values as the 256-bit loop below.
+                // 512-bit vectors (AVX-512), 64 columns a tile: the same values as the 256-bit loop below.
                 for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
                 {
                     int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
-                    for (int column = 0; column < 128; column += 32)
+                    for (int column = 0; column < 128; column += 64)
                     {
                         var pivot0 = NormGenSimd.Load512(ref pivotRef, column + 0);
                         var pivot1 = NormGenSimd.Load512(ref pivotRef, column + 8);
                         var pivot2 = NormGenSimd.Load512(ref pivotRef, column + 16);
                         var pivot3 = NormGenSimd.Load512(ref pivotRef, column + 24);
-                        var sumD0 = NormGenSimd.Splat512(0.0); var sumD1 = sumD0; var sumD2 = sumD0; var sumD3 = sumD0;
-                        var sumD20 = NormGenSimd.Splat512(0.0); var sumD21 = sumD20; var sumD22 = sumD20; var sumD23 = sumD20;
+                        var pivot4 = NormGenSimd.Load512(ref pivotRef, column + 32);
+                        var pivot5 = NormGenSimd.Load512(ref pivotRef, column + 40);
+                        var pivot6 = NormGenSimd.Load512(ref pivotRef, column + 48);
+                        var pivot7 = NormGenSimd.Load512(ref pivotRef, column + 56);
+                        var sumD0 = NormGenSimd.Splat512(0.0); var sumD1 = sumD0; var sumD2 = sumD0; var sumD3 = sumD0; var sumD4 = sumD0; var sumD5 = sumD0; var sumD6 = sumD0; var sumD7 = sumD0;
+                        var sumD20 = NormGenSimd.Splat512(0.0); var sumD21 = sumD20; var sumD22 = sumD20; var sumD23 = sumD20; var sumD24 = sumD20; var sumD25 = sumD20; var sumD26 = sumD20; var sumD27 = sumD20;
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 128 + column;
@@ -339,6 +343,18 @@ namespace Demo
                             var d3 = NormGenSimd.Load512(ref xRef, start + 24) - pivot3;
                             sumD3 += d3;
                             sumD23 = NormGenSimd.MultiplyAdd(d3, d3, sumD23);
+                            var d4 = NormGenSimd.Load512(ref xRef, start + 32) - pivot4;
+                            sumD4 += d4;
+                            sumD24 = NormGenSimd.MultiplyAdd(d4, d4, sumD24);
+                            var d5 = NormGenSimd.Load512(ref xRef, start + 40) - pivot5;
+                            sumD5 += d5;
+                            sumD25 = NormGenSimd.MultiplyAdd(d5, d5, sumD25);
+                            var d6 = NormGenSimd.Load512(ref xRef, start + 48) - pivot6;
+                            sumD6 += d6;
+                            sumD26 = NormGenSimd.MultiplyAdd(d6, d6, sumD26);
+                            var d7 = NormGenSimd.Load512(ref xRef, start + 56) - pivot7;
+                            sumD7 += d7;
+                            sumD27 = NormGenSimd.MultiplyAdd(d7, d7, sumD27);
                         }
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
@@ -348,6 +364,14 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 16, sumD22);
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 24, sumD3);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 24, sumD23);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 32, sumD4);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 32, sumD24);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 40, sumD5);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 40, sumD25);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 48, sumD6);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 48, sumD26);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 56, sumD7);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 56, sumD27);
                     }
                 }
             }

@@ -226,7 +226,7 @@ namespace Demo
             // Σx per column (a first mean): tiles of 64 columns sum 32 rows in registers, then add to the chunk's partial sums in double.
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                // 512-bit vectors (AVX-512), 128 columns a tile: the same values as the 256-bit loop below.
+                // 512-bit vectors (AVX-512), 96 columns a tile: the same values as the 256-bit loop below.
                 for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
                 {
                     int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
@@ -352,19 +352,21 @@ namespace Demo
             // Σd and Σd² per column, d = x − pivot: tiles of 32 columns sum 32 rows in registers.
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                // 512-bit vectors (AVX-512), 64 columns a tile: the same values as the 256-bit loop below.
+                // 512-bit vectors (AVX-512), 96 columns a tile: the same values as the 256-bit loop below.
                 for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
                 {
                     int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
-                    // The first 64 columns, one tile.
+                    // All 96 columns in one tile.
                     {
                         const int column = 0;
                         var pivot0 = NormGenSimd.Load512(ref pivotRef, column + 0);
                         var pivot1 = NormGenSimd.Load512(ref pivotRef, column + 16);
                         var pivot2 = NormGenSimd.Load512(ref pivotRef, column + 32);
                         var pivot3 = NormGenSimd.Load512(ref pivotRef, column + 48);
-                        var sumD0 = NormGenSimd.Splat512(0f); var sumD1 = sumD0; var sumD2 = sumD0; var sumD3 = sumD0;
-                        var sumD20 = NormGenSimd.Splat512(0f); var sumD21 = sumD20; var sumD22 = sumD20; var sumD23 = sumD20;
+                        var pivot4 = NormGenSimd.Load512(ref pivotRef, column + 64);
+                        var pivot5 = NormGenSimd.Load512(ref pivotRef, column + 80);
+                        var sumD0 = NormGenSimd.Splat512(0f); var sumD1 = sumD0; var sumD2 = sumD0; var sumD3 = sumD0; var sumD4 = sumD0; var sumD5 = sumD0;
+                        var sumD20 = NormGenSimd.Splat512(0f); var sumD21 = sumD20; var sumD22 = sumD20; var sumD23 = sumD20; var sumD24 = sumD20; var sumD25 = sumD20;
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 100 + column;
@@ -380,6 +382,12 @@ namespace Demo
                             var d3 = NormGenSimd.Load512(ref xRef, start + 48) - pivot3;
                             sumD3 += d3;
                             sumD23 = NormGenSimd.MultiplyAdd(d3, d3, sumD23);
+                            var d4 = NormGenSimd.Load512(ref xRef, start + 64) - pivot4;
+                            sumD4 += d4;
+                            sumD24 = NormGenSimd.MultiplyAdd(d4, d4, sumD24);
+                            var d5 = NormGenSimd.Load512(ref xRef, start + 80) - pivot5;
+                            sumD5 += d5;
+                            sumD25 = NormGenSimd.MultiplyAdd(d5, d5, sumD25);
                         }
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
@@ -389,28 +397,10 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 32, sumD22);
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 48, sumD3);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 48, sumD23);
-                    }
-                    // The 32 columns from 64 that fill whole 512-bit vectors: a narrower tile.
-                    {
-                        const int column = 64;
-                        var pivot0 = NormGenSimd.Load512(ref pivotRef, column + 0);
-                        var pivot1 = NormGenSimd.Load512(ref pivotRef, column + 16);
-                        var sumD0 = NormGenSimd.Splat512(0f); var sumD1 = sumD0;
-                        var sumD20 = NormGenSimd.Splat512(0f); var sumD21 = sumD20;
-                        for (int n = rowBlock; n < rowEnd; n++)
-                        {
-                            int start = n * 100 + column;
-                            var d0 = NormGenSimd.Load512(ref xRef, start + 0) - pivot0;
-                            sumD0 += d0;
-                            sumD20 = NormGenSimd.MultiplyAdd(d0, d0, sumD20);
-                            var d1 = NormGenSimd.Load512(ref xRef, start + 16) - pivot1;
-                            sumD1 += d1;
-                            sumD21 = NormGenSimd.MultiplyAdd(d1, d1, sumD21);
-                        }
-                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
-                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
-                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 16, sumD1);
-                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 16, sumD21);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 64, sumD4);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 64, sumD24);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 80, sumD5);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 80, sumD25);
                     }
                     // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {

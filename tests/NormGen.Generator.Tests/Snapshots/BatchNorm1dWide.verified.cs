@@ -388,18 +388,22 @@ namespace Demo
             // Σd and Σd² per column, d = x − pivot: tiles of 32 columns sum 32 rows in registers.
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                // 512-bit vectors (AVX-512), 64 columns a tile: the same values as the 256-bit loop below.
+                // 512-bit vectors (AVX-512), 128 columns a tile: the same values as the 256-bit loop below.
                 for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
                 {
                     int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
-                    for (int column = 0; column < 960; column += 64)
+                    for (int column = 0; column < 896; column += 128)
                     {
                         var pivot0 = NormGenSimd.Load512(ref pivotRef, column + 0);
                         var pivot1 = NormGenSimd.Load512(ref pivotRef, column + 16);
                         var pivot2 = NormGenSimd.Load512(ref pivotRef, column + 32);
                         var pivot3 = NormGenSimd.Load512(ref pivotRef, column + 48);
-                        var sumD0 = NormGenSimd.Splat512(0f); var sumD1 = sumD0; var sumD2 = sumD0; var sumD3 = sumD0;
-                        var sumD20 = NormGenSimd.Splat512(0f); var sumD21 = sumD20; var sumD22 = sumD20; var sumD23 = sumD20;
+                        var pivot4 = NormGenSimd.Load512(ref pivotRef, column + 64);
+                        var pivot5 = NormGenSimd.Load512(ref pivotRef, column + 80);
+                        var pivot6 = NormGenSimd.Load512(ref pivotRef, column + 96);
+                        var pivot7 = NormGenSimd.Load512(ref pivotRef, column + 112);
+                        var sumD0 = NormGenSimd.Splat512(0f); var sumD1 = sumD0; var sumD2 = sumD0; var sumD3 = sumD0; var sumD4 = sumD0; var sumD5 = sumD0; var sumD6 = sumD0; var sumD7 = sumD0;
+                        var sumD20 = NormGenSimd.Splat512(0f); var sumD21 = sumD20; var sumD22 = sumD20; var sumD23 = sumD20; var sumD24 = sumD20; var sumD25 = sumD20; var sumD26 = sumD20; var sumD27 = sumD20;
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 1001 + column;
@@ -415,6 +419,18 @@ namespace Demo
                             var d3 = NormGenSimd.Load512(ref xRef, start + 48) - pivot3;
                             sumD3 += d3;
                             sumD23 = NormGenSimd.MultiplyAdd(d3, d3, sumD23);
+                            var d4 = NormGenSimd.Load512(ref xRef, start + 64) - pivot4;
+                            sumD4 += d4;
+                            sumD24 = NormGenSimd.MultiplyAdd(d4, d4, sumD24);
+                            var d5 = NormGenSimd.Load512(ref xRef, start + 80) - pivot5;
+                            sumD5 += d5;
+                            sumD25 = NormGenSimd.MultiplyAdd(d5, d5, sumD25);
+                            var d6 = NormGenSimd.Load512(ref xRef, start + 96) - pivot6;
+                            sumD6 += d6;
+                            sumD26 = NormGenSimd.MultiplyAdd(d6, d6, sumD26);
+                            var d7 = NormGenSimd.Load512(ref xRef, start + 112) - pivot7;
+                            sumD7 += d7;
+                            sumD27 = NormGenSimd.MultiplyAdd(d7, d7, sumD27);
                         }
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
@@ -424,14 +440,26 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 32, sumD22);
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 48, sumD3);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 48, sumD23);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 64, sumD4);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 64, sumD24);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 80, sumD5);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 80, sumD25);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 96, sumD6);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 96, sumD26);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 112, sumD7);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 112, sumD27);
                     }
-                    // The 32 columns from 960 that fill whole 512-bit vectors: a narrower tile.
+                    // The 96 columns from 896 that fill whole 512-bit vectors: a narrower tile.
                     {
-                        const int column = 960;
+                        const int column = 896;
                         var pivot0 = NormGenSimd.Load512(ref pivotRef, column + 0);
                         var pivot1 = NormGenSimd.Load512(ref pivotRef, column + 16);
-                        var sumD0 = NormGenSimd.Splat512(0f); var sumD1 = sumD0;
-                        var sumD20 = NormGenSimd.Splat512(0f); var sumD21 = sumD20;
+                        var pivot2 = NormGenSimd.Load512(ref pivotRef, column + 32);
+                        var pivot3 = NormGenSimd.Load512(ref pivotRef, column + 48);
+                        var pivot4 = NormGenSimd.Load512(ref pivotRef, column + 64);
+                        var pivot5 = NormGenSimd.Load512(ref pivotRef, column + 80);
+                        var sumD0 = NormGenSimd.Splat512(0f); var sumD1 = sumD0; var sumD2 = sumD0; var sumD3 = sumD0; var sumD4 = sumD0; var sumD5 = sumD0;
+                        var sumD20 = NormGenSimd.Splat512(0f); var sumD21 = sumD20; var sumD22 = sumD20; var sumD23 = sumD20; var sumD24 = sumD20; var sumD25 = sumD20;
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 1001 + column;
@@ -441,11 +469,31 @@ namespace Demo
                             var d1 = NormGenSimd.Load512(ref xRef, start + 16) - pivot1;
                             sumD1 += d1;
                             sumD21 = NormGenSimd.MultiplyAdd(d1, d1, sumD21);
+                            var d2 = NormGenSimd.Load512(ref xRef, start + 32) - pivot2;
+                            sumD2 += d2;
+                            sumD22 = NormGenSimd.MultiplyAdd(d2, d2, sumD22);
+                            var d3 = NormGenSimd.Load512(ref xRef, start + 48) - pivot3;
+                            sumD3 += d3;
+                            sumD23 = NormGenSimd.MultiplyAdd(d3, d3, sumD23);
+                            var d4 = NormGenSimd.Load512(ref xRef, start + 64) - pivot4;
+                            sumD4 += d4;
+                            sumD24 = NormGenSimd.MultiplyAdd(d4, d4, sumD24);
+                            var d5 = NormGenSimd.Load512(ref xRef, start + 80) - pivot5;
+                            sumD5 += d5;
+                            sumD25 = NormGenSimd.MultiplyAdd(d5, d5, sumD25);
                         }
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 0, sumD0);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 0, sumD20);
                         NormGenSimd.AddWidenedTo(ref sumDRef, column + 16, sumD1);
                         NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 16, sumD21);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 32, sumD2);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 32, sumD22);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 48, sumD3);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 48, sumD23);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 64, sumD4);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 64, sumD24);
+                        NormGenSimd.AddWidenedTo(ref sumDRef, column + 80, sumD5);
+                        NormGenSimd.AddWidenedTo(ref sumD2Ref, column + 80, sumD25);
                     }
                     // The 8 columns from 992 that fill a 256-bit vector.
                     {
