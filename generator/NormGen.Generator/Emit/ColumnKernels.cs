@@ -20,10 +20,11 @@ internal static partial class ColumnKernels
     private const int PairTile = 4;
 
     /// <summary>
-    /// Vectors per 512-bit tile of Σd and Σd² (two sums and a pivot per vector: 24 of AVX-512's 32 registers). Each row
-    /// of a block gives the loads eight cache lines in a row instead of four, which the prefetchers follow far better
-    /// down rows of a wide BatchNorm1d (x[64,4096]: the Σd and Σd² loop 17.9 → 13.3 µs on the AVX-512 machine, the
-    /// same values). 256-bit loops keep <see cref="PairTile"/>: sixteen registers hold no more.
+    /// Vectors per 512-bit tile of the two-sum kernels, Σd and Σd² or Σdy and Σdy·(x − hi) (two sums and one constant per
+    /// vector: 24 of AVX-512's 32 registers). Each row of a block gives the loads eight cache lines in a row (of x, and
+    /// of dy) instead of four, which the prefetchers follow far better down rows of a wide BatchNorm1d (x[64,4096]: the
+    /// Σd and Σd² loop 17.9 → 13.3 µs on the AVX-512 machine, the same values; a loop reading x and dy that way 34.8 →
+    /// 24.8 µs). 256-bit loops keep <see cref="PairTile"/>: sixteen registers hold no more.
     /// </summary>
     private const int WidePairTile = 8;
 
@@ -129,34 +130,47 @@ internal static partial class ColumnKernels
             w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
         }
         PartialSums.EmitParameterRows(w, ctx);
-        w.Line($"// Per column Σdy and Σdy·x̂, summed over {RowBlock} rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per");
-        w.Line("// statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.");
-        EitherWidth(w, ctx, PairTile, shape => ForEachTile(w, ctx, shape, PairTile, ["dySum", "dyXhat"], (s, vectors) =>
+        // Only hi stays in registers down the rows (one constant a vector, as in Σd and Σd²'s tiles): lo and invStd are
+        // applied once per block to the block's sums.
+        string centered = rms ? "x" : "x − hi";
+        string dyXhat = rms ? "Σdy·x·invStd" : ctx.IsFloat ? "(Σdy·(x − hi) − lo·Σdy)·invStd" : "Σdy·(x − hi)·invStd";
+        w.Line($"// Per column Σdy and Σdy·({centered}), summed over {RowBlock} rows in registers; after each block");
+        w.Line($"// Σdy·x̂ = {dyXhat}, then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per statistic, and dγ = Σdy·x̂,");
+        w.Line("// dβ = Σdy per parameter (one of each per column), added in double.");
+        EitherWidth(w, ctx, WidePairTile, shape => ForEachTile(w, ctx, shape, shape.IsWide ? WidePairTile : PairTile, ["dySum", "dyCentered"], (s, vectors) =>
         {
             for (int v = 0; v < vectors; v++)
             {
                 int offset = v * s.Width;
+                string value = $"{Simd}.{s.Load}(ref xRef, start + {offset})";
                 w.Line($"var dy{v} = {Simd}.{s.Load}(ref dyRef, start + {offset});");
                 w.Line($"dySum{v} += dy{v};");
-                w.Line($"dyXhat{v} = {Simd}.MultiplyAdd(dy{v}, {(rms ? $"{Simd}.{s.Load}(ref xRef, start + {offset})" : Centered(ctx, s, "start", offset))} * invStd{v}, dyXhat{v});");
+                w.Line($"dyCentered{v} = {Simd}.MultiplyAdd(dy{v}, {(rms ? value : $"{value} - meanHi{v}")}, dyCentered{v});");
             }
         }, (s, v) =>
         {
-            var lines = new List<string>();
+            int column = v * s.Width;
+            string invStd = $"{Simd}.{s.Load}(ref invStdRef, column + {column})";
+            var lines = new List<string>
+            {
+                !rms && ctx.IsFloat
+                    ? $"var dyXhat{v} = (dyCentered{v} - {Simd}.{s.Load}(ref meanLoRef, column + {column}) * dySum{v}) * {invStd};"
+                    : $"var dyXhat{v} = dyCentered{v} * {invStd};",
+            };
             string gamma = ctx.HasGamma ? $" * gamma{v}" : "";
             if (ctx.HasGamma)
             {
-                lines.Add($"var gamma{v} = {Simd}.{s.Load}(ref gammaRef, column + {v * s.Width});");
+                lines.Add($"var gamma{v} = {Simd}.{s.Load}(ref gammaRef, column + {column});");
             }
-            lines.Add($"{Simd}.AddWidenedTo(ref sumGRef, column + {v * s.Width}, dySum{v}{gamma});");
-            lines.Add($"{Simd}.AddWidenedTo(ref sumGXhatRef, column + {v * s.Width}, dyXhat{v}{gamma});");
+            lines.Add($"{Simd}.AddWidenedTo(ref sumGRef, column + {column}, dySum{v}{gamma});");
+            lines.Add($"{Simd}.AddWidenedTo(ref sumGXhatRef, column + {column}, dyXhat{v}{gamma});");
             if (ctx.HasGamma)
             {
-                lines.Add($"{Simd}.AddWidenedTo(ref gammaSumRef, column + {v * s.Width}, dyXhat{v});");
+                lines.Add($"{Simd}.AddWidenedTo(ref gammaSumRef, column + {column}, dyXhat{v});");
             }
             if (ctx.HasBeta)
             {
-                lines.Add($"{Simd}.AddWidenedTo(ref betaSumRef, column + {v * s.Width}, dySum{v});");
+                lines.Add($"{Simd}.AddWidenedTo(ref betaSumRef, column + {column}, dySum{v});");
             }
             return lines;
         },
@@ -164,11 +178,12 @@ internal static partial class ColumnKernels
         {
             w.Line("double dyValue = NormGenSimd.At(ref dyRef, start);");
             w.Line(rms
-                ? "dyXhat += dyValue * NormGenSimd.At(ref xRef, start) * state.SavedInvStd[column];"
-                : "dyXhat += dyValue * (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]) * state.SavedInvStd[column];");
+                ? "dyCentered += dyValue * NormGenSimd.At(ref xRef, start);"
+                : "dyCentered += dyValue * (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]);");
             w.Line("dySum += dyValue;");
         },
         [
+            "double dyXhat = dyCentered * state.SavedInvStd[column];",
             ctx.HasGamma ? "double gamma = state.Gamma[column];" : "const double gamma = 1.0;",
             "NormGenSimd.At(ref sumGRef, column) += gamma * dySum;",
             "NormGenSimd.At(ref sumGXhatRef, column) += gamma * dyXhat;",
@@ -179,11 +194,10 @@ internal static partial class ColumnKernels
         {
             if (!rms)
             {
-                EmitTileMeans(w, ctx, s, vectors);
-            }
-            for (int v = 0; v < vectors; v++)
-            {
-                w.Line($"var invStd{v} = {Simd}.{s.Load}(ref invStdRef, column + {v * s.Width});");
+                for (int v = 0; v < vectors; v++)
+                {
+                    w.Line($"var meanHi{v} = {Simd}.{s.Load}(ref meanHiRef, column + {v * s.Width});");
+                }
             }
         }));
     }

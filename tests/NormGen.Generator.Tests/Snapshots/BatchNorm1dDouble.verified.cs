@@ -667,62 +667,103 @@ namespace Demo
             global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·x̂, summed over 32 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
-            // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.
+            // Per column Σdy and Σdy·(x − hi), summed over 32 rows in registers; after each block
+            // Σdy·x̂ = Σdy·(x − hi)·invStd, then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per statistic, and dγ = Σdy·x̂,
+            // dβ = Σdy per parameter (one of each per column), added in double.
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                // 512-bit vectors (AVX-512), 32 columns a tile: the same values as the 256-bit loop below.
+                // 512-bit vectors (AVX-512), 64 columns a tile: the same values as the 256-bit loop below.
                 for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
                 {
                     int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
-                    for (int column = 0; column < 128; column += 32)
+                    for (int column = 0; column < 128; column += 64)
                     {
                         var meanHi0 = NormGenSimd.Load512(ref meanHiRef, column + 0);
                         var meanHi1 = NormGenSimd.Load512(ref meanHiRef, column + 8);
                         var meanHi2 = NormGenSimd.Load512(ref meanHiRef, column + 16);
                         var meanHi3 = NormGenSimd.Load512(ref meanHiRef, column + 24);
-                        var invStd0 = NormGenSimd.Load512(ref invStdRef, column + 0);
-                        var invStd1 = NormGenSimd.Load512(ref invStdRef, column + 8);
-                        var invStd2 = NormGenSimd.Load512(ref invStdRef, column + 16);
-                        var invStd3 = NormGenSimd.Load512(ref invStdRef, column + 24);
-                        var dySum0 = NormGenSimd.Splat512(0.0); var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
-                        var dyXhat0 = NormGenSimd.Splat512(0.0); var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                        var meanHi4 = NormGenSimd.Load512(ref meanHiRef, column + 32);
+                        var meanHi5 = NormGenSimd.Load512(ref meanHiRef, column + 40);
+                        var meanHi6 = NormGenSimd.Load512(ref meanHiRef, column + 48);
+                        var meanHi7 = NormGenSimd.Load512(ref meanHiRef, column + 56);
+                        var dySum0 = NormGenSimd.Splat512(0.0); var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0; var dySum4 = dySum0; var dySum5 = dySum0; var dySum6 = dySum0; var dySum7 = dySum0;
+                        var dyCentered0 = NormGenSimd.Splat512(0.0); var dyCentered1 = dyCentered0; var dyCentered2 = dyCentered0; var dyCentered3 = dyCentered0; var dyCentered4 = dyCentered0; var dyCentered5 = dyCentered0; var dyCentered6 = dyCentered0; var dyCentered7 = dyCentered0;
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 128 + column;
                             var dy0 = NormGenSimd.Load512(ref dyRef, start + 0);
                             dySum0 += dy0;
-                            dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load512(ref xRef, start + 0) - meanHi0) * invStd0, dyXhat0);
+                            dyCentered0 = NormGenSimd.MultiplyAdd(dy0, NormGenSimd.Load512(ref xRef, start + 0) - meanHi0, dyCentered0);
                             var dy1 = NormGenSimd.Load512(ref dyRef, start + 8);
                             dySum1 += dy1;
-                            dyXhat1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load512(ref xRef, start + 8) - meanHi1) * invStd1, dyXhat1);
+                            dyCentered1 = NormGenSimd.MultiplyAdd(dy1, NormGenSimd.Load512(ref xRef, start + 8) - meanHi1, dyCentered1);
                             var dy2 = NormGenSimd.Load512(ref dyRef, start + 16);
                             dySum2 += dy2;
-                            dyXhat2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load512(ref xRef, start + 16) - meanHi2) * invStd2, dyXhat2);
+                            dyCentered2 = NormGenSimd.MultiplyAdd(dy2, NormGenSimd.Load512(ref xRef, start + 16) - meanHi2, dyCentered2);
                             var dy3 = NormGenSimd.Load512(ref dyRef, start + 24);
                             dySum3 += dy3;
-                            dyXhat3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load512(ref xRef, start + 24) - meanHi3) * invStd3, dyXhat3);
+                            dyCentered3 = NormGenSimd.MultiplyAdd(dy3, NormGenSimd.Load512(ref xRef, start + 24) - meanHi3, dyCentered3);
+                            var dy4 = NormGenSimd.Load512(ref dyRef, start + 32);
+                            dySum4 += dy4;
+                            dyCentered4 = NormGenSimd.MultiplyAdd(dy4, NormGenSimd.Load512(ref xRef, start + 32) - meanHi4, dyCentered4);
+                            var dy5 = NormGenSimd.Load512(ref dyRef, start + 40);
+                            dySum5 += dy5;
+                            dyCentered5 = NormGenSimd.MultiplyAdd(dy5, NormGenSimd.Load512(ref xRef, start + 40) - meanHi5, dyCentered5);
+                            var dy6 = NormGenSimd.Load512(ref dyRef, start + 48);
+                            dySum6 += dy6;
+                            dyCentered6 = NormGenSimd.MultiplyAdd(dy6, NormGenSimd.Load512(ref xRef, start + 48) - meanHi6, dyCentered6);
+                            var dy7 = NormGenSimd.Load512(ref dyRef, start + 56);
+                            dySum7 += dy7;
+                            dyCentered7 = NormGenSimd.MultiplyAdd(dy7, NormGenSimd.Load512(ref xRef, start + 56) - meanHi7, dyCentered7);
                         }
+                        var dyXhat0 = dyCentered0 * NormGenSimd.Load512(ref invStdRef, column + 0);
                         var gamma0 = NormGenSimd.Load512(ref gammaRef, column + 0);
                         NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
                         NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        var dyXhat1 = dyCentered1 * NormGenSimd.Load512(ref invStdRef, column + 8);
                         var gamma1 = NormGenSimd.Load512(ref gammaRef, column + 8);
                         NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum1 * gamma1);
                         NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat1 * gamma1);
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat1);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum1);
+                        var dyXhat2 = dyCentered2 * NormGenSimd.Load512(ref invStdRef, column + 16);
                         var gamma2 = NormGenSimd.Load512(ref gammaRef, column + 16);
                         NormGenSimd.AddWidenedTo(ref sumGRef, column + 16, dySum2 * gamma2);
                         NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 16, dyXhat2 * gamma2);
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 16, dyXhat2);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 16, dySum2);
+                        var dyXhat3 = dyCentered3 * NormGenSimd.Load512(ref invStdRef, column + 24);
                         var gamma3 = NormGenSimd.Load512(ref gammaRef, column + 24);
                         NormGenSimd.AddWidenedTo(ref sumGRef, column + 24, dySum3 * gamma3);
                         NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 24, dyXhat3 * gamma3);
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 24, dyXhat3);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 24, dySum3);
+                        var dyXhat4 = dyCentered4 * NormGenSimd.Load512(ref invStdRef, column + 32);
+                        var gamma4 = NormGenSimd.Load512(ref gammaRef, column + 32);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 32, dySum4 * gamma4);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 32, dyXhat4 * gamma4);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 32, dyXhat4);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 32, dySum4);
+                        var dyXhat5 = dyCentered5 * NormGenSimd.Load512(ref invStdRef, column + 40);
+                        var gamma5 = NormGenSimd.Load512(ref gammaRef, column + 40);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 40, dySum5 * gamma5);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 40, dyXhat5 * gamma5);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 40, dyXhat5);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 40, dySum5);
+                        var dyXhat6 = dyCentered6 * NormGenSimd.Load512(ref invStdRef, column + 48);
+                        var gamma6 = NormGenSimd.Load512(ref gammaRef, column + 48);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 48, dySum6 * gamma6);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 48, dyXhat6 * gamma6);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 48, dyXhat6);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 48, dySum6);
+                        var dyXhat7 = dyCentered7 * NormGenSimd.Load512(ref invStdRef, column + 56);
+                        var gamma7 = NormGenSimd.Load512(ref gammaRef, column + 56);
+                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 56, dySum7 * gamma7);
+                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 56, dyXhat7 * gamma7);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 56, dyXhat7);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 56, dySum7);
                     }
                 }
             }
@@ -737,43 +778,43 @@ namespace Demo
                         var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 4);
                         var meanHi2 = NormGenSimd.Load(ref meanHiRef, column + 8);
                         var meanHi3 = NormGenSimd.Load(ref meanHiRef, column + 12);
-                        var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
-                        var invStd1 = NormGenSimd.Load(ref invStdRef, column + 4);
-                        var invStd2 = NormGenSimd.Load(ref invStdRef, column + 8);
-                        var invStd3 = NormGenSimd.Load(ref invStdRef, column + 12);
                         var dySum0 = NormGenSimd.Splat(0.0); var dySum1 = dySum0; var dySum2 = dySum0; var dySum3 = dySum0;
-                        var dyXhat0 = NormGenSimd.Splat(0.0); var dyXhat1 = dyXhat0; var dyXhat2 = dyXhat0; var dyXhat3 = dyXhat0;
+                        var dyCentered0 = NormGenSimd.Splat(0.0); var dyCentered1 = dyCentered0; var dyCentered2 = dyCentered0; var dyCentered3 = dyCentered0;
                         for (int n = rowBlock; n < rowEnd; n++)
                         {
                             int start = n * 128 + column;
                             var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
                             dySum0 += dy0;
-                            dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + 0) - meanHi0) * invStd0, dyXhat0);
+                            dyCentered0 = NormGenSimd.MultiplyAdd(dy0, NormGenSimd.Load(ref xRef, start + 0) - meanHi0, dyCentered0);
                             var dy1 = NormGenSimd.Load(ref dyRef, start + 4);
                             dySum1 += dy1;
-                            dyXhat1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + 4) - meanHi1) * invStd1, dyXhat1);
+                            dyCentered1 = NormGenSimd.MultiplyAdd(dy1, NormGenSimd.Load(ref xRef, start + 4) - meanHi1, dyCentered1);
                             var dy2 = NormGenSimd.Load(ref dyRef, start + 8);
                             dySum2 += dy2;
-                            dyXhat2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + 8) - meanHi2) * invStd2, dyXhat2);
+                            dyCentered2 = NormGenSimd.MultiplyAdd(dy2, NormGenSimd.Load(ref xRef, start + 8) - meanHi2, dyCentered2);
                             var dy3 = NormGenSimd.Load(ref dyRef, start + 12);
                             dySum3 += dy3;
-                            dyXhat3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + 12) - meanHi3) * invStd3, dyXhat3);
+                            dyCentered3 = NormGenSimd.MultiplyAdd(dy3, NormGenSimd.Load(ref xRef, start + 12) - meanHi3, dyCentered3);
                         }
+                        var dyXhat0 = dyCentered0 * NormGenSimd.Load(ref invStdRef, column + 0);
                         var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
                         NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
                         NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        var dyXhat1 = dyCentered1 * NormGenSimd.Load(ref invStdRef, column + 4);
                         var gamma1 = NormGenSimd.Load(ref gammaRef, column + 4);
                         NormGenSimd.AddWidenedTo(ref sumGRef, column + 4, dySum1 * gamma1);
                         NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 4, dyXhat1 * gamma1);
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 4, dyXhat1);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 4, dySum1);
+                        var dyXhat2 = dyCentered2 * NormGenSimd.Load(ref invStdRef, column + 8);
                         var gamma2 = NormGenSimd.Load(ref gammaRef, column + 8);
                         NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum2 * gamma2);
                         NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat2 * gamma2);
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat2);
                         NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum2);
+                        var dyXhat3 = dyCentered3 * NormGenSimd.Load(ref invStdRef, column + 12);
                         var gamma3 = NormGenSimd.Load(ref gammaRef, column + 12);
                         NormGenSimd.AddWidenedTo(ref sumGRef, column + 12, dySum3 * gamma3);
                         NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 12, dyXhat3 * gamma3);

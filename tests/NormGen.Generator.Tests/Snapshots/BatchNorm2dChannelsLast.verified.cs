@@ -425,8 +425,9 @@ namespace Demo
             global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·x̂, summed over 32 rows in registers; then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per
-            // statistic, and dγ = Σdy·x̂, dβ = Σdy per parameter (one of each per column), added in double.
+            // Per column Σdy and Σdy·(x − hi), summed over 32 rows in registers; after each block
+            // Σdy·x̂ = (Σdy·(x − hi) − lo·Σdy)·invStd, then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per statistic, and dγ = Σdy·x̂,
+            // dβ = Σdy per parameter (one of each per column), added in double.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
                 int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
@@ -434,28 +435,26 @@ namespace Demo
                 {
                     const int column = 0;
                     var meanHi0 = NormGenSimd.Load(ref meanHiRef, column + 0);
-                    var meanLo0 = NormGenSimd.Load(ref meanLoRef, column + 0);
                     var meanHi1 = NormGenSimd.Load(ref meanHiRef, column + 8);
-                    var meanLo1 = NormGenSimd.Load(ref meanLoRef, column + 8);
-                    var invStd0 = NormGenSimd.Load(ref invStdRef, column + 0);
-                    var invStd1 = NormGenSimd.Load(ref invStdRef, column + 8);
                     var dySum0 = NormGenSimd.Splat(0f); var dySum1 = dySum0;
-                    var dyXhat0 = NormGenSimd.Splat(0f); var dyXhat1 = dyXhat0;
+                    var dyCentered0 = NormGenSimd.Splat(0f); var dyCentered1 = dyCentered0;
                     for (int nhw = rowBlock; nhw < rowEnd; nhw++)
                     {
                         int start = nhw * 16 + column;
                         var dy0 = NormGenSimd.Load(ref dyRef, start + 0);
                         dySum0 += dy0;
-                        dyXhat0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + 0) - meanHi0 - meanLo0) * invStd0, dyXhat0);
+                        dyCentered0 = NormGenSimd.MultiplyAdd(dy0, NormGenSimd.Load(ref xRef, start + 0) - meanHi0, dyCentered0);
                         var dy1 = NormGenSimd.Load(ref dyRef, start + 8);
                         dySum1 += dy1;
-                        dyXhat1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + 8) - meanHi1 - meanLo1) * invStd1, dyXhat1);
+                        dyCentered1 = NormGenSimd.MultiplyAdd(dy1, NormGenSimd.Load(ref xRef, start + 8) - meanHi1, dyCentered1);
                     }
+                    var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
                     var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
                     NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
                     NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
                     NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
                     NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                    var dyXhat1 = (dyCentered1 - NormGenSimd.Load(ref meanLoRef, column + 8) * dySum1) * NormGenSimd.Load(ref invStdRef, column + 8);
                     var gamma1 = NormGenSimd.Load(ref gammaRef, column + 8);
                     NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum1 * gamma1);
                     NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat1 * gamma1);
