@@ -262,7 +262,7 @@ internal static partial class ColumnKernels
     /// </summary>
     public static void EmitNormalize(CodeWriter w, KernelContext ctx)
     {
-        EmitHeader(w, ctx, null, null, withCount: false);
+        EmitHeader(w, ctx, null, null, withCount: false, outputPass: true);
         w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
         int? extension = WrapExtension(ctx);
         // The wrapped pass writes whole lines from y's first line boundary on, its two edges with ordinary stores.
@@ -319,7 +319,7 @@ internal static partial class ColumnKernels
     /// </summary>
     public static void EmitDx(CodeWriter w, KernelContext ctx)
     {
-        EmitHeader(w, ctx, null, null, withCount: false);
+        EmitHeader(w, ctx, null, null, withCount: false, outputPass: true);
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
         // The wrapped pass writes whole lines from dx's first line boundary on, its two edges with ordinary stores.
@@ -417,7 +417,7 @@ internal static partial class ColumnKernels
         });
     }
 
-    private static void EmitHeader(CodeWriter w, KernelContext ctx, string? partials, string? name, bool withCount = true)
+    private static void EmitHeader(CodeWriter w, KernelContext ctx, string? partials, string? name, bool withCount = true, bool outputPass = false)
     {
         if (withCount)
         {
@@ -428,7 +428,7 @@ internal static partial class ColumnKernels
             PartialSums.EmitRow(w, partials, name!);
         }
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
-        SegmentLoops.EmitChunkRange(w, ctx);
+        SegmentLoops.EmitChunkRange(w, ctx, outputPass);
     }
 
     /// <summary>

@@ -18,6 +18,6 @@ internal sealed record KernelMethod(string Name, string Summary, Action<CodeWrit
         new(name, summary, body, null, [a, b, c]);
 
     /// <summary>A call of a chunk kernel on every chunk, spread over the threads.</summary>
-    public static string Run(string name, string a, string b, string c) =>
-        $"state.Runner.Run(NormGenState.{name}Kernel, state, {a}, {b}, {c}, batch, chunks, {KernelContext.Degree});";
+    public static string Run(string name, string a, string b, string c, string chunks = "chunks") =>
+        $"state.Runner.Run(NormGenState.{name}Kernel, state, {a}, {b}, {c}, batch, {chunks}, {KernelContext.Degree});";
 }

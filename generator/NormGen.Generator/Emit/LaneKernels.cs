@@ -266,7 +266,8 @@ internal static class LaneKernels
         }
         w.Line("state.ActiveMean = meanIn;");
         w.Line("state.ActiveInvStd = invStdIn;");
-        w.Line($"int chunks = {ctx.ChunkCount};");
+        w.Line("// No partial sums here: the chunks of a pass that only writes y, split from a smaller size than the sums'.");
+        w.Line($"int chunks = {ctx.OutputChunkCount};");
         w.Line(KernelMethod.Run("NormalizeChunk", "x", "default", "y"));
     }
 
@@ -284,7 +285,7 @@ internal static class LaneKernels
         {
             PartialSums.EmitMeanReferences(w, ctx, withLow: !PerStatisticShift(ctx));
         }
-        SegmentLoops.EmitChunkRange(w, ctx);
+        SegmentLoops.EmitChunkRange(w, ctx, outputPass: true);
         w.Line();
         if (PerStatisticShift(ctx))
         {
@@ -383,7 +384,9 @@ internal static class LaneKernels
             }
         }
         EmitDxConstants(w, ctx, rowOrderDx, dxExtension is not null, length);
-        w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx"));
+        w.Line("// No partial sums in the dx pass: its own chunks, split from a smaller size than the sums'.");
+        w.Line($"int dxChunks = {ctx.OutputChunkCount};");
+        w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx", "dxChunks"));
     }
 
     /// <summary>
@@ -518,7 +521,7 @@ internal static class LaneKernels
             PartialSums.EmitMeanReferences(w, ctx);
         }
         EmitParameterReferences(w, ctx, gamma: ctx.HasGamma, beta: false);
-        SegmentLoops.EmitChunkRange(w, ctx);
+        SegmentLoops.EmitChunkRange(w, ctx, outputPass: true);
         ForEachRun(w, ctx, () =>
         {
             if (ctx.HasGamma && !alongRun)

@@ -74,8 +74,11 @@ internal static class SegmentLoops
     /// <summary>The last index below <paramref name="extent"/>: a constant where the extent is one.</summary>
     private static string Last(string extent) => int.TryParse(extent, out int size) ? (size - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{extent} - 1";
 
-    /// <summary>This chunk's range of <see cref="KernelContext.ChunkSegment"/> indices: the fixed partition the threads share out.</summary>
-    public static void EmitChunkRange(CodeWriter w, KernelContext ctx)
+    /// <summary>
+    /// This chunk's range of <see cref="KernelContext.ChunkSegment"/> indices: the fixed partition the threads share out
+    /// (an output pass's where <paramref name="outputPass"/>: <see cref="KernelContext.OutputChunkingArguments"/>).
+    /// </summary>
+    public static void EmitChunkRange(CodeWriter w, KernelContext ctx, bool outputPass = false)
     {
         if (ctx.ChunkSegment is not Segment segment)
         {
@@ -85,7 +88,7 @@ internal static class SegmentLoops
         w.Line(ctx.ChunksFlatGroups
             ? $"// This chunk's share of the ({string.Join(", ", ctx.Kept.Select(k => k.Letters))}) groups, in their flat order (the partition depends on the shape only, not on the threads)."
             : $"// This chunk's share of the {segment.Letters} indices (the partition depends on the shape only, not on the threads).");
-        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{ctx.ChunkingArguments});");
+        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{(outputPass ? ctx.OutputChunkingArguments : ctx.ChunkingArguments)});");
         w.Line("int chunkFirst = chunk * chunkSize;");
         w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");
     }

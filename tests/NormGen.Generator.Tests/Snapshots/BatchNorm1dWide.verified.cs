@@ -631,7 +631,8 @@ namespace Demo
             global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, count + 64);
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
+            // No partial sums here: the chunks of a pass that only writes y, split from a smaller size than the sums'.
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 1001);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -647,7 +648,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 1001);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref float yRef = ref NormGenSimd.Ref(y);
@@ -856,7 +857,9 @@ namespace Demo
             global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, count + 64);
             global::NormGen.Internal.Buffers.RepeatPeriod(slope, count, count + 64);
             global::NormGen.Internal.Buffers.RepeatPeriod(offset, count, count + 64);
-            state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
+            // No partial sums in the dx pass: its own chunks, split from a smaller size than the sums'.
+            int dxChunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 1001);
+            state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, dxChunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
         /// <summary>One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.</summary>
@@ -1211,7 +1214,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 1001);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             ref float dyRef = ref NormGenSimd.Ref(dy);

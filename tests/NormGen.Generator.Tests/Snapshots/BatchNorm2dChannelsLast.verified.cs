@@ -311,7 +311,8 @@ namespace Demo
             global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
+            // No partial sums here: the chunks of a pass that only writes y, split from a smaller size than the sums'.
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 16);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -327,7 +328,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 16);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float yRef = ref NormGenSimd.Ref(y);
@@ -394,7 +395,9 @@ namespace Demo
             global::NormGen.Internal.SumStatistics.AddChunkRows(sums, laneStride, 2, chunks, count);
             // Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
             global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: true, count);
-            state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
+            // No partial sums in the dx pass: its own chunks, split from a smaller size than the sums'.
+            int dxChunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 16);
+            state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, dxChunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
         /// <summary>One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.</summary>
@@ -476,7 +479,7 @@ namespace Demo
         {
             ref float xRef = ref NormGenSimd.Ref(x);
             // This chunk's share of the NHW indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 64, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 16);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             ref float dyRef = ref NormGenSimd.Ref(dy);

@@ -22,7 +22,7 @@ internal partial class ThreadedRmsNorm { }
 internal partial class ThreadedChannelsLastInstanceNorm { }
 
 [Normalize(Shape = "N,C=1024", Axes = "N")]
-internal partial class ThreadedBatchNorm1d { }
+internal partial class ThreadedBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float> { }
 
 // Rows for the pipelined forward (a row's statistics pass also writes the previous row's y): longer than 2 KiB, which
 // the short groups take, and shorter than 8 KiB. Whole unrolled iterations (768 floats, 512 doubles), a whole vector

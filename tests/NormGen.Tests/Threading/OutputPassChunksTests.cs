@@ -1,0 +1,97 @@
+using System;
+using System.Threading;
+using NormGen.Internal;
+using Xunit;
+
+namespace NormGen.Tests.Threading;
+
+/// <summary>
+/// The lane kernels' (BatchNorm1d, channels-last BatchNorm) passes that write y or dx keep no partial sums, so they
+/// split into chunks from the one-pass threshold, below the sums passes' own: a BatchNorm1d call of 65,536 values sums
+/// in one chunk and writes in two. At two threads each such call must hand a helper part of its work (before, all of
+/// it ran on the caller's thread) and give the one-thread bits.
+/// </summary>
+[Collection(nameof(ThreadingTests))]
+public sealed class OutputPassChunksTests
+{
+    private const int Rows = 64;
+
+    [Theory]
+    [InlineData(nameof(ThreadedBatchNorm1d.ForwardInference))]
+    [InlineData(nameof(ThreadedBatchNorm1d.ForwardTraining))]
+    [InlineData(nameof(ThreadedBatchNorm1d.Backward))]
+    public void An_output_pass_of_65536_values_is_shared_out_with_the_one_thread_bits(string call)
+    {
+        int length = Rows * ThreadedBatchNorm1d.SampleSize;
+        int columns = ThreadedBatchNorm1d.SampleSize;
+        Assert.Equal(1, NormGen.Internal.Threading.ChunkCount(Rows, length, NormGen.Internal.Threading.ParallelThreshold, statistics: columns));
+        Assert.Equal(2, NormGen.Internal.Threading.ChunkCount(Rows, length, NormGen.Internal.Threading.OnePassParallelThreshold, statistics: columns));
+        float[] x = TestData.To<float>(TestData.Normal(new Random(61), length, 3.0, 2.0));
+        float[] dy = TestData.To<float>(TestData.Normal(new Random(62), length, 0.0, 1.0));
+
+        float[][] one = Outputs(length, columns), two = Outputs(length, columns);
+        Run(1, call, x, dy, one, helperWoken: null);
+        using var helperWoken = new ManualResetEventSlim();
+        Run(2, call, x, dy, two, helperWoken);
+        Assert.True(helperWoken.IsSet || Environment.ProcessorCount == 1, $"{call} of {length} values ran on one thread at MaxDegreeOfParallelism 2");
+        string[] names = [call == nameof(ThreadedBatchNorm1d.Backward) ? "dx" : "y", "GammaGrad", "BetaGrad"];
+        for (int k = 0; k < names.Length; k++)
+        {
+            SameBits.Assert<float>(names[k], one[k], "with 1 thread", two[k], "with 2 threads");
+        }
+    }
+
+    /// <summary>
+    /// A training forward on one thread sets the statistics (so that no helper is out when the call under test starts),
+    /// then the call under test runs at <paramref name="degree"/> threads: its output into outputs[0], GammaGrad and
+    /// BetaGrad into outputs[1] and [2]. With <paramref name="helperWoken"/>, a helper waking for the call sets it: the
+    /// call is repeated (the same inputs, the same outputs) until one has, or has not in 50 tries; a helper that wakes
+    /// only after the call has finished without it counts too, since it was handed the call.
+    /// </summary>
+    private static void Run(int degree, string call, float[] x, float[] dy, float[][] outputs, ManualResetEventSlim? helperWoken)
+    {
+        var layer = new ThreadedBatchNorm1d { MaxDegreeOfParallelism = 1 };
+        layer.ForwardTraining(x, outputs[0]);
+        layer.MaxDegreeOfParallelism = degree;
+        WorkerTeam.HelperWokenForTests = helperWoken is null ? null : helperWoken.Set;
+        try
+        {
+            for (int attempt = 0; attempt < (helperWoken is null ? 1 : 50); attempt++)
+            {
+                if (attempt > 0)
+                {
+                    // The team may still be out with a previous test's late helper: the call then ran alone. Again.
+                    Thread.Sleep(1);
+                }
+                if (call == nameof(ThreadedBatchNorm1d.Backward))
+                {
+                    layer.ZeroGrad();
+                }
+                switch (call)
+                {
+                    case nameof(ThreadedBatchNorm1d.ForwardInference):
+                        layer.ForwardInference(x, outputs[0]);
+                        break;
+                    case nameof(ThreadedBatchNorm1d.ForwardTraining):
+                        layer.ForwardTraining(x, outputs[0]);
+                        break;
+                    default:
+                        layer.Backward(x, dy, outputs[0]);
+                        break;
+                }
+                if (helperWoken is null || helperWoken.Wait(20))
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            WorkerTeam.HelperWokenForTests = null;
+        }
+        layer.GammaGrad.CopyTo(outputs[1]);
+        layer.BetaGrad.CopyTo(outputs[2]);
+    }
+
+    private static float[][] Outputs(int length, int parameters) => [new float[length], new float[parameters], new float[parameters]];
+}
