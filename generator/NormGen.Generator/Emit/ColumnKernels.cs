@@ -456,26 +456,4 @@ internal static partial class ColumnKernels
 
     /// <summary>Columns in a tile of <paramref name="vectors"/> vectors.</summary>
     private static int TileColumns(KernelContext ctx, int vectors) => vectors * ctx.Width;
-
-    /// <summary>The tile's means, loaded once per tile: hi and lo floats for float data.</summary>
-    private static void EmitTileMeans(CodeWriter w, KernelContext ctx, VectorShape shape, int vectors)
-    {
-        for (int v = 0; v < vectors; v++)
-        {
-            w.Line($"var meanHi{v} = {Simd}.{shape.Load}(ref meanHiRef, column + {v * shape.Width});");
-            if (ctx.IsFloat)
-            {
-                w.Line($"var meanLo{v} = {Simd}.{shape.Load}(ref meanLoRef, column + {v * shape.Width});");
-            }
-        }
-    }
-
-    /// <summary>x − mean for the vector at <paramref name="offset"/> within the tile.</summary>
-    private static string Centered(KernelContext ctx, VectorShape shape, string start, int offset)
-    {
-        int v = offset / shape.Width;
-        return ctx.IsFloat
-            ? $"({Simd}.{shape.Load}(ref xRef, {start} + {offset}) - meanHi{v} - meanLo{v})"
-            : $"({Simd}.{shape.Load}(ref xRef, {start} + {offset}) - meanHi{v})";
-    }
 }
