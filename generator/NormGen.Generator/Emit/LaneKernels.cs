@@ -27,6 +27,12 @@ internal static class LaneKernels
                 rms ? "One chunk of rows: Σx² per statistic into this chunk's partial sums." : "One chunk of rows: Σx per statistic into this chunk's partial sums.",
                 "x", KernelMethod.Unused, KernelMethod.Unused, ctx.IsColumnLayout ? ColumnKernels.EmitSums : EmitSumsChunk),
         };
+        if (ctx.IsColumnLayout && !rms)
+        {
+            methods.Add(KernelMethod.Chunk("PivotsChunk",
+                "One chunk of columns: their pivots, the mean of 32 rows spread over the batch (ColumnPivots).",
+                "x", KernelMethod.Unused, KernelMethod.Unused, EmitPivotsChunk));
+        }
         if (!rms)
         {
             methods.Add(KernelMethod.Chunk("SquaredDeviationsChunk",
@@ -129,7 +135,9 @@ internal static class LaneKernels
         w.Line($"// One pass: Σd and Σd² per column with d = x − pivot, the pivot the mean of {ColumnPivotRows} rows spread over the batch");
         w.Line("// (rounded to the element type). Then mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)² (never E[x²] − E[x]²),");
         w.Line("// as accurate as the corrected two-pass algorithm wherever the pivot lies within a standard deviation of the mean.");
-        w.Line("global::NormGen.Internal.ColumnPivots.Compute(x, count, meanHi);");
+        w.Line("// The pivots in chunks of columns, shared out like the passes after them (the same values for any chunks).");
+        w.Line("int pivotChunks = global::NormGen.Internal.ColumnPivots.ChunkCount(x.Length, count);");
+        w.Line(KernelMethod.Run("PivotsChunk", "x", "default", "default", "pivotChunks"));
         w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
         EmitFoldPartials(w, "partials", "laneStride", 2);
         using (w.Block("if (!global::NormGen.Internal.ColumnPivots.WithinStandardDeviation(partials, laneStride, invCount, count))"))
@@ -331,6 +339,10 @@ internal static class LaneKernels
                 [$"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * (invStdIn[stat + i]{(fold ? " * state.Gamma[stat + i]" : "")}){gammaScalar}{betaScalar});"]);
         });
     }
+
+    /// <summary>The pivots of one chunk of columns into LaneMeanHi (ColumnPivots splits the columns).</summary>
+    private static void EmitPivotsChunk(CodeWriter w, KernelContext ctx) =>
+        w.Line($"global::NormGen.Internal.ColumnPivots.ComputeChunk(x, {ctx.StatisticsCount}, state.LaneMeanHi, chunk);");
 
     /// <summary>Body of <c>BackwardKernel(x, dy, dx, batch)</c>: per-statistic preparation, the two chunked passes, the merges.</summary>
     private static void EmitBackwardOrchestrator(CodeWriter w, KernelContext ctx)

@@ -25,21 +25,74 @@ public static class ColumnPivots
     /// come from one end), summed in double in row order and rounded to float.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Compute(ReadOnlySpan<float> x, int columns, float[] pivots) => Compute<float>(x, columns, pivots);
+    public static void Compute(ReadOnlySpan<float> x, int columns, float[] pivots) => Compute<float>(x, columns, pivots, 0, columns);
 
     /// <summary>The double overload of <see cref="Compute(ReadOnlySpan{float}, int, float[])"/>: the same rows and order, not rounded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Compute(ReadOnlySpan<double> x, int columns, double[] pivots) => Compute<double>(x, columns, pivots);
+    public static void Compute(ReadOnlySpan<double> x, int columns, double[] pivots) => Compute<double>(x, columns, pivots, 0, columns);
+
+    /// <summary>
+    /// The pivots of one chunk of columns, chunk <paramref name="chunk"/> of <see cref="ChunkCount(int, int)"/>: the
+    /// chunks together compute what <see cref="Compute(ReadOnlySpan{float}, int, float[])"/> does (each column's pivot
+    /// is its own sum, whatever the chunk), so a runner can share the pass out over the threads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ComputeChunk(ReadOnlySpan<float> x, int columns, float[] pivots, int chunk)
+    {
+        (int first, int end) = ChunkColumns(x.Length, columns, chunk);
+        Compute<float>(x, columns, pivots, first, end);
+    }
+
+    /// <summary>The double overload of <see cref="ComputeChunk(ReadOnlySpan{float}, int, float[], int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ComputeChunk(ReadOnlySpan<double> x, int columns, double[] pivots, int chunk)
+    {
+        (int first, int end) = ChunkColumns(x.Length, columns, chunk);
+        Compute<double>(x, columns, pivots, first, end);
+    }
+
+    /// <summary>
+    /// The chunks of the pivots' pass: one below <see cref="Threading.OnePassParallelThreshold"/> sampled values (the
+    /// sampled rows × the columns), else one per that many, at most <see cref="Threading.MaxChunks"/> and at most one per
+    /// <see cref="ChunkTile"/> columns. The pass runs on the caller's thread before the sums pass can start, and takes a
+    /// wide BatchNorm1d on a small batch half its data (x[64,4096]: 32 of 64 rows, 7.5 µs at one thread).
+    /// </summary>
+    public static int ChunkCount(int length, int columns)
+    {
+        if (columns <= 0 || length < columns || length % columns != 0)
+        {
+            throw new ArgumentException($"expected x to hold a positive whole number of rows of {columns} columns, got {length} values");
+        }
+        long sampled = (long)Math.Min(length / columns, SampleRows) * columns;
+        long byValues = sampled / Threading.OnePassParallelThreshold;
+        return (int)Math.Max(1, Math.Min(Math.Min(byValues, Threading.MaxChunks), columns / ChunkTile));
+    }
+
+    /// <summary>Columns per tile of a chunk's range: every chunk but the last holds whole 128-column tiles.</summary>
+    private const int ChunkTile = 128;
+
+    /// <summary>Chunk <paramref name="chunk"/>'s columns: whole <see cref="ChunkTile"/>-column tiles, the last chunk the rest.</summary>
+    private static (int First, int End) ChunkColumns(int length, int columns, int chunk)
+    {
+        int chunks = ChunkCount(length, columns);
+        if ((uint)chunk >= (uint)chunks)
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunk), $"expected a chunk below {chunks}, got {chunk}");
+        }
+        int perChunk = (columns / ChunkTile + chunks - 1) / chunks * ChunkTile;
+        int first = Math.Min(chunk * perChunk, columns);
+        return (first, chunk == chunks - 1 ? columns : Math.Min(first + perChunk, columns));
+    }
 
     /// <summary>
     /// Both overloads: the element type only decides how values are widened to double and the means stored. Tiles of 128
     /// columns, then 64 (32 without AVX-512), keep their sums in registers down the sampled rows, so each row gives the
     /// loop eight or four cache lines in a row to read; tiles of 16 columns, one line a row, waited on every line
     /// (BatchNorm1d x[32,2048]: 15.3 → 5.4 µs, x[256,512] 1.5 → 1.2 µs on the AVX-512 machine). Every column's sum starts
-    /// at zero and adds the rows in order, whatever the tile: the same values.
+    /// at zero and adds the rows in order, whatever the tile: the same values. Columns [first, end) only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compute<T>(ReadOnlySpan<T> x, int columns, T[] pivots)
+    private static void Compute<T>(ReadOnlySpan<T> x, int columns, T[] pivots, int first, int end)
         where T : unmanaged
     {
         Span<int> rowStarts = stackalloc int[SampleRows];
@@ -47,12 +100,12 @@ public static class ColumnPivots
         double inverse = 1.0 / sample;
         ref T start = ref MemoryMarshal.GetReference(x);
         ref T pivot = ref MemoryMarshal.GetArrayDataReference(pivots);
-        int c = 0;
+        int c = first;
         if (Vector512.IsHardwareAccelerated)
         {
             // Tiles of 128 columns where the rows hold them: eight cache lines a row for the prefetchers to follow, against
             // four (BatchNorm1d x[64,4096]: 8.1 → 7.5 µs; the widening, not the loads, bounds the rest).
-            for (; c <= columns - 128; c += 128)
+            for (; c <= end - 128; c += 128)
             {
                 Vector512<double> sum0 = Vector512<double>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0, sum4 = sum0, sum5 = sum0, sum6 = sum0, sum7 = sum0;
                 Vector512<double> sum8 = sum0, sum9 = sum0, sum10 = sum0, sum11 = sum0, sum12 = sum0, sum13 = sum0, sum14 = sum0, sum15 = sum0;
@@ -101,7 +154,7 @@ public static class ColumnPivots
                 StoreEight(sum14 * inverse, ref pivot, c + 112);
                 StoreEight(sum15 * inverse, ref pivot, c + 120);
             }
-            for (; c <= columns - 64; c += 64)
+            for (; c <= end - 64; c += 64)
             {
                 Vector512<double> sum0 = Vector512<double>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0, sum4 = sum0, sum5 = sum0, sum6 = sum0, sum7 = sum0;
                 for (int k = 0; k < sample; k++)
@@ -130,7 +183,7 @@ public static class ColumnPivots
                 StoreEight(sum7 * inverse, ref pivot, c + 56);
             }
         }
-        for (; c <= columns - 32; c += 32)
+        for (; c <= end - 32; c += 32)
         {
             Vector256<double> sum0 = Vector256<double>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0, sum4 = sum0, sum5 = sum0, sum6 = sum0, sum7 = sum0;
             for (int k = 0; k < sample; k++)
@@ -158,7 +211,7 @@ public static class ColumnPivots
             StoreFour(sum6 * inverse, ref pivot, c + 24);
             StoreFour(sum7 * inverse, ref pivot, c + 28);
         }
-        for (; c <= columns - 4; c += 4)
+        for (; c <= end - 4; c += 4)
         {
             Vector256<double> sum = Vector256<double>.Zero;
             for (int k = 0; k < sample; k++)
@@ -167,7 +220,7 @@ public static class ColumnPivots
             }
             StoreFour(sum * inverse, ref pivot, c);
         }
-        for (; c < columns; c++)
+        for (; c < end; c++)
         {
             double sum = 0.0;
             for (int k = 0; k < sample; k++)

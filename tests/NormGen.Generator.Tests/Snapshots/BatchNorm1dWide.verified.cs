@@ -183,7 +183,9 @@ namespace Demo
             // One pass: Σd and Σd² per column with d = x − pivot, the pivot the mean of 32 rows spread over the batch
             // (rounded to the element type). Then mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)² (never E[x²] − E[x]²),
             // as accurate as the corrected two-pass algorithm wherever the pivot lies within a standard deviation of the mean.
-            global::NormGen.Internal.ColumnPivots.Compute(x, count, meanHi);
+            // The pivots in chunks of columns, shared out like the passes after them (the same values for any chunks).
+            int pivotChunks = global::NormGen.Internal.ColumnPivots.ChunkCount(x.Length, count);
+            state.Runner.Run(NormGenState.PivotsChunkKernel, state, x, default, default, batch, pivotChunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
             state.Runner.Run(NormGenState.SquaredDeviationsChunkKernel, state, x, default, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(partials, laneStride, 2, chunks, count);
@@ -362,6 +364,19 @@ namespace Demo
                     }
                 }
             }
+        }
+
+        /// <summary>One chunk of columns: their pivots, the mean of 32 rows spread over the batch (ColumnPivots).</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums in registers over blocks of 32 rows; y goes over the chunk's rows as one flat run of vectors on y's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (x·scale + shift where every mean lies within 16 standard deviations of zero); dx goes over the chunk's rows as one flat run of vectors on dx's cache lines, the column wrapping at the row's end, its per-column constants in the L1 cache (dy·gain − x·slope − offset where every mean lies within 16 standard deviations of zero); Vector256 loops unrolled ×4 with constant bounds (each with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void PivotsChunk(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> unused, global::System.Span<float> unusedOutput, int batch, int chunk)
+        {
+            global::NormGen.Internal.ColumnPivots.ComputeChunk(x, 1001, state.LaneMeanHi, chunk);
         }
 
         /// <summary>One chunk of rows: Σ(x − mean)² per statistic into this chunk's partial sums.</summary>
@@ -1365,6 +1380,7 @@ namespace Demo
         {
             // The chunk kernels as delegates, created once, so that running them allocates nothing.
             public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> SumsChunkKernel = BatchNorm1dWide.SumsChunk;
+            public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> PivotsChunkKernel = BatchNorm1dWide.PivotsChunk;
             public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> SquaredDeviationsChunkKernel = BatchNorm1dWide.SquaredDeviationsChunk;
             public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> NormalizeChunkKernel = BatchNorm1dWide.NormalizeChunk;
             public static readonly global::NormGen.Internal.ChunkKernel<NormGenState, float> BackwardSumsChunkKernel = BatchNorm1dWide.BackwardSumsChunk;

@@ -19,6 +19,7 @@ public sealed class ColumnPivotsTests
     [InlineData(2048, 24)]
     [InlineData(40, 103)]   // a 64-column tile (AVX-512), a 32-column tile, four columns, three alone
     [InlineData(3, 200)]
+    [InlineData(33, 300)]   // two 128-column tiles (AVX-512), a 32-column tile, three of four columns
     public void Pivots_are_the_mean_of_the_documented_rows(int rows, int columns)
     {
         var rng = new Random(rows * 31 + columns);
@@ -46,6 +47,44 @@ public sealed class ColumnPivotsTests
             Assert.Equal((float)(sumF * (1.0 / sample)), pivotsF[c]);
             Assert.Equal(sumD * (1.0 / sample), pivotsD[c]);
         }
+    }
+
+    /// <summary>
+    /// The pivots' pass in chunks of columns (shared out over the threads) gives what the whole pass gives, bit for bit,
+    /// in as many chunks as ChunkCount says: one per 32,768 sampled values, at most 8, whole 128-column tiles each but
+    /// the last.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 4096, 4)]
+    [InlineData(32, 2100, 2)]
+    [InlineData(64, 3000, 2)]   // 23 tiles: 12 in the first chunk, the rest and 56 columns in the second
+    [InlineData(1024, 8192, 8)]
+    [InlineData(256, 512, 1)]
+    [InlineData(8, 4096, 1)]
+    public void Pivots_in_chunks_of_columns_are_the_whole_pass(int rows, int columns, int chunks)
+    {
+        var rng = new Random(rows + columns);
+        var x = new double[rows * columns];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (rng.NextDouble() - 0.3) * 5.0;
+        }
+        float[] xf = Array.ConvertAll(x, v => (float)v);
+        Assert.Equal(chunks, ColumnPivots.ChunkCount(x.Length, columns));
+
+        var wholeF = new float[columns];
+        var wholeD = new double[columns];
+        ColumnPivots.Compute(xf, columns, wholeF);
+        ColumnPivots.Compute(x, columns, wholeD);
+        float[] chunkedF = Array.ConvertAll(new float[columns], _ => float.NaN);
+        double[] chunkedD = Array.ConvertAll(new double[columns], _ => double.NaN);
+        for (int chunk = chunks - 1; chunk >= 0; chunk--)
+        {
+            ColumnPivots.ComputeChunk(xf, columns, chunkedF, chunk);
+            ColumnPivots.ComputeChunk(x, columns, chunkedD, chunk);
+        }
+        SameBits.Assert<float>("float pivots", wholeF, "whole", chunkedF, "in chunks");
+        SameBits.Assert<double>("double pivots", wholeD, "whole", chunkedD, "in chunks");
     }
 
     [Fact]
@@ -110,5 +149,8 @@ public sealed class ColumnPivotsTests
         Assert.Contains("whole number of rows of 4 columns", e.Message);
         Assert.Throws<ArgumentException>(() => ColumnPivots.Compute(new float[8], 4, new float[3]));
         Assert.Throws<ArgumentException>(() => ColumnPivots.WithinStandardDeviation(new double[6], 2, 1.0, 3));
+        var chunk = Assert.Throws<ArgumentOutOfRangeException>(() => ColumnPivots.ComputeChunk(new float[64 * 4096], 4096, new float[4096], 4));
+        Assert.Contains("expected a chunk below 4, got 4", chunk.Message);
+        Assert.Throws<ArgumentException>(() => ColumnPivots.ChunkCount(10, 4));
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using NormGen.Internal;
 using Xunit;
 
 namespace NormGen.Tests.Threading;
@@ -128,6 +129,23 @@ public sealed class ThreadingTests
             layer.GammaGrad.CopyTo(gg);
             layer.BetaGrad.CopyTo(bg);
             layer.RunningVar.CopyTo(running);
+        });
+    }
+
+    [Fact]
+    public void BatchNorm1d_with_its_pivots_in_chunks_is_bit_identical_for_any_thread_count()
+    {
+        // 64 rows of 2100: the pivots' pass (32 rows × 2100 columns sampled) runs in two chunks of columns.
+        int length = 64 * WideColumnTailBatchNorm1d.SampleSize;
+        Assert.Equal(2, ColumnPivots.ChunkCount(length, WideColumnTailBatchNorm1d.SampleSize));
+        AssertIdentical(length, WideColumnTailBatchNorm1d.ParameterSize, (degree, x, dy, y, dx, gg, bg, running) =>
+        {
+            var layer = new WideColumnTailBatchNorm1d { MaxDegreeOfParallelism = degree };
+            layer.ForwardTraining(x, y);
+            layer.Backward(x, dy, dx);
+            layer.GammaGrad.CopyTo(gg);
+            layer.BetaGrad.CopyTo(bg);
+            layer.RunningMean.CopyTo(running);
         });
     }
 
