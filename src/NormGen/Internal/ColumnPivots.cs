@@ -112,75 +112,20 @@ public static class ColumnPivots
                 for (int k = 0; k < sample; k++)
                 {
                     ref T row = ref Unsafe.Add(ref start, rowStarts[k] + c);
-                    (Vector512<double> lower, Vector512<double> upper) = Sixteen(ref row, 0);
-                    sum0 += lower;
-                    sum1 += upper;
-                    (lower, upper) = Sixteen(ref row, 16);
-                    sum2 += lower;
-                    sum3 += upper;
-                    (lower, upper) = Sixteen(ref row, 32);
-                    sum4 += lower;
-                    sum5 += upper;
-                    (lower, upper) = Sixteen(ref row, 48);
-                    sum6 += lower;
-                    sum7 += upper;
-                    (lower, upper) = Sixteen(ref row, 64);
-                    sum8 += lower;
-                    sum9 += upper;
-                    (lower, upper) = Sixteen(ref row, 80);
-                    sum10 += lower;
-                    sum11 += upper;
-                    (lower, upper) = Sixteen(ref row, 96);
-                    sum12 += lower;
-                    sum13 += upper;
-                    (lower, upper) = Sixteen(ref row, 112);
-                    sum14 += lower;
-                    sum15 += upper;
+                    AddSixtyFour(ref row, 0, ref sum0, ref sum1, ref sum2, ref sum3, ref sum4, ref sum5, ref sum6, ref sum7);
+                    AddSixtyFour(ref row, 64, ref sum8, ref sum9, ref sum10, ref sum11, ref sum12, ref sum13, ref sum14, ref sum15);
                 }
-                StoreEight(sum0 * inverse, ref pivot, c);
-                StoreEight(sum1 * inverse, ref pivot, c + 8);
-                StoreEight(sum2 * inverse, ref pivot, c + 16);
-                StoreEight(sum3 * inverse, ref pivot, c + 24);
-                StoreEight(sum4 * inverse, ref pivot, c + 32);
-                StoreEight(sum5 * inverse, ref pivot, c + 40);
-                StoreEight(sum6 * inverse, ref pivot, c + 48);
-                StoreEight(sum7 * inverse, ref pivot, c + 56);
-                StoreEight(sum8 * inverse, ref pivot, c + 64);
-                StoreEight(sum9 * inverse, ref pivot, c + 72);
-                StoreEight(sum10 * inverse, ref pivot, c + 80);
-                StoreEight(sum11 * inverse, ref pivot, c + 88);
-                StoreEight(sum12 * inverse, ref pivot, c + 96);
-                StoreEight(sum13 * inverse, ref pivot, c + 104);
-                StoreEight(sum14 * inverse, ref pivot, c + 112);
-                StoreEight(sum15 * inverse, ref pivot, c + 120);
+                StoreSixtyFour(ref pivot, c, inverse, sum0, sum1, sum2, sum3, sum4, sum5, sum6, sum7);
+                StoreSixtyFour(ref pivot, c + 64, inverse, sum8, sum9, sum10, sum11, sum12, sum13, sum14, sum15);
             }
             for (; c <= end - 64; c += 64)
             {
                 Vector512<double> sum0 = Vector512<double>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0, sum4 = sum0, sum5 = sum0, sum6 = sum0, sum7 = sum0;
                 for (int k = 0; k < sample; k++)
                 {
-                    ref T row = ref Unsafe.Add(ref start, rowStarts[k] + c);
-                    (Vector512<double> lower, Vector512<double> upper) = Sixteen(ref row, 0);
-                    sum0 += lower;
-                    sum1 += upper;
-                    (lower, upper) = Sixteen(ref row, 16);
-                    sum2 += lower;
-                    sum3 += upper;
-                    (lower, upper) = Sixteen(ref row, 32);
-                    sum4 += lower;
-                    sum5 += upper;
-                    (lower, upper) = Sixteen(ref row, 48);
-                    sum6 += lower;
-                    sum7 += upper;
+                    AddSixtyFour(ref Unsafe.Add(ref start, rowStarts[k] + c), 0, ref sum0, ref sum1, ref sum2, ref sum3, ref sum4, ref sum5, ref sum6, ref sum7);
                 }
-                StoreEight(sum0 * inverse, ref pivot, c);
-                StoreEight(sum1 * inverse, ref pivot, c + 8);
-                StoreEight(sum2 * inverse, ref pivot, c + 16);
-                StoreEight(sum3 * inverse, ref pivot, c + 24);
-                StoreEight(sum4 * inverse, ref pivot, c + 32);
-                StoreEight(sum5 * inverse, ref pivot, c + 40);
-                StoreEight(sum6 * inverse, ref pivot, c + 48);
-                StoreEight(sum7 * inverse, ref pivot, c + 56);
+                StoreSixtyFour(ref pivot, c, inverse, sum0, sum1, sum2, sum3, sum4, sum5, sum6, sum7);
             }
         }
         for (; c <= end - 32; c += 32)
@@ -302,6 +247,44 @@ public static class ColumnPivots
         }
         ref double values = ref Unsafe.As<T, double>(ref row);
         return (Vector512.LoadUnsafe(ref values, (nuint)offset), Vector512.LoadUnsafe(ref values, (nuint)(offset + 8)));
+    }
+
+    /// <summary>The 64 values from <paramref name="offset"/> on, as doubles, added to eight sums of eight (in order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddSixtyFour<T>(ref T row, int offset, ref Vector512<double> sum0, ref Vector512<double> sum1,
+        ref Vector512<double> sum2, ref Vector512<double> sum3, ref Vector512<double> sum4, ref Vector512<double> sum5,
+        ref Vector512<double> sum6, ref Vector512<double> sum7)
+        where T : unmanaged
+    {
+        (Vector512<double> lower, Vector512<double> upper) = Sixteen(ref row, offset);
+        sum0 += lower;
+        sum1 += upper;
+        (lower, upper) = Sixteen(ref row, offset + 16);
+        sum2 += lower;
+        sum3 += upper;
+        (lower, upper) = Sixteen(ref row, offset + 32);
+        sum4 += lower;
+        sum5 += upper;
+        (lower, upper) = Sixteen(ref row, offset + 48);
+        sum6 += lower;
+        sum7 += upper;
+    }
+
+    /// <summary>Eight sums of eight, each times <paramref name="inverse"/>, as the 64 pivots from <paramref name="column"/> on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSixtyFour<T>(ref T pivot, int column, double inverse, Vector512<double> sum0, Vector512<double> sum1,
+        Vector512<double> sum2, Vector512<double> sum3, Vector512<double> sum4, Vector512<double> sum5,
+        Vector512<double> sum6, Vector512<double> sum7)
+        where T : unmanaged
+    {
+        StoreEight(sum0 * inverse, ref pivot, column);
+        StoreEight(sum1 * inverse, ref pivot, column + 8);
+        StoreEight(sum2 * inverse, ref pivot, column + 16);
+        StoreEight(sum3 * inverse, ref pivot, column + 24);
+        StoreEight(sum4 * inverse, ref pivot, column + 32);
+        StoreEight(sum5 * inverse, ref pivot, column + 40);
+        StoreEight(sum6 * inverse, ref pivot, column + 48);
+        StoreEight(sum7 * inverse, ref pivot, column + 56);
     }
 
     /// <summary>The four values at <paramref name="row"/> as doubles.</summary>
