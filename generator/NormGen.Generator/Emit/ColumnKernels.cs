@@ -113,30 +113,30 @@ internal static partial class ColumnKernels
         }));
     }
 
+    /// <summary>
+    /// Per column Σdy·x̂ (dγ) and Σdy (dβ) into this chunk's two rows of LanePartials, without γ: BackwardKernel adds the
+    /// merged rows to GammaGrad and BetaGrad and scales them by γ for Σg·x̂ and Σg (one pair of rows per chunk, where
+    /// statistic rows and parameter rows held the same sums twice).
+    /// </summary>
     public static void EmitBackwardSums(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
         EmitHeader(w, ctx, null, null);
         w.Line($"const int laneStride = count + {StateEmitter.PartialPadding};");
-        PartialSums.EmitRowPair(w, "LanePartials", "laneStride", "sumGRef", "sumGXhatRef");
+        PartialSums.EmitRowPair(w, "LanePartials", "laneStride", "dyXhatSumRef", "dySumRef");
         w.Line($"ref {ctx.T} dyRef = ref {Simd}.Ref(dy);");
         w.Line($"ref {ctx.T} invStdRef = ref {Simd}.Ref(state.LaneScale);");
         if (!rms)
         {
             PartialSums.EmitMeanReferences(w, ctx);
         }
-        if (ctx.HasGamma)
-        {
-            w.Line($"ref {ctx.T} gammaRef = ref {Simd}.Ref(state.Gamma);");
-        }
-        PartialSums.EmitParameterRows(w, ctx);
         // Only hi stays in registers down the rows (one constant a vector, as in Σd and Σd²'s tiles): lo and invStd are
         // applied once per block to the block's sums.
         string centered = rms ? "x" : "x − hi";
         string dyXhat = rms ? "Σdy·x·invStd" : ctx.IsFloat ? "(Σdy·(x − hi) − lo·Σdy)·invStd" : "Σdy·(x − hi)·invStd";
-        w.Line($"// Per column Σdy and Σdy·({centered}), summed over {RowBlock} rows in registers; after each block");
-        w.Line($"// Σdy·x̂ = {dyXhat}, then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per statistic, and dγ = Σdy·x̂,");
-        w.Line("// dβ = Σdy per parameter (one of each per column), added in double.");
+        w.Line($"// Per column Σdy and Σdy·({centered}), summed over {RowBlock} rows in registers. After each block, Σdy·x̂ =");
+        w.Line($"// {dyXhat} and Σdy (dγ and dβ) are added in double to this chunk's two rows;");
+        w.Line("// BackwardKernel applies γ after merging them.");
         EitherWidth(w, ctx, WidePairTile, shape => ForEachTile(w, ctx, shape, shape.IsWide ? WidePairTile : PairTile, ["dySum", "dyCentered"], (s, vectors) =>
         {
             for (int v = 0; v < vectors; v++)
@@ -151,28 +151,14 @@ internal static partial class ColumnKernels
         {
             int column = v * s.Width;
             string invStd = $"{Simd}.{s.Load}(ref invStdRef, column + {column})";
-            var lines = new List<string>
-            {
+            return
+            [
                 !rms && ctx.IsFloat
                     ? $"var dyXhat{v} = (dyCentered{v} - {Simd}.{s.Load}(ref meanLoRef, column + {column}) * dySum{v}) * {invStd};"
                     : $"var dyXhat{v} = dyCentered{v} * {invStd};",
-            };
-            string gamma = ctx.HasGamma ? $" * gamma{v}" : "";
-            if (ctx.HasGamma)
-            {
-                lines.Add($"var gamma{v} = {Simd}.{s.Load}(ref gammaRef, column + {column});");
-            }
-            lines.Add($"{Simd}.AddWidenedTo(ref sumGRef, column + {column}, dySum{v}{gamma});");
-            lines.Add($"{Simd}.AddWidenedTo(ref sumGXhatRef, column + {column}, dyXhat{v}{gamma});");
-            if (ctx.HasGamma)
-            {
-                lines.Add($"{Simd}.AddWidenedTo(ref gammaSumRef, column + {column}, dyXhat{v});");
-            }
-            if (ctx.HasBeta)
-            {
-                lines.Add($"{Simd}.AddWidenedTo(ref betaSumRef, column + {column}, dySum{v});");
-            }
-            return lines;
+                $"{Simd}.AddWidenedTo(ref dyXhatSumRef, column + {column}, dyXhat{v});",
+                $"{Simd}.AddWidenedTo(ref dySumRef, column + {column}, dySum{v});",
+            ];
         },
         () =>
         {
@@ -183,12 +169,8 @@ internal static partial class ColumnKernels
             w.Line("dySum += dyValue;");
         },
         [
-            "double dyXhat = dyCentered * state.SavedInvStd[column];",
-            ctx.HasGamma ? "double gamma = state.Gamma[column];" : "const double gamma = 1.0;",
-            "NormGenSimd.At(ref sumGRef, column) += gamma * dySum;",
-            "NormGenSimd.At(ref sumGXhatRef, column) += gamma * dyXhat;",
-            .. ctx.HasGamma ? new[] { "NormGenSimd.At(ref gammaSumRef, column) += dyXhat;" } : [],
-            .. ctx.HasBeta ? new[] { "NormGenSimd.At(ref betaSumRef, column) += dySum;" } : [],
+            "NormGenSimd.At(ref dyXhatSumRef, column) += dyCentered * state.SavedInvStd[column];",
+            "NormGenSimd.At(ref dySumRef, column) += dySum;",
         ],
         tileSetup: (s, vectors) =>
         {

@@ -357,10 +357,18 @@ internal static class LaneKernels
         w.Line($"{ctx.T}[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, {length});");
         w.Line($"{ctx.T}[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, {length});");
         w.Line($"int chunks = {ctx.ChunkCount};");
-        w.Line("// Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.");
+        // The column kernels' chunks leave Σdy·x̂ and Σdy without γ (the parameter gradients and, times γ, the statistics'
+        // sums); the other lane kernels' leave Σg and Σg·x̂, and the parameter sums in rows of their own.
+        bool parameterSums = ctx.IsColumnLayout;
+        w.Line(parameterSums
+            ? "// Per chunk: its Σdy·x̂ row (dγ), then its Σdy row (dβ), padded as the parameter sums are."
+            : "// Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.");
         w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
         w.Line("double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);");
-        GroupMajorKernels.EmitPartialsSetup(w, ctx);
+        if (!parameterSums)
+        {
+            GroupMajorKernels.EmitPartialsSetup(w, ctx);
+        }
         if (!rms)
         {
             DeclareMeanSplit(w, ctx, length);
@@ -377,14 +385,31 @@ internal static class LaneKernels
                 : "global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, invStd, count);");
         GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
-        w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.");
-        w.Line(KernelMethod.Run("BackwardSumsChunk", "x", "dy", "default"));
-        GroupMajorKernels.EmitPartialsMerge(w, ctx);
+        if (parameterSums)
+        {
+            w.Line("// Per column Σdy·x̂ and Σdy (x̂ = (x − mean)·invStd): per chunk, then in chunk order.");
+            w.Line(KernelMethod.Run("BackwardSumsChunk", "x", "dy", "default"));
+            EmitFoldPartials(w, "sums", "laneStride", 2);
+            if (ctx.HasGamma)
+            {
+                w.Line("// The merged rows are dγ and dβ per column: added to GammaGrad and BetaGrad (the same for any number of threads).");
+                w.Line($"global::NormGen.Internal.ParameterGradients.AddChunkSums(sums, laneStride, 1, state.GammaGrad, {(ctx.HasBeta ? "state.BetaGrad" : "null")});");
+            }
+        }
+        else
+        {
+            w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.");
+            w.Line(KernelMethod.Run("BackwardSumsChunk", "x", "dy", "default"));
+            GroupMajorKernels.EmitPartialsMerge(w, ctx);
+        }
         w.Line();
         w.Line(rms
             ? "// dx = invStd·(g − x̂·mean(g·x̂)) = dy·γ·invStd − x·slope"
             : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset");
-        EmitFoldPartials(w, "sums", "laneStride", 2);
+        if (!parameterSums)
+        {
+            EmitFoldPartials(w, "sums", "laneStride", 2);
+        }
         bool rowOrderDx = ColumnKernels.DxInRowOrder(ctx);
         if (rowOrderDx)
         {
@@ -408,10 +433,22 @@ internal static class LaneKernels
     /// </summary>
     private static void EmitDxConstants(CodeWriter w, KernelContext ctx, bool rowOrderDx, bool wrapped, string length)
     {
-        w.Line(ctx.Spec.IsRms
-            ? "// Per statistic: slope = invStd²·Σg·x̂/n (no offset without a mean)."
-            : "// Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.");
-        w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: {(ctx.Spec.IsRms ? "false" : "true")}, count);");
+        string centered = ctx.Spec.IsRms ? "false" : "true";
+        if (ctx.IsColumnLayout)
+        {
+            w.Line(ctx.Spec.IsRms
+                ? "// Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂ and slope = invStd²·Σg·x̂/n (no offset without a mean)."
+                : "// Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂, Σg = γ·Σdy, slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.");
+            string gamma = ctx.HasGamma ? "state.Gamma" : $"global::System.Array.Empty<{ctx.T}>()";
+            w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums(state.SavedInvStd, sums, laneStride, {gamma}, invCount, slope, offset, centered: {centered}, count);");
+        }
+        else
+        {
+            w.Line(ctx.Spec.IsRms
+                ? "// Per statistic: slope = invStd²·Σg·x̂/n (no offset without a mean)."
+                : "// Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.");
+            w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: {centered}, count);");
+        }
         if (rowOrderDx && ctx.HasGamma)
         {
             w.Line("global::NormGen.Internal.DxConstants.Gain(state.Gamma, invStd, gain, count);");
@@ -442,7 +479,9 @@ internal static class LaneKernels
             w.Line("double mean = state.SavedMean[stat];");
             using (w.Block("if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
             {
-                w.Line($"offset[stat] = ({ctx.T})(s * sums[stat] * invCount - mean * slope[stat]);");
+                w.Line(ctx.IsColumnLayout
+                    ? $"offset[stat] = ({ctx.T})(s * ({(ctx.HasGamma ? "state.Gamma[stat] * " : "")}sums[laneStride + stat]) * invCount - mean * slope[stat]);"
+                    : $"offset[stat] = ({ctx.T})(s * sums[stat] * invCount - mean * slope[stat]);");
                 w.Line("meanHi[stat] = 0;");
             }
             using (w.Block("else"))

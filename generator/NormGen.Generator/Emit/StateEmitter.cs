@@ -50,7 +50,8 @@ internal static class StateEmitter
                     w.Line("// One Backward's parameter gradients summed column by column, in double, each chunk of columns its own range.");
                     w.Line("public double[] ColumnSums = global::System.Array.Empty<double>();");
                 }
-                if (!GroupMajorKernels.AlwaysSumsParametersByColumns(ctx))
+                // The column kernels' chunks sum the parameter gradients in their LanePartials rows (ColumnKernels.EmitBackwardSums).
+                if (!GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) && !ctx.IsColumnLayout)
                 {
                     w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
                     w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");

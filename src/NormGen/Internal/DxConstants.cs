@@ -76,6 +76,21 @@ public static class DxConstants
     public static void SlopeAndOffset(double[] invStd, double[] sums, int squaresRow, double invCount, double[] slope, double[] offset, bool centered, int count) =>
         SlopeAndOffset<double>(invStd, sums, squaresRow, invCount, slope, offset, centered, count);
 
+    /// <summary>
+    /// The rows × columns backward's slope and offset from its merged per-column sums, which its chunks leave without γ:
+    /// Σdy·x̂ (dγ) in sums[0, count) and Σdy (dβ) from <paramref name="dySumRow"/> on. With g = gamma[i] (1 for every i
+    /// where <paramref name="gamma"/> is empty: no γ), Σg·x̂ = g·Σdy·x̂ and Σg = g·Σdy in double, then as
+    /// <see cref="SlopeAndOffset(double[], double[], int, double, float[], float[], bool, int)"/>: with s = invStd[i],
+    /// slope[i] = (float)(s·s·Σg·x̂·invCount) and offset[i] = (float)(s·Σg·invCount), or 0 where not
+    /// <paramref name="centered"/>.
+    /// </summary>
+    public static void SlopeAndOffsetOfParameterSums(double[] invStd, double[] sums, int dySumRow, float[] gamma, double invCount, float[] slope, float[] offset, bool centered, int count) =>
+        SlopeAndOffsetOfParameterSums<float>(invStd, sums, dySumRow, gamma, invCount, slope, offset, centered, count);
+
+    /// <summary>The double overload of <see cref="SlopeAndOffsetOfParameterSums(double[], double[], int, float[], double, float[], float[], bool, int)"/>, not rounded.</summary>
+    public static void SlopeAndOffsetOfParameterSums(double[] invStd, double[] sums, int dySumRow, double[] gamma, double invCount, double[] slope, double[] offset, bool centered, int count) =>
+        SlopeAndOffsetOfParameterSums<double>(invStd, sums, dySumRow, gamma, invCount, slope, offset, centered, count);
+
     /// <summary>gain[i] = gamma[i]·invStd[i], for i &lt; <paramref name="count"/>.</summary>
     public static void Gain(float[] gamma, float[] invStd, float[] gain, int count) => Gain<float>(gamma, invStd, gain, count);
 
@@ -136,6 +151,54 @@ public static class DxConstants
             Unsafe.Add(ref offsetRef, i) = FromDouble<T>(centered ? s * Unsafe.Add(ref sumG, i) * invCount : 0.0);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SlopeAndOffsetOfParameterSums<T>(double[] invStd, double[] sums, int dySumRow, T[] gamma, double invCount, T[] slope, T[] offset, bool centered, int count)
+        where T : unmanaged
+    {
+        if (dySumRow < count || (long)dySumRow + count > sums.Length)
+        {
+            throw new ArgumentException($"expected Σdy·x̂ in sums[0, {count}) and Σdy in sums[{dySumRow}, {dySumRow} + {count}) of {sums.Length} values");
+        }
+        bool hasGamma = gamma.Length != 0;
+        if (hasGamma)
+        {
+            Statistics.Check(gamma.Length, count);
+        }
+        Statistics.Check(invStd.Length, count);
+        Statistics.Check(slope.Length, count);
+        Statistics.Check(offset.Length, count);
+        ref double inv = ref MemoryMarshal.GetArrayDataReference(invStd);
+        ref double dyXhat = ref MemoryMarshal.GetArrayDataReference(sums);
+        ref double dySum = ref Unsafe.Add(ref dyXhat, dySumRow);
+        ref T g = ref MemoryMarshal.GetArrayDataReference(gamma);
+        ref T slopeRef = ref MemoryMarshal.GetArrayDataReference(slope);
+        ref T offsetRef = ref MemoryMarshal.GetArrayDataReference(offset);
+        var scale = Vector256.Create(invCount);
+        int i = 0;
+        for (; i <= count - 4; i += 4)
+        {
+            Vector256<double> s = Vector256.LoadUnsafe(ref inv, (nuint)i);
+            Vector256<double> gain = hasGamma ? FourAsDouble(ref g, i) : Vector256<double>.One;
+            StoreFour(s * s * (gain * Vector256.LoadUnsafe(ref dyXhat, (nuint)i)) * scale, ref slopeRef, i);
+            StoreFour(centered ? s * (gain * Vector256.LoadUnsafe(ref dySum, (nuint)i)) * scale : Vector256<double>.Zero, ref offsetRef, i);
+        }
+        for (; i < count; i++)
+        {
+            double s = Unsafe.Add(ref inv, i);
+            double gain = hasGamma ? ToDouble(Unsafe.Add(ref g, i)) : 1.0;
+            Unsafe.Add(ref slopeRef, i) = FromDouble<T>(s * s * (gain * Unsafe.Add(ref dyXhat, i)) * invCount);
+            Unsafe.Add(ref offsetRef, i) = FromDouble<T>(centered ? s * (gain * Unsafe.Add(ref dySum, i)) * invCount : 0.0);
+        }
+    }
+
+    /// <summary>The four values at <paramref name="index"/> as doubles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> FourAsDouble<T>(ref T array, int index)
+        where T : unmanaged =>
+        typeof(T) == typeof(float)
+            ? Vector256.WidenLower(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref array), (nuint)index).ToVector256Unsafe())
+            : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref array), (nuint)index);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Gain<T>(T[] gamma, T[] invStd, T[] gain, int count)

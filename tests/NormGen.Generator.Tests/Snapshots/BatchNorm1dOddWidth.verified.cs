@@ -609,28 +609,25 @@ namespace Demo
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 100);
-            // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
+            // Per chunk: its Σdy·x̂ row (dγ), then its Σdy row (dβ), padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
-            // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
-            int partialsLength = chunks * 2 * NormGenState.PartialStride;
-            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             // Per statistic, in floats: the saved mean as hi + lo (so that (x − hi) − lo is exact to float precision) and 1/std.
             global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, meanLo, invStd, count);
             double invCount = 1.0 / (batch);
 
-            // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.
+            // Per column Σdy·x̂ and Σdy (x̂ = (x − mean)·invStd): per chunk, then in chunk order.
             state.Runner.Run(NormGenState.BackwardSumsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
-            // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
-            global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
-
-            // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(sums, laneStride, 2, chunks, count);
-            // Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
-            global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: true, count);
+            // The merged rows are dγ and dβ per column: added to GammaGrad and BetaGrad (the same for any number of threads).
+            global::NormGen.Internal.ParameterGradients.AddChunkSums(sums, laneStride, 1, state.GammaGrad, state.BetaGrad);
+
+            // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
+            // Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂, Σg = γ·Σdy, slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
+            global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums(state.SavedInvStd, sums, laneStride, state.Gamma, invCount, slope, offset, centered: true, count);
             // No partial sums in the dx pass: its own chunks, split from a smaller size than the sums'.
             int dxChunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 100);
             state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, dxChunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
@@ -654,19 +651,15 @@ namespace Demo
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             const int laneStride = count + 16;
             global::System.Array.Clear(state.LanePartials, chunk * 2 * laneStride, 2 * laneStride);
-            ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
-            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
+            ref double dyXhatSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
+            ref double dySumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
-            ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
-            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
-            ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·(x − hi), summed over 32 rows in registers; after each block
-            // Σdy·x̂ = (Σdy·(x − hi) − lo·Σdy)·invStd, then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per statistic, and dγ = Σdy·x̂,
-            // dβ = Σdy per parameter (one of each per column), added in double.
+            // Per column Σdy and Σdy·(x − hi), summed over 32 rows in registers. After each block, Σdy·x̂ =
+            // (Σdy·(x − hi) − lo·Σdy)·invStd and Σdy (dγ and dβ) are added in double to this chunk's two rows;
+            // BackwardKernel applies γ after merging them.
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
                 // 512-bit vectors (AVX-512), 96 columns a tile: the same values as the 256-bit loop below.
@@ -707,41 +700,23 @@ namespace Demo
                             dyCentered5 = NormGenSimd.MultiplyAdd(dy5, NormGenSimd.Load512(ref xRef, start + 80) - meanHi5, dyCentered5);
                         }
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load512(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load512(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load512(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                         var dyXhat1 = (dyCentered1 - NormGenSimd.Load512(ref meanLoRef, column + 16) * dySum1) * NormGenSimd.Load512(ref invStdRef, column + 16);
-                        var gamma1 = NormGenSimd.Load512(ref gammaRef, column + 16);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 16, dySum1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 16, dyXhat1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 16, dyXhat1);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 16, dySum1);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 16, dyXhat1);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 16, dySum1);
                         var dyXhat2 = (dyCentered2 - NormGenSimd.Load512(ref meanLoRef, column + 32) * dySum2) * NormGenSimd.Load512(ref invStdRef, column + 32);
-                        var gamma2 = NormGenSimd.Load512(ref gammaRef, column + 32);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 32, dySum2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 32, dyXhat2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 32, dyXhat2);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 32, dySum2);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 32, dyXhat2);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 32, dySum2);
                         var dyXhat3 = (dyCentered3 - NormGenSimd.Load512(ref meanLoRef, column + 48) * dySum3) * NormGenSimd.Load512(ref invStdRef, column + 48);
-                        var gamma3 = NormGenSimd.Load512(ref gammaRef, column + 48);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 48, dySum3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 48, dyXhat3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 48, dyXhat3);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 48, dySum3);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 48, dyXhat3);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 48, dySum3);
                         var dyXhat4 = (dyCentered4 - NormGenSimd.Load512(ref meanLoRef, column + 64) * dySum4) * NormGenSimd.Load512(ref invStdRef, column + 64);
-                        var gamma4 = NormGenSimd.Load512(ref gammaRef, column + 64);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 64, dySum4 * gamma4);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 64, dyXhat4 * gamma4);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 64, dyXhat4);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 64, dySum4);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 64, dyXhat4);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 64, dySum4);
                         var dyXhat5 = (dyCentered5 - NormGenSimd.Load512(ref meanLoRef, column + 80) * dySum5) * NormGenSimd.Load512(ref invStdRef, column + 80);
-                        var gamma5 = NormGenSimd.Load512(ref gammaRef, column + 80);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 80, dySum5 * gamma5);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 80, dyXhat5 * gamma5);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 80, dyXhat5);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 80, dySum5);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 80, dyXhat5);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 80, dySum5);
                     }
                     // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
@@ -759,11 +734,8 @@ namespace Demo
                         dySum0 = NormGenSimd.LastLanes(dySum0, 4);
                         dyCentered0 = NormGenSimd.LastLanes(dyCentered0, 4);
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                     }
                 }
             }
@@ -797,29 +769,17 @@ namespace Demo
                             dyCentered3 = NormGenSimd.MultiplyAdd(dy3, NormGenSimd.Load(ref xRef, start + 24) - meanHi3, dyCentered3);
                         }
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                         var dyXhat1 = (dyCentered1 - NormGenSimd.Load(ref meanLoRef, column + 8) * dySum1) * NormGenSimd.Load(ref invStdRef, column + 8);
-                        var gamma1 = NormGenSimd.Load(ref gammaRef, column + 8);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat1);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum1);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 8, dyXhat1);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 8, dySum1);
                         var dyXhat2 = (dyCentered2 - NormGenSimd.Load(ref meanLoRef, column + 16) * dySum2) * NormGenSimd.Load(ref invStdRef, column + 16);
-                        var gamma2 = NormGenSimd.Load(ref gammaRef, column + 16);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 16, dySum2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 16, dyXhat2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 16, dyXhat2);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 16, dySum2);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 16, dyXhat2);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 16, dySum2);
                         var dyXhat3 = (dyCentered3 - NormGenSimd.Load(ref meanLoRef, column + 24) * dySum3) * NormGenSimd.Load(ref invStdRef, column + 24);
-                        var gamma3 = NormGenSimd.Load(ref gammaRef, column + 24);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 24, dySum3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 24, dyXhat3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 24, dyXhat3);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 24, dySum3);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 24, dyXhat3);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 24, dySum3);
                     }
                     // The last 4 columns: the 256-bit vector ending at the last column, its first 4 lanes (columns done above) left out.
                     {
@@ -837,11 +797,8 @@ namespace Demo
                         dySum0 = NormGenSimd.LastLanes(dySum0, 4);
                         dyCentered0 = NormGenSimd.LastLanes(dyCentered0, 4);
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                     }
                 }
             }
@@ -989,11 +946,6 @@ namespace Demo
             public readonly float[] Beta = global::NormGen.Internal.Buffers.LineAligned<float>(ParameterSize);
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
-            // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
-            // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
-            // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
-            public const int PartialStride = ParameterSize + 16;
-            public double[] ParameterPartials = global::System.Array.Empty<double>();
             public readonly float[] RunningMean = new float[StatisticsSize];
             public readonly float[] RunningVar = global::NormGen.Internal.Buffers.Filled(StatisticsSize, 1.0f);
             public long BatchesTracked;

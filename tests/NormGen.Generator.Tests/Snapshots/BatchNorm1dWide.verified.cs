@@ -822,31 +822,28 @@ namespace Demo
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count + 64);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count + 64);
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 1001);
-            // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
+            // Per chunk: its Σdy·x̂ row (dγ), then its Σdy row (dβ), padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
-            // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
-            int partialsLength = chunks * 2 * NormGenState.PartialStride;
-            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count + 64);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             // Per statistic, in floats: the saved mean as hi + lo (so that (x − hi) − lo is exact to float precision) and 1/std.
             global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, meanLo, invStd, count);
             double invCount = 1.0 / (batch);
 
-            // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.
+            // Per column Σdy·x̂ and Σdy (x̂ = (x − mean)·invStd): per chunk, then in chunk order.
             state.Runner.Run(NormGenState.BackwardSumsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
-            // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
-            global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
-
-            // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(sums, laneStride, 2, chunks, count);
+            // The merged rows are dγ and dβ per column: added to GammaGrad and BetaGrad (the same for any number of threads).
+            global::NormGen.Internal.ParameterGradients.AddChunkSums(sums, laneStride, 1, state.GammaGrad, state.BetaGrad);
+
+            // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
             // The row-order dx pass reads gain = γ·invStd and the offset with the mean's low part folded in, per
             // column, computed here as the tiles would compute them in registers.
             float[] gain = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneGain, count + 64);
-            // Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
-            global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: true, count);
+            // Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂, Σg = γ·Σdy, slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
+            global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums(state.SavedInvStd, sums, laneStride, state.Gamma, invCount, slope, offset, centered: true, count);
             global::NormGen.Internal.DxConstants.Gain(state.Gamma, invStd, gain, count);
             global::NormGen.Internal.DxConstants.FoldLowPart(offset, meanLo, slope, count);
             // Where a mean lies within Statistics.FoldedMeanLimit (16) standard deviations of zero, hi = 0 and the whole mean
@@ -858,7 +855,7 @@ namespace Demo
                 double mean = state.SavedMean[stat];
                 if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)
                 {
-                    offset[stat] = (float)(s * sums[stat] * invCount - mean * slope[stat]);
+                    offset[stat] = (float)(s * (state.Gamma[stat] * sums[laneStride + stat]) * invCount - mean * slope[stat]);
                     meanHi[stat] = 0;
                 }
                 else
@@ -895,19 +892,15 @@ namespace Demo
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             const int laneStride = count + 16;
             global::System.Array.Clear(state.LanePartials, chunk * 2 * laneStride, 2 * laneStride);
-            ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
-            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
+            ref double dyXhatSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
+            ref double dySumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
-            ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
-            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
-            ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·(x − hi), summed over 32 rows in registers; after each block
-            // Σdy·x̂ = (Σdy·(x − hi) − lo·Σdy)·invStd, then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per statistic, and dγ = Σdy·x̂,
-            // dβ = Σdy per parameter (one of each per column), added in double.
+            // Per column Σdy and Σdy·(x − hi), summed over 32 rows in registers. After each block, Σdy·x̂ =
+            // (Σdy·(x − hi) − lo·Σdy)·invStd and Σdy (dγ and dβ) are added in double to this chunk's two rows;
+            // BackwardKernel applies γ after merging them.
             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
                 // 512-bit vectors (AVX-512), 128 columns a tile: the same values as the 256-bit loop below.
@@ -955,53 +948,29 @@ namespace Demo
                             dyCentered7 = NormGenSimd.MultiplyAdd(dy7, NormGenSimd.Load512(ref xRef, start + 112) - meanHi7, dyCentered7);
                         }
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load512(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load512(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load512(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                         var dyXhat1 = (dyCentered1 - NormGenSimd.Load512(ref meanLoRef, column + 16) * dySum1) * NormGenSimd.Load512(ref invStdRef, column + 16);
-                        var gamma1 = NormGenSimd.Load512(ref gammaRef, column + 16);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 16, dySum1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 16, dyXhat1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 16, dyXhat1);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 16, dySum1);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 16, dyXhat1);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 16, dySum1);
                         var dyXhat2 = (dyCentered2 - NormGenSimd.Load512(ref meanLoRef, column + 32) * dySum2) * NormGenSimd.Load512(ref invStdRef, column + 32);
-                        var gamma2 = NormGenSimd.Load512(ref gammaRef, column + 32);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 32, dySum2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 32, dyXhat2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 32, dyXhat2);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 32, dySum2);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 32, dyXhat2);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 32, dySum2);
                         var dyXhat3 = (dyCentered3 - NormGenSimd.Load512(ref meanLoRef, column + 48) * dySum3) * NormGenSimd.Load512(ref invStdRef, column + 48);
-                        var gamma3 = NormGenSimd.Load512(ref gammaRef, column + 48);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 48, dySum3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 48, dyXhat3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 48, dyXhat3);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 48, dySum3);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 48, dyXhat3);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 48, dySum3);
                         var dyXhat4 = (dyCentered4 - NormGenSimd.Load512(ref meanLoRef, column + 64) * dySum4) * NormGenSimd.Load512(ref invStdRef, column + 64);
-                        var gamma4 = NormGenSimd.Load512(ref gammaRef, column + 64);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 64, dySum4 * gamma4);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 64, dyXhat4 * gamma4);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 64, dyXhat4);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 64, dySum4);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 64, dyXhat4);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 64, dySum4);
                         var dyXhat5 = (dyCentered5 - NormGenSimd.Load512(ref meanLoRef, column + 80) * dySum5) * NormGenSimd.Load512(ref invStdRef, column + 80);
-                        var gamma5 = NormGenSimd.Load512(ref gammaRef, column + 80);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 80, dySum5 * gamma5);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 80, dyXhat5 * gamma5);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 80, dyXhat5);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 80, dySum5);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 80, dyXhat5);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 80, dySum5);
                         var dyXhat6 = (dyCentered6 - NormGenSimd.Load512(ref meanLoRef, column + 96) * dySum6) * NormGenSimd.Load512(ref invStdRef, column + 96);
-                        var gamma6 = NormGenSimd.Load512(ref gammaRef, column + 96);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 96, dySum6 * gamma6);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 96, dyXhat6 * gamma6);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 96, dyXhat6);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 96, dySum6);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 96, dyXhat6);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 96, dySum6);
                         var dyXhat7 = (dyCentered7 - NormGenSimd.Load512(ref meanLoRef, column + 112) * dySum7) * NormGenSimd.Load512(ref invStdRef, column + 112);
-                        var gamma7 = NormGenSimd.Load512(ref gammaRef, column + 112);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 112, dySum7 * gamma7);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 112, dyXhat7 * gamma7);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 112, dyXhat7);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 112, dySum7);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 112, dyXhat7);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 112, dySum7);
                     }
                     // The 96 columns from 896 that fill whole 512-bit vectors: a narrower tile.
                     {
@@ -1037,41 +1006,23 @@ namespace Demo
                             dyCentered5 = NormGenSimd.MultiplyAdd(dy5, NormGenSimd.Load512(ref xRef, start + 80) - meanHi5, dyCentered5);
                         }
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load512(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load512(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load512(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                         var dyXhat1 = (dyCentered1 - NormGenSimd.Load512(ref meanLoRef, column + 16) * dySum1) * NormGenSimd.Load512(ref invStdRef, column + 16);
-                        var gamma1 = NormGenSimd.Load512(ref gammaRef, column + 16);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 16, dySum1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 16, dyXhat1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 16, dyXhat1);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 16, dySum1);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 16, dyXhat1);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 16, dySum1);
                         var dyXhat2 = (dyCentered2 - NormGenSimd.Load512(ref meanLoRef, column + 32) * dySum2) * NormGenSimd.Load512(ref invStdRef, column + 32);
-                        var gamma2 = NormGenSimd.Load512(ref gammaRef, column + 32);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 32, dySum2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 32, dyXhat2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 32, dyXhat2);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 32, dySum2);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 32, dyXhat2);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 32, dySum2);
                         var dyXhat3 = (dyCentered3 - NormGenSimd.Load512(ref meanLoRef, column + 48) * dySum3) * NormGenSimd.Load512(ref invStdRef, column + 48);
-                        var gamma3 = NormGenSimd.Load512(ref gammaRef, column + 48);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 48, dySum3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 48, dyXhat3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 48, dyXhat3);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 48, dySum3);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 48, dyXhat3);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 48, dySum3);
                         var dyXhat4 = (dyCentered4 - NormGenSimd.Load512(ref meanLoRef, column + 64) * dySum4) * NormGenSimd.Load512(ref invStdRef, column + 64);
-                        var gamma4 = NormGenSimd.Load512(ref gammaRef, column + 64);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 64, dySum4 * gamma4);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 64, dyXhat4 * gamma4);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 64, dyXhat4);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 64, dySum4);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 64, dyXhat4);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 64, dySum4);
                         var dyXhat5 = (dyCentered5 - NormGenSimd.Load512(ref meanLoRef, column + 80) * dySum5) * NormGenSimd.Load512(ref invStdRef, column + 80);
-                        var gamma5 = NormGenSimd.Load512(ref gammaRef, column + 80);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 80, dySum5 * gamma5);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 80, dyXhat5 * gamma5);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 80, dyXhat5);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 80, dySum5);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 80, dyXhat5);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 80, dySum5);
                     }
                     // The 8 columns from 992 that fill a 256-bit vector.
                     {
@@ -1087,11 +1038,8 @@ namespace Demo
                             dyCentered0 = NormGenSimd.MultiplyAdd(dy0, NormGenSimd.Load(ref xRef, start + 0) - meanHi0, dyCentered0);
                         }
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                     }
                     // The last 1 column: the 256-bit vector ending at the last column, its first 7 lanes (columns done above) left out.
                     {
@@ -1109,11 +1057,8 @@ namespace Demo
                         dySum0 = NormGenSimd.LastLanes(dySum0, 1);
                         dyCentered0 = NormGenSimd.LastLanes(dyCentered0, 1);
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                     }
                 }
             }
@@ -1147,29 +1092,17 @@ namespace Demo
                             dyCentered3 = NormGenSimd.MultiplyAdd(dy3, NormGenSimd.Load(ref xRef, start + 24) - meanHi3, dyCentered3);
                         }
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                         var dyXhat1 = (dyCentered1 - NormGenSimd.Load(ref meanLoRef, column + 8) * dySum1) * NormGenSimd.Load(ref invStdRef, column + 8);
-                        var gamma1 = NormGenSimd.Load(ref gammaRef, column + 8);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat1 * gamma1);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat1);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum1);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 8, dyXhat1);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 8, dySum1);
                         var dyXhat2 = (dyCentered2 - NormGenSimd.Load(ref meanLoRef, column + 16) * dySum2) * NormGenSimd.Load(ref invStdRef, column + 16);
-                        var gamma2 = NormGenSimd.Load(ref gammaRef, column + 16);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 16, dySum2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 16, dyXhat2 * gamma2);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 16, dyXhat2);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 16, dySum2);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 16, dyXhat2);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 16, dySum2);
                         var dyXhat3 = (dyCentered3 - NormGenSimd.Load(ref meanLoRef, column + 24) * dySum3) * NormGenSimd.Load(ref invStdRef, column + 24);
-                        var gamma3 = NormGenSimd.Load(ref gammaRef, column + 24);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 24, dySum3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 24, dyXhat3 * gamma3);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 24, dyXhat3);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 24, dySum3);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 24, dyXhat3);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 24, dySum3);
                     }
                     // The last 8 columns that fill whole vectors: a narrower tile.
                     {
@@ -1185,11 +1118,8 @@ namespace Demo
                             dyCentered0 = NormGenSimd.MultiplyAdd(dy0, NormGenSimd.Load(ref xRef, start + 0) - meanHi0, dyCentered0);
                         }
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                     }
                     // The last 1 column: the 256-bit vector ending at the last column, its first 7 lanes (columns done above) left out.
                     {
@@ -1207,11 +1137,8 @@ namespace Demo
                         dySum0 = NormGenSimd.LastLanes(dySum0, 1);
                         dyCentered0 = NormGenSimd.LastLanes(dyCentered0, 1);
                         var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                        var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                        NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                        NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                        NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                     }
                 }
             }
@@ -1396,11 +1323,6 @@ namespace Demo
             public readonly float[] Beta = global::NormGen.Internal.Buffers.LineAligned<float>(ParameterSize);
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
-            // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
-            // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
-            // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
-            public const int PartialStride = ParameterSize + 16;
-            public double[] ParameterPartials = global::System.Array.Empty<double>();
             public readonly float[] RunningMean = new float[StatisticsSize];
             public readonly float[] RunningVar = global::NormGen.Internal.Buffers.Filled(StatisticsSize, 1.0f);
             public long BatchesTracked;

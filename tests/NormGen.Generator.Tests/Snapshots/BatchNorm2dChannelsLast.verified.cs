@@ -388,28 +388,25 @@ namespace Demo
             float[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, count);
             float[] offset = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneOffset, count);
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
-            // Per chunk: its Σg row, then its Σg·x̂ row, padded as the parameter sums are.
+            // Per chunk: its Σdy·x̂ row (dγ), then its Σdy row (dβ), padded as the parameter sums are.
             int laneStride = count + 16;
             double[] sums = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
-            // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
-            int partialsLength = chunks * 2 * NormGenState.PartialStride;
-            global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             // Per statistic, in floats: the saved mean as hi + lo (so that (x − hi) − lo is exact to float precision) and 1/std.
             global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, meanLo, invStd, count);
             double invCount = 1.0 / (batch * 64);
 
-            // Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.
+            // Per column Σdy·x̂ and Σdy (x̂ = (x − mean)·invStd): per chunk, then in chunk order.
             state.Runner.Run(NormGenState.BackwardSumsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
-            // The chunks' parameter sums, added in chunk order (the same for any number of threads), into GammaGrad and BetaGrad.
-            global::NormGen.Internal.ParameterGradients.AddChunkSums(state.ParameterPartials, NormGenState.PartialStride, chunks, state.GammaGrad, state.BetaGrad);
-
-            // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
             // The chunks' partial sums, added into the first chunk's in chunk order.
             global::NormGen.Internal.SumStatistics.AddChunkRows(sums, laneStride, 2, chunks, count);
-            // Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
-            global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: true, count);
+            // The merged rows are dγ and dβ per column: added to GammaGrad and BetaGrad (the same for any number of threads).
+            global::NormGen.Internal.ParameterGradients.AddChunkSums(sums, laneStride, 1, state.GammaGrad, state.BetaGrad);
+
+            // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset
+            // Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂, Σg = γ·Σdy, slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.
+            global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums(state.SavedInvStd, sums, laneStride, state.Gamma, invCount, slope, offset, centered: true, count);
             // No partial sums in the dx pass: its own chunks, split from a smaller size than the sums'.
             int dxChunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 16);
             state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, dxChunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
@@ -433,19 +430,15 @@ namespace Demo
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 64);
             const int laneStride = count + 16;
             global::System.Array.Clear(state.LanePartials, chunk * 2 * laneStride, 2 * laneStride);
-            ref double sumGRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
-            ref double sumGXhatRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
+            ref double dyXhatSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), chunk * 2 * laneStride);
+            ref double dySumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.LanePartials), ((chunk * 2) + 1) * laneStride);
             ref float dyRef = ref NormGenSimd.Ref(dy);
             ref float invStdRef = ref NormGenSimd.Ref(state.LaneScale);
             ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
             ref float meanLoRef = ref NormGenSimd.Ref(state.LaneMeanLo);
-            ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
-            ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
-            ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
-            // Per column Σdy and Σdy·(x − hi), summed over 32 rows in registers; after each block
-            // Σdy·x̂ = (Σdy·(x − hi) − lo·Σdy)·invStd, then Σg = γ·Σdy and Σg·x̂ = γ·Σdy·x̂ per statistic, and dγ = Σdy·x̂,
-            // dβ = Σdy per parameter (one of each per column), added in double.
+            // Per column Σdy and Σdy·(x − hi), summed over 32 rows in registers. After each block, Σdy·x̂ =
+            // (Σdy·(x − hi) − lo·Σdy)·invStd and Σdy (dγ and dβ) are added in double to this chunk's two rows;
+            // BackwardKernel applies γ after merging them.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
             {
                 int rowEnd = global::System.Math.Min(rowBlock + 32, chunkLast);
@@ -467,17 +460,11 @@ namespace Demo
                         dyCentered1 = NormGenSimd.MultiplyAdd(dy1, NormGenSimd.Load(ref xRef, start + 8) - meanHi1, dyCentered1);
                     }
                     var dyXhat0 = (dyCentered0 - NormGenSimd.Load(ref meanLoRef, column + 0) * dySum0) * NormGenSimd.Load(ref invStdRef, column + 0);
-                    var gamma0 = NormGenSimd.Load(ref gammaRef, column + 0);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 0, dySum0 * gamma0);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 0, dyXhat0 * gamma0);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 0, dyXhat0);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 0, dySum0);
+                    NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 0, dyXhat0);
+                    NormGenSimd.AddWidenedTo(ref dySumRef, column + 0, dySum0);
                     var dyXhat1 = (dyCentered1 - NormGenSimd.Load(ref meanLoRef, column + 8) * dySum1) * NormGenSimd.Load(ref invStdRef, column + 8);
-                    var gamma1 = NormGenSimd.Load(ref gammaRef, column + 8);
-                    NormGenSimd.AddWidenedTo(ref sumGRef, column + 8, dySum1 * gamma1);
-                    NormGenSimd.AddWidenedTo(ref sumGXhatRef, column + 8, dyXhat1 * gamma1);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, column + 8, dyXhat1);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, column + 8, dySum1);
+                    NormGenSimd.AddWidenedTo(ref dyXhatSumRef, column + 8, dyXhat1);
+                    NormGenSimd.AddWidenedTo(ref dySumRef, column + 8, dySum1);
                 }
             }
         }
@@ -552,11 +539,6 @@ namespace Demo
             public readonly float[] Beta = global::NormGen.Internal.Buffers.LineAligned<float>(ParameterSize);
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
-            // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
-            // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
-            // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
-            public const int PartialStride = ParameterSize + 16;
-            public double[] ParameterPartials = global::System.Array.Empty<double>();
             public readonly float[] RunningMean = new float[StatisticsSize];
             public readonly float[] RunningVar = global::NormGen.Internal.Buffers.Filled(StatisticsSize, 1.0f);
             public long BatchesTracked;

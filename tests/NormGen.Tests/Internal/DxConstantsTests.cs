@@ -89,6 +89,57 @@ public sealed class DxConstantsTests
         SameBits.Assert<float>("offset (uncentered)", new float[count], "zero", offset, "vectorized");
     }
 
+    /// <summary>
+    /// The column kernels' slope and offset from the merged dγ and dβ rows: Σg·x̂ = γ·Σdy·x̂ and Σg = γ·Σdy in double
+    /// (γ = 1 for a layer without it), then the same formula, bit for bit, float and double, with and without a mean.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Counts))]
+    public void SlopeAndOffsetOfParameterSums_match_the_scalar_formula(int count)
+    {
+        var rng = new Random(count + 450);
+        int dySumRow = count + 16;
+        double[] sums = TestData.Uniform(rng, dySumRow + count, -500, 500);
+        double[] invStd = TestData.Uniform(rng, count, 6, 16);
+        double[] gammaD = TestData.Uniform(rng, count, -2, 2);
+        float[] gamma = TestData.To<float>(gammaD);
+        const double invCount = 1.0 / 96;
+        foreach (bool withGamma in new[] { true, false })
+        {
+            var expectedSlope = new float[count];
+            var expectedOffset = new float[count];
+            var expectedSlopeD = new double[count];
+            var expectedOffsetD = new double[count];
+            for (int i = 0; i < count; i++)
+            {
+                double s = invStd[i];
+                double g = withGamma ? gamma[i] : 1.0, gD = withGamma ? gammaD[i] : 1.0;
+                expectedSlope[i] = (float)(s * s * (g * sums[i]) * invCount);
+                expectedOffset[i] = (float)(s * (g * sums[dySumRow + i]) * invCount);
+                expectedSlopeD[i] = s * s * (gD * sums[i]) * invCount;
+                expectedOffsetD[i] = s * (gD * sums[dySumRow + i]) * invCount;
+            }
+            var slope = new float[count];
+            var offset = new float[count];
+            DxConstants.SlopeAndOffsetOfParameterSums(invStd, sums, dySumRow, withGamma ? gamma : [], invCount, slope, offset, centered: true, count);
+            SameBits.Assert<float>($"slope (γ: {withGamma})", expectedSlope, "scalar formula", slope, "vectorized");
+            SameBits.Assert<float>($"offset (γ: {withGamma})", expectedOffset, "scalar formula", offset, "vectorized");
+            var slopeD = new double[count];
+            var offsetD = new double[count];
+            DxConstants.SlopeAndOffsetOfParameterSums(invStd, sums, dySumRow, withGamma ? gammaD : [], invCount, slopeD, offsetD, centered: true, count);
+            SameBits.Assert<double>($"slope (double, γ: {withGamma})", expectedSlopeD, "scalar formula", slopeD, "vectorized");
+            SameBits.Assert<double>($"offset (double, γ: {withGamma})", expectedOffsetD, "scalar formula", offsetD, "vectorized");
+
+            Array.Fill(offset, 7f);
+            DxConstants.SlopeAndOffsetOfParameterSums(invStd, sums, dySumRow, withGamma ? gamma : [], invCount, slope, offset, centered: false, count);
+            SameBits.Assert<float>($"slope (uncentered, γ: {withGamma})", expectedSlope, "scalar formula", slope, "vectorized");
+            SameBits.Assert<float>($"offset (uncentered, γ: {withGamma})", new float[count], "zero", offset, "vectorized");
+        }
+        var e = Assert.Throws<ArgumentException>(() =>
+            DxConstants.SlopeAndOffsetOfParameterSums(invStd, sums, count - 1, gamma, invCount, new float[count], new float[count], centered: true, count));
+        Assert.Contains($"Σdy in sums[{count - 1}", e.Message);
+    }
+
     [Theory]
     [MemberData(nameof(Counts))]
     public void Gain_and_the_low_part_fold_match_the_scalar_formula(int count)
