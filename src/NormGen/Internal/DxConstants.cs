@@ -120,7 +120,6 @@ public static class DxConstants
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SlopeAndOffset<T>(double[] invStd, double[] sums, int squaresRow, double invCount, T[] slope, T[] offset, bool centered, int count)
         where T : unmanaged
     {
@@ -128,31 +127,9 @@ public static class DxConstants
         {
             throw new ArgumentException($"expected Σg in sums[0, {count}) and Σg·x̂ in sums[{squaresRow}, {squaresRow} + {count}) of {sums.Length} values");
         }
-        Statistics.Check(invStd.Length, count);
-        Statistics.Check(slope.Length, count);
-        Statistics.Check(offset.Length, count);
-        ref double inv = ref MemoryMarshal.GetArrayDataReference(invStd);
-        ref double sumG = ref MemoryMarshal.GetArrayDataReference(sums);
-        ref double sumGXhat = ref Unsafe.Add(ref sumG, squaresRow);
-        ref T slopeRef = ref MemoryMarshal.GetArrayDataReference(slope);
-        ref T offsetRef = ref MemoryMarshal.GetArrayDataReference(offset);
-        var scale = Vector256.Create(invCount);
-        int i = 0;
-        for (; i <= count - 4; i += 4)
-        {
-            Vector256<double> s = Vector256.LoadUnsafe(ref inv, (nuint)i);
-            StoreFour(s * s * Vector256.LoadUnsafe(ref sumGXhat, (nuint)i) * scale, ref slopeRef, i);
-            StoreFour(centered ? s * Vector256.LoadUnsafe(ref sumG, (nuint)i) * scale : Vector256<double>.Zero, ref offsetRef, i);
-        }
-        for (; i < count; i++)
-        {
-            double s = Unsafe.Add(ref inv, i);
-            Unsafe.Add(ref slopeRef, i) = FromDouble<T>(s * s * Unsafe.Add(ref sumGXhat, i) * invCount);
-            Unsafe.Add(ref offsetRef, i) = FromDouble<T>(centered ? s * Unsafe.Add(ref sumG, i) * invCount : 0.0);
-        }
+        ScaledSlopeAndOffset(invStd, sums, squaresRow, 0, [], invCount, slope, offset, centered, count);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SlopeAndOffsetOfParameterSums<T>(double[] invStd, double[] sums, int dySumRow, T[] gamma, double invCount, T[] slope, T[] offset, bool centered, int count)
         where T : unmanaged
     {
@@ -160,6 +137,18 @@ public static class DxConstants
         {
             throw new ArgumentException($"expected Σdy·x̂ in sums[0, {count}) and Σdy in sums[{dySumRow}, {dySumRow} + {count}) of {sums.Length} values");
         }
+        ScaledSlopeAndOffset(invStd, sums, 0, dySumRow, gamma, invCount, slope, offset, centered, count);
+    }
+
+    /// <summary>
+    /// Both: with s = invStd[i] and g = gamma[i] (1 where <paramref name="gamma"/> is empty), slope[i] = s·s·(g·X[i])·invCount
+    /// and offset[i] = s·(g·S[i])·invCount (0 where not <paramref name="centered"/>), X from <paramref name="xhatRow"/> and S
+    /// from <paramref name="sumRow"/> of <paramref name="sums"/>, in double, rounded once (g·X is X exactly where g is 1).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScaledSlopeAndOffset<T>(double[] invStd, double[] sums, int xhatRow, int sumRow, T[] gamma, double invCount, T[] slope, T[] offset, bool centered, int count)
+        where T : unmanaged
+    {
         bool hasGamma = gamma.Length != 0;
         if (hasGamma)
         {
@@ -169,8 +158,8 @@ public static class DxConstants
         Statistics.Check(slope.Length, count);
         Statistics.Check(offset.Length, count);
         ref double inv = ref MemoryMarshal.GetArrayDataReference(invStd);
-        ref double dyXhat = ref MemoryMarshal.GetArrayDataReference(sums);
-        ref double dySum = ref Unsafe.Add(ref dyXhat, dySumRow);
+        ref double xhatSums = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums), xhatRow);
+        ref double plainSums = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums), sumRow);
         ref T g = ref MemoryMarshal.GetArrayDataReference(gamma);
         ref T slopeRef = ref MemoryMarshal.GetArrayDataReference(slope);
         ref T offsetRef = ref MemoryMarshal.GetArrayDataReference(offset);
@@ -180,15 +169,15 @@ public static class DxConstants
         {
             Vector256<double> s = Vector256.LoadUnsafe(ref inv, (nuint)i);
             Vector256<double> gain = hasGamma ? FourAsDouble(ref g, i) : Vector256<double>.One;
-            StoreFour(s * s * (gain * Vector256.LoadUnsafe(ref dyXhat, (nuint)i)) * scale, ref slopeRef, i);
-            StoreFour(centered ? s * (gain * Vector256.LoadUnsafe(ref dySum, (nuint)i)) * scale : Vector256<double>.Zero, ref offsetRef, i);
+            StoreFour(s * s * (gain * Vector256.LoadUnsafe(ref xhatSums, (nuint)i)) * scale, ref slopeRef, i);
+            StoreFour(centered ? s * (gain * Vector256.LoadUnsafe(ref plainSums, (nuint)i)) * scale : Vector256<double>.Zero, ref offsetRef, i);
         }
         for (; i < count; i++)
         {
             double s = Unsafe.Add(ref inv, i);
             double gain = hasGamma ? ToDouble(Unsafe.Add(ref g, i)) : 1.0;
-            Unsafe.Add(ref slopeRef, i) = FromDouble<T>(s * s * (gain * Unsafe.Add(ref dyXhat, i)) * invCount);
-            Unsafe.Add(ref offsetRef, i) = FromDouble<T>(centered ? s * (gain * Unsafe.Add(ref dySum, i)) * invCount : 0.0);
+            Unsafe.Add(ref slopeRef, i) = FromDouble<T>(s * s * (gain * Unsafe.Add(ref xhatSums, i)) * invCount);
+            Unsafe.Add(ref offsetRef, i) = FromDouble<T>(centered ? s * (gain * Unsafe.Add(ref plainSums, i)) * invCount : 0.0);
         }
     }
 
