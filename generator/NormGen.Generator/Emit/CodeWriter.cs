@@ -44,17 +44,28 @@ internal sealed class CodeWriter
         return new Scope(this);
     }
 
+    /// <summary>
+    /// <see cref="Block"/> where there is a <paramref name="header"/>; with none, nothing, and the lines written before the
+    /// scope is disposed stand at the current indentation (code that some configurations wrap in a condition and others
+    /// do not).
+    /// </summary>
+    public Scope BlockIf(string? header) => header is null ? default : Block(header);
+
     public override string ToString() => _text.ToString();
 
-    /// <summary>Closes a <see cref="Block"/>.</summary>
+    /// <summary>Closes a <see cref="Block"/> (a default scope, from <see cref="BlockIf"/>, closes nothing).</summary>
     public readonly struct Scope : IDisposable
     {
-        private readonly CodeWriter _writer;
+        private readonly CodeWriter? _writer;
 
         public Scope(CodeWriter writer) => _writer = writer;
 
         public void Dispose()
         {
+            if (_writer is null)
+            {
+                return;
+            }
             _writer._depth--;
             _writer.Line("}");
         }

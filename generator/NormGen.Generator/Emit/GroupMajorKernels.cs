@@ -82,15 +82,12 @@ internal static partial class GroupMajorKernels
                 }
                 EmitPartialsSetup(w, c);
                 w.Line(KernelMethod.Run("BackwardChunk", "x", "dy", "dx"));
-                if (AddsParameterBlockDirectly(c))
+                bool direct = AddsParameterBlockDirectly(c);
+                if (direct)
                 {
                     w.Line("// One chunk of fewer than " + ParameterBlockGroups + " groups added its dγ" + (c.HasBeta ? " and dβ" : "") + " straight into the gradients (see BackwardChunk).");
-                    using (w.Block($"if (!({DirectCondition(c, "chunks == 1")}))"))
-                    {
-                        EmitPartialsMerge(w, c);
-                    }
                 }
-                else
+                using (w.BlockIf(direct ? $"if (!({DirectCondition(c, "chunks == 1")}))" : null))
                 {
                     EmitPartialsMerge(w, c);
                 }
@@ -501,18 +498,14 @@ internal static partial class GroupMajorKernels
                 {
                     using (w.Block("if (direct)"))
                     {
-                        w.Line($"global::NormGen.Internal.ParameterGradients.AddBlock(ref gammaBlockRef, state.GammaGrad);");
+                        w.Line("global::NormGen.Internal.ParameterGradients.AddBlock(ref gammaBlockRef, state.GammaGrad);");
                         if (ctx.HasBeta)
                         {
-                            w.Line($"global::NormGen.Internal.ParameterGradients.AddBlock(ref betaBlockRef, state.BetaGrad);");
+                            w.Line("global::NormGen.Internal.ParameterGradients.AddBlock(ref betaBlockRef, state.BetaGrad);");
                         }
                     }
-                    using (w.Block("else"))
-                    {
-                        EmitFlushParameterBlock(w, ctx);
-                    }
                 }
-                else
+                using (w.BlockIf(direct ? "else" : null))
                 {
                     EmitFlushParameterBlock(w, ctx);
                 }

@@ -78,9 +78,7 @@ internal sealed class KernelContext
     public string ChunkExtent => ChunksFlatGroups ? Product(Extent(Kept[0]), GroupsPerChunkIndex) : Extent(ChunkSegment!);
 
     /// <summary>The number of chunks of a call.</summary>
-    public string ChunkCount => ChunkSegment is not null
-        ? $"global::NormGen.Internal.Threading.ChunkCount({ChunkExtent}{ChunkingArguments})"
-        : "1";
+    public string ChunkCount => ChunkCountWith(ChunkingArguments);
 
     /// <summary>
     /// The arguments after the extent of <c>Threading.ChunkSize</c>/<c>ChunkCount</c>: the chunking depends on the input's
@@ -107,8 +105,11 @@ internal sealed class KernelContext
         : $"{OnePassChunkingArguments}, statistics: {StatisticsCount}";
 
     /// <summary>The number of chunks of an output pass (<see cref="OutputChunkingArguments"/>).</summary>
-    public string OutputChunkCount => ChunkSegment is not null
-        ? $"global::NormGen.Internal.Threading.ChunkCount({ChunkExtent}{OutputChunkingArguments})"
+    public string OutputChunkCount => ChunkCountWith(OutputChunkingArguments);
+
+    /// <summary>Threading.ChunkCount of <see cref="ChunkExtent"/> with <paramref name="arguments"/>, or 1 where nothing is chunked.</summary>
+    private string ChunkCountWith(string arguments) => ChunkSegment is not null
+        ? $"global::NormGen.Internal.Threading.ChunkCount({ChunkExtent}{arguments})"
         : "1";
 
     private const string OnePassChunkingArguments = ", x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold";
