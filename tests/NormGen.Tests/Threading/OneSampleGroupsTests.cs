@@ -1,6 +1,4 @@
 using System;
-using System.Threading;
-using NormGen.Internal;
 using Xunit;
 
 namespace NormGen.Tests.Threading;
@@ -39,23 +37,7 @@ public sealed class OneSampleGroupsTests
         run(1, x, dy, one[0], one[1], one[2], one[3]);
 
         // At two threads a helper must be handed part of the call (the hook sees it wake), unless this machine has one core.
-        using var helperWoken = new ManualResetEventSlim();
-        WorkerTeam.HelperWokenForTests = helperWoken.Set;
-        try
-        {
-            run(2, x, dy, two[0], two[1], two[2], two[3]);
-            for (int retry = 0; retry < 50 && !helperWoken.IsSet && Environment.ProcessorCount > 1; retry++)
-            {
-                // The team may still be out with a previous test's late helper: the call then ran alone. Again.
-                Thread.Sleep(1);
-                run(2, x, dy, two[0], two[1], two[2], two[3]);
-            }
-        }
-        finally
-        {
-            WorkerTeam.HelperWokenForTests = null;
-        }
-        Assert.True(helperWoken.IsSet || Environment.ProcessorCount == 1, $"{samples} sample(s) of {layer} ran on one thread at MaxDegreeOfParallelism 2");
+        Assert.True(HelperWake.For(() => run(2, x, dy, two[0], two[1], two[2], two[3])), $"{samples} sample(s) of {layer} ran on one thread at MaxDegreeOfParallelism 2");
         string[] names = ["y", "dx", "GammaGrad", "BetaGrad"];
         for (int k = 0; k < names.Length; k++)
         {

@@ -1,6 +1,4 @@
 using System;
-using System.Threading;
-using NormGen.Internal;
 using Xunit;
 
 namespace NormGen.Tests.Threading;
@@ -30,10 +28,11 @@ public sealed class OutputPassChunksTests
         float[] dy = TestData.To<float>(TestData.Normal(new Random(62), length, 0.0, 1.0));
 
         float[][] one = Outputs(length, columns), two = Outputs(length, columns);
-        Run(1, call, x, dy, one, helperWoken: null);
-        using var helperWoken = new ManualResetEventSlim();
-        Run(2, call, x, dy, two, helperWoken);
-        Assert.True(helperWoken.IsSet || Environment.ProcessorCount == 1, $"{call} of {length} values ran on one thread at MaxDegreeOfParallelism 2");
+        ThreadedBatchNorm1d alone = Trained(x, one[0]);
+        Call(alone, call, x, dy, one);
+        ThreadedBatchNorm1d shared = Trained(x, two[0]);
+        shared.MaxDegreeOfParallelism = 2;
+        Assert.True(HelperWake.For(() => Call(shared, call, x, dy, two)), $"{call} of {length} values ran on one thread at MaxDegreeOfParallelism 2");
         string[] names = [call == nameof(ThreadedBatchNorm1d.Backward) ? "dx" : "y", "GammaGrad", "BetaGrad"];
         for (int k = 0; k < names.Length; k++)
         {
@@ -41,53 +40,29 @@ public sealed class OutputPassChunksTests
         }
     }
 
-    /// <summary>
-    /// A training forward on one thread sets the statistics (so that no helper is out when the call under test starts),
-    /// then the call under test runs at <paramref name="degree"/> threads: its output into outputs[0], GammaGrad and
-    /// BetaGrad into outputs[1] and [2]. With <paramref name="helperWoken"/>, a helper waking for the call sets it: the
-    /// call is repeated (the same inputs, the same outputs) until one has, or has not in 50 tries; a helper that wakes
-    /// only after the call has finished without it counts too, since it was handed the call.
-    /// </summary>
-    private static void Run(int degree, string call, float[] x, float[] dy, float[][] outputs, ManualResetEventSlim? helperWoken)
+    /// <summary>A layer whose statistics a training forward on one thread has set, so that no helper is out when the call under test starts.</summary>
+    private static ThreadedBatchNorm1d Trained(float[] x, float[] y)
     {
         var layer = new ThreadedBatchNorm1d { MaxDegreeOfParallelism = 1 };
-        layer.ForwardTraining(x, outputs[0]);
-        layer.MaxDegreeOfParallelism = degree;
-        WorkerTeam.HelperWokenForTests = helperWoken is null ? null : helperWoken.Set;
-        try
+        layer.ForwardTraining(x, y);
+        return layer;
+    }
+
+    /// <summary>The call under test: its output into outputs[0], GammaGrad and BetaGrad (of this call alone) into outputs[1] and [2].</summary>
+    private static void Call(ThreadedBatchNorm1d layer, string call, float[] x, float[] dy, float[][] outputs)
+    {
+        layer.ZeroGrad();
+        switch (call)
         {
-            for (int attempt = 0; attempt < (helperWoken is null ? 1 : 50); attempt++)
-            {
-                if (attempt > 0)
-                {
-                    // The team may still be out with a previous test's late helper: the call then ran alone. Again.
-                    Thread.Sleep(1);
-                }
-                if (call == nameof(ThreadedBatchNorm1d.Backward))
-                {
-                    layer.ZeroGrad();
-                }
-                switch (call)
-                {
-                    case nameof(ThreadedBatchNorm1d.ForwardInference):
-                        layer.ForwardInference(x, outputs[0]);
-                        break;
-                    case nameof(ThreadedBatchNorm1d.ForwardTraining):
-                        layer.ForwardTraining(x, outputs[0]);
-                        break;
-                    default:
-                        layer.Backward(x, dy, outputs[0]);
-                        break;
-                }
-                if (helperWoken is null || helperWoken.Wait(20))
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            WorkerTeam.HelperWokenForTests = null;
+            case nameof(ThreadedBatchNorm1d.ForwardInference):
+                layer.ForwardInference(x, outputs[0]);
+                break;
+            case nameof(ThreadedBatchNorm1d.ForwardTraining):
+                layer.ForwardTraining(x, outputs[0]);
+                break;
+            default:
+                layer.Backward(x, dy, outputs[0]);
+                break;
         }
         layer.GammaGrad.CopyTo(outputs[1]);
         layer.BetaGrad.CopyTo(outputs[2]);
