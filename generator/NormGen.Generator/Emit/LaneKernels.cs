@@ -51,7 +51,9 @@ internal static class LaneKernels
             EmitBackwardOrchestrator,
             $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch"));
         methods.Add(KernelMethod.Chunk("BackwardSumsChunk",
-            "One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.",
+            ctx.IsColumnLayout
+                ? "One chunk of rows: per column Σdy·x̂ and Σdy (dγ and dβ, without γ) into this chunk's two rows of partial sums."
+                : "One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.",
             "x", "dy", KernelMethod.Unused, ctx.IsColumnLayout ? ColumnKernels.EmitBackwardSums : EmitBackwardSumsChunk));
         methods.Add(KernelMethod.Chunk("BackwardDxChunk",
             "One chunk of rows: dx = dy·γ·invStd − (x − mean)·slope − offset with the per-statistic slope and offset.",

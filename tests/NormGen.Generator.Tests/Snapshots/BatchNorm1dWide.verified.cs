@@ -874,7 +874,7 @@ namespace Demo
             state.Runner.Run(NormGenState.BackwardDxChunkKernel, state, x, dy, dx, batch, dxChunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
-        /// <summary>One chunk of rows: per statistic Σg and Σg·x̂, per parameter Σdy·x̂ and Σdy, into this chunk's partial sums.</summary>
+        /// <summary>One chunk of rows: per column Σdy·x̂ and Σdy (dγ and dβ, without γ) into this chunk's two rows of partial sums.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=1001", Axes = "N")]: x is N×C, row-major (C fastest); C = 1001; N = x.Length / 1001 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
