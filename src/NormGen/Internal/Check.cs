@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 
 namespace NormGen.Internal;
 
@@ -20,17 +21,13 @@ public static class Check
         {
             if (length != sampleSize)
             {
-                throw new ArgumentException(
-                    $"{layer}: expected {parameter}.Length == {sampleSize} (every dim of Shape is sized), but it is {length}.",
-                    parameter);
+                throw NotTheSampleSize(length, sampleSize, layer, parameter);
             }
             return 1;
         }
         if (length <= 0 || length % sampleSize != 0)
         {
-            throw new ArgumentException(
-                $"{layer}: expected {parameter}.Length to be a positive multiple of SampleSize = {sampleSize}, but it is {length}.",
-                parameter);
+            throw NoMultipleOfTheSampleSize(length, sampleSize, layer, parameter);
         }
         return length / sampleSize;
     }
@@ -40,9 +37,7 @@ public static class Check
     {
         if (length != expected)
         {
-            throw new ArgumentException(
-                $"{layer}: expected {parameter}.Length == {reference}.Length = {expected}, but it is {length}.",
-                parameter);
+            throw NotTheSameLength(length, expected, layer, parameter, reference);
         }
     }
 
@@ -51,25 +46,16 @@ public static class Check
     {
         if (valuesPerStatistic < 2)
         {
-            throw new ArgumentException(
-                $"{layer}: expected more than 1 value per statistic when training, but {parameter}.Length = {length} gives {valuesPerStatistic}; use a larger batch.",
-                parameter);
+            throw TooFewValuesPerStatistic(valuesPerStatistic, length, layer, parameter);
         }
     }
 
     /// <summary>Backward needs the statistics of a training forward over the same input.</summary>
     public static void HasForward(int forwardLength, int length, string layer, string forward)
     {
-        if (forwardLength < 0)
-        {
-            throw new InvalidOperationException(
-                $"{layer} needs a {forward} before it (it uses that forward's statistics), but there was none.");
-        }
         if (forwardLength != length)
         {
-            throw new ArgumentException(
-                $"{layer} expected x.Length == {forwardLength}, the length of the input to the most recent {forward}, but it is {length}.",
-                "x");
+            throw NotTheForwardLength(forwardLength, length, layer, forward);
         }
     }
 
@@ -110,6 +96,31 @@ public static class Check
             throw new ArgumentException($"{layer}: expected variance.Length == {expected} (one per statistic), but it is {varianceLength}.", "variance");
         }
     }
+
+    // The exceptions are built apart from the checks (which every call makes) so that the checks stay small enough to be
+    // inlined: a string interpolation in a method keeps the JIT from inlining it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ArgumentException NotTheSampleSize(int length, int sampleSize, string layer, string parameter) =>
+        new($"{layer}: expected {parameter}.Length == {sampleSize} (every dim of Shape is sized), but it is {length}.", parameter);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ArgumentException NoMultipleOfTheSampleSize(int length, int sampleSize, string layer, string parameter) =>
+        new($"{layer}: expected {parameter}.Length to be a positive multiple of SampleSize = {sampleSize}, but it is {length}.", parameter);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ArgumentException NotTheSameLength(int length, int expected, string layer, string parameter, string reference) =>
+        new($"{layer}: expected {parameter}.Length == {reference}.Length = {expected}, but it is {length}.", parameter);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ArgumentException TooFewValuesPerStatistic(int valuesPerStatistic, int length, string layer, string parameter) =>
+        new($"{layer}: expected more than 1 value per statistic when training, but {parameter}.Length = {length} gives {valuesPerStatistic}; use a larger batch.", parameter);
+
+    /// <summary>No forward before it (a forward length of -1), or one of another length.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Exception NotTheForwardLength(int forwardLength, int length, string layer, string forward) =>
+        forwardLength < 0
+            ? new InvalidOperationException($"{layer} needs a {forward} before it (it uses that forward's statistics), but there was none.")
+            : new ArgumentException($"{layer} expected x.Length == {forwardLength}, the length of the input to the most recent {forward}, but it is {length}.", "x");
 
     private static ArgumentException NegativeVariance(double value, int index, string layer) =>
         new($"{layer}: expected every variance to be >= 0, but variance[{index}] = {value}.", "variance");

@@ -360,7 +360,11 @@ public static class Statistics
     {
         if (length < count)
         {
-            throw new ArgumentException($"expected at least {count} values, got {length}");
+            throw TooShort(length, count);
         }
     }
+
+    // Built apart so that Check, made many times a call, stays small enough to be inlined.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ArgumentException TooShort(int length, int count) => new($"expected at least {count} values, got {length}");
 }
