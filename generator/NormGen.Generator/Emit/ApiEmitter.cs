@@ -100,7 +100,10 @@ internal static class ApiEmitter
             w.Line("/// <summary>Normalizes x into y with the running statistics: y = (x − RunningMean) / sqrt(RunningVar + ε)" + (spec.Affine ? " · γ + β" : "") + ".</summary>");
             w.Line("/// <remarks>");
             w.Line(ctx.DeclarationParagraph);
-            w.Line("/// <para>One pass: per statistic, the mean and 1/sqrt(RunningVar + ε)·γ are folded before the loops. Changes no state. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>");
+            string folding = LaneKernels.KeepsInferenceFold(ctx)
+                ? "per statistic, the mean, 1/sqrt(RunningVar + ε), γ and β are folded into one scale and shift, kept for the next calls until RunningMean, RunningVar, γ or β change (compared bit for bit). Changes no state that other calls' results depend on."
+                : "per statistic, the mean and 1/sqrt(RunningVar + ε)·γ are folded before the loops. Changes no state.";
+            w.Line($"/// <para>One pass: {folding} Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>");
             w.Line("/// </remarks>");
         }
         else
@@ -122,8 +125,17 @@ internal static class ApiEmitter
             {
                 w.Line("// Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double; recomputed only when RunningMean or");
                 w.Line("// RunningVar have changed since the inference call that computed them (compared bit for bit).");
-                w.Line($"global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, {Double(spec.Epsilon)}, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);");
-                w.Line("NormalizeWithStatistics(state, x, y, batch, state.InferenceMean, state.InferenceInvStd);");
+                string update = $"global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, {Double(spec.Epsilon)}, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);";
+                if (LaneKernels.KeepsInferenceFold(ctx))
+                {
+                    w.Line($"bool statisticsChanged = {update}");
+                    w.Line("NormalizeWithRunningStatistics(state, x, y, batch, statisticsChanged);");
+                }
+                else
+                {
+                    w.Line(update);
+                    w.Line("NormalizeWithStatistics(state, x, y, batch, state.InferenceMean, state.InferenceInvStd);");
+                }
             }
             else
             {

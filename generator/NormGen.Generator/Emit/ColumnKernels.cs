@@ -249,9 +249,9 @@ internal static partial class ColumnKernels
         int? extension = WrapExtension(ctx);
         // The wrapped pass writes whole lines from y's first line boundary on, its two edges with ordinary stores.
         GroupMajorKernels.EmitStreaming(w, "y", extension is null ? RowLines(ctx) : OutputLines.EdgesApart);
-        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
-        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
-        w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
+        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.ActiveMeanHi);");
+        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.ActiveScale);");
+        w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.ActiveShift);");
         if (extension is int values)
         {
             EmitWrappedNormalize(w, ctx, values);

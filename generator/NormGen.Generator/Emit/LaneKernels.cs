@@ -43,8 +43,15 @@ internal static class LaneKernels
             "Normalizes x into y with the given per-statistic mean and 1/std, in one pass shared out over the threads.",
             EmitNormalizeOrchestrator,
             $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
+        if (KeepsInferenceFold(ctx))
+        {
+            methods.Add(new("NormalizeWithRunningStatistics",
+                "Normalizes x into y with InferenceMean and InferenceInvStd, folded with γ and β only when they or the running statistics have changed.",
+                EmitRunningStatisticsOrchestrator,
+                $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, bool statisticsChanged"));
+        }
         methods.Add(KernelMethod.Chunk("NormalizeChunk",
-            "One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.",
+            "One chunk of rows: y from the per-statistic scale and mean its orchestrator prepared (NormalizeWithStatistics or NormalizeWithRunningStatistics).",
             "x", KernelMethod.Unused, "y", ctx.IsColumnLayout && PerStatisticShift(ctx) ? ColumnKernels.EmitNormalize : EmitNormalizeChunk));
         methods.Add(new("BackwardKernel",
             "dx from dy and the saved statistics; adds the parameter gradients to GammaGrad/BetaGrad.",
@@ -225,38 +232,14 @@ internal static class LaneKernels
         bool rms = ctx.Spec.IsRms;
         bool fold = FoldGamma(ctx);
         w.Line($"int count = {ctx.StatisticsCount};");
-        int? period = ColumnKernels.FlatPeriod(ctx);
-        int? extension = ColumnKernels.WrapExtension(ctx);
-        string length = period is int p ? Int(p) : extension is int e ? $"count + {Int(e)}" : "count";
-        w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, {length});");
         if (PerStatisticShift(ctx))
         {
-            string empty = $"global::System.Array.Empty<{ctx.T}>()";
-            string arguments = $"meanIn, invStdIn, {(fold ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}, meanHi, scale, shift, count";
-            w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, {length});");
-            w.Line($"{ctx.T}[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, {length});");
-            if (extension is null)
-            {
-                w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.");
-                w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift({arguments});");
-            }
-            else
-            {
-                w.Line("// Per statistic: scale = invStd·γ; where the mean lies within 16 standard deviations of zero, hi = 0 and");
-                w.Line("// shift = β − mean·scale (PyTorch's x·scale + shift), elsewhere hi = the mean's high part and shift = β − (mean's");
-                w.Line("// low part)·scale: y = (x − hi)·scale + shift either way. Where every hi is 0 the y pass leaves it out.");
-                w.Line($"state.MeansFolded = global::NormGen.Internal.Statistics.FoldScaleShiftNearZero({arguments});");
-            }
-            if (period is not null || extension is not null)
-            {
-                w.Line(period is not null
-                    ? $"// Repeated over the {length} values of the flat y pass's period, which reads them at each value's offset in it."
-                    : "// The first values again past the last column, where the y pass's steps into the next row read them.");
-                EmitRepeat(w, length, "meanHi", "scale", "shift");
-            }
+            EmitFold(w, ctx, "Lane", "state.MeansFolded");
+            EmitActiveFold(w, "meanHi", "scale", "shift");
         }
         else
         {
+            w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);");
             if (!rms)
             {
                 DeclareMeanSplit(w, ctx);
@@ -274,6 +257,84 @@ internal static class LaneKernels
                 w.Line(fold ? $"scale[stat] = ({ctx.T})(invStdIn[stat] * state.Gamma[stat]);" : $"scale[stat] = ({ctx.T})invStdIn[stat];");
             }
         }
+        EmitRunNormalize(w, ctx);
+    }
+
+    /// <summary>
+    /// ForwardInference's orchestrator where the y pass reads folded hi, scale and shift: those are folded into the
+    /// Inference* arrays by the first call and kept until the running statistics, γ or β change (a BatchNorm1d over 4,096
+    /// columns folds 4,096 constants a call, more work than normalizing a batch of one).
+    /// </summary>
+    private static void EmitRunningStatisticsOrchestrator(CodeWriter w, KernelContext ctx)
+    {
+        w.Line($"int count = {ctx.StatisticsCount};");
+        w.Line("double[] meanIn = state.InferenceMean;");
+        w.Line("double[] invStdIn = state.InferenceInvStd;");
+        w.Line("// Folded again only when the running statistics have changed (statisticsChanged) or γ and β differ from the copy");
+        w.Line("// of those the kept constants were folded with; `|`, not `||`, so that the copy is renewed whichever changed.");
+        using (w.Block($"if (global::NormGen.Internal.InferenceStatistics.ParametersChanged({FoldParameters(ctx)}, ref state.InferenceFoldedFrom, count) | statisticsChanged)"))
+        {
+            EmitFold(w, ctx, "Inference", "state.InferenceMeansFolded");
+        }
+        EmitActiveFold(w, "state.InferenceMeanHi", "state.InferenceScale", "state.InferenceShift");
+        if (ColumnKernels.WrapExtension(ctx) is not null)
+        {
+            w.Line("state.MeansFolded = state.InferenceMeansFolded;");
+        }
+        EmitRunNormalize(w, ctx);
+    }
+
+    /// <summary>
+    /// meanHi, scale and shift: the Lane* or Inference* arrays (<paramref name="prefix"/>), folded from meanIn, invStdIn,
+    /// γ and β and repeated as the y pass reads them; <paramref name="meansFolded"/> is told whether every hi is 0.
+    /// </summary>
+    private static void EmitFold(CodeWriter w, KernelContext ctx, string prefix, string meansFolded)
+    {
+        int? period = ColumnKernels.FlatPeriod(ctx);
+        int? extension = ColumnKernels.WrapExtension(ctx);
+        string length = period is int p ? Int(p) : extension is int e ? $"count + {Int(e)}" : "count";
+        string arguments = $"meanIn, invStdIn, {FoldParameters(ctx)}, meanHi, scale, shift, count";
+        w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.{prefix}MeanHi, {length});");
+        w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.{prefix}Scale, {length});");
+        w.Line($"{ctx.T}[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.{prefix}Shift, {length});");
+        if (extension is null)
+        {
+            w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.");
+            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift({arguments});");
+        }
+        else
+        {
+            w.Line("// Per statistic: scale = invStd·γ; where the mean lies within 16 standard deviations of zero, hi = 0 and");
+            w.Line("// shift = β − mean·scale (PyTorch's x·scale + shift), elsewhere hi = the mean's high part and shift = β − (mean's");
+            w.Line("// low part)·scale: y = (x − hi)·scale + shift either way. Where every hi is 0 the y pass leaves it out.");
+            w.Line($"{meansFolded} = global::NormGen.Internal.Statistics.FoldScaleShiftNearZero({arguments});");
+        }
+        if (period is not null || extension is not null)
+        {
+            w.Line(period is not null
+                ? $"// Repeated over the {length} values of the flat y pass's period, which reads them at each value's offset in it."
+                : "// The first values again past the last column, where the y pass's steps into the next row read them.");
+            EmitRepeat(w, length, "meanHi", "scale", "shift");
+        }
+    }
+
+    /// <summary>The γ and β arguments of a fold: empty arrays where the layer has none (or γ is applied elsewhere).</summary>
+    private static string FoldParameters(KernelContext ctx)
+    {
+        string empty = $"global::System.Array.Empty<{ctx.T}>()";
+        return $"{(FoldGamma(ctx) ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}";
+    }
+
+    private static void EmitActiveFold(CodeWriter w, string meanHi, string scale, string shift)
+    {
+        w.Line($"state.ActiveMeanHi = {meanHi};");
+        w.Line($"state.ActiveScale = {scale};");
+        w.Line($"state.ActiveShift = {shift};");
+    }
+
+    /// <summary>The y pass over the chunks of rows, with meanIn and invStdIn as the active statistics.</summary>
+    private static void EmitRunNormalize(CodeWriter w, KernelContext ctx)
+    {
         w.Line("state.ActiveMean = meanIn;");
         w.Line("state.ActiveInvStd = invStdIn;");
         w.Line("// No partial sums here: the chunks of a pass that only writes y, split from a smaller size than the sums'.");
@@ -290,16 +351,17 @@ internal static class LaneKernels
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
         w.Line($"ref {ctx.T} yRef = ref {Simd}.Ref(y);");
         GroupMajorKernels.EmitStreaming(w, "y", InnerLines(ctx));
-        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.LaneScale);");
+        bool perStatisticShift = PerStatisticShift(ctx);
+        w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.{(perStatisticShift ? "ActiveScale" : "LaneScale")});");
         if (!rms)
         {
-            PartialSums.EmitMeanReferences(w, ctx, withLow: !PerStatisticShift(ctx));
+            PartialSums.EmitMeanReferences(w, ctx, withLow: !perStatisticShift, meanHi: perStatisticShift ? "ActiveMeanHi" : "LaneMeanHi");
         }
         SegmentLoops.EmitChunkRange(w, ctx, outputPass: true);
         w.Line();
-        if (PerStatisticShift(ctx))
+        if (perStatisticShift)
         {
-            w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.LaneShift);");
+            w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.ActiveShift);");
             w.Line("// y = (x − hi)·scale + shift per statistic: (x − mean)·invStd·γ + β with the mean's low part in the shift.");
             ForEachRun(w, ctx, () => Loop(w, ctx,
                 (lane, index) => [$"{Simd}.StoreOutput({Simd}.MultiplyAdd({Simd}.Load(ref xRef, start + {index}) - {Simd}.Load(ref meanHiRef, stat + {index}), {Simd}.Load(ref scaleRef, stat + {index}), {Simd}.Load(ref shiftRef, stat + {index})), ref yRef, start + {index}, streaming);"],
@@ -603,6 +665,9 @@ internal static class LaneKernels
     /// statistic — the mean's high part, a scale and a shift — and one subtraction and one fused multiply-add per value.
     /// </summary>
     internal static bool PerStatisticShift(KernelContext ctx) => !ctx.Spec.IsRms && (FoldGamma(ctx) || !ctx.Spec.Affine);
+
+    /// <summary>Whether ForwardInference keeps its folded hi, scale and shift between calls (NormalizeWithRunningStatistics).</summary>
+    internal static bool KeepsInferenceFold(KernelContext ctx) => !ctx.Layout.GroupMajor && PerStatisticShift(ctx) && ctx.Spec.HasRunningStats;
 
     /// <summary>With Gamma spanning exactly the statistics (BatchNorm), invStd·γ folds into one scale per statistic.</summary>
     private static bool FoldGamma(KernelContext ctx) =>

@@ -50,9 +50,9 @@ internal static class PartialSums
     }
 
     /// <summary><c>meanHiRef</c> (and <c>meanLoRef</c> for float data): the per-statistic mean split of the lane kernels.</summary>
-    public static void EmitMeanReferences(CodeWriter w, KernelContext ctx, bool withLow = true)
+    public static void EmitMeanReferences(CodeWriter w, KernelContext ctx, bool withLow = true, string meanHi = "LaneMeanHi")
     {
-        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+        w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.{meanHi});");
         if (ctx.IsFloat && withLow)
         {
             w.Line($"ref float meanLoRef = ref {Simd}.Ref(state.LaneMeanLo);");

@@ -117,10 +117,31 @@ internal static class StateEmitter
                 }
                 w.Line($"public {t}[] LaneSlope = global::System.Array.Empty<{t}>();");
                 w.Line($"public {t}[] LaneOffset = global::System.Array.Empty<{t}>();");
+                if (LaneKernels.PerStatisticShift(ctx))
+                {
+                    w.Line("// The hi, scale and shift the running y pass reads: the Lane* arrays (training) or the Inference* ones.");
+                    w.Line($"public {t}[] ActiveMeanHi = global::System.Array.Empty<{t}>();");
+                    w.Line($"public {t}[] ActiveScale = global::System.Array.Empty<{t}>();");
+                    w.Line($"public {t}[] ActiveShift = global::System.Array.Empty<{t}>();");
+                }
+                if (LaneKernels.KeepsInferenceFold(ctx))
+                {
+                    w.Line("// ForwardInference's hi, scale and shift, kept while RunningMean, RunningVar, γ and β keep their bits, and the");
+                    w.Line("// γ and β they were folded with (null before the first inference).");
+                    w.Line($"public {t}[] InferenceMeanHi = global::System.Array.Empty<{t}>();");
+                    w.Line($"public {t}[] InferenceScale = global::System.Array.Empty<{t}>();");
+                    w.Line($"public {t}[] InferenceShift = global::System.Array.Empty<{t}>();");
+                    w.Line($"public {t}[]? InferenceFoldedFrom;");
+                }
                 if (ColumnKernels.WrapExtension(ctx) is not null)
                 {
-                    w.Line("// Whether every hi of the last fold is 0 (each mean folded into the shift), for the y pass.");
+                    w.Line("// Whether every hi of the fold the y pass reads is 0 (each mean folded into the shift).");
                     w.Line("public bool MeansFolded;");
+                    if (LaneKernels.KeepsInferenceFold(ctx))
+                    {
+                        w.Line("// The same for the kept inference fold.");
+                        w.Line("public bool InferenceMeansFolded;");
+                    }
                 }
                 if (ColumnKernels.DxWrapExtension(ctx) is not null)
                 {

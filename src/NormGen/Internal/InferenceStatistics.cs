@@ -17,27 +17,57 @@ public static class InferenceStatistics
     /// <summary>
     /// <see cref="Statistics.MeanAndInverseStd(float[], float[], double, double[], double[], int)"/>, unless
     /// <paramref name="computedFrom"/> holds the running statistics they were last computed from and those are unchanged.
-    /// <paramref name="computedFrom"/> starts null and is allocated once, by the first call.
+    /// <paramref name="computedFrom"/> starts null and is allocated once, by the first call. Returns whether they were
+    /// recomputed, so that constants folded from them can be kept while it is false.
     /// </summary>
-    public static void Update(float[] runningMean, float[] runningVar, double epsilon, double[] mean, double[] invStd, ref float[]? computedFrom, int count)
+    public static bool Update(float[] runningMean, float[] runningVar, double epsilon, double[] mean, double[] invStd, ref float[]? computedFrom, int count)
     {
         if (computedFrom is not null && Unchanged(computedFrom, runningMean, runningVar, count))
         {
-            return;
+            return false;
         }
         Statistics.MeanAndInverseStd(runningMean, runningVar, epsilon, mean, invStd, count);
         Remember(ref computedFrom, runningMean, runningVar, count);
+        return true;
     }
 
     /// <summary>The double overload of <see cref="Update(float[], float[], double, double[], double[], ref float[], int)"/>.</summary>
-    public static void Update(double[] runningMean, double[] runningVar, double epsilon, double[] mean, double[] invStd, ref double[]? computedFrom, int count)
+    public static bool Update(double[] runningMean, double[] runningVar, double epsilon, double[] mean, double[] invStd, ref double[]? computedFrom, int count)
     {
         if (computedFrom is not null && Unchanged(computedFrom, runningMean, runningVar, count))
         {
-            return;
+            return false;
         }
         Statistics.MeanAndInverseStd(runningMean, runningVar, epsilon, mean, invStd, count);
         Remember(ref computedFrom, runningMean, runningVar, count);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether γ and β differ, bit for bit, from the copy in <paramref name="foldedFrom"/> (or there is no copy yet, null);
+    /// when they do, the copy is made anew. ForwardInference keeps the scale and shift it folded from the inference
+    /// statistics, γ and β while neither these nor <see cref="Update(float[], float[], double, double[], double[], ref float[], int)"/>
+    /// report a change: γ and β are public arrays an optimizer writes between calls, so they too are compared, not tracked.
+    /// An empty γ or β (no affine parameters) compares as unchanged.
+    /// </summary>
+    public static bool ParametersChanged<T>(T[] gamma, T[] beta, ref T[]? foldedFrom, int count)
+        where T : unmanaged
+    {
+        if ((gamma.Length != 0 && gamma.Length < count) || (beta.Length != 0 && beta.Length < count))
+        {
+            throw new ArgumentException($"expected γ and β of 0 or at least {count} values; got {gamma.Length} and {beta.Length}");
+        }
+        int gammaCount = Math.Min(gamma.Length, count), betaCount = Math.Min(beta.Length, count);
+        if (foldedFrom is not null
+            && Bytes(foldedFrom.AsSpan(0, gammaCount)).SequenceEqual(Bytes(gamma.AsSpan(0, gammaCount)))
+            && Bytes(foldedFrom.AsSpan(gammaCount, betaCount)).SequenceEqual(Bytes(beta.AsSpan(0, betaCount))))
+        {
+            return false;
+        }
+        foldedFrom ??= new T[gammaCount + betaCount];
+        gamma.AsSpan(0, gammaCount).CopyTo(foldedFrom);
+        beta.AsSpan(0, betaCount).CopyTo(foldedFrom.AsSpan(gammaCount));
+        return true;
     }
 
     /// <summary>Whether the first <paramref name="count"/> running means and variances have the bits of the copy.</summary>

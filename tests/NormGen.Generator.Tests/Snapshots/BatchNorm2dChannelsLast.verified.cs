@@ -126,7 +126,7 @@ namespace Demo
         /// <summary>Normalizes x into y with the running statistics: y = (x − RunningMean) / sqrt(RunningVar + ε) · γ + β.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
-        /// <para>One pass: per statistic, the mean and 1/sqrt(RunningVar + ε)·γ are folded before the loops. Changes no state. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>
+        /// <para>One pass: per statistic, the mean, 1/sqrt(RunningVar + ε), γ and β are folded into one scale and shift, kept for the next calls until RunningMean, RunningVar, γ or β change (compared bit for bit). Changes no state that other calls' results depend on. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
@@ -138,8 +138,8 @@ namespace Demo
             NormGenState state = State;
             // Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double; recomputed only when RunningMean or
             // RunningVar have changed since the inference call that computed them (compared bit for bit).
-            global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, 1E-05, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);
-            NormalizeWithStatistics(state, x, y, batch, state.InferenceMean, state.InferenceInvStd);
+            bool statisticsChanged = global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, 1E-05, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);
+            NormalizeWithRunningStatistics(state, x, y, batch, statisticsChanged);
         }
 
         /// <summary>The gradient of the most recent ForwardTraining: dx from dy, and GammaGrad/BetaGrad += their gradients.</summary>
@@ -319,11 +319,14 @@ namespace Demo
         private static void NormalizeWithStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanIn, double[] invStdIn)
         {
             int count = 16;
-            float[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
+            float[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, count);
             float[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, count);
             // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.
             global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
+            state.ActiveMeanHi = meanHi;
+            state.ActiveScale = scale;
+            state.ActiveShift = shift;
             state.ActiveMean = meanIn;
             state.ActiveInvStd = invStdIn;
             // No partial sums here: the chunks of a pass that only writes y, split from a smaller size than the sums'.
@@ -331,7 +334,40 @@ namespace Demo
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
-        /// <summary>One chunk of rows: y from the per-statistic scale and mean prepared by NormalizeWithStatistics.</summary>
+        /// <summary>Normalizes x into y with InferenceMean and InferenceInvStd, folded with γ and β only when they or the running statistics have changed.</summary>
+        /// <remarks>
+        /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
+        /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
+        /// <para>Kernels: rows × columns with one statistic per column: tiles of a few vectors of columns keep their sums, or their per-column constants for y and dx, in registers over blocks of 32 rows; Vector256 loops unrolled ×4 with constant bounds; float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void NormalizeWithRunningStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, bool statisticsChanged)
+        {
+            int count = 16;
+            double[] meanIn = state.InferenceMean;
+            double[] invStdIn = state.InferenceInvStd;
+            // Folded again only when the running statistics have changed (statisticsChanged) or γ and β differ from the copy
+            // of those the kept constants were folded with; `|`, not `||`, so that the copy is renewed whichever changed.
+            if (global::NormGen.Internal.InferenceStatistics.ParametersChanged(state.Gamma, state.Beta, ref state.InferenceFoldedFrom, count) | statisticsChanged)
+            {
+                float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.InferenceMeanHi, count);
+                float[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.InferenceScale, count);
+                float[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.InferenceShift, count);
+                // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.
+                global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
+            }
+            state.ActiveMeanHi = state.InferenceMeanHi;
+            state.ActiveScale = state.InferenceScale;
+            state.ActiveShift = state.InferenceShift;
+            state.ActiveMean = meanIn;
+            state.ActiveInvStd = invStdIn;
+            // No partial sums here: the chunks of a pass that only writes y, split from a smaller size than the sums'.
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold, statistics: 16);
+            state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
+        }
+
+        /// <summary>One chunk of rows: y from the per-statistic scale and mean its orchestrator prepared (NormalizeWithStatistics or NormalizeWithRunningStatistics).</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "NHW")]: x is N×H×W×C, row-major (C fastest); H = 8, W = 8, C = 16; N = x.Length / 1024 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -350,9 +386,9 @@ namespace Demo
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
             // The stores fill whole cache lines only where y starts on one.
             bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref yRef);
-            ref float meanHiRef = ref NormGenSimd.Ref(state.LaneMeanHi);
-            ref float scaleRef = ref NormGenSimd.Ref(state.LaneScale);
-            ref float shiftRef = ref NormGenSimd.Ref(state.LaneShift);
+            ref float meanHiRef = ref NormGenSimd.Ref(state.ActiveMeanHi);
+            ref float scaleRef = ref NormGenSimd.Ref(state.ActiveScale);
+            ref float shiftRef = ref NormGenSimd.Ref(state.ActiveShift);
             // y = (x − hi)·scale + shift per column: (x − mean)·invStd·γ + β with the mean's low part in the shift. Tiles of
             // 32 columns keep their hi, scale and shift in registers while a block of 32 rows streams past.
             for (int rowBlock = chunkFirst; rowBlock < chunkLast; rowBlock += 32)
@@ -562,6 +598,16 @@ namespace Demo
             public float[] LaneMeanLo = global::System.Array.Empty<float>();
             public float[] LaneSlope = global::System.Array.Empty<float>();
             public float[] LaneOffset = global::System.Array.Empty<float>();
+            // The hi, scale and shift the running y pass reads: the Lane* arrays (training) or the Inference* ones.
+            public float[] ActiveMeanHi = global::System.Array.Empty<float>();
+            public float[] ActiveScale = global::System.Array.Empty<float>();
+            public float[] ActiveShift = global::System.Array.Empty<float>();
+            // ForwardInference's hi, scale and shift, kept while RunningMean, RunningVar, γ and β keep their bits, and the
+            // γ and β they were folded with (null before the first inference).
+            public float[] InferenceMeanHi = global::System.Array.Empty<float>();
+            public float[] InferenceScale = global::System.Array.Empty<float>();
+            public float[] InferenceShift = global::System.Array.Empty<float>();
+            public float[]? InferenceFoldedFrom;
             // Per chunk, per statistic partial sums, added in chunk order.
             public double[] LanePartials = global::System.Array.Empty<double>();
         }
