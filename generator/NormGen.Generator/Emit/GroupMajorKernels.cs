@@ -442,9 +442,8 @@ internal static partial class GroupMajorKernels
         SegmentLoops.EmitChunkRange(w, ctx);
         if (direct)
         {
-            w.Line($"// A call of fewer than {ParameterBlockGroups} groups (a few rows) is one chunk, whose one block of dγ{(ctx.HasBeta ? " and dβ" : "")} goes straight into");
-            w.Line($"// GammaGrad{(ctx.HasBeta ? " and BetaGrad" : "")} at its end: the value its partial rows and their merge would add, without");
-            w.Line("// clearing, filling and merging them.");
+            w.Line($"// A call of fewer than {ParameterBlockGroups} groups (a few rows) is one chunk, whose rows add dγ{(ctx.HasBeta ? " and dβ" : "")} straight into");
+            w.Line($"// GammaGrad{(ctx.HasBeta ? " and BetaGrad" : "")}, without a block, partial rows or their merge.");
             w.Line($"bool direct = {DirectCondition(ctx, $"chunkLast - chunkFirst == {ctx.ChunkExtent}")};");
             using (w.Block("if (!direct)"))
             {
@@ -463,11 +462,17 @@ internal static partial class GroupMajorKernels
             // No clearing here: every flush (after each block, and at the chunk's end) leaves the block rows zero, and a
             // new array starts zero, so each chunk finds its rows zero.
             w.Line($"// dγ and dβ summed in the element type over blocks of {ParameterBlockGroups} groups, then added in double (each");
-            w.Line("// flush leaves the block zero for the next block and the next call).");
-            w.Line($"ref {ctx.T} gammaBlockRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);");
+            w.Line("// flush leaves the block zero for the next block and the next call)" + (direct ? "; a direct call's rows add" : "."));
+            if (direct)
+            {
+                w.Line("// them straight into the gradients instead.");
+            }
+            string gammaBlock = $"{Simd}.At(ref {Simd}.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride)";
+            string betaBlock = $"{Simd}.At(ref {Simd}.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride)";
+            w.Line($"ref {ctx.T} gammaBlockRef = ref {(direct ? $"direct ? ref {Simd}.Ref(state.GammaGrad) : ref " : "")}{gammaBlock};");
             if (ctx.HasBeta)
             {
-                w.Line($"ref {ctx.T} betaBlockRef = ref {Simd}.At(ref {Simd}.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);");
+                w.Line($"ref {ctx.T} betaBlockRef = ref {(direct ? $"direct ? ref {Simd}.Ref(state.BetaGrad) : ref " : "")}{betaBlock};");
             }
             w.Line("int blockGroups = 0;");
         }
@@ -492,33 +497,21 @@ internal static partial class GroupMajorKernels
         }
         if (blockedParameters)
         {
-            using (w.Block("if (blockGroups != 0)"))
+            using (w.Block(direct ? "if (blockGroups != 0 && !direct)" : "if (blockGroups != 0)"))
             {
-                if (direct)
-                {
-                    using (w.Block("if (direct)"))
-                    {
-                        w.Line("global::NormGen.Internal.ParameterGradients.AddBlock(ref gammaBlockRef, state.GammaGrad);");
-                        if (ctx.HasBeta)
-                        {
-                            w.Line("global::NormGen.Internal.ParameterGradients.AddBlock(ref betaBlockRef, state.BetaGrad);");
-                        }
-                    }
-                }
-                using (w.BlockIf(direct ? "else" : null))
-                {
-                    EmitFlushParameterBlock(w, ctx);
-                }
+                EmitFlushParameterBlock(w, ctx);
             }
         }
     }
 
     /// <summary>
-    /// Whether the fused backward adds a call's dγ/dβ block straight into GammaGrad/BetaGrad when the call is one chunk
-    /// of fewer than <see cref="ParameterBlockGroups"/> groups (LayerNorm and RMSNorm on a few rows): the block is flushed
-    /// once, at the chunk's end, so the partial rows would hold 0 + the block and the merge would add that, rounded once.
-    /// Alternating builds, one thread: LayerNorm x[1,768] backward 0.5–0.6 → 0.2–0.3 µs, x[4,768] 1.0 → 0.6–0.7 µs,
-    /// RMSNorm x[4,4096] 4.8–5.1 → 3.8–3.9 µs (TensorPrimitives: 0.24–0.29, 1.0 and 4.4 µs).
+    /// Whether a call of one chunk of fewer than <see cref="ParameterBlockGroups"/> groups (LayerNorm and RMSNorm on a few
+    /// rows) adds each row's dγ/dβ straight into GammaGrad/BetaGrad, in the element type, instead of into a zeroed block
+    /// that partial rows in double then carry to the gradients: for so few rows the double sums buy no accuracy, and the
+    /// block's zeroing and second pass cost as much as the row. Alternating builds, one thread, against the block added
+    /// at the chunk's end (itself against partial rows: LayerNorm x[1,768] backward 0.5–0.6 → 0.2–0.3 µs): LayerNorm
+    /// x[1,768] 0.90–1.02× → 1.44–1.48× TensorPrimitives, x[4,768] 1.44–1.47× → 1.65×, RMSNorm x[1,4096] 0.92–0.93× →
+    /// 1.19–1.21× (1.2 → 0.9 µs), x[4,4096] 1.09–1.11× → 1.16–1.24×.
     /// </summary>
     /// <remarks>
     /// Rows of whole vectors only: a row's last values after its whole vectors add to the partial rows directly. Layers

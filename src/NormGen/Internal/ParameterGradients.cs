@@ -50,31 +50,6 @@ public static class ParameterGradients
         }
     }
 
-    /// <summary>
-    /// For each parameter i &lt; grad.Length: grad[i] += block[i] + 0, and block[i] = 0 — what <see cref="AddChunkSums(double[], int, int, float[], float[])"/>
-    /// adds for one chunk whose partial row received the block in one flush (0 + (0 + block[i]) in double is block[i],
-    /// with −0 made +0, and rounds back to it exactly): the fused backward of a call of one small chunk adds its block this
-    /// way, without its partial rows.
-    /// </summary>
-    /// <param name="block">The chunk's block of sums in the element type (float or double), grad.Length of them; left zero.</param>
-    /// <param name="grad">The gradients, added to.</param>
-    public static void AddBlock<T>(ref T block, T[] grad) where T : unmanaged, INumberBase<T>
-    {
-        ref T g = ref MemoryMarshal.GetArrayDataReference(grad);
-        int i = 0;
-        for (; i <= grad.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-        {
-            Vector256<T> b = Vector256.LoadUnsafe(ref block, (nuint)i);
-            (Vector256.LoadUnsafe(ref g, (nuint)i) + (b + Vector256<T>.Zero)).StoreUnsafe(ref g, (nuint)i);
-            Vector256<T>.Zero.StoreUnsafe(ref block, (nuint)i);
-        }
-        for (; i < grad.Length; i++)
-        {
-            Unsafe.Add(ref g, i) += Unsafe.Add(ref block, i) + T.Zero;
-            Unsafe.Add(ref block, i) = T.Zero;
-        }
-    }
-
     private static void Check(double[] partials, int stride, int chunks, int count, int? betaCount)
     {
         if (count > stride || (long)chunks * 2 * stride > partials.Length || (betaCount is int b && b != count))

@@ -408,18 +408,18 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // A call of fewer than 8 groups (a few rows) is one chunk, whose one block of dγ and dβ goes straight into
-            // GammaGrad and BetaGrad at its end: the value its partial rows and their merge would add, without
-            // clearing, filling and merging them.
+            // A call of fewer than 8 groups (a few rows) is one chunk, whose rows add dγ and dβ straight into
+            // GammaGrad and BetaGrad, without a block, partial rows or their merge.
             bool direct = chunkLast - chunkFirst == batch && batch < 8;
             if (!direct)
             {
                 global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
             }
             // dγ and dβ summed in the element type over blocks of 8 groups, then added in double (each
-            // flush leaves the block zero for the next block and the next call).
-            ref float gammaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
-            ref float betaBlockRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
+            // flush leaves the block zero for the next block and the next call); a direct call's rows add
+            // them straight into the gradients instead.
+            ref float gammaBlockRef = ref direct ? ref NormGenSimd.Ref(state.GammaGrad) : ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), chunk * 2 * NormGenState.PartialStride);
+            ref float betaBlockRef = ref direct ? ref NormGenSimd.Ref(state.BetaGrad) : ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterBlock), ((chunk * 2) + 1) * NormGenState.PartialStride);
             int blockGroups = 0;
             // One statistics group per (N): 4096 contiguous values. Each group is processed whole while it is in cache: the two gradient sums, then dx.
             // How far ahead the gradient-sums pass asks for rows: two on one thread, one where two threads share the memory.
@@ -660,34 +660,26 @@ namespace Demo
                     }
                 }
             }
-            if (blockGroups != 0)
+            if (blockGroups != 0 && !direct)
             {
-                if (direct)
+                for (int i = 0; i < 4096; i += 32)
                 {
-                    global::NormGen.Internal.ParameterGradients.AddBlock(ref gammaBlockRef, state.GammaGrad);
-                    global::NormGen.Internal.ParameterGradients.AddBlock(ref betaBlockRef, state.BetaGrad);
-                }
-                else
-                {
-                    for (int i = 0; i < 4096; i += 32)
-                    {
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
-                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
-                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
-                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
-                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
-                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
-                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
-                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
-                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
-                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
-                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
-                    }
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
+                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
+                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
                 }
             }
         }

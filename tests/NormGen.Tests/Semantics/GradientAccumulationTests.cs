@@ -20,6 +20,19 @@ public class GradientAccumulationTests
     public void RmsNorm() =>
         Check(new SemRmsNorm(), NormLayout.LayerNorm(5, 8), 43, (l, x, y) => l.Forward(x, y), rms: true);
 
+    /// <summary>A call of fewer than 8 rows of whole vectors adds each row's dγ and dβ straight into the gradients.</summary>
+    [Fact]
+    public void LayerNorm_FewRowsAddedStraightIn() =>
+        Check(new SemWideLayerNorm(), NormLayout.LayerNorm(5, 64), 44, (l, x, y) => l.Forward(x, y), rms: false);
+
+    [Fact]
+    public void RmsNorm_OneRowAddedStraightIn() =>
+        Check(new SemWideRmsNorm(), NormLayout.LayerNorm(1, 64), 45, (l, x, y) => l.Forward(x, y), rms: true);
+
+    [Fact]
+    public void LayerNorm_EightRowsThroughThePartialRows() =>
+        Check(new SemWideLayerNorm(), NormLayout.LayerNorm(8, 64), 46, (l, x, y) => l.Forward(x, y), rms: false);
+
     private delegate void Forward<TLayer>(TLayer layer, ReadOnlySpan<double> x, Span<double> y);
 
     private static void Check<TLayer>(TLayer layer, NormLayout layout, int seed, Forward<TLayer> forward, bool rms)

@@ -40,3 +40,10 @@ public partial class SemOuter
     [Normalize(Shape = "N,D=5", Axes = "D", ElementType = typeof(double))]
     public partial class InnerLayerNorm { }
 }
+
+// Rows of whole vectors (64 doubles), so that a call of fewer than 8 rows adds dγ and dβ straight into the gradients.
+[Normalize(Shape = "N,D=64", Axes = "D", ElementType = typeof(double))]
+public partial class SemWideLayerNorm : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+[Normalize(Shape = "N,D=64", Axes = "D", Kind = NormKind.Rms, ElementType = typeof(double))]
+public partial class SemWideRmsNorm : IPerSampleLayer<double>, IScaledLayer<double> { }
