@@ -311,10 +311,20 @@ internal static class LaneKernels
         }
         if (period is not null || extension is not null)
         {
-            w.Line(period is not null
-                ? $"// Repeated over the {length} values of the flat y pass's period, which reads them at each value's offset in it."
-                : "// The first values again past the last column, where the y pass's steps into the next row read them.");
-            EmitRepeat(w, length, "meanHi", "scale", "shift");
+            if (period is int values && prefix == "Lane")
+            {
+                // Folded for this call alone: a call shorter than the period reads no further than its own length.
+                w.Line($"// Repeated over the flat y pass's period of {Int(values)} values (or the call's, when shorter), which reads them at each");
+                w.Line("// value's offset in it.");
+                EmitRepeat(w, $"global::System.Math.Min({Int(values)}, x.Length)", "meanHi", "scale", "shift");
+            }
+            else
+            {
+                w.Line(period is not null
+                    ? $"// Repeated over the {length} values of the flat y pass's period, which reads them at each value's offset in it."
+                    : "// The first values again past the last column, where the y pass's steps into the next row read them.");
+                EmitRepeat(w, length, "meanHi", "scale", "shift");
+            }
         }
     }
 

@@ -513,10 +513,11 @@ namespace Demo
             float[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneShift, 400);
             // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, so y = (x − hi)·scale + shift.
             global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
-            // Repeated over the 400 values of the flat y pass's period, which reads them at each value's offset in it.
-            global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, 400);
-            global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, 400);
-            global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, 400);
+            // Repeated over the flat y pass's period of 400 values (or the call's, when shorter), which reads them at each
+            // value's offset in it.
+            global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, global::System.Math.Min(400, x.Length));
+            global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, global::System.Math.Min(400, x.Length));
+            global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, global::System.Math.Min(400, x.Length));
             state.ActiveMeanHi = meanHi;
             state.ActiveScale = scale;
             state.ActiveShift = shift;

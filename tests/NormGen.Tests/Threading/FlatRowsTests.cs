@@ -48,6 +48,29 @@ public sealed class FlatRowsTests
         SameBits.Assert<float>("y", one, "1 thread", Train(2), "2 threads");
     }
 
+    /// <summary>
+    /// Training folds its constants over the period only as far as the call reaches: batches of 2 and 3 rows (shorter than
+    /// the period of 4 rows) after one of the whole batch, whose fold filled the period, each match the reference.
+    /// </summary>
+    [Fact]
+    public void Training_on_fewer_rows_than_a_period_matches_the_reference()
+    {
+        var rng = new Random(4004);
+        var layer = new FlatRowsBatchNorm1d();
+        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, 100, 0.5, 1.5));
+        double[] beta = TestData.RoundToFloat(TestData.Uniform(rng, 100, -0.5, 0.5));
+        TestData.To<float>(gamma).CopyTo(layer.Gamma);
+        TestData.To<float>(beta).CopyTo(layer.Beta);
+        foreach (int rows in new[] { 64, 2, 3 })
+        {
+            var layout = NormLayout.BatchNorm(rows, 100, 1);
+            double[] x = TestData.RoundToFloat(TestData.Normal(rng, layout.Length, 2, 3));
+            var y = new float[x.Length];
+            layer.ForwardTraining(TestData.To<float>(x), y);
+            Tolerance.AssertClose($"y of {rows} rows", (ReadOnlySpan<float>)y, ReferenceNorm.Compute(layout, x, null, gamma, beta, 1e-5).Y, Tolerance.FloatFloor);
+        }
+    }
+
     /// <summary>Inference over a batch, then over single rows (each shorter than a period) with the same running statistics.</summary>
     private static void AssertRowsAloneMatchTheBatch<T>(IBatchStatsLayer<T> layer, int columns, Random rng)
         where T : unmanaged, IFloatingPointIeee754<T>
