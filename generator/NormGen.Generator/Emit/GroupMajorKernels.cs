@@ -39,29 +39,66 @@ internal static partial class GroupMajorKernels
         };
         if (ctx.Spec.HasRunningStats)
         {
-            methods.Add(new("NormalizeWithStatistics",
-                InMemoryOrder(ctx)
-                    ? "Normalizes x into y with the given per-group mean and 1/std, in one pass in memory order, the samples shared out over the threads."
-                    : "Normalizes x into y with the given per-group mean and 1/std, in one pass, the groups shared out over the threads.",
-                (w, c) =>
-                {
-                    if (!FoldsOncePerCall(c))
+            bool folds = FoldsOncePerCall(ctx);
+            string xy = $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch";
+            if (!folds || SplitsAcrossSamples(ctx))
+            {
+                // ForwardInference's orchestrator, or (where the constants are folded ahead) the sample-split training's.
+                methods.Add(new("NormalizeWithStatistics",
+                    InMemoryOrder(ctx)
+                        ? "Normalizes x into y with the given per-group mean and 1/std, in one pass in memory order, the samples shared out over the threads."
+                        : "Normalizes x into y with the given per-group mean and 1/std, in one pass, the groups shared out over the threads.",
+                    (w, c) =>
                     {
-                        w.Line("state.ActiveMean = meanIn;");
-                        w.Line("state.ActiveInvStd = invStdIn;");
-                    }
-                    else
+                        if (folds)
+                        {
+                            w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, into the arrays");
+                            w.Line("// inference keeps its own fold in, which the next inference therefore folds again.");
+                            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, {FoldParameters(c)}, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, {c.StatisticsCount});");
+                            w.Line("state.InferenceFoldKept = false;");
+                        }
+                        else
+                        {
+                            w.Line("state.ActiveMean = meanIn;");
+                            w.Line("state.ActiveInvStd = invStdIn;");
+                        }
+                        EmitRunNormalize(w, c);
+                    },
+                    $"{xy}, double[] meanIn, double[] invStdIn"));
+            }
+            if (folds)
+            {
+                // The sample-split training folds its batch statistics into the same arrays; a flag tells inference.
+                bool shared = SplitsAcrossSamples(ctx);
+                methods.Add(new("NormalizeWithRunningStatistics",
+                    "Normalizes x into y with InferenceMean and InferenceInvStd, folded with γ and β only when they or the running statistics have changed"
+                    + (shared ? " (or a training call folded into the same arrays)" : "") + ", in one pass in memory order, the samples shared out over the threads.",
+                    (w, c) =>
                     {
-                        string empty = $"global::System.Array.Empty<{c.T}>()";
-                        w.Line("// Per statistic, once per call: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.");
-                        w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, {(c.HasGamma ? "state.Gamma" : empty)}, {(c.HasBeta ? "state.Beta" : empty)}, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, {c.StatisticsCount});");
-                    }
-                    w.Line(InMemoryOrder(c)
-                        ? $"int chunks = global::NormGen.Internal.Threading.ChunkCount({c.Extent(c.Layout.Segments[0])}{c.ChunkingArguments});"
-                        : $"int chunks = {c.ChunkCount};");
-                    w.Line(KernelMethod.Run("NormalizeChunk", "x", "default", "y"));
-                },
-                $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanIn, double[] invStdIn"));
+                        if (shared)
+                        {
+                            w.Line("// Folded again only when the running statistics have changed (statisticsChanged), γ and β differ from the copy of");
+                            w.Line("// those the kept constants were folded with, or a training call folded into the same arrays; `|`, not `||`, so");
+                            w.Line("// that the copy is renewed whichever changed.");
+                        }
+                        else
+                        {
+                            w.Line("// Folded again only when the running statistics have changed (statisticsChanged) or γ and β differ from the copy");
+                            w.Line("// of those the kept constants were folded with; `|`, not `||`, so that the copy is renewed whichever changed.");
+                        }
+                        using (w.Block($"if (global::NormGen.Internal.InferenceStatistics.ParametersChanged({FoldParameters(c)}, ref state.InferenceFoldedFrom, {c.StatisticsCount}) | statisticsChanged{(shared ? " | !state.InferenceFoldKept" : "")})"))
+                        {
+                            w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.");
+                            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(state.InferenceMean, state.InferenceInvStd, {FoldParameters(c)}, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, {c.StatisticsCount});");
+                            if (shared)
+                            {
+                                w.Line("state.InferenceFoldKept = true;");
+                            }
+                        }
+                        EmitRunNormalize(w, c);
+                    },
+                    $"{xy}, bool statisticsChanged"));
+            }
             methods.Add(KernelMethod.Chunk("NormalizeChunk",
                 FoldsOncePerCall(ctx) ? "One chunk of samples: y from each statistic's hi, scale and shift in state.Folded*."
                     : InMemoryOrder(ctx) ? "One chunk of samples: y from the statistics in state.Active*." : "One chunk of groups: y from the statistics in state.Active*.",
@@ -332,6 +369,22 @@ internal static partial class GroupMajorKernels
         w.Line($"{ctx.T} pivot = ({ctx.T})(head / headCount);");
     }
 
+    /// <summary>The γ and β arguments of a fold: empty arrays where the layer has none.</summary>
+    private static string FoldParameters(KernelContext ctx)
+    {
+        string empty = $"global::System.Array.Empty<{ctx.T}>()";
+        return $"{(ctx.HasGamma ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}";
+    }
+
+    /// <summary>The y pass over the chunks (of samples in memory order, else of groups).</summary>
+    private static void EmitRunNormalize(CodeWriter w, KernelContext ctx)
+    {
+        w.Line(InMemoryOrder(ctx)
+            ? $"int chunks = global::NormGen.Internal.Threading.ChunkCount({ctx.Extent(ctx.Layout.Segments[0])}{ctx.ChunkingArguments});"
+            : $"int chunks = {ctx.ChunkCount};");
+        w.Line(KernelMethod.Run("NormalizeChunk", "x", "default", "y"));
+    }
+
     /// <summary>Body of the chunk kernel behind <c>NormalizeWithStatistics</c>: one pass, the statistics in <c>state.Active*</c>.</summary>
     public static void EmitNormalizeWithStatistics(CodeWriter w, KernelContext ctx)
     {
@@ -368,10 +421,11 @@ internal static partial class GroupMajorKernels
         OuterReduced(ctx).Count > 0 && ctx.Kept.Count > 0 && ctx.Layout.Segments[0] is { Batch: true, Reduced: true };
 
     /// <summary>
-    /// Whether the memory-order pass reads each statistic's hi, scale and shift from arrays folded once per call
+    /// Whether the memory-order pass reads each statistic's hi, scale and shift from arrays folded ahead
     /// (<c>Statistics.FoldScaleShift</c>) rather than computing them in double for every run: where γ and β are indexed
     /// like the statistics (BatchNorm) or absent. A run of 8×8 values is 8 vectors, so the per-run arithmetic cost as
-    /// much as the run (x[128,32,8,8]: 1.04–1.09× faster at 1 thread, 1.2× at 2; the same bits).
+    /// much as the run (x[128,32,8,8]: 1.04–1.09× faster at 1 thread, 1.2× at 2; the same bits). The fold is kept
+    /// between calls until the running statistics, γ or β change (NormalizeWithRunningStatistics).
     /// </summary>
     internal static bool FoldsOncePerCall(KernelContext ctx) =>
         ctx.Layout.GroupMajor && ctx.Spec.HasRunningStats && InMemoryOrder(ctx) && LaneKernels.PerStatisticShift(ctx);

@@ -91,10 +91,18 @@ internal static class StateEmitter
             }
             if (GroupMajorKernels.FoldsOncePerCall(ctx))
             {
-                w.Line("// Per statistic: hi, scale and shift for ForwardInference, folded once per call.");
+                w.Line("// Per statistic: hi, scale and shift for ForwardInference, kept while RunningMean, RunningVar, γ and β keep their");
+                w.Line("// bits, and the γ and β they were folded with (null before the first inference).");
                 w.Line($"public readonly {t}[] FoldedMeanHi = new {t}[{statistics}];");
                 w.Line($"public readonly {t}[] FoldedScale = new {t}[{statistics}];");
                 w.Line($"public readonly {t}[] FoldedShift = new {t}[{statistics}];");
+                w.Line($"public {t}[]? InferenceFoldedFrom;");
+                if (GroupMajorKernels.SplitsAcrossSamples(ctx))
+                {
+                    w.Line("// Whether the Folded* arrays hold inference's fold: false before the first inference, and after a training");
+                    w.Line("// call folded its batch statistics into them (the sample-split path).");
+                    w.Line("public bool InferenceFoldKept;");
+                }
             }
             if (GroupMajorKernels.SplitsAcrossSamples(ctx))
             {

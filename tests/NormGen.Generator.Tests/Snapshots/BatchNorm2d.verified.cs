@@ -126,7 +126,7 @@ namespace Demo
         /// <summary>Normalizes x into y with the running statistics: y = (x − RunningMean) / sqrt(RunningVar + ε) · γ + β.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
-        /// <para>One pass: per statistic, the mean and 1/sqrt(RunningVar + ε)·γ are folded before the loops. Changes no state. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>
+        /// <para>One pass: per statistic, the mean, 1/sqrt(RunningVar + ε), γ and β are folded into one scale and shift, kept for the next calls until RunningMean, RunningVar, γ or β change (compared bit for bit). Changes no state that other calls' results depend on. Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">x.Length is not a positive multiple of SampleSize or y.Length differs; nothing is changed.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
@@ -138,8 +138,8 @@ namespace Demo
             NormGenState state = State;
             // Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double; recomputed only when RunningMean or
             // RunningVar have changed since the inference call that computed them (compared bit for bit).
-            global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, 1E-05, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);
-            NormalizeWithStatistics(state, x, y, batch, state.InferenceMean, state.InferenceInvStd);
+            bool statisticsChanged = global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, 1E-05, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);
+            NormalizeWithRunningStatistics(state, x, y, batch, statisticsChanged);
         }
 
         /// <summary>The gradient of the most recent ForwardTraining: dx from dy, and GammaGrad/BetaGrad += their gradients.</summary>
@@ -343,7 +343,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Normalizes x into y with the given per-group mean and 1/std, in one pass in memory order, the samples shared out over the threads.</summary>
+        /// <summary>Normalizes x into y with InferenceMean and InferenceInvStd, folded with γ and β only when they or the running statistics have changed, in one pass in memory order, the samples shared out over the threads.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -351,10 +351,15 @@ namespace Demo
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void NormalizeWithStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanIn, double[] invStdIn)
+        private static void NormalizeWithRunningStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, bool statisticsChanged)
         {
-            // Per statistic, once per call: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.
-            global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, 64);
+            // Folded again only when the running statistics have changed (statisticsChanged) or γ and β differ from the copy
+            // of those the kept constants were folded with; `|`, not `||`, so that the copy is renewed whichever changed.
+            if (global::NormGen.Internal.InferenceStatistics.ParametersChanged(state.Gamma, state.Beta, ref state.InferenceFoldedFrom, 64) | statisticsChanged)
+            {
+                // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.
+                global::NormGen.Internal.Statistics.FoldScaleShift(state.InferenceMean, state.InferenceInvStd, state.Gamma, state.Beta, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, 64);
+            }
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
@@ -775,10 +780,12 @@ namespace Demo
             public double[] InferenceVariance = new double[64];
             // The running statistics InferenceMean and InferenceInvStd were computed from (null before the first inference).
             public float[]? InferenceComputedFrom;
-            // Per statistic: hi, scale and shift for ForwardInference, folded once per call.
+            // Per statistic: hi, scale and shift for ForwardInference, kept while RunningMean, RunningVar, γ and β keep their
+            // bits, and the γ and β they were folded with (null before the first inference).
             public readonly float[] FoldedMeanHi = new float[64];
             public readonly float[] FoldedScale = new float[64];
             public readonly float[] FoldedShift = new float[64];
+            public float[]? InferenceFoldedFrom;
         }
     }
 }

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace NormGen.Tests.Semantics;
 
-// The lane layouts whose ForwardInference keeps its folded hi, scale and shift between calls: a flat period of rows
+// The layouts whose ForwardInference keeps its folded hi, scale and shift between calls: a flat period of rows
 // (10 columns, 8 rows a period), a wrapped run (1001 columns, the constants run on past the last column), whole tiles
 // of doubles, channels-last, and no affine parameters.
 [Normalize(Shape = "N,C=10", Axes = "N")]
@@ -22,6 +22,13 @@ internal partial class KeptFoldChannelsLast : IBatchStatsLayer<float>, IAffineLa
 [Normalize(Shape = "N,C=10", Axes = "N", Affine = false)]
 internal partial class KeptFoldPlainBn1d : IBatchStatsLayer<float>, IRunningStatsLayer<float> { }
 
+// Channels first (group-major, y in memory order from constants folded ahead), float and double.
+[Normalize(Shape = "N,C=6,H=3,W=3", Axes = "NHW")]
+internal partial class KeptFoldBn2d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=5,H=4,W=4", Axes = "NHW", ElementType = typeof(double))]
+internal partial class KeptFoldDoubleBn2d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
 /// <summary>
 /// ForwardInference folds the running statistics, γ and β into per-statistic constants once and keeps them while none of
 /// those change. A kept fold that missed a change (a write to any of the four, a LoadRunningStatistics, a training step)
@@ -31,24 +38,32 @@ internal partial class KeptFoldPlainBn1d : IBatchStatsLayer<float>, IRunningStat
 public class KeptInferenceFoldTests
 {
     [Fact]
-    public void PeriodOfRows() => Run(() => new KeptFoldPeriodBn1d(), sampleSize: 10);
+    public void PeriodOfRows() => Run(() => new KeptFoldPeriodBn1d(), rows => NormLayout.BatchNorm(rows, 10, 1));
 
     [Fact]
-    public void WrappedRows() => Run(() => new KeptFoldWrappedBn1d(), sampleSize: 1001);
+    public void WrappedRows() => Run(() => new KeptFoldWrappedBn1d(), rows => NormLayout.BatchNorm(rows, 1001, 1));
 
     [Fact]
-    public void DoubleTiles() => Run(() => new KeptFoldDoubleBn1d(), sampleSize: 64);
+    public void DoubleTiles() => Run(() => new KeptFoldDoubleBn1d(), rows => NormLayout.BatchNorm(rows, 64, 1));
 
     [Fact]
-    public void ChannelsLast() => Run(() => new KeptFoldChannelsLast(), sampleSize: 9 * 24, channels: 24);
+    public void ChannelsLast() => Run(() => new KeptFoldChannelsLast(), rows => NormLayout.BatchNormChannelsLast(rows, 9, 24));
 
     [Fact]
-    public void NoAffineParameters() => Run(() => new KeptFoldPlainBn1d(), sampleSize: 10);
+    public void NoAffineParameters() => Run(() => new KeptFoldPlainBn1d(), rows => NormLayout.BatchNorm(rows, 10, 1));
 
-    private static void Run<T>(Func<IBatchStatsLayer<T>> create, int sampleSize, int? channels = null)
+    [Fact]
+    public void ChannelsFirst() => Run(() => new KeptFoldBn2d(), rows => NormLayout.BatchNorm(rows, 6, 9));
+
+    [Fact]
+    public void DoubleChannelsFirst() => Run(() => new KeptFoldDoubleBn2d(), rows => NormLayout.BatchNorm(rows, 5, 16));
+
+    /// <param name="layoutOf">The layout of a batch of the given size (its statistics are the channels).</param>
+    private static void Run<T>(Func<IBatchStatsLayer<T>> create, Func<int, NormLayout> layoutOf)
         where T : unmanaged, INumber<T>
     {
-        int statistics = channels ?? sampleSize;
+        int statistics = layoutOf(1).GroupCount;
+        int sampleSize = layoutOf(1).Length;
         var random = new Random(sampleSize);
         IBatchStatsLayer<T> layer = create();
         var running = (IRunningStatsLayer<T>)layer;
@@ -80,7 +95,7 @@ public class KeptInferenceFoldTests
         }
 
         Check("the first call");
-        double[] reference = ReferenceNorm.Normalize(NormLayout.BatchNormChannelsLast(batch, sampleSize / statistics, statistics),
+        double[] reference = ReferenceNorm.Normalize(layoutOf(batch),
             ToDouble(x), ToDouble(running.RunningMean), ToDouble(running.RunningVar),
             affine is null ? null : ToDouble(affine.Gamma), affine is null ? null : ToDouble(affine.Beta), 1e-5);
         var first = new T[x.Length];
@@ -99,9 +114,13 @@ public class KeptInferenceFoldTests
             affine.Beta[statistics - 1] = T.CreateChecked(2.5);
             Check("a write to Beta");
         }
+        T[] meanBefore = running.RunningMean.ToArray(), varianceBefore = running.RunningVar.ToArray();
         T[] trainingX = Values<T>(random, 3 * sampleSize, -1, 5), trainingY = new T[3 * sampleSize];
         layer.ForwardTraining(trainingX, trainingY);
         Check("a training step (new running statistics, and training's own fold)");
+        // The running statistics of before, bit for bit: only the training step between may make this inference fold again.
+        running.LoadRunningStatistics(meanBefore, varianceBefore);
+        Check("a training step, then the running statistics of before it");
         var dx = new T[trainingX.Length];
         layer.Backward(trainingX, Values<T>(random, trainingX.Length, -1, 1), dx);
         Check("a backward step");

@@ -41,6 +41,31 @@ public sealed class SampleSplitTests
         BatchReferenceCheck.AssertMatches(layer, layer, layer, NormLayout.BatchNorm(DoubleBatch, 2, 1001), new Random(3002), offset: 3.0, Tolerance.DoubleRel);
     }
 
+    /// <summary>
+    /// The sample-split training writes y through the arrays inference keeps its folded constants in: an inference after
+    /// it, with the running statistics reloaded to the bits of before (so that they alone would not fold again), must
+    /// fold again and give the bits it gave before the training.
+    /// </summary>
+    [Fact]
+    public void Inference_folds_again_after_a_sample_split_training()
+    {
+        var rng = new Random(3006);
+        var layer = new SampleSplitBatchNorm();
+        TestData.To<float>(TestData.Uniform(rng, 3, 0.5, 1.5)).CopyTo(layer.Gamma);
+        TestData.To<float>(TestData.Uniform(rng, 3, -0.5, 0.5)).CopyTo(layer.Beta);
+        float[] mean = TestData.To<float>(TestData.Uniform(rng, 3, -1, 1)), variance = TestData.To<float>(TestData.Uniform(rng, 3, 0.5, 2));
+        layer.LoadRunningStatistics(mean, variance);
+        float[] x = TestData.To<float>(TestData.Normal(rng, 2 * 3 * 4096, 0, 1));
+        float[] before = new float[x.Length], after = new float[x.Length];
+        layer.ForwardInference(x, before);
+
+        layer.ForwardTraining(TestData.To<float>(TestData.Normal(rng, FloatBatch * 3 * 4096, 3, 2)), new float[FloatBatch * 3 * 4096]);
+        layer.LoadRunningStatistics(mean, variance);
+        layer.ForwardInference(x, after);
+
+        SameBits.Assert<float>("y", before, "before the training", after, "after it");
+    }
+
     [Fact]
     public void Training_and_backward_without_gamma_and_beta_match_the_double_reference()
     {
