@@ -369,6 +369,20 @@ internal static partial class GroupMajorKernels
         w.Line($"{ctx.T} pivot = ({ctx.T})(head / headCount);");
     }
 
+    /// <summary>
+    /// What the memory-order y pass splits into chunks: its runs (sample × channel) where those are the only outer
+    /// segments — a batch of one then still uses every thread (BatchNorm2d x[1,64,56,56] inference: 13 µs on one thread
+    /// or two when the samples were split) — else the samples.
+    /// </summary>
+    private static string MemoryOrderChunkExtent(KernelContext ctx)
+    {
+        Segment batch = ctx.Layout.Segments[0];
+        return ChunksByRuns(ctx) ? $"{ctx.Extent(batch)} * {Int(ctx.Layout.Segments[1].Size)}" : ctx.Extent(batch);
+    }
+
+    /// <summary>Whether <see cref="MemoryOrderChunkExtent"/> counts runs: the batch and one sized segment outside the run.</summary>
+    private static bool ChunksByRuns(KernelContext ctx) => ctx.Layout.Segments.Count == 3 && !ctx.Layout.Segments[1].Batch;
+
     /// <summary>The γ and β arguments of a fold: empty arrays where the layer has none.</summary>
     private static string FoldParameters(KernelContext ctx)
     {
@@ -376,11 +390,11 @@ internal static partial class GroupMajorKernels
         return $"{(ctx.HasGamma ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}";
     }
 
-    /// <summary>The y pass over the chunks (of samples in memory order, else of groups).</summary>
+    /// <summary>The y pass over the chunks (of runs or samples in memory order, else of groups).</summary>
     private static void EmitRunNormalize(CodeWriter w, KernelContext ctx)
     {
         w.Line(InMemoryOrder(ctx)
-            ? $"int chunks = global::NormGen.Internal.Threading.ChunkCount({ctx.Extent(ctx.Layout.Segments[0])}{ctx.ChunkingArguments});"
+            ? $"int chunks = global::NormGen.Internal.Threading.ChunkCount({MemoryOrderChunkExtent(ctx)}{ctx.ChunkingArguments});"
             : $"int chunks = {ctx.ChunkCount};");
         w.Line(KernelMethod.Run("NormalizeChunk", "x", "default", "y"));
     }
@@ -436,8 +450,15 @@ internal static partial class GroupMajorKernels
         var outer = ctx.Layout.Segments.Take(ctx.Layout.Segments.Count - 1).ToList();
         Segment batch = outer[0];
         string n = ctx.LoopVariable(batch);
-        string extent = ctx.Extent(batch);
-        w.Line($"// This chunk's share of the {batch.Letters} indices (the partition depends on the shape only, not on the threads).");
+        string extent = MemoryOrderChunkExtent(ctx);
+        bool byRuns = ChunksByRuns(ctx);
+        w.Line(byRuns
+            ? $"// This chunk's share of the {batch.Letters}×{outer[1].Letters} runs in memory order, so that a batch of one still shares its {outer[1].Letters} out (the"
+            : $"// This chunk's share of the {batch.Letters} indices (the partition depends on the shape only, not on the threads).");
+        if (byRuns)
+        {
+            w.Line("// partition depends on the shape only, not on the threads).");
+        }
         w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{ctx.ChunkingArguments});");
         w.Line("int chunkFirst = chunk * chunkSize;");
         w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");
@@ -449,9 +470,15 @@ internal static partial class GroupMajorKernels
             w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.FoldedShift);");
         }
         w.Line("// y from the given statistics in memory order: y is elementwise once the statistics are known.");
-        using (w.Block($"for (int {n} = chunkFirst; {n} < chunkLast; {n}++)"))
+        using (w.Block(byRuns ? "for (int run = chunkFirst; run < chunkLast; run++)" : $"for (int {n} = chunkFirst; {n} < chunkLast; {n}++)"))
         {
-            SegmentLoops.Emit(w, ctx, outer.Skip(1).ToList(), body: () =>
+            if (byRuns)
+            {
+                string inner = ctx.LoopVariable(outer[1]);
+                w.Line($"int {n} = run / {Int(outer[1].Size)};");
+                w.Line($"int {inner} = run - {n} * {Int(outer[1].Size)};");
+            }
+            SegmentLoops.Emit(w, ctx, byRuns ? [] : outer.Skip(1).ToList(), body: () =>
             {
                 w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
                 w.Line($"int start = {ctx.Offset(outer.Select(s => (s, s.Stride)))};");

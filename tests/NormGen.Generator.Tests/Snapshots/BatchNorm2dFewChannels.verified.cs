@@ -364,7 +364,7 @@ namespace Demo
             // inference keeps its own fold in, which the next inference therefore folds again.
             global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, 3);
             state.InferenceFoldKept = false;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 3, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -387,7 +387,7 @@ namespace Demo
                 global::NormGen.Internal.Statistics.FoldScaleShift(state.InferenceMean, state.InferenceInvStd, state.Gamma, state.Beta, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, 3);
                 state.InferenceFoldKept = true;
             }
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 3, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -405,65 +405,65 @@ namespace Demo
             ref float yRef = ref NormGenSimd.Ref(y);
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
             bool streaming = state.Runner.StreamsOutput;
-            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // This chunk's share of the N×C runs in memory order, so that a batch of one still shares its C out (the
+            // partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 3, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 3);
             ref float meanHiRef = ref NormGenSimd.Ref(state.FoldedMeanHi);
             ref float scaleRef = ref NormGenSimd.Ref(state.FoldedScale);
             ref float shiftRef = ref NormGenSimd.Ref(state.FoldedShift);
             // y from the given statistics in memory order: y is elementwise once the statistics are known.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            for (int run = chunkFirst; run < chunkLast; run++)
             {
-                for (int c = 0; c < 3; c++)
+                int n = run / 3;
+                int c = run - n * 3;
+                int stat = c;
+                int start = n * 150528 + c * 50176;
+                float meanHi = NormGenSimd.At(ref meanHiRef, stat);
+                float scale = NormGenSimd.At(ref scaleRef, stat);
+                float shift = NormGenSimd.At(ref shiftRef, stat);
+                var meanHiV = NormGenSimd.Splat(meanHi); var scaleV = NormGenSimd.Splat(scale); var shiftV = NormGenSimd.Splat(shift);
+                // y = (x − hi)·scale + shift: (x − mean)·invStd·γ + β with the mean's low part in the shift (the tail fused alike).
+                // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
                 {
-                    int stat = c;
-                    int start = n * 150528 + c * 50176;
-                    float meanHi = NormGenSimd.At(ref meanHiRef, stat);
-                    float scale = NormGenSimd.At(ref scaleRef, stat);
-                    float shift = NormGenSimd.At(ref shiftRef, stat);
-                    var meanHiV = NormGenSimd.Splat(meanHi); var scaleV = NormGenSimd.Splat(scale); var shiftV = NormGenSimd.Splat(shift);
-                    // y = (x − hi)·scale + shift: (x − mean)·invStd·γ + β with the mean's low part in the shift (the tail fused alike).
-                    // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
+                    int first = NormGenSimd.LineStart(ref yRef, start);
+                    int last = first + ((50176 - first) & ~15);
+                    if (first != 0)
                     {
-                        int first = NormGenSimd.LineStart(ref yRef, start);
-                        int last = first + ((50176 - first) & ~15);
-                        if (first != 0)
+                        // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                        int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                        NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHiV, scaleV, shiftV), NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV, scaleV, shiftV), ref yRef, start, first);
+                    }
+                    if (last != 50176)
+                    {
+                        // [last, 50176): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                        int atLast = global::System.Math.Min(last, 50168);
+                        NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + atLast) - meanHiV, scaleV, shiftV), NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 50168) - meanHiV, scaleV, shiftV), ref yRef, start + 50176, 50176 - last);
+                    }
+                    int i = first;
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                        var meanHiW = NormGenSimd.Splat512(meanHiV); var scaleW = NormGenSimd.Splat512(scaleV); var shiftW = NormGenSimd.Splat512(shiftV);
+                        for (; i <= last - 64; i += 64)
                         {
-                            // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
-                            int endingAtFirst = global::System.Math.Max(first - 8, 0);
-                            NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 0) - meanHiV, scaleV, shiftV), NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV, scaleV, shiftV), ref yRef, start, first);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + i) - meanHiW, scaleW, shiftW), ref yRef, start + i, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW, scaleW, shiftW), ref yRef, start + i + 16, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW, scaleW, shiftW), ref yRef, start + i + 32, streaming);
+                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW, scaleW, shiftW), ref yRef, start + i + 48, streaming);
                         }
-                        if (last != 50176)
-                        {
-                            // [last, 50176): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
-                            int atLast = global::System.Math.Min(last, 50168);
-                            NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + atLast) - meanHiV, scaleV, shiftV), NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + 50168) - meanHiV, scaleV, shiftV), ref yRef, start + 50176, 50176 - last);
-                        }
-                        int i = first;
-                        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-                        {
-                            // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
-                            var meanHiW = NormGenSimd.Splat512(meanHiV); var scaleW = NormGenSimd.Splat512(scaleV); var shiftW = NormGenSimd.Splat512(shiftV);
-                            for (; i <= last - 64; i += 64)
-                            {
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + i) - meanHiW, scaleW, shiftW), ref yRef, start + i, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW, scaleW, shiftW), ref yRef, start + i + 16, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW, scaleW, shiftW), ref yRef, start + i + 32, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW, scaleW, shiftW), ref yRef, start + i + 48, streaming);
-                            }
-                        }
-                        for (; i <= last - 32; i += 32)
-                        {
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - meanHiV, scaleV, shiftV), ref yRef, start + i, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV, scaleV, shiftV), ref yRef, start + i + 8, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV, scaleV, shiftV), ref yRef, start + i + 16, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV, scaleV, shiftV), ref yRef, start + i + 24, streaming);
-                        }
-                        for (; i < last; i += 8)
-                        {
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - meanHiV, scaleV, shiftV), ref yRef, start + i, streaming);
-                        }
+                    }
+                    for (; i <= last - 32; i += 32)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - meanHiV, scaleV, shiftV), ref yRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV, scaleV, shiftV), ref yRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV, scaleV, shiftV), ref yRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV, scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                    }
+                    for (; i < last; i += 8)
+                    {
+                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - meanHiV, scaleV, shiftV), ref yRef, start + i, streaming);
                     }
                 }
             }

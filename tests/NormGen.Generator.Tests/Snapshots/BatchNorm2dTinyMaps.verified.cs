@@ -368,7 +368,7 @@ namespace Demo
                 // Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.
                 global::NormGen.Internal.Statistics.FoldScaleShift(state.InferenceMean, state.InferenceInvStd, state.Gamma, state.Beta, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, 256);
             }
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 256, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -387,29 +387,29 @@ namespace Demo
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins y.
             // The stores fill whole cache lines only where y starts on one.
             bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref yRef);
-            // This chunk's share of the N indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // This chunk's share of the N×C runs in memory order, so that a batch of one still shares its C out (the
+            // partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch * 256, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
-            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
+            int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 256);
             ref float meanHiRef = ref NormGenSimd.Ref(state.FoldedMeanHi);
             ref float scaleRef = ref NormGenSimd.Ref(state.FoldedScale);
             ref float shiftRef = ref NormGenSimd.Ref(state.FoldedShift);
             // y from the given statistics in memory order: y is elementwise once the statistics are known.
-            for (int n = chunkFirst; n < chunkLast; n++)
+            for (int run = chunkFirst; run < chunkLast; run++)
             {
-                for (int c = 0; c < 256; c++)
+                int n = run / 256;
+                int c = run - n * 256;
+                int stat = c;
+                int start = n * 4096 + c * 16;
+                float meanHi = NormGenSimd.At(ref meanHiRef, stat);
+                float scale = NormGenSimd.At(ref scaleRef, stat);
+                float shift = NormGenSimd.At(ref shiftRef, stat);
+                var meanHiV = NormGenSimd.Splat(meanHi); var scaleV = NormGenSimd.Splat(scale); var shiftV = NormGenSimd.Splat(shift);
+                // y = (x − hi)·scale + shift: (x − mean)·invStd·γ + β with the mean's low part in the shift (the tail fused alike).
+                for (int i = 0; i < 16; i += 8)
                 {
-                    int stat = c;
-                    int start = n * 4096 + c * 16;
-                    float meanHi = NormGenSimd.At(ref meanHiRef, stat);
-                    float scale = NormGenSimd.At(ref scaleRef, stat);
-                    float shift = NormGenSimd.At(ref shiftRef, stat);
-                    var meanHiV = NormGenSimd.Splat(meanHi); var scaleV = NormGenSimd.Splat(scale); var shiftV = NormGenSimd.Splat(shift);
-                    // y = (x − hi)·scale + shift: (x − mean)·invStd·γ + β with the mean's low part in the shift (the tail fused alike).
-                    for (int i = 0; i < 16; i += 8)
-                    {
-                        NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - meanHiV, scaleV, shiftV), ref yRef, start + i, streaming);
-                    }
+                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd(NormGenSimd.Load(ref xRef, start + i) - meanHiV, scaleV, shiftV), ref yRef, start + i, streaming);
                 }
             }
         }

@@ -40,6 +40,43 @@ public sealed class OutputPassChunksTests
         }
     }
 
+    /// <summary>
+    /// BatchNorm2d's inference pass splits its runs (sample × channel), not its samples: one sample of 65,536 values is
+    /// two chunks, and at two threads a helper takes one of them, with the one-thread bits (before, a batch of one ran on
+    /// one thread). The one-thread result also matches the formula.
+    /// </summary>
+    [Fact]
+    public void A_batch_of_one_shares_its_channels_out_in_inference()
+    {
+        const int channels = 16, map = 64 * 64;
+        var rng = new Random(63);
+        double[] mean = TestData.Uniform(rng, channels, -1, 1), variance = TestData.Uniform(rng, channels, 0.5, 2);
+        double[] gamma = TestData.RoundToFloat(TestData.Uniform(rng, channels, 0.5, 1.5)), beta = TestData.RoundToFloat(TestData.Uniform(rng, channels, -0.5, 0.5));
+        double[] x = TestData.RoundToFloat(TestData.Normal(rng, channels * map, 1, 2));
+        float[] Infer(int degree)
+        {
+            var layer = new OneSampleBatchNorm2d { MaxDegreeOfParallelism = degree };
+            TestData.To<float>(gamma).CopyTo(layer.Gamma);
+            TestData.To<float>(beta).CopyTo(layer.Beta);
+            layer.LoadRunningStatistics(TestData.To<float>(mean), TestData.To<float>(variance));
+            var y = new float[x.Length];
+            if (degree == 1)
+            {
+                layer.ForwardInference(TestData.To<float>(x), y);
+            }
+            else
+            {
+                Assert.True(HelperWake.For(() => layer.ForwardInference(TestData.To<float>(x), y)), "a batch of one ran on one thread at MaxDegreeOfParallelism 2");
+            }
+            return y;
+        }
+        float[] one = Infer(1);
+        double[] reference = ReferenceNorm.Normalize(NormLayout.BatchNorm(1, channels, map), x,
+            TestData.RoundToFloat(mean), TestData.RoundToFloat(variance), gamma, beta, 1e-5);
+        Tolerance.AssertClose("y", (ReadOnlySpan<float>)one, reference, Tolerance.FloatFloor);
+        SameBits.Assert<float>("y", one, "with 1 thread", Infer(2), "with 2 threads");
+    }
+
     /// <summary>A layer whose statistics a training forward on one thread has set, so that no helper is out when the call under test starts.</summary>
     private static ThreadedBatchNorm1d Trained(float[] x, float[] y)
     {

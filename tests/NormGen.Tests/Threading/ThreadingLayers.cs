@@ -220,3 +220,7 @@ internal partial class OneSampleInstanceNorm : IGroupLayer { }
 
 [Normalize(Shape = "N,C=1024,H=8,W=8", Axes = "HW")]
 internal partial class OneSampleShortInstanceNorm : IGroupLayer { }
+
+// One sample of 16 channels of 64×64 floats: 65,536 values, two chunks of the inference pass's runs (sample × channel).
+[Normalize(Shape = "N,C=16,H=64,W=64", Axes = "NHW")]
+internal partial class OneSampleBatchNorm2d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
