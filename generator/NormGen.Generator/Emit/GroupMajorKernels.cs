@@ -46,7 +46,7 @@ internal static partial class GroupMajorKernels
                 // ForwardInference's orchestrator, or (where the constants are folded ahead) the sample-split training's.
                 methods.Add(new("NormalizeWithStatistics",
                     InMemoryOrder(ctx)
-                        ? "Normalizes x into y with the given per-group mean and 1/std, in one pass in memory order, the samples shared out over the threads."
+                        ? $"Normalizes x into y with the given per-group mean and 1/std, in one pass in memory order, the {MemoryOrderUnits(ctx)} shared out over the threads."
                         : "Normalizes x into y with the given per-group mean and 1/std, in one pass, the groups shared out over the threads.",
                     (w, c) =>
                     {
@@ -54,7 +54,7 @@ internal static partial class GroupMajorKernels
                         {
                             w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale, into the arrays");
                             w.Line("// inference keeps its own fold in, which the next inference therefore folds again.");
-                            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, {FoldParameters(c)}, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, {c.StatisticsCount});");
+                            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, {KeptFold.Parameters(c)}, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, {c.StatisticsCount});");
                             w.Line("state.InferenceFoldKept = false;");
                         }
                         else
@@ -72,24 +72,13 @@ internal static partial class GroupMajorKernels
                 bool shared = SplitsAcrossSamples(ctx);
                 methods.Add(new("NormalizeWithRunningStatistics",
                     "Normalizes x into y with InferenceMean and InferenceInvStd, folded with γ and β only when they or the running statistics have changed"
-                    + (shared ? " (or a training call folded into the same arrays)" : "") + ", in one pass in memory order, the samples shared out over the threads.",
+                    + (shared ? " (or a training call folded into the same arrays)" : "") + $", in one pass in memory order, the {MemoryOrderUnits(ctx)} shared out over the threads.",
                     (w, c) =>
                     {
-                        if (shared)
-                        {
-                            w.Line("// Folded again only when the running statistics have changed (statisticsChanged), γ and β differ from the copy of");
-                            w.Line("// those the kept constants were folded with, or a training call folded into the same arrays; `|`, not `||`, so");
-                            w.Line("// that the copy is renewed whichever changed.");
-                        }
-                        else
-                        {
-                            w.Line("// Folded again only when the running statistics have changed (statisticsChanged) or γ and β differ from the copy");
-                            w.Line("// of those the kept constants were folded with; `|`, not `||`, so that the copy is renewed whichever changed.");
-                        }
-                        using (w.Block($"if (global::NormGen.Internal.InferenceStatistics.ParametersChanged({FoldParameters(c)}, ref state.InferenceFoldedFrom, {c.StatisticsCount}) | statisticsChanged{(shared ? " | !state.InferenceFoldKept" : "")})"))
+                        using (KeptFold.FoldAgainIf(w, c, c.StatisticsCount, trainingFoldsHereToo: shared))
                         {
                             w.Line("// Per statistic: the mean's high part, scale = invStd·γ and shift = β − (mean's low part)·scale.");
-                            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(state.InferenceMean, state.InferenceInvStd, {FoldParameters(c)}, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, {c.StatisticsCount});");
+                            w.Line($"global::NormGen.Internal.Statistics.FoldScaleShift(state.InferenceMean, state.InferenceInvStd, {KeptFold.Parameters(c)}, state.FoldedMeanHi, state.FoldedScale, state.FoldedShift, {c.StatisticsCount});");
                             if (shared)
                             {
                                 w.Line("state.InferenceFoldKept = true;");
@@ -100,8 +89,8 @@ internal static partial class GroupMajorKernels
                     $"{xy}, bool statisticsChanged"));
             }
             methods.Add(KernelMethod.Chunk("NormalizeChunk",
-                FoldsOncePerCall(ctx) ? "One chunk of samples: y from each statistic's hi, scale and shift in state.Folded*."
-                    : InMemoryOrder(ctx) ? "One chunk of samples: y from the statistics in state.Active*." : "One chunk of groups: y from the statistics in state.Active*.",
+                FoldsOncePerCall(ctx) ? $"One chunk of {MemoryOrderUnits(ctx)}: y from each statistic's hi, scale and shift in state.Folded*."
+                    : InMemoryOrder(ctx) ? $"One chunk of {MemoryOrderUnits(ctx)}: y from the statistics in state.Active*." : "One chunk of groups: y from the statistics in state.Active*.",
                 "x", KernelMethod.Unused, "y", EmitNormalizeWithStatistics));
         }
         methods.Add(new("BackwardKernel",
@@ -380,15 +369,11 @@ internal static partial class GroupMajorKernels
         return ChunksByRuns(ctx) ? $"{ctx.Extent(batch)} * {Int(ctx.Layout.Segments[1].Size)}" : ctx.Extent(batch);
     }
 
+    /// <summary>What the memory-order pass's chunks hold, for the generated summaries.</summary>
+    private static string MemoryOrderUnits(KernelContext ctx) => ChunksByRuns(ctx) ? "runs (sample × channel)" : "samples";
+
     /// <summary>Whether <see cref="MemoryOrderChunkExtent"/> counts runs: the batch and one sized segment outside the run.</summary>
     private static bool ChunksByRuns(KernelContext ctx) => ctx.Layout.Segments.Count == 3 && !ctx.Layout.Segments[1].Batch;
-
-    /// <summary>The γ and β arguments of a fold: empty arrays where the layer has none.</summary>
-    private static string FoldParameters(KernelContext ctx)
-    {
-        string empty = $"global::System.Array.Empty<{ctx.T}>()";
-        return $"{(ctx.HasGamma ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}";
-    }
 
     /// <summary>The y pass over the chunks (of runs or samples in memory order, else of groups).</summary>
     private static void EmitRunNormalize(CodeWriter w, KernelContext ctx)

@@ -234,7 +234,7 @@ internal static class LaneKernels
         w.Line($"int count = {ctx.StatisticsCount};");
         if (PerStatisticShift(ctx))
         {
-            EmitFold(w, ctx, "Lane", "state.MeansFolded");
+            EmitFold(w, ctx, "Lane", "state.MeansFolded", forThisCallOnly: true);
             EmitActiveFold(w, "meanHi", "scale", "shift");
         }
         else
@@ -270,11 +270,9 @@ internal static class LaneKernels
         w.Line($"int count = {ctx.StatisticsCount};");
         w.Line("double[] meanIn = state.InferenceMean;");
         w.Line("double[] invStdIn = state.InferenceInvStd;");
-        w.Line("// Folded again only when the running statistics have changed (statisticsChanged) or γ and β differ from the copy");
-        w.Line("// of those the kept constants were folded with; `|`, not `||`, so that the copy is renewed whichever changed.");
-        using (w.Block($"if (global::NormGen.Internal.InferenceStatistics.ParametersChanged({FoldParameters(ctx)}, ref state.InferenceFoldedFrom, count) | statisticsChanged)"))
+        using (KeptFold.FoldAgainIf(w, ctx, "count", trainingFoldsHereToo: false))
         {
-            EmitFold(w, ctx, "Inference", "state.InferenceMeansFolded");
+            EmitFold(w, ctx, "Inference", "state.InferenceMeansFolded", forThisCallOnly: false);
         }
         EmitActiveFold(w, "state.InferenceMeanHi", "state.InferenceScale", "state.InferenceShift");
         if (ColumnKernels.WrapExtension(ctx) is not null)
@@ -288,12 +286,14 @@ internal static class LaneKernels
     /// meanHi, scale and shift: the Lane* or Inference* arrays (<paramref name="prefix"/>), folded from meanIn, invStdIn,
     /// γ and β and repeated as the y pass reads them; <paramref name="meansFolded"/> is told whether every hi is 0.
     /// </summary>
-    private static void EmitFold(CodeWriter w, KernelContext ctx, string prefix, string meansFolded)
+    /// <param name="forThisCallOnly">Read by this call alone (training), so repeated only as far as it reaches; a kept fold
+    /// is repeated over the whole period, for any later batch.</param>
+    private static void EmitFold(CodeWriter w, KernelContext ctx, string prefix, string meansFolded, bool forThisCallOnly)
     {
         int? period = ColumnKernels.FlatPeriod(ctx);
         int? extension = ColumnKernels.WrapExtension(ctx);
         string length = period is int p ? Int(p) : extension is int e ? $"count + {Int(e)}" : "count";
-        string arguments = $"meanIn, invStdIn, {FoldParameters(ctx)}, meanHi, scale, shift, count";
+        string arguments = $"meanIn, invStdIn, {KeptFold.Parameters(ctx)}, meanHi, scale, shift, count";
         w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.{prefix}MeanHi, {length});");
         w.Line($"{ctx.T}[] scale = global::NormGen.Internal.Buffers.AtLeast(ref state.{prefix}Scale, {length});");
         w.Line($"{ctx.T}[] shift = global::NormGen.Internal.Buffers.AtLeast(ref state.{prefix}Shift, {length});");
@@ -311,9 +311,9 @@ internal static class LaneKernels
         }
         if (period is not null || extension is not null)
         {
-            if (period is int values && prefix == "Lane")
+            if (period is int values && forThisCallOnly)
             {
-                // Folded for this call alone: a call shorter than the period reads no further than its own length.
+                // A call shorter than the period reads no further than its own length.
                 w.Line($"// Repeated over the flat y pass's period of {Int(values)} values (or the call's, when shorter), which reads them at each");
                 w.Line("// value's offset in it.");
                 EmitRepeat(w, $"global::System.Math.Min({Int(values)}, x.Length)", "meanHi", "scale", "shift");
@@ -326,13 +326,6 @@ internal static class LaneKernels
                 EmitRepeat(w, length, "meanHi", "scale", "shift");
             }
         }
-    }
-
-    /// <summary>The γ and β arguments of a fold: empty arrays where the layer has none (or γ is applied elsewhere).</summary>
-    private static string FoldParameters(KernelContext ctx)
-    {
-        string empty = $"global::System.Array.Empty<{ctx.T}>()";
-        return $"{(FoldGamma(ctx) ? "state.Gamma" : empty)}, {(ctx.HasBeta ? "state.Beta" : empty)}";
     }
 
     private static void EmitActiveFold(CodeWriter w, string meanHi, string scale, string shift)
@@ -680,6 +673,8 @@ internal static class LaneKernels
     internal static bool KeepsInferenceFold(KernelContext ctx) => !ctx.Layout.GroupMajor && PerStatisticShift(ctx) && ctx.Spec.HasRunningStats;
 
     /// <summary>With Gamma spanning exactly the statistics (BatchNorm), invStd·γ folds into one scale per statistic.</summary>
+    internal static bool FoldsGamma(KernelContext ctx) => FoldGamma(ctx);
+
     private static bool FoldGamma(KernelContext ctx) =>
         ctx.HasGamma && ctx.Layout.Segments.Where(s => s.Affine).SequenceEqual(ctx.Kept);
 

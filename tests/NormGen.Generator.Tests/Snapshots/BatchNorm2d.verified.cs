@@ -343,7 +343,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Normalizes x into y with InferenceMean and InferenceInvStd, folded with γ and β only when they or the running statistics have changed, in one pass in memory order, the samples shared out over the threads.</summary>
+        /// <summary>Normalizes x into y with InferenceMean and InferenceInvStd, folded with γ and β only when they or the running statistics have changed, in one pass in memory order, the runs (sample × channel) shared out over the threads.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
@@ -364,7 +364,7 @@ namespace Demo
             state.Runner.Run(NormGenState.NormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
-        /// <summary>One chunk of samples: y from each statistic's hi, scale and shift in state.Folded*.</summary>
+        /// <summary>One chunk of runs (sample × channel): y from each statistic's hi, scale and shift in state.Folded*.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
