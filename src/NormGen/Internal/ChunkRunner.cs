@@ -193,8 +193,11 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     {
         long inputBytes = ((long)lengthA + lengthB) * sizeof(T);
         long outputBytes = (long)lengthC * sizeof(T);
-        StreamsOutput = Threading.StreamsOutput(inputBytes / threads, outputBytes / threads, inputBytes + outputBytes);
-        ExceedsCoreCache = Threading.ExceedsCoreCache(inputBytes / threads, outputBytes / threads);
+        // One thread's share; no division for the one-thread calls of tiny inputs, which pay for every cycle here.
+        long inputShare = threads == 1 ? inputBytes : inputBytes / threads;
+        long outputShare = threads == 1 ? outputBytes : outputBytes / threads;
+        StreamsOutput = Threading.StreamsOutput(inputShare, outputShare, inputBytes + outputBytes);
+        ExceedsCoreCache = Threading.ExceedsCoreCache(inputShare, outputShare);
         RunsAlone = threads == 1;
     }
 
