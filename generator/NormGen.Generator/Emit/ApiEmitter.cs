@@ -84,8 +84,7 @@ internal static class ApiEmitter
                     : $"const double momentum = {Double(spec.Momentum)};");
                 w.Line($"double count = {ctx.GroupSize};");
                 w.Line("double unbiased = count / (count - 1.0);");
-                w.Line("global::NormGen.Internal.Statistics.UpdateRunning(state.RunningMean, state.SavedMean, momentum, 1.0, StatisticsSize);");
-                w.Line("global::NormGen.Internal.Statistics.UpdateRunning(state.RunningVar, state.SavedVariance, momentum, unbiased, StatisticsSize);");
+                w.Line("global::NormGen.Internal.Statistics.UpdateRunning(state.RunningMean, state.RunningVar, state.SavedMean, state.SavedVariance, momentum, unbiased, StatisticsSize);");
                 w.Line("state.HasRunningStatistics = true;");
             }
         }

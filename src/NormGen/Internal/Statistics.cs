@@ -64,6 +64,75 @@ public static class Statistics
         }
     }
 
+    /// <summary>
+    /// Both running statistics of a training step in one loop: <see cref="UpdateRunning(float[], double[], double, double, int)"/>
+    /// of <paramref name="runningMean"/> with the batch means (factor 1) and of <paramref name="runningVar"/> with the batch
+    /// variances (factor <paramref name="varianceFactor"/>, the unbiased correction), the same bits as the two calls. One
+    /// loop lets the two updates overlap: a small layer's update is a handful of vectors, bound by their latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void UpdateRunning(float[] runningMean, float[] runningVar, double[] mean, double[] variance, double momentum, double varianceFactor, int count)
+    {
+        Check(runningMean.Length, count);
+        Check(runningVar.Length, count);
+        Check(mean.Length, count);
+        Check(variance.Length, count);
+        ref float rm = ref MemoryMarshal.GetArrayDataReference(runningMean);
+        ref float rv = ref MemoryMarshal.GetArrayDataReference(runningVar);
+        ref double m = ref MemoryMarshal.GetArrayDataReference(mean);
+        ref double v = ref MemoryMarshal.GetArrayDataReference(variance);
+        var keep = Vector256.Create(1.0 - momentum);
+        var take = Vector256.Create(momentum);
+        var one = Vector256.Create(1.0);
+        var scale = Vector256.Create(varianceFactor);
+        int i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            (Vector256<double> meanLower, Vector256<double> meanUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref rm, (nuint)i));
+            (Vector256<double> varLower, Vector256<double> varUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref rv, (nuint)i));
+            meanLower = (keep * meanLower) + (take * Vector256.LoadUnsafe(ref m, (nuint)i) * one);
+            meanUpper = (keep * meanUpper) + (take * Vector256.LoadUnsafe(ref m, (nuint)(i + 4)) * one);
+            varLower = (keep * varLower) + (take * Vector256.LoadUnsafe(ref v, (nuint)i) * scale);
+            varUpper = (keep * varUpper) + (take * Vector256.LoadUnsafe(ref v, (nuint)(i + 4)) * scale);
+            Vector256.Narrow(meanLower, meanUpper).StoreUnsafe(ref rm, (nuint)i);
+            Vector256.Narrow(varLower, varUpper).StoreUnsafe(ref rv, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref rm, i) = (float)(((1.0 - momentum) * Unsafe.Add(ref rm, i)) + (momentum * Unsafe.Add(ref m, i) * 1.0));
+            Unsafe.Add(ref rv, i) = (float)(((1.0 - momentum) * Unsafe.Add(ref rv, i)) + (momentum * Unsafe.Add(ref v, i) * varianceFactor));
+        }
+    }
+
+    /// <summary>The double overload of <see cref="UpdateRunning(float[], float[], double[], double[], double, double, int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void UpdateRunning(double[] runningMean, double[] runningVar, double[] mean, double[] variance, double momentum, double varianceFactor, int count)
+    {
+        Check(runningMean.Length, count);
+        Check(runningVar.Length, count);
+        Check(mean.Length, count);
+        Check(variance.Length, count);
+        ref double rm = ref MemoryMarshal.GetArrayDataReference(runningMean);
+        ref double rv = ref MemoryMarshal.GetArrayDataReference(runningVar);
+        ref double m = ref MemoryMarshal.GetArrayDataReference(mean);
+        ref double v = ref MemoryMarshal.GetArrayDataReference(variance);
+        var keep = Vector256.Create(1.0 - momentum);
+        var take = Vector256.Create(momentum);
+        var one = Vector256.Create(1.0);
+        var scale = Vector256.Create(varianceFactor);
+        int i = 0;
+        for (; i <= count - 4; i += 4)
+        {
+            ((keep * Vector256.LoadUnsafe(ref rm, (nuint)i)) + (take * Vector256.LoadUnsafe(ref m, (nuint)i) * one)).StoreUnsafe(ref rm, (nuint)i);
+            ((keep * Vector256.LoadUnsafe(ref rv, (nuint)i)) + (take * Vector256.LoadUnsafe(ref v, (nuint)i) * scale)).StoreUnsafe(ref rv, (nuint)i);
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref rm, i) = ((1.0 - momentum) * Unsafe.Add(ref rm, i)) + (momentum * Unsafe.Add(ref m, i) * 1.0);
+            Unsafe.Add(ref rv, i) = ((1.0 - momentum) * Unsafe.Add(ref rv, i)) + (momentum * Unsafe.Add(ref v, i) * varianceFactor);
+        }
+    }
+
     /// <summary>mean[i] = running[i] and invStd[i] = 1 / sqrt(variance[i] + ε) in double, for the first <paramref name="count"/> values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MeanAndInverseStd(float[] runningMean, float[] runningVar, double epsilon, double[] mean, double[] invStd, int count)

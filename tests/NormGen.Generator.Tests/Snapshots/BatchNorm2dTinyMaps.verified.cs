@@ -118,8 +118,7 @@ namespace Demo
             const double momentum = 0.1;
             double count = batch * 16;
             double unbiased = count / (count - 1.0);
-            global::NormGen.Internal.Statistics.UpdateRunning(state.RunningMean, state.SavedMean, momentum, 1.0, StatisticsSize);
-            global::NormGen.Internal.Statistics.UpdateRunning(state.RunningVar, state.SavedVariance, momentum, unbiased, StatisticsSize);
+            global::NormGen.Internal.Statistics.UpdateRunning(state.RunningMean, state.RunningVar, state.SavedMean, state.SavedVariance, momentum, unbiased, StatisticsSize);
             state.HasRunningStatistics = true;
         }
 

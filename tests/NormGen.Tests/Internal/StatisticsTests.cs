@@ -34,6 +34,39 @@ public sealed class StatisticsTests
         SameBits.Assert<double>("running (double)", expectedD, "scalar formula", runningD, "vectorized");
     }
 
+    /// <summary>The one-loop update of both running statistics gives the bits of the two single updates.</summary>
+    [Theory]
+    [MemberData(nameof(Counts))]
+    public void UpdateRunning_of_both_statistics_matches_two_single_updates(int count)
+    {
+        var rng = new Random(count + 50);
+        double[] mean = Doubles(rng, count, 10), variance = Doubles(rng, count, 0, 5);
+        float[] meanF = Floats(rng, count, 10), varF = Floats(rng, count, 0, 5);
+        double[] meanD = Doubles(rng, count, 10), varD = Doubles(rng, count, 0, 5);
+        float[] expectedMeanF = (float[])meanF.Clone(), expectedVarF = (float[])varF.Clone();
+        double[] expectedMeanD = (double[])meanD.Clone(), expectedVarD = (double[])varD.Clone();
+        const double momentum = 0.1, unbiased = 1.0 + (1.0 / 63);
+        Statistics.UpdateRunning(expectedMeanF, mean, momentum, 1.0, count);
+        Statistics.UpdateRunning(expectedVarF, variance, momentum, unbiased, count);
+        Statistics.UpdateRunning(expectedMeanD, mean, momentum, 1.0, count);
+        Statistics.UpdateRunning(expectedVarD, variance, momentum, unbiased, count);
+
+        Statistics.UpdateRunning(meanF, varF, mean, variance, momentum, unbiased, count);
+        Statistics.UpdateRunning(meanD, varD, mean, variance, momentum, unbiased, count);
+
+        SameBits.Assert<float>("RunningMean (float)", expectedMeanF, "two updates", meanF, "one loop");
+        SameBits.Assert<float>("RunningVar (float)", expectedVarF, "two updates", varF, "one loop");
+        SameBits.Assert<double>("RunningMean (double)", expectedMeanD, "two updates", meanD, "one loop");
+        SameBits.Assert<double>("RunningVar (double)", expectedVarD, "two updates", varD, "one loop");
+    }
+
+    [Fact]
+    public void UpdateRunning_of_both_statistics_refuses_short_arrays()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Statistics.UpdateRunning(new float[8], new float[3], new double[8], new double[8], 0.1, 1.0, 8));
+        Assert.Contains("expected at least 8 values, got 3", error.Message);
+    }
+
     [Theory]
     [MemberData(nameof(Counts))]
     public void MeanAndInverseStd_matches_the_scalar_formula(int count)
