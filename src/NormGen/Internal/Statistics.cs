@@ -17,58 +17,11 @@ namespace NormGen.Internal;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Statistics
 {
-    /// <summary>running[i] = (T)((1 − momentum)·running[i] + momentum·batch[i]·factor), for the first <paramref name="count"/> values.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void UpdateRunning(float[] running, double[] batch, double momentum, double factor, int count)
-    {
-        Check(running.Length, count);
-        Check(batch.Length, count);
-        ref float r = ref MemoryMarshal.GetArrayDataReference(running);
-        ref double b = ref MemoryMarshal.GetArrayDataReference(batch);
-        var keep = Vector256.Create(1.0 - momentum);
-        var take = Vector256.Create(momentum);
-        var scale = Vector256.Create(factor);
-        int i = 0;
-        for (; i <= count - 8; i += 8)
-        {
-            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Vector256.LoadUnsafe(ref r, (nuint)i));
-            lower = (keep * lower) + (take * Vector256.LoadUnsafe(ref b, (nuint)i) * scale);
-            upper = (keep * upper) + (take * Vector256.LoadUnsafe(ref b, (nuint)(i + 4)) * scale);
-            Vector256.Narrow(lower, upper).StoreUnsafe(ref r, (nuint)i);
-        }
-        for (; i < count; i++)
-        {
-            Unsafe.Add(ref r, i) = (float)(((1.0 - momentum) * Unsafe.Add(ref r, i)) + (momentum * Unsafe.Add(ref b, i) * factor));
-        }
-    }
-
-    /// <summary>running[i] = (1 − momentum)·running[i] + momentum·batch[i]·factor, for the first <paramref name="count"/> values.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void UpdateRunning(double[] running, double[] batch, double momentum, double factor, int count)
-    {
-        Check(running.Length, count);
-        Check(batch.Length, count);
-        ref double r = ref MemoryMarshal.GetArrayDataReference(running);
-        ref double b = ref MemoryMarshal.GetArrayDataReference(batch);
-        var keep = Vector256.Create(1.0 - momentum);
-        var take = Vector256.Create(momentum);
-        var scale = Vector256.Create(factor);
-        int i = 0;
-        for (; i <= count - 4; i += 4)
-        {
-            ((keep * Vector256.LoadUnsafe(ref r, (nuint)i)) + (take * Vector256.LoadUnsafe(ref b, (nuint)i) * scale)).StoreUnsafe(ref r, (nuint)i);
-        }
-        for (; i < count; i++)
-        {
-            Unsafe.Add(ref r, i) = ((1.0 - momentum) * Unsafe.Add(ref r, i)) + (momentum * Unsafe.Add(ref b, i) * factor);
-        }
-    }
-
     /// <summary>
-    /// Both running statistics of a training step in one loop: <see cref="UpdateRunning(float[], double[], double, double, int)"/>
-    /// of <paramref name="runningMean"/> with the batch means (factor 1) and of <paramref name="runningVar"/> with the batch
-    /// variances (factor <paramref name="varianceFactor"/>, the unbiased correction), the same bits as the two calls. One
-    /// loop lets the two updates overlap: a small layer's update is a handful of vectors, bound by their latency.
+    /// Both running statistics of a training step, for the first <paramref name="count"/> values:
+    /// runningMean[i] = (T)((1 − momentum)·runningMean[i] + momentum·mean[i]·1) and
+    /// runningVar[i] = (T)((1 − momentum)·runningVar[i] + momentum·variance[i]·varianceFactor) (the unbiased correction).
+    /// One loop, so that the two updates overlap: a small layer's update is a handful of vectors, bound by their latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UpdateRunning(float[] runningMean, float[] runningVar, double[] mean, double[] variance, double momentum, double varianceFactor, int count)
