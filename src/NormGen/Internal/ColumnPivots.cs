@@ -158,7 +158,7 @@ public static class ColumnPivots
             Vector256<double> sum = Vector256<double>.Zero;
             for (int k = 0; k < sample; k++)
             {
-                sum += Four(ref Unsafe.Add(ref start, rowStarts[k] + c));
+                sum += LoadFour(ref start, rowStarts[k] + c);
             }
             StoreFour(sum * inverse, ref pivot, c);
         }
@@ -283,14 +283,6 @@ public static class ColumnPivots
         StoreEight(sum6 * inverse, ref pivot, column + 48);
         StoreEight(sum7 * inverse, ref pivot, column + 56);
     }
-
-    /// <summary>The four values at <paramref name="row"/> as doubles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> Four<T>(ref T row)
-        where T : unmanaged =>
-        typeof(T) == typeof(float)
-            ? Vector256.WidenLower(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref row)).ToVector256Unsafe())
-            : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref row));
 
     /// <summary>The rows of <paramref name="columns"/> values that <paramref name="length"/> values make, refusing a partial or empty row.</summary>
     private static int Rows(int length, int columns)

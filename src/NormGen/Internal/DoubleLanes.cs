@@ -35,6 +35,14 @@ internal static class DoubleLanes
         values.StoreUnsafe(ref Unsafe.As<T, double>(ref array), (nuint)index);
     }
 
+    /// <summary>Four values loaded from <paramref name="index"/> on, widened to double from a float array.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> LoadFour<T>(ref T array, int index)
+        where T : unmanaged =>
+        typeof(T) == typeof(float)
+            ? Vector256.WidenLower(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref array), (nuint)index).ToVector256Unsafe())
+            : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref array), (nuint)index);
+
     /// <summary>A value of the element type as a double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double ToDouble<T>(T value)

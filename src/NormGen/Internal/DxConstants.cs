@@ -168,7 +168,7 @@ public static class DxConstants
         for (; i <= count - 4; i += 4)
         {
             Vector256<double> s = Vector256.LoadUnsafe(ref inv, (nuint)i);
-            Vector256<double> gain = hasGamma ? FourAsDouble(ref g, i) : Vector256<double>.One;
+            Vector256<double> gain = hasGamma ? LoadFour(ref g, i) : Vector256<double>.One;
             StoreFour(s * s * (gain * Vector256.LoadUnsafe(ref xhatSums, (nuint)i)) * scale, ref slopeRef, i);
             StoreFour(centered ? s * (gain * Vector256.LoadUnsafe(ref plainSums, (nuint)i)) * scale : Vector256<double>.Zero, ref offsetRef, i);
         }
@@ -180,14 +180,6 @@ public static class DxConstants
             Unsafe.Add(ref offsetRef, i) = FromDouble<T>(centered ? s * (gain * Unsafe.Add(ref plainSums, i)) * invCount : 0.0);
         }
     }
-
-    /// <summary>The four values at <paramref name="index"/> as doubles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> FourAsDouble<T>(ref T array, int index)
-        where T : unmanaged =>
-        typeof(T) == typeof(float)
-            ? Vector256.WidenLower(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref array), (nuint)index).ToVector256Unsafe())
-            : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref array), (nuint)index);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Gain<T>(T[] gamma, T[] invStd, T[] gain, int count)

@@ -58,30 +58,33 @@ public static class InferenceStatistics
             throw new ArgumentException($"expected γ and β of 0 or at least {count} values; got {gamma.Length} and {beta.Length}");
         }
         int gammaCount = Math.Min(gamma.Length, count), betaCount = Math.Min(beta.Length, count);
-        if (foldedFrom is not null
-            && Bytes(foldedFrom.AsSpan(0, gammaCount)).SequenceEqual(Bytes(gamma.AsSpan(0, gammaCount)))
-            && Bytes(foldedFrom.AsSpan(gammaCount, betaCount)).SequenceEqual(Bytes(beta.AsSpan(0, betaCount))))
+        if (foldedFrom is not null && Unchanged(foldedFrom, gamma, gammaCount, beta, betaCount))
         {
             return false;
         }
-        foldedFrom ??= new T[gammaCount + betaCount];
-        gamma.AsSpan(0, gammaCount).CopyTo(foldedFrom);
-        beta.AsSpan(0, betaCount).CopyTo(foldedFrom.AsSpan(gammaCount));
+        Remember(ref foldedFrom, gamma, gammaCount, beta, betaCount);
         return true;
     }
 
-    /// <summary>Whether the first <paramref name="count"/> running means and variances have the bits of the copy.</summary>
     private static bool Unchanged<T>(T[] computedFrom, T[] runningMean, T[] runningVar, int count)
-        where T : unmanaged =>
-        Bytes(computedFrom.AsSpan(0, count)).SequenceEqual(Bytes(runningMean.AsSpan(0, count)))
-        && Bytes(computedFrom.AsSpan(count, count)).SequenceEqual(Bytes(runningVar.AsSpan(0, count)));
+        where T : unmanaged => Unchanged(computedFrom, runningMean, count, runningVar, count);
 
     private static void Remember<T>(ref T[]? computedFrom, T[] runningMean, T[] runningVar, int count)
+        where T : unmanaged => Remember(ref computedFrom, runningMean, count, runningVar, count);
+
+    /// <summary>Whether the copy holds the bits of the first <paramref name="firstCount"/> values of one array, then of the first <paramref name="secondCount"/> of the other.</summary>
+    private static bool Unchanged<T>(T[] copy, T[] first, int firstCount, T[] second, int secondCount)
+        where T : unmanaged =>
+        Bytes(copy.AsSpan(0, firstCount)).SequenceEqual(Bytes(first.AsSpan(0, firstCount)))
+        && Bytes(copy.AsSpan(firstCount, secondCount)).SequenceEqual(Bytes(second.AsSpan(0, secondCount)));
+
+    /// <summary>Copies those values into <paramref name="copy"/>, allocated by the first call.</summary>
+    private static void Remember<T>(ref T[]? copy, T[] first, int firstCount, T[] second, int secondCount)
         where T : unmanaged
     {
-        computedFrom ??= new T[2 * count];
-        runningMean.AsSpan(0, count).CopyTo(computedFrom);
-        runningVar.AsSpan(0, count).CopyTo(computedFrom.AsSpan(count));
+        copy ??= new T[firstCount + secondCount];
+        first.AsSpan(0, firstCount).CopyTo(copy);
+        second.AsSpan(0, secondCount).CopyTo(copy.AsSpan(firstCount));
     }
 
     private static ReadOnlySpan<byte> Bytes<T>(Span<T> values)

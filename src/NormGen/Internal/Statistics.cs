@@ -19,7 +19,7 @@ public static class Statistics
 {
     /// <summary>
     /// Both running statistics of a training step, for the first <paramref name="count"/> values:
-    /// runningMean[i] = (T)((1 − momentum)·runningMean[i] + momentum·mean[i]·1) and
+    /// runningMean[i] = (T)((1 − momentum)·runningMean[i] + momentum·mean[i]) and
     /// runningVar[i] = (T)((1 − momentum)·runningVar[i] + momentum·variance[i]·varianceFactor) (the unbiased correction).
     /// One loop, so that the two updates overlap: a small layer's update is a handful of vectors, bound by their latency.
     /// </summary>
@@ -36,15 +36,14 @@ public static class Statistics
         ref double v = ref MemoryMarshal.GetArrayDataReference(variance);
         var keep = Vector256.Create(1.0 - momentum);
         var take = Vector256.Create(momentum);
-        var one = Vector256.Create(1.0);
         var scale = Vector256.Create(varianceFactor);
         int i = 0;
         for (; i <= count - 8; i += 8)
         {
             (Vector256<double> meanLower, Vector256<double> meanUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref rm, (nuint)i));
             (Vector256<double> varLower, Vector256<double> varUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref rv, (nuint)i));
-            meanLower = (keep * meanLower) + (take * Vector256.LoadUnsafe(ref m, (nuint)i) * one);
-            meanUpper = (keep * meanUpper) + (take * Vector256.LoadUnsafe(ref m, (nuint)(i + 4)) * one);
+            meanLower = (keep * meanLower) + (take * Vector256.LoadUnsafe(ref m, (nuint)i));
+            meanUpper = (keep * meanUpper) + (take * Vector256.LoadUnsafe(ref m, (nuint)(i + 4)));
             varLower = (keep * varLower) + (take * Vector256.LoadUnsafe(ref v, (nuint)i) * scale);
             varUpper = (keep * varUpper) + (take * Vector256.LoadUnsafe(ref v, (nuint)(i + 4)) * scale);
             Vector256.Narrow(meanLower, meanUpper).StoreUnsafe(ref rm, (nuint)i);
@@ -52,7 +51,7 @@ public static class Statistics
         }
         for (; i < count; i++)
         {
-            Unsafe.Add(ref rm, i) = (float)(((1.0 - momentum) * Unsafe.Add(ref rm, i)) + (momentum * Unsafe.Add(ref m, i) * 1.0));
+            Unsafe.Add(ref rm, i) = (float)(((1.0 - momentum) * Unsafe.Add(ref rm, i)) + (momentum * Unsafe.Add(ref m, i)));
             Unsafe.Add(ref rv, i) = (float)(((1.0 - momentum) * Unsafe.Add(ref rv, i)) + (momentum * Unsafe.Add(ref v, i) * varianceFactor));
         }
     }
@@ -71,17 +70,16 @@ public static class Statistics
         ref double v = ref MemoryMarshal.GetArrayDataReference(variance);
         var keep = Vector256.Create(1.0 - momentum);
         var take = Vector256.Create(momentum);
-        var one = Vector256.Create(1.0);
         var scale = Vector256.Create(varianceFactor);
         int i = 0;
         for (; i <= count - 4; i += 4)
         {
-            ((keep * Vector256.LoadUnsafe(ref rm, (nuint)i)) + (take * Vector256.LoadUnsafe(ref m, (nuint)i) * one)).StoreUnsafe(ref rm, (nuint)i);
+            ((keep * Vector256.LoadUnsafe(ref rm, (nuint)i)) + (take * Vector256.LoadUnsafe(ref m, (nuint)i))).StoreUnsafe(ref rm, (nuint)i);
             ((keep * Vector256.LoadUnsafe(ref rv, (nuint)i)) + (take * Vector256.LoadUnsafe(ref v, (nuint)i) * scale)).StoreUnsafe(ref rv, (nuint)i);
         }
         for (; i < count; i++)
         {
-            Unsafe.Add(ref rm, i) = ((1.0 - momentum) * Unsafe.Add(ref rm, i)) + (momentum * Unsafe.Add(ref m, i) * 1.0);
+            Unsafe.Add(ref rm, i) = ((1.0 - momentum) * Unsafe.Add(ref rm, i)) + (momentum * Unsafe.Add(ref m, i));
             Unsafe.Add(ref rv, i) = ((1.0 - momentum) * Unsafe.Add(ref rv, i)) + (momentum * Unsafe.Add(ref v, i) * varianceFactor);
         }
     }
