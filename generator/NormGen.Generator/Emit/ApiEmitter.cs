@@ -99,7 +99,7 @@ internal static class ApiEmitter
             w.Line("/// <summary>Normalizes x into y with the running statistics: y = (x − RunningMean) / sqrt(RunningVar + ε)" + (spec.Affine ? " · γ + β" : "") + ".</summary>");
             w.Line("/// <remarks>");
             w.Line(ctx.DeclarationParagraph);
-            string folding = KeepsInferenceFold(ctx)
+            string folding = KeptFold.Applies(ctx)
                 ? "per statistic, the mean, 1/sqrt(RunningVar + ε), γ and β are folded into one scale and shift, kept for the next calls until RunningMean, RunningVar, γ or β change (compared bit for bit). Changes no state that other calls' results depend on."
                 : "per statistic, the mean and 1/sqrt(RunningVar + ε)·γ are folded before the loops. Changes no state.";
             w.Line($"/// <para>One pass: {folding} Before any ForwardTraining or LoadRunningStatistics the running statistics are 0 and 1 (analyzer NG1001 warns about such calls). x and y may be the same memory.</para>");
@@ -125,7 +125,7 @@ internal static class ApiEmitter
                 w.Line("// Per statistic: the running mean, and 1/sqrt(RunningVar + ε) in double; recomputed only when RunningMean or");
                 w.Line("// RunningVar have changed since the inference call that computed them (compared bit for bit).");
                 string update = $"global::NormGen.Internal.InferenceStatistics.Update(state.RunningMean, state.RunningVar, {Double(spec.Epsilon)}, state.InferenceMean, state.InferenceInvStd, ref state.InferenceComputedFrom, StatisticsSize);";
-                if (KeepsInferenceFold(ctx))
+                if (KeptFold.Applies(ctx))
                 {
                     w.Line($"bool statisticsChanged = {update}");
                     w.Line("NormalizeWithRunningStatistics(state, x, y, batch, statisticsChanged);");
@@ -142,13 +142,6 @@ internal static class ApiEmitter
             }
         }
     }
-
-    /// <summary>
-    /// Whether ForwardInference keeps the constants it folds from the running statistics, γ and β between calls
-    /// (an orchestrator named NormalizeWithRunningStatistics): every BatchNorm layout that folds them ahead of its y pass.
-    /// </summary>
-    private static bool KeepsInferenceFold(KernelContext ctx) =>
-        LaneKernels.KeepsInferenceFold(ctx) || GroupMajorKernels.FoldsOncePerCall(ctx);
 
     public static void EmitForward(CodeWriter w, KernelContext ctx)
     {

@@ -8,6 +8,12 @@ namespace NormGen.Generator.Emit;
 internal static class KeptFold
 {
     /// <summary>
+    /// Whether ForwardInference keeps the constants it folds from the running statistics, γ and β between calls (an
+    /// orchestrator named NormalizeWithRunningStatistics): every BatchNorm layout that folds them ahead of its y pass.
+    /// </summary>
+    public static bool Applies(KernelContext ctx) => LaneKernels.KeepsInferenceFold(ctx) || GroupMajorKernels.FoldsOncePerCall(ctx);
+
+    /// <summary>
     /// Opens <c>if (…)</c> around an inference's fold: the running statistics have changed (<c>statisticsChanged</c>, from
     /// <c>InferenceStatistics.Update</c>), γ or β differ from the copy the kept constants were folded with, or — where
     /// <paramref name="trainingFoldsHereToo"/> — a training call folded into the same arrays since.

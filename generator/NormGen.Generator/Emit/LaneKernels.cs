@@ -230,7 +230,7 @@ internal static class LaneKernels
     private static void EmitNormalizeOrchestrator(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
-        bool fold = FoldGamma(ctx);
+        bool fold = FoldsGamma(ctx);
         w.Line($"int count = {ctx.StatisticsCount};");
         if (PerStatisticShift(ctx))
         {
@@ -348,7 +348,7 @@ internal static class LaneKernels
     private static void EmitNormalizeChunk(CodeWriter w, KernelContext ctx)
     {
         bool rms = ctx.Spec.IsRms;
-        bool fold = FoldGamma(ctx);
+        bool fold = FoldsGamma(ctx);
         w.Line("double[] meanIn = state.ActiveMean;");
         w.Line("double[] invStdIn = state.ActiveInvStd;");
         w.Line($"ref {ctx.T} xRef = ref {Simd}.Ref(x);");
@@ -368,7 +368,7 @@ internal static class LaneKernels
             w.Line("// y = (x − hi)·scale + shift per statistic: (x − mean)·invStd·γ + β with the mean's low part in the shift.");
             ForEachRun(w, ctx, () => Loop(w, ctx,
                 (lane, index) => [$"{Simd}.StoreOutput({Simd}.MultiplyAdd({Simd}.Load(ref xRef, start + {index}) - {Simd}.Load(ref meanHiRef, stat + {index}), {Simd}.Load(ref scaleRef, stat + {index}), {Simd}.Load(ref shiftRef, stat + {index})), ref yRef, start + {index}, streaming);"],
-                [$"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})((NormGenSimd.At(ref xRef, start + i) - meanIn[stat + i]) * invStdIn[stat + i]{(FoldGamma(ctx) ? " * state.Gamma[stat + i]" : "")}{(ctx.HasBeta ? " + state.Beta[stat + i]" : "")});"]),
+                [$"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})((NormGenSimd.At(ref xRef, start + i) - meanIn[stat + i]) * invStdIn[stat + i]{(FoldsGamma(ctx) ? " * state.Gamma[stat + i]" : "")}{(ctx.HasBeta ? " + state.Beta[stat + i]" : "")});"]),
                 withParam: false);
             return;
         }
@@ -468,15 +468,12 @@ internal static class LaneKernels
             w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy: per chunk, then in chunk order.");
             w.Line(KernelMethod.Run("BackwardSumsChunk", "x", "dy", "default"));
             GroupMajorKernels.EmitPartialsMerge(w, ctx);
+            EmitFoldPartials(w, "sums", "laneStride", 2);
         }
         w.Line();
         w.Line(rms
             ? "// dx = invStd·(g − x̂·mean(g·x̂)) = dy·γ·invStd − x·slope"
             : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset");
-        if (!parameterSums)
-        {
-            EmitFoldPartials(w, "sums", "laneStride", 2);
-        }
         bool rowOrderDx = ColumnKernels.DxInRowOrder(ctx);
         if (rowOrderDx)
         {
@@ -667,15 +664,13 @@ internal static class LaneKernels
     /// Where Gamma and Beta are indexed like the statistics (BatchNorm) or absent, normalizing needs three values per
     /// statistic — the mean's high part, a scale and a shift — and one subtraction and one fused multiply-add per value.
     /// </summary>
-    internal static bool PerStatisticShift(KernelContext ctx) => !ctx.Spec.IsRms && (FoldGamma(ctx) || !ctx.Spec.Affine);
+    internal static bool PerStatisticShift(KernelContext ctx) => !ctx.Spec.IsRms && (FoldsGamma(ctx) || !ctx.Spec.Affine);
 
     /// <summary>Whether ForwardInference keeps its folded hi, scale and shift between calls (NormalizeWithRunningStatistics).</summary>
     internal static bool KeepsInferenceFold(KernelContext ctx) => !ctx.Layout.GroupMajor && PerStatisticShift(ctx) && ctx.Spec.HasRunningStats;
 
     /// <summary>With Gamma spanning exactly the statistics (BatchNorm), invStd·γ folds into one scale per statistic.</summary>
-    internal static bool FoldsGamma(KernelContext ctx) => FoldGamma(ctx);
-
-    private static bool FoldGamma(KernelContext ctx) =>
+    internal static bool FoldsGamma(KernelContext ctx) =>
         ctx.HasGamma && ctx.Layout.Segments.Where(s => s.Affine).SequenceEqual(ctx.Kept);
 
     /// <summary>The orchestrators' hi (and, for float data, lo) arrays; the chunk kernels take their own references to them.</summary>
