@@ -70,24 +70,29 @@ public class KeptInferenceFoldTests
         var affine = layer as IAffineLayer<T>;
         if (affine is not null)
         {
-            Fill(affine.Gamma, random, 0.5, 2);
-            Fill(affine.Beta, random, -1, 1);
+            Values<T>(random, statistics, 0.5, 2).CopyTo(affine.Gamma);
+            Values<T>(random, statistics, -1, 1).CopyTo(affine.Beta);
         }
         running.LoadRunningStatistics(Values<T>(random, statistics, -3, 3), Values<T>(random, statistics, 0.25, 4));
 
         int batch = 5;
         T[] x = Values<T>(random, batch * sampleSize, -4, 4);
+        // A new layer with the layer's γ and β: it has no fold to keep.
+        IBatchStatsLayer<T> Fresh()
+        {
+            IBatchStatsLayer<T> fresh = create();
+            if (affine is not null)
+            {
+                affine.Gamma.CopyTo(((IAffineLayer<T>)fresh).Gamma);
+                affine.Beta.CopyTo(((IAffineLayer<T>)fresh).Beta);
+            }
+            return fresh;
+        }
         void Check(string after)
         {
             var y = new T[x.Length];
             layer.ForwardInference(x, y);
-            IBatchStatsLayer<T> fresh = create();
-            if (affine is not null)
-            {
-                var freshAffine = (IAffineLayer<T>)fresh;
-                affine.Gamma.CopyTo(freshAffine.Gamma);
-                affine.Beta.CopyTo(freshAffine.Beta);
-            }
+            IBatchStatsLayer<T> fresh = Fresh();
             ((IRunningStatsLayer<T>)fresh).LoadRunningStatistics(running.RunningMean, running.RunningVar);
             var expected = new T[x.Length];
             fresh.ForwardInference(x, expected);
@@ -96,8 +101,8 @@ public class KeptInferenceFoldTests
 
         Check("the first call");
         double[] reference = ReferenceNorm.Normalize(layoutOf(batch),
-            ToDouble(x), ToDouble(running.RunningMean), ToDouble(running.RunningVar),
-            affine is null ? null : ToDouble(affine.Gamma), affine is null ? null : ToDouble(affine.Beta), 1e-5);
+            TestData.ToDouble<T>(x), TestData.ToDouble<T>(running.RunningMean), TestData.ToDouble<T>(running.RunningVar),
+            affine is null ? null : TestData.ToDouble<T>(affine.Gamma), affine is null ? null : TestData.ToDouble<T>(affine.Beta), 1e-5);
         var first = new T[x.Length];
         layer.ForwardInference(x, first);
         Tolerance.AssertClose("y against the formula", (ReadOnlySpan<T>)first, reference, typeof(T) == typeof(float) ? 1e-5 : 1e-12);
@@ -127,12 +132,7 @@ public class KeptInferenceFoldTests
 
         // Training after inference folds its own constants: the same bits as a new layer's training with this state.
         var trainingAgain = new T[trainingY.Length];
-        IBatchStatsLayer<T> freshTrainer = create();
-        if (affine is not null)
-        {
-            affine.Gamma.CopyTo(((IAffineLayer<T>)freshTrainer).Gamma);
-            affine.Beta.CopyTo(((IAffineLayer<T>)freshTrainer).Beta);
-        }
+        IBatchStatsLayer<T> freshTrainer = Fresh();
         var freshTrainingY = new T[trainingY.Length];
         freshTrainer.ForwardTraining(trainingX, freshTrainingY);
         layer.ForwardTraining(trainingX, trainingAgain);
@@ -148,34 +148,7 @@ public class KeptInferenceFoldTests
         Check("another LoadRunningStatistics");
     }
 
-    private static void Fill<T>(Span<T> values, Random random, double low, double high)
-        where T : unmanaged, INumber<T>
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = T.CreateChecked(low + (high - low) * random.NextDouble());
-        }
-    }
-
+    /// <summary>count values uniform in [low, high), in the element type.</summary>
     private static T[] Values<T>(Random random, int count, double low, double high)
-        where T : unmanaged, INumber<T>
-    {
-        var values = new T[count];
-        Fill<T>(values, random, low, high);
-        return values;
-    }
-
-    private static double[] ToDouble<T>(ReadOnlySpan<T> values)
-        where T : unmanaged, INumber<T>
-    {
-        var result = new double[values.Length];
-        for (int i = 0; i < values.Length; i++)
-        {
-            result[i] = double.CreateChecked(values[i]);
-        }
-        return result;
-    }
-
-    private static double[] ToDouble<T>(Span<T> values)
-        where T : unmanaged, INumber<T> => ToDouble((ReadOnlySpan<T>)values);
+        where T : unmanaged, INumber<T> => TestData.To<T>(TestData.Uniform(random, count, low, high));
 }
