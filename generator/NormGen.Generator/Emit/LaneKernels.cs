@@ -316,7 +316,8 @@ internal static class LaneKernels
                 // A call shorter than the period reads no further than its own length.
                 w.Line($"// Repeated over the flat y pass's period of {Int(values)} values (or the call's, when shorter), which reads them at each");
                 w.Line("// value's offset in it.");
-                EmitRepeat(w, $"global::System.Math.Min({Int(values)}, x.Length)", "meanHi", "scale", "shift");
+                w.Line($"int repeated = global::System.Math.Min({Int(values)}, x.Length);");
+                EmitRepeat(w, "repeated", "meanHi", "scale", "shift");
             }
             else
             {

@@ -514,9 +514,10 @@ namespace Demo
             global::NormGen.Internal.Statistics.FoldScaleShift(meanIn, invStdIn, state.Gamma, state.Beta, meanHi, scale, shift, count);
             // Repeated over the flat y pass's period of 400 values (or the call's, when shorter), which reads them at each
             // value's offset in it.
-            global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, global::System.Math.Min(400, x.Length));
-            global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, global::System.Math.Min(400, x.Length));
-            global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, global::System.Math.Min(400, x.Length));
+            int repeated = global::System.Math.Min(400, x.Length);
+            global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, repeated);
+            global::NormGen.Internal.Buffers.RepeatPeriod(scale, count, repeated);
+            global::NormGen.Internal.Buffers.RepeatPeriod(shift, count, repeated);
             state.ActiveMeanHi = meanHi;
             state.ActiveScale = scale;
             state.ActiveShift = shift;
