@@ -72,7 +72,8 @@ internal static class ApiEmitter
         {
             EmitInputChecks(w, ctx, "ForwardTraining", training: true);
             w.Line("NormGenState state = State;");
-            w.Line("NormalizeWithOwnStatistics(state, x, y, batch, state.SavedMean, state.SavedInvStd, state.SavedVariance);");
+            string normalize = SampleColumns.Sample(ctx) is null ? "NormalizeWithOwnStatistics" : "NormalizeEachSample";
+            w.Line($"{normalize}(state, x, y, batch, state.SavedMean, state.SavedInvStd, state.SavedVariance);");
             w.Line("state.ForwardLength = x.Length;");
             if (spec.HasRunningStats)
             {
@@ -167,7 +168,8 @@ internal static class ApiEmitter
                 w.Line("global::NormGen.Internal.Buffers.AtLeast(ref state.SavedInvStd, groups);");
                 w.Line("global::NormGen.Internal.Buffers.AtLeast(ref state.SavedVariance, groups);");
             }
-            w.Line("NormalizeWithOwnStatistics(state, x, y, batch, state.SavedMean, state.SavedInvStd, state.SavedVariance);");
+            string normalize = SampleColumns.Sample(ctx) is null ? "NormalizeWithOwnStatistics" : "NormalizeEachSample";
+            w.Line($"{normalize}(state, x, y, batch, state.SavedMean, state.SavedInvStd, state.SavedVariance);");
             w.Line("state.ForwardLength = x.Length;");
         }
     }
@@ -196,7 +198,7 @@ internal static class ApiEmitter
             w.Line($"int batch = x.Length / SampleSize;");
             w.Line($"global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, \"{ctx.TypeName}.Backward\", nameof(dy), nameof(x));");
             w.Line($"global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, \"{ctx.TypeName}.Backward\", nameof(dx), nameof(x));");
-            w.Line("BackwardKernel(state, x, dy, dx, batch);");
+            w.Line($"{(SampleColumns.Sample(ctx) is null ? "BackwardKernel" : "BackwardEachSample")}(state, x, dy, dx, batch);");
         }
     }
 

@@ -165,11 +165,11 @@ internal static partial class ColumnKernels
             w.Line("double dyValue = NormGenSimd.At(ref dyRef, start);");
             w.Line(rms
                 ? "dyCentered += dyValue * NormGenSimd.At(ref xRef, start);"
-                : "dyCentered += dyValue * (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]);");
+                : $"dyCentered += dyValue * (NormGenSimd.At(ref xRef, start) - {ctx.SavedMean}[column]);");
             w.Line("dySum += dyValue;");
         },
         [
-            "NormGenSimd.At(ref dyXhatSumRef, column) += dyCentered * state.SavedInvStd[column];",
+            $"NormGenSimd.At(ref dyXhatSumRef, column) += dyCentered * {ctx.SavedInvStd}[column];",
             "NormGenSimd.At(ref dySumRef, column) += dySum;",
         ],
         tileSetup: (s, vectors) =>
@@ -329,7 +329,7 @@ internal static partial class ColumnKernels
                 w.Line(s.Store($"{Simd}.{s.Load}(ref dyRef, start + {offset}) * gain{v} - ({Simd}.{s.Load}(ref xRef, start + {offset}) - meanHi{v}) * slope{v} - offset{v}", "dxRef", Int(offset)));
             }
         }, (_, _) => [],
-        () => w.Line($"NormGenSimd.At(ref dxRef, start) = ({ctx.T})(NormGenSimd.At(ref dyRef, start){(ctx.HasGamma ? " * state.Gamma[column]" : "")} * state.SavedInvStd[column] - (NormGenSimd.At(ref xRef, start) - state.SavedMean[column]) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column));"),
+        () => w.Line($"NormGenSimd.At(ref dxRef, start) = ({ctx.T})(NormGenSimd.At(ref dyRef, start){(ctx.HasGamma ? " * state.Gamma[column]" : "$")} * {ctx.SavedInvStd}[column] - (NormGenSimd.At(ref xRef, start) - {ctx.SavedMean}[column]) * NormGenSimd.At(ref slopeRef, column) - NormGenSimd.At(ref offsetRef, column));"),
         [],
         tileSetup: (s, vectors) =>
         {

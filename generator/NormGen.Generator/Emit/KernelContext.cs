@@ -24,9 +24,10 @@ internal sealed class KernelContext
 
     private readonly Dictionary<Segment, string> _loopVariables = new();
 
-    public KernelContext(Layout layout, string typeName, string attributeText)
+    public KernelContext(Layout layout, string typeName, string attributeText, KernelContext? layer = null)
     {
         Layout = layout;
+        Layer = layer;
         TypeNameWithParameters = typeName;
         TypeName = typeName.Split('<')[0];
         AttributeText = attributeText;
@@ -38,6 +39,18 @@ internal sealed class KernelContext
     }
 
     public Layout Layout { get; }
+
+    /// <summary>
+    /// The declaration's own context where this one describes a single sample of it (<see cref="SampleColumns"/>): the
+    /// kernels then see one sample's rows × columns, while the documentation still describes the declaration.
+    /// </summary>
+    public KernelContext? Layer { get; }
+
+    /// <summary>The saved mean Backward reads: the layer's, or, for one sample of it, that sample's copy.</summary>
+    public string SavedMean => Layer is null ? "state.SavedMean" : "state.SampleSavedMean";
+
+    /// <summary>The saved 1/std Backward reads: the layer's, or, for one sample of it, that sample's copy.</summary>
+    public string SavedInvStd => Layer is null ? "state.SavedInvStd" : "state.SampleSavedInvStd";
 
     /// <summary>
     /// The segment whose indices are split into chunks for the threads: the outermost kept segment for group-major
@@ -137,7 +150,7 @@ internal sealed class KernelContext
     public string AttributeText { get; }
 
     /// <summary>A documentation paragraph restating the declaration and the layout, for every generated method.</summary>
-    public string DeclarationParagraph =>
+    public string DeclarationParagraph => Layer?.DeclarationParagraph ??
         "/// <para>" + NormalizeEmitter.Xml($"For {AttributeText}: {LayerDescription.Layout(Spec, Layout.SampleSize)}") + "</para>";
 
     public bool IsFloat => Spec.Element == ElementKind.Float;

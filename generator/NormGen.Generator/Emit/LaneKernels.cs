@@ -447,10 +447,10 @@ internal static class LaneKernels
                 ? "// Per statistic, in floats: the saved mean as hi + lo (so that (x − hi) − lo is exact to float precision) and 1/std."
                 : "// Per statistic: the saved mean and 1/std.");
         w.Line(rms
-            ? "global::NormGen.Internal.DxConstants.Narrow(state.SavedInvStd, invStd, count);"
+            ? $"global::NormGen.Internal.DxConstants.Narrow({ctx.SavedInvStd}, invStd, count);"
             : ctx.IsFloat
-                ? "global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, meanLo, invStd, count);"
-                : "global::NormGen.Internal.DxConstants.Narrow(state.SavedMean, state.SavedInvStd, meanHi, invStd, count);");
+                ? $"global::NormGen.Internal.DxConstants.Narrow({ctx.SavedMean}, {ctx.SavedInvStd}, meanHi, meanLo, invStd, count);"
+                : $"global::NormGen.Internal.DxConstants.Narrow({ctx.SavedMean}, {ctx.SavedInvStd}, meanHi, invStd, count);");
         GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
         if (parameterSums)
@@ -460,8 +460,17 @@ internal static class LaneKernels
             EmitFoldPartials(w, "sums", "laneStride", 2);
             if (ctx.HasGamma)
             {
-                w.Line("// The merged rows are dγ and dβ per column: added to GammaGrad and BetaGrad (the same for any number of threads).");
-                w.Line($"global::NormGen.Internal.ParameterGradients.AddChunkSums(sums, laneStride, 1, state.GammaGrad, {(ctx.HasBeta ? "state.BetaGrad" : "null")});");
+                if (ctx.Layer is null)
+                {
+                    w.Line("// The merged rows are dγ and dβ per column: added to GammaGrad and BetaGrad (the same for any number of threads).");
+                    w.Line($"global::NormGen.Internal.ParameterGradients.AddChunkSums(sums, laneStride, 1, state.GammaGrad, {(ctx.HasBeta ? "state.BetaGrad" : "null")});");
+                }
+                else
+                {
+                    w.Line("// The merged rows are this sample's dγ and dβ per column: added to the sums over the samples, which");
+                    w.Line("// BackwardEachSample adds to GammaGrad and BetaGrad (the same for any number of threads).");
+                    w.Line("global::NormGen.Internal.ParameterGradients.AddSampleSums(sums, state.SampleParameterSums, laneStride, count);");
+                }
             }
         }
         else
@@ -505,14 +514,14 @@ internal static class LaneKernels
                 ? "// Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂ and slope = invStd²·Σg·x̂/n (no offset without a mean)."
                 : "// Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂, Σg = γ·Σdy, slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.");
             string gamma = ctx.HasGamma ? "state.Gamma" : $"global::System.Array.Empty<{ctx.T}>()";
-            w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums(state.SavedInvStd, sums, laneStride, {gamma}, invCount, slope, offset, centered: {centered}, count);");
+            w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums({ctx.SavedInvStd}, sums, laneStride, {gamma}, invCount, slope, offset, centered: {centered}, count);");
         }
         else
         {
             w.Line(ctx.Spec.IsRms
                 ? "// Per statistic: slope = invStd²·Σg·x̂/n (no offset without a mean)."
                 : "// Per statistic: slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.");
-            w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffset(state.SavedInvStd, sums, laneStride, invCount, slope, offset, centered: {centered}, count);");
+            w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffset({ctx.SavedInvStd}, sums, laneStride, invCount, slope, offset, centered: {centered}, count);");
         }
         if (rowOrderDx && ctx.HasGamma)
         {
@@ -540,8 +549,8 @@ internal static class LaneKernels
         w.Line("bool meansFolded = true;");
         using (w.Block("for (int stat = 0; stat < count; stat++)"))
         {
-            w.Line("double s = state.SavedInvStd[stat];");
-            w.Line("double mean = state.SavedMean[stat];");
+            w.Line($"double s = {ctx.SavedInvStd}[stat];");
+            w.Line($"double mean = {ctx.SavedMean}[stat];");
             using (w.Block("if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
             {
                 w.Line(ctx.IsColumnLayout
@@ -587,8 +596,8 @@ internal static class LaneKernels
         SegmentLoops.EmitChunkRange(w, ctx);
         w.Line("// Per statistic Σg and Σg·x̂ (g = γ·dy, x̂ = (x − mean)·invStd); per parameter Σdy·x̂ and Σdy for the gradients.");
         string xhatScalar = rms
-            ? "double xhatValue = NormGenSimd.At(ref xRef, start + i) * state.SavedInvStd[stat + i];"
-            : "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - state.SavedMean[stat + i]) * state.SavedInvStd[stat + i];";
+            ? $"double xhatValue = NormGenSimd.At(ref xRef, start + i) * {ctx.SavedInvStd}[stat + i];"
+            : $"double xhatValue = (NormGenSimd.At(ref xRef, start + i) - {ctx.SavedMean}[stat + i]) * {ctx.SavedInvStd}[stat + i];";
         ForEachRun(w, ctx, () =>
         {
             if (ctx.HasGamma && !alongRun)
@@ -647,10 +656,10 @@ internal static class LaneKernels
             string gamma(string index) => !ctx.HasGamma ? "" : alongRun ? $" * {Simd}.Load(ref gammaRef, param + {index})" : " * gammaV";
             string gammaScalar = !ctx.HasGamma ? "" : alongRun ? " * NormGenSimd.At(ref gammaRef, param + i)" : " * NormGenSimd.At(ref gammaRef, param)";
             string centered(string index) => rms ? $"{Simd}.Load(ref xRef, start + {index})" : Centered(ctx, index);
-            string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : "(NormGenSimd.At(ref xRef, start + i) - state.SavedMean[stat + i])";
+            string centeredScalar = rms ? "NormGenSimd.At(ref xRef, start + i)" : $"(NormGenSimd.At(ref xRef, start + i) - {ctx.SavedMean}[stat + i])";
             Loop(w, ctx,
                 (lane, index) => [$"{Simd}.StoreOutput({Simd}.Load(ref dyRef, start + {index}){gamma(index)} * {Simd}.Load(ref invStdRef, stat + {index}) - {centered(index)} * {Simd}.Load(ref slopeRef, stat + {index}) - {Simd}.Load(ref offsetRef, stat + {index}), ref dxRef, start + {index}, streaming);"],
-                [$"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i){gammaScalar} * state.SavedInvStd[stat + i] - {centeredScalar} * NormGenSimd.At(ref slopeRef, stat + i) - NormGenSimd.At(ref offsetRef, stat + i));"]);
+                [$"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i){gammaScalar} * {ctx.SavedInvStd}[stat + i] - {centeredScalar} * NormGenSimd.At(ref slopeRef, stat + i) - NormGenSimd.At(ref offsetRef, stat + i));"]);
         });
     }
 

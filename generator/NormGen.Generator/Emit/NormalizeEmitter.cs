@@ -81,9 +81,14 @@ internal static class NormalizeEmitter
         return $" Training uses the batch's statistics and updates RunningMean/RunningVar with {factor} (running variance unbiased, n/(n−1)); inference uses the running statistics.";
     }
 
-    private static string KernelSummary(KernelContext ctx)
+    private static string KernelSummary(KernelContext layer)
     {
-        string order = ctx.Layout.GroupMajor
+        // A per-sample rows × columns layer is described by the kernels of one sample.
+        KernelContext? sample = SampleColumns.Sample(layer);
+        KernelContext ctx = sample ?? layer;
+        string order = sample is not null
+            ? $"{(SampleColumns.SplitsRows(sample) ? "sample by sample, each pass over a sample's rows in chunks" : "chunks of whole samples, each on a worker state of its own")}, each sample as {ColumnKernels.Description(sample)}"
+            : ctx.Layout.GroupMajor
             ? $"group by group, each group's contiguous runs read while in cache ({(ctx.Spec.IsRms ? "the mean square" : "mean and variance in one pass about a pivot")}, then y; or the two gradient sums, then dx)"
                 + (GroupMajorKernels.SplitsAcrossSamples(ctx) ? "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order)" : "")
                 + (GroupMajorKernels.SumsParametersByColumns(ctx) ? $"; dγ{(ctx.HasBeta ? " and dβ" : "")} ({ctx.Layout.ParameterSize} entries) in a pass of their own{(GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) ? "" : $" for up to {GroupMajorKernels.ColumnPassMaxRows} rows")}, each chunk a range of columns summed over every row" : "")
@@ -200,13 +205,21 @@ internal static class NormalizeEmitter
         }
         ApiEmitter.EmitBackward(w, ctx);
 
-        var kernels = layout.GroupMajor ? GroupMajorKernels.Methods(ctx) : LaneKernels.Methods(ctx);
+        // One sample of a per-sample rows × columns layer runs the column kernels, which see that sample alone.
+        KernelContext? sample = SampleColumns.Sample(ctx);
+        KernelContext kernelContext = sample ?? ctx;
+        var kernels = layout.GroupMajor ? GroupMajorKernels.Methods(ctx) : LaneKernels.Methods(kernelContext);
+        var sampleMethods = sample is null ? [] : SampleColumns.Methods(ctx, sample);
+        foreach (KernelMethod method in sampleMethods)
+        {
+            EmitKernel(w, ctx, method);
+        }
         foreach (KernelMethod kernel in kernels)
         {
-            EmitKernel(w, ctx, kernel);
+            EmitKernel(w, kernelContext, kernel);
         }
 
-        StateEmitter.Emit(w, ctx, kernels);
+        StateEmitter.Emit(w, ctx, sampleMethods.Concat(kernels), sample);
     }
 
     private static void EmitKernel(CodeWriter w, KernelContext ctx, KernelMethod kernel)
@@ -216,11 +229,13 @@ internal static class NormalizeEmitter
             ? $"global::System.ReadOnlySpan<{t}> {spans[0]}, global::System.ReadOnlySpan<{t}> {spans[1]}, global::System.Span<{t}> {(spans[2] == spans[1] ? spans[2] + "Output" : spans[2])}, int batch, int chunk"
             : kernel.Parameters!;
         w.Line();
+        // The documentation describes the declaration, also for the kernels of one sample of it.
+        KernelContext layer = ctx.Layer ?? ctx;
         w.Line($"/// <summary>{Xml(kernel.Summary)}</summary>");
         w.Line("/// <remarks>");
-        w.Line(ctx.DeclarationParagraph);
-        w.Line($"/// <para>Statistics: {Xml(LayerDescription.Statistics(ctx.Spec))} {Xml(LayerDescription.Formula(ctx.Spec))}.</para>");
-        w.Line($"/// <para>{Xml(KernelSummary(ctx))}</para>");
+        w.Line(layer.DeclarationParagraph);
+        w.Line($"/// <para>Statistics: {Xml(LayerDescription.Statistics(layer.Spec))} {Xml(LayerDescription.Formula(layer.Spec))}.</para>");
+        w.Line($"/// <para>{Xml(KernelSummary(layer))}</para>");
         w.Line("/// </remarks>");
         w.Line(GeneratedCode);
         // Loops run on every call: compiled fully optimized at once rather than through tiering and on-stack replacement.

@@ -6,8 +6,10 @@ internal static class StateEmitter
     /// <summary>Doubles between consecutive rows of partial sums beyond the row itself (128 bytes).</summary>
     public const int PartialPadding = 16;
 
-    public static void Emit(CodeWriter w, KernelContext ctx, System.Collections.Generic.IEnumerable<KernelMethod> kernels)
+    /// <param name="sample">One sample of a per-sample rows × columns layer (<see cref="SampleColumns"/>), whose kernels' scratch this is.</param>
+    public static void Emit(CodeWriter w, KernelContext layer, System.Collections.Generic.IEnumerable<KernelMethod> kernels, KernelContext? sample)
     {
+        KernelContext ctx = layer;
         var spec = ctx.Spec;
         string t = ctx.T;
         bool fixedStatistics = !ctx.Layout.StatisticsScaleWithBatch;
@@ -51,7 +53,7 @@ internal static class StateEmitter
                     w.Line("public double[] ColumnSums = global::System.Array.Empty<double>();");
                 }
                 // The column kernels' chunks sum the parameter gradients in their LanePartials rows (ColumnKernels.EmitBackwardSums).
-                if (!GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) && !ctx.IsColumnLayout)
+                if (!GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) && !(sample ?? ctx).IsColumnLayout)
                 {
                     w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
                     w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");
@@ -113,6 +115,8 @@ internal static class StateEmitter
                 w.Line($"public readonly {t}[] SplitSlope = new {t}[{statistics}];");
                 w.Line($"public readonly {t}[] SplitOffset = new {t}[{statistics}];");
             }
+            // The kernels' scratch is one sample's where the layer goes sample by sample.
+            ctx = sample ?? layer;
             if (!ctx.Layout.GroupMajor)
             {
                 w.Line("// Per-statistic scratch of the lane-parallel kernels.");
@@ -162,6 +166,10 @@ internal static class StateEmitter
                 }
                 w.Line("// Per chunk, per statistic partial sums, added in chunk order.");
                 w.Line("public double[] LanePartials = global::System.Array.Empty<double>();");
+            }
+            if (sample is not null)
+            {
+                SampleColumns.EmitState(w, layer, sample);
             }
         }
     }

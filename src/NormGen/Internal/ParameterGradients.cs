@@ -50,6 +50,34 @@ public static class ParameterGradients
         }
     }
 
+    /// <summary>
+    /// total[row·stride + i] += sums[row·stride + i] for the Gamma row and the Beta row (row 0 and 1, i &lt; count): one
+    /// sample's merged parameter sums, kept in double over the samples of a Backward that goes sample by sample
+    /// (channels-last InstanceNorm), which then adds the total to the gradients once, rounded once as for any other layer.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddSampleSums(double[] sums, double[] total, int stride, int count)
+    {
+        if (count > stride || 2L * stride > sums.Length || 2L * stride > total.Length)
+        {
+            throw new ArgumentException($"expected 2 rows of {count} sums, {stride} apart, in {sums.Length} and {total.Length} values");
+        }
+        ref double from = ref MemoryMarshal.GetArrayDataReference(sums);
+        ref double into = ref MemoryMarshal.GetArrayDataReference(total);
+        for (int row = 0; row < 2 * stride; row += stride)
+        {
+            int i = row;
+            for (; i <= row + count - 4; i += 4)
+            {
+                (Vector256.LoadUnsafe(ref into, (nuint)i) + Vector256.LoadUnsafe(ref from, (nuint)i)).StoreUnsafe(ref into, (nuint)i);
+            }
+            for (; i < row + count; i++)
+            {
+                Unsafe.Add(ref into, i) += Unsafe.Add(ref from, i);
+            }
+        }
+    }
+
     private static void Check(double[] partials, int stride, int chunks, int count, int? betaCount)
     {
         if (count > stride || (long)chunks * 2 * stride > partials.Length || (betaCount is int b && b != count))

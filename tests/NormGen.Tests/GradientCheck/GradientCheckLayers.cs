@@ -47,6 +47,10 @@ public partial class FdInstanceNorm : IPerSampleLayer<double>, IAffineLayer<doub
 [Normalize(Shape = "N,C=3,H=7,W=7", Axes = "HW", ElementType = typeof(double))]
 public partial class FdInstanceNormWide : IPerSampleLayer<double>, IAffineLayer<double> { }
 
+/// <summary>Channels-last, samples of 1,280 values: the column kernels sample by sample, 5 columns (one past a vector).</summary>
+[Normalize(Shape = "N,H=16,W=16,C=5", Axes = "HW", ElementType = typeof(double))]
+public partial class FdInstanceNormChannelsLast : IPerSampleLayer<double>, IAffineLayer<double> { }
+
 [Normalize(Shape = "N,D=11", Axes = "D", Kind = NormKind.Rms, ElementType = typeof(double))]
 public partial class FdRmsNorm11 : IPerSampleLayer<double>, IScaledLayer<double> { }
 

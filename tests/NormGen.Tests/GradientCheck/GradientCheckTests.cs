@@ -47,6 +47,8 @@ public class GradientCheckTests
 
     [Fact] public void InstanceNorm_C3_7x7() => CheckPerSample(new FdInstanceNormWide(), NormLayout.InstanceNorm(2, 3, 49), 42);
 
+    [Fact] public void InstanceNorm_ChannelsLast_16x16_C5() => CheckPerSample(new FdInstanceNormChannelsLast(), NormLayout.InstanceNormChannelsLast(2, 256, 5), 43);
+
     [Fact] public void RmsNorm_D11() => CheckPerSample(new FdRmsNorm11(), NormLayout.LayerNorm(3, 11), 51, rms: true);
 
     [Fact] public void RmsNorm_D41() => CheckPerSample(new FdRmsNorm41(), NormLayout.LayerNorm(3, 41), 52, rms: true);

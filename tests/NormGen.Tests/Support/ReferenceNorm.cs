@@ -46,6 +46,10 @@ internal sealed class NormLayout
     public static NormLayout InstanceNorm(int n, int channels, int inner) =>
         Build(n * channels * inner, i => i / inner, n * channels, i => i / inner % channels, channels);
 
+    /// <summary>InstanceNorm channels-last (N, spatial..., C): group = (n, c); parameter = channel.</summary>
+    public static NormLayout InstanceNormChannelsLast(int n, int spatial, int channels) =>
+        Build(n * spatial * channels, i => (i / (spatial * channels) * channels) + (i % channels), n * channels, i => i % channels, channels);
+
     private static NormLayout Build(int length, Func<int, int> group, int groupCount, Func<int, int> param, int paramCount)
     {
         var g = new int[length];
