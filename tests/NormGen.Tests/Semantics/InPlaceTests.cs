@@ -19,6 +19,14 @@ internal partial class InPlaceRmsNorm { }
 [Normalize(Shape = "N,H=3,W=3,C=12", Axes = "NHW")]
 internal partial class InPlaceChannelsLastBatchNorm { }
 
+// Channels-last InstanceNorm, sample by sample through the column kernels: chunks of whole samples (2,400 values a
+// sample, 24 columns) and samples whose rows are shared out (163,840 values).
+[Normalize(Shape = "N,H=10,W=10,C=24", Axes = "HW")]
+internal partial class InPlaceChannelsLastInstanceNorm { }
+
+[Normalize(Shape = "N,H=64,W=40,C=64", Axes = "HW")]
+internal partial class InPlaceLargeChannelsLastInstanceNorm { }
+
 // Rows × columns with columns left over after the whole vectors: the last tile is the vector ending at the last column,
 // which writes its last lanes alone (37: y flat, dx tiled; 2100: y and dx tiled).
 [Normalize(Shape = "N,C=37", Axes = "N")]
@@ -66,6 +74,13 @@ public sealed class InPlaceTests
     [Fact]
     public void Channels_last_BatchNorm_in_place() =>
         AssertInPlace(13 * InPlaceChannelsLastBatchNorm.SampleSize, () => { var l = new InPlaceChannelsLastBatchNorm(); return (l.ForwardTraining, l.Backward); });
+
+    [Fact]
+    public void Channels_last_InstanceNorm_in_place()
+    {
+        AssertInPlace(37 * InPlaceChannelsLastInstanceNorm.SampleSize, () => { var l = new InPlaceChannelsLastInstanceNorm { MaxDegreeOfParallelism = 2 }; return (l.Forward, l.Backward); });
+        AssertInPlace(2 * InPlaceLargeChannelsLastInstanceNorm.SampleSize, () => { var l = new InPlaceLargeChannelsLastInstanceNorm { MaxDegreeOfParallelism = 2 }; return (l.Forward, l.Backward); });
+    }
 
     [Fact]
     public void BatchNorm1d_with_columns_after_the_whole_vectors_in_place()
