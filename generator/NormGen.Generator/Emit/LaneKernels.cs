@@ -133,6 +133,22 @@ internal static class LaneKernels
     /// </summary>
     private static void EmitColumnStatisticsOrchestrator(CodeWriter w, KernelContext ctx)
     {
+        // Training needs two rows: a call can be small only where two rows are (or, without a batch dim, where x is).
+        bool canBeSmall = ctx.Layout.HasBatch
+            ? 2 * ctx.Layout.Segments[1].Size <= SmallColumnsMaxValues
+            : ctx.Layout.SampleSize <= SmallColumnsMaxValues;
+        if (canBeSmall)
+        {
+            using (w.Block($"if (x.Length <= {SmallColumnsMaxValues})"))
+            {
+                w.Line("// A call this small: each tile of four columns' mean and Σ(x − mean)², then y, all in double — the pivots, the");
+                w.Line("// fold and the chunk runs below would cost more than the values.");
+                string gamma = ctx.HasGamma ? "state.Gamma" : "null";
+                string beta = ctx.HasBeta ? "state.Beta" : "null";
+                w.Line($"global::NormGen.Internal.SmallColumns.Normalize(x, y, {ctx.Layout.Segments[1].Size}, {gamma}, {beta}, {Double(ctx.Spec.Epsilon)}, meanOut, invStdOut, varianceOut);");
+                w.Line("return;");
+            }
+        }
         w.Line($"int count = {ctx.StatisticsCount};");
         w.Line($"int chunks = {ctx.ChunkCount};");
         w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
@@ -169,6 +185,9 @@ internal static class LaneKernels
         }
         w.Line($"{SumStatistics}.CorrectedVariance(partials, laneStride, invCount, meanHi, {Double(ctx.Spec.Epsilon)}, meanOut, varianceOut, invStdOut, count);");
     }
+
+    /// <summary>The runtime's <c>SmallColumns.MaxValues</c>: calls of at most this many values skip the column kernels.</summary>
+    private const int SmallColumnsMaxValues = 256;
 
     /// <summary>The rows a column's pivot is the mean of (the runtime's <c>ColumnPivots.SampleRows</c>).</summary>
     private const int ColumnPivotRows = 32;

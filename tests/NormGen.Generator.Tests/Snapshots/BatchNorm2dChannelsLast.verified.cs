@@ -171,6 +171,13 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void NormalizeWithOwnStatistics(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut)
         {
+            if (x.Length <= 256)
+            {
+                // A call this small: each tile of four columns' mean and Σ(x − mean)², then y, all in double — the pivots, the
+                // fold and the chunk runs below would cost more than the values.
+                global::NormGen.Internal.SmallColumns.Normalize(x, y, 16, state.Gamma, state.Beta, 1E-05, meanOut, invStdOut, varianceOut);
+                return;
+            }
             int count = 16;
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch * 64, x.Length, global::NormGen.Internal.Threading.ParallelThreshold, statistics: 16);
             int laneStride = count + 16;
