@@ -24,6 +24,7 @@ public sealed class SnapshotTests
     [InlineData("GroupNorm", "[Normalize(Shape = \"N,C=64,H=32,W=32\", Axes = \"CHW\", Groups = 8)]")]
     [InlineData("InstanceNorm", "[Normalize(Shape = \"N,C=16,H=8,W=8\", Axes = \"HW\")]")]
     [InlineData("InstanceNormChannelsLast", "[Normalize(Shape = \"N,H=8,W=8,C=16\", Axes = \"HW\")]")]
+    [InlineData("LayerNormOverChannels", "[Normalize(Shape = \"N,C=96,H=56,W=56\", Axes = \"C\")]")]
     [InlineData("RmsNorm", "[Normalize(Shape = \"N,D=768\", Axes = \"D\", Kind = NormKind.Rms, Epsilon = 1e-6)]")]
     [InlineData("BatchNormNoRunningStats", "[Normalize(Shape = \"N,C=8,H=4,W=4\", Axes = \"NHW\", TrackRunningStats = false, Affine = false)]")]
     public void Generated_text_matches_the_approved_snapshot(string name, string attribute)

@@ -17,7 +17,8 @@ internal static class SampleColumns
 {
     /// <summary>
     /// The context of one sample of <paramref name="layer"/> — its dims after the leading kept ones, rows × columns — where
-    /// the layer is [kept samples, reduced rows, kept columns] with γ and β (if any) per column; otherwise null.
+    /// the layer is [kept samples, reduced rows, kept columns] with γ and β (if any) per column, or per row
+    /// (<see cref="ScalesRows"/>: the sample's kernels then normalize without them); otherwise null.
     /// </summary>
     public static KernelContext? Sample(KernelContext layer)
     {
@@ -27,9 +28,11 @@ internal static class SampleColumns
             return null;
         }
         Segment samples = segments[0], rows = segments[1], columns = segments[2];
-        bool fits = !samples.Reduced && !samples.Affine
-            && rows.Reduced && !rows.Batch && !rows.Affine
-            && !columns.Reduced && !columns.Batch && (columns.Affine || !layer.Spec.Affine);
+        bool affine = layer.Spec.Affine;
+        bool fits = !samples.Reduced && !(affine && samples.Affine)
+            && rows.Reduced && !rows.Batch
+            && !columns.Reduced && !columns.Batch
+            && (!affine || rows.Affine != columns.Affine);
         if (!fits)
         {
             return null;
@@ -37,10 +40,24 @@ internal static class SampleColumns
         // The sample's dims: those after the leading kept ones (the samples segment, with any size-1 dims among them).
         var dims = layer.Spec.Dims.SkipWhile(d => layer.Spec.Axes.IndexOf(d.Letter) < 0).ToList();
         string shape = string.Join(",", dims.Select(d => $"{d.Letter}={Int(d.Size!.Value)}"));
-        LayerSpec sample = layer.Spec with { Dims = new EquatableArray<Dim>(dims.ToArray()), ShapeText = shape };
+        // Without γ and β, or with them per row (applied by the layer's own passes), the sample's kernels have none.
+        bool columnParameters = affine && columns.Affine;
+        LayerSpec sample = layer.Spec with
+        {
+            Dims = new EquatableArray<Dim>(dims.ToArray()),
+            ShapeText = shape,
+            Affine = columnParameters,
+            AffineAxes = columnParameters ? layer.Spec.AffineAxes : "",
+        };
         var context = new KernelContext(new Layout(sample), layer.TypeNameWithParameters, layer.AttributeText, layer);
         return context.IsColumnLayout && context.Layout.SampleSize >= MinSampleValues ? context : null;
     }
+
+    /// <summary>
+    /// γ and β per row of a sample (LayerNorm over the channels of (N, C, H, W), as in ConvNeXt): the sample's kernels
+    /// normalize without them; the layer scales and shifts each row of y, and gives Backward γ·dy with dγ and dβ.
+    /// </summary>
+    public static bool ScalesRows(KernelContext layer) => layer.Spec.Affine && layer.Layout.Segments[1].Affine;
 
     /// <summary>
     /// The smallest sample that goes through the column kernels: each sample costs a fixed ~0.2 µs of preparation (its
@@ -64,34 +81,46 @@ internal static class SampleColumns
     /// <summary>Whether each sample's rows are shared out over the threads (large samples) rather than whole samples.</summary>
     public static bool SplitsRows(KernelContext sample) => sample.Layout.SampleSize >= RowChunkedSampleValues;
 
-    /// <summary>The layer's orchestrators, which the API calls, and (small samples) their chunk kernels.</summary>
+    /// <summary>The layer's orchestrators, which the API calls, and their chunk kernels.</summary>
     public static IReadOnlyList<KernelMethod> Methods(KernelContext layer, KernelContext sample)
     {
         string t = layer.T;
         bool rows = SplitsRows(sample);
+        bool scales = ScalesRows(layer);
         var methods = new List<KernelMethod>
         {
             new("NormalizeEachSample",
-                rows
-                    ? "Normalizes x into y sample by sample (NormalizeWithOwnStatistics on each, its rows shared out over the threads), keeping every sample's statistics in the given arrays."
-                    : "Normalizes x into y in chunks of whole samples shared out over the threads (NormalizeSamplesChunk), keeping every sample's statistics in the given arrays.",
+                (rows
+                    ? "Normalizes x into y sample by sample (NormalizeWithOwnStatistics on each, its rows shared out over the threads)"
+                    : "Normalizes x into y in chunks of whole samples shared out over the threads (NormalizeSamplesChunk)")
+                + (scales ? ", then scales and shifts each row of y by its γ and β" : "")
+                + ", keeping every sample's statistics in the given arrays.",
                 (w, ctx) => EmitNormalize(w, ctx, sample),
                 $"global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> y, int batch, double[] meanOut, double[] invStdOut, double[] varianceOut"),
             new("BackwardEachSample",
-                rows
-                    ? "dx from dy sample by sample (BackwardKernel on each, with that sample's saved statistics, its rows shared out over the threads); adds the parameter gradients to GammaGrad/BetaGrad once, summed in double over the samples."
-                    : "dx from dy in chunks of whole samples shared out over the threads (BackwardSamplesChunk); adds the parameter gradients to GammaGrad/BetaGrad once, summed in double over the chunks in chunk order.",
+                (rows
+                    ? $"dx from dy sample by sample ({(scales ? "γ·dy with the rows' dγ and dβ, then " : "")}BackwardKernel on each, with that sample's saved statistics, its rows shared out over the threads); adds the parameter gradients to GammaGrad/BetaGrad once, summed in double over the samples."
+                    : "dx from dy in chunks of whole samples shared out over the threads (BackwardSamplesChunk); adds the parameter gradients to GammaGrad/BetaGrad once, summed in double over the chunks in chunk order."),
                 (w, ctx) => EmitBackward(w, ctx, sample),
                 $"global::System.ReadOnlySpan<{t}> x, global::System.ReadOnlySpan<{t}> dy, global::System.Span<{t}> dx, int batch"),
         };
         if (!rows)
         {
             methods.Add(KernelMethod.Chunk("NormalizeSamplesChunk",
-                "One chunk of samples on this chunk's worker: each sample's statistics and y (NormalizeWithOwnStatistics), the statistics copied to the sample's place in the active arrays.",
+                $"One chunk of samples on this chunk's worker: each sample's statistics and y (NormalizeWithOwnStatistics{(scales ? ", then each row's γ and β" : "")}), the statistics copied to the sample's place in the active arrays.",
                 "x", KernelMethod.Unused, "y", (w, ctx) => EmitNormalizeChunk(w, ctx, sample)));
             methods.Add(KernelMethod.Chunk("BackwardSamplesChunk",
-                "One chunk of samples on this chunk's worker: each sample's dx (BackwardKernel with the sample's saved statistics), its parameter sums added to the worker's.",
+                $"One chunk of samples on this chunk's worker: each sample's dx ({(scales ? "γ·dy with the rows' dγ and dβ, then " : "")}BackwardKernel with the sample's saved statistics), its parameter sums added to the worker's.",
                 "x", "dy", "dx", (w, ctx) => EmitBackwardChunk(w, ctx, sample)));
+        }
+        else if (scales)
+        {
+            methods.Add(KernelMethod.Chunk("ScaleRowsChunk",
+                "One chunk of a sample's rows: y = x̂·γ + β with the row's γ and β.",
+                "unusedX", KernelMethod.Unused, "y", (w, ctx) => EmitScaleRowsChunk(w, sample)));
+            methods.Add(KernelMethod.Chunk("RowGradientsChunk",
+                "One chunk of a sample's rows: g = γ·dy, and each row's Σdy·x̂ and Σdy added to the parameter sums.",
+                "x", "dy", "g", (w, ctx) => EmitRowGradientsChunk(w, ctx, sample)));
         }
         return methods;
     }
@@ -108,6 +137,16 @@ internal static class SampleColumns
     /// <summary>The chunks of samples of a call: as for a one-pass kernel over x (the same for any number of threads).</summary>
     private static string SampleChunks(KernelContext layer) =>
         $"global::NormGen.Internal.Threading.ChunkCount({Samples(layer)}, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold)";
+
+    /// <summary>The rows of one sample (the reduced segment).</summary>
+    private static int SampleRows(KernelContext sample) => sample.Layout.Segments[0].Size;
+
+    /// <summary>The chunks of a sample's rows for the row passes: as for a one-pass kernel over the sample.</summary>
+    private static string RowChunks(KernelContext sample) =>
+        $"global::NormGen.Internal.Threading.ChunkCount({Int(SampleRows(sample))}, sampleValues, global::NormGen.Internal.Threading.OnePassParallelThreshold)";
+
+    /// <summary>The parameter sums' second row (Σdy) starts this far into them: the parameters, padded like the chunks' rows.</summary>
+    private static string ParameterStride(KernelContext layer) => $"{Int(layer.Layout.ParameterSize)} + {Int(StateEmitter.PartialPadding)}";
 
     private static void EmitSampleChunkRange(CodeWriter w, KernelContext layer)
     {
@@ -137,12 +176,21 @@ internal static class SampleColumns
         w.Line("double[] mean = state.SampleMean;");
         w.Line("double[] invStd = state.SampleInvStd;");
         w.Line("double[] variance = state.SampleVariance;");
+        if (ScalesRows(layer))
+        {
+            w.Line($"int rowChunks = {RowChunks(sample)};");
+        }
         w.Line("// Each sample is rows × columns with one statistic per column: its statistics, then its y, each pass over its rows");
         w.Line("// in chunks shared out over the threads. Its statistics go to the sample's place in the layer's arrays.");
         using (w.Block("for (int sample = 0; sample < samples; sample++)"))
         {
             w.Line("int start = sample * sampleValues;");
             w.Line("NormalizeWithOwnStatistics(state, x.Slice(start, sampleValues), y.Slice(start, sampleValues), 1, mean, invStd, variance);");
+            if (ScalesRows(layer))
+            {
+                w.Line("// y holds x̂: each row scaled and shifted by its γ and β.");
+                w.Line(KernelMethod.Run("ScaleRowsChunk", "default", "default", "y.Slice(start, sampleValues)", "rowChunks"));
+            }
             EmitCopyStatistics(w, "mean", "invStd", "variance", "meanOut", "invStdOut", "varianceOut");
         }
     }
@@ -155,6 +203,11 @@ internal static class SampleColumns
         {
             w.Line("int start = sample * sampleValues;");
             w.Line("NormalizeWithOwnStatistics(worker, x.Slice(start, sampleValues), y.Slice(start, sampleValues), 1, worker.SampleMean, worker.SampleInvStd, worker.SampleVariance);");
+            if (ScalesRows(layer))
+            {
+                w.Line("// y holds x̂: each row scaled and shifted by its γ and β.");
+                w.Line($"global::NormGen.Internal.RowParameters.Scale(y.Slice(start, sampleValues), count, state.Gamma, {(layer.HasBeta ? "state.Beta" : "null")}, 0, {Int(SampleRows(sample))});");
+            }
             EmitCopyStatistics(w, "worker.SampleMean", "worker.SampleInvStd", "worker.SampleVariance", "state.ActiveMean", "state.ActiveInvStd", "state.ActiveVariance");
         }
     }
@@ -166,23 +219,63 @@ internal static class SampleColumns
         w.Line($"global::System.Array.Copy({variance}, 0, {varianceOut}, sample * count, count);");
     }
 
+    private static void EmitScaleRowsChunk(CodeWriter w, KernelContext sample)
+    {
+        (int values, int columns) = SampleExtent(sample);
+        w.Line($"const int sampleValues = {Int(values)};");
+        EmitRowChunkRange(w, sample);
+        w.Line($"global::NormGen.Internal.RowParameters.Scale(y, {Int(columns)}, state.Gamma, {(sample.Layer!.HasBeta ? "state.Beta" : "null")}, chunkFirst, chunkLast);");
+    }
+
+    private static void EmitRowGradientsChunk(CodeWriter w, KernelContext layer, KernelContext sample)
+    {
+        (int values, int columns) = SampleExtent(sample);
+        w.Line($"const int sampleValues = {Int(values)};");
+        EmitRowChunkRange(w, sample);
+        w.Line(RowGradientsCall("state", "x", "dy", "g", layer, sample, "chunkFirst", "chunkLast", Int(columns)));
+    }
+
+    private static void EmitRowChunkRange(CodeWriter w, KernelContext sample)
+    {
+        int rows = SampleRows(sample);
+        w.Line("// This chunk's rows of the sample (the partition depends on the shape only, not on the threads).");
+        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({Int(rows)}, sampleValues, global::NormGen.Internal.Threading.OnePassParallelThreshold);");
+        w.Line("int chunkFirst = chunk * chunkSize;");
+        w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {Int(rows)});");
+    }
+
+    private static string RowGradientsCall(string state, string x, string dy, string g, KernelContext layer, KernelContext sample, string first, string end, string columns)
+    {
+        bool rms = layer.Spec.IsRms;
+        string hi = rms ? "null" : $"{state}.RowMeanHi";
+        string lo = rms || !layer.IsFloat ? "null" : $"{state}.RowMeanLo";
+        return $"global::NormGen.Internal.RowParameters.Gradients({x}, {dy}, {g}, {columns}, {hi}, {lo}, {state}.RowInvStd, {state}.Gamma, {state}.SampleParameterSums, {ParameterStride(layer)}, withBeta: {(layer.HasBeta ? "true" : "false")}, {first}, {end});";
+    }
+
+    /// <summary>The sample's saved statistics in the element type for the row gradients' x̂ (as BackwardKernel narrows them).</summary>
+    private static void EmitRowConstants(CodeWriter w, KernelContext layer, string state)
+    {
+        w.Line(layer.Spec.IsRms
+            ? $"global::NormGen.Internal.DxConstants.Narrow({state}.SampleSavedInvStd, {state}.RowInvStd, count);"
+            : layer.IsFloat
+                ? $"global::NormGen.Internal.DxConstants.Narrow({state}.SampleSavedMean, {state}.SampleSavedInvStd, {state}.RowMeanHi, {state}.RowMeanLo, {state}.RowInvStd, count);"
+                : $"global::NormGen.Internal.DxConstants.Narrow({state}.SampleSavedMean, {state}.SampleSavedInvStd, {state}.RowMeanHi, {state}.RowInvStd, count);");
+    }
+
     private static void EmitBackward(CodeWriter w, KernelContext layer, KernelContext sample)
     {
         bool rows = SplitsRows(sample);
+        bool scales = ScalesRows(layer);
         if (rows)
         {
             EmitSampleConstants(w, sample);
             w.Line($"int samples = {Samples(layer)};");
         }
-        else if (layer.HasGamma)
-        {
-            w.Line($"const int count = {Int(SampleExtent(sample).Columns)};");
-        }
         if (layer.HasGamma)
         {
-            w.Line($"const int laneStride = count + {StateEmitter.PartialPadding};");
+            w.Line($"const int parameterStride = {ParameterStride(layer)};");
             w.Line(rows
-                ? "// dγ and dβ of every sample, summed in double (BackwardKernel adds each sample's), then added to the gradients once."
+                ? $"// dγ and dβ of every sample, summed in double ({(scales ? "each row's by its chunk of rows" : "BackwardKernel adds each sample's")}), then added to the gradients once."
                 : "// dγ and dβ summed in double: each chunk's samples on its worker, then the workers' in chunk order, added to the gradients once.");
             w.Line("double[] parameterSums = state.SampleParameterSums;");
             w.Line("global::System.Array.Clear(parameterSums, 0, parameterSums.Length);");
@@ -197,12 +290,17 @@ internal static class SampleColumns
             {
                 using (w.Block("for (int chunk = 0; chunk < chunks; chunk++)"))
                 {
-                    w.Line("global::NormGen.Internal.ParameterGradients.AddSampleSums(state.SampleWorkers[chunk].SampleParameterSums, parameterSums, laneStride, count);");
+                    w.Line($"global::NormGen.Internal.ParameterGradients.AddSampleSums(state.SampleWorkers[chunk].SampleParameterSums, parameterSums, parameterStride, {Int(layer.Layout.ParameterSize)});");
                 }
             }
         }
         else
         {
+            if (scales)
+            {
+                w.Line($"int rowChunks = {RowChunks(sample)};");
+                w.Line($"{layer.T}[] g = global::NormGen.Internal.Buffers.AtLeast(ref state.RowGradient, sampleValues);");
+            }
             w.Line("// Each sample with its saved statistics: its gradient sums, then its dx, each pass over its rows in chunks shared out");
             w.Line("// over the threads.");
             using (w.Block("for (int sample = 0; sample < samples; sample++)"))
@@ -210,29 +308,54 @@ internal static class SampleColumns
                 w.Line("int start = sample * sampleValues;");
                 w.Line("global::System.Array.Copy(state.SavedMean, sample * count, state.SampleSavedMean, 0, count);");
                 w.Line("global::System.Array.Copy(state.SavedInvStd, sample * count, state.SampleSavedInvStd, 0, count);");
-                w.Line("BackwardKernel(state, x.Slice(start, sampleValues), dy.Slice(start, sampleValues), dx.Slice(start, sampleValues), 1);");
+                if (scales)
+                {
+                    w.Line("// g = γ·dy row by row, with each row's Σdy·x̂ and Σdy (dγ and dβ); then dx from g, as without parameters.");
+                    EmitRowConstants(w, layer, "state");
+                    w.Line(KernelMethod.Run("RowGradientsChunk", "x.Slice(start, sampleValues)", "dy.Slice(start, sampleValues)", $"new global::System.Span<{layer.T}>(g, 0, sampleValues)", "rowChunks"));
+                    w.Line($"BackwardKernel(state, x.Slice(start, sampleValues), new global::System.Span<{layer.T}>(g, 0, sampleValues), dx.Slice(start, sampleValues), 1);");
+                }
+                else
+                {
+                    w.Line("BackwardKernel(state, x.Slice(start, sampleValues), dy.Slice(start, sampleValues), dx.Slice(start, sampleValues), 1);");
+                }
             }
         }
         if (layer.HasGamma)
         {
-            w.Line($"global::NormGen.Internal.ParameterGradients.AddChunkSums(parameterSums, laneStride, 1, state.GammaGrad, {(layer.HasBeta ? "state.BetaGrad" : "null")});");
+            w.Line($"global::NormGen.Internal.ParameterGradients.AddChunkSums(parameterSums, parameterStride, 1, state.GammaGrad, {(layer.HasBeta ? "state.BetaGrad" : "null")});");
         }
     }
 
     private static void EmitBackwardChunk(CodeWriter w, KernelContext layer, KernelContext sample)
     {
+        bool scales = ScalesRows(layer);
         EmitSampleConstants(w, sample);
         EmitSampleChunkRange(w, layer);
         if (layer.HasGamma)
         {
             w.Line("global::System.Array.Clear(worker.SampleParameterSums, 0, worker.SampleParameterSums.Length);");
         }
+        if (scales)
+        {
+            w.Line($"{layer.T}[] g = global::NormGen.Internal.Buffers.AtLeast(ref worker.RowGradient, sampleValues);");
+        }
         using (w.Block("for (int sample = chunkFirst; sample < chunkLast; sample++)"))
         {
             w.Line("int start = sample * sampleValues;");
             w.Line("global::System.Array.Copy(state.SavedMean, sample * count, worker.SampleSavedMean, 0, count);");
             w.Line("global::System.Array.Copy(state.SavedInvStd, sample * count, worker.SampleSavedInvStd, 0, count);");
-            w.Line("BackwardKernel(worker, x.Slice(start, sampleValues), dy.Slice(start, sampleValues), dx.Slice(start, sampleValues), 1);");
+            if (scales)
+            {
+                w.Line("// g = γ·dy row by row, with each row's Σdy·x̂ and Σdy (dγ and dβ); then dx from g, as without parameters.");
+                EmitRowConstants(w, layer, "worker");
+                w.Line(RowGradientsCall("worker", "x.Slice(start, sampleValues)", "dy.Slice(start, sampleValues)", $"new global::System.Span<{layer.T}>(g, 0, sampleValues)", layer, sample, "0", Int(SampleRows(sample)), "count"));
+                w.Line($"BackwardKernel(worker, x.Slice(start, sampleValues), new global::System.Span<{layer.T}>(g, 0, sampleValues), dx.Slice(start, sampleValues), 1);");
+            }
+            else
+            {
+                w.Line("BackwardKernel(worker, x.Slice(start, sampleValues), dy.Slice(start, sampleValues), dx.Slice(start, sampleValues), 1);");
+            }
         }
     }
 
@@ -240,6 +363,7 @@ internal static class SampleColumns
     public static void EmitState(CodeWriter w, KernelContext layer, KernelContext sample)
     {
         string columns = Int(SampleExtent(sample).Columns);
+        string t = layer.T;
         w.Line("// One sample's statistics (NormalizeWithOwnStatistics), and the saved ones BackwardKernel reads for it.");
         w.Line($"public readonly double[] SampleMean = new double[{columns}];");
         w.Line($"public readonly double[] SampleInvStd = new double[{columns}];");
@@ -249,7 +373,21 @@ internal static class SampleColumns
         if (layer.HasGamma)
         {
             w.Line("// dγ and dβ summed over samples: the Gamma row, then the Beta row, padded like the chunks' rows.");
-            w.Line($"public readonly double[] SampleParameterSums = new double[2 * ({columns} + {Int(StateEmitter.PartialPadding)})];");
+            w.Line($"public readonly double[] SampleParameterSums = new double[2 * ({ParameterStride(layer)})];");
+        }
+        if (ScalesRows(layer))
+        {
+            w.Line("// Backward's γ·dy of one sample, and the sample's per-column mean (hi and lo) and 1/std for the rows' x̂.");
+            w.Line($"public {t}[] RowGradient = global::System.Array.Empty<{t}>();");
+            if (!layer.Spec.IsRms)
+            {
+                w.Line($"public readonly {t}[] RowMeanHi = new {t}[{columns}];");
+                if (layer.IsFloat)
+                {
+                    w.Line($"public readonly float[] RowMeanLo = new float[{columns}];");
+                }
+            }
+            w.Line($"public readonly {t}[] RowInvStd = new {t}[{columns}];");
         }
         if (SplitsRows(sample))
         {

@@ -131,8 +131,7 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardEachSample(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            const int count = 16;
-            const int laneStride = count + 16;
+            const int parameterStride = 16 + 16;
             // dγ and dβ summed in double: each chunk's samples on its worker, then the workers' in chunk order, added to the gradients once.
             double[] parameterSums = state.SampleParameterSums;
             global::System.Array.Clear(parameterSums, 0, parameterSums.Length);
@@ -142,9 +141,9 @@ namespace Demo
             state.Runner.Run(NormGenState.BackwardSamplesChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
             for (int chunk = 0; chunk < chunks; chunk++)
             {
-                global::NormGen.Internal.ParameterGradients.AddSampleSums(state.SampleWorkers[chunk].SampleParameterSums, parameterSums, laneStride, count);
+                global::NormGen.Internal.ParameterGradients.AddSampleSums(state.SampleWorkers[chunk].SampleParameterSums, parameterSums, parameterStride, 16);
             }
-            global::NormGen.Internal.ParameterGradients.AddChunkSums(parameterSums, laneStride, 1, state.GammaGrad, state.BetaGrad);
+            global::NormGen.Internal.ParameterGradients.AddChunkSums(parameterSums, parameterStride, 1, state.GammaGrad, state.BetaGrad);
         }
 
         /// <summary>One chunk of samples on this chunk's worker: each sample's statistics and y (NormalizeWithOwnStatistics), the statistics copied to the sample's place in the active arrays.</summary>

@@ -47,6 +47,14 @@ public partial class FdInstanceNorm : IPerSampleLayer<double>, IAffineLayer<doub
 [Normalize(Shape = "N,C=3,H=7,W=7", Axes = "HW", ElementType = typeof(double))]
 public partial class FdInstanceNormWide : IPerSampleLayer<double>, IAffineLayer<double> { }
 
+/// <summary>LayerNorm over the channels of (N, C, H, W): γ and β per row of a sample, its statistics per column.</summary>
+[Normalize(Shape = "N,C=5,H=16,W=16", Axes = "C", ElementType = typeof(double))]
+public partial class FdLayerNormOverChannels : IPerSampleLayer<double>, IAffineLayer<double> { }
+
+/// <summary>RMSNorm over the channels of (N, C, H, W): γ per row, no β.</summary>
+[Normalize(Shape = "N,C=6,H=13,W=13", Axes = "C", Kind = NormKind.Rms, ElementType = typeof(double))]
+public partial class FdRmsNormOverChannels : IPerSampleLayer<double>, IScaledLayer<double> { }
+
 /// <summary>Channels-last, samples of 1,280 values: the column kernels sample by sample, 5 columns (one past a vector).</summary>
 [Normalize(Shape = "N,H=16,W=16,C=5", Axes = "HW", ElementType = typeof(double))]
 public partial class FdInstanceNormChannelsLast : IPerSampleLayer<double>, IAffineLayer<double> { }

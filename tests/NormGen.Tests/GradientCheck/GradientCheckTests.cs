@@ -49,6 +49,10 @@ public class GradientCheckTests
 
     [Fact] public void InstanceNorm_ChannelsLast_16x16_C5() => CheckPerSample(new FdInstanceNormChannelsLast(), NormLayout.InstanceNormChannelsLast(2, 256, 5), 43);
 
+    [Fact] public void LayerNorm_OverChannels_C5_16x16() => CheckPerSample(new FdLayerNormOverChannels(), NormLayout.LayerNormOverChannels(2, 5, 256), 25);
+
+    [Fact] public void RmsNorm_OverChannels_C6_13x13() => CheckPerSample(new FdRmsNormOverChannels(), NormLayout.LayerNormOverChannels(2, 6, 169), 54, rms: true);
+
     [Fact] public void RmsNorm_D11() => CheckPerSample(new FdRmsNorm11(), NormLayout.LayerNorm(3, 11), 51, rms: true);
 
     [Fact] public void RmsNorm_D41() => CheckPerSample(new FdRmsNorm41(), NormLayout.LayerNorm(3, 41), 52, rms: true);

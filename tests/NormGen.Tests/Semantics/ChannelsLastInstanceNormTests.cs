@@ -52,19 +52,19 @@ public class ChannelsLastInstanceNormTests
 
     [Fact]
     public void Large_samples_match_the_reference_and_the_threads_agree() =>
-        AssertReferenceAndThreads(3, LargeSampleChannelsLastInstanceNorm.SampleSize, LargeSampleChannelsLastInstanceNorm.ParameterSize, 64 * 40, degree =>
+        SampleByLayoutChecks.AssertReferenceAndThreads(NormLayout.InstanceNormChannelsLast(3, 64 * 40, 64), 3, LargeSampleChannelsLastInstanceNorm.SampleSize, degree =>
         {
             var layer = new LargeSampleChannelsLastInstanceNorm { MaxDegreeOfParallelism = degree };
-            return (layer.Gamma.ToArray(), (g, b) => { g.CopyTo(layer.Gamma); b.CopyTo(layer.Beta); }, layer.Forward, layer.Backward,
+            return ((g, b) => { g.CopyTo(layer.Gamma); b.CopyTo(layer.Beta); }, layer.Forward, layer.Backward,
                 () => (layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray()));
         });
 
     [Fact]
     public void Small_samples_match_the_reference_and_the_threads_agree() =>
-        AssertReferenceAndThreads(37, SmallSampleChannelsLastInstanceNorm.SampleSize, SmallSampleChannelsLastInstanceNorm.ParameterSize, 100, degree =>
+        SampleByLayoutChecks.AssertReferenceAndThreads(NormLayout.InstanceNormChannelsLast(37, 100, 24), 37, SmallSampleChannelsLastInstanceNorm.SampleSize, degree =>
         {
             var layer = new SmallSampleChannelsLastInstanceNorm { MaxDegreeOfParallelism = degree };
-            return (layer.Gamma.ToArray(), (g, b) => { g.CopyTo(layer.Gamma); b.CopyTo(layer.Beta); }, layer.Forward, layer.Backward,
+            return ((g, b) => { g.CopyTo(layer.Gamma); b.CopyTo(layer.Beta); }, layer.Forward, layer.Backward,
                 () => (layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray()));
         });
 
@@ -74,10 +74,10 @@ public class ChannelsLastInstanceNormTests
         const int columns = 40, spatial = 144;
         var layer = new PlainChannelsLastInstanceNorm { MaxDegreeOfParallelism = 2 };
         // A larger batch first: the smaller one must not read what it left behind.
-        float[] first = SamplesOfDifferentScales(new Random(7), 20, spatial * columns);
+        float[] first = SampleByLayoutChecks.SamplesOfDifferentScales(new Random(7), 20, spatial * columns);
         layer.Forward(first, new float[first.Length]);
 
-        float[] x = SamplesOfDifferentScales(new Random(8), 5, spatial * columns);
+        float[] x = SampleByLayoutChecks.SamplesOfDifferentScales(new Random(8), 5, spatial * columns);
         double[] dy = TestData.Uniform(new Random(9), x.Length, -1, 1);
         var y = new float[x.Length];
         var dx = new float[x.Length];
@@ -87,64 +87,6 @@ public class ChannelsLastInstanceNormTests
         ReferenceResult reference = ReferenceNorm.Compute(NormLayout.InstanceNormChannelsLast(5, spatial, columns), TestData.ToDouble<float>(x), dy, null, null, 1e-5);
         Tolerance.AssertClose("y", (ReadOnlySpan<float>)y, reference.Y, 2e-6);
         Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, 2e-5);
-    }
-
-    private delegate void Forward(ReadOnlySpan<float> x, Span<float> y);
-
-    private delegate void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx);
-
-    /// <summary>A layer at the given degree: its γ, a setter of γ and β, Forward, Backward and its (dγ, dβ).</summary>
-    private delegate (float[] Gamma, Action<float[], float[]> SetParameters, Forward Forward, Backward Backward, Func<(float[], float[])> Gradients) MakeLayer(int degree);
-
-    /// <summary>
-    /// Forward and two Backward calls (the gradients accumulate) at one and two threads: the same bits, and within float
-    /// rounding of the reference.
-    /// </summary>
-    private static void AssertReferenceAndThreads(int samples, int sampleSize, int columns, int spatial, MakeLayer make)
-    {
-        var rng = new Random(samples);
-        float[] x = SamplesOfDifferentScales(rng, samples, sampleSize);
-        double[] dy = TestData.Uniform(rng, x.Length, -1, 1);
-        float[] gamma = TestData.To<float>(TestData.Uniform(rng, columns, 0.5, 1.5));
-        float[] beta = TestData.To<float>(TestData.Uniform(rng, columns, -0.5, 0.5));
-        (float[] Y, float[] Dx, float[] GammaGrad, float[] BetaGrad) Run(int degree)
-        {
-            var layer = make(degree);
-            layer.SetParameters(gamma, beta);
-            var y = new float[x.Length];
-            var dx = new float[x.Length];
-            layer.Forward(x, y);
-            layer.Backward(x, TestData.To<float>(dy), dx);
-            layer.Backward(x, TestData.To<float>(dy), dx);
-            (float[] gammaGrad, float[] betaGrad) = layer.Gradients();
-            return (y, dx, gammaGrad, betaGrad);
-        }
-
-        var one = Run(1);
-        var two = Run(2);
-        Tolerance.AssertIdentical("y at two threads", (ReadOnlySpan<float>)one.Y, two.Y);
-        Tolerance.AssertIdentical("dx at two threads", (ReadOnlySpan<float>)one.Dx, two.Dx);
-        Tolerance.AssertIdentical("GammaGrad at two threads", (ReadOnlySpan<float>)one.GammaGrad, two.GammaGrad);
-        Tolerance.AssertIdentical("BetaGrad at two threads", (ReadOnlySpan<float>)one.BetaGrad, two.BetaGrad);
-
-        ReferenceResult reference = ReferenceNorm.Compute(NormLayout.InstanceNormChannelsLast(samples, spatial, columns),
-            TestData.ToDouble<float>(x), dy, TestData.ToDouble<float>(gamma), TestData.ToDouble<float>(beta), 1e-5);
-        Tolerance.AssertClose("y", (ReadOnlySpan<float>)one.Y, reference.Y, 2e-6);
-        Tolerance.AssertClose("dx", (ReadOnlySpan<float>)one.Dx, reference.Dx, 2e-5);
-        Tolerance.AssertClose("GammaGrad after two Backward calls", (ReadOnlySpan<float>)one.GammaGrad, TestData.Scaled<double>(reference.DGamma, 2), 2e-6);
-        Tolerance.AssertClose("BetaGrad after two Backward calls", (ReadOnlySpan<float>)one.BetaGrad, TestData.Scaled<double>(reference.DBeta, 2), 2e-6);
-    }
-
-    /// <summary>Sample s uniform in [3s − 1 − s, 3s + 1 + s]: every sample its own mean and spread.</summary>
-    private static float[] SamplesOfDifferentScales(Random rng, int samples, int sampleSize)
-    {
-        var x = new float[samples * sampleSize];
-        for (int s = 0; s < samples; s++)
-        {
-            double[] values = TestData.Uniform(rng, sampleSize, (3 * s) - 1 - s, (3 * s) + 1 + s);
-            TestData.To<float>(values).CopyTo(x, s * sampleSize);
-        }
-        return x;
     }
 
     private static double[] ToChannelsLast(double[] x, int n, int channels, int spatial)

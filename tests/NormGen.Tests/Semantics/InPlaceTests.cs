@@ -27,6 +27,14 @@ internal partial class InPlaceChannelsLastInstanceNorm { }
 [Normalize(Shape = "N,H=64,W=40,C=64", Axes = "HW")]
 internal partial class InPlaceLargeChannelsLastInstanceNorm { }
 
+// LayerNorm over the channels of (N, C, H, W), γ and β per row of a sample: chunks of whole samples, and samples whose
+// rows are shared out.
+[Normalize(Shape = "N,C=24,H=10,W=10", Axes = "C")]
+internal partial class InPlaceChannelsLayerNorm { }
+
+[Normalize(Shape = "N,C=96,H=40,W=40", Axes = "C")]
+internal partial class InPlaceLargeChannelsLayerNorm { }
+
 // Rows × columns with columns left over after the whole vectors: the last tile is the vector ending at the last column,
 // which writes its last lanes alone (37: y flat, dx tiled; 2100: y and dx tiled).
 [Normalize(Shape = "N,C=37", Axes = "N")]
@@ -80,6 +88,13 @@ public sealed class InPlaceTests
     {
         AssertInPlace(37 * InPlaceChannelsLastInstanceNorm.SampleSize, () => { var l = new InPlaceChannelsLastInstanceNorm { MaxDegreeOfParallelism = 2 }; return (l.Forward, l.Backward); });
         AssertInPlace(2 * InPlaceLargeChannelsLastInstanceNorm.SampleSize, () => { var l = new InPlaceLargeChannelsLastInstanceNorm { MaxDegreeOfParallelism = 2 }; return (l.Forward, l.Backward); });
+    }
+
+    [Fact]
+    public void LayerNorm_over_channels_in_place()
+    {
+        AssertInPlace(29 * InPlaceChannelsLayerNorm.SampleSize, () => { var l = new InPlaceChannelsLayerNorm { MaxDegreeOfParallelism = 2 }; return (l.Forward, l.Backward); });
+        AssertInPlace(2 * InPlaceLargeChannelsLayerNorm.SampleSize, () => { var l = new InPlaceLargeChannelsLayerNorm { MaxDegreeOfParallelism = 2 }; return (l.Forward, l.Backward); });
     }
 
     [Fact]

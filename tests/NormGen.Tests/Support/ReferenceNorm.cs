@@ -50,6 +50,10 @@ internal sealed class NormLayout
     public static NormLayout InstanceNormChannelsLast(int n, int spatial, int channels) =>
         Build(n * spatial * channels, i => (i / (spatial * channels) * channels) + (i % channels), n * channels, i => i % channels, channels);
 
+    /// <summary>LayerNorm over the channels of (N, C, spatial...): group = (n, position); parameter = channel.</summary>
+    public static NormLayout LayerNormOverChannels(int n, int channels, int spatial) =>
+        Build(n * channels * spatial, i => (i / (channels * spatial) * spatial) + (i % spatial), n * spatial, i => i / spatial % channels, channels);
+
     private static NormLayout Build(int length, Func<int, int> group, int groupCount, Func<int, int> param, int paramCount)
     {
         var g = new int[length];
