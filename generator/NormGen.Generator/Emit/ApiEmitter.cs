@@ -72,7 +72,7 @@ internal static class ApiEmitter
         {
             EmitInputChecks(w, ctx, "ForwardTraining", training: true);
             w.Line("NormGenState state = State;");
-            string normalize = SampleColumns.Sample(ctx) is null ? "NormalizeWithOwnStatistics" : "NormalizeEachSample";
+            string normalize = ctx.SampleContext is null ? "NormalizeWithOwnStatistics" : "NormalizeEachSample";
             w.Line($"{normalize}(state, x, y, batch, state.SavedMean, state.SavedInvStd, state.SavedVariance);");
             w.Line("state.ForwardLength = x.Length;");
             if (spec.HasRunningStats)
@@ -168,7 +168,7 @@ internal static class ApiEmitter
                 w.Line("global::NormGen.Internal.Buffers.AtLeast(ref state.SavedInvStd, groups);");
                 w.Line("global::NormGen.Internal.Buffers.AtLeast(ref state.SavedVariance, groups);");
             }
-            string normalize = SampleColumns.Sample(ctx) is null ? "NormalizeWithOwnStatistics" : "NormalizeEachSample";
+            string normalize = ctx.SampleContext is null ? "NormalizeWithOwnStatistics" : "NormalizeEachSample";
             w.Line($"{normalize}(state, x, y, batch, state.SavedMean, state.SavedInvStd, state.SavedVariance);");
             w.Line("state.ForwardLength = x.Length;");
         }
@@ -198,7 +198,7 @@ internal static class ApiEmitter
             w.Line($"int batch = x.Length / SampleSize;");
             w.Line($"global::NormGen.Internal.Check.SameLength(dy.Length, x.Length, \"{ctx.TypeName}.Backward\", nameof(dy), nameof(x));");
             w.Line($"global::NormGen.Internal.Check.SameLength(dx.Length, x.Length, \"{ctx.TypeName}.Backward\", nameof(dx), nameof(x));");
-            w.Line($"{(SampleColumns.Sample(ctx) is null ? "BackwardKernel" : "BackwardEachSample")}(state, x, dy, dx, batch);");
+            w.Line($"{(ctx.SampleContext is null ? "BackwardKernel" : "BackwardEachSample")}(state, x, dy, dx, batch);");
         }
     }
 

@@ -46,6 +46,26 @@ internal sealed class KernelContext
     /// </summary>
     public KernelContext? Layer { get; }
 
+    private KernelContext? _sample;
+    private bool _sampleBuilt;
+
+    /// <summary>
+    /// One sample of this layer where the layer goes sample by sample through the column kernels (built once by
+    /// <see cref="SampleColumns.Sample"/>); otherwise null.
+    /// </summary>
+    public KernelContext? SampleContext
+    {
+        get
+        {
+            if (!_sampleBuilt)
+            {
+                _sample = SampleColumns.Sample(this);
+                _sampleBuilt = true;
+            }
+            return _sample;
+        }
+    }
+
     /// <summary>The saved mean Backward reads: the layer's, or, for one sample of it, that sample's copy.</summary>
     public string SavedMean => Layer is null ? "state.SavedMean" : "state.SampleSavedMean";
 

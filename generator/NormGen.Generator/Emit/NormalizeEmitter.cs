@@ -84,7 +84,7 @@ internal static class NormalizeEmitter
     private static string KernelSummary(KernelContext layer)
     {
         // A per-sample rows × columns layer is described by the kernels of one sample.
-        KernelContext? sample = SampleColumns.Sample(layer);
+        KernelContext? sample = layer.SampleContext;
         KernelContext ctx = sample ?? layer;
         string order = sample is not null
             ? $"{(SampleColumns.SplitsRows(sample) ? "sample by sample, each pass over a sample's rows in chunks" : "chunks of whole samples, each on a worker state of its own")}, each sample as {ColumnKernels.Description(sample)}"
@@ -206,7 +206,7 @@ internal static class NormalizeEmitter
         ApiEmitter.EmitBackward(w, ctx);
 
         // One sample of a per-sample rows × columns layer runs the column kernels, which see that sample alone.
-        KernelContext? sample = SampleColumns.Sample(ctx);
+        KernelContext? sample = ctx.SampleContext;
         KernelContext kernelContext = sample ?? ctx;
         var kernels = layout.GroupMajor ? GroupMajorKernels.Methods(ctx) : LaneKernels.Methods(kernelContext);
         var sampleMethods = sample is null ? [] : SampleColumns.Methods(ctx, sample);

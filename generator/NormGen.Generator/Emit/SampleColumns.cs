@@ -6,12 +6,13 @@ using static NormGen.Generator.Emit.KernelContext;
 namespace NormGen.Generator.Emit;
 
 /// <summary>
-/// Per-sample statistics over rows × columns — channels-last InstanceNorm, x[N, H, W, C] normalized over H·W for each
-/// sample and channel. One sample is BatchNorm1d's layout: rows reduced, one statistic (and γ, β entry) per column. So
-/// the layer runs the column kernels (<see cref="ColumnKernels"/>) sample by sample, each sample's rows in chunks shared
-/// out over the threads, and keeps the statistics of every sample for Backward. The lane kernels this replaces updated
-/// a per-statistic array for every value (x[1,56,56,64]: three times the time of the same data channels-first) and ran
-/// a batch of one on one thread.
+/// Per-sample statistics over rows × columns: channels-last InstanceNorm (x[N, H, W, C] normalized over H·W for each
+/// sample and channel) and LayerNorm over the channels of (N, C, H, W) (over C for each sample and position, as in
+/// ConvNeXt). One sample is BatchNorm1d's layout — rows reduced, one statistic per column — so the layer runs the column
+/// kernels (<see cref="ColumnKernels"/>) sample by sample, and keeps the statistics of every sample for Backward; γ and β
+/// per column go into those kernels, per row into passes of the layer's own (<see cref="ScalesRows"/>). The lane
+/// kernels this replaces updated a per-statistic array for every value (x[1,56,56,64] InstanceNorm: three times the time
+/// of the same data channels-first) and ran a batch of one on one thread.
 /// </summary>
 internal static class SampleColumns
 {
@@ -61,8 +62,8 @@ internal static class SampleColumns
 
     /// <summary>
     /// The smallest sample that goes through the column kernels: each sample costs a fixed ~0.2 µs of preparation (its
-    /// pivots, statistics and fold), so smaller ones keep the lane kernels, which take the whole batch at once. x[256,4,4,32]
-    /// (512 values a sample) forward at one thread: 74 µs with the lane kernels, 97 µs sample by sample.
+    /// pivots, statistics and fold), so smaller ones keep the lane kernels, which take the whole batch at once. InstanceNorm
+    /// x[256,4,4,32] (512 values a sample) forward at one thread: 74 µs with the lane kernels, 97 µs sample by sample.
     /// </summary>
     private const int MinSampleValues = 1024;
 
