@@ -16,6 +16,7 @@ public sealed class SnapshotTests
     [InlineData("BatchNorm1dWide", "[Normalize(Shape = \"N,C=1001\", Axes = \"N\")]")]
     [InlineData("BatchNorm1dOddWidth", "[Normalize(Shape = \"N,C=100\", Axes = \"N\")]")]
     [InlineData("BatchNorm2dChannelsLast", "[Normalize(Shape = \"N,H=8,W=8,C=16\", Axes = \"NHW\")]")]
+    [InlineData("BatchNorm2dChannelsLastRgb", "[Normalize(Shape = \"N,H=32,W=32,C=3\", Axes = \"NHW\")]")]
     [InlineData("BatchNorm1dDouble", "[Normalize(Shape = \"N,C=128\", Axes = \"N\", ElementType = typeof(double), CumulativeAverage = true)]")]
     [InlineData("LayerNorm", "[Normalize(Shape = \"N,T,D=768\", Axes = \"D\")]")]
     [InlineData("LayerNormShortRows", "[Normalize(Shape = \"N,D=100\", Axes = \"D\")]")]

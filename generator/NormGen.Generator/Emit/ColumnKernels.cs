@@ -53,6 +53,11 @@ internal static partial class ColumnKernels
     {
         bool rms = ctx.Spec.IsRms;
         EmitHeader(w, ctx, "LanePartials", "sumRef");
+        if (NarrowPeriod(ctx) is int narrowPeriod)
+        {
+            EmitNarrowPlainSums(w, ctx, narrowPeriod);
+            return;
+        }
         w.Line(rms
             ? $"// Σx² per column: tiles of {TileColumns(ctx, SumTile)} columns sum {RowBlock} rows in registers, then add to the chunk's partial sums in double."
             : $"// Σx per column (a first mean): tiles of {TileColumns(ctx, SumTile)} columns sum {RowBlock} rows in registers, then add to the chunk's partial sums in double.");
@@ -86,6 +91,11 @@ internal static partial class ColumnKernels
         w.Line($"const int laneStride = count + {StateEmitter.PartialPadding};");
         PartialSums.EmitRowPair(w, "LanePartials", "laneStride", "sumDRef", "sumD2Ref");
         w.Line($"ref {ctx.T} pivotRef = ref {Simd}.Ref(state.LaneMeanHi);");
+        if (NarrowPeriod(ctx) is int narrowPeriod)
+        {
+            EmitNarrowDeviations(w, ctx, narrowPeriod);
+            return;
+        }
         w.Line($"// Σd and Σd² per column, d = x − pivot: tiles of {TileColumns(ctx, PairTile)} columns sum {RowBlock} rows in registers.");
         EitherWidth(w, ctx, WidePairTile, shape => ForEachTile(w, ctx, shape, shape.IsWide ? WidePairTile : PairTile, ["sumD", "sumD2"], (s, vectors) =>
         {
@@ -129,6 +139,11 @@ internal static partial class ColumnKernels
         if (!rms)
         {
             PartialSums.EmitMeanReferences(w, ctx);
+        }
+        if (NarrowPeriod(ctx) is int narrowPeriod)
+        {
+            EmitNarrowBackwardSums(w, ctx, narrowPeriod);
+            return;
         }
         // Only hi stays in registers down the rows (one constant a vector, as in Σd and Σd²'s tiles): lo and invStd are
         // applied once per block to the block's sums.
@@ -306,6 +321,15 @@ internal static partial class ColumnKernels
         w.Line($"ref {ctx.T} dxRef = ref {Simd}.Ref(dx);");
         // The wrapped pass writes whole lines from dx's first line boundary on, its two edges with ordinary stores.
         GroupMajorKernels.EmitStreaming(w, "dx", DxWrapExtension(ctx) is null ? RowLines(ctx) : OutputLines.EdgesApart);
+        if (NarrowPeriod(ctx) is int narrowPeriod)
+        {
+            w.Line($"ref {ctx.T} gainRef = ref {Simd}.Ref(state.{(ctx.HasGamma ? "LaneGain" : "LaneScale")});");
+            w.Line($"ref {ctx.T} meanHiRef = ref {Simd}.Ref(state.LaneMeanHi);");
+            w.Line($"ref {ctx.T} slopeRef = ref {Simd}.Ref(state.LaneSlope);");
+            w.Line($"ref {ctx.T} offsetRef = ref {Simd}.Ref(state.LaneOffset);");
+            EmitNarrowDx(w, ctx, narrowPeriod);
+            return;
+        }
         if (DxInRowOrder(ctx))
         {
             EmitDxInRowOrder(w, ctx);

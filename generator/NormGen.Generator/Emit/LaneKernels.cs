@@ -153,7 +153,8 @@ internal static class LaneKernels
         w.Line($"int chunks = {ctx.ChunkCount};");
         w.Line($"int laneStride = count + {StateEmitter.PartialPadding};");
         w.Line("double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);");
-        w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);");
+        int? narrow = ColumnKernels.NarrowPeriod(ctx);
+        w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, {(narrow is int n ? Int(n) : "count")});");
         w.Line("state.ActiveMean = meanOut;");
         GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
@@ -163,6 +164,7 @@ internal static class LaneKernels
         w.Line("// The pivots in chunks of columns, shared out like the passes after them (the same values for any chunks).");
         w.Line("int pivotChunks = global::NormGen.Internal.ColumnPivots.ChunkCount(x.Length, count);");
         w.Line(KernelMethod.Run("PivotsChunk", "x", "default", "default", "pivotChunks"));
+        EmitNarrowRepeat(w, narrow, "the pivots", "meanHi");
         w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
         EmitFoldPartials(w, "partials", "laneStride", 2);
         using (w.Block("if (!global::NormGen.Internal.ColumnPivots.WithinStandardDeviation(partials, laneStride, invCount, count))"))
@@ -180,10 +182,21 @@ internal static class LaneKernels
             {
                 w.Line($"{SumStatistics}.Means(partials, invCount, meanOut, meanHi, count);");
             }
+            EmitNarrowRepeat(w, narrow, "the first means", "meanHi");
             w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
             EmitFoldPartials(w, "partials", "laneStride", 2);
         }
         w.Line($"{SumStatistics}.CorrectedVariance(partials, laneStride, invCount, meanHi, {Double(ctx.Spec.Epsilon)}, meanOut, varianceOut, invStdOut, count);");
+    }
+
+    /// <summary>Rows narrower than a vector (<see cref="ColumnKernels.NarrowPeriod"/>): the per-column arrays repeated over the period the narrow passes read.</summary>
+    private static void EmitNarrowRepeat(CodeWriter w, int? period, string what, params string[] arrays)
+    {
+        if (period is int values)
+        {
+            w.Line($"// Rows narrower than a vector: {what} repeated over the narrow passes' period of {Int(values)} values.");
+            EmitRepeat(w, Int(values), arrays);
+        }
     }
 
     /// <summary>The runtime's <c>SmallColumns.MaxValues</c>: calls of at most this many values skip the column kernels.</summary>
@@ -424,7 +437,7 @@ internal static class LaneKernels
             Loop(w, ctx,
                 (lane, index) => [$"{Simd}.StoreOutput({centered(index)} * {Simd}.Load(ref scaleRef, stat + {index}){gamma.Replace("{0}", index)}{beta.Replace("{0}", index)}, ref yRef, start + {index}, streaming);"],
                 [$"NormGenSimd.At(ref yRef, start + i) = ({ctx.T})({centeredScalar} * (invStdIn[stat + i]{(fold ? " * state.Gamma[stat + i]" : "")}){gammaScalar}{betaScalar});"]);
-        });
+        }, withParam: !fold || ctx.HasBeta);
     }
 
     /// <summary>The pivots of one chunk of columns into LaneMeanHi (ColumnPivots splits the columns).</summary>
@@ -437,8 +450,10 @@ internal static class LaneKernels
         bool rms = ctx.Spec.IsRms;
         bool alongRun = SegmentLoops.AffineAlongRun(ctx);
         int? dxExtension = ColumnKernels.DxWrapExtension(ctx);
-        // The wrapped dx pass reads its constants past the last column: room for the first ones again.
-        string length = dxExtension is int e ? $"count + {Int(e)}" : "count";
+        int? narrow = ColumnKernels.NarrowPeriod(ctx);
+        // The wrapped dx pass reads its constants past the last column (room for the first ones again); the narrow passes
+        // read them repeated over their period.
+        string length = dxExtension is int e ? $"count + {Int(e)}" : narrow is int n ? Int(n) : "count";
         w.Line($"int count = {ctx.StatisticsCount};");
         w.Line($"{ctx.T}[] invStd = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneScale, {length});");
         w.Line($"{ctx.T}[] slope = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneSlope, {length});");
@@ -470,6 +485,10 @@ internal static class LaneKernels
             : ctx.IsFloat
                 ? $"global::NormGen.Internal.DxConstants.Narrow({ctx.SavedMean}, {ctx.SavedInvStd}, meanHi, meanLo, invStd, count);"
                 : $"global::NormGen.Internal.DxConstants.Narrow({ctx.SavedMean}, {ctx.SavedInvStd}, meanHi, invStd, count);");
+        if (!rms)
+        {
+            EmitNarrowRepeat(w, narrow, "hi", "meanHi");
+        }
         GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
         if (parameterSums)
@@ -503,10 +522,11 @@ internal static class LaneKernels
         w.Line(rms
             ? "// dx = invStd·(g − x̂·mean(g·x̂)) = dy·γ·invStd − x·slope"
             : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) = dy·γ·invStd − (x − mean)·slope − offset");
-        bool rowOrderDx = ColumnKernels.DxInRowOrder(ctx);
+        // The row-order and narrow dx passes read per-column constants prepared here rather than computing them per tile.
+        bool rowOrderDx = ColumnKernels.DxFromPreparedConstants(ctx);
         if (rowOrderDx)
         {
-            w.Line($"// The row-order dx pass reads {(ctx.HasGamma ? "gain = γ·invStd" : "gain = invStd (LaneScale)")}{(ctx.IsFloat ? " and the offset with the mean's low part folded in" : "")}, per");
+            w.Line($"// The {(narrow is null ? "row-order" : "narrow")} dx pass reads {(ctx.HasGamma ? "gain = γ·invStd" : "gain = invStd (LaneScale)")}{(ctx.IsFloat ? " and the offset with the mean's low part folded in" : "")}, per");
             w.Line("// column, computed here as the tiles would compute them in registers.");
             if (ctx.HasGamma)
             {
@@ -514,6 +534,10 @@ internal static class LaneKernels
             }
         }
         EmitDxConstants(w, ctx, rowOrderDx, dxExtension is not null, length);
+        if (rowOrderDx)
+        {
+            EmitNarrowRepeat(w, narrow, "the dx constants", ctx.HasGamma ? "gain" : "invStd", "meanHi", "slope", "offset");
+        }
         w.Line("// No partial sums in the dx pass: its own chunks, split from a smaller size than the sums'.");
         w.Line($"int dxChunks = {ctx.OutputChunkCount};");
         w.Line(KernelMethod.Run("BackwardDxChunk", "x", "dy", "dx", "dxChunks"));

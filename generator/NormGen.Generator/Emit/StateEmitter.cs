@@ -160,7 +160,7 @@ internal static class StateEmitter
                     w.Line("// Whether every hi of the backward's dx constants is 0 (each mean folded into the offset), for the dx pass.");
                     w.Line("public bool DxMeansFolded;");
                 }
-                if (ColumnKernels.DxInRowOrder(ctx) && ctx.HasGamma)
+                if (ColumnKernels.DxFromPreparedConstants(ctx) && ctx.HasGamma)
                 {
                     w.Line($"public {t}[] LaneGain = global::System.Array.Empty<{t}>();");
                 }

@@ -227,6 +227,27 @@ public static partial class Simd
         }
     }
 
+    /// <summary>
+    /// sums[(firstColumn + lane) mod columns] += value[lane] for every lane in lane order, in double: a vector of a flat run
+    /// over rows narrower than a vector, whose lanes belong to several columns (<c>ColumnKernels.NarrowPeriod</c>).
+    /// </summary>
+    public static void AddLanesToColumns(ref double sums, Vector256<float> value, int firstColumn, int columns)
+    {
+        for (int lane = 0, column = firstColumn; lane < Vector256<float>.Count; lane++, column = column + 1 == columns ? 0 : column + 1)
+        {
+            Unsafe.Add(ref sums, column) += value.GetElement(lane);
+        }
+    }
+
+    /// <inheritdoc cref="AddLanesToColumns(ref double, Vector256{float}, int, int)"/>
+    public static void AddLanesToColumns(ref double sums, Vector256<double> value, int firstColumn, int columns)
+    {
+        for (int lane = 0, column = firstColumn; lane < Vector256<double>.Count; lane++, column = column + 1 == columns ? 0 : column + 1)
+        {
+            Unsafe.Add(ref sums, column) += value.GetElement(lane);
+        }
+    }
+
     /// <summary>Adds 8 floats, widened to double, to the 8 doubles at <paramref name="index"/> (per-lane accumulators in memory).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddWidenedTo(ref double start, int index, Vector256<float> value)

@@ -74,3 +74,14 @@ public partial class FdBatchNormChannelsLastWide : IBatchStatsLayer<double>, IAf
 
 [Normalize(Shape = "N,C=37", Axes = "N", ElementType = typeof(double))]
 public partial class FdBatchNorm1dWide : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+/// <summary>Rows of 3 doubles, narrower than a vector: the narrow passes in periods of 4 rows, and a row after them.</summary>
+[Normalize(Shape = "N,H=5,W=7,C=3", Axes = "NHW", ElementType = typeof(double))]
+public partial class FdNarrowBatchNormChannelsLast : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
+
+/// <summary>
+/// RMSNorm per sample and channel over channels-last rows of 3 doubles (sample by sample through the column kernels:
+/// Σx² and the backward sums in periods of 4 rows, 3 rows after them).
+/// </summary>
+[Normalize(Shape = "N,H=19,W=21,C=3", Axes = "HW", Kind = NormKind.Rms, ElementType = typeof(double))]
+public partial class FdNarrowRmsChannelsLast : IPerSampleLayer<double>, IScaledLayer<double> { }

@@ -19,6 +19,10 @@ public class GradientCheckTests
 
     [Fact] public void BatchNorm2d_ChannelsLast() => CheckBatch(new FdBatchNormChannelsLast(), 4, NormLayout.BatchNormChannelsLast(4, 6, 5), 12);
 
+    [Fact] public void BatchNorm2d_ChannelsLastNarrow() => CheckBatch(new FdNarrowBatchNormChannelsLast(), 3, NormLayout.BatchNormChannelsLast(3, 35, 3), 18);
+
+    [Fact] public void RmsNorm_ChannelsLastNarrow() => CheckPerSample(new FdNarrowRmsChannelsLast(), NormLayout.InstanceNormChannelsLast(2, 399, 3), 19, rms: true);
+
     [Fact] public void BatchNorm2d_ChannelsLastWide() => CheckBatch(new FdBatchNormChannelsLastWide(), 3, NormLayout.BatchNormChannelsLast(3, 4, 21), 17);
 
     [Fact] public void BatchNorm1d_WideFeatures() => CheckBatch(new FdBatchNorm1dWide(), 4, NormLayout.BatchNorm(4, 37, 1), 18);

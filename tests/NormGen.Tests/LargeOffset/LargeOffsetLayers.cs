@@ -38,3 +38,9 @@ public partial class FarPivotLayerNorm : IPerSampleLayer<float>, IAffineLayer<fl
 // Rows × columns whose per-column pivots (the mean of 32 rows spread over the batch) can be made to lie far out.
 [Normalize(Shape = "N,C=24", Axes = "N")]
 public partial class FarPivotBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,C=3", Axes = "N")]
+public partial class FarPivotNarrowBatchNorm1d : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
+[Normalize(Shape = "N,H=5,W=5,C=3", Axes = "NHW")]
+public partial class OffsetNarrowBatchNormChannelsLast : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }

@@ -21,6 +21,11 @@ public class LargeOffsetTests
     public void BatchNorm2d_ChannelsLast() =>
         CheckBatchNorm(new OffsetBatchNormChannelsLast(), NormLayout.BatchNormChannelsLast(6, 16, 20), 1004);
 
+    // Rows of 3 values, narrower than a vector: the narrow passes (the backward's Σdy·x̂ with the mean's low part).
+    [Fact]
+    public void BatchNorm2d_ChannelsLastNarrow() =>
+        CheckBatchNorm(new OffsetNarrowBatchNormChannelsLast(), NormLayout.BatchNormChannelsLast(6, 25, 3), 1008);
+
     [Fact]
     public void BatchNorm1d_Features() =>
         CheckBatchNorm(new OffsetBatchNorm1d(), NormLayout.BatchNorm(64, 37, 1), 1005);

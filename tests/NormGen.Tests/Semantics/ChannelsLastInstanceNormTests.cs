@@ -16,6 +16,10 @@ internal partial class LargeSampleChannelsLastInstanceNorm { }
 [Normalize(Shape = "N,H=10,W=10,C=24", Axes = "HW")]
 internal partial class SmallSampleChannelsLastInstanceNorm { }
 
+/// <summary>RGB channels-last, samples of 1,200 values: the narrow passes sample by sample.</summary>
+[Normalize(Shape = "N,H=20,W=20,C=3", Axes = "HW")]
+internal partial class NarrowChannelsLastInstanceNorm { }
+
 /// <summary>No γ and β.</summary>
 [Normalize(Shape = "N,H=12,W=12,C=40", Axes = "HW", Affine = false)]
 internal partial class PlainChannelsLastInstanceNorm { }
@@ -64,6 +68,15 @@ public class ChannelsLastInstanceNormTests
         SampleByLayoutChecks.AssertReferenceAndThreads(NormLayout.InstanceNormChannelsLast(37, 100, 24), 37, SmallSampleChannelsLastInstanceNorm.SampleSize, degree =>
         {
             var layer = new SmallSampleChannelsLastInstanceNorm { MaxDegreeOfParallelism = degree };
+            return ((g, b) => { g.CopyTo(layer.Gamma); b.CopyTo(layer.Beta); }, layer.Forward, layer.Backward,
+                () => (layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray()));
+        });
+
+    [Fact]
+    public void Three_channel_samples_match_the_reference_and_the_threads_agree() =>
+        SampleByLayoutChecks.AssertReferenceAndThreads(NormLayout.InstanceNormChannelsLast(23, 400, 3), 23, NarrowChannelsLastInstanceNorm.SampleSize, degree =>
+        {
+            var layer = new NarrowChannelsLastInstanceNorm { MaxDegreeOfParallelism = degree };
             return ((g, b) => { g.CopyTo(layer.Gamma); b.CopyTo(layer.Beta); }, layer.Forward, layer.Backward,
                 () => (layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray()));
         });
