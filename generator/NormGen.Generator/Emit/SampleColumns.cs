@@ -306,26 +306,38 @@ internal static class SampleColumns
             w.Line("// over the threads.");
             using (w.Block("for (int sample = 0; sample < samples; sample++)"))
             {
-                w.Line("int start = sample * sampleValues;");
-                w.Line("global::System.Array.Copy(state.SavedMean, sample * count, state.SampleSavedMean, 0, count);");
-                w.Line("global::System.Array.Copy(state.SavedInvStd, sample * count, state.SampleSavedInvStd, 0, count);");
-                if (scales)
-                {
-                    w.Line("// g = γ·dy row by row, with each row's Σdy·x̂ and Σdy (dγ and dβ); then dx from g, as without parameters.");
-                    EmitRowConstants(w, layer, "state");
-                    w.Line(KernelMethod.Run("RowGradientsChunk", "x.Slice(start, sampleValues)", "dy.Slice(start, sampleValues)", $"new global::System.Span<{layer.T}>(g, 0, sampleValues)", "rowChunks"));
-                    w.Line($"BackwardKernel(state, x.Slice(start, sampleValues), new global::System.Span<{layer.T}>(g, 0, sampleValues), dx.Slice(start, sampleValues), 1);");
-                }
-                else
-                {
-                    w.Line("BackwardKernel(state, x.Slice(start, sampleValues), dy.Slice(start, sampleValues), dx.Slice(start, sampleValues), 1);");
-                }
+                EmitSampleBackward(w, layer, "state",
+                    KernelMethod.Run("RowGradientsChunk", "x.Slice(start, sampleValues)", "dy.Slice(start, sampleValues)", Gradient(layer), "rowChunks"));
             }
         }
         if (layer.HasGamma)
         {
             w.Line($"global::NormGen.Internal.ParameterGradients.AddChunkSums(parameterSums, parameterStride, 1, state.GammaGrad, {(layer.HasBeta ? "state.BetaGrad" : "null")});");
         }
+    }
+
+    /// <summary>The sample's part of the scratch array g (γ·dy), as a span.</summary>
+    private static string Gradient(KernelContext layer) => $"new global::System.Span<{layer.T}>(g, 0, sampleValues)";
+
+    /// <summary>
+    /// One sample's backward inside a sample loop, on <paramref name="state"/> (the layer's state, or a chunk's worker):
+    /// its saved statistics copied for BackwardKernel; with γ and β per row, the row pass <paramref name="rowGradients"/>
+    /// (γ·dy into g, the rows' dγ and dβ) first and BackwardKernel on g.
+    /// </summary>
+    private static void EmitSampleBackward(CodeWriter w, KernelContext layer, string state, string rowGradients)
+    {
+        w.Line("int start = sample * sampleValues;");
+        w.Line($"global::System.Array.Copy(state.SavedMean, sample * count, {state}.SampleSavedMean, 0, count);");
+        w.Line($"global::System.Array.Copy(state.SavedInvStd, sample * count, {state}.SampleSavedInvStd, 0, count);");
+        string dy = "dy.Slice(start, sampleValues)";
+        if (ScalesRows(layer))
+        {
+            w.Line("// g = γ·dy row by row, with each row's Σdy·x̂ and Σdy (dγ and dβ); then dx from g, as without parameters.");
+            EmitRowConstants(w, layer, state);
+            w.Line(rowGradients);
+            dy = Gradient(layer);
+        }
+        w.Line($"BackwardKernel({state}, x.Slice(start, sampleValues), {dy}, dx.Slice(start, sampleValues), 1);");
     }
 
     private static void EmitBackwardChunk(CodeWriter w, KernelContext layer, KernelContext sample)
@@ -343,20 +355,8 @@ internal static class SampleColumns
         }
         using (w.Block("for (int sample = chunkFirst; sample < chunkLast; sample++)"))
         {
-            w.Line("int start = sample * sampleValues;");
-            w.Line("global::System.Array.Copy(state.SavedMean, sample * count, worker.SampleSavedMean, 0, count);");
-            w.Line("global::System.Array.Copy(state.SavedInvStd, sample * count, worker.SampleSavedInvStd, 0, count);");
-            if (scales)
-            {
-                w.Line("// g = γ·dy row by row, with each row's Σdy·x̂ and Σdy (dγ and dβ); then dx from g, as without parameters.");
-                EmitRowConstants(w, layer, "worker");
-                w.Line(RowGradientsCall("worker", "x.Slice(start, sampleValues)", "dy.Slice(start, sampleValues)", $"new global::System.Span<{layer.T}>(g, 0, sampleValues)", layer, sample, "0", Int(SampleRows(sample)), "count"));
-                w.Line($"BackwardKernel(worker, x.Slice(start, sampleValues), new global::System.Span<{layer.T}>(g, 0, sampleValues), dx.Slice(start, sampleValues), 1);");
-            }
-            else
-            {
-                w.Line("BackwardKernel(worker, x.Slice(start, sampleValues), dy.Slice(start, sampleValues), dx.Slice(start, sampleValues), 1);");
-            }
+            EmitSampleBackward(w, layer, "worker",
+                RowGradientsCall("worker", "x.Slice(start, sampleValues)", "dy.Slice(start, sampleValues)", Gradient(layer), layer, sample, "0", Int(SampleRows(sample)), "count"));
         }
     }
 
