@@ -536,7 +536,8 @@ internal static class LaneKernels
         EmitDxConstants(w, ctx, rowOrderDx, dxExtension is not null, length);
         if (rowOrderDx)
         {
-            EmitNarrowRepeat(w, narrow, "the dx constants", ctx.HasGamma ? "gain" : "invStd", "meanHi", "slope", "offset");
+            // (hi was repeated with the sums pass's constants above.)
+            EmitNarrowRepeat(w, narrow, "the other dx constants", ctx.HasGamma ? "gain" : "invStd", "slope", "offset");
         }
         w.Line("// No partial sums in the dx pass: its own chunks, split from a smaller size than the sums'.");
         w.Line($"int dxChunks = {ctx.OutputChunkCount};");

@@ -522,9 +522,8 @@ namespace Demo
             global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums(state.SavedInvStd, sums, laneStride, state.Gamma, invCount, slope, offset, centered: true, count);
             global::NormGen.Internal.DxConstants.Gain(state.Gamma, invStd, gain, count);
             global::NormGen.Internal.DxConstants.FoldLowPart(offset, meanLo, slope, count);
-            // Rows narrower than a vector: the dx constants repeated over the narrow passes' period of 24 values.
+            // Rows narrower than a vector: the other dx constants repeated over the narrow passes' period of 24 values.
             global::NormGen.Internal.Buffers.RepeatPeriod(gain, count, 24);
-            global::NormGen.Internal.Buffers.RepeatPeriod(meanHi, count, 24);
             global::NormGen.Internal.Buffers.RepeatPeriod(slope, count, 24);
             global::NormGen.Internal.Buffers.RepeatPeriod(offset, count, 24);
             // No partial sums in the dx pass: its own chunks, split from a smaller size than the sums'.
