@@ -23,6 +23,7 @@ public sealed class SnapshotTests
     [InlineData("LayerNormLongRows", "[Normalize(Shape = \"N,D=4096\", Axes = \"D\")]")]
     [InlineData("LayerNormOverChw", "[Normalize(Shape = \"N,C=16,H=33,W=33\", Axes = \"CHW\")]")]
     [InlineData("GroupNorm", "[Normalize(Shape = \"N,C=64,H=32,W=32\", Axes = \"CHW\", Groups = 8)]")]
+    [InlineData("GroupNormChannelsLast", "[Normalize(Shape = \"N,H=32,W=32,C=64\", Axes = \"HWC\", Groups = 32)]")]
     [InlineData("InstanceNorm", "[Normalize(Shape = \"N,C=16,H=8,W=8\", Axes = \"HW\")]")]
     [InlineData("InstanceNormChannelsLast", "[Normalize(Shape = \"N,H=8,W=8,C=16\", Axes = \"HW\")]")]
     [InlineData("LayerNormOverChannels", "[Normalize(Shape = \"N,C=96,H=56,W=56\", Axes = \"C\")]")]

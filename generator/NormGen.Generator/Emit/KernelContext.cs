@@ -24,10 +24,11 @@ internal sealed class KernelContext
 
     private readonly Dictionary<Segment, string> _loopVariables = new();
 
-    public KernelContext(Layout layout, string typeName, string attributeText, KernelContext? layer = null)
+    public KernelContext(Layout layout, string typeName, string attributeText, KernelContext? layer = null, int columnGroup = 1)
     {
         Layout = layout;
         Layer = layer;
+        ColumnGroup = columnGroup;
         TypeNameWithParameters = typeName;
         TypeName = typeName.Split('<')[0];
         AttributeText = attributeText;
@@ -45,6 +46,12 @@ internal sealed class KernelContext
     /// kernels then see one sample's rows × columns, while the documentation still describes the declaration.
     /// </summary>
     public KernelContext? Layer { get; }
+
+    /// <summary>
+    /// Columns per statistic in a column layout: 1, or, for one sample of GroupNorm channels-last, the channels of a group,
+    /// whose columns' sums the column orchestrators add together (<c>NormGen.Internal.ColumnGroups</c>).
+    /// </summary>
+    public int ColumnGroup { get; }
 
     private KernelContext? _sample;
     private bool _sampleBuilt;

@@ -156,7 +156,7 @@ internal static class LaneKernels
         int? narrow = ColumnKernels.NarrowPeriod(ctx);
         w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, {(narrow is int n ? Int(n) : "count")});");
         w.Line("state.ActiveMean = meanOut;");
-        GroupMajorKernels.EmitInvCount(w, ctx);
+        EmitColumnInvCount(w, ctx);
         w.Line();
         w.Line($"// One pass: Σd and Σd² per column with d = x − pivot, the pivot the mean of {ColumnPivotRows} rows spread over the batch");
         w.Line("// (rounded to the element type). Then mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)² (never E[x²] − E[x]²),");
@@ -164,15 +164,18 @@ internal static class LaneKernels
         w.Line("// The pivots in chunks of columns, shared out like the passes after them (the same values for any chunks).");
         w.Line("int pivotChunks = global::NormGen.Internal.ColumnPivots.ChunkCount(x.Length, count);");
         w.Line(KernelMethod.Run("PivotsChunk", "x", "default", "default", "pivotChunks"));
+        EmitShareGroupPivots(w, ctx, "meanHi");
         EmitNarrowRepeat(w, narrow, "the pivots", "meanHi");
         w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
         EmitFoldPartials(w, "partials", "laneStride", 2);
+        EmitSumGroups(w, ctx, "partials", "laneStride", 2);
         using (w.Block("if (!global::NormGen.Internal.ColumnPivots.WithinStandardDeviation(partials, laneStride, invCount, count))"))
         {
             w.Line("// Some column's pivot lies further out (rare): its first mean from every row, then Σd and Σd² about it (the");
             w.Line("// corrected two-pass algorithm), for every column.");
             w.Line(KernelMethod.Run("SumsChunk", "x", "default", "default"));
             EmitFoldPartials(w, "partials", "count", 1);
+            EmitSumGroups(w, ctx, "partials", "count", 1);
             if (ctx.IsFloat)
             {
                 w.Line("float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);");
@@ -185,8 +188,41 @@ internal static class LaneKernels
             EmitNarrowRepeat(w, narrow, "the first means", "meanHi");
             w.Line(KernelMethod.Run("SquaredDeviationsChunk", "x", "default", "default"));
             EmitFoldPartials(w, "partials", "laneStride", 2);
+            EmitSumGroups(w, ctx, "partials", "laneStride", 2);
         }
         w.Line($"{SumStatistics}.CorrectedVariance(partials, laneStride, invCount, meanHi, {Double(ctx.Spec.Epsilon)}, meanOut, varianceOut, invStdOut, count);");
+    }
+
+    /// <summary>1/n for a column layout's statistics: n = the rows, times the columns of a group (GroupNorm channels-last).</summary>
+    private static void EmitColumnInvCount(CodeWriter w, KernelContext ctx)
+    {
+        if (ctx.ColumnGroup == 1)
+        {
+            GroupMajorKernels.EmitInvCount(w, ctx);
+            return;
+        }
+        w.Line($"// Each statistic is a group of {Int(ctx.ColumnGroup)} columns' values over every row.");
+        w.Line($"const double invCount = 1.0 / {Int(ctx.Layout.Segments[0].Size * ctx.ColumnGroup)};");
+    }
+
+    /// <summary>GroupNorm channels-last: every column's pivot (or first mean) its group's, so that the group's sums add.</summary>
+    private static void EmitShareGroupPivots(CodeWriter w, KernelContext ctx, string pivots)
+    {
+        if (ctx.ColumnGroup > 1)
+        {
+            w.Line($"// Groups of {Int(ctx.ColumnGroup)} columns share a statistic: each column's pivot becomes its group's.");
+            w.Line($"global::NormGen.Internal.ColumnGroups.SharePivots({pivots}, count, {Int(ctx.ColumnGroup)});");
+        }
+    }
+
+    /// <summary>GroupNorm channels-last: each column's merged sums become its group's (the group's columns added).</summary>
+    private static void EmitSumGroups(CodeWriter w, KernelContext ctx, string partials, string stride, int rows)
+    {
+        if (ctx.ColumnGroup > 1)
+        {
+            w.Line($"// Each column's sums become its group's: the statistics that follow are the group's, in each of its columns.");
+            w.Line($"global::NormGen.Internal.ColumnGroups.SumGroups({partials}, {stride}, {rows}, count, {Int(ctx.ColumnGroup)});");
+        }
     }
 
     /// <summary>Rows narrower than a vector (<see cref="ColumnKernels.NarrowPeriod"/>): the per-column arrays repeated over the period the narrow passes read.</summary>
@@ -489,7 +525,7 @@ internal static class LaneKernels
         {
             EmitNarrowRepeat(w, narrow, "hi", "meanHi");
         }
-        GroupMajorKernels.EmitInvCount(w, ctx);
+        EmitColumnInvCount(w, ctx);
         w.Line();
         if (parameterSums)
         {
@@ -558,7 +594,17 @@ internal static class LaneKernels
                 ? "// Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂ and slope = invStd²·Σg·x̂/n (no offset without a mean)."
                 : "// Per statistic, from the merged rows: Σg·x̂ = γ·Σdy·x̂, Σg = γ·Σdy, slope = invStd²·Σg·x̂/n and offset = invStd·Σg/n.");
             string gamma = ctx.HasGamma ? "state.Gamma" : $"global::System.Array.Empty<{ctx.T}>()";
-            w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums({ctx.SavedInvStd}, sums, laneStride, {gamma}, invCount, slope, offset, centered: {centered}, count);");
+            if (ctx.ColumnGroup > 1)
+            {
+                w.Line($"// Groups of {Int(ctx.ColumnGroup)} columns share a statistic: Σg and Σg·x̂ summed over each group's columns (γ per column).");
+                w.Line("double[] groupSums = global::NormGen.Internal.Buffers.AtLeast(ref state.ColumnGroupSums, 2 * laneStride);");
+                w.Line($"global::NormGen.Internal.ColumnGroups.GammaWeightedSums(sums, laneStride, {(ctx.HasGamma ? "state.Gamma" : $"({ctx.T}[]?)null")}, groupSums, count, {Int(ctx.ColumnGroup)});");
+                w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffset({ctx.SavedInvStd}, groupSums, laneStride, invCount, slope, offset, centered: {centered}, count);");
+            }
+            else
+            {
+                w.Line($"global::NormGen.Internal.DxConstants.SlopeAndOffsetOfParameterSums({ctx.SavedInvStd}, sums, laneStride, {gamma}, invCount, slope, offset, centered: {centered}, count);");
+            }
         }
         else
         {
@@ -598,7 +644,9 @@ internal static class LaneKernels
             using (w.Block("if (global::System.Math.Abs(mean) * s <= global::NormGen.Internal.Statistics.FoldedMeanLimit)"))
             {
                 w.Line(ctx.IsColumnLayout
-                    ? $"offset[stat] = ({ctx.T})(s * ({(ctx.HasGamma ? "state.Gamma[stat] * " : "")}sums[laneStride + stat]) * invCount - mean * slope[stat]);"
+                    ? ctx.ColumnGroup > 1
+                        ? $"offset[stat] = ({ctx.T})(s * groupSums[stat] * invCount - mean * slope[stat]);"
+                        : $"offset[stat] = ({ctx.T})(s * ({(ctx.HasGamma ? "state.Gamma[stat] * " : "")}sums[laneStride + stat]) * invCount - mean * slope[stat]);"
                     : $"offset[stat] = ({ctx.T})(s * sums[stat] * invCount - mean * slope[stat]);");
                 w.Line("meanHi[stat] = 0;");
             }

@@ -88,6 +88,7 @@ internal static class NormalizeEmitter
         KernelContext ctx = sample ?? layer;
         string order = sample is not null
             ? $"{(SampleColumns.SplitsRows(sample) ? "sample by sample, each pass over a sample's rows in chunks" : "chunks of whole samples, each on a worker state of its own")}, each sample as {ColumnKernels.Description(sample)}"
+                + (sample.ColumnGroup > 1 ? $"; the columns' sums then added in groups of {sample.ColumnGroup} adjacent columns, one statistic per group" : "")
             : ctx.Layout.GroupMajor
             ? $"group by group, each group's contiguous runs read while in cache ({(ctx.Spec.IsRms ? "the mean square" : "mean and variance in one pass about a pivot")}, then y; or the two gradient sums, then dx)"
                 + (GroupMajorKernels.SplitsAcrossSamples(ctx) ? "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order)" : "")
@@ -208,7 +209,7 @@ internal static class NormalizeEmitter
         // One sample of a per-sample rows × columns layer runs the column kernels, which see that sample alone.
         KernelContext? sample = ctx.SampleContext;
         KernelContext kernelContext = sample ?? ctx;
-        var kernels = layout.GroupMajor ? GroupMajorKernels.Methods(ctx) : LaneKernels.Methods(kernelContext);
+        var kernels = sample is not null ? LaneKernels.Methods(sample) : layout.GroupMajor ? GroupMajorKernels.Methods(ctx) : LaneKernels.Methods(ctx);
         var sampleMethods = sample is null ? [] : SampleColumns.Methods(ctx, sample);
         foreach (KernelMethod method in sampleMethods)
         {

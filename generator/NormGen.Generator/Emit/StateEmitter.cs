@@ -10,6 +10,8 @@ internal static class StateEmitter
     public static void Emit(CodeWriter w, KernelContext layer, System.Collections.Generic.IEnumerable<KernelMethod> kernels, KernelContext? sample)
     {
         KernelContext ctx = layer;
+        // Which scratch the kernels need: one sample's kernels where the layer goes sample by sample.
+        KernelContext kernelContext = sample ?? layer;
         var spec = ctx.Spec;
         string t = ctx.T;
         bool fixedStatistics = !ctx.Layout.StatisticsScaleWithBatch;
@@ -47,20 +49,20 @@ internal static class StateEmitter
                 {
                     w.Line($"public readonly {t}[] BetaGrad = new {t}[ParameterSize];");
                 }
-                if (GroupMajorKernels.SumsParametersByColumns(ctx))
+                if (GroupMajorKernels.SumsParametersByColumns(kernelContext))
                 {
                     w.Line("// One Backward's parameter gradients summed column by column, in double, each chunk of columns its own range.");
                     w.Line("public double[] ColumnSums = global::System.Array.Empty<double>();");
                 }
                 // The column kernels' chunks sum the parameter gradients in their LanePartials rows (ColumnKernels.EmitBackwardSums).
-                if (!GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) && !(sample ?? ctx).IsColumnLayout)
+                if (!GroupMajorKernels.AlwaysSumsParametersByColumns(kernelContext) && !kernelContext.IsColumnLayout)
                 {
                     w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
                     w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");
                     w.Line("// 4 KiB apart (the CPU would take their loads and stores for the same address and stall).");
                     w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
                     w.Line("public double[] ParameterPartials = global::System.Array.Empty<double>();");
-                    if (ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx))
+                    if (kernelContext.Layout.GroupMajor && SegmentLoops.AffineAlongRun(kernelContext))
                     {
                         w.Line($"public {t}[] ParameterBlock = global::System.Array.Empty<{t}>();");
                     }
@@ -91,7 +93,7 @@ internal static class StateEmitter
                     w.Line($"public {t}[]? InferenceComputedFrom;");
                 }
             }
-            if (GroupMajorKernels.FoldsOncePerCall(ctx))
+            if (GroupMajorKernels.FoldsOncePerCall(kernelContext))
             {
                 w.Line("// Per statistic: hi, scale and shift for ForwardInference, kept while RunningMean, RunningVar, γ and β keep their");
                 w.Line("// bits, and the γ and β they were folded with (null before the first inference).");
@@ -99,14 +101,14 @@ internal static class StateEmitter
                 w.Line($"public readonly {t}[] FoldedScale = new {t}[{statistics}];");
                 w.Line($"public readonly {t}[] FoldedShift = new {t}[{statistics}];");
                 w.Line($"public {t}[]? InferenceFoldedFrom;");
-                if (GroupMajorKernels.SplitsAcrossSamples(ctx))
+                if (GroupMajorKernels.SplitsAcrossSamples(kernelContext))
                 {
                     w.Line("// Whether the Folded* arrays hold inference's fold: false before the first inference, and after a training");
                     w.Line("// call folded its batch statistics into them (the sample-split path).");
                     w.Line("public bool InferenceFoldKept;");
                 }
             }
-            if (GroupMajorKernels.SplitsAcrossSamples(ctx))
+            if (GroupMajorKernels.SplitsAcrossSamples(kernelContext))
             {
                 w.Line("// The sample-split path: each group's pivot, each chunk's row of partial sums, and dx's per-group constants.");
                 w.Line($"public readonly {t}[] SplitPivots = new {t}[{statistics}];");
@@ -115,8 +117,7 @@ internal static class StateEmitter
                 w.Line($"public readonly {t}[] SplitSlope = new {t}[{statistics}];");
                 w.Line($"public readonly {t}[] SplitOffset = new {t}[{statistics}];");
             }
-            // The kernels' scratch is one sample's where the layer goes sample by sample.
-            ctx = sample ?? layer;
+            ctx = kernelContext;
             if (!ctx.Layout.GroupMajor)
             {
                 w.Line("// Per-statistic scratch of the lane-parallel kernels.");
@@ -166,6 +167,11 @@ internal static class StateEmitter
                 }
                 w.Line("// Per chunk, per statistic partial sums, added in chunk order.");
                 w.Line("public double[] LanePartials = global::System.Array.Empty<double>();");
+                if (ctx.ColumnGroup > 1)
+                {
+                    w.Line("// The backward's Σg and Σg·x̂ per group of columns, in each of its columns.");
+                    w.Line("public double[] ColumnGroupSums = global::System.Array.Empty<double>();");
+                }
             }
             if (sample is not null)
             {

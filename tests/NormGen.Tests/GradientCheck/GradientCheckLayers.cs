@@ -85,3 +85,7 @@ public partial class FdNarrowBatchNormChannelsLast : IBatchStatsLayer<double>, I
 /// </summary>
 [Normalize(Shape = "N,H=19,W=21,C=3", Axes = "HW", Kind = NormKind.Rms, ElementType = typeof(double))]
 public partial class FdNarrowRmsChannelsLast : IPerSampleLayer<double>, IScaledLayer<double> { }
+
+/// <summary>GroupNorm channels-last, 3 groups of 2 channels: the column kernels with a statistic per pair of columns.</summary>
+[Normalize(Shape = "N,H=16,W=16,C=6", Axes = "HWC", Groups = 3, ElementType = typeof(double))]
+public partial class FdGroupNormChannelsLast : IPerSampleLayer<double>, IAffineLayer<double> { }

@@ -45,6 +45,8 @@ public class GradientCheckTests
 
     [Fact] public void GroupNorm_C6_G3() => CheckPerSample(new FdGroupNorm(), NormLayout.GroupNorm(3, 6, 3, 5), 31);
 
+    [Fact] public void GroupNorm_ChannelsLast_C6_G3() => CheckPerSample(new FdGroupNormChannelsLast(), NormLayout.GroupNormChannelsLast(2, 256, 6, 3), 33);
+
     [Fact] public void GroupNorm_C4_G2_L43() => CheckPerSample(new FdGroupNormLong(), NormLayout.GroupNorm(2, 4, 2, 43), 32);
 
     [Fact] public void InstanceNorm_C4_3x3() => CheckPerSample(new FdInstanceNorm(), NormLayout.InstanceNorm(3, 4, 9), 41);

@@ -102,7 +102,7 @@ public class ChannelsLastInstanceNormTests
         Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, 2e-5);
     }
 
-    private static double[] ToChannelsLast(double[] x, int n, int channels, int spatial)
+    internal static double[] ToChannelsLast(double[] x, int n, int channels, int spatial)
     {
         var result = new double[x.Length];
         for (int s = 0; s < n; s++)
@@ -118,7 +118,7 @@ public class ChannelsLastInstanceNormTests
         return result;
     }
 
-    private static float[] ToChannelsFirst(float[] x, int n, int channels, int spatial)
+    internal static float[] ToChannelsFirst(float[] x, int n, int channels, int spatial)
     {
         var result = new float[x.Length];
         for (int s = 0; s < n; s++)

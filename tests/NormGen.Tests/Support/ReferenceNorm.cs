@@ -54,6 +54,10 @@ internal sealed class NormLayout
     public static NormLayout LayerNormOverChannels(int n, int channels, int spatial) =>
         Build(n * channels * spatial, i => (i / (channels * spatial) * spatial) + (i % spatial), n * spatial, i => i / spatial % channels, channels);
 
+    /// <summary>GroupNorm channels-last (N, spatial..., C): group = (n, c / (C/G)); parameter = channel.</summary>
+    public static NormLayout GroupNormChannelsLast(int n, int spatial, int channels, int groups) =>
+        Build(n * spatial * channels, i => (i / (spatial * channels) * groups) + (i % channels / (channels / groups)), n * groups, i => i % channels, channels);
+
     private static NormLayout Build(int length, Func<int, int> group, int groupCount, Func<int, int> param, int paramCount)
     {
         var g = new int[length];
