@@ -1,12 +1,11 @@
 using System;
-using NormGen.Tests.Golden;
 using Xunit;
 
 namespace NormGen.Tests.Semantics;
 
 /// <summary>GroupNorm(4, 16) of the golden case gn_g4_c16, with its data channels-last.</summary>
 [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "HWC", Groups = 4)]
-internal partial class GnG4C16ChannelsLast { }
+internal partial class GnG4C16ChannelsLast : IPerSampleLayer<float>, IAffineLayer<float> { }
 
 /// <summary>Samples of 8,192 values, 8 groups of 4 channels: chunks of whole samples.</summary>
 [Normalize(Shape = "N,H=16,W=16,C=32", Axes = "HWC", Groups = 8)]
@@ -32,27 +31,8 @@ internal partial class PlainChannelsLastGroupNorm { }
 public class ChannelsLastGroupNormTests
 {
     [Fact]
-    public void Matches_libtorch_with_the_data_channels_last()
-    {
-        GoldenCase c = GoldenCase.Load("gn_g4_c16");
-        const int channels = 16, spatial = 64;
-        int n = c.Input("x").Length / (channels * spatial);
-        var layer = new GnG4C16ChannelsLast();
-        TestData.To<float>(c.Input("gamma")).CopyTo(layer.Gamma);
-        TestData.To<float>(c.Input("beta")).CopyTo(layer.Beta);
-        float[] x = TestData.To<float>(ChannelsLastInstanceNormTests.ToChannelsLast(c.Input("x"), n, channels, spatial));
-        float[] dy = TestData.To<float>(ChannelsLastInstanceNormTests.ToChannelsLast(c.Input("dy"), n, channels, spatial));
-        var y = new float[x.Length];
-        var dx = new float[x.Length];
-
-        layer.Forward(x, y);
-        layer.Backward(x, dy, dx);
-
-        Tolerance.AssertGolden(c, "y", (ReadOnlySpan<float>)ChannelsLastInstanceNormTests.ToChannelsFirst(y, n, channels, spatial));
-        Tolerance.AssertGolden(c, "backward.dx", (ReadOnlySpan<float>)ChannelsLastInstanceNormTests.ToChannelsFirst(dx, n, channels, spatial));
-        Tolerance.AssertGolden(c, "backward.dgamma", (ReadOnlySpan<float>)layer.GammaGrad);
-        Tolerance.AssertGolden(c, "backward.dbeta", (ReadOnlySpan<float>)layer.BetaGrad);
-    }
+    public void Matches_libtorch_with_the_data_channels_last() =>
+        SampleByLayoutChecks.AssertGoldenChannelsLast("gn_g4_c16", new GnG4C16ChannelsLast(), 16, 64);
 
     [Fact]
     public void Small_samples_match_the_reference_and_the_threads_agree() =>

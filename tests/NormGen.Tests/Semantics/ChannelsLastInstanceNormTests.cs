@@ -1,12 +1,11 @@
 using System;
-using NormGen.Tests.Golden;
 using Xunit;
 
 namespace NormGen.Tests.Semantics;
 
 /// <summary>InstanceNorm2d(16, affine=True) of the golden case in2d_affine, with its data channels-last.</summary>
 [Normalize(Shape = "N,H=8,W=8,C=16", Axes = "HW")]
-internal partial class In2dAffineChannelsLast { }
+internal partial class In2dAffineChannelsLast : IPerSampleLayer<float>, IAffineLayer<float> { }
 
 /// <summary>Samples of 163,840 values: each sample's rows in chunks shared out over the threads.</summary>
 [Normalize(Shape = "N,H=64,W=40,C=64", Axes = "HW")]
@@ -32,27 +31,8 @@ internal partial class PlainChannelsLastInstanceNorm { }
 public class ChannelsLastInstanceNormTests
 {
     [Fact]
-    public void Matches_libtorch_with_the_data_channels_last()
-    {
-        GoldenCase c = GoldenCase.Load("in2d_affine");
-        const int channels = 16, spatial = 64;
-        int n = c.Input("x").Length / (channels * spatial);
-        var layer = new In2dAffineChannelsLast();
-        TestData.To<float>(c.Input("gamma")).CopyTo(layer.Gamma);
-        TestData.To<float>(c.Input("beta")).CopyTo(layer.Beta);
-        float[] x = TestData.To<float>(ToChannelsLast(c.Input("x"), n, channels, spatial));
-        float[] dy = TestData.To<float>(ToChannelsLast(c.Input("dy"), n, channels, spatial));
-        var y = new float[x.Length];
-        var dx = new float[x.Length];
-
-        layer.Forward(x, y);
-        layer.Backward(x, dy, dx);
-
-        Tolerance.AssertGolden(c, "y", (ReadOnlySpan<float>)ToChannelsFirst(y, n, channels, spatial));
-        Tolerance.AssertGolden(c, "backward.dx", (ReadOnlySpan<float>)ToChannelsFirst(dx, n, channels, spatial));
-        Tolerance.AssertGolden(c, "backward.dgamma", (ReadOnlySpan<float>)layer.GammaGrad);
-        Tolerance.AssertGolden(c, "backward.dbeta", (ReadOnlySpan<float>)layer.BetaGrad);
-    }
+    public void Matches_libtorch_with_the_data_channels_last() =>
+        SampleByLayoutChecks.AssertGoldenChannelsLast("in2d_affine", new In2dAffineChannelsLast(), 16, 64);
 
     [Fact]
     public void Large_samples_match_the_reference_and_the_threads_agree() =>
@@ -100,37 +80,5 @@ public class ChannelsLastInstanceNormTests
         ReferenceResult reference = ReferenceNorm.Compute(NormLayout.InstanceNormChannelsLast(5, spatial, columns), TestData.ToDouble<float>(x), dy, null, null, 1e-5);
         Tolerance.AssertClose("y", (ReadOnlySpan<float>)y, reference.Y, 2e-6);
         Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, 2e-5);
-    }
-
-    internal static double[] ToChannelsLast(double[] x, int n, int channels, int spatial)
-    {
-        var result = new double[x.Length];
-        for (int s = 0; s < n; s++)
-        {
-            for (int c = 0; c < channels; c++)
-            {
-                for (int p = 0; p < spatial; p++)
-                {
-                    result[(((s * spatial) + p) * channels) + c] = x[(((s * channels) + c) * spatial) + p];
-                }
-            }
-        }
-        return result;
-    }
-
-    internal static float[] ToChannelsFirst(float[] x, int n, int channels, int spatial)
-    {
-        var result = new float[x.Length];
-        for (int s = 0; s < n; s++)
-        {
-            for (int c = 0; c < channels; c++)
-            {
-                for (int p = 0; p < spatial; p++)
-                {
-                    result[(((s * channels) + c) * spatial) + p] = x[(((s * spatial) + p) * channels) + c];
-                }
-            }
-        }
-        return result;
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using NormGen.Tests.Golden;
 
 namespace NormGen.Tests;
 
@@ -52,6 +53,31 @@ internal static class SampleByLayoutChecks
         Tolerance.AssertClose("BetaGrad after two Backward calls", (ReadOnlySpan<float>)one.BetaGrad, TestData.Scaled<double>(reference.DBeta, 2), 2e-6);
     }
 
+    /// <summary>
+    /// A golden case of NCHW data run through a channels-last layer: x and dy transposed to (N, spatial, C), y and dx
+    /// transposed back, each output against the golden tolerances.
+    /// </summary>
+    public static void AssertGoldenChannelsLast<TLayer>(string name, TLayer layer, int channels, int spatial)
+        where TLayer : IPerSampleLayer<float>, IAffineLayer<float>
+    {
+        GoldenCase c = GoldenCase.Load(name);
+        int n = c.Input("x").Length / (channels * spatial);
+        TestData.To<float>(c.Input("gamma")).CopyTo(layer.Gamma);
+        TestData.To<float>(c.Input("beta")).CopyTo(layer.Beta);
+        float[] x = TestData.To<float>(ToChannelsLast(c.Input("x"), n, channels, spatial));
+        float[] dy = TestData.To<float>(ToChannelsLast(c.Input("dy"), n, channels, spatial));
+        var y = new float[x.Length];
+        var dx = new float[x.Length];
+
+        layer.Forward(x, y);
+        layer.Backward(x, dy, dx);
+
+        Tolerance.AssertGolden(c, "y", (ReadOnlySpan<float>)ToChannelsFirst(y, n, channels, spatial));
+        Tolerance.AssertGolden(c, "backward.dx", (ReadOnlySpan<float>)ToChannelsFirst(dx, n, channels, spatial));
+        Tolerance.AssertGolden(c, "backward.dgamma", (ReadOnlySpan<float>)layer.GammaGrad);
+        Tolerance.AssertGolden(c, "backward.dbeta", (ReadOnlySpan<float>)layer.BetaGrad);
+    }
+
     /// <summary>Sample s uniform in [2s − 1, 4s + 1]: every sample its own mean and spread.</summary>
     public static float[] SamplesOfDifferentScales(Random rng, int samples, int sampleSize)
     {
@@ -62,5 +88,37 @@ internal static class SampleByLayoutChecks
             TestData.To<float>(values).CopyTo(x, s * sampleSize);
         }
         return x;
+    }
+
+    private static double[] ToChannelsLast(double[] x, int n, int channels, int spatial)
+    {
+        var result = new double[x.Length];
+        for (int s = 0; s < n; s++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                for (int p = 0; p < spatial; p++)
+                {
+                    result[(((s * spatial) + p) * channels) + c] = x[(((s * channels) + c) * spatial) + p];
+                }
+            }
+        }
+        return result;
+    }
+
+    private static float[] ToChannelsFirst(float[] x, int n, int channels, int spatial)
+    {
+        var result = new float[x.Length];
+        for (int s = 0; s < n; s++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                for (int p = 0; p < spatial; p++)
+                {
+                    result[(((s * channels) + c) * spatial) + p] = x[(((s * spatial) + p) * channels) + c];
+                }
+            }
+        }
+        return result;
     }
 }
