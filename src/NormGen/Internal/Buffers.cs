@@ -87,6 +87,7 @@ public static class Buffers
     /// every pass, it then leaves the lines the helper threads have cached alone (as
     /// <see cref="Statistics.FoldScaleShift(double[], double[], float[], float[], float[], float[], float[], int)"/> does).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RepeatPeriod<T>(T[] values, int period, int length)
         where T : unmanaged
     {

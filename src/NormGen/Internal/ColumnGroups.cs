@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 
 namespace NormGen.Internal;
 
@@ -14,11 +15,14 @@ namespace NormGen.Internal;
 public static class ColumnGroups
 {
     /// <summary>Each column's pivot becomes its group's: the mean of the group's columns' pivots, in double, rounded once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SharePivots(float[] pivots, int count, int groupColumns) => SharePivots<float>(pivots, count, groupColumns);
 
     /// <inheritdoc cref="SharePivots(float[], int, int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SharePivots(double[] pivots, int count, int groupColumns) => SharePivots<double>(pivots, count, groupColumns);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SharePivots<T>(T[] pivots, int count, int groupColumns)
         where T : unmanaged
     {
@@ -42,6 +46,7 @@ public static class ColumnGroups
     /// For each of <paramref name="rows"/> rows of partial sums (<paramref name="stride"/> apart): every column's sum
     /// becomes its group's, the group's columns added in column order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SumGroups(double[] partials, int stride, int rows, int count, int groupColumns)
     {
         Check(partials.Length - ((rows - 1) * stride), count, groupColumns);
@@ -70,13 +75,16 @@ public static class ColumnGroups
     /// <param name="groupSums">Σg, then Σg·x̂, per column: its group's.</param>
     /// <param name="count">The columns.</param>
     /// <param name="groupColumns">Columns per group.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GammaWeightedSums(double[] sums, int stride, float[]? gamma, double[] groupSums, int count, int groupColumns) =>
         GammaWeightedSums<float>(sums, stride, gamma, groupSums, count, groupColumns);
 
     /// <inheritdoc cref="GammaWeightedSums(double[], int, float[], double[], int, int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GammaWeightedSums(double[] sums, int stride, double[]? gamma, double[] groupSums, int count, int groupColumns) =>
         GammaWeightedSums<double>(sums, stride, gamma, groupSums, count, groupColumns);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GammaWeightedSums<T>(double[] sums, int stride, T[]? gamma, double[] groupSums, int count, int groupColumns)
         where T : unmanaged
     {

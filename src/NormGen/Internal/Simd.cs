@@ -231,6 +231,7 @@ public static partial class Simd
     /// sums[(firstColumn + lane) mod columns] += value[lane] for every lane in lane order, in double: a vector of a flat run
     /// over rows narrower than a vector, whose lanes belong to several columns (<c>ColumnKernels.NarrowPeriod</c>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddLanesToColumns(ref double sums, Vector256<float> value, int firstColumn, int columns)
     {
         for (int lane = 0, column = firstColumn; lane < Vector256<float>.Count; lane++, column = column + 1 == columns ? 0 : column + 1)
@@ -240,6 +241,7 @@ public static partial class Simd
     }
 
     /// <inheritdoc cref="AddLanesToColumns(ref double, Vector256{float}, int, int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddLanesToColumns(ref double sums, Vector256<double> value, int firstColumn, int columns)
     {
         for (int lane = 0, column = firstColumn; lane < Vector256<double>.Count; lane++, column = column + 1 == columns ? 0 : column + 1)
