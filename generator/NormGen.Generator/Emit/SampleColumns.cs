@@ -46,19 +46,26 @@ internal static class SampleColumns
         {
             return null;
         }
-        // The sample's dims: those after the leading kept ones (the samples segment, with any size-1 dims among them).
-        var dims = layer.Spec.Dims.SkipWhile(d => layer.Spec.Axes.IndexOf(d.Letter) < 0).ToList();
-        string shape = string.Join(",", dims.Select(d => $"{d.Letter}={Int(d.Size!.Value)}"));
         // Without γ and β, or with them per row (applied by the layer's own passes), the sample's kernels have none.
         bool columnParameters = affine && columns.Affine;
-        LayerSpec sample = layer.Spec with
+        return SampleContext(layer, sample => sample with
         {
-            Dims = new EquatableArray<Dim>(dims.ToArray()),
-            ShapeText = shape,
             Affine = columnParameters,
             AffineAxes = columnParameters ? layer.Spec.AffineAxes : "",
-        };
-        var context = new KernelContext(new Layout(sample), layer.TypeNameWithParameters, layer.AttributeText, layer);
+        }, columnGroup: 1);
+    }
+
+    /// <summary>
+    /// The context of one sample: the layer's dims after the leading kept ones (the samples segment, with any size-1 dims
+    /// among them), the spec otherwise as <paramref name="adjust"/> makes it; null unless that is a column layout of at
+    /// least <see cref="MinSampleValues"/> values.
+    /// </summary>
+    private static KernelContext? SampleContext(KernelContext layer, System.Func<LayerSpec, LayerSpec> adjust, int columnGroup)
+    {
+        var dims = layer.Spec.Dims.SkipWhile(d => layer.Spec.Axes.IndexOf(d.Letter) < 0).ToList();
+        string shape = string.Join(",", dims.Select(d => $"{d.Letter}={Int(d.Size!.Value)}"));
+        LayerSpec sample = adjust(layer.Spec with { Dims = new EquatableArray<Dim>(dims.ToArray()), ShapeText = shape });
+        var context = new KernelContext(new Layout(sample), layer.TypeNameWithParameters, layer.AttributeText, layer, columnGroup);
         return context.IsColumnLayout && context.Layout.SampleSize >= MinSampleValues ? context : null;
     }
 
@@ -83,21 +90,13 @@ internal static class SampleColumns
     }
 
     /// <summary>One sample of GroupNorm channels-last: H·W rows of C columns, a statistic per group of adjacent columns.</summary>
-    private static KernelContext? GroupNormSample(KernelContext layer, int groupColumns)
-    {
-        var dims = layer.Spec.Dims.SkipWhile(d => layer.Spec.Axes.IndexOf(d.Letter) < 0).ToList();
-        string shape = string.Join(",", dims.Select(d => $"{d.Letter}={Int(d.Size!.Value)}"));
-        LayerSpec sample = layer.Spec with
+    private static KernelContext? GroupNormSample(KernelContext layer, int groupColumns) =>
+        SampleContext(layer, sample => sample with
         {
-            Dims = new EquatableArray<Dim>(dims.ToArray()),
-            ShapeText = shape,
             Axes = layer.Spec.Axes.Replace("C", ""),
             Groups = 1,
             AffineAxes = layer.Spec.Affine ? "C" : "",
-        };
-        var context = new KernelContext(new Layout(sample), layer.TypeNameWithParameters, layer.AttributeText, layer, groupColumns);
-        return context.IsColumnLayout && context.Layout.SampleSize >= MinSampleValues ? context : null;
-    }
+        }, groupColumns);
 
     /// <summary>
     /// γ and β per row of a sample (LayerNorm over the channels of (N, C, H, W), as in ConvNeXt): the sample's kernels
