@@ -234,9 +234,14 @@ internal sealed class KernelContext
     public string StatisticsCount =>
         Layout.StatisticsScaleWithBatch ? Product("batch", Layout.StatisticsPerBatchUnit) : Int(Layout.StatisticsPerBatchUnit);
 
-    /// <summary>Values in one statistics group: a constant, or a multiple of <c>batch</c> for batch statistics.</summary>
+    /// <summary>
+    /// Values in one statistics group: a constant, or a multiple of <c>batch</c> for batch statistics; where a group spans
+    /// <see cref="ColumnGroup"/> columns (GroupNorm channels-last), their values over every row.
+    /// </summary>
     public string GroupSize =>
-        Layout.GroupSizeScalesWithBatch ? Product("batch", Layout.GroupSizePerBatchUnit) : Int(Layout.GroupSizePerBatchUnit);
+        Layout.GroupSizeScalesWithBatch
+            ? Product("batch", Layout.GroupSizePerBatchUnit * ColumnGroup)
+            : Int(Layout.GroupSizePerBatchUnit * ColumnGroup);
 
     public static string Product(string variable, int factor) => factor == 1 ? variable : $"{variable} * {Int(factor)}";
 

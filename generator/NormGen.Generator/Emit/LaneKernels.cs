@@ -156,7 +156,7 @@ internal static class LaneKernels
         int? narrow = ColumnKernels.NarrowPeriod(ctx);
         w.Line($"{ctx.T}[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, {(narrow is int n ? Int(n) : "count")});");
         w.Line("state.ActiveMean = meanOut;");
-        EmitColumnInvCount(w, ctx);
+        GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
         w.Line($"// One pass: Σd and Σd² per column with d = x − pivot, the pivot the mean of {ColumnPivotRows} rows spread over the batch");
         w.Line("// (rounded to the element type). Then mean = pivot + Σd/n and variance = Σd²/n − (Σd/n)² (never E[x²] − E[x]²),");
@@ -191,18 +191,6 @@ internal static class LaneKernels
             EmitSumGroups(w, ctx, "partials", "laneStride", 2);
         }
         w.Line($"{SumStatistics}.CorrectedVariance(partials, laneStride, invCount, meanHi, {Double(ctx.Spec.Epsilon)}, meanOut, varianceOut, invStdOut, count);");
-    }
-
-    /// <summary>1/n for a column layout's statistics: n = the rows, times the columns of a group (GroupNorm channels-last).</summary>
-    private static void EmitColumnInvCount(CodeWriter w, KernelContext ctx)
-    {
-        if (ctx.ColumnGroup == 1)
-        {
-            GroupMajorKernels.EmitInvCount(w, ctx);
-            return;
-        }
-        w.Line($"// Each statistic is a group of {Int(ctx.ColumnGroup)} columns' values over every row.");
-        w.Line($"const double invCount = 1.0 / {Int(ctx.Layout.Segments[0].Size * ctx.ColumnGroup)};");
     }
 
     /// <summary>GroupNorm channels-last: every column's pivot (or first mean) its group's, so that the group's sums add.</summary>
@@ -525,7 +513,7 @@ internal static class LaneKernels
         {
             EmitNarrowRepeat(w, narrow, "hi", "meanHi");
         }
-        EmitColumnInvCount(w, ctx);
+        GroupMajorKernels.EmitInvCount(w, ctx);
         w.Line();
         if (parameterSums)
         {

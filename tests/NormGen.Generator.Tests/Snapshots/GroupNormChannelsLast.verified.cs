@@ -225,7 +225,6 @@ namespace Demo
             double[] partials = global::NormGen.Internal.Buffers.AtLeast(ref state.LanePartials, chunks * 2 * laneStride);
             float[] meanHi = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanHi, count);
             state.ActiveMean = meanOut;
-            // Each statistic is a group of 2 columns' values over every row.
             const double invCount = 1.0 / 2048;
 
             // One pass: Σd and Σd² per column with d = x − pivot, the pivot the mean of 32 rows spread over the batch
@@ -670,7 +669,6 @@ namespace Demo
             float[] meanLo = global::NormGen.Internal.Buffers.AtLeast(ref state.LaneMeanLo, count);
             // Per statistic, in floats: the saved mean as hi + lo (so that (x − hi) − lo is exact to float precision) and 1/std.
             global::NormGen.Internal.DxConstants.Narrow(state.SampleSavedMean, state.SampleSavedInvStd, meanHi, meanLo, invStd, count);
-            // Each statistic is a group of 2 columns' values over every row.
             const double invCount = 1.0 / 2048;
 
             // Per column Σdy·x̂ and Σdy (x̂ = (x − mean)·invStd): per chunk, then in chunk order.
