@@ -235,14 +235,8 @@ internal static class SampleColumns
         w.Line("// in chunks shared out over the threads. Its statistics go to the sample's place in the layer's arrays.");
         using (w.Block("for (int sample = 0; sample < samples; sample++)"))
         {
-            w.Line("int start = sample * sampleValues;");
-            w.Line("NormalizeWithOwnStatistics(state, x.Slice(start, sampleValues), y.Slice(start, sampleValues), 1, mean, invStd, variance);");
-            if (ScalesRows(layer))
-            {
-                w.Line("// y holds x̂: each row scaled and shifted by its γ and β.");
-                w.Line(KernelMethod.Run("ScaleRowsChunk", "default", "default", "y.Slice(start, sampleValues)", "rowChunks"));
-            }
-            EmitCopyStatistics(w, sample, "mean", "invStd", "variance", "meanOut", "invStdOut", "varianceOut");
+            EmitSampleForward(w, layer, sample, "state", ["mean", "invStd", "variance"], ["meanOut", "invStdOut", "varianceOut"],
+                KernelMethod.Run("ScaleRowsChunk", "default", "default", "y.Slice(start, sampleValues)", "rowChunks"));
         }
     }
 
@@ -252,15 +246,28 @@ internal static class SampleColumns
         EmitSampleChunkRange(w, layer);
         using (w.Block("for (int sample = chunkFirst; sample < chunkLast; sample++)"))
         {
-            w.Line("int start = sample * sampleValues;");
-            w.Line("NormalizeWithOwnStatistics(worker, x.Slice(start, sampleValues), y.Slice(start, sampleValues), 1, worker.SampleMean, worker.SampleInvStd, worker.SampleVariance);");
-            if (ScalesRows(layer))
-            {
-                w.Line("// y holds x̂: each row scaled and shifted by its γ and β.");
-                w.Line($"global::NormGen.Internal.RowParameters.Scale(y.Slice(start, sampleValues), count, state.Gamma, {(layer.HasBeta ? "state.Beta" : "null")}, 0, {Int(SampleRows(sample))});");
-            }
-            EmitCopyStatistics(w, sample, "worker.SampleMean", "worker.SampleInvStd", "worker.SampleVariance", "state.ActiveMean", "state.ActiveInvStd", "state.ActiveVariance");
+            EmitSampleForward(w, layer, sample, "worker", ["worker.SampleMean", "worker.SampleInvStd", "worker.SampleVariance"],
+                ["state.ActiveMean", "state.ActiveInvStd", "state.ActiveVariance"],
+                $"global::NormGen.Internal.RowParameters.Scale(y.Slice(start, sampleValues), count, state.Gamma, {(layer.HasBeta ? "state.Beta" : "null")}, 0, {Int(SampleRows(sample))});");
         }
+    }
+
+    /// <summary>
+    /// One sample's forward inside a sample loop, on <paramref name="state"/> (the layer's state, or a chunk's worker): its
+    /// statistics into <paramref name="statistics"/> (mean, 1/std, variance) and y; with γ and β per row, the row pass
+    /// <paramref name="scaleRows"/> after it; the statistics then copied to the sample's place in <paramref name="outputs"/>.
+    /// </summary>
+    private static void EmitSampleForward(CodeWriter w, KernelContext layer, KernelContext sample, string state, string[] statistics,
+        string[] outputs, string scaleRows)
+    {
+        w.Line("int start = sample * sampleValues;");
+        w.Line($"NormalizeWithOwnStatistics({state}, x.Slice(start, sampleValues), y.Slice(start, sampleValues), 1, {string.Join(", ", statistics)});");
+        if (ScalesRows(layer))
+        {
+            w.Line("// y holds x̂: each row scaled and shifted by its γ and β.");
+            w.Line(scaleRows);
+        }
+        EmitCopyStatistics(w, sample, statistics[0], statistics[1], statistics[2], outputs[0], outputs[1], outputs[2]);
     }
 
     private static void EmitCopyStatistics(CodeWriter w, KernelContext sample, string mean, string invStd, string variance, string meanOut, string invStdOut, string varianceOut)
