@@ -75,9 +75,10 @@ public sealed class SnapshotTests
         int wider = Length("N,D=1536");
         int longRows = Length("N,D=8192");
         int huge = Length("N,D=1000000");
-        // D = 7 is too short for the aligned-store loops and the pipelined forward D = 768 gets (a fixed amount of text
-        // more); rows of 8 KiB and more take other pipelines (where the output streams). Beyond that the size does not matter.
-        Assert.InRange(wide, narrow * 0.8, narrow * 2.4);
+        // D = 7 is too short for the aligned-store loops, the pipelined forward and the sums loops' 512-bit twins D = 768
+        // gets (a fixed amount of text more); rows of 8 KiB and more take other pipelines (where the output streams).
+        // Beyond that the size does not matter.
+        Assert.InRange(wide, narrow * 0.8, narrow * 2.7);
         Assert.InRange(wider, wide * 0.8, wide * 1.25);
         Assert.InRange(huge, longRows * 0.8, longRows * 1.25);
     }

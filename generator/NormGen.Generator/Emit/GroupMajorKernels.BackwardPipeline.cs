@@ -51,7 +51,11 @@ internal static partial class GroupMajorKernels
         w.Line("// row's reads overlap the other's writes. In the core's cache, or where dx streams to memory, the row-by-row passes,");
         w.Line("// with the same values.");
         w.Line("bool pipelines = state.Runner.ExceedsCoreCache && !streaming;");
-        w.Line("double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;");
+        // RMSNorm has no mean and no Σg.
+        bool rms = ctx.Spec.IsRms;
+        w.Line(rms
+            ? "double previousInvStd = 0.0, previousSumGXhat = 0.0;"
+            : "double previousMean = 0.0, previousInvStd = 0.0, previousSumG = 0.0, previousSumGXhat = 0.0;");
         using (w.Block($"for (int {n} = chunkFirst; {n} <= chunkLast; {n}++)"))
         {
             w.Line($"bool pipelined = pipelines && {n} > chunkFirst && {n} < chunkLast;");
@@ -61,8 +65,13 @@ internal static partial class GroupMajorKernels
                 w.Line($"// Row {n} − 1's dx, which no pipelined pass wrote.");
                 w.Line($"int start = rowStart - {Int(run)};");
                 w.Line($"int param = {param};");
-                w.Line("double mean = previousMean, invStd = previousInvStd, sumG = previousSumG, sumGXhat = previousSumGXhat;");
-                EmitMeanSplit(w, ctx);
+                w.Line(rms
+                    ? "double invStd = previousInvStd, sumGXhat = previousSumGXhat;"
+                    : "double mean = previousMean, invStd = previousInvStd, sumG = previousSumG, sumGXhat = previousSumGXhat;");
+                if (!rms)
+                {
+                    EmitMeanSplit(w, ctx);
+                }
                 w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
                 EmitGroupDx(w, ctx);
             }
@@ -71,13 +80,20 @@ internal static partial class GroupMajorKernels
                 w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
                 w.Line("int start = rowStart;");
                 w.Line($"int param = {param};");
-                w.Line("double mean = state.SavedMean[stat];");
+                if (!rms)
+                {
+                    w.Line("double mean = state.SavedMean[stat];");
+                }
                 w.Line("double invStd = state.SavedInvStd[stat];");
-                EmitMeanSplit(w, ctx);
+                if (!rms)
+                {
+                    EmitMeanSplit(w, ctx);
+                }
                 w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
                 w.Line();
                 w.Line("// Σg and Σg·x̂ over the row, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
-                DeclareBlockedSums(w, ctx, "sumG", "sumGXhat");
+                string[] sums = GradientSumsAlongRunNames(ctx);
+                DeclareBlockedSums(w, ctx, sums);
                 using (w.Block("if (pipelined)"))
                 {
                     EmitPreviousRowSetup(w, ctx, run);
@@ -87,19 +103,29 @@ internal static partial class GroupMajorKernels
                             ? GradientSumsAlongRun(ctx, lane, index, columnPass: false).Concat(PreviousRowDx(ctx))
                             : GradientSumsAlongRun(ctx, lane, index, columnPass: false),
                         _ => GradientSumsAlongRunScalar(ctx, columnPass: false),
-                        FlushBlockedSums(w, "sumG", "sumGXhat"));
+                        FlushBlockedSums(w, sums),
+                        // A pipelined row never streams dx (see pipelines above): the twin needs no other condition.
+                        WideGradientSumsAlongRun(ctx, columnPass: false, after: (pair, _) => pair == 1 ? PreviousRowDx(ctx) : []) with { Condition = null });
                     EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousDx(ctx));
                 }
                 using (w.Block("else"))
                 {
+                    System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
                     VectorLoop.Emit(w, ctx, run, Int(run),
-                        (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef").Concat(GradientSumsAlongRun(ctx, lane, index, columnPass: false)),
+                        (lane, index) => prefetches(lane, index).Concat(GradientSumsAlongRun(ctx, lane, index, columnPass: false)),
                         _ => GradientSumsAlongRunScalar(ctx, columnPass: false),
-                        FlushBlockedSums(w, "sumG", "sumGXhat"));
+                        FlushBlockedSums(w, sums),
+                        WideGradientSumsAlongRun(ctx, columnPass: false, prefetches));
                 }
-                w.Line("previousMean = mean;");
+                if (!rms)
+                {
+                    w.Line("previousMean = mean;");
+                }
                 w.Line("previousInvStd = invStd;");
-                w.Line("previousSumG = sumG;");
+                if (!rms)
+                {
+                    w.Line("previousSumG = sumG;");
+                }
                 w.Line("previousSumGXhat = sumGXhat;");
                 using (w.Block($"if (++blockGroups == {ParameterBlockGroups})"))
                 {

@@ -356,7 +356,7 @@ internal static partial class GroupMajorKernels
                 w.Line("double mean = state.SavedMean[stat];");
                 w.Line("double invStd = state.SavedInvStd[stat];");
             },
-            vector: (lane, index) => GroupGradientSums(ctx, lane, index), scalar: GroupGradientSumsScalar);
+            vector: (lane, index) => GroupGradientSums(ctx, lane, index), scalar: GroupGradientSumsScalar(ctx));
 
         w.Line();
         w.Line("// Each group's dγ and dβ terms and dx's constants: dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as");

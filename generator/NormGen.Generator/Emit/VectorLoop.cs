@@ -382,7 +382,8 @@ internal static class VectorLoop
         if (wide is not null && iterations >= MinWideSumsIterations)
         {
             var shape = VectorShape.Wide(ctx);
-            using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+            string condition = wide.Condition is null ? "" : $" && {wide.Condition}";
+            using (w.Block($"if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated{condition})"))
             {
                 w.Line("// 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the");
                 w.Line("// same values in the same order as there, so the sums are the same, in half the instructions.");

@@ -18,6 +18,14 @@ public static partial class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Load512(ref double start, int index) => Vector512.LoadUnsafe(ref start, (nuint)index);
 
+    /// <summary>Stores a 512-bit vector of scratch (a dγ/dβ block row) at <paramref name="index"/>, through the cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> value, ref float start, int index) => value.StoreUnsafe(ref start, (nuint)index);
+
+    /// <summary>Stores a 512-bit vector of scratch (a dγ/dβ block row) at <paramref name="index"/>, through the cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<double> value, ref double start, int index) => value.StoreUnsafe(ref start, (nuint)index);
+
     /// <summary>
     /// Stores a 512-bit vector of a kernel's output at <paramref name="index"/>; with <paramref name="streaming"/>, a store
     /// to a whole cache line bypasses the cache (as the Vector256 overload does).

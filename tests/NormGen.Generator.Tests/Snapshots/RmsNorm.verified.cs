@@ -331,78 +331,124 @@ namespace Demo
                 int start = n * 768;
                 // The first pass over this group also asks for the lines `ahead` values on, two cache lines an iteration.
                 int param = 0;
-                double mean = state.SavedMean[stat];
                 double invStd = state.SavedInvStd[stat];
-                float meanHi = (float)mean;
-                var meanHiV = NormGenSimd.Splat(meanHi);
-                var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                 var invStdV = NormGenSimd.Splat((float)invStd);
 
-                // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.
-                double sumG = 0.0;
-                var sumGBlock0 = NormGenSimd.Splat(0f); var sumGBlock1 = sumGBlock0; var sumGBlock2 = sumGBlock0; var sumGBlock3 = sumGBlock0;
+                // Σg·x̂ over the group, g = γ·dy and x̂ = x·invStd; with them the sums for GammaGrad and BetaGrad.
                 double sumGXhat = 0.0;
                 var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
-                for (int i = 0; i < 512; i += 32)
+                if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !streaming)
                 {
-                    NormGenSimd.Prefetch(ref xRef, start + ahead + i);
-                    NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
-                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
-                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
-                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                    var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
-                    var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
-                    sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
-                    var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                    var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
-                    var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
-                    sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load(ref gammaBlockRef, param + i + 8)), ref gammaBlockRef, param + i + 8);
-                    var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
-                    var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
-                    var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
-                    sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy2, xhat2, NormGenSimd.Load(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
-                    var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
-                    var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
-                    var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
-                    sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy3, xhat3, NormGenSimd.Load(ref gammaBlockRef, param + i + 24)), ref gammaBlockRef, param + i + 24);
+                    // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
+                    // same values in the same order as there, so the sums are the same, in half the instructions.
+                    var invStdW = NormGenSimd.Splat512(invStdV);
+                    var sumGXhatBlocks01 = NormGenSimd.Join(sumGXhatBlock0, sumGXhatBlock1); var sumGXhatBlocks23 = NormGenSimd.Join(sumGXhatBlock2, sumGXhatBlock3);
+                    for (int i = 0; i < 512; i += 32)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + ahead + i);
+                        NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
+                        NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
+                        NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
+                        var dy0 = NormGenSimd.Load512(ref dyRef, start + i);
+                        var xhat0 = NormGenSimd.Load512(ref xRef, start + i) * invStdW;
+                        var g0 = dy0 * NormGenSimd.Load512(ref gammaRef, param + i);
+                        sumGXhatBlocks01 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlocks01);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load512(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
+                        var dy1 = NormGenSimd.Load512(ref dyRef, start + i + 16);
+                        var xhat1 = NormGenSimd.Load512(ref xRef, start + i + 16) * invStdW;
+                        var g1 = dy1 * NormGenSimd.Load512(ref gammaRef, param + i + 16);
+                        sumGXhatBlocks23 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlocks23);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load512(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
+                    }
+                    (sumGXhatBlock0, sumGXhatBlock1) = NormGenSimd.Halves(sumGXhatBlocks01); (sumGXhatBlock2, sumGXhatBlock3) = NormGenSimd.Halves(sumGXhatBlocks23);
                 }
-                sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
-                sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                else
+                {
+                    for (int i = 0; i < 512; i += 32)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + ahead + i);
+                        NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
+                        NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
+                        NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
+                        var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                        var xhat0 = NormGenSimd.Load(ref xRef, start + i) * invStdV;
+                        var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
+                        sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                        var xhat1 = NormGenSimd.Load(ref xRef, start + i + 8) * invStdV;
+                        var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
+                        sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load(ref gammaBlockRef, param + i + 8)), ref gammaBlockRef, param + i + 8);
+                        var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                        var xhat2 = NormGenSimd.Load(ref xRef, start + i + 16) * invStdV;
+                        var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
+                        sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy2, xhat2, NormGenSimd.Load(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
+                        var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                        var xhat3 = NormGenSimd.Load(ref xRef, start + i + 24) * invStdV;
+                        var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
+                        sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy3, xhat3, NormGenSimd.Load(ref gammaBlockRef, param + i + 24)), ref gammaBlockRef, param + i + 24);
+                    }
+                }
                 sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
                 sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
-                for (int i = 512; i < 768; i += 32)
+                if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !streaming)
                 {
-                    NormGenSimd.Prefetch(ref xRef, start + ahead + i);
-                    NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
-                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
-                    NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
-                    var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                    var xhat0 = (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV;
-                    var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
-                    sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
-                    var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                    var xhat1 = (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV;
-                    var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
-                    sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load(ref gammaBlockRef, param + i + 8)), ref gammaBlockRef, param + i + 8);
-                    var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
-                    var xhat2 = (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV;
-                    var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
-                    sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy2, xhat2, NormGenSimd.Load(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
-                    var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
-                    var xhat3 = (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV;
-                    var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
-                    sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
-                    NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy3, xhat3, NormGenSimd.Load(ref gammaBlockRef, param + i + 24)), ref gammaBlockRef, param + i + 24);
+                    // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
+                    // same values in the same order as there, so the sums are the same, in half the instructions.
+                    var invStdW = NormGenSimd.Splat512(invStdV);
+                    var sumGXhatBlocks01 = NormGenSimd.Join(sumGXhatBlock0, sumGXhatBlock1); var sumGXhatBlocks23 = NormGenSimd.Join(sumGXhatBlock2, sumGXhatBlock3);
+                    for (int i = 512; i < 768; i += 32)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + ahead + i);
+                        NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
+                        NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
+                        NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
+                        var dy0 = NormGenSimd.Load512(ref dyRef, start + i);
+                        var xhat0 = NormGenSimd.Load512(ref xRef, start + i) * invStdW;
+                        var g0 = dy0 * NormGenSimd.Load512(ref gammaRef, param + i);
+                        sumGXhatBlocks01 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlocks01);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load512(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
+                        var dy1 = NormGenSimd.Load512(ref dyRef, start + i + 16);
+                        var xhat1 = NormGenSimd.Load512(ref xRef, start + i + 16) * invStdW;
+                        var g1 = dy1 * NormGenSimd.Load512(ref gammaRef, param + i + 16);
+                        sumGXhatBlocks23 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlocks23);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load512(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
+                    }
+                    (sumGXhatBlock0, sumGXhatBlock1) = NormGenSimd.Halves(sumGXhatBlocks01); (sumGXhatBlock2, sumGXhatBlock3) = NormGenSimd.Halves(sumGXhatBlocks23);
                 }
-                sumG += NormGenSimd.SumWidened(sumGBlock0, sumGBlock1, sumGBlock2, sumGBlock3);
-                sumGBlock0 = sumGBlock1 = sumGBlock2 = sumGBlock3 = default;
+                else
+                {
+                    for (int i = 512; i < 768; i += 32)
+                    {
+                        NormGenSimd.Prefetch(ref xRef, start + ahead + i);
+                        NormGenSimd.Prefetch(ref xRef, start + ahead + i + 16);
+                        NormGenSimd.Prefetch(ref dyRef, start + ahead + i);
+                        NormGenSimd.Prefetch(ref dyRef, start + ahead + i + 16);
+                        var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                        var xhat0 = NormGenSimd.Load(ref xRef, start + i) * invStdV;
+                        var g0 = dy0 * NormGenSimd.Load(ref gammaRef, param + i);
+                        sumGXhatBlock0 = NormGenSimd.MultiplyAdd(g0, xhat0, sumGXhatBlock0);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy0, xhat0, NormGenSimd.Load(ref gammaBlockRef, param + i)), ref gammaBlockRef, param + i);
+                        var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                        var xhat1 = NormGenSimd.Load(ref xRef, start + i + 8) * invStdV;
+                        var g1 = dy1 * NormGenSimd.Load(ref gammaRef, param + i + 8);
+                        sumGXhatBlock1 = NormGenSimd.MultiplyAdd(g1, xhat1, sumGXhatBlock1);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy1, xhat1, NormGenSimd.Load(ref gammaBlockRef, param + i + 8)), ref gammaBlockRef, param + i + 8);
+                        var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                        var xhat2 = NormGenSimd.Load(ref xRef, start + i + 16) * invStdV;
+                        var g2 = dy2 * NormGenSimd.Load(ref gammaRef, param + i + 16);
+                        sumGXhatBlock2 = NormGenSimd.MultiplyAdd(g2, xhat2, sumGXhatBlock2);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy2, xhat2, NormGenSimd.Load(ref gammaBlockRef, param + i + 16)), ref gammaBlockRef, param + i + 16);
+                        var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                        var xhat3 = NormGenSimd.Load(ref xRef, start + i + 24) * invStdV;
+                        var g3 = dy3 * NormGenSimd.Load(ref gammaRef, param + i + 24);
+                        sumGXhatBlock3 = NormGenSimd.MultiplyAdd(g3, xhat3, sumGXhatBlock3);
+                        NormGenSimd.Store(NormGenSimd.MultiplyAdd(dy3, xhat3, NormGenSimd.Load(ref gammaBlockRef, param + i + 24)), ref gammaBlockRef, param + i + 24);
+                    }
+                }
                 sumGXhat += NormGenSimd.SumWidened(sumGXhatBlock0, sumGXhatBlock1, sumGXhatBlock2, sumGXhatBlock3);
                 sumGXhatBlock0 = sumGXhatBlock1 = sumGXhatBlock2 = sumGXhatBlock3 = default;
 
