@@ -454,9 +454,14 @@ internal static partial class GroupMajorKernels
             w.Line($"ref {ctx.T} scaleRef = ref {Simd}.Ref(state.FoldedScale);");
             w.Line($"ref {ctx.T} shiftRef = ref {Simd}.Ref(state.FoldedShift);");
         }
-        w.Line("// y from the given statistics in memory order: y is elementwise once the statistics are known.");
-        using (w.Block(byRuns ? "for (int run = chunkFirst; run < chunkLast; run++)" : $"for (int {n} = chunkFirst; {n} < chunkLast; {n}++)"))
+        w.Line("// y from the given statistics in memory order: y is elementwise once the statistics are known. Where the runner says");
+        w.Line($"// so (a call taking the chunks last to first, a thread's share a little larger than its L2) the {(byRuns ? "runs" : batch.Letters + " indices")} go last to");
+        w.Line("// first too, so that the call starts on the data the previous one ended on, still in this core's cache.");
+        w.Line("bool descending = state.Runner.Descending;");
+        string index = byRuns ? "run" : n;
+        using (w.Block("for (int k = chunkFirst; k < chunkLast; k++)"))
         {
+            w.Line($"int {index} = descending ? chunkFirst + chunkLast - 1 - k : k;");
             if (byRuns)
             {
                 string inner = ctx.LoopVariable(outer[1]);

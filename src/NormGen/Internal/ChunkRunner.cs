@@ -76,6 +76,18 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     /// </summary>
     public bool RunsAlone { get; private set; }
 
+    /// <summary>
+    /// True while the call runs its chunks last to first (every other call, see <c>_backwards</c>) and a thread's share is
+    /// a little larger than its core's L2 (<see cref="Threading.DescendingRunsPay"/>). A kernel whose pieces of work within
+    /// a chunk are independent of their order (the memory-order inference pass: each run elementwise) then runs them last
+    /// to first too, so the call starts on the very runs the previous call ended on, not merely on its last chunk. Read
+    /// by the kernels, once per chunk.
+    /// </summary>
+    public bool Descending { get; private set; }
+
+    // This call's direction, for MeasureShares.
+    private bool _callBackwards;
+
     /// <summary>Runs <paramref name="kernel"/> for every chunk in [0, <paramref name="chunks"/>).</summary>
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
@@ -93,9 +105,10 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         fixed (T* pb = b)
         fixed (T* pc = c)
         {
-            MeasureShares(a.Length, b.Length, c.Length, threads);
             bool backwards = _backwards;
             _backwards = !backwards;
+            _callBackwards = backwards;
+            MeasureShares(a.Length, b.Length, c.Length, threads);
             if (helpers <= 0)
             {
                 for (int i = 0; i < chunks; i++)
@@ -185,7 +198,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     private static readonly long PollTicks = System.Diagnostics.Stopwatch.Frequency * PollMicroseconds / 1_000_000;
 
     /// <summary>
-    /// Sets <see cref="StreamsOutput"/>, <see cref="ExceedsCoreCache"/> and <see cref="RunsAlone"/> for a call that <paramref name="threads"/>
+    /// Sets <see cref="StreamsOutput"/>, <see cref="ExceedsCoreCache"/>, <see cref="RunsAlone"/> and <see cref="Descending"/> for a call that <paramref name="threads"/>
     /// threads share: each keeps to its own range of chunks (<see cref="ChunkClaims"/>), so what must fit a core's cache is
     /// one thread's share of the data; what must fit the last-level cache, shared by the cores, is the whole call.
     /// </summary>
@@ -199,6 +212,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         StreamsOutput = Threading.StreamsOutput(inputShare, outputShare, inputBytes + outputBytes);
         ExceedsCoreCache = Threading.ExceedsCoreCache(inputShare, outputShare);
         RunsAlone = threads == 1;
+        Descending = _callBackwards && Threading.DescendingRunsPay(inputShare + outputShare);
     }
 
     /// <summary>Makes this thread's non-temporal stores visible before the output is handed back or the chunk reported done.</summary>

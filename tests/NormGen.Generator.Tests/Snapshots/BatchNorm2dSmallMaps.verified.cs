@@ -363,9 +363,13 @@ namespace Demo
             ref float meanHiRef = ref NormGenSimd.Ref(state.FoldedMeanHi);
             ref float scaleRef = ref NormGenSimd.Ref(state.FoldedScale);
             ref float shiftRef = ref NormGenSimd.Ref(state.FoldedShift);
-            // y from the given statistics in memory order: y is elementwise once the statistics are known.
-            for (int run = chunkFirst; run < chunkLast; run++)
+            // y from the given statistics in memory order: y is elementwise once the statistics are known. Where the runner says
+            // so (a call taking the chunks last to first, a thread's share a little larger than its L2) the runs go last to
+            // first too, so that the call starts on the data the previous one ended on, still in this core's cache.
+            bool descending = state.Runner.Descending;
+            for (int k = chunkFirst; k < chunkLast; k++)
             {
+                int run = descending ? chunkFirst + chunkLast - 1 - k : k;
                 int n = run / 32;
                 int c = run - n * 32;
                 int stat = c;
