@@ -20,6 +20,7 @@ public sealed class SnapshotTests
     [InlineData("BatchNorm1dDouble", "[Normalize(Shape = \"N,C=128\", Axes = \"N\", ElementType = typeof(double), CumulativeAverage = true)]")]
     [InlineData("LayerNorm", "[Normalize(Shape = \"N,T,D=768\", Axes = \"D\")]")]
     [InlineData("LayerNormShortRows", "[Normalize(Shape = \"N,D=100\", Axes = \"D\")]")]
+    [InlineData("LayerNormRowsInRegisters", "[Normalize(Shape = \"N,D=64\", Axes = \"D\")]")]
     [InlineData("LayerNormLongRows", "[Normalize(Shape = \"N,D=4096\", Axes = \"D\")]")]
     [InlineData("LayerNormOverChw", "[Normalize(Shape = \"N,C=16,H=33,W=33\", Axes = \"CHW\")]")]
     [InlineData("GroupNorm", "[Normalize(Shape = \"N,C=64,H=32,W=32\", Axes = \"CHW\", Groups = 8)]")]

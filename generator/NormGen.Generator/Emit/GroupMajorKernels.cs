@@ -625,13 +625,30 @@ internal static partial class GroupMajorKernels
             System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
             {
-                DeclareBlockedSums(w, ctx, GradientSumsAlongRunNames(ctx));
-                ForEachRun(w, ctx, () =>
-                    VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                        (lane, index) => prefetches(lane, index).Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
-                        _ => GradientSumsAlongRunScalar(ctx, columnPass),
-                        FlushBlockedSums(w, GradientSumsAlongRunNames(ctx)),
-                        WideGradientSumsAlongRun(ctx, columnPass, prefetches)));
+                void SumsAlongRun()
+                {
+                    DeclareBlockedSums(w, ctx, GradientSumsAlongRunNames(ctx));
+                    ForEachRun(w, ctx, () =>
+                        VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                            (lane, index) => prefetches(lane, index).Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
+                            _ => GradientSumsAlongRunScalar(ctx, columnPass),
+                            FlushBlockedSums(w, GradientSumsAlongRunNames(ctx)),
+                            WideGradientSumsAlongRun(ctx, columnPass, prefetches)));
+                }
+                if (RowInRegistersVectors(ctx) is int vectors)
+                {
+                    using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                    {
+                        EmitRowInRegistersBackward(w, ctx, vectors, columnPass);
+                    }
+                    using (w.Block("else"))
+                    {
+                        SumsAlongRun();
+                        EmitGroupDx(w, ctx);
+                    }
+                    return;
+                }
+                SumsAlongRun();
             }
             else if (!OuterReduced(ctx).Any(s => s.Affine) && RunsPerBlock(ctx) is int runs)
             {
@@ -845,11 +862,49 @@ internal static partial class GroupMajorKernels
     /// <summary>Groups whose dγ/dβ terms a block sums in the element type before adding them in double.</summary>
     private const int ParameterBlockGroups = 8;
 
-    /// <summary>Adds the block's dγ/dβ sums to the chunk's double partial sums and clears them.</summary>
+    /// <summary>
+    /// Adds the block's dγ/dβ sums to the chunk's double partial sums and clears them: in 512-bit vectors where the sums
+    /// write the block in them (<see cref="WritesParameterBlockWide"/>) and the processor has AVX-512, so that the next
+    /// row's 512-bit loads do not each wait for two 256-bit stores of zeros to reach the cache (a load covering two
+    /// stores cannot take its value from them; LayerNorm x[4096,64] backward 58 → 54 µs).
+    /// </summary>
     private static void EmitFlushParameterBlock(CodeWriter w, KernelContext ctx)
     {
         var names = ctx.HasBeta ? new[] { ("gammaBlockRef", "gammaSumRef"), ("betaBlockRef", "betaSumRef") } : new[] { ("gammaBlockRef", "gammaSumRef") };
         string zero = ctx.IsFloat ? "0f" : "0.0";
+        if (WritesParameterBlockWide(ctx))
+        {
+            int size = ctx.Layout.ParameterSize, wide = VectorShape.Wide(ctx).Width;
+            using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+            {
+                using (w.Block($"for (int i = 0; i < {Int(size)}; i += {wide})"))
+                {
+                    foreach (var (block, sum) in names)
+                    {
+                        w.Line($"{Simd}.AddWidenedTo(ref {sum}, i, {Simd}.Load512(ref {block}, i));");
+                        w.Line($"{Simd}.Store({Simd}.Splat512({zero}), ref {block}, i);");
+                    }
+                }
+            }
+            using (w.Block("else"))
+            {
+                EmitFlushParameterBlockNarrow(w, ctx, names, zero);
+            }
+            return;
+        }
+        EmitFlushParameterBlockNarrow(w, ctx, names, zero);
+    }
+
+    /// <summary>
+    /// Whether the backward's sums write the dγ/dβ block in 512-bit vectors where the processor has AVX-512 (rows in
+    /// registers, or the 512-bit twin of the sums loop), in whole vectors of a parameter row.
+    /// </summary>
+    private static bool WritesParameterBlockWide(KernelContext ctx) =>
+        ctx.Layout.ParameterSize % VectorShape.Wide(ctx).Width == 0
+        && (RowInRegistersVectors(ctx) is not null || VectorLoop.GetsWideSums(ctx, ConstantRunLength(ctx)));
+
+    private static void EmitFlushParameterBlockNarrow(CodeWriter w, KernelContext ctx, (string, string)[] names, string zero)
+    {
         VectorLoop.Emit(w, ctx, ctx.Layout.ParameterSize, KernelContext.Int(ctx.Layout.ParameterSize),
             (lane, index) => names.SelectMany(n => new[]
             {
@@ -1264,7 +1319,9 @@ internal static partial class GroupMajorKernels
             if (prefetch && GroupPrefetch.Distance(ctx, ownStatistics) is int distance)
             {
                 w.Line(backward
-                    ? "// The first pass over this group also asks for the lines `ahead` values on, two cache lines an iteration."
+                    ? RowInRegistersVectors(ctx) is null
+                        ? "// The first pass over this group also asks for the lines `ahead` values on, two cache lines an iteration."
+                        : "// The 256-bit sums pass below also asks for the lines `ahead` values on, two cache lines an iteration."
                     : $"// The first pass over this group also asks for the next group's {distance} values, two cache lines an iteration.");
             }
             else if (prefetch && ownStatistics && GroupPrefetch.NextRowDistance(ctx) is int nextRow)

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using NormGen.Generator.Models;
 using static NormGen.Generator.Emit.KernelContext;
@@ -116,9 +117,27 @@ internal static class NormalizeEmitter
     /// <summary>Which of a group-major layer's loops have a Vector512 twin, for the kernel summary ("" for none).</summary>
     private static string GroupMajorWideLoops(KernelContext ctx)
     {
-        bool output = GroupMajorKernels.HasWideOutputLoop(ctx), sums = GroupMajorKernels.HasWideSumsLoop(ctx);
-        string loops = output && sums ? "the output loops and the group-by-group sums loops" : output ? "the output loops" : sums ? "the group-by-group sums loops" : "";
-        return loops == "" ? "" : $" ({loops} with a Vector512 twin, taken where the processor has AVX-512)";
+        var loops = new List<string>();
+        if (GroupMajorKernels.HasWideOutputLoop(ctx))
+        {
+            loops.Add("the output loops");
+        }
+        if (GroupMajorKernels.HasWideSumsLoop(ctx))
+        {
+            loops.Add("the group-by-group sums loops");
+        }
+        if (GroupMajorKernels.RowInRegistersVectors(ctx) is int vectors)
+        {
+            loops.Add($"the backward's rows, {vectors} vectors kept in registers from the sums to dx,");
+        }
+        string list = loops.Count switch
+        {
+            0 => "",
+            1 => loops[0],
+            2 => $"{loops[0]} and {loops[1]}",
+            _ => $"{string.Join(", ", loops.Take(loops.Count - 1))} and {loops[loops.Count - 1]}",
+        };
+        return list == "" ? "" : $" ({list} with a Vector512 twin, taken where the processor has AVX-512)";
     }
 
     private static void EmitMembers(CodeWriter w, KernelContext ctx, NormalizeDeclaration declaration)

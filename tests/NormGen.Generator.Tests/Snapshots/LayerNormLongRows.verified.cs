@@ -708,24 +708,37 @@ namespace Demo
                     previousSumGXhat = sumGXhat;
                     if (++blockGroups == 8)
                     {
-                        for (int i = 0; i < 4096; i += 32)
+                        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                         {
-                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
-                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
-                            NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
-                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
-                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
-                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
-                            NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
-                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
-                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
-                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
-                            NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
-                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
-                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
-                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
-                            NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
-                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                            for (int i = 0; i < 4096; i += 16)
+                            {
+                                NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load512(ref gammaBlockRef, i));
+                                NormGenSimd.Store(NormGenSimd.Splat512(0f), ref gammaBlockRef, i);
+                                NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load512(ref betaBlockRef, i));
+                                NormGenSimd.Store(NormGenSimd.Splat512(0f), ref betaBlockRef, i);
+                            }
+                        }
+                        else
+                        {
+                            for (int i = 0; i < 4096; i += 32)
+                            {
+                                NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                                NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                                NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                                NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                                NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                                NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                                NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
+                                NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
+                                NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                                NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                                NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
+                                NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
+                                NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                                NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                                NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
+                                NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                            }
                         }
                         blockGroups = 0;
                     }
@@ -733,24 +746,37 @@ namespace Demo
             }
             if (blockGroups != 0 && !direct)
             {
-                for (int i = 0; i < 4096; i += 32)
+                if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                 {
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
-                    NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                    for (int i = 0; i < 4096; i += 16)
+                    {
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load512(ref gammaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat512(0f), ref gammaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load512(ref betaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat512(0f), ref betaBlockRef, i);
+                    }
+                }
+                else
+                {
+                    for (int i = 0; i < 4096; i += 32)
+                    {
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i, NormGenSimd.Load(ref betaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 8, NormGenSimd.Load(ref betaBlockRef, i + 8));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 8);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 16, NormGenSimd.Load(ref betaBlockRef, i + 16));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 16);
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                        NormGenSimd.AddWidenedTo(ref betaSumRef, i + 24, NormGenSimd.Load(ref betaBlockRef, i + 24));
+                        NormGenSimd.Store(NormGenSimd.Splat(0f), ref betaBlockRef, i + 24);
+                    }
                 }
             }
         }

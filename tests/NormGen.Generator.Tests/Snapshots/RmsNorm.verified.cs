@@ -497,6 +497,43 @@ namespace Demo
                 }
                 if (++blockGroups == 8)
                 {
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        for (int i = 0; i < 768; i += 16)
+                        {
+                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load512(ref gammaBlockRef, i));
+                            NormGenSimd.Store(NormGenSimd.Splat512(0f), ref gammaBlockRef, i);
+                        }
+                    }
+                    else
+                    {
+                        for (int i = 0; i < 768; i += 32)
+                        {
+                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
+                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
+                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
+                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
+                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
+                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
+                            NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
+                            NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
+                        }
+                    }
+                    blockGroups = 0;
+                }
+            }
+            if (blockGroups != 0 && !direct)
+            {
+                if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                {
+                    for (int i = 0; i < 768; i += 16)
+                    {
+                        NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load512(ref gammaBlockRef, i));
+                        NormGenSimd.Store(NormGenSimd.Splat512(0f), ref gammaBlockRef, i);
+                    }
+                }
+                else
+                {
                     for (int i = 0; i < 768; i += 32)
                     {
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
@@ -508,21 +545,6 @@ namespace Demo
                         NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
                         NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
                     }
-                    blockGroups = 0;
-                }
-            }
-            if (blockGroups != 0 && !direct)
-            {
-                for (int i = 0; i < 768; i += 32)
-                {
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i, NormGenSimd.Load(ref gammaBlockRef, i));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 8, NormGenSimd.Load(ref gammaBlockRef, i + 8));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 8);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 16, NormGenSimd.Load(ref gammaBlockRef, i + 16));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 16);
-                    NormGenSimd.AddWidenedTo(ref gammaSumRef, i + 24, NormGenSimd.Load(ref gammaBlockRef, i + 24));
-                    NormGenSimd.Store(NormGenSimd.Splat(0f), ref gammaBlockRef, i + 24);
                 }
             }
         }
