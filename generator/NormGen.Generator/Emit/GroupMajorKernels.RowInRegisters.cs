@@ -5,7 +5,7 @@ using static NormGen.Generator.Emit.KernelContext;
 namespace NormGen.Generator.Emit;
 
 /// <summary>
-/// The backward over short rows with γ along the row (LayerNorm and RMSNorm over 32 to 128 floats) where the processor
+/// The backward over short rows with γ along the row (LayerNorm and RMSNorm over 32 to 384 floats) where the processor
 /// has AVX-512: a row's x and dy are a few 512-bit vectors, loaded once into locals for both the gradient sums and dx.
 /// The loops of the 256-bit kernel read every vector twice (the JIT cannot keep a load across the dγ/dβ stores between
 /// them) and run 256-bit sums, whose 512-bit twin needs longer rows. Alternating builds of a harness, one thread:
@@ -14,8 +14,13 @@ namespace NormGen.Generator.Emit;
 /// </summary>
 internal static partial class GroupMajorKernels
 {
-    /// <summary>The most 512-bit vectors a row may have: with x, dy, g and x̂ of each, they fill the 32 registers.</summary>
-    private const int MaxRegisterRowVectors = 8;
+    /// <summary>
+    /// The most 512-bit vectors a row may have (384 floats). From 8 vectors a row's centered x and g no longer all fit the
+    /// 32 registers and some wait on the stack (in the L1 cache) for dx, which still beat the loops (survey harness, one
+    /// thread: LayerNorm x[784,192] backward 30 → 24.5 µs, x[2048,256] 98–103 → 84–91, x[4096,384] 321–327 → 255–301);
+    /// rows of 512 were no faster (x[128,512] 11.2–11.4 → 10.7–14.0 µs).
+    /// </summary>
+    private const int MaxRegisterRowVectors = 24;
 
     /// <summary>
     /// The 512-bit vectors of a row whose backward takes <see cref="EmitRowInRegistersBackward"/>: one run of a constant

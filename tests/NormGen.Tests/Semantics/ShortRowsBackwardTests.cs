@@ -3,8 +3,8 @@ using Xunit;
 
 namespace NormGen.Tests.Semantics;
 
-// Rows of 32 to 128 floats with γ along the row: on AVX-512 their backward keeps each row's vectors in registers
-// (2, 4, 6 and 8 of them), elsewhere it runs the 256-bit loops; both must match the reference.
+// Rows of 32 to 384 floats with γ along the row: on AVX-512 their backward keeps each row's vectors in registers
+// (2, 4, 6, 8 and 24 of them), elsewhere it runs the 256-bit loops; both must match the reference.
 [Normalize(Shape = "N,D=32", Axes = "D")]
 internal partial class ShortRowsLayerNorm32 : IPerSampleLayer<float>, IAffineLayer<float> { }
 
@@ -17,10 +17,13 @@ internal partial class ShortRowsLayerNorm96 : IPerSampleLayer<float>, IAffineLay
 [Normalize(Shape = "N,D=128", Axes = "D", Kind = NormKind.Rms)]
 internal partial class ShortRowsRmsNorm128 : IPerSampleLayer<float>, IScaledLayer<float> { }
 
+[Normalize(Shape = "N,D=384", Axes = "D")]
+internal partial class ShortRowsLayerNorm384 : IPerSampleLayer<float>, IAffineLayer<float> { }
+
 /// <summary>
 /// The backward of short rows with γ along the row: dx, dγ and dβ against the double-precision reference, for a batch
 /// under the 8 rows of a dγ/dβ block (added straight into the gradients), for blocks of 8 with a partial last one, and
-/// for a call large enough to be shared out in chunks; two Backward calls accumulate. Rows of 32–128 floats are where
+/// for a call large enough to be shared out in chunks; two Backward calls accumulate. Rows of 32–384 floats are where
 /// the AVX-512 kernel keeps a row's vectors in registers (LayerNorm x[4096,64] backward 1.5× faster); a mistake in its
 /// pairing of partial sums, its dγ/dβ block or its dx shows here.
 /// </summary>
@@ -46,6 +49,11 @@ public class ShortRowsBackwardTests
     [InlineData(9)]
     [InlineData(600)]
     public void RmsNorm_rows_of_128_match_the_reference(int rows) => AssertMatchesReference(new ShortRowsRmsNorm128(), rows, 128, rms: true);
+
+    [Theory]
+    [InlineData(6)]
+    [InlineData(300)]
+    public void LayerNorm_rows_of_384_match_the_reference(int rows) => AssertMatchesReference(new ShortRowsLayerNorm384(), rows, 384, rms: false);
 
     [Fact]
     public void A_row_of_zero_gradients_gives_zero_dx()
