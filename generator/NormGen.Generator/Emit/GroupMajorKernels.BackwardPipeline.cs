@@ -91,7 +91,9 @@ internal static partial class GroupMajorKernels
                 }
                 w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
                 w.Line();
-                w.Line("// Σg and Σg·x̂ over the row, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
+                w.Line(rms
+                    ? "// Σg·x̂ over the row, g = γ·dy and x̂ = x·invStd; with them the sums for GammaGrad."
+                    : "// Σg and Σg·x̂ over the row, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.");
                 string[] sums = GradientSumsAlongRunNames(ctx);
                 DeclareBlockedSums(w, ctx, sums);
                 using (w.Block("if (pipelined)"))

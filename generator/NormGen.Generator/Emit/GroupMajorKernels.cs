@@ -621,7 +621,8 @@ internal static partial class GroupMajorKernels
             w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
             w.Line();
             string sums = ctx.Spec.IsRms ? "Σg·x̂ over the group, g = γ·dy and x̂ = x·invStd" : "Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd";
-            w.Line(columnPass ? $"// {sums}." : $"// {sums}; with them the sums for GammaGrad and BetaGrad.");
+            string? gradients = !ctx.HasGamma || columnPass ? null : ctx.HasBeta ? "GammaGrad and BetaGrad" : "GammaGrad";
+            w.Line(gradients is null ? $"// {sums}." : $"// {sums}; with them the sums for {gradients}.");
             System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
             {
@@ -633,7 +634,7 @@ internal static partial class GroupMajorKernels
                             (lane, index) => prefetches(lane, index).Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
                             _ => GradientSumsAlongRunScalar(ctx, columnPass),
                             FlushBlockedSums(w, GradientSumsAlongRunNames(ctx)),
-                            WideGradientSumsAlongRun(ctx, columnPass, prefetches)));
+                            WholeLineRows(ctx) ? WideGradientSumsAlongRun(ctx, columnPass, prefetches) : null));
                 }
                 if (RowInRegistersVectors(ctx) is int vectors)
                 {
@@ -793,6 +794,14 @@ internal static partial class GroupMajorKernels
         new(GradientSumsAlongRunNames(ctx), [.. MeanSplats(ctx), "invStd"], (pair, index) => [
             .. before?.Invoke(pair, index) ?? [], .. GradientSumsAlongRun(ctx, VectorShape.Wide(ctx), pair, index, columnPass), .. after?.Invoke(pair, index) ?? []])
         { Condition = "!streaming" };
+
+    /// <summary>
+    /// Whether each row (one run) is a whole number of cache lines, so every row starts at the same offset in a line as
+    /// the first: the 512-bit twin of the sums along the row is taken only then. Rows of 1,000 floats start 32 bytes into
+    /// a line every other row, where each 512-bit load would span two lines (LayerNorm x[64,1000] backward 1.05–1.1×
+    /// slower with the twin, one thread).
+    /// </summary>
+    private static bool WholeLineRows(KernelContext ctx) => ConstantRunLength(ctx) is int run && run % ctx.LineElements == 0;
 
     /// <summary>The sums <see cref="GradientSumsAlongRun(KernelContext, int, string, bool)"/> adds to: Σg·x̂, and Σg unless RMSNorm.</summary>
     private static string[] GradientSumsAlongRunNames(KernelContext ctx) => ctx.Spec.IsRms ? ["sumGXhat"] : ["sumG", "sumGXhat"];

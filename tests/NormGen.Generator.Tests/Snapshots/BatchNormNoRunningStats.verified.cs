@@ -261,7 +261,7 @@ namespace Demo
                 var meanLoV = NormGenSimd.Splat((float)(mean - meanHi));
                 var invStdV = NormGenSimd.Splat((float)invStd);
 
-                // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd; with them the sums for GammaGrad and BetaGrad.
+                // Σg and Σg·x̂ over the group, g = γ·dy and x̂ = (x − mean)·invStd.
                 double groupDy = 0.0;
                 var groupDyBlock0 = NormGenSimd.Splat(0f); var groupDyBlock1 = groupDyBlock0; var groupDyBlock2 = groupDyBlock0; var groupDyBlock3 = groupDyBlock0;
                 double groupDyXhat = 0.0;

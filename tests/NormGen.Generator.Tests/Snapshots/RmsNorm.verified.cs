@@ -334,7 +334,7 @@ namespace Demo
                 double invStd = state.SavedInvStd[stat];
                 var invStdV = NormGenSimd.Splat((float)invStd);
 
-                // Σg·x̂ over the group, g = γ·dy and x̂ = x·invStd; with them the sums for GammaGrad and BetaGrad.
+                // Σg·x̂ over the group, g = γ·dy and x̂ = x·invStd; with them the sums for GammaGrad.
                 double sumGXhat = 0.0;
                 var sumGXhatBlock0 = NormGenSimd.Splat(0f); var sumGXhatBlock1 = sumGXhatBlock0; var sumGXhatBlock2 = sumGXhatBlock0; var sumGXhatBlock3 = sumGXhatBlock0;
                 if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !streaming)
