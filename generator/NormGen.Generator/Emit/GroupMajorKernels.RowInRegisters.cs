@@ -60,10 +60,10 @@ internal static partial class GroupMajorKernels
         {
             string x = $"{Simd}.Load512(ref xRef, {At("start", v, shape)})";
             string param = At("param", v, shape);
-            w.Line($"var centered{v} = {(rms ? x : Centered(ctx, shape, x))};");
+            w.Line($"var {Row(rms, v)} = {(rms ? x : Centered(ctx, shape, x))};");
             w.Line($"var dy{v} = {Simd}.Load512(ref dyRef, {At("start", v, shape)});");
             w.Line($"var g{v} = dy{v} * {Simd}.Load512(ref gammaRef, {param});");
-            w.Line($"var xhat{v} = centered{v} * invStdW;");
+            w.Line($"var xhat{v} = {Row(rms, v)} * invStdW;");
             string sumG = shape.Sum("sumG", v % 2), sumGXhat = shape.Sum("sumGXhat", v % 2);
             if (!rms)
             {
@@ -93,9 +93,12 @@ internal static partial class GroupMajorKernels
         for (int v = 0; v < vectors; v++)
         {
             string offset = rms ? "" : " - offsetW";
-            w.Line($"{Simd}.StoreOutput(g{v} * invStdW - centered{v} * slopeW{offset}, ref dxRef, {At("start", v, shape)}, streaming);");
+            w.Line($"{Simd}.StoreOutput(g{v} * invStdW - {Row(rms, v)} * slopeW{offset}, ref dxRef, {At("start", v, shape)}, streaming);");
         }
     }
+
+    /// <summary>The local holding the row's vector <paramref name="v"/> of x − mean, or of x for RMSNorm.</summary>
+    private static string Row(bool rms, int v) => rms ? $"x{v}" : $"centered{v}";
 
     /// <summary>The 512-bit twins of broadcast vectors (<c>nameW</c> from <c>nameV</c>), on one line.</summary>
     private static string WideSplatLine(IEnumerable<string> names) =>

@@ -626,7 +626,9 @@ internal static partial class GroupMajorKernels
             System.Func<int, string, IEnumerable<string>> prefetches = (lane, index) => GroupPrefetch.NextInBackward(ctx, lane, index, "xRef", "dyRef");
             if (SegmentLoops.AffineAlongRun(ctx) && ctx.HasGamma)
             {
-                void SumsAlongRun()
+                // The 512-bit twin of the sums loop, unless the loop is the 256-bit branch beside rows in registers (which
+                // runs where the processor has no AVX-512, so a twin there would be dead code).
+                void SumsAlongRun(bool wide)
                 {
                     DeclareBlockedSums(w, ctx, GradientSumsAlongRunNames(ctx));
                     ForEachRun(w, ctx, () =>
@@ -634,7 +636,7 @@ internal static partial class GroupMajorKernels
                             (lane, index) => prefetches(lane, index).Concat(GradientSumsAlongRun(ctx, lane, index, columnPass)),
                             _ => GradientSumsAlongRunScalar(ctx, columnPass),
                             FlushBlockedSums(w, GradientSumsAlongRunNames(ctx)),
-                            WholeLineRows(ctx) ? WideGradientSumsAlongRun(ctx, columnPass, prefetches) : null));
+                            wide && WholeLineRows(ctx) ? WideGradientSumsAlongRun(ctx, columnPass, prefetches) : null));
                 }
                 if (RowInRegistersVectors(ctx) is int vectors)
                 {
@@ -644,12 +646,12 @@ internal static partial class GroupMajorKernels
                     }
                     using (w.Block("else"))
                     {
-                        SumsAlongRun();
-                        EmitGroupDx(w, ctx);
+                        SumsAlongRun(wide: false);
+                        EmitGroupDx(w, ctx, wide: false);
                     }
                     return;
                 }
-                SumsAlongRun();
+                SumsAlongRun(wide: true);
             }
             else if (!OuterReduced(ctx).Any(s => s.Affine) && RunsPerBlock(ctx) is int runs)
             {
@@ -931,7 +933,8 @@ internal static partial class GroupMajorKernels
     /// A group's dx from <c>sumG</c> and <c>sumGXhat</c> (Σg and Σg·x̂) and its <c>mean</c> and <c>invStd</c> (with their
     /// splats), over its runs.
     /// </summary>
-    private static void EmitGroupDx(CodeWriter w, KernelContext ctx)
+    /// <param name="wide">With the output loops' 512-bit twin (not in the 256-bit branch beside rows in registers).</param>
+    private static void EmitGroupDx(CodeWriter w, KernelContext ctx, bool wide = true)
     {
         bool rms = ctx.Spec.IsRms;
         w.Line();
@@ -955,7 +958,7 @@ internal static partial class GroupMajorKernels
             {
                 VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                     (s, index) => DxAlongRun(ctx, s, index),
-                    splats: [.. dxSplats, "invStd"],
+                    splats: wide ? [.. dxSplats, "invStd"] : null,
                     scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * NormGenSimd.At(ref gammaRef, param + i) * invStd - {centeredScalar} * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
             }
             else
@@ -964,7 +967,7 @@ internal static partial class GroupMajorKernels
                 w.Line($"var gainV = {Simd}.Splat(({ctx.T})gain);");
                 VectorLoop.EmitStores(w, ctx, ConstantRunLength(ctx), RunLength(ctx), "dxRef",
                     (s, index) => DxWithGain(ctx, s, index),
-                    splats: [.. dxSplats, "gain"],
+                    splats: wide ? [.. dxSplats, "gain"] : null,
                     scalar: _ => Lines($"NormGenSimd.At(ref dxRef, start + i) = ({ctx.T})(NormGenSimd.At(ref dyRef, start + i) * gain - {centeredScalar} * invStd * invStd * sumGXhat * invCount{offsetScalar});"));
             }
         });

@@ -476,27 +476,12 @@ namespace Demo
                     // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as dy·γ·invStd − (x − mean)·slope − offset.
                     var slopeV = NormGenSimd.Splat((float)(invStd * invStd * sumGXhat * invCount));
                     var offsetV = NormGenSimd.Splat((float)(invStd * sumG * invCount));
-                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    for (int i = 0; i < 64; i += 32)
                     {
-                        // 512-bit vectors (AVX-512): the same values as the 256-bit loop below.
-                        var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var slopeW = NormGenSimd.Splat512(slopeV); var offsetW = NormGenSimd.Splat512(offsetV); var invStdW = NormGenSimd.Splat512(invStdV);
-                        for (int i = 0; i < 64; i += 64)
-                        {
-                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i) * NormGenSimd.Load512(ref gammaRef, param + i) * invStdW - (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 16) * NormGenSimd.Load512(ref gammaRef, param + i + 16) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 16, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 32) * NormGenSimd.Load512(ref gammaRef, param + i + 32) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 32, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load512(ref dyRef, start + i + 48) * NormGenSimd.Load512(ref gammaRef, param + i + 48) * invStdW - (NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW - meanLoW) * slopeW - offsetW, ref dxRef, start + i + 48, streaming);
-                        }
-                    }
-                    else
-                    {
-                        for (int i = 0; i < 64; i += 32)
-                        {
-                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
-                        }
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i) * NormGenSimd.Load(ref gammaRef, param + i) * invStdV - (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 8) * NormGenSimd.Load(ref gammaRef, param + i + 8) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 8, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 16) * NormGenSimd.Load(ref gammaRef, param + i + 16) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 16, streaming);
+                        NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, start + i + 24) * NormGenSimd.Load(ref gammaRef, param + i + 24) * invStdV - (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * slopeV - offsetV, ref dxRef, start + i + 24, streaming);
                     }
                 }
                 if (++blockGroups == 8)
