@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Linq;
 using static NormGen.Generator.Emit.KernelContext;
 
 namespace NormGen.Generator.Emit;
@@ -47,7 +45,7 @@ internal static partial class GroupMajorKernels
         bool rms = ctx.Spec.IsRms;
         w.Line($"// The row's {vectors} vectors of x and dy stay in registers from the sums to dx. Each 512-bit partial sum holds two");
         w.Line("// of the 256-bit loop's side by side, added in the same order, so the sums are the same.");
-        w.Line(WideSplatLine([.. MeanSplats(ctx), "invStd"]));
+        w.Line(VectorLoop.WideSplats(ctx, [.. MeanSplats(ctx), "invStd"]));
         // Vector v is lane v % 2 of the 256-bit loop's iteration v / 2: each pair of its partial sums adds vectors p, p + 2,
         // … in that order, from zero as they start (so that a row of zeros sums to +0 alike).
         w.Line($"var zeroW = {Simd}.Splat512({(ctx.IsFloat ? "0f" : "0.0")});");
@@ -72,10 +70,9 @@ internal static partial class GroupMajorKernels
             w.Line($"{sumGXhat} = {Simd}.MultiplyAdd(g{v}, xhat{v}, {sumGXhat});");
             if (!columnPass)
             {
-                w.Line($"{Simd}.Store({Simd}.MultiplyAdd(dy{v}, xhat{v}, {Simd}.Load512(ref gammaBlockRef, {param})), ref gammaBlockRef, {param});");
-                if (ctx.HasBeta)
+                foreach (string line in ParameterBlockTerms(ctx, shape, $"dy{v}", $"xhat{v}", param))
                 {
-                    w.Line($"{Simd}.Store({Simd}.Load512(ref betaBlockRef, {param}) + dy{v}, ref betaBlockRef, {param});");
+                    w.Line(line);
                 }
             }
         }
@@ -89,7 +86,7 @@ internal static partial class GroupMajorKernels
             ? "// dx = invStd·(g − x̂·mean(g·x̂)), written as g·invStd − x·slope."
             : "// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)), written as g·invStd − (x − mean)·slope − offset.");
         EmitSlopeAndOffset(w, ctx);
-        w.Line(WideSplatLine(rms ? ["slope"] : ["slope", "offset"]));
+        w.Line(VectorLoop.WideSplats(ctx, rms ? ["slope"] : ["slope", "offset"]));
         for (int v = 0; v < vectors; v++)
         {
             string offset = rms ? "" : " - offsetW";
@@ -99,10 +96,6 @@ internal static partial class GroupMajorKernels
 
     /// <summary>The local holding the row's vector <paramref name="v"/> of x − mean, or of x for RMSNorm.</summary>
     private static string Row(bool rms, int v) => rms ? $"x{v}" : $"centered{v}";
-
-    /// <summary>The 512-bit twins of broadcast vectors (<c>nameW</c> from <c>nameV</c>), on one line.</summary>
-    private static string WideSplatLine(IEnumerable<string> names) =>
-        string.Join(" ", names.Select(n => $"var {n}W = {Simd}.Splat512({n}V);"));
 
     /// <summary>The index of the row's vector <paramref name="v"/> past <paramref name="origin"/> (<c>start</c>, <c>param</c>).</summary>
     private static string At(string origin, int v, VectorShape shape) => v == 0 ? origin : $"{origin} + {Int(v * shape.Width)}";

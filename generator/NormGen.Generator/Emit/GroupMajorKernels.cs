@@ -775,14 +775,22 @@ internal static partial class GroupMajorKernels
         GradientSumsAlongRun(ctx, VectorShape.Narrow(ctx), lane, index, columnPass);
 
     /// <summary><see cref="GradientSumsAlongRun(KernelContext, int, string, bool)"/> in the given vector shape.</summary>
-    private static IEnumerable<string> GradientSumsAlongRun(KernelContext ctx, VectorShape shape, int lane, string index, bool columnPass) => Lines(
-        $"var dy{lane} = {Simd}.{shape.Load}(ref dyRef, start + {index});",
-        $"var xhat{lane} = {CenteredX(ctx, shape, index)} * {shape.Of("invStd")};",
-        $"var g{lane} = dy{lane} * {Simd}.{shape.Load}(ref gammaRef, param + {index});",
-        ctx.Spec.IsRms ? null : $"{shape.Sum("sumG", lane)} += g{lane};",
-        $"{shape.Sum("sumGXhat", lane)} = {Simd}.MultiplyAdd(g{lane}, xhat{lane}, {shape.Sum("sumGXhat", lane)});",
-        columnPass ? null : $"{Simd}.Store({Simd}.MultiplyAdd(dy{lane}, xhat{lane}, {Simd}.{shape.Load}(ref gammaBlockRef, param + {index})), ref gammaBlockRef, param + {index});",
-        ctx.HasBeta && !columnPass ? $"{Simd}.Store({Simd}.{shape.Load}(ref betaBlockRef, param + {index}) + dy{lane}, ref betaBlockRef, param + {index});" : null);
+    private static IEnumerable<string> GradientSumsAlongRun(KernelContext ctx, VectorShape shape, int lane, string index, bool columnPass) => [
+        .. Lines(
+            $"var dy{lane} = {Simd}.{shape.Load}(ref dyRef, start + {index});",
+            $"var xhat{lane} = {CenteredX(ctx, shape, index)} * {shape.Of("invStd")};",
+            $"var g{lane} = dy{lane} * {Simd}.{shape.Load}(ref gammaRef, param + {index});",
+            ctx.Spec.IsRms ? null : $"{shape.Sum("sumG", lane)} += g{lane};",
+            $"{shape.Sum("sumGXhat", lane)} = {Simd}.MultiplyAdd(g{lane}, xhat{lane}, {shape.Sum("sumGXhat", lane)});"),
+        .. columnPass ? [] : ParameterBlockTerms(ctx, shape, $"dy{lane}", $"xhat{lane}", $"param + {index}")];
+
+    /// <summary>
+    /// One vector's dγ and dβ terms (dy·x̂ and dy), added in the given shape into the chunk's block rows at
+    /// <paramref name="param"/>.
+    /// </summary>
+    private static IEnumerable<string> ParameterBlockTerms(KernelContext ctx, VectorShape shape, string dy, string xhat, string param) => Lines(
+        $"{Simd}.Store({Simd}.MultiplyAdd({dy}, {xhat}, {Simd}.{shape.Load}(ref gammaBlockRef, {param})), ref gammaBlockRef, {param});",
+        ctx.HasBeta ? $"{Simd}.Store({Simd}.{shape.Load}(ref betaBlockRef, {param}) + {dy}, ref betaBlockRef, {param});" : null);
 
     /// <summary>
     /// The 512-bit twin of <see cref="GradientSumsAlongRun(KernelContext, int, string, bool)"/>, each vector between
@@ -883,27 +891,39 @@ internal static partial class GroupMajorKernels
     {
         var names = ctx.HasBeta ? new[] { ("gammaBlockRef", "gammaSumRef"), ("betaBlockRef", "betaSumRef") } : new[] { ("gammaBlockRef", "gammaSumRef") };
         string zero = ctx.IsFloat ? "0f" : "0.0";
-        if (WritesParameterBlockWide(ctx))
+        // The block's vectors at an index in the given shape: added (widened) to the double sums, then cleared.
+        IEnumerable<string> flush(VectorShape shape, string index) => names.SelectMany(n => new[]
         {
-            int size = ctx.Layout.ParameterSize, wide = VectorShape.Wide(ctx).Width;
-            using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+            $"{Simd}.AddWidenedTo(ref {n.Item2}, {index}, {Simd}.{shape.Load}(ref {n.Item1}, {index}));",
+            $"{Simd}.Store({Simd}.{shape.Splat}({zero}), ref {n.Item1}, {index});",
+        });
+        void narrow() => VectorLoop.Emit(w, ctx, ctx.Layout.ParameterSize, KernelContext.Int(ctx.Layout.ParameterSize),
+            (lane, index) => flush(VectorShape.Narrow(ctx), index),
+            _ => names.SelectMany(n => new[]
             {
-                using (w.Block($"for (int i = 0; i < {Int(size)}; i += {wide})"))
-                {
-                    foreach (var (block, sum) in names)
-                    {
-                        w.Line($"{Simd}.AddWidenedTo(ref {sum}, i, {Simd}.Load512(ref {block}, i));");
-                        w.Line($"{Simd}.Store({Simd}.Splat512({zero}), ref {block}, i);");
-                    }
-                }
-            }
-            using (w.Block("else"))
-            {
-                EmitFlushParameterBlockNarrow(w, ctx, names, zero);
-            }
+                $"NormGenSimd.At(ref {n.Item2}, i) += NormGenSimd.At(ref {n.Item1}, i);",
+                $"NormGenSimd.At(ref {n.Item1}, i) = {zero};",
+            }));
+        if (!WritesParameterBlockWide(ctx))
+        {
+            narrow();
             return;
         }
-        EmitFlushParameterBlockNarrow(w, ctx, names, zero);
+        var wide = VectorShape.Wide(ctx);
+        using (w.Block("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+        {
+            using (w.Block($"for (int i = 0; i < {Int(ctx.Layout.ParameterSize)}; i += {wide.Width})"))
+            {
+                foreach (string line in flush(wide, "i"))
+                {
+                    w.Line(line);
+                }
+            }
+        }
+        using (w.Block("else"))
+        {
+            narrow();
+        }
     }
 
     /// <summary>
@@ -913,21 +933,6 @@ internal static partial class GroupMajorKernels
     private static bool WritesParameterBlockWide(KernelContext ctx) =>
         ctx.Layout.ParameterSize % VectorShape.Wide(ctx).Width == 0
         && (RowInRegistersVectors(ctx) is not null || VectorLoop.GetsWideSums(ctx, ConstantRunLength(ctx)));
-
-    private static void EmitFlushParameterBlockNarrow(CodeWriter w, KernelContext ctx, (string, string)[] names, string zero)
-    {
-        VectorLoop.Emit(w, ctx, ctx.Layout.ParameterSize, KernelContext.Int(ctx.Layout.ParameterSize),
-            (lane, index) => names.SelectMany(n => new[]
-            {
-                $"{Simd}.AddWidenedTo(ref {n.Item2}, {index}, {Simd}.Load(ref {n.Item1}, {index}));",
-                $"{Simd}.Store({Simd}.Splat({zero}), ref {n.Item1}, {index});",
-            }),
-            _ => names.SelectMany(n => new[]
-            {
-                $"NormGenSimd.At(ref {n.Item2}, i) += NormGenSimd.At(ref {n.Item1}, i);",
-                $"NormGenSimd.At(ref {n.Item1}, i) = {zero};",
-            }));
-    }
 
     /// <summary>
     /// A group's dx from <c>sumG</c> and <c>sumGXhat</c> (Σg and Σg·x̂) and its <c>mean</c> and <c>invStd</c> (with their
