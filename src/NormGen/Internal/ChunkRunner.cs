@@ -85,9 +85,6 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     /// </summary>
     public bool Descending { get; private set; }
 
-    // This call's direction, for MeasureShares.
-    private bool _callBackwards;
-
     /// <summary>Runs <paramref name="kernel"/> for every chunk in [0, <paramref name="chunks"/>).</summary>
     public void Run(ChunkKernel<TState, T> kernel, TState state, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int batch, int chunks, int degree)
     {
@@ -107,8 +104,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         {
             bool backwards = _backwards;
             _backwards = !backwards;
-            _callBackwards = backwards;
-            MeasureShares(a.Length, b.Length, c.Length, threads);
+            MeasureShares(a.Length, b.Length, c.Length, threads, backwards);
             if (helpers <= 0)
             {
                 for (int i = 0; i < chunks; i++)
@@ -138,7 +134,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             if (started == 0)
             {
                 // No helper is free (another call has them): this thread runs every chunk, so its share is the whole call.
-                MeasureShares(a.Length, b.Length, c.Length, threads: 1);
+                MeasureShares(a.Length, b.Length, c.Length, threads: 1, backwards);
             }
             if (started < helpers && Interlocked.Add(ref _postedHelpers, started - helpers) == 0 && started > 0)
             {
@@ -201,8 +197,9 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     /// Sets <see cref="StreamsOutput"/>, <see cref="ExceedsCoreCache"/>, <see cref="RunsAlone"/> and <see cref="Descending"/> for a call that <paramref name="threads"/>
     /// threads share: each keeps to its own range of chunks (<see cref="ChunkClaims"/>), so what must fit a core's cache is
     /// one thread's share of the data; what must fit the last-level cache, shared by the cores, is the whole call.
+    /// <paramref name="backwards"/>: the call takes its chunks last to first.
     /// </summary>
-    private void MeasureShares(int lengthA, int lengthB, int lengthC, int threads)
+    private void MeasureShares(int lengthA, int lengthB, int lengthC, int threads, bool backwards)
     {
         long inputBytes = ((long)lengthA + lengthB) * sizeof(T);
         long outputBytes = (long)lengthC * sizeof(T);
@@ -212,7 +209,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         StreamsOutput = Threading.StreamsOutput(inputShare, outputShare, inputBytes + outputBytes);
         ExceedsCoreCache = Threading.ExceedsCoreCache(inputShare, outputShare);
         RunsAlone = threads == 1;
-        Descending = _callBackwards && Threading.DescendingRunsPay(inputShare + outputShare);
+        Descending = backwards && Threading.DescendingRunsPay(inputShare + outputShare);
     }
 
     /// <summary>Makes this thread's non-temporal stores visible before the output is handed back or the chunk reported done.</summary>
