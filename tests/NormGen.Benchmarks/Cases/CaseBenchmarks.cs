@@ -18,6 +18,8 @@ namespace NormGen.Benchmarks;
 public abstract class CaseBenchmarkBase
 {
     private AlignedBuffer? _x, _y, _dy, _dx;
+    private FloorCopy? _floor;
+    private Floors.ThreadPair? _floorPair;
 
     /// <summary>
     /// libtorch's intra-op threads, ONNX Runtime's intra-op threads and NormGen's MaxDegreeOfParallelism.
@@ -95,6 +97,23 @@ public abstract class CaseBenchmarkBase
         Ort.Run();
     }
 
+    /// <summary>
+    /// The floor of <paramref name="op"/> at this thread count: a plain copy of the bytes the operation must move, half
+    /// read and half written, at the same working set (<see cref="CaseSpec.MinimumBytes"/>), timed in this class's run
+    /// beside the peers so that a minute of slow memory slows both alike.
+    /// </summary>
+    protected void SetupFloor(string op)
+    {
+        if (Threads >= 2)
+        {
+            _floorPair = new Floors.ThreadPair();
+        }
+        _floor = new FloorCopy(Spec.MinimumBytes(op) / 2, Threads, _floorPair);
+        _floor.Run();
+    }
+
+    protected void RunFloor() => _floor!.Run();
+
 #if NORMGEN
     /// <summary>Creates the case's generated layer (the concrete type lives in the derived class).</summary>
     protected abstract INormGenLayer CreateNormGen();
@@ -133,6 +152,10 @@ public abstract class CaseBenchmarkBase
         _dy?.Dispose();
         _dx?.Dispose();
         _x = _y = _dy = _dx = null;
+        _floor?.Dispose();
+        _floorPair?.Dispose();
+        _floor = null;
+        _floorPair = null;
     }
 }
 
@@ -158,6 +181,24 @@ public abstract class BatchCaseBenchmark : CaseBenchmarkBase
     [GlobalSetup(Targets = new[] { "NormGen_ForwardTraining", "NormGen_ForwardInference", "NormGen_Backward" })]
     public void SetupNormGenLayer() => SetupNormGen();
 #endif
+
+    [GlobalSetup(Target = nameof(Floor_ForwardTraining))]
+    public void SetupTrainingFloor() => SetupFloor(Ops.ForwardTraining);
+
+    [GlobalSetup(Target = nameof(Floor_ForwardInference))]
+    public void SetupInferenceFloor() => SetupFloor(Ops.ForwardInference);
+
+    [GlobalSetup(Target = nameof(Floor_Backward))]
+    public void SetupBackwardFloor() => SetupFloor(Ops.Backward);
+
+    [Benchmark, BenchmarkCategory(Ops.ForwardTraining)]
+    public void Floor_ForwardTraining() => RunFloor();
+
+    [Benchmark, BenchmarkCategory(Ops.ForwardInference)]
+    public void Floor_ForwardInference() => RunFloor();
+
+    [Benchmark, BenchmarkCategory(Ops.Backward)]
+    public void Floor_Backward() => RunFloor();
 
     [Benchmark, BenchmarkCategory(Ops.ForwardTraining)]
     public void LibTorch_ForwardTraining() => Torch!.BenchForwardTraining();
@@ -212,6 +253,18 @@ public abstract class SampleCaseBenchmark : CaseBenchmarkBase
     [GlobalSetup(Targets = new[] { "NormGen_Forward", "NormGen_Backward" })]
     public void SetupNormGenLayer() => SetupNormGen();
 #endif
+
+    [GlobalSetup(Target = nameof(Floor_Forward))]
+    public void SetupForwardFloor() => SetupFloor(Ops.Forward);
+
+    [GlobalSetup(Target = nameof(Floor_Backward))]
+    public void SetupBackwardFloor() => SetupFloor(Ops.Backward);
+
+    [Benchmark, BenchmarkCategory(Ops.Forward)]
+    public void Floor_Forward() => RunFloor();
+
+    [Benchmark, BenchmarkCategory(Ops.Backward)]
+    public void Floor_Backward() => RunFloor();
 
     [Benchmark, BenchmarkCategory(Ops.Forward)]
     public void LibTorch_Forward() => Torch!.BenchForward();

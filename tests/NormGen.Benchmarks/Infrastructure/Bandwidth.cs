@@ -79,30 +79,10 @@ public static class Floors
     }
 
     /// <summary>Best per-call nanoseconds of copying <paramref name="bytesEach"/> bytes from one buffer to another.</summary>
-    public static unsafe double CopyNs(long bytesEach, int threads, double budgetMs, ThreadPair pair)
+    public static double CopyNs(long bytesEach, int threads, double budgetMs, ThreadPair pair)
     {
-        int n = (int)Math.Max(16, bytesEach / sizeof(float));
-        using var src = new AlignedBuffer(n);
-        using var dst = new AlignedBuffer(n);
-        src.Span.Fill(1.25f);
-        Action once;
-        if (threads == 1)
-        {
-            once = () => src.ReadOnly.CopyTo(dst.Span);
-        }
-        else
-        {
-            int half = n / 2 / 16 * 16;
-            float* s = src.Pointer, d = dst.Pointer;
-            pair.Work = () => new ReadOnlySpan<float>(s + half, n - half).CopyTo(new Span<float>(d + half, n - half));
-            once = () =>
-            {
-                pair.Start();
-                new ReadOnlySpan<float>(s, half).CopyTo(new Span<float>(d, half));
-                pair.Wait();
-            };
-        }
-        return BestNs(once, budgetMs);
+        using var copy = new FloorCopy(bytesEach, threads, pair);
+        return BestNs(copy.Run, budgetMs);
     }
 
     private static double ReadNs(long bytes, double budgetMs)

@@ -33,6 +33,21 @@ public static class RatioReport
 
     private sealed record Row(string Type, string Peer, string Op, int Threads, double MeanNs, long? Allocated);
 
+    /// <summary>
+    /// The floor of a case's operation at a thread count: its class's own copy benchmark (Floor_Operation) where it ran —
+    /// measured in the same minutes as the peers — else the startup measurement; at 2 threads the faster of the 1- and
+    /// 2-thread copies, as a 2-thread call may take either.
+    /// </summary>
+    private static double? FloorNs(List<Row> rows, string caseName, string op, int threads)
+    {
+        Row? Copy(int t) => rows.FirstOrDefault(r => r.Type == caseName && r.Op == op && r.Threads == t && r.Peer == "Floor");
+        if (Copy(threads) is Row own)
+        {
+            return threads >= 2 && Copy(1) is Row one ? Math.Min(one.MeanNs, own.MeanNs) : own.MeanNs;
+        }
+        return Floors.Get(caseName, op)?.BestNs(threads);
+    }
+
     public static string Build(IReadOnlyList<Summary> summaries, IReadOnlyList<StartupCheck.Failure> failures, bool quick)
     {
         var rows = new List<Row>();
@@ -54,8 +69,9 @@ public static class RatioReport
         sb.AppendLine($"== NormGen ratios ({(quick ? "quick mode: short runs, expect noise" : "full run")}) ==");
         sb.AppendLine("Each peer's median time / NormGen's median time for the same case, operation and thread count (> 1: NormGen faster;");
         sb.AppendLine("medians, unlike BenchmarkDotNet's Ratio column, which divides means);");
-        sb.AppendLine("'floor' = the time a plain copy takes to move the bytes the operation must move, at its working set");
-        sb.AppendLine("(at 2 threads: the faster of a 1- and a 2-thread copy). 'NormGen alloc' = managed bytes per call (startup count");
+        sb.AppendLine("'floor' = the time a plain copy takes to move the bytes the operation must move, at its working set, measured");
+        sb.AppendLine("in the case's class run beside the peers (its Floor_ benchmark's median; the startup measurement where that did");
+        sb.AppendLine("not run); at 2 threads the faster of a 1- and a 2-thread copy. 'NormGen alloc' = managed bytes per call (startup count");
         sb.AppendLine("over 20 calls when the check ran, else BenchmarkDotNet's process-wide figure).");
         sb.AppendLine($"Load average at the end: {LoadAverage()} on {Environment.ProcessorCount} cores (above ~{Environment.ProcessorCount}: other work shared the machine; 2-thread results suffer most).");
         sb.AppendLine();
@@ -80,9 +96,9 @@ public static class RatioReport
                             : (peer.MeanNs / ng.MeanNs).ToString("0.00", CultureInfo.InvariantCulture) + "×";
                         sb.Append($" {cell} |");
                     }
-                    Floors.Floor? floor = Floors.Get(spec.Name, op);
-                    string floorCell = floor is null ? "—" : Program.Time(floor.BestNs(threads));
-                    string toFloor = floor is null || ng is null ? "—" : (ng.MeanNs / floor.BestNs(threads)).ToString("0.00", CultureInfo.InvariantCulture) + "×";
+                    double? floorNs = FloorNs(rows, spec.Name, op, threads);
+                    string floorCell = floorNs is double f ? Program.Time(f) : "—";
+                    string toFloor = floorNs is double fl && ng is not null ? (ng.MeanNs / fl).ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—";
                     string alloc = ng?.Allocated is long b ? $"{b} B" : "—";
 #if NORMGEN
                     if (StartupCheck.NormGenAllocated.TryGetValue((spec.Name, op, threads), out double exact))
