@@ -518,7 +518,7 @@ internal static partial class GroupMajorKernels
             w.Line($"bool direct = {DirectCondition(ctx, $"chunkLast - chunkFirst == {ctx.ChunkExtent}")};");
             using (w.Block("if (!direct)"))
             {
-                PartialSums.EmitClearRows(w, "ParameterPartials", "NormGenState.PartialStride");
+                PartialSums.EmitClearParameterRows(w, ctx);
             }
         }
         if (BatchesShortGroupsBackward(ctx) && !columnPass)

@@ -40,12 +40,29 @@ internal static class PartialSums
     public static void EmitClearRows(CodeWriter w, string array, string stride) =>
         w.Line($"global::System.Array.Clear(state.{array}, chunk * 2 * {stride}, 2 * {stride});");
 
+    /// <summary>
+    /// Zeroes this chunk's rows of parameter sums: the Gamma row, and the Beta row when the layer has one, each
+    /// <c>ParameterSize</c> values; not the page of padding after each (<see cref="StateEmitter.ParameterRowPadding"/>).
+    /// </summary>
+    public static void EmitClearParameterRows(CodeWriter w, KernelContext ctx)
+    {
+        w.Line("global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, ParameterSize);");
+        if (ctx.HasBeta)
+        {
+            w.Line("global::System.Array.Clear(state.ParameterPartials, ((chunk * 2) + 1) * NormGenState.PartialStride, ParameterSize);");
+        }
+    }
+
     /// <summary><c>gammaSumRef</c> and <c>betaSumRef</c>: this chunk's Gamma and Beta gradient sums (when the layer has them).</summary>
     public static void EmitParameterRows(CodeWriter w, KernelContext ctx, bool clear = true)
     {
         if (ctx.HasGamma)
         {
-            EmitRowPair(w, "ParameterPartials", "NormGenState.PartialStride", "gammaSumRef", ctx.HasBeta ? "betaSumRef" : null, clear);
+            if (clear)
+            {
+                EmitClearParameterRows(w, ctx);
+            }
+            EmitRowPair(w, "ParameterPartials", "NormGenState.PartialStride", "gammaSumRef", ctx.HasBeta ? "betaSumRef" : null, clear: false);
         }
     }
 

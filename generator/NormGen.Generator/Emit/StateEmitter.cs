@@ -6,6 +6,21 @@ internal static class StateEmitter
     /// <summary>Doubles between consecutive rows of partial sums beyond the row itself (128 bytes).</summary>
     public const int PartialPadding = 16;
 
+    /// <summary>
+    /// Values between consecutive rows of the parameter sums where every group adds into them (the parameters run along
+    /// the groups, as in LayerNorm; <c>ParameterPartials</c>, and the element-type <c>ParameterBlock</c> laid out alike)
+    /// beyond the row itself: a 4 KiB page of floats (2 pages of doubles), then <see cref="PartialPadding"/>. Two
+    /// chunks' rows are read and written at once, group after group, by two threads; where one chunk's last row and the next chunk's first row shared a page, the second chunk's thread ran its
+    /// groups up to 3× slower for as long as the first ran beside it (on the Intel Xeon VM, traced inside the call: the
+    /// chunk at the higher address was slow on whichever thread ran it, and moving either chunk's rows out of the page
+    /// cured it) — as if the first core's prefetches, which stay within a page, kept taking the second core's lines.
+    /// With a page between the rows, LayerNorm x[64,1024] backward at two threads ran 1.25–1.33× faster and x[64,1000]
+    /// 1.31–1.48× (two runs, each timing both layouts in one process), where two threads had been no faster than one.
+    /// The padding costs memory only: the rows alone are cleared. Where each group adds one value per parameter row
+    /// (BatchNorm2d: a channel's γ and β), the rows keep <see cref="PartialPadding"/>.
+    /// </summary>
+    public const int ParameterRowPadding = 1024 + PartialPadding;
+
     /// <param name="sample">One sample of a per-sample rows × columns layer (<see cref="SampleColumns"/>), whose kernels' scratch this is.</param>
     public static void Emit(CodeWriter w, KernelContext layer, System.Collections.Generic.IEnumerable<KernelMethod> kernels, KernelContext? sample)
     {
@@ -58,11 +73,24 @@ internal static class StateEmitter
                 if (!GroupMajorKernels.AlwaysSumsParametersByColumns(kernelContext) && !kernelContext.IsColumnLayout)
                 {
                     w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
-                    w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");
-                    w.Line("// 4 KiB apart (the CPU would take their loads and stores for the same address and stall).");
-                    w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
+                    bool blocked = kernelContext.Layout.GroupMajor && SegmentLoops.AffineAlongRun(kernelContext);
+                    if (blocked)
+                    {
+                        // Every group adds into its chunk's rows: two threads add into two chunks' rows at once.
+                        w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row followed by a 4 KiB page (no page holds two");
+                        w.Line("// chunks' rows, which two threads add into at once, group after group) and by 16 values more, so that");
+                        w.Line("// two rows never sit a multiple of 4 KiB apart (the CPU would take their loads and stores for the same");
+                        w.Line("// address and stall). ParameterBlock's rows, in the element type, sit at the same indices.");
+                        w.Line($"public const int PartialStride = ParameterSize + {ParameterRowPadding};");
+                    }
+                    else
+                    {
+                        w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of");
+                        w.Line("// 4 KiB apart (the CPU would take their loads and stores for the same address and stall).");
+                        w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
+                    }
                     w.Line("public double[] ParameterPartials = global::System.Array.Empty<double>();");
-                    if (kernelContext.Layout.GroupMajor && SegmentLoops.AffineAlongRun(kernelContext))
+                    if (blocked)
                     {
                         w.Line($"public {t}[] ParameterBlock = global::System.Array.Empty<{t}>();");
                     }

@@ -513,7 +513,8 @@ namespace Demo
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
             bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
+            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, ParameterSize);
+            global::System.Array.Clear(state.ParameterPartials, ((chunk * 2) + 1) * NormGenState.PartialStride, ParameterSize);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             double invCount = 1.0 / (batch * 50176);

@@ -453,7 +453,8 @@ namespace Demo
             // The stores fill whole cache lines only where dx starts on one.
             bool streaming = state.Runner.StreamsOutput && NormGenSimd.IsLineAligned(ref dxRef);
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
+            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, ParameterSize);
+            global::System.Array.Clear(state.ParameterPartials, ((chunk * 2) + 1) * NormGenState.PartialStride, ParameterSize);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             double invCount = 1.0 / (batch * 16);

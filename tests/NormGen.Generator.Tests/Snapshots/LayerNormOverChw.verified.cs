@@ -330,7 +330,8 @@ namespace Demo
             // Outputs larger than the cache bypass it (non-temporal stores, no read of each line first); the runner decides and pins dx.
             bool streaming = state.Runner.StreamsOutput;
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
-            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
+            global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, ParameterSize);
+            global::System.Array.Clear(state.ParameterPartials, ((chunk * 2) + 1) * NormGenState.PartialStride, ParameterSize);
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             const double invCount = 1.0 / 17424;
@@ -850,9 +851,11 @@ namespace Demo
             // One Backward's parameter gradients summed column by column, in double, each chunk of columns its own range.
             public double[] ColumnSums = global::System.Array.Empty<double>();
             // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
-            // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
-            // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
-            public const int PartialStride = ParameterSize + 16;
+            // Per chunk: its Gamma sums, then its Beta sums, each row followed by a 4 KiB page (no page holds two
+            // chunks' rows, which two threads add into at once, group after group) and by 16 values more, so that
+            // two rows never sit a multiple of 4 KiB apart (the CPU would take their loads and stores for the same
+            // address and stall). ParameterBlock's rows, in the element type, sit at the same indices.
+            public const int PartialStride = ParameterSize + 1040;
             public double[] ParameterPartials = global::System.Array.Empty<double>();
             public float[] ParameterBlock = global::System.Array.Empty<float>();
             // The most recent training forward's statistics, which Backward differentiates through.

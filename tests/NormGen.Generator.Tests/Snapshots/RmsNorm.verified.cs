@@ -315,7 +315,7 @@ namespace Demo
             bool direct = chunkLast - chunkFirst == batch && batch < 8;
             if (!direct)
             {
-                global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, 2 * NormGenState.PartialStride);
+                global::System.Array.Clear(state.ParameterPartials, chunk * 2 * NormGenState.PartialStride, ParameterSize);
             }
             // dγ and dβ summed in the element type over blocks of 8 groups, then added in double (each
             // flush leaves the block zero for the next block and the next call); a direct call's rows add
@@ -566,9 +566,11 @@ namespace Demo
             public readonly float[] Gamma = global::NormGen.Internal.Buffers.Filled(ParameterSize, 1.0f);
             public readonly float[] GammaGrad = new float[ParameterSize];
             // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
-            // Per chunk: its Gamma sums, then its Beta sums, each row padded so that the two never sit a multiple of
-            // 4 KiB apart (the CPU would take their loads and stores for the same address and stall).
-            public const int PartialStride = ParameterSize + 16;
+            // Per chunk: its Gamma sums, then its Beta sums, each row followed by a 4 KiB page (no page holds two
+            // chunks' rows, which two threads add into at once, group after group) and by 16 values more, so that
+            // two rows never sit a multiple of 4 KiB apart (the CPU would take their loads and stores for the same
+            // address and stall). ParameterBlock's rows, in the element type, sit at the same indices.
+            public const int PartialStride = ParameterSize + 1040;
             public double[] ParameterPartials = global::System.Array.Empty<double>();
             public float[] ParameterBlock = global::System.Array.Empty<float>();
             // The most recent training forward's statistics, which Backward differentiates through.
