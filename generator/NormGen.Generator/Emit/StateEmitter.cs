@@ -77,8 +77,8 @@ internal static class StateEmitter
                     if (blocked)
                     {
                         // Every group adds into its chunk's rows: two threads add into two chunks' rows at once.
-                        w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row followed by a 4 KiB page (no page holds two");
-                        w.Line("// chunks' rows, which two threads add into at once, group after group) and by 16 values more, so that");
+                        w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row followed by 1,024 values, a 4 KiB page or more (no");
+                        w.Line("// page holds two chunks' rows, which two threads add into at once, group after group), and 16 more, so that");
                         w.Line("// two rows never sit a multiple of 4 KiB apart (the CPU would take their loads and stores for the same");
                         w.Line("// address and stall). ParameterBlock's rows, in the element type, sit at the same indices.");
                         w.Line($"public const int PartialStride = ParameterSize + {ParameterRowPadding};");

@@ -581,8 +581,8 @@ namespace Demo
             public readonly float[] GammaGrad = new float[ParameterSize];
             public readonly float[] BetaGrad = new float[ParameterSize];
             // One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.
-            // Per chunk: its Gamma sums, then its Beta sums, each row followed by a 4 KiB page (no page holds two
-            // chunks' rows, which two threads add into at once, group after group) and by 16 values more, so that
+            // Per chunk: its Gamma sums, then its Beta sums, each row followed by 1,024 values, a 4 KiB page or more (no
+            // page holds two chunks' rows, which two threads add into at once, group after group), and 16 more, so that
             // two rows never sit a multiple of 4 KiB apart (the CPU would take their loads and stores for the same
             // address and stall). ParameterBlock's rows, in the element type, sit at the same indices.
             public const int PartialStride = ParameterSize + 1040;
