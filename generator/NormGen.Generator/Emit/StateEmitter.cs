@@ -8,16 +8,17 @@ internal static class StateEmitter
 
     /// <summary>
     /// Values between consecutive rows of the parameter sums where every group adds into them (the parameters run along
-    /// the groups, as in LayerNorm; <c>ParameterPartials</c>, and the element-type <c>ParameterBlock</c> laid out alike)
-    /// beyond the row itself: a 4 KiB page of floats (2 pages of doubles), then <see cref="PartialPadding"/>. Two
-    /// chunks' rows are read and written at once, group after group, by two threads; where one chunk's last row and the next chunk's first row shared a page, the second chunk's thread ran its
-    /// groups up to 3× slower for as long as the first ran beside it (on the Intel Xeon VM, traced inside the call: the
-    /// chunk at the higher address was slow on whichever thread ran it, and moving either chunk's rows out of the page
-    /// cured it) — as if the first core's prefetches, which stay within a page, kept taking the second core's lines.
-    /// With a page between the rows, LayerNorm x[64,1024] backward at two threads ran 1.25–1.33× faster and x[64,1000]
-    /// 1.31–1.48× (two runs, each timing both layouts in one process), where two threads had been no faster than one.
-    /// The padding costs memory only: the rows alone are cleared. Where each group adds one value per parameter row
-    /// (BatchNorm2d: a channel's γ and β), the rows keep <see cref="PartialPadding"/>.
+    /// the groups, as in LayerNorm; <c>ParameterPartials</c>, and the element-type <c>ParameterBlock</c> laid out
+    /// alike) beyond the row itself: a 4 KiB page of floats (2 pages of doubles), then <see cref="PartialPadding"/>.
+    /// Two chunks' rows are read and written at once, group after group, by two threads; where one chunk's last row and
+    /// the next chunk's first row shared a page, the second chunk's thread ran its groups up to 3× slower for as long
+    /// as the first ran beside it (on the Intel Xeon VM, traced inside the call: the chunk at the higher address was
+    /// slow on whichever thread ran it, and moving either chunk's rows out of the page cured it) — as if the first
+    /// core's prefetches, which stay within a page, kept taking the second core's lines. With a page between the rows,
+    /// LayerNorm x[64,1024] backward at two threads ran 1.25–1.33× faster, x[64,1000] 1.31–1.48× and x[256,768] 1.51×
+    /// (each run timing both layouts in one process; x[8192,768], eight chunks, the same), where two threads had been
+    /// no faster than one. The padding costs memory only: the rows alone are cleared. Where each group adds one value
+    /// per parameter row (BatchNorm2d: a channel's γ and β), the rows keep <see cref="PartialPadding"/>.
     /// </summary>
     public const int ParameterRowPadding = 1024 + PartialPadding;
 
