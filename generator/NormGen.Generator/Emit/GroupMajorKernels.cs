@@ -149,12 +149,19 @@ internal static partial class GroupMajorKernels
             w.Line("// Room for every chunk's rows of parameter sums (each chunk zeroes its own).");
             w.Line("int partialsLength = chunks * 2 * NormGenState.PartialStride;");
             w.Line("global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);");
-            if (ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx))
+            if (AddsParametersEveryGroup(ctx))
             {
                 w.Line("global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterBlock, partialsLength);");
             }
         }
     }
+
+    /// <summary>
+    /// Whether every group adds a term per parameter into its chunk's rows (γ runs along the group, as in LayerNorm and
+    /// RMSNorm): such layers sum those terms in a <c>ParameterBlock</c> and keep a page between the chunks' rows
+    /// (<see cref="StateEmitter.ParameterRowPadding"/>).
+    /// </summary>
+    internal static bool AddsParametersEveryGroup(KernelContext ctx) => ctx.Layout.GroupMajor && SegmentLoops.AffineAlongRun(ctx);
 
     /// <summary>The chunks' parameter sums into GammaGrad/BetaGrad, in chunk order: the same for any number of threads.</summary>
     public static void EmitPartialsMerge(CodeWriter w, KernelContext ctx)

@@ -4,7 +4,8 @@ namespace NormGen.Generator.Emit;
 
 /// <summary>
 /// References into the per-chunk partial-sum arrays. Each chunk owns a pair of rows, <c>stride</c> values apart
-/// (padded, see <see cref="StateEmitter.PartialPadding"/>): one place decides that layout for every kernel family.
+/// (padded, see <see cref="StateEmitter.PartialPadding"/>, and a page more between parameter rows that every group adds
+/// into, <see cref="StateEmitter.ParameterRowPadding"/>): one place decides that layout for every kernel family.
 /// </summary>
 internal static class PartialSums
 {

@@ -74,10 +74,10 @@ internal static class StateEmitter
                 if (!GroupMajorKernels.AlwaysSumsParametersByColumns(kernelContext) && !kernelContext.IsColumnLayout)
                 {
                     w.Line("// One Backward's parameter gradients, summed in double per chunk, then in chunk order into GammaGrad/BetaGrad.");
-                    bool blocked = kernelContext.Layout.GroupMajor && SegmentLoops.AffineAlongRun(kernelContext);
-                    if (blocked)
+                    bool everyGroup = GroupMajorKernels.AddsParametersEveryGroup(kernelContext);
+                    if (everyGroup)
                     {
-                        // Every group adds into its chunk's rows: two threads add into two chunks' rows at once.
+                        // Two threads add into two chunks' rows at once, group after group.
                         w.Line("// Per chunk: its Gamma sums, then its Beta sums, each row followed by 1,024 values, a 4 KiB page or more (no");
                         w.Line("// page holds two chunks' rows, which two threads add into at once, group after group), and 16 more, so that");
                         w.Line("// two rows never sit a multiple of 4 KiB apart (the CPU would take their loads and stores for the same");
@@ -91,7 +91,7 @@ internal static class StateEmitter
                         w.Line($"public const int PartialStride = ParameterSize + {PartialPadding};");
                     }
                     w.Line("public double[] ParameterPartials = global::System.Array.Empty<double>();");
-                    if (blocked)
+                    if (everyGroup)
                     {
                         w.Line($"public {t}[] ParameterBlock = global::System.Array.Empty<{t}>();");
                     }
