@@ -32,6 +32,11 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     private int _batch;
     private readonly ChunkClaims _claims = new();
 
+    // The trials of streaming for the calls whose sizes leave it open, this layer's own (see StreamingTrials), and the
+    // kind of call whose trial the current call is (-1 where its sizes decided).
+    private readonly StreamingTrials _trials = new();
+    private int _trialKind = -1;
+
     // Every other call runs the chunks last to first (each thread its own range, from its end). A layer's data a little
     // larger than a core's L2 would otherwise be read in the same order every call, and the least recently used lines,
     // the first ones a call reads, are exactly the ones evicted: every read would miss. Starting where the previous
@@ -57,7 +62,8 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
 
     /// <summary>
     /// True while one thread's share of a call's output <c>c</c>, or of all its spans together, is larger than the cache
-    /// (<see cref="Threading.StreamsOutput"/>) and the output is pinned by <see cref="Run"/>: the kernels then write it with <see cref="Simd.StoreOutput{T}(System.Runtime.Intrinsics.Vector256{T}, ref T, int, bool)"/>'s
+    /// (<see cref="Threading.StreamsOutput"/>, or where the sizes leave it open, <see cref="StreamingTrials"/>) and the
+    /// output is pinned by <see cref="Run"/>: the kernels then write it with <see cref="Simd.StoreOutput{T}(System.Runtime.Intrinsics.Vector256{T}, ref T, int, bool)"/>'s
     /// non-temporal stores. Read by the kernels, once per chunk.
     /// </summary>
     public bool StreamsOutput { get; private set; }
@@ -104,7 +110,9 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         {
             bool backwards = _backwards;
             _backwards = !backwards;
-            MeasureShares(a.Length, b.Length, c.Length, threads, backwards);
+            MeasureShares(kernel, a.Length, b.Length, c.Length, threads, backwards);
+            // Only the calls whose sizes leave streaming open are timed (a timestamp is a tenth of the smallest calls).
+            long started = _trialKind >= 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             if (helpers <= 0)
             {
                 for (int i = 0; i < chunks; i++)
@@ -112,6 +120,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
                     kernel(state, a, b, c, batch, backwards ? chunks - 1 - i : i);
                 }
                 FinishStreaming();
+                RecordTrial(started);
                 return;
             }
 
@@ -130,13 +139,13 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _helpersLeft = 0;
             Volatile.Write(ref _door, 0);
             Volatile.Write(ref _postedHelpers, helpers);
-            int started = WorkerTeam.TryStart(this, helpers);
-            if (started == 0)
+            int helping = WorkerTeam.TryStart(this, helpers);
+            if (helping == 0)
             {
                 // No helper is free (another call has them): this thread runs every chunk, so its share is the whole call.
-                MeasureShares(a.Length, b.Length, c.Length, threads: 1, backwards);
+                MeasureShares(kernel, a.Length, b.Length, c.Length, threads: 1, backwards);
             }
-            if (started < helpers && Interlocked.Add(ref _postedHelpers, started - helpers) == 0 && started > 0)
+            if (helping < helpers && Interlocked.Add(ref _postedHelpers, helping - helpers) == 0 && helping > 0)
             {
                 // The helpers that did start have already returned.
                 WorkerTeam.Release();
@@ -149,9 +158,9 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             // for a cache-resident call).
             WaitForChunks();
             int entered = Interlocked.Or(ref _door, DoorClosed);
-            if (started > entered)
+            if (helping > entered)
             {
-                Interlocked.Add(ref _lateHelpers, started - entered);
+                Interlocked.Add(ref _lateHelpers, helping - entered);
             }
             var spin = new SpinWait();
             while (Volatile.Read(ref _helpersLeft) != entered)
@@ -162,6 +171,17 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _state = null;
             _a = _b = _c = null;
             FinishStreaming();
+            RecordTrial(started);
+        }
+    }
+
+    /// <summary>Records the current call's time where it was a trial (or followed one) of <see cref="StreamingTrials"/>.</summary>
+    private void RecordTrial(long started)
+    {
+        // A call that became a trial only when it found no helper free (started 0) is not counted.
+        if (_trialKind >= 0 && started != 0)
+        {
+            _trials.Record(_trialKind, StreamsOutput, System.Diagnostics.Stopwatch.GetTimestamp() - started);
         }
     }
 
@@ -199,7 +219,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     /// one thread's share of the data; what must fit the last-level cache, shared by the cores, is the whole call.
     /// <paramref name="backwards"/>: the call takes its chunks last to first.
     /// </summary>
-    private void MeasureShares(int lengthA, int lengthB, int lengthC, int threads, bool backwards)
+    private void MeasureShares(ChunkKernel<TState, T> kernel, int lengthA, int lengthB, int lengthC, int threads, bool backwards)
     {
         long inputBytes = ((long)lengthA + lengthB) * sizeof(T);
         long outputBytes = (long)lengthC * sizeof(T);
@@ -207,6 +227,11 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         long inputShare = threads == 1 ? inputBytes : inputBytes / threads;
         long outputShare = threads == 1 ? outputBytes : outputBytes / threads;
         StreamsOutput = Threading.StreamsOutput(inputShare, outputShare, inputBytes + outputBytes);
+        _trialKind = -1;
+        if (Threading.MayStreamOutput(inputShare, outputShare, inputBytes + outputBytes))
+        {
+            StreamsOutput = _trials.Choose(kernel, inputBytes + outputBytes, threads, out _trialKind);
+        }
         ExceedsCoreCache = Threading.ExceedsCoreCache(inputShare, outputShare);
         RunsAlone = threads == 1;
         Descending = backwards && Threading.DescendingRunsPay(inputShare + outputShare);

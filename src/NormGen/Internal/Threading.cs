@@ -129,7 +129,9 @@ public static class Threading
     /// builds, 1 / 2 threads): GroupNorm(1) x[8,64,56,56] forward (12 MiB) 1.3× / 1.7× faster, BatchNorm2d x[32,64,32,32]
     /// inference (16 MiB) 1.4× / 2×, x[16,3,224,224] inference (18.4 MiB) 1.35× / 2.2× and training 1.15× / 1.65×;
     /// GroupNorm(32) x[8,256,28,28] backward (18.4 MiB) 0.86× / 1.35×. From 24 MiB (BatchNorm2d x[32,64,32,32] backward)
-    /// streaming wins again, 2× at one thread: the L3 is shared with the machine's other cores.
+    /// streaming wins again, 2× at one thread: the L3 is shared with the machine's other cores. Whether a smaller call's
+    /// data is still in the L3 when the next call comes, sizes cannot tell: such calls are timed both ways
+    /// (<see cref="MayStreamOutput"/>).
     /// </summary>
     public const long CacheResidentCallBytes = 20L << 20;
 
@@ -148,6 +150,18 @@ public static class Threading
         && (callBytes > CacheResidentCallBytes
             || StreamingKeepsInputsInL2(inputShareBytes, outputShareBytes)
             || StreamingKeepsInputsInL3(inputShareBytes, outputShareBytes))
+        && System.Runtime.Intrinsics.X86.Avx.IsSupported;
+
+    /// <summary>
+    /// Whether a call that <see cref="StreamsOutput"/> keeps in the cache might be faster streamed: one thread's share is
+    /// larger than its core's cache, and only the whole call's fitting the last-level cache (at most
+    /// <see cref="CacheResidentCallBytes"/>) kept it there. Whether that cache still holds the call's data when the next
+    /// call comes depends on what else the process and the machine do, so <see cref="StreamingTrials"/> times such calls
+    /// both ways.
+    /// </summary>
+    public static bool MayStreamOutput(long inputShareBytes, long outputShareBytes, long callBytes) =>
+        ExceedsCoreCache(inputShareBytes, outputShareBytes)
+        && !StreamsOutput(inputShareBytes, outputShareBytes, callBytes)
         && System.Runtime.Intrinsics.X86.Avx.IsSupported;
 
     /// <summary>
