@@ -34,10 +34,14 @@ internal sealed class StreamingTrials
     /// <summary>How much faster streaming must be to be chosen: 1.1×.</summary>
     public const double StreamingMargin = 1.1;
 
-    private readonly Kind[] _kinds = [new(), new(), new(), new()];
+    private readonly Kind[] _kinds = [new(), new(), new(), new(), new(), new(), new(), new()];
     private int _nextReplaced;
 
-    /// <summary>The kinds of call followed, each with its own round of trials: a layer's forward, inference and backward.</summary>
+    /// <summary>
+    /// The kinds of call followed, each with its own round of trials: a layer's training forward, inference and backward
+    /// take up to five (BatchNorm's forward and backward are two passes each), and a layer called at two batch sizes
+    /// (training and evaluation) up to twice as many.
+    /// </summary>
     private sealed class Kind
     {
         public object? Kernel;

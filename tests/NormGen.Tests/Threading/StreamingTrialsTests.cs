@@ -83,8 +83,8 @@ public sealed class StreamingTrialsTests
         var trials = new StreamingTrials();
         RunTrials(trials, Forward, cached: 100, streamed: 50);
         Assert.True(Call(trials, Forward, cached: 100, streamed: 50));
-        // Four other kinds: the first replaces the forward, which then starts again from its first trial.
-        for (int other = 1; other <= 4; other++)
+        // Eight other kinds: the eighth replaces the forward, which then starts again from its first trial.
+        for (int other = 1; other <= 8; other++)
         {
             trials.Choose(Forward, Bytes + other, 1, out _);
         }
@@ -103,6 +103,8 @@ public sealed class StreamingTrialsTests
         Assert.False(NormGen.Internal.Threading.MayStreamOutput(1 * MiB, 1 * MiB, 2 * MiB));
         Assert.False(NormGen.Internal.Threading.MayStreamOutput(11 * MiB, 11 * MiB, 22 * MiB));
         Assert.False(NormGen.Internal.Threading.MayStreamOutput(2 * MiB, 1 * MiB, 3 * MiB));
+        // A statistics pass over 8 MiB writes nothing to stream.
+        Assert.False(NormGen.Internal.Threading.MayStreamOutput(8 * MiB, 0, 8 * MiB));
     }
 
     [Fact]
