@@ -156,9 +156,8 @@ public static class Threading
     /// Whether a call that <see cref="StreamsOutput"/> keeps in the cache might be faster streamed: one thread's share is
     /// larger than its core's cache, and only the whole call's fitting the last-level cache (at most
     /// <see cref="CacheResidentCallBytes"/>) kept it there (a pass that writes no output, a statistics pass, has nothing to
-    /// stream). Whether that cache still holds the call's data when the next
-    /// call comes depends on what else the process and the machine do, so <see cref="StreamingTrials"/> times such calls
-    /// both ways.
+    /// stream). Whether that cache still holds the call's data when the next call comes depends on what else the process
+    /// and the machine do, so <see cref="StreamingTrials"/> times such calls both ways.
     /// </summary>
     public static bool MayStreamOutput(long inputShareBytes, long outputShareBytes, long callBytes) =>
         outputShareBytes > 0
