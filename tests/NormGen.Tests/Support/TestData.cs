@@ -16,6 +16,18 @@ internal static class TestData
         return a;
     }
 
+    /// <summary>Seeded floats in [−1, 3) on a ramp of period 7 (i % 7 added), so that neighbouring groups differ in mean.</summary>
+    public static float[] RampedFloats(int length, int seed)
+    {
+        var rng = new Random(seed);
+        var a = new float[length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = (float)(rng.NextDouble() * 4 - 1 + (i % 7));
+        }
+        return a;
+    }
+
     /// <summary>Normal(mean, std) values by Box–Muller.</summary>
     public static double[] Normal(Random rng, int length, double mean, double std)
     {

@@ -110,8 +110,8 @@ public sealed class StreamingStoreTests
         long bytes = (long)length * sizeof(float);
         Assert.True(NormGen.Internal.Threading.StreamsOutput(bytes / 2, bytes / 2, 2 * bytes) == Avx.IsSupported,
             $"{length} floats are not written with non-temporal stores at two threads; use StreamedLength.");
-        float[] x = Values(length, 21);
-        float[] dy = Values(length, 22);
+        float[] x = TestData.RampedFloats(length, 21);
+        float[] dy = TestData.RampedFloats(length, 22);
         int[] shifts = [0, 1, 4];
         var y = new float[shifts.Length][];
         var dx = new float[shifts.Length][];
@@ -147,16 +147,5 @@ public sealed class StreamingStoreTests
         {
             handle.Free();
         }
-    }
-
-    private static float[] Values(int length, int seed)
-    {
-        var rng = new Random(seed);
-        var a = new float[length];
-        for (int i = 0; i < a.Length; i++)
-        {
-            a[i] = (float)(rng.NextDouble() * 4 - 1 + (i % 7));
-        }
-        return a;
     }
 }

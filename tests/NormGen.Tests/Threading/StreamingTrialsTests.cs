@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using NormGen.Internal;
 using Xunit;
@@ -116,13 +115,12 @@ public sealed class StreamingTrialsTests
         long bytes = (long)length * sizeof(float);
         Assert.Equal(Avx.IsSupported, NormGen.Internal.Threading.MayStreamOutput(bytes, bytes, 2 * bytes));
         Assert.Equal(Avx.IsSupported, NormGen.Internal.Threading.MayStreamOutput(2 * bytes, bytes, 3 * bytes));
-        float[] x = Values(length, 31);
-        float[] dy = Values(length, 32);
+        float[] x = TestData.RampedFloats(length, 31);
+        float[] dy = TestData.RampedFloats(length, 32);
         var layer = new ThreadedGroupNorm { MaxDegreeOfParallelism = 1 };
-        float[] yBuffer = GC.AllocateArray<float>(length + 16, pinned: true);
-        float[] dxBuffer = GC.AllocateArray<float>(length + 16, pinned: true);
-        Span<float> y = yBuffer.AsSpan(LineAlignedIndex(yBuffer), length);
-        Span<float> dx = dxBuffer.AsSpan(LineAlignedIndex(dxBuffer), length);
+        // On cache lines, so that the streamed calls' stores do bypass the cache.
+        Span<float> y = LineOffset.Span<float>(length, 0);
+        Span<float> dx = LineOffset.Span<float>(length, 0);
         float[]? firstY = null, firstDx = null;
         for (int call = 0; call < 2 * StreamingTrials.TrialCalls + 1; call++)
         {
@@ -160,31 +158,5 @@ public sealed class StreamingTrialsTests
         bool streams = trials.Choose(kernel, Bytes, 1, out int kind);
         trials.Record(kind, streams, streams ? streamed : cached);
         return streams;
-    }
-
-    /// <summary>The first index of a pinned array whose address is a multiple of 64 bytes (a cache line).</summary>
-    private static int LineAlignedIndex(float[] pinned)
-    {
-        GCHandle handle = GCHandle.Alloc(pinned, GCHandleType.Pinned);
-        try
-        {
-            long address = handle.AddrOfPinnedObject();
-            return (int)((64 - (address & 63)) & 63) / sizeof(float);
-        }
-        finally
-        {
-            handle.Free();
-        }
-    }
-
-    private static float[] Values(int length, int seed)
-    {
-        var rng = new Random(seed);
-        var a = new float[length];
-        for (int i = 0; i < a.Length; i++)
-        {
-            a[i] = (float)(rng.NextDouble() * 4 - 1 + (i % 7));
-        }
-        return a;
     }
 }
