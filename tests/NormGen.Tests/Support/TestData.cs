@@ -16,14 +16,14 @@ internal static class TestData
         return a;
     }
 
-    /// <summary>Seeded floats in [−1, 3) on a ramp of period 7 (i % 7 added), so that neighbouring groups differ in mean.</summary>
-    public static float[] RampedFloats(int length, int seed)
+    /// <summary>Seeded floats in [−1, 3) on a ramp of <paramref name="period"/> (i % period added), so that neighbouring groups differ in mean.</summary>
+    public static float[] RampedFloats(int length, int seed, int period = 7)
     {
         var rng = new Random(seed);
         var a = new float[length];
         for (int i = 0; i < a.Length; i++)
         {
-            a[i] = (float)(rng.NextDouble() * 4 - 1 + (i % 7));
+            a[i] = (float)(rng.NextDouble() * 4 - 1 + (i % period));
         }
         return a;
     }

@@ -156,8 +156,8 @@ public sealed class ThreadingTests
         // makes one inference call (one kernel pass), so every pass of its training forward and backward runs its chunks
         // in the other order than the first layer's do. Same x, same dy: the same y and dx bits.
         int length = 32 * ThreadedBatchNorm.SampleSize;
-        float[] x = Random(length, 31);
-        float[] dy = Random(length, 32);
+        float[] x = TestData.RampedFloats(length, 31, period: 13);
+        float[] dy = TestData.RampedFloats(length, 32, period: 13);
         float[] scratch = new float[length];
         void Check(string name, Func<(Action<float[]> Train, Action Infer, Action<float[]> Backward)> make)
         {
@@ -200,8 +200,8 @@ public sealed class ThreadingTests
         // Four callers at once: one gets the helper threads, the others find them busy and run their calls alone, taking
         // every chunk of the ranges no helper claims. Each round's results must be the one-thread bits.
         int length = 32 * ThreadedBatchNorm.SampleSize;
-        float[] x = Random(length, 21);
-        float[] dy = Random(length, 22);
+        float[] x = TestData.RampedFloats(length, 21, period: 13);
+        float[] dy = TestData.RampedFloats(length, 22, period: 13);
         var reference = new ThreadedBatchNorm { MaxDegreeOfParallelism = 1 };
         float[] y1 = new float[length], dx1 = new float[length], yInference1 = new float[length];
         reference.ForwardTraining(x, y1);
@@ -253,8 +253,8 @@ public sealed class ThreadingTests
         var bn = new ThreadedBatchNorm { MaxDegreeOfParallelism = degree };
         var ln = new ThreadedLayerNorm { MaxDegreeOfParallelism = degree };
         var cl = new ThreadedChannelsLastBatchNorm { MaxDegreeOfParallelism = degree };
-        float[] x = Random(32 * ThreadedBatchNorm.SampleSize, 1);
-        float[] dy = Random(x.Length, 2);
+        float[] x = TestData.RampedFloats(32 * ThreadedBatchNorm.SampleSize, 1, period: 13);
+        float[] dy = TestData.RampedFloats(x.Length, 2, period: 13);
         float[] y = new float[x.Length];
         float[] dx = new float[x.Length];
         void Step()
@@ -304,8 +304,8 @@ public sealed class ThreadingTests
     {
         // Smaller inputs run on the caller's thread alone, which would make this test pass without testing anything.
         Assert.True(length >= threshold, $"{length} values run on one thread; use at least {threshold}.");
-        float[] x = Random(length, 11);
-        float[] dy = Random(length, 12);
+        float[] x = TestData.RampedFloats(length, 11, period: 13);
+        float[] dy = TestData.RampedFloats(length, 12, period: 13);
         var outputs = new float[3][][];
         int[] degrees = [1, 2, 3];
         for (int d = 0; d < degrees.Length; d++)
@@ -322,16 +322,5 @@ public sealed class ThreadingTests
                 SameBits.Assert<float>(names[k], outputs[0][k], "with 1 thread", outputs[d][k], $"with {degrees[d]} threads");
             }
         }
-    }
-
-    private static float[] Random(int length, int seed)
-    {
-        var rng = new Random(seed);
-        var a = new float[length];
-        for (int i = 0; i < a.Length; i++)
-        {
-            a[i] = (float)(rng.NextDouble() * 4 - 1 + (i % 13));
-        }
-        return a;
     }
 }
