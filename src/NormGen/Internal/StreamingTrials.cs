@@ -34,14 +34,13 @@ internal sealed class StreamingTrials
     /// <summary>How much faster streaming must be to be chosen: 1.1×.</summary>
     public const double StreamingMargin = 1.1;
 
+    // The kinds of call followed, each with its own round of trials: a layer's training forward, inference and backward
+    // take up to five (BatchNorm's forward and backward are two passes each), and a layer called at two batch sizes
+    // (training and evaluation) up to twice as many. A new kind replaces the one followed longest (_nextReplaced).
     private readonly Kind[] _kinds = [new(), new(), new(), new(), new(), new(), new(), new()];
     private int _nextReplaced;
 
-    /// <summary>
-    /// The kinds of call followed, each with its own round of trials: a layer's training forward, inference and backward
-    /// take up to five (BatchNorm's forward and backward are two passes each), and a layer called at two batch sizes
-    /// (training and evaluation) up to twice as many.
-    /// </summary>
+    /// <summary>One kind of call: its key, how far it is into its round, the fastest trial each way, and the choice.</summary>
     private sealed class Kind
     {
         public object? Kernel;
