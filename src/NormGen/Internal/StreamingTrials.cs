@@ -15,10 +15,10 @@ namespace NormGen.Internal;
 /// faster (<see cref="Threading.CacheResidentCallBytes"/>).
 /// </summary>
 /// <remarks>
-/// Each kind of call (kernel, bytes, threads) cycles through <see cref="Period"/> calls: <see cref="TrialCalls"/> through
-/// the cache, as many streamed, then the rest the faster way. The first call of each run of trials only moves the data
-/// to where that way leaves it and is not counted; the others count by their fastest (the least disturbed by the rest
-/// of the machine). Streaming must win by <see cref="StreamingMargin"/>: writing through the cache also leaves the output
+/// Each kind of call (kernel, bytes, threads), after <see cref="WarmUpCalls"/> through the cache, cycles through
+/// <see cref="Period"/> calls: <see cref="TrialCalls"/> through the cache, as many streamed, then the rest the faster
+/// way. The first call of each run of trials only moves the data to where that way leaves it and is not counted; the
+/// others count by their fastest (the least disturbed by the rest of the machine). Streaming must win by <see cref="StreamingMargin"/>: writing through the cache also leaves the output
 /// in the L3 for the next layer, which the layer's own time does not see. The two ways write the same bits, so the
 /// choice changes the time of a call only, never its results. Used by the calling thread of one layer's calls.
 /// </remarks>
@@ -30,6 +30,13 @@ internal sealed class StreamingTrials
     /// <summary>Calls from one round of trials to the next (the data's place can change: another phase of training, other
     /// tenants). The trials of the slower way cost about 4 calls in 1,024 a little time.</summary>
     public const int Period = 1024;
+
+    /// <summary>
+    /// Calls of a new kind that go through the cache before its first trials: a layer's first calls also start the helper
+    /// threads and compile the code they run, and a trial among them would time that (at two threads on the Intel VM the
+    /// first cached trials took twice the call's time, and streaming was chosen where it was 1.06× slower).
+    /// </summary>
+    public const int WarmUpCalls = 16;
 
     /// <summary>How much faster streaming must be to be chosen: 1.1×.</summary>
     public const double StreamingMargin = 1.1;
@@ -115,7 +122,8 @@ internal sealed class StreamingTrials
         fresh.Kernel = kernel;
         fresh.Bytes = bytes;
         fresh.Threads = threads;
-        fresh.Calls = 0;
+        // The warm-up calls are the last of a round that chose the cache: the trials start when they are done.
+        fresh.Calls = Period - WarmUpCalls;
         fresh.Streams = false;
         return replaced;
     }

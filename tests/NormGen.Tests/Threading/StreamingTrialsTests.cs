@@ -7,8 +7,8 @@ namespace NormGen.Tests.Threading;
 
 /// <summary>
 /// Calls whose sizes leave streaming open (<see cref="NormGen.Internal.Threading.MayStreamOutput"/>) are timed both ways
-/// by <see cref="StreamingTrials"/>: four calls through the cache, four streamed, then the faster way (streaming only by a
-/// margin) until the next round. The way must never change the results.
+/// by <see cref="StreamingTrials"/>: after a warm-up through the cache, four calls through the cache, four streamed, then
+/// the faster way (streaming only by a margin) until the next round. The way must never change the results.
 /// </summary>
 [Collection(nameof(ThreadingTests))]
 public sealed class StreamingTrialsTests
@@ -18,9 +18,22 @@ public sealed class StreamingTrialsTests
     private const long Bytes = 12L << 20;
 
     [Fact]
+    public void A_new_kind_of_call_warms_up_through_the_cache_before_its_trials()
+    {
+        // Streaming looks faster from the first call, but those calls start threads and compile code: no trial yet.
+        var trials = new StreamingTrials();
+        for (int call = 0; call < StreamingTrials.WarmUpCalls; call++)
+        {
+            Assert.False(Call(trials, Forward, cached: 100, streamed: 10), $"warm-up call {call} streamed");
+        }
+        Assert.Equal([false, false, false, false, true, true, true, true], RunTrials(trials, Forward, cached: 100, streamed: 10));
+    }
+
+    [Fact]
     public void Four_calls_go_through_the_cache_and_four_stream_then_the_faster_way()
     {
         var trials = new StreamingTrials();
+        WarmUp(trials, Forward);
         Assert.Equal([false, false, false, false, true, true, true, true], RunTrials(trials, Forward, cached: 100, streamed: 70));
         for (int call = 2 * StreamingTrials.TrialCalls; call < StreamingTrials.Period; call++)
         {
@@ -35,10 +48,12 @@ public sealed class StreamingTrialsTests
     public void Streaming_must_be_faster_by_the_margin()
     {
         var trials = new StreamingTrials();
+        WarmUp(trials, Forward);
         RunTrials(trials, Forward, cached: 100, streamed: 95);
         Assert.False(Call(trials, Forward, cached: 100, streamed: 95), "streaming 1.05× faster was chosen");
 
         var faster = new StreamingTrials();
+        WarmUp(faster, Forward);
         RunTrials(faster, Forward, cached: 100, streamed: 89);
         Assert.True(Call(faster, Forward, cached: 100, streamed: 89), "streaming 1.12× faster was not chosen");
     }
@@ -49,6 +64,7 @@ public sealed class StreamingTrialsTests
         // The first cached call is fast (the data still where the previous round's last calls left it), the first
         // streamed one slow (moving the data out): neither may decide.
         var trials = new StreamingTrials();
+        WarmUp(trials, Forward);
         long[] cached = [10, 100, 100, 100];
         long[] streamed = [1000, 80, 80, 80];
         for (int call = 0; call < 2 * StreamingTrials.TrialCalls; call++)
@@ -65,7 +81,7 @@ public sealed class StreamingTrialsTests
         var trials = new StreamingTrials();
         // A forward faster streamed and a backward faster through the cache, their calls alternating; the same forward
         // on two threads, and over other sizes, are other kinds.
-        for (int call = 0; call < 2 * StreamingTrials.TrialCalls; call++)
+        for (int call = 0; call < StreamingTrials.WarmUpCalls + 2 * StreamingTrials.TrialCalls; call++)
         {
             Call(trials, Forward, cached: 100, streamed: 50);
             Call(trials, Backward, cached: 50, streamed: 100);
@@ -80,13 +96,15 @@ public sealed class StreamingTrialsTests
     public void A_kind_not_followed_replaces_the_oldest_and_starts_its_trials_again()
     {
         var trials = new StreamingTrials();
+        WarmUp(trials, Forward);
         RunTrials(trials, Forward, cached: 100, streamed: 50);
         Assert.True(Call(trials, Forward, cached: 100, streamed: 50));
-        // Eight other kinds: the eighth replaces the forward, which then starts again from its first trial.
+        // Eight other kinds: the eighth replaces the forward, which then starts again from its warm-up.
         for (int other = 1; other <= 8; other++)
         {
             trials.Choose(Forward, Bytes + other, 1, out _);
         }
+        WarmUp(trials, Forward);
         Assert.Equal([false, false, false, false, true, true, true, true], RunTrials(trials, Forward, cached: 100, streamed: 50));
     }
 
@@ -110,7 +128,7 @@ public sealed class StreamingTrialsTests
     public void GroupNorm_writes_the_same_bits_through_the_cache_and_streamed()
     {
         // 48 samples of 8,192 floats: 1.5 MiB tensors, whose forward (3 MiB) and backward (4.5 MiB) on one thread are
-        // larger than a core's cache and smaller than the L3, so the first calls are trials of both ways.
+        // larger than a core's cache and smaller than the L3, so the calls after the warm-up are trials of both ways.
         const int length = 48 * ThreadedGroupNorm.SampleSize;
         long bytes = (long)length * sizeof(float);
         Assert.Equal(Avx.IsSupported, NormGen.Internal.Threading.MayStreamOutput(bytes, bytes, 2 * bytes));
@@ -122,7 +140,8 @@ public sealed class StreamingTrialsTests
         Span<float> y = LineOffset.Span<float>(length, 0);
         Span<float> dx = LineOffset.Span<float>(length, 0);
         float[]? firstY = null, firstDx = null;
-        for (int call = 0; call < 2 * StreamingTrials.TrialCalls + 1; call++)
+        const int trialsStart = StreamingTrials.WarmUpCalls;
+        for (int call = 0; call < trialsStart + 2 * StreamingTrials.TrialCalls + 1; call++)
         {
             y.Clear();
             dx.Clear();
@@ -136,9 +155,19 @@ public sealed class StreamingTrialsTests
                 Assert.Contains(firstY, v => v != 0);
                 continue;
             }
-            string way = call < StreamingTrials.TrialCalls ? "through the cache" : call < 2 * StreamingTrials.TrialCalls ? "streamed" : "after the trials";
+            int trial = call - trialsStart;
+            string way = trial < StreamingTrials.TrialCalls ? "through the cache" : trial < 2 * StreamingTrials.TrialCalls ? "streamed" : "after the trials";
             SameBits.Assert<float>("y", firstY, "the first call", y.ToArray(), $"call {call} ({way})");
             SameBits.Assert<float>("dx", firstDx!, "the first call", dx.ToArray(), $"call {call} ({way})");
+        }
+    }
+
+    /// <summary>A new kind's warm-up: its calls go through the cache whatever they take.</summary>
+    private static void WarmUp(StreamingTrials trials, object kernel)
+    {
+        for (int call = 0; call < StreamingTrials.WarmUpCalls; call++)
+        {
+            Assert.False(Call(trials, kernel, cached: 100, streamed: 10), $"warm-up call {call} streamed");
         }
     }
 
