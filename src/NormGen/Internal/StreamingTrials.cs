@@ -18,9 +18,10 @@ namespace NormGen.Internal;
 /// Each kind of call (kernel, bytes, threads), after <see cref="WarmUpCalls"/> through the cache, cycles through
 /// <see cref="Period"/> calls: <see cref="TrialCalls"/> through the cache, as many streamed, then the rest the faster
 /// way. The first call of each run of trials only moves the data to where that way leaves it and is not counted; the
-/// others count by their fastest (the least disturbed by the rest of the machine). Streaming must win by <see cref="StreamingMargin"/>: writing through the cache also leaves the output
-/// in the L3 for the next layer, which the layer's own time does not see. The two ways write the same bits, so the
-/// choice changes the time of a call only, never its results. Used by the calling thread of one layer's calls.
+/// others count by their fastest (the least disturbed by the rest of the machine). Streaming must win by
+/// <see cref="StreamingMargin"/>: writing through the cache also leaves the output in the L3 for the next layer, which
+/// the layer's own time does not see. The two ways write the same bits, so the choice changes the time of a call only,
+/// never its results. Used by the calling thread of one layer's calls.
 /// </remarks>
 internal sealed class StreamingTrials
 {
