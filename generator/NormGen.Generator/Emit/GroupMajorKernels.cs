@@ -321,19 +321,21 @@ internal static partial class GroupMajorKernels
     private static readonly string[] SquareSumsScalar = ["double v = NormGenSimd.At(ref xRef, start + i);", "sumSq += v * v;"];
 
     /// <summary>
-    /// Runs from which the pivot comes from 8 values spread along the first run rather than its first vector: 64 values,
-    /// so that the 8 lie at least 8 apart. On a smooth map (GroupNorm(32) x[8,256,28,28], x = 3·sin(i/100) + 1) the first
+    /// Runs from which the pivot comes from 8 vectors spread along the first run rather than its first vector: 64 values,
+    /// so that the 8 vectors do not overlap. On a smooth map (GroupNorm(32) x[8,256,28,28], x = 3·sin(i/100) + 1) the first
     /// vector's mean lay over a standard deviation from the group's for about half the groups (3·|sin| > 2.1 at their
     /// start), each then summed twice.
     /// </summary>
     private const int PivotSpreadRunLength = 64;
 
     /// <summary>
-    /// The pivot of the statistics pass: the mean of 8 of the group's values, spread along its first run (runs of
-    /// <see cref="PivotSpreadRunLength"/> values and more), else its first values (one vector of its first run, or the
-    /// whole run where shorter); rounded to the element type so that x − pivot is exact for x near it. Drawn from the same
-    /// distribution as the rest of the group, the mean of 8 values lies within a standard deviation of the group's almost
-    /// always (for independent normal values, all but 0.5 % of groups), which is what one pass needs.
+    /// The pivot of the statistics pass: the mean of 8 vectors of the group's values, spread along its first run (runs of
+    /// <see cref="PivotSpreadRunLength"/> values and more; <c>Simd.SpreadMean</c>), else its first values (one vector of
+    /// its first run, or the whole run where shorter); rounded to the element type so that x − pivot is exact for x near
+    /// it. Drawn from the same distribution as the rest of the group, the mean of 8 values already lies within a standard
+    /// deviation of the group's almost always (for independent normal values, all but 0.5 % of groups), which is what one
+    /// pass needs; whole vectors also cover data with a period that divides the spread's stride (8 single values there
+    /// were all of one phase: LayerNorm(1000) rows of a period-5 pattern took two passes, 1.4× the time).
     /// </summary>
     private static void EmitPivot(CodeWriter w, KernelContext ctx)
     {
@@ -342,9 +344,9 @@ internal static partial class GroupMajorKernels
         if (ConstantRunLength(ctx) is int spreadRun && spreadRun >= PivotSpreadRunLength)
         {
             int stride = spreadRun / 8;
-            w.Line($"// The pivot: the mean of 8 values spread along the group's first run, one every {stride}. Neighbouring values often");
-            w.Line("// lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot from them");
-            w.Line("// would cost a second pass.");
+            w.Line($"// The pivot: the mean of 8 vectors spread along the group's first run, one every {stride} values. The first values");
+            w.Line("// alone often lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot");
+            w.Line("// from them would cost a second pass.");
             w.Line($"{ctx.T} pivot = ({ctx.T}){Simd}.SpreadMean(ref xRef, {firstRun}, {stride});");
             return;
         }

@@ -211,9 +211,9 @@ namespace Demo
             {
                 int stat = c;
                 int groupStart = c * 64;
-                // The pivot: the mean of 8 values spread along the group's first run, one every 8. Neighbouring values often
-                // lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot from them
-                // would cost a second pass.
+                // The pivot: the mean of 8 vectors spread along the group's first run, one every 8 values. The first values
+                // alone often lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot
+                // from them would cost a second pass.
                 float pivot = (float)NormGenSimd.SpreadMean(ref xRef, groupStart, 8);
 
                 // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):

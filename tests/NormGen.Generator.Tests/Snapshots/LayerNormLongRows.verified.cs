@@ -219,9 +219,9 @@ namespace Demo
                     var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
                     var previousMeanLoV = NormGenSimd.Splat((float)(previousMean - previousMeanHi));
                     var previousInvStdV = NormGenSimd.Splat((float)previousInvStd);
-                    // The pivot: the mean of 8 values spread along the group's first run, one every 512. Neighbouring values often
-                    // lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot from them
-                    // would cost a second pass.
+                    // The pivot: the mean of 8 vectors spread along the group's first run, one every 512 values. The first values
+                    // alone often lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot
+                    // from them would cost a second pass.
                     float pivot = (float)NormGenSimd.SpreadMean(ref xRef, start, 512);
 
                     // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):

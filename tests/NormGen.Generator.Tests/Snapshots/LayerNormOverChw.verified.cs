@@ -149,9 +149,9 @@ namespace Demo
                 int stat = n;
                 int start = n * 17424;
                 int param = 0;
-                // The pivot: the mean of 8 values spread along the group's first run, one every 2178. Neighbouring values often
-                // lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot from them
-                // would cost a second pass.
+                // The pivot: the mean of 8 vectors spread along the group's first run, one every 2178 values. The first values
+                // alone often lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot
+                // from them would cost a second pass.
                 float pivot = (float)NormGenSimd.SpreadMean(ref xRef, start, 2178);
 
                 // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
