@@ -203,6 +203,11 @@ internal static partial class GroupMajorKernels
             EmitPipelinedRows(w, ctx);
             return;
         }
+        if (PipelinesForwardGroups(ctx))
+        {
+            EmitPipelinedForwardGroups(w, ctx);
+            return;
+        }
         ForEachGroup(w, ctx, prefetch: true, ownStatistics: true, body: () =>
         {
             if (ctx.Spec.IsRms)

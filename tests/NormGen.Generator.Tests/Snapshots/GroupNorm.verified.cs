@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). The same in training and inference.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (64 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined on AVX-512 where y streams past the cache (each run of a group's statistics pass writes the same run of the previous group's y), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class GroupNorm
     {
@@ -106,7 +106,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined on AVX-512 where y streams past the cache (each run of a group's statistics pass writes the same run of the previous group's y), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -123,7 +123,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined on AVX-512 where y streams past the cache (each run of a group's statistics pass writes the same run of the previous group's y), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -144,144 +144,224 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch * 8);
             // One statistics group per (N, G): 8 runs of 1024 contiguous values. Each group is processed whole while it is in cache: mean and variance, then y.
-            for (int group = chunkFirst; group < chunkLast; group++)
+            // Groups whose y streams past the cache in a two-stage pipeline where the processor has AVX-512: the statistics
+            // pass over a group also writes the previous group's y, run by run, in 512-bit vectors, so the one group's reads
+            // overlap the other's writes. In the cache or without AVX-512, group by group, with the same values.
+            bool pipelines = global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && streaming;
+            int previousGroupStart = 0, previousGroupParam = 0;
+            double previousMean = 0.0, previousInvStd = 0.0;
+            for (int stat = chunkFirst; stat <= chunkLast; stat++)
             {
-                int n = group / 8;
-                int g = group % 8;
-                int stat = n * 8 + g;
-                int groupStart = n * 65536 + g * 8192;
-                // The pivot: the mean of 8 vectors spread along the group's first run, one every 128 values. The first values
-                // alone often lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot
-                // from them would cost a second pass.
-                float pivot = (float)NormGenSimd.SpreadMean(ref xRef, groupStart, 128);
-
-                // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
-                // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
-                // is as accurate as the corrected two-pass algorithm, in one pass; a group whose pivot lies further out
-                // (rare) is summed again about the mean found, which is that algorithm.
-                double mean, variance;
-                for (int attempt = 0; ; attempt++)
+                bool pipelined = pipelines && stat > chunkFirst && stat < chunkLast;
+                if (stat > chunkFirst && !pipelined)
                 {
-                    var pivotV = NormGenSimd.Splat(pivot);
-                    double sumD = 0.0;
-                    var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
-                    double sumD2 = 0.0;
-                    var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
-                    // The group's runs lie one after another in memory: the sums go over them as one run of 8192 values.
+                    // The previous group's y, which no pipelined pass wrote.
+                    float previousMeanHi = (float)previousMean;
+                    var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
+                    for (int c = 0; c < 8; c++)
                     {
-                        int start = groupStart;
-                        for (int block = 0; block < 8192; block += 512)
+                        int start = previousGroupStart + c * 1024;
+                        double previousScale = previousInvStd * NormGenSimd.At(ref gammaRef, previousGroupParam + c);
+                        var previousScaleV = NormGenSimd.Splat((float)previousScale);
+                        var previousShiftV = NormGenSimd.Splat((float)(NormGenSimd.At(ref betaRef, previousGroupParam + c) - (previousMean - previousMeanHi) * previousScale));
+                        // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
                         {
+                            int first = NormGenSimd.LineStart(ref yRef, start);
+                            int last = first + ((1024 - first) & ~15);
+                            if (first != 0)
+                            {
+                                // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
+                                int endingAtFirst = global::System.Math.Max(first - 8, 0);
+                                NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - previousMeanHiV), previousScaleV, previousShiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, start, first);
+                            }
+                            if (last != 1024)
+                            {
+                                // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
+                                int atLast = global::System.Math.Min(last, 1016);
+                                NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - previousMeanHiV), previousScaleV, previousShiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 1016) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, start + 1024, 1024 - last);
+                            }
+                            int i = first;
                             if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                             {
-                                // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
-                                // same values in the same order as there, so the sums are the same, in half the instructions.
-                                var pivotW = NormGenSimd.Splat512(pivotV);
-                                var sumDBlocks01 = NormGenSimd.Join(sumDBlock0, sumDBlock1); var sumDBlocks23 = NormGenSimd.Join(sumDBlock2, sumDBlock3);
-                                var sumD2Blocks01 = NormGenSimd.Join(sumD2Block0, sumD2Block1); var sumD2Blocks23 = NormGenSimd.Join(sumD2Block2, sumD2Block3);
-                                for (int i = block; i < block + 512; i += 32)
+                                // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
+                                var previousMeanHiW = NormGenSimd.Splat512(previousMeanHiV); var previousScaleW = NormGenSimd.Splat512(previousScaleV); var previousShiftW = NormGenSimd.Splat512(previousShiftV);
+                                for (; i <= last - 64; i += 64)
                                 {
-                                    var d0 = NormGenSimd.Load512(ref xRef, start + i) - pivotW;
-                                    sumDBlocks01 += d0;
-                                    sumD2Blocks01 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Blocks01);
-                                    var d1 = NormGenSimd.Load512(ref xRef, start + i + 16) - pivotW;
-                                    sumDBlocks23 += d1;
-                                    sumD2Blocks23 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Blocks23);
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - previousMeanHiW), previousScaleW, previousShiftW), ref yRef, start + i, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - previousMeanHiW), previousScaleW, previousShiftW), ref yRef, start + i + 16, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - previousMeanHiW), previousScaleW, previousShiftW), ref yRef, start + i + 32, streaming);
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - previousMeanHiW), previousScaleW, previousShiftW), ref yRef, start + i + 48, streaming);
                                 }
-                                (sumDBlock0, sumDBlock1) = NormGenSimd.Halves(sumDBlocks01); (sumDBlock2, sumDBlock3) = NormGenSimd.Halves(sumDBlocks23);
-                                (sumD2Block0, sumD2Block1) = NormGenSimd.Halves(sumD2Blocks01); (sumD2Block2, sumD2Block3) = NormGenSimd.Halves(sumD2Blocks23);
                             }
-                            else
+                            for (; i <= last - 32; i += 32)
                             {
-                                for (int i = block; i < block + 512; i += 32)
-                                {
-                                    var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
-                                    sumDBlock0 += d0;
-                                    sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
-                                    var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
-                                    sumDBlock1 += d1;
-                                    sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
-                                    var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
-                                    sumDBlock2 += d2;
-                                    sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
-                                    var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
-                                    sumDBlock3 += d3;
-                                    sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
-                                }
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, start + i, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, start + i + 8, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, start + i + 16, streaming);
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, start + i + 24, streaming);
                             }
-                            sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
-                            sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                            sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
-                            sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                            for (; i < last; i += 8)
+                            {
+                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, start + i, streaming);
+                            }
                         }
                     }
-                    double meanShift = sumD * invCount;
-                    mean = pivot + meanShift;
-                    variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
-                    if (meanShift * meanShift <= variance || attempt == 1)
-                    {
-                        break;
-                    }
-                    pivot = (float)mean;
                 }
-                double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
-                meanOut[stat] = mean;
-                invStdOut[stat] = invStd;
-                varianceOut[stat] = variance;
-
-                float meanHi = (float)mean;
-                var meanHiV = NormGenSimd.Splat(meanHi);
-                // y = (x − mean)·invStd·γ + β
-                for (int c = 0; c < 8; c++)
+                if (stat < chunkLast)
                 {
-                    int start = groupStart + c * 1024;
-                    int param = g * 8 + c;
-                    double scale = invStd * NormGenSimd.At(ref gammaRef, param);
-                    var scaleV = NormGenSimd.Splat((float)scale);
-                    double beta = NormGenSimd.At(ref betaRef, param);
-                    double shift = beta - (mean - meanHi) * scale;
-                    var shiftV = NormGenSimd.Splat((float)shift);
-                    // Whole cache lines with aligned stores; the partial lines at the run's two ends first, with ordinary stores.
+                    int g = stat % 8;
+                    int groupStart = stat * 8192;
+                    // The pivot: the mean of 8 vectors spread along the group's first run, one every 128 values. The first values
+                    // alone often lie together further than a standard deviation from the mean (a smooth map, an image), and a pivot
+                    // from them would cost a second pass.
+                    float pivot = (float)NormGenSimd.SpreadMean(ref xRef, groupStart, 128);
+
+                    // Mean and variance from Σd and Σd² with d = x − pivot (never E[x²] − E[x]², which cancels for large means):
+                    // mean = pivot + Σd/n, variance = Σd²/n − (Σd/n)². With the pivot within a standard deviation of the mean this
+                    // is as accurate as the corrected two-pass algorithm, in one pass; a group whose pivot lies further out
+                    // (rare) is summed again about the mean found, which is that algorithm.
+                    double mean, variance;
+                    for (int attempt = 0; ; attempt++)
                     {
-                        int first = NormGenSimd.LineStart(ref yRef, start);
-                        int last = first + ((1024 - first) & ~15);
-                        if (first != 0)
+                        var pivotV = NormGenSimd.Splat(pivot);
+                        double sumD = 0.0;
+                        var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
+                        double sumD2 = 0.0;
+                        var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
+                        if (pipelined && attempt == 0)
                         {
-                            // [0, first): the vector at 0 and the one ending at first (its lanes alone if first < 8).
-                            int endingAtFirst = global::System.Math.Max(first - 8, 0);
-                            NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 0) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + endingAtFirst) - meanHiV), scaleV, shiftV), ref yRef, start, first);
-                        }
-                        if (last != 1024)
-                        {
-                            // [last, 1024): the vector at last and the run's last vector (its lanes alone if fewer than 8 are left).
-                            int atLast = global::System.Math.Min(last, 1016);
-                            NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + atLast) - meanHiV), scaleV, shiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + 1016) - meanHiV), scaleV, shiftV), ref yRef, start + 1024, 1024 - last);
-                        }
-                        int i = first;
-                        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-                        {
-                            // 512-bit vectors (AVX-512), a cache line each: the same values as the 256-bit loop below, which writes what is left.
-                            var meanHiW = NormGenSimd.Splat512(meanHiV); var scaleW = NormGenSimd.Splat512(scaleV); var shiftW = NormGenSimd.Splat512(shiftV);
-                            for (; i <= last - 64; i += 64)
+                            // Σd and Σd² over this group run by run, and beside each run the previous group's same run's y in 512-bit
+                            // vectors (the same values as its own pass).
+                            float previousMeanHi = (float)previousMean;
+                            var previousMeanHiV = NormGenSimd.Splat(previousMeanHi);
+                            for (int c = 0; c < 8; c++)
                             {
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i) - meanHiW), scaleW, shiftW), ref yRef, start + i, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW), scaleW, shiftW), ref yRef, start + i + 16, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 32) - meanHiW), scaleW, shiftW), ref yRef, start + i + 32, streaming);
-                                NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, start + i + 48) - meanHiW), scaleW, shiftW), ref yRef, start + i + 48, streaming);
+                                int start = groupStart + c * 1024;
+                                int previousStart = start - 8192;
+                                double previousScale = previousInvStd * NormGenSimd.At(ref gammaRef, previousGroupParam + c);
+                                var previousScaleV = NormGenSimd.Splat((float)previousScale);
+                                var previousShiftV = NormGenSimd.Splat((float)(NormGenSimd.At(ref betaRef, previousGroupParam + c) - (previousMean - previousMeanHi) * previousScale));
+                                var previousMeanHiW = NormGenSimd.Splat512(previousMeanHiV); var previousScaleW = NormGenSimd.Splat512(previousScaleV); var previousShiftW = NormGenSimd.Splat512(previousShiftV);
+                                // Its whole cache lines are written with aligned stores, beside the sums from its first line on; the partial
+                                // lines at its two ends first, with ordinary stores.
+                                int previousFirst = NormGenSimd.LineStart(ref yRef, previousStart);
+                                int previousLast = previousFirst + ((1024 - previousFirst) & ~15);
+                                if (previousFirst != 0)
+                                {
+                                    int endingAtFirst = global::System.Math.Max(previousFirst - 8, 0);
+                                    NormGenSimd.StoreHead(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + 0) - previousMeanHiV), previousScaleV, previousShiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + endingAtFirst) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, previousStart, previousFirst);
+                                }
+                                if (previousLast != 1024)
+                                {
+                                    int atLast = global::System.Math.Min(previousLast, 1016);
+                                    NormGenSimd.StoreTail(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + atLast) - previousMeanHiV), previousScaleV, previousShiftV), NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + 1016) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, previousStart + 1024, 1024 - previousLast);
+                                }
+                                // The iterations beside the sums write [previousFirst, previousFirst + previousDone): every line where the run
+                                // starts on one, else all but the last iteration's (the run's last partial line takes its place).
+                                int previousDone = previousFirst == 0 ? 1024 : 992;
+                                int previousLineStart = previousStart + previousFirst;
+                                for (int block = 0; block < 1024; block += 512)
+                                {
+                                    for (int i = block; i < block + 512; i += 32)
+                                    {
+                                        var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                                        sumDBlock0 += d0;
+                                        sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                                        var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                                        sumDBlock1 += d1;
+                                        sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                        var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                                        sumDBlock2 += d2;
+                                        sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                                        var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                                        sumDBlock3 += d3;
+                                        sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                                        if (i < previousDone)
+                                        {
+                                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousLineStart + i) - previousMeanHiW), previousScaleW, previousShiftW), ref yRef, previousLineStart + i, streaming);
+                                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load512(ref xRef, previousLineStart + i + 16) - previousMeanHiW), previousScaleW, previousShiftW), ref yRef, previousLineStart + i + 16, streaming);
+                                        }
+                                    }
+                                    sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                                    sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                                    sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                                    sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                                }
+                                // The previous row's whole lines after the ones written beside the sums (one iteration's at most).
+                                for (int i = previousFirst + previousDone; i < previousLast; i += 8)
+                                {
+                                    NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, previousStart + i) - previousMeanHiV), previousScaleV, previousShiftV), ref yRef, previousStart + i, streaming);
+                                }
                             }
                         }
-                        for (; i <= last - 32; i += 32)
+                        else
                         {
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV), scaleV, shiftV), ref yRef, start + i + 8, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV), scaleV, shiftV), ref yRef, start + i + 16, streaming);
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV), scaleV, shiftV), ref yRef, start + i + 24, streaming);
+                            // The group's runs lie one after another in memory: the sums go over them as one run of 8192 values.
+                            {
+                                int start = groupStart;
+                                for (int block = 0; block < 8192; block += 512)
+                                {
+                                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                                    {
+                                        // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
+                                        // same values in the same order as there, so the sums are the same, in half the instructions.
+                                        var pivotW = NormGenSimd.Splat512(pivotV);
+                                        var sumDBlocks01 = NormGenSimd.Join(sumDBlock0, sumDBlock1); var sumDBlocks23 = NormGenSimd.Join(sumDBlock2, sumDBlock3);
+                                        var sumD2Blocks01 = NormGenSimd.Join(sumD2Block0, sumD2Block1); var sumD2Blocks23 = NormGenSimd.Join(sumD2Block2, sumD2Block3);
+                                        for (int i = block; i < block + 512; i += 32)
+                                        {
+                                            var d0 = NormGenSimd.Load512(ref xRef, start + i) - pivotW;
+                                            sumDBlocks01 += d0;
+                                            sumD2Blocks01 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Blocks01);
+                                            var d1 = NormGenSimd.Load512(ref xRef, start + i + 16) - pivotW;
+                                            sumDBlocks23 += d1;
+                                            sumD2Blocks23 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Blocks23);
+                                        }
+                                        (sumDBlock0, sumDBlock1) = NormGenSimd.Halves(sumDBlocks01); (sumDBlock2, sumDBlock3) = NormGenSimd.Halves(sumDBlocks23);
+                                        (sumD2Block0, sumD2Block1) = NormGenSimd.Halves(sumD2Blocks01); (sumD2Block2, sumD2Block3) = NormGenSimd.Halves(sumD2Blocks23);
+                                    }
+                                    else
+                                    {
+                                        for (int i = block; i < block + 512; i += 32)
+                                        {
+                                            var d0 = NormGenSimd.Load(ref xRef, start + i) - pivotV;
+                                            sumDBlock0 += d0;
+                                            sumD2Block0 = NormGenSimd.MultiplyAdd(d0, d0, sumD2Block0);
+                                            var d1 = NormGenSimd.Load(ref xRef, start + i + 8) - pivotV;
+                                            sumDBlock1 += d1;
+                                            sumD2Block1 = NormGenSimd.MultiplyAdd(d1, d1, sumD2Block1);
+                                            var d2 = NormGenSimd.Load(ref xRef, start + i + 16) - pivotV;
+                                            sumDBlock2 += d2;
+                                            sumD2Block2 = NormGenSimd.MultiplyAdd(d2, d2, sumD2Block2);
+                                            var d3 = NormGenSimd.Load(ref xRef, start + i + 24) - pivotV;
+                                            sumDBlock3 += d3;
+                                            sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
+                                        }
+                                    }
+                                    sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                                    sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
+                                    sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
+                                    sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                                }
+                            }
                         }
-                        for (; i < last; i += 8)
+                        double meanShift = sumD * invCount;
+                        mean = pivot + meanShift;
+                        variance = global::System.Math.Max(sumD2 * invCount - meanShift * meanShift, 0.0);
+                        if (meanShift * meanShift <= variance || attempt == 1)
                         {
-                            NormGenSimd.StoreOutput(NormGenSimd.MultiplyAdd((NormGenSimd.Load(ref xRef, start + i) - meanHiV), scaleV, shiftV), ref yRef, start + i, streaming);
+                            break;
                         }
+                        pivot = (float)mean;
                     }
+                    double invStd = 1.0 / global::System.Math.Sqrt(variance + 1E-05);
+                    meanOut[stat] = mean;
+                    invStdOut[stat] = invStd;
+                    varianceOut[stat] = variance;
+                    previousGroupStart = groupStart;
+                    previousMean = mean;
+                    previousInvStd = invStd;
+                    previousGroupParam = g * 8;
                 }
             }
         }
@@ -290,7 +370,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined on AVX-512 where y streams past the cache (each run of a group's statistics pass writes the same run of the previous group's y), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -309,7 +389,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=64,H=32,W=32", Axes = "CHW", Groups = 8)]: x is N×C×H×W, row-major (W fastest); C = 64, H = 32, W = 32; N = x.Length / 65536 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (N, group of C / 8 channels), over C·H·W (C within the group). y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx), the forward pipelined on AVX-512 where y streams past the cache (each run of a group's statistics pass writes the same run of the previous group's y), the backward pipelined on AVX-512 where dx streams past the cache and two threads or more run (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
