@@ -75,7 +75,7 @@ internal static partial class GroupMajorKernels
                     VectorLoop.EmitStores(w, ctx, run, Int(run), "yRef",
                         (s, index) => PreviousRunValue(ctx, s, index, "start"),
                         scalar: _ => [],
-                        splats: PreviousRunSplats(ctx));
+                        splats: FoldedRunSplats(ctx, Previous));
                 });
             }
             using (w.Block($"if (stat < {last})"))
@@ -91,7 +91,7 @@ internal static partial class GroupMajorKernels
                     {
                         w.Line($"int previousStart = start - {groupStride};");
                         EmitPreviousRunScaleAndShift(w, ctx, previousRunParam);
-                        w.Line(VectorLoop.WideSplats(ctx, PreviousRunSplats(ctx)));
+                        w.Line(VectorLoop.WideSplats(ctx, FoldedRunSplats(ctx, Previous)));
                         PreviousRowVector narrow = (index, start, _) => PreviousRunValue(ctx, VectorShape.Narrow(ctx), index, start);
                         EmitPreviousRowEdges(w, ctx, run, "yRef", narrow);
                         IEnumerable<string> previousLines = PreviousLineStores(ctx, "yRef", (index, start, _) => PreviousRunValue(ctx, VectorShape.Wide(ctx), index, start), VectorShape.Wide(ctx));
@@ -115,26 +115,21 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>
-    /// The previous group's scale and shift for the run whose γ and β are at <paramref name="paramIndex"/>, computed as its
-    /// own y pass computes them (<see cref="FoldedScale"/>, <see cref="FoldedShift"/>).
+    /// The previous group's scale and shift for the run whose γ and β are at <paramref name="paramIndex"/>: the expressions
+    /// of its own y pass (<see cref="FoldedScale"/>, <see cref="FoldedShift"/>) with the previous group's locals.
     /// </summary>
     private static void EmitPreviousRunScaleAndShift(CodeWriter w, KernelContext ctx, string paramIndex)
     {
-        w.Line(ctx.HasGamma
-            ? $"double previousScale = previousInvStd * NormGenSimd.At(ref gammaRef, {paramIndex});"
-            : "double previousScale = previousInvStd;");
+        w.Line($"double previousScale = {FoldedScale(ctx, paramIndex, Previous)};");
         w.Line($"var previousScaleV = {Simd}.Splat(({ctx.T})previousScale);");
         string beta = ctx.HasBeta ? $"NormGenSimd.At(ref betaRef, {paramIndex})" : "0.0";
-        w.Line($"var previousShiftV = {Simd}.Splat(({ctx.T})({beta} - (previousMean - previousMeanHi) * previousScale));");
+        w.Line($"var previousShiftV = {Simd}.Splat(({ctx.T})({FoldedShift(ctx, beta, Previous)}));");
     }
 
-    /// <summary>The broadcast vectors of <see cref="PreviousRunValue"/>.</summary>
-    private static string[] PreviousRunSplats(KernelContext ctx) => ["previousMeanHi", "previousScale", "previousShift"];
+    /// <summary>The prefix of the previous group's locals (<c>previousMean</c>, <c>previousScale</c>, …).</summary>
+    private const string Previous = "previous";
 
-    /// <summary>
-    /// One vector of the previous group's y at <paramref name="index"/> past <paramref name="start"/>: (x − hi)·scale + shift,
-    /// fused, as <see cref="FoldedRunValue"/> computes its own run's.
-    /// </summary>
+    /// <summary>One vector of the previous group's y at <paramref name="index"/> past <paramref name="start"/>: its own y pass's expression.</summary>
     private static string PreviousRunValue(KernelContext ctx, VectorShape s, string index, string start) =>
-        $"{Simd}.MultiplyAdd(({Simd}.{s.Load}(ref xRef, {start} + {index}) - {s.Of("previousMeanHi")}), {s.Of("previousScale")}, {s.Of("previousShift")})";
+        FoldedRunValue(ctx, s, index, Previous, start);
 }

@@ -1086,25 +1086,37 @@ internal static partial class GroupMajorKernels
     /// </summary>
     private static bool HasFoldedShift(KernelContext ctx) => ctx.HasBeta || (ctx.IsFloat && !ctx.Spec.IsRms);
 
-    /// <summary>The broadcast vectors of <see cref="FoldedRunValue"/>: the mean's high part (or the mean; none for RMSNorm), scale, shift.</summary>
-    private static string[] FoldedRunSplats(KernelContext ctx) =>
-        [.. ctx.Spec.IsRms ? [] : new[] { ctx.IsFloat ? "meanHi" : "mean" }, "scale", .. HasFoldedShift(ctx) ? new[] { "shift" } : []];
+    /// <summary>
+    /// The broadcast vectors of <see cref="FoldedRunValue"/>: the mean's high part (or the mean; none for RMSNorm), scale,
+    /// shift, named for <paramref name="prefix"/> (<see cref="Prefixed"/>).
+    /// </summary>
+    private static string[] FoldedRunSplats(KernelContext ctx, string prefix = "") =>
+        [.. ctx.Spec.IsRms ? [] : new[] { Prefixed(prefix, ctx.IsFloat ? "meanHi" : "mean") }, Prefixed(prefix, "scale"), .. HasFoldedShift(ctx) ? new[] { Prefixed(prefix, "shift") } : []];
 
-    /// <summary>One vector of a run's y where γ is constant along it: (x − hi)·scale + shift, fused (x·scale for RMSNorm without β).</summary>
-    private static string FoldedRunValue(KernelContext ctx, VectorShape s, string index)
+    /// <summary>
+    /// One vector of a run's y where γ is constant along it: (x − hi)·scale + shift, fused (x·scale for RMSNorm without β),
+    /// x counted from <paramref name="start"/>; the broadcast vectors named for <paramref name="prefix"/> (the previous
+    /// group's in the forward pipeline, which must compute the very same expression).
+    /// </summary>
+    private static string FoldedRunValue(KernelContext ctx, VectorShape s, string index, string prefix = "", string start = "start")
     {
-        string x = $"{Simd}.{s.Load}(ref xRef, start + {index})";
-        string centered = ctx.Spec.IsRms ? x : $"({x} - {s.Of(ctx.IsFloat ? "meanHi" : "mean")})";
-        return HasFoldedShift(ctx) ? $"{Simd}.MultiplyAdd({centered}, {s.Of("scale")}, {s.Of("shift")})" : $"{centered} * {s.Of("scale")}";
+        string x = $"{Simd}.{s.Load}(ref xRef, {start} + {index})";
+        string centered = ctx.Spec.IsRms ? x : $"({x} - {s.Of(Prefixed(prefix, ctx.IsFloat ? "meanHi" : "mean"))})";
+        string scale = s.Of(Prefixed(prefix, "scale"));
+        return HasFoldedShift(ctx) ? $"{Simd}.MultiplyAdd({centered}, {scale}, {s.Of(Prefixed(prefix, "shift"))})" : $"{centered} * {scale}";
     }
 
     /// <summary>The double scale of <see cref="FoldedRunValue"/>: invStd·γ, γ at <paramref name="paramIndex"/>.</summary>
-    private static string FoldedScale(KernelContext ctx, string paramIndex) =>
-        ctx.HasGamma ? $"invStd * NormGenSimd.At(ref gammaRef, {paramIndex})" : "invStd";
+    private static string FoldedScale(KernelContext ctx, string paramIndex, string prefix = "") =>
+        ctx.HasGamma ? $"{Prefixed(prefix, "invStd")} * NormGenSimd.At(ref gammaRef, {paramIndex})" : Prefixed(prefix, "invStd");
 
     /// <summary>The double shift of <see cref="FoldedRunValue"/> from the double β (<paramref name="beta"/>), <c>scale</c>, <c>mean</c> and <c>meanHi</c>.</summary>
-    private static string FoldedShift(KernelContext ctx, string beta) =>
-        ctx.IsFloat && !ctx.Spec.IsRms ? $"{beta} - (mean - meanHi) * scale" : beta;
+    private static string FoldedShift(KernelContext ctx, string beta, string prefix = "") =>
+        ctx.IsFloat && !ctx.Spec.IsRms ? $"{beta} - ({Prefixed(prefix, "mean")} - {Prefixed(prefix, "meanHi")}) * {Prefixed(prefix, "scale")}" : beta;
+
+    /// <summary>A local's name for <paramref name="prefix"/>: the name itself without one, else camel-cased after it (previous + meanHi → previousMeanHi).</summary>
+    private static string Prefixed(string prefix, string name) =>
+        prefix.Length == 0 ? name : prefix + char.ToUpperInvariant(name[0]) + name.Substring(1);
 
     /// <summary>
     /// Float data: the double mean as hi + lo floats, so <c>(x − hi) − lo</c> is x − mean to float accuracy even when
