@@ -49,11 +49,7 @@ internal static partial class GroupMajorKernels
         string runOffset = ctx.Offset(outerReduced.Select(s => (s, s.Stride)));
         // The previous group's run's index in γ and β: its group's part (none where every group has the same γ,
         // GroupNorm(1)) and the run's.
-        string runParam = ctx.Offset(outerReduced.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
-        string groupParam = ctx.Offset(ctx.Kept.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
-        bool affine = ctx.HasGamma || ctx.HasBeta;
-        bool groupParamVaries = affine && groupParam != "0";
-        string previousRunParam = groupParamVaries ? $"previousGroupParam + {runParam}" : runParam;
+        (string groupParam, bool groupParamVaries, string previousRunParam) = PreviousGroupParameters(ctx, used: ctx.HasGamma || ctx.HasBeta);
 
         w.Line("// Groups whose y streams past the cache in a two-stage pipeline where the processor has AVX-512: the statistics");
         w.Line("// pass over a group also writes the previous group's y, run by run, in 512-bit vectors, so the one group's reads");

@@ -85,11 +85,7 @@ internal static partial class GroupMajorKernels
         // γ per run (GroupNorm's channels): each run of the previous group takes its own gain, γ at the group's part of the
         // index plus the run's.
         bool gainPerRun = ctx.HasGamma && outerReduced.Any(s => s.Affine);
-        string runParam = ctx.Offset(outerReduced.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
-        string groupParam = ctx.Offset(ctx.Kept.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
-        // The previous group's run's index in γ: its group's part (none where every group has the same γ, GroupNorm(1)) and the run's.
-        bool groupParamVaries = gainPerRun && groupParam != "0";
-        string previousRunParam = groupParamVaries ? $"previousGroupParam + {runParam}" : runParam;
+        (string groupParam, bool groupParamVaries, string previousRunParam) = PreviousGroupParameters(ctx, gainPerRun);
 
         bool channels = PipelinesBackwardGroupsAlone(ctx);
         w.Line("// Groups streamed from memory in a two-stage pipeline where the processor has AVX-512: the sums pass over a group");
@@ -186,6 +182,20 @@ internal static partial class GroupMajorKernels
                 w.Line("previousSumGXhat = sumGXhat;");
             }
         }
+    }
+
+    /// <summary>
+    /// Where the previous group's runs find their γ (and β) in the pipelines over groups: the group's part of the index
+    /// (<c>GroupParam</c>, kept in <c>previousGroupParam</c> where it <c>Varies</c>: <paramref name="used"/> and not
+    /// every group the same, as GroupNorm(1)), and the expression of a run's whole index from it and the run's part.
+    /// </summary>
+    private static (string GroupParam, bool Varies, string PreviousRunParam) PreviousGroupParameters(KernelContext ctx, bool used)
+    {
+        var outerReduced = OuterReduced(ctx);
+        string runParam = ctx.Offset(outerReduced.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
+        string groupParam = ctx.Offset(ctx.Kept.Where(s => s.Affine).Select(s => (s, s.AffineStride)));
+        bool varies = used && groupParam != "0";
+        return (groupParam, varies, varies ? $"previousGroupParam + {runParam}" : runParam);
     }
 
     /// <summary>
