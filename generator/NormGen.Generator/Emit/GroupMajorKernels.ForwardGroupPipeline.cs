@@ -95,7 +95,7 @@ internal static partial class GroupMajorKernels
                             (lane, index) => lane == Unroll - 1 ? sums(lane, index).Concat(previousLines) : sums(lane, index),
                             scalar,
                             FlushBlockedSums(w, names));
-                        EmitPreviousRowRemainder(w, ctx, "yRef", narrow);
+                        EmitPreviousRowRemainder(w, ctx, "yRef", narrow, unit: "group's run");
                     });
                 });
                 EmitSaveStatistics(w, ctx);

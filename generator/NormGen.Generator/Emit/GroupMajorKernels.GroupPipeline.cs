@@ -159,7 +159,7 @@ internal static partial class GroupMajorKernels
                         IEnumerable<string> previousLines = PreviousLineStores(ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Wide(ctx)), VectorShape.Wide(ctx));
                         EmitRunGradientSums(w, ctx,
                             (lane, index) => lane == Unroll - 1 ? RunGradientSums(ctx, lane, index).Concat(previousLines) : RunGradientSums(ctx, lane, index),
-                            afterLoop: () => EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx))),
+                            afterLoop: () => EmitPreviousRowRemainder(w, ctx, "dxRef", PreviousGroupDx(ctx, VectorShape.Narrow(ctx)), unit: "group's run"),
                             wide: WideGradientSums(ctx, "runDy", after: (pair, _) => pair == 1 ? previousLines : []));
                     });
                 }

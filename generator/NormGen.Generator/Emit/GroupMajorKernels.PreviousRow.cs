@@ -80,12 +80,15 @@ internal static partial class GroupMajorKernels
         }));
     }
 
-    /// <summary>After the pipelined sums: the previous row's whole lines the iterations beside them left.</summary>
-    private static void EmitPreviousRowRemainder(CodeWriter w, KernelContext ctx, string output, PreviousRowVector value)
+    /// <summary>
+    /// After the pipelined sums: the previous row's whole lines the iterations beside them left (<paramref name="unit"/>:
+    /// what the generated comment calls the previous row, "group's run" in the pipelines over groups).
+    /// </summary>
+    private static void EmitPreviousRowRemainder(CodeWriter w, KernelContext ctx, string output, PreviousRowVector value, string unit = "row")
     {
         w.Line(ConstantRunLength(ctx) is int run && run % (ctx.Width * Unroll) == 0
-            ? "// The previous row's whole lines after the ones written beside the sums (one iteration's at most)."
-            : "// The previous row's whole lines after the ones written beside the sums.");
+            ? $"// The previous {unit}'s whole lines after the ones written beside the sums (one iteration's at most)."
+            : $"// The previous {unit}'s whole lines after the ones written beside the sums.");
         using (w.Block($"for (int i = previousFirst + previousDone; i < previousLast; i += {ctx.Width})"))
         {
             w.Line($"{Simd}.StoreOutput({value("i", "previousStart", null)}, ref {output}, previousStart + i, streaming);");

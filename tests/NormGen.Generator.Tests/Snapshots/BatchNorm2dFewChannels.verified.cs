@@ -694,7 +694,7 @@ namespace Demo
                                 runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
                                 runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
                             }
-                            // The previous row's whole lines after the ones written beside the sums (one iteration's at most).
+                            // The previous group's run's whole lines after the ones written beside the sums (one iteration's at most).
                             for (int i = previousFirst + previousDone; i < previousLast; i += 8)
                             {
                                 NormGenSimd.StoreOutput(NormGenSimd.Load(ref dyRef, previousStart + i) * previousGainV - (NormGenSimd.Load(ref xRef, previousStart + i) - previousMeanHiV - previousMeanLoV) * previousSlopeV - previousOffsetV, ref dxRef, previousStart + i, streaming);
