@@ -13,6 +13,7 @@ public sealed class SnapshotTests
     [InlineData("BatchNorm2dFewChannels", "[Normalize(Shape = \"N,C=3,H=224,W=224\", Axes = \"NHW\")]")]
     [InlineData("BatchNorm2dSmallMaps", "[Normalize(Shape = \"N,C=32,H=8,W=8\", Axes = \"NHW\")]")]
     [InlineData("BatchNorm2dTinyMaps", "[Normalize(Shape = \"N,C=256,H=4,W=4\", Axes = \"NHW\")]")]
+    [InlineData("BatchNorm2dOddMaps", "[Normalize(Shape = \"N,C=256,H=14,W=14\", Axes = \"NHW\")]")]
     [InlineData("BatchNorm1dWide", "[Normalize(Shape = \"N,C=1001\", Axes = \"N\")]")]
     [InlineData("BatchNorm1dOddWidth", "[Normalize(Shape = \"N,C=100\", Axes = \"N\")]")]
     [InlineData("BatchNorm2dChannelsLast", "[Normalize(Shape = \"N,H=8,W=8,C=16\", Axes = \"NHW\")]")]

@@ -266,7 +266,7 @@ internal static partial class GroupMajorKernels
             string[] scalar = DeviationSumsScalar;
             if (pipelinedPass is null)
             {
-                EmitBlockedSums(w, ctx, names, vector, scalar, wide: WideDeviationSums(ctx, prefetches));
+                EmitBlockedSums(w, ctx, names, vector, scalar, wide: WideDeviationSums(ctx, prefetches), tail: DeviationTerms);
             }
             else
             {
@@ -279,7 +279,7 @@ internal static partial class GroupMajorKernels
                 }
                 using (w.Block("else"))
                 {
-                    EmitBlockedSums(w, ctx, names, vector, scalar, declare: false, wide: WideDeviationSums(ctx, prefetches));
+                    EmitBlockedSums(w, ctx, names, vector, scalar, declare: false, wide: WideDeviationSums(ctx, prefetches), tail: DeviationTerms);
                 }
             }
             w.Line("double meanShift = sumD * invCount;");
@@ -312,6 +312,11 @@ internal static partial class GroupMajorKernels
 
     /// <summary>One value of the pivot pass's scalar tail, into the double totals <c>sumD</c> and <c>sumD2</c>.</summary>
     private static readonly string[] DeviationSumsScalar = ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"];
+
+    /// <summary><see cref="DeviationSumsScalar"/> as terms, for a run's last values summed as a tree.</summary>
+    private static readonly ScalarTerms DeviationTerms = new(
+        (index, suffix) => [$"double d{suffix} = NormGenSimd.At(ref xRef, start + {index}) - pivot;"],
+        [("sumD", suffix => $"d{suffix}"), ("sumD2", suffix => $"d{suffix} * d{suffix}")]);
 
     /// <summary>One vector of RMSNorm's mean-square pass: x² added to <c>sumSqBlock</c> (lane <paramref name="lane"/>).</summary>
     private static IEnumerable<string> SquareSums(VectorShape shape, int lane, string index) => [
@@ -671,11 +676,9 @@ internal static partial class GroupMajorKernels
             {
                 // γ is the same for every run of the group (BatchNorm): Σdy and Σdy·x̂ over the whole group, then γ once.
                 DeclareBlockedSums(w, ctx, "groupDy", "groupDyXhat");
-                EmitSumsAcrossRuns(w, ctx, runs, "groupDyRuns", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
+                EmitSumsAcrossRuns(w, ctx, runs, ["groupDy", "groupDyXhat"],
                     (lane, index) => prefetches(lane, index).Concat(GroupGradientSums(ctx, lane, index)),
-                    _ => GroupGradientSumsScalar(ctx),
-                    wide: WideGradientSums(ctx, "groupDy", prefetches)),
-                    FlushBlockedSums(w, "groupDy", "groupDyXhat"));
+                    GroupGradientSumsScalar(ctx), GroupGradientTerms(ctx), WideGradientSums(ctx, "groupDy", prefetches));
                 EmitGroupGradientTerms(w, ctx);
             }
             else
@@ -699,6 +702,15 @@ internal static partial class GroupMajorKernels
         XhatScalar(ctx),
         "groupDy += dyValue;",
         "groupDyXhat += dyValue * xhatValue;"];
+
+    /// <summary><see cref="GroupGradientSumsScalar"/> as terms, for a run's last values summed as a tree.</summary>
+    private static ScalarTerms GroupGradientTerms(KernelContext ctx) => new(
+        (index, suffix) => [
+            $"double dy{suffix} = NormGenSimd.At(ref dyRef, start + {index});",
+            ctx.Spec.IsRms
+                ? $"double xhat{suffix} = NormGenSimd.At(ref xRef, start + {index}) * invStd;"
+                : $"double xhat{suffix} = (NormGenSimd.At(ref xRef, start + {index}) - mean) * invStd;"],
+        [("groupDy", suffix => $"dy{suffix}"), ("groupDyXhat", suffix => $"dy{suffix} * xhat{suffix}")]);
 
     /// <summary>
     /// From a group's <c>groupDy</c> and <c>groupDyXhat</c> (Σdy and Σdy·x̂) where γ is the group's: <c>gamma</c>, Σg and
@@ -1163,9 +1175,10 @@ internal static partial class GroupMajorKernels
 
     /// <summary>
     /// Sums over the group's runs kept in four vectors of the element type per name (<c>nameBlock0..3</c>), added to the
-    /// double <c>name</c> after every block of values (float) or at the end of each run; scalar tails add to <c>name</c> directly.
+    /// double <c>name</c> after every block of values (float) or at the end of each run; scalar tails add to <c>name</c>
+    /// directly, or, given <paramref name="tail"/> and across short runs, as a tree (<see cref="EmitSumsAcrossRuns"/>).
     /// </summary>
-    private static void EmitBlockedSums(CodeWriter w, KernelContext ctx, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar, bool declare = true, WideSums? wide = null)
+    private static void EmitBlockedSums(CodeWriter w, KernelContext ctx, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar, bool declare = true, WideSums? wide = null, ScalarTerms? tail = null)
     {
         if (declare)
         {
@@ -1182,7 +1195,7 @@ internal static partial class GroupMajorKernels
         }
         if (RunsPerBlock(ctx) is int runs)
         {
-            EmitSumsAcrossRuns(w, ctx, runs, $"{names[0]}Runs", () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar, wide: wide), FlushBlockedSums(w, names));
+            EmitSumsAcrossRuns(w, ctx, runs, names, vector, scalar, tail, wide);
             return;
         }
         ForEachRun(w, ctx, () => VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => scalar, FlushBlockedSums(w, names), wide), withParam: false);
@@ -1205,30 +1218,93 @@ internal static partial class GroupMajorKernels
     /// Groups of many short runs (BatchNorm on 8×8 or 14×14 maps): adding the vector sums to the double totals after
     /// every run would cost as much as the run itself, so the sums run on across <paramref name="runs"/> runs — for
     /// float data at most <see cref="VectorLoop.FloatBlock"/> values a block, as within a run — or, for double data,
-    /// across the whole group.
+    /// across the whole group. The sums <paramref name="names"/> are declared before; <paramref name="tail"/>, where
+    /// given, sums each run's last values (after its whole vectors) as a tree.
     /// </summary>
-    private static void EmitSumsAcrossRuns(CodeWriter w, KernelContext ctx, int runs, string counter, System.Action run, System.Action flush)
+    private static void EmitSumsAcrossRuns(CodeWriter w, KernelContext ctx, int runs, string[] names, System.Func<int, string, IEnumerable<string>> vector, string[] scalar, ScalarTerms? tail, WideSums? wide)
     {
         int length = ConstantRunLength(ctx)!.Value;
+        string counter = $"{names[0]}Runs";
         if (ctx.IsFloat)
         {
             w.Line($"// Runs of {length} values: the float sums span {runs} runs ({runs * length} values) before they are added in double.");
             w.Line($"int {counter} = 0;");
         }
-        ForEachRun(w, ctx, () =>
+        if (wide is not null && KeepsWideSumsAcrossRuns(ctx, length))
         {
-            run();
+            var shape = VectorShape.Wide(ctx);
+            int wholeIterations = length - (length % (ctx.Width * Unroll));
+            string condition = wide.Condition is null ? "" : $" && {wide.Condition}";
+            using (w.Block($"if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated{condition})"))
+            {
+                w.Line("// 512-bit vectors (AVX-512) kept across the runs, each holding two of the 256-bit loop's partial sums side by side:");
+                w.Line("// every lane adds the same values in the same order as there, so the sums are the same.");
+                if (wide.Splats.Count > 0)
+                {
+                    w.Line(VectorLoop.WideSplats(ctx, wide.Splats));
+                }
+                foreach (string sum in wide.Sums)
+                {
+                    w.Line($"var {shape.Sum(sum, 0)} = {Simd}.Join({sum}Block0, {sum}Block1); var {shape.Sum(sum, 1)} = {Simd}.Join({sum}Block2, {sum}Block3);");
+                }
+                ForEachRun(w, ctx, () =>
+                {
+                    VectorLoop.EmitWideLoop(w, ctx, 0, wholeIterations, wide);
+                    VectorLoop.EmitTail(w, wholeIterations, length, _ => scalar, tail);
+                    if (ctx.IsFloat)
+                    {
+                        using (w.Block($"if (++{counter} == {runs})"))
+                        {
+                            foreach (string sum in wide.Sums)
+                            {
+                                w.Line($"{sum} += {Simd}.SumWidened({shape.Sum(sum, 0)}, {shape.Sum(sum, 1)});");
+                                w.Line($"{shape.Sum(sum, 0)} = {shape.Sum(sum, 1)} = default;");
+                            }
+                            w.Line($"{counter} = 0;");
+                        }
+                    }
+                }, withParam: false);
+                foreach (string sum in wide.Sums)
+                {
+                    w.Line($"({sum}Block0, {sum}Block1) = {Simd}.Halves({shape.Sum(sum, 0)}); ({sum}Block2, {sum}Block3) = {Simd}.Halves({shape.Sum(sum, 1)});");
+                }
+            }
+            using (w.Block("else"))
+            {
+                EmitRunByRun(wideTwin: null);
+            }
+        }
+        else
+        {
+            EmitRunByRun(wide);
+        }
+        FlushBlockedSums(w, names)();
+
+        void EmitRunByRun(WideSums? wideTwin) => ForEachRun(w, ctx, () =>
+        {
+            VectorLoop.Emit(w, ctx, length, RunLength(ctx), vector, _ => scalar, wide: wideTwin, tail: tail);
             if (ctx.IsFloat)
             {
                 using (w.Block($"if (++{counter} == {runs})"))
                 {
-                    flush();
+                    FlushBlockedSums(w, names)();
                     w.Line($"{counter} = 0;");
                 }
             }
         }, withParam: false);
-        flush();
     }
+
+    /// <summary>
+    /// Whether the sums across a group's runs keep their 512-bit twin's partial sums from run to run: runs whose vectors
+    /// are all in whole unrolled iterations (a scalar tail may follow), as many as the twin needs (14×14 maps: 6
+    /// iterations and 4 values). Joined from the 256-bit sums and split back at every run, the twin cost a few shuffles
+    /// per sum per run; kept, once per group. With the tail summed as a tree (<see cref="VectorLoop.EmitTail"/>), against
+    /// the run-by-run twin in one process on the Intel VM: BatchNorm2d x[8,256,14,14] backward 0.99–1.06× as fast at one
+    /// thread (median of eight runs 1.01×), 1.01–1.09× at two (1.06×); x[2,256,14,14] 1.02–1.04× at one; training
+    /// 1.00–1.02×. A profile with the data in the L2 had put a fifth of the backward in the runs' scalar tails.
+    /// </summary>
+    private static bool KeepsWideSumsAcrossRuns(KernelContext ctx, int length) =>
+        VectorLoop.GetsWideSums(ctx, length) && length % (ctx.Width * Unroll) < ctx.Width;
 
     /// <summary>
     /// Runs a group's sums span before they are added in double: several where the group has several runs of a constant
@@ -1421,6 +1497,10 @@ internal static partial class GroupMajorKernels
     /// </summary>
     internal static bool HasWideSumsLoop(KernelContext ctx) =>
         VectorLoop.GetsWideSums(ctx, ConstantRunLength(ctx)) || VectorLoop.GetsWideSums(ctx, ContiguousGroupLength(ctx));
+
+    /// <summary>Whether the sums over a group's short runs keep their 512-bit partial sums from run to run (<see cref="EmitSumsAcrossRuns"/>).</summary>
+    internal static bool KeepsWideSumsAcrossRuns(KernelContext ctx) =>
+        RunsPerBlock(ctx) is int && ConstantRunLength(ctx) is int length && KeepsWideSumsAcrossRuns(ctx, length);
 
     private static string RunLength(KernelContext ctx) => ctx.Extent(ctx.Layout.Inner);
 

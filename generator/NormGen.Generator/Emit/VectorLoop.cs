@@ -23,7 +23,8 @@ internal static class VectorLoop
         Func<int, string, IEnumerable<string>> vector,
         Func<string, IEnumerable<string>> scalar,
         Action? flush = null,
-        WideSums? wide = null)
+        WideSums? wide = null,
+        ScalarTerms? tail = null)
     {
         int width = ctx.Width;
         int block = width * KernelContext.Unroll;
@@ -55,7 +56,7 @@ internal static class VectorLoop
         }
         if (constantLength is int length)
         {
-            EmitRange(w, ctx, 0, length, vector, scalar, wide);
+            EmitRange(w, ctx, 0, length, vector, scalar, wide, tail);
             flush?.Invoke();
             return;
         }
@@ -344,7 +345,7 @@ internal static class VectorLoop
         length >= ctx.Width * KernelContext.Unroll ? KernelContext.Unroll : length >= ctx.Width ? 1 : 0;
 
     /// <summary>The loops over [<paramref name="from"/>, <paramref name="to"/>) of a run: unrolled vectors, single vectors, scalars.</summary>
-    private static void EmitRange(CodeWriter w, KernelContext ctx, int from, int to, Func<int, string, IEnumerable<string>> vector, Func<string, IEnumerable<string>> scalar, WideSums? wide = null)
+    private static void EmitRange(CodeWriter w, KernelContext ctx, int from, int to, Func<int, string, IEnumerable<string>> vector, Func<string, IEnumerable<string>> scalar, WideSums? wide = null, ScalarTerms? tail = null)
     {
         int width = ctx.Width;
         int block = width * KernelContext.Unroll;
@@ -362,12 +363,71 @@ internal static class VectorLoop
                 Write(w, vector(0, "i"));
             }
         }
-        if (to > vectorEnd)
+        EmitTail(w, vectorEnd, to, scalar, tail);
+    }
+
+    /// <summary>
+    /// The values [<paramref name="from"/>, <paramref name="to"/>) after a run's whole vectors: one at a time in a loop,
+    /// or, given <paramref name="tail"/> and more than one value, each value's terms summed pairwise and the sums added to
+    /// the double totals once. A group of many short runs (BatchNorm on 14×14 maps) otherwise strings every run's last
+    /// values into one chain of dependent additions through its totals, which the sums of the group wait on.
+    /// </summary>
+    public static void EmitTail(CodeWriter w, int from, int to, Func<string, IEnumerable<string>> scalar, ScalarTerms? tail)
+    {
+        int count = to - from;
+        if (count <= 0)
         {
-            using (w.Block($"for (int i = {vectorEnd}; i < {to}; i++)"))
+            return;
+        }
+        if (tail is null || count == 1)
+        {
+            using (w.Block($"for (int i = {from}; i < {to}; i++)"))
             {
                 Write(w, scalar("i"));
             }
+            return;
+        }
+        using (w.Block($"// The last {count} values' terms summed pairwise, then added to the sums once."))
+        {
+            for (int j = from; j < to; j++)
+            {
+                Write(w, tail.Values(KernelContext.Int(j), $"At{KernelContext.Int(j)}"));
+            }
+            foreach ((string sum, Func<string, string> term) in tail.Terms)
+            {
+                var terms = new List<string>();
+                for (int j = from; j < to; j++)
+                {
+                    terms.Add(term($"At{KernelContext.Int(j)}"));
+                }
+                string tree = Tree(terms, 0, count);
+                w.Line($"{sum} += {tree.Substring(1, tree.Length - 2)};");
+            }
+        }
+    }
+
+    /// <summary>The sum of <paramref name="terms"/>[from, to) as a balanced tree of additions (the first half, then the second).</summary>
+    private static string Tree(IReadOnlyList<string> terms, int from, int to)
+    {
+        if (to - from == 1)
+        {
+            return terms[from];
+        }
+        int middle = from + ((to - from + 1) / 2);
+        return $"({Tree(terms, from, middle)} + {Tree(terms, middle, to)})";
+    }
+
+    /// <summary>
+    /// The 512-bit loop of a sums twin alone over [<paramref name="from"/>, <paramref name="to"/>) (whole unrolled
+    /// iterations), into 512-bit partial sums the caller keeps (no joining or splitting around it).
+    /// </summary>
+    public static void EmitWideLoop(CodeWriter w, KernelContext ctx, int from, int to, WideSums wide)
+    {
+        var shape = VectorShape.Wide(ctx);
+        using (w.Block($"for (int i = {from}; i < {to}; i += {ctx.Width * KernelContext.Unroll})"))
+        {
+            Write(w, wide.Vector(0, "i"));
+            Write(w, wide.Vector(1, $"i + {shape.Width}"));
         }
     }
 

@@ -75,6 +75,20 @@ public static partial class Simd
     public static void AddWidenedTo(ref double start, int index, Vector512<double> value) =>
         Vector512.StoreUnsafe(Load512(ref start, index) + value, ref start, (nuint)index);
 
+    /// <summary>
+    /// The sum of the lanes of two 512-bit partial sums, each two of the 256-bit ones side by side (<see cref="Join{T}"/>):
+    /// the same additions in the same order as <see cref="SumWidened(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float})"/>
+    /// of the four halves, so the same bits as the 256-bit loop's sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumWidened(Vector512<float> blocks01, Vector512<float> blocks23) =>
+        SumWidened(blocks01.GetLower(), blocks01.GetUpper(), blocks23.GetLower(), blocks23.GetUpper());
+
+    /// <inheritdoc cref="SumWidened(Vector512{float}, Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumWidened(Vector512<double> blocks01, Vector512<double> blocks23) =>
+        SumWidened(blocks01.GetLower(), blocks01.GetUpper(), blocks23.GetLower(), blocks23.GetUpper());
+
     /// <summary>Two 256-bit partial sums side by side in one 512-bit vector (<paramref name="lower"/> in the low lanes), for a sums loop's 512-bit twin.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Join<T>(Vector256<T> lower, Vector256<T> upper) => Vector512.Create(lower, upper);

@@ -10,6 +10,12 @@ public partial class WideSumsGroupNorm { }
 [Normalize(Shape = "N,C=8,H=32,W=32", Axes = "NHW")]
 public partial class WideSumsBatchNorm { }
 
+[Normalize(Shape = "N,C=16,H=14,W=14", Axes = "NHW")]
+public partial class WideSumsBatchNormOddMaps { }
+
+[Normalize(Shape = "N,C=8,H=6,W=6", Axes = "NHW")]
+public partial class WideSumsBatchNormSmallOddMaps { }
+
 [Normalize(Shape = "N,D=768", Axes = "D")]
 public partial class WideSumsLayerNorm { }
 
@@ -23,7 +29,9 @@ public partial class WideSumsRmsNorm { }
 /// fingerprint: <c>.ci/run</c> runs these tests on an AVX-512 processor as they are (the 512-bit loops), again with
 /// 512-bit vectors turned off (the 256-bit loops) and with AVX turned off (the portable paths), and the same
 /// fingerprints must hold in all three. The shapes cover each loop the twin is written for: runs of 784 values (a
-/// block of 512, 8 iterations and a 16-value tail), of 1024 across samples, rows of 768, and double rows of 384.
+/// block of 512, 8 iterations and a 16-value tail), of 1024 across samples, rows of 768, double rows of 384, and runs of
+/// 196 across samples, whose 512-bit partial sums stay 512-bit from run to run and whose last 4 values are summed as a
+/// tree (runs of 36 take the tree alone).
 /// </summary>
 public sealed class WideSumsTests
 {
@@ -50,6 +58,35 @@ public sealed class WideSumsTests
         var layer = new WideSumsBatchNorm();
         var (_, _, y, dx) = ForwardAndBackward<float>(5 * WideSumsBatchNorm.SampleSize, 72, layer.ForwardTraining, layer.Backward);
         AssertBits(0xA6AE_53F4_C26B_353CUL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
+    }
+
+    /// <summary>
+    /// Runs of 196 values (6 unrolled iterations and 4 values) across 5 samples: the 512-bit sums kept across the runs,
+    /// flushed every 2 runs and after the odd last one, and each run's last 4 values summed as a tree; also against the
+    /// double reference.
+    /// </summary>
+    [Fact]
+    public void BatchNorm_over_14x14_maps()
+    {
+        var layer = new WideSumsBatchNormOddMaps();
+        var (x, dy, y, dx) = ForwardAndBackward<float>(5 * WideSumsBatchNormOddMaps.SampleSize, 75, layer.ForwardTraining, layer.Backward);
+        var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(5, 16, 196), TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
+        Tolerance.AssertClose("y", (ReadOnlySpan<float>)y, reference.Y, Tolerance.FloatFloor);
+        Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
+        Tolerance.AssertClose("dγ", (ReadOnlySpan<float>)layer.GammaGrad, reference.DGamma, Tolerance.FloatFloor);
+        Tolerance.AssertClose("dβ", (ReadOnlySpan<float>)layer.BetaGrad, reference.DBeta, Tolerance.FloatFloor);
+        AssertBits(0x9D9B_9867_C4BC_3705UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
+    }
+
+    /// <summary>Runs of 36 values (one vector loop iteration and 4 values): too short for the 512-bit twin, the tail as a tree.</summary>
+    [Fact]
+    public void BatchNorm_over_6x6_maps()
+    {
+        var layer = new WideSumsBatchNormSmallOddMaps();
+        var (x, dy, y, dx) = ForwardAndBackward<float>(7 * WideSumsBatchNormSmallOddMaps.SampleSize, 76, layer.ForwardTraining, layer.Backward);
+        var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(7, 8, 36), TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
+        Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
+        AssertBits(0x119A_098C_6D2D_4020UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
     }
 
     [Fact]
