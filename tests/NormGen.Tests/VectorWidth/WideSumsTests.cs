@@ -16,6 +16,9 @@ public partial class WideSumsBatchNormOddMaps { }
 [Normalize(Shape = "N,C=8,H=6,W=6", Axes = "NHW")]
 public partial class WideSumsBatchNormSmallOddMaps { }
 
+[Normalize(Shape = "N,C=8,H=16,W=16", Axes = "NHW", ElementType = typeof(double))]
+public partial class WideSumsBatchNormDouble { }
+
 [Normalize(Shape = "N,D=768", Axes = "D")]
 public partial class WideSumsLayerNorm { }
 
@@ -31,7 +34,7 @@ public partial class WideSumsRmsNorm { }
 /// fingerprints must hold in all three. The shapes cover each loop the twin is written for: runs of 784 values (a
 /// block of 512, 8 iterations and a 16-value tail), of 1024 across samples, rows of 768, double rows of 384, and runs of
 /// 196 across samples, whose 512-bit partial sums stay 512-bit from run to run and whose last 4 values are summed as a
-/// tree (runs of 36 take the tree alone).
+/// tree (runs of 36 take the tree alone), and double runs of 256 across samples.
 /// </summary>
 public sealed class WideSumsTests
 {
@@ -87,6 +90,17 @@ public sealed class WideSumsTests
         var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(7, 8, 36), TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
         Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
         AssertBits(0x119A_098C_6D2D_4020UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
+    }
+
+    /// <summary>Double runs of 256 across 3 samples: the 512-bit sums kept across all of a group's runs (double sums need no blocks).</summary>
+    [Fact]
+    public void BatchNorm_double_over_16x16_maps()
+    {
+        var layer = new WideSumsBatchNormDouble();
+        var (x, dy, y, dx) = ForwardAndBackward<double>(3 * WideSumsBatchNormDouble.SampleSize, 77, layer.ForwardTraining, layer.Backward);
+        var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(3, 8, 256), TestData.ToDouble<double>(x), TestData.ToDouble<double>(dy), null, null, 1e-5);
+        Tolerance.AssertClose("dx", (ReadOnlySpan<double>)dx, reference.Dx, 1e-11);
+        AssertBits(0x8F05_51F9_B641_C597UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
     }
 
     [Fact]
