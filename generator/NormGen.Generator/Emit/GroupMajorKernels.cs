@@ -311,9 +311,9 @@ internal static partial class GroupMajorKernels
         new(["sumD", "sumD2"], ["pivot"], (pair, index) => [.. before?.Invoke(pair, index) ?? [], .. DeviationSums(VectorShape.Wide(ctx), pair, index)]);
 
     /// <summary>One value of the pivot pass's scalar tail, into the double totals <c>sumD</c> and <c>sumD2</c>.</summary>
-    private static readonly string[] DeviationSumsScalar = ["double d = NormGenSimd.At(ref xRef, start + i) - pivot;", "sumD += d;", "sumD2 += d * d;"];
+    private static string[] DeviationSumsScalar => DeviationTerms.Lines("i", "");
 
-    /// <summary><see cref="DeviationSumsScalar"/> as terms, for a run's last values summed as a tree.</summary>
+    /// <summary>The pivot pass's terms of one value (d and d²), for its scalar tail and for a run's last values summed as a tree.</summary>
     private static readonly ScalarTerms DeviationTerms = new(
         (index, suffix) => [$"double d{suffix} = NormGenSimd.At(ref xRef, start + {index}) - pivot;"],
         [("sumD", suffix => $"d{suffix}"), ("sumD2", suffix => $"d{suffix} * d{suffix}")]);
@@ -697,19 +697,11 @@ internal static partial class GroupMajorKernels
     private static IEnumerable<string> GroupGradientSums(KernelContext ctx, int lane, string index) => GradientSums(ctx, VectorShape.Narrow(ctx), "groupDy", lane, index);
 
     /// <summary>The scalar tail of <see cref="GroupGradientSums"/>, into the double <c>groupDy</c> and <c>groupDyXhat</c>.</summary>
-    private static string[] GroupGradientSumsScalar(KernelContext ctx) => [
-        "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
-        XhatScalar(ctx),
-        "groupDy += dyValue;",
-        "groupDyXhat += dyValue * xhatValue;"];
+    private static string[] GroupGradientSumsScalar(KernelContext ctx) => GroupGradientTerms(ctx).Lines("i", "Value");
 
-    /// <summary><see cref="GroupGradientSumsScalar"/> as terms, for a run's last values summed as a tree.</summary>
+    /// <summary>The terms of one value of Σdy and Σdy·x̂ (dy, dy·x̂), for the scalar tail and for a run's last values summed as a tree.</summary>
     private static ScalarTerms GroupGradientTerms(KernelContext ctx) => new(
-        (index, suffix) => [
-            $"double dy{suffix} = NormGenSimd.At(ref dyRef, start + {index});",
-            ctx.Spec.IsRms
-                ? $"double xhat{suffix} = NormGenSimd.At(ref xRef, start + {index}) * invStd;"
-                : $"double xhat{suffix} = (NormGenSimd.At(ref xRef, start + {index}) - mean) * invStd;"],
+        (index, suffix) => [$"double dy{suffix} = NormGenSimd.At(ref dyRef, start + {index});", XhatScalar(ctx, index, $"xhat{suffix}")],
         [("groupDy", suffix => $"dy{suffix}"), ("groupDyXhat", suffix => $"dy{suffix} * xhat{suffix}")]);
 
     /// <summary>
@@ -842,10 +834,13 @@ internal static partial class GroupMajorKernels
     /// <summary>The sums <see cref="GradientSumsAlongRun(KernelContext, int, string, bool)"/> adds to: Σg·x̂, and Σg unless RMSNorm.</summary>
     private static string[] GradientSumsAlongRunNames(KernelContext ctx) => ctx.Spec.IsRms ? ["sumGXhat"] : ["sumG", "sumGXhat"];
 
-    /// <summary>The scalar x̂ at <c>i</c> of the backward's sums: (x − mean)·invStd, or x·invStd for RMSNorm (no mean).</summary>
-    private static string XhatScalar(KernelContext ctx) => ctx.Spec.IsRms
-        ? "double xhatValue = NormGenSimd.At(ref xRef, start + i) * invStd;"
-        : "double xhatValue = (NormGenSimd.At(ref xRef, start + i) - mean) * invStd;";
+    /// <summary>
+    /// The scalar x̂ of the backward's sums, declared as <paramref name="name"/> for the value at <paramref name="index"/>
+    /// (<c>xhatValue</c> at <c>i</c>, a scalar loop's): (x − mean)·invStd, or x·invStd for RMSNorm (no mean).
+    /// </summary>
+    private static string XhatScalar(KernelContext ctx, string index = "i", string name = "xhatValue") => ctx.Spec.IsRms
+        ? $"double {name} = NormGenSimd.At(ref xRef, start + {index}) * invStd;"
+        : $"double {name} = (NormGenSimd.At(ref xRef, start + {index}) - mean) * invStd;";
 
     /// <summary>The scalar twin of <see cref="GradientSumsAlongRun"/> at <c>i</c>.</summary>
     private static IEnumerable<string> GradientSumsAlongRunScalar(KernelContext ctx, bool columnPass) => Lines(
@@ -1232,42 +1227,19 @@ internal static partial class GroupMajorKernels
         }
         if (wide is not null && KeepsWideSumsAcrossRuns(ctx, length))
         {
-            var shape = VectorShape.Wide(ctx);
             int wholeIterations = length - (length % (ctx.Width * Unroll));
-            string condition = wide.Condition is null ? "" : $" && {wide.Condition}";
-            using (w.Block($"if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated{condition})"))
+            using (w.Block($"if ({VectorLoop.WideSumsCondition(wide)})"))
             {
                 w.Line("// 512-bit vectors (AVX-512) kept across the runs, each holding two of the 256-bit loop's partial sums side by side:");
                 w.Line("// every lane adds the same values in the same order as there, so the sums are the same.");
-                if (wide.Splats.Count > 0)
-                {
-                    w.Line(VectorLoop.WideSplats(ctx, wide.Splats));
-                }
-                foreach (string sum in wide.Sums)
-                {
-                    w.Line($"var {shape.Sum(sum, 0)} = {Simd}.Join({sum}Block0, {sum}Block1); var {shape.Sum(sum, 1)} = {Simd}.Join({sum}Block2, {sum}Block3);");
-                }
+                VectorLoop.EmitWideSumsJoined(w, ctx, wide);
                 ForEachRun(w, ctx, () =>
                 {
                     VectorLoop.EmitWideLoop(w, ctx, 0, wholeIterations, wide);
                     VectorLoop.EmitTail(w, wholeIterations, length, _ => scalar, tail);
-                    if (ctx.IsFloat)
-                    {
-                        using (w.Block($"if (++{counter} == {runs})"))
-                        {
-                            foreach (string sum in wide.Sums)
-                            {
-                                w.Line($"{sum} += {Simd}.SumWidened({shape.Sum(sum, 0)}, {shape.Sum(sum, 1)});");
-                                w.Line($"{shape.Sum(sum, 0)} = {shape.Sum(sum, 1)} = default;");
-                            }
-                            w.Line($"{counter} = 0;");
-                        }
-                    }
+                    EmitFlushAfterRuns(FlushWideBlockedSums(w, ctx, wide.Sums));
                 }, withParam: false);
-                foreach (string sum in wide.Sums)
-                {
-                    w.Line($"({sum}Block0, {sum}Block1) = {Simd}.Halves({shape.Sum(sum, 0)}); ({sum}Block2, {sum}Block3) = {Simd}.Halves({shape.Sum(sum, 1)});");
-                }
+                VectorLoop.EmitWideSumsSplit(w, ctx, wide);
             }
             using (w.Block("else"))
             {
@@ -1283,15 +1255,21 @@ internal static partial class GroupMajorKernels
         void EmitRunByRun(WideSums? wideTwin) => ForEachRun(w, ctx, () =>
         {
             VectorLoop.Emit(w, ctx, length, RunLength(ctx), vector, _ => scalar, wide: wideTwin, tail: tail);
+            EmitFlushAfterRuns(FlushBlockedSums(w, names));
+        }, withParam: false);
+
+        // Float sums go to the double totals every `runs` runs (double sums only at the group's end).
+        void EmitFlushAfterRuns(System.Action flush)
+        {
             if (ctx.IsFloat)
             {
                 using (w.Block($"if (++{counter} == {runs})"))
                 {
-                    FlushBlockedSums(w, names)();
+                    flush();
                     w.Line($"{counter} = 0;");
                 }
             }
-        }, withParam: false);
+        }
     }
 
     /// <summary>
@@ -1333,6 +1311,17 @@ internal static partial class GroupMajorKernels
             w.Line($"var {name}Block0 = {Simd}.Splat({zero}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
         }
     }
+
+    /// <summary><see cref="FlushBlockedSums"/> for the 512-bit twin's partial sums (<c>nameBlocks01</c>, <c>nameBlocks23</c>): the same additions.</summary>
+    private static System.Action FlushWideBlockedSums(CodeWriter w, KernelContext ctx, IEnumerable<string> names) => () =>
+    {
+        var shape = VectorShape.Wide(ctx);
+        foreach (string name in names)
+        {
+            w.Line($"{name} += {Simd}.SumWidened({shape.Sum(name, 0)}, {shape.Sum(name, 1)});");
+            w.Line($"{shape.Sum(name, 0)} = {shape.Sum(name, 1)} = default;");
+        }
+    };
 
     /// <summary>Adds the partial-sum vectors to their double totals and clears them.</summary>
     /// <remarks>The vectors are cleared even after a run's last block: a group's next run adds to them again.</remarks>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace NormGen.Generator.Emit;
 
@@ -9,4 +10,9 @@ namespace NormGen.Generator.Emit;
 /// one element's values at an index, their names ending in a suffix (<c>At192</c> for the value at 192); each of <see cref="Terms"/> names a double total
 /// and gives one element's term (by suffix) that it adds.
 /// </summary>
-internal sealed record ScalarTerms(Func<string, string, IEnumerable<string>> Values, IReadOnlyList<(string Sum, Func<string, string> Term)> Terms);
+internal sealed record ScalarTerms(Func<string, string, IEnumerable<string>> Values, IReadOnlyList<(string Sum, Func<string, string> Term)> Terms)
+{
+    /// <summary>One element's statements at <paramref name="index"/> adding its terms one by one (a scalar loop's body).</summary>
+    public string[] Lines(string index, string suffix) =>
+        [.. Values(index, suffix), .. Terms.Select(t => $"{t.Sum} += {t.Term(suffix)};")];
+}

@@ -400,34 +400,68 @@ internal static class VectorLoop
                 {
                     terms.Add(term($"At{KernelContext.Int(j)}"));
                 }
-                string tree = Tree(terms, 0, count);
-                w.Line($"{sum} += {tree.Substring(1, tree.Length - 2)};");
+                w.Line($"{sum} += {Tree(terms, 0, count, nested: false)};");
             }
         }
     }
 
-    /// <summary>The sum of <paramref name="terms"/>[from, to) as a balanced tree of additions (the first half, then the second).</summary>
-    private static string Tree(IReadOnlyList<string> terms, int from, int to)
+    /// <summary>
+    /// The sum of <paramref name="terms"/>[from, to) as a balanced tree of additions (the first half, then the second),
+    /// in parentheses where <paramref name="nested"/> in a larger sum.
+    /// </summary>
+    private static string Tree(IReadOnlyList<string> terms, int from, int to, bool nested = true)
     {
         if (to - from == 1)
         {
             return terms[from];
         }
         int middle = from + ((to - from + 1) / 2);
-        return $"({Tree(terms, from, middle)} + {Tree(terms, middle, to)})";
+        string sum = $"{Tree(terms, from, middle)} + {Tree(terms, middle, to)}";
+        return nested ? $"({sum})" : sum;
     }
 
     /// <summary>
     /// The 512-bit loop of a sums twin alone over [<paramref name="from"/>, <paramref name="to"/>) (whole unrolled
     /// iterations), into 512-bit partial sums the caller keeps (no joining or splitting around it).
     /// </summary>
-    public static void EmitWideLoop(CodeWriter w, KernelContext ctx, int from, int to, WideSums wide)
+    public static void EmitWideLoop(CodeWriter w, KernelContext ctx, int from, int to, WideSums wide) =>
+        EmitWideIterations(w, ctx, $"for (int i = {from}; i < {to}; i += {ctx.Width * KernelContext.Unroll})", wide);
+
+    /// <summary>The loop <paramref name="header"/> of a sums twin: two 512-bit vectors an iteration, at i and one vector on.</summary>
+    private static void EmitWideIterations(CodeWriter w, KernelContext ctx, string header, WideSums wide)
     {
-        var shape = VectorShape.Wide(ctx);
-        using (w.Block($"for (int i = {from}; i < {to}; i += {ctx.Width * KernelContext.Unroll})"))
+        using (w.Block(header))
         {
             Write(w, wide.Vector(0, "i"));
-            Write(w, wide.Vector(1, $"i + {shape.Width}"));
+            Write(w, wide.Vector(1, $"i + {VectorShape.Wide(ctx).Width}"));
+        }
+    }
+
+    /// <summary>The condition of a sums twin's branch: the processor's AVX-512, and the twin's own condition if it has one.</summary>
+    public static string WideSumsCondition(WideSums wide) =>
+        "global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated" + (wide.Condition is null ? "" : $" && {wide.Condition}");
+
+    /// <summary>Before a sums twin's loop: its 512-bit broadcast vectors, and its partial sums joined from the 256-bit ones.</summary>
+    public static void EmitWideSumsJoined(CodeWriter w, KernelContext ctx, WideSums wide)
+    {
+        var shape = VectorShape.Wide(ctx);
+        if (wide.Splats.Count > 0)
+        {
+            w.Line(WideSplats(ctx, wide.Splats));
+        }
+        foreach (string sum in wide.Sums)
+        {
+            w.Line($"var {shape.Sum(sum, 0)} = {KernelContext.Simd}.Join({sum}Block0, {sum}Block1); var {shape.Sum(sum, 1)} = {KernelContext.Simd}.Join({sum}Block2, {sum}Block3);");
+        }
+    }
+
+    /// <summary>After a sums twin's loop: its partial sums split back into the 256-bit ones.</summary>
+    public static void EmitWideSumsSplit(CodeWriter w, KernelContext ctx, WideSums wide)
+    {
+        var shape = VectorShape.Wide(ctx);
+        foreach (string sum in wide.Sums)
+        {
+            w.Line($"({sum}Block0, {sum}Block1) = {KernelContext.Simd}.Halves({shape.Sum(sum, 0)}); ({sum}Block2, {sum}Block3) = {KernelContext.Simd}.Halves({shape.Sum(sum, 1)});");
         }
     }
 
@@ -441,29 +475,13 @@ internal static class VectorLoop
         int width = ctx.Width;
         if (wide is not null && iterations >= MinWideSumsIterations)
         {
-            var shape = VectorShape.Wide(ctx);
-            string condition = wide.Condition is null ? "" : $" && {wide.Condition}";
-            using (w.Block($"if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated{condition})"))
+            using (w.Block($"if ({WideSumsCondition(wide)})"))
             {
                 w.Line("// 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the");
                 w.Line("// same values in the same order as there, so the sums are the same, in half the instructions.");
-                if (wide.Splats.Count > 0)
-                {
-                    w.Line(WideSplats(ctx, wide.Splats));
-                }
-                foreach (string sum in wide.Sums)
-                {
-                    w.Line($"var {shape.Sum(sum, 0)} = {KernelContext.Simd}.Join({sum}Block0, {sum}Block1); var {shape.Sum(sum, 1)} = {KernelContext.Simd}.Join({sum}Block2, {sum}Block3);");
-                }
-                using (w.Block(header))
-                {
-                    Write(w, wide.Vector(0, "i"));
-                    Write(w, wide.Vector(1, $"i + {shape.Width}"));
-                }
-                foreach (string sum in wide.Sums)
-                {
-                    w.Line($"({sum}Block0, {sum}Block1) = {KernelContext.Simd}.Halves({shape.Sum(sum, 0)}); ({sum}Block2, {sum}Block3) = {KernelContext.Simd}.Halves({shape.Sum(sum, 1)});");
-                }
+                EmitWideSumsJoined(w, ctx, wide);
+                EmitWideIterations(w, ctx, header, wide);
+                EmitWideSumsSplit(w, ctx, wide);
             }
             using (w.Block("else"))
             {
