@@ -47,11 +47,7 @@ public sealed class WideSumsTests
     {
         var layer = new WideSumsGroupNorm();
         var (x, dy, y, dx) = ForwardAndBackward<float>(6 * WideSumsGroupNorm.SampleSize, 71, layer.Forward, layer.Backward);
-        var reference = ReferenceNorm.Compute(NormLayout.GroupNorm(6, 32, 8, 784), TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
-        Tolerance.AssertClose("y", (ReadOnlySpan<float>)y, reference.Y, Tolerance.FloatFloor);
-        Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
-        Tolerance.AssertClose("dγ", (ReadOnlySpan<float>)layer.GammaGrad, reference.DGamma, Tolerance.FloatFloor);
-        Tolerance.AssertClose("dβ", (ReadOnlySpan<float>)layer.BetaGrad, reference.DBeta, Tolerance.FloatFloor);
+        AssertNearReference(NormLayout.GroupNorm(6, 32, 8, 784), x, dy, y, dx, layer.GammaGrad, layer.BetaGrad);
         AssertBits(0x0153_10E2_7381_0D90UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray());
     }
 
@@ -73,22 +69,17 @@ public sealed class WideSumsTests
     {
         var layer = new WideSumsBatchNormOddMaps();
         var (x, dy, y, dx) = ForwardAndBackward<float>(5 * WideSumsBatchNormOddMaps.SampleSize, 75, layer.ForwardTraining, layer.Backward);
-        var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(5, 16, 196), TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
-        Tolerance.AssertClose("y", (ReadOnlySpan<float>)y, reference.Y, Tolerance.FloatFloor);
-        Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
-        Tolerance.AssertClose("dγ", (ReadOnlySpan<float>)layer.GammaGrad, reference.DGamma, Tolerance.FloatFloor);
-        Tolerance.AssertClose("dβ", (ReadOnlySpan<float>)layer.BetaGrad, reference.DBeta, Tolerance.FloatFloor);
+        AssertNearReference(NormLayout.BatchNorm(5, 16, 196), x, dy, y, dx, layer.GammaGrad, layer.BetaGrad);
         AssertBits(0x9D9B_9867_C4BC_3705UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
     }
 
-    /// <summary>Runs of 36 values (one vector loop iteration and 4 values): too short for the 512-bit twin, the tail as a tree.</summary>
+    /// <summary>Runs of 36 values (one unrolled iteration and 4 values): too short for the 512-bit twin, the tail as a tree; also against the double reference.</summary>
     [Fact]
     public void BatchNorm_over_6x6_maps()
     {
         var layer = new WideSumsBatchNormSmallOddMaps();
         var (x, dy, y, dx) = ForwardAndBackward<float>(7 * WideSumsBatchNormSmallOddMaps.SampleSize, 76, layer.ForwardTraining, layer.Backward);
-        var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(7, 8, 36), TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
-        Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
+        AssertNearReference(NormLayout.BatchNorm(7, 8, 36), x, dy, y, dx, layer.GammaGrad, layer.BetaGrad);
         AssertBits(0x119A_098C_6D2D_4020UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
     }
 
@@ -117,6 +108,16 @@ public sealed class WideSumsTests
         var layer = new WideSumsRmsNorm();
         var (_, _, y, dx) = ForwardAndBackward<double>(12 * WideSumsRmsNorm.SampleSize, 74, layer.Forward, layer.Backward);
         AssertBits(0x3BF4_F570_2D0E_083EUL, y, dx, layer.GammaGrad.ToArray());
+    }
+
+    /// <summary>y, dx, dγ and dβ of a float layer (γ = 1, β = 0) against the double reference for <paramref name="layout"/>.</summary>
+    private static void AssertNearReference(NormLayout layout, float[] x, float[] dy, float[] y, float[] dx, ReadOnlySpan<float> gammaGrad, ReadOnlySpan<float> betaGrad)
+    {
+        var reference = ReferenceNorm.Compute(layout, TestData.ToDouble<float>(x), TestData.ToDouble<float>(dy), null, null, 1e-5);
+        Tolerance.AssertClose("y", (ReadOnlySpan<float>)y, reference.Y, Tolerance.FloatFloor);
+        Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
+        Tolerance.AssertClose("dγ", gammaGrad, reference.DGamma, Tolerance.FloatFloor);
+        Tolerance.AssertClose("dβ", betaGrad, reference.DBeta, Tolerance.FloatFloor);
     }
 
     /// <summary>A forward (training, for BatchNorm) and its backward on seeded inputs of <paramref name="length"/> values.</summary>
