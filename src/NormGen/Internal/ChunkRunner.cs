@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Runtime.Intrinsics.X86;
 using System.Threading;
 
@@ -60,6 +61,10 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     // Chunks of the current call not yet finished, by whichever thread claimed them.
     private int _chunksLeft;
 
+    // Whether some thread's range in the current call holds more than one chunk (ChunkClaims may then leave a last chunk
+    // to its owner, and ProcessChunks times its chunks to know how long to wait for it).
+    private bool _someRangeHoldsSeveral;
+
     /// <summary>
     /// True while one thread's share of a call's output <c>c</c>, or of all its spans together, is larger than the cache
     /// (<see cref="Threading.StreamsOutput"/>, or where the sizes leave it open, <see cref="StreamingTrials"/>) and the
@@ -112,7 +117,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _backwards = !backwards;
             MeasureShares(kernel, a.Length, b.Length, c.Length, threads, backwards);
             // Only the calls whose sizes leave streaming open are timed (a timestamp is a tenth of the smallest calls).
-            long started = _trialKind >= 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+            long started = _trialKind >= 0 ? Stopwatch.GetTimestamp() : 0;
             if (helpers <= 0)
             {
                 for (int i = 0; i < chunks; i++)
@@ -134,6 +139,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _lengthC = c.Length;
             _batch = batch;
             _claims.Reset(chunks, threads, backwards);
+            _someRangeHoldsSeveral = chunks > threads;
             _chunksLeft = chunks;
             _chunksDone.Reset();
             _helpersLeft = 0;
@@ -181,7 +187,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         // A call that became a trial only when it found no helper free (started 0) is not counted.
         if (_trialKind >= 0 && started != 0)
         {
-            _trials.Record(_trialKind, StreamsOutput, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            _trials.Record(_trialKind, StreamsOutput, Stopwatch.GetTimestamp() - started);
         }
     }
 
@@ -195,11 +201,11 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         {
             return;
         }
-        long until = System.Diagnostics.Stopwatch.GetTimestamp() + PollTicks;
+        long until = Stopwatch.GetTimestamp() + PollTicks;
         while (Volatile.Read(ref _chunksLeft) != 0)
         {
             Thread.SpinWait(1);
-            if (System.Diagnostics.Stopwatch.GetTimestamp() > until)
+            if (Stopwatch.GetTimestamp() > until)
             {
                 _chunksDone.Wait();
                 return;
@@ -211,7 +217,7 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     /// longer than a cache-resident chunk.</summary>
     private const long PollMicroseconds = 50;
 
-    private static readonly long PollTicks = System.Diagnostics.Stopwatch.Frequency * PollMicroseconds / 1_000_000;
+    private static readonly long PollTicks = Stopwatch.Frequency * PollMicroseconds / 1_000_000;
 
     /// <summary>
     /// Sets <see cref="StreamsOutput"/>, <see cref="ExceedsCoreCache"/>, <see cref="RunsAlone"/> and <see cref="Descending"/> for a call that <paramref name="threads"/>
@@ -269,21 +275,57 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
         }
     }
 
+    /// <summary>
+    /// Runs chunks until none is left to claim. Another thread's last chunk, which <see cref="ChunkClaims.Claim"/> leaves
+    /// to that thread once it has begun its range, is taken only if the thread has not claimed it within the time this
+    /// one took per chunk (<see cref="WaitForLastChunk"/>): it is running its chunks, not held back.
+    /// </summary>
     private void ProcessChunks(int slot)
     {
+        // Only a call whose ranges hold more than one chunk can leave a last chunk to its owner; smaller calls take no time.
+        long began = _someRangeHoldsSeveral ? Stopwatch.GetTimestamp() : 0;
+        int done = 0;
         while (true)
         {
-            int chunk = _claims.Claim(slot);
+            int chunk = _claims.Claim(slot, out int lastOf);
             if (chunk < 0)
             {
-                return;
+                if (lastOf < 0)
+                {
+                    return;
+                }
+                chunk = WaitForLastChunk(lastOf, done > 0 ? (Stopwatch.GetTimestamp() - began) / done : 0);
+                if (chunk < 0)
+                {
+                    // Its owner claimed it; another thread's range may still hold chunks.
+                    continue;
+                }
             }
             _kernel!(_state!, new ReadOnlySpan<T>(_a, _lengthA), new ReadOnlySpan<T>(_b, _lengthB), new Span<T>(_c, _lengthC), _batch, chunk);
             FinishStreaming();
+            done++;
             if (Interlocked.Decrement(ref _chunksLeft) == 0)
             {
                 _chunksDone.Set();
             }
         }
+    }
+
+    /// <summary>
+    /// Gives <paramref name="owner"/> up to <paramref name="patienceTicks"/> to claim the last chunk of its range; takes it
+    /// (and returns it) if the owner has not by then, else returns −1.
+    /// </summary>
+    private int WaitForLastChunk(int owner, long patienceTicks)
+    {
+        long until = Stopwatch.GetTimestamp() + patienceTicks;
+        while (!_claims.RangeClaimed(owner))
+        {
+            if (Stopwatch.GetTimestamp() >= until)
+            {
+                return _claims.ClaimLast(owner);
+            }
+            Thread.SpinWait(8);
+        }
+        return -1;
     }
 }

@@ -9,7 +9,8 @@ namespace NormGen.Tests.Internal;
 
 /// <summary>
 /// Every chunk of a call is handed out exactly once, whatever the threads do; a thread gets its own contiguous range first,
-/// in order, and then the chunks the others have not claimed, so a missing helper never leaves chunks undone.
+/// in order, and then the chunks the others have not claimed, so a missing helper never leaves chunks undone; but the
+/// last chunk of a thread that has begun its range is left to it until another thread asks for it by name.
 /// </summary>
 public sealed class ChunkClaimsTests
 {
@@ -36,8 +37,9 @@ public sealed class ChunkClaimsTests
         {
             claims.Reset(chunks, slots, backwards);
             var order = new List<int>();
-            for (int chunk; (chunk = claims.Claim(slot)) >= 0;)
+            for (int chunk; (chunk = claims.Claim(slot, out int lastOf)) >= 0;)
             {
+                Assert.Equal(-1, lastOf);
                 order.Add(chunk);
             }
 
@@ -51,7 +53,8 @@ public sealed class ChunkClaimsTests
                     return backwards ? range.Reverse() : range;
                 });
             Assert.Equal(expected, order);
-            Assert.Equal(-1, claims.Claim(slot));
+            Assert.Equal(-1, claims.Claim(slot, out int none));
+            Assert.Equal(-1, none);
         }
     }
 
@@ -61,14 +64,58 @@ public sealed class ChunkClaimsTests
         var claims = new ChunkClaims();
         claims.Reset(chunks: 8, slots: 3, backwards: false);
         // Each thread claims once: the first chunk of its own range.
-        Assert.Equal(new[] { 0, 2, 5 }, new[] { claims.Claim(0), claims.Claim(1), claims.Claim(2) });
-        // Slot 0 has chunk 1 left; then it takes slot 1's remaining chunks (3, 4) before slot 2's (6, 7).
-        Assert.Equal(new[] { 1, 3, 4, 6, 7, -1 }, Enumerable.Range(0, 6).Select(_ => claims.Claim(0)));
+        Assert.Equal(new[] { 0, 2, 5 }, new[] { Claim(claims, 0), Claim(claims, 1), Claim(claims, 2) });
+        // Slot 0 has chunk 1 left; then it takes slot 1's remaining chunks but its last (3), then slot 2's but its last (6).
+        Assert.Equal(new[] { 1, 3, 6 }, Enumerable.Range(0, 3).Select(_ => Claim(claims, 0)));
+        Assert.Equal(-1, claims.Claim(0, out int lastOf));
+        Assert.Equal(1, lastOf);
+        // Asked for by name, the last chunks are handed out once.
+        Assert.Equal(4, claims.ClaimLast(1));
+        Assert.Equal(-1, claims.ClaimLast(1));
+        Assert.Equal(-1, claims.Claim(0, out lastOf));
+        Assert.Equal(2, lastOf);
+        Assert.Equal(7, claims.Claim(2, out _));
+        Assert.Equal(-1, claims.ClaimLast(2));
+        Assert.Equal(-1, claims.Claim(0, out lastOf));
+        Assert.Equal(-1, lastOf);
 
         // Backwards: the same ranges, each from its end.
         claims.Reset(chunks: 8, slots: 3, backwards: true);
-        Assert.Equal(new[] { 1, 4, 7 }, new[] { claims.Claim(0), claims.Claim(1), claims.Claim(2) });
-        Assert.Equal(new[] { 0, 3, 2, 6, 5, -1 }, Enumerable.Range(0, 6).Select(_ => claims.Claim(0)));
+        Assert.Equal(new[] { 1, 4, 7 }, new[] { Claim(claims, 0), Claim(claims, 1), Claim(claims, 2) });
+        Assert.Equal(new[] { 0, 3, 6 }, Enumerable.Range(0, 3).Select(_ => Claim(claims, 0)));
+        Assert.Equal(2, claims.ClaimLast(1));
+        Assert.Equal(5, claims.ClaimLast(2));
+        Assert.Equal(-1, claims.Claim(0, out lastOf));
+        Assert.Equal(-1, lastOf);
+    }
+
+    [Fact]
+    public void A_thread_that_has_not_begun_loses_its_whole_range_and_one_that_has_keeps_its_last_chunk()
+    {
+        var claims = new ChunkClaims();
+        claims.Reset(chunks: 8, slots: 2, backwards: false);
+        // Slot 1 never arrives (a helper woken late): slot 0 runs all eight chunks without being told to wait for anyone.
+        Assert.Equal(Enumerable.Range(0, 8), Enumerable.Range(0, 8).Select(_ => Claim(claims, 0, expectLastOf: -1)));
+
+        claims.Reset(chunks: 8, slots: 2, backwards: false);
+        // Slot 1 has begun (chunk 4): slot 0, done with its own range, takes 5 and 6 but leaves 7 to slot 1.
+        Assert.Equal(new[] { 0, 1, 2, 3 }, Enumerable.Range(0, 4).Select(_ => Claim(claims, 0, expectLastOf: -1)));
+        Assert.Equal(4, Claim(claims, 1, expectLastOf: -1));
+        Assert.Equal(new[] { 5, 6 }, Enumerable.Range(0, 2).Select(_ => Claim(claims, 0, expectLastOf: -1)));
+        Assert.Equal(-1, claims.Claim(0, out int lastOf));
+        Assert.Equal(1, lastOf);
+        // Slot 1 claims it itself: nothing is left for either, and nobody is named.
+        Assert.Equal(7, Claim(claims, 1, expectLastOf: -1));
+        Assert.Equal(-1, claims.ClaimLast(1));
+        Assert.Equal(-1, claims.Claim(0, out lastOf));
+        Assert.Equal(-1, lastOf);
+    }
+
+    private static int Claim(ChunkClaims claims, int slot, int expectLastOf = -1)
+    {
+        int chunk = claims.Claim(slot, out int lastOf);
+        Assert.Equal(expectLastOf, lastOf);
+        return chunk;
     }
 
     [Fact]
@@ -84,8 +131,24 @@ public sealed class ChunkClaimsTests
             var workers = Enumerable.Range(0, threads).Select(slot => new Thread(() =>
             {
                 start.SignalAndWait();
-                for (int chunk; (chunk = claims.Claim(slot)) >= 0;)
+                // As the runner does, a thread told to leave a last chunk to its owner asks for it by name, at once or not at all.
+                var random = new Random(call * threads + slot);
+                while (true)
                 {
+                    int chunk = claims.Claim(slot, out int lastOf);
+                    if (chunk < 0 && lastOf >= 0)
+                    {
+                        chunk = random.Next(2) == 0 ? claims.ClaimLast(lastOf) : -1;
+                        if (chunk < 0)
+                        {
+                            Thread.Yield();
+                            continue;
+                        }
+                    }
+                    if (chunk < 0)
+                    {
+                        break;
+                    }
                     Interlocked.Increment(ref counts[chunk]);
                 }
             })).ToArray();
@@ -106,7 +169,7 @@ public sealed class ChunkClaimsTests
     {
         var claims = new ChunkClaims();
         claims.Reset(chunks: 64, slots: 64, backwards: false);
-        var claimed = Enumerable.Range(0, 64).Select(slot => claims.Claim(slot)).ToArray();
+        var claimed = Enumerable.Range(0, 64).Select(slot => claims.Claim(slot, out _)).ToArray();
         Assert.Equal(Enumerable.Range(0, 64), claimed);
     }
 }
