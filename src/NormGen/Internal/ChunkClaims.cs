@@ -18,7 +18,7 @@ namespace NormGen.Internal;
 /// <see cref="ClaimLast"/> only if the owner has not claimed it after a while (<see cref="ChunkRunner{TState, T}"/>
 /// waits about one chunk's time). Taking it at once saves the call no more than the rest of the chunk the owner is
 /// running, and moves that chunk's data into the other core's cache, where the owner's core has to fetch it from on
-/// the next call, which made the owner late again: at two threads on this machine's VM a quarter to two fifths of the
+/// the next call, which made the owner late again: at two threads on the Intel Xeon VM a sixth to two fifths of the
 /// calls of BatchNorm2d x[8,256,14,14] and x[128,32,8,8] inference lost a chunk that way, nearly all of them the owner's
 /// last, and the calls ran 1.2–1.5× slower than when the owner kept it. Which thread runs a chunk never changes its
 /// result.
