@@ -39,21 +39,11 @@ public sealed class LastChunkTests
         {
             return; // No helper threads on one core.
         }
-        int callsWithHelper = 0;
-        for (int attempt = 0; attempt < 5 && callsWithHelper < 2; attempt++)
+        ForCallsWithHelper(KeepsLast, "a chunk waited for an event that never came", call =>
         {
-            using var call = new Call();
-            new ChunkRunner<Call, float>().Run(KeepsLast, call, default, default, default, batch: 1, chunks: 8, degree: 2);
-            Assert.False(call.TimedOut, "a chunk waited for an event that never came");
-            if (call.OnCaller(4))
-            {
-                continue; // No helper took part in this call (the team was busy): nothing to check.
-            }
-            callsWithHelper++;
             Assert.All(new[] { 0, 1, 2, 3 }, chunk => Assert.True(call.OnCaller(chunk)));
             Assert.All(new[] { 5, 6, 7 }, chunk => Assert.Equal(call.RanOn[4], call.RanOn[chunk]));
-        }
-        Assert.True(callsWithHelper > 0, "no helper took part in five calls");
+        });
     }
 
     private static void KeepsLast(Call call, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int batch, int chunk)
@@ -85,20 +75,8 @@ public sealed class LastChunkTests
         {
             return;
         }
-        int callsWithHelper = 0;
-        for (int attempt = 0; attempt < 5 && callsWithHelper < 2; attempt++)
-        {
-            using var call = new Call();
-            new ChunkRunner<Call, float>().Run(LosesLast, call, default, default, default, batch: 1, chunks: 8, degree: 2);
-            Assert.False(call.TimedOut, "the caller never took the held-up helper's last chunk");
-            if (call.OnCaller(4))
-            {
-                continue;
-            }
-            callsWithHelper++;
-            Assert.All(new[] { 0, 1, 2, 3, 5, 6, 7 }, chunk => Assert.True(call.OnCaller(chunk), $"chunk {chunk} ran on the helper"));
-        }
-        Assert.True(callsWithHelper > 0, "no helper took part in five calls");
+        ForCallsWithHelper(LosesLast, "the caller never took the held-up helper's last chunk", call =>
+            Assert.All(new[] { 0, 1, 2, 3, 5, 6, 7 }, chunk => Assert.True(call.OnCaller(chunk), $"chunk {chunk} ran on the helper")));
     }
 
     private static void LosesLast(Call call, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int batch, int chunk)
@@ -116,5 +94,27 @@ public sealed class LastChunkTests
         {
             Thread.Sleep(20);
         }
+    }
+
+    /// <summary>
+    /// Runs calls of <paramref name="kernel"/> (8 chunks, two threads, a fresh runner each) until two had a helper take
+    /// part, at most five, and checks those; a call whose helper was busy elsewhere ran alone and proves nothing.
+    /// </summary>
+    private static void ForCallsWithHelper(ChunkKernel<Call, float> kernel, string timedOut, Action<Call> check)
+    {
+        int callsWithHelper = 0;
+        for (int attempt = 0; attempt < 5 && callsWithHelper < 2; attempt++)
+        {
+            using var call = new Call();
+            new ChunkRunner<Call, float>().Run(kernel, call, default, default, default, batch: 1, chunks: 8, degree: 2);
+            Assert.False(call.TimedOut, timedOut);
+            if (call.OnCaller(4))
+            {
+                continue;
+            }
+            callsWithHelper++;
+            check(call);
+        }
+        Assert.True(callsWithHelper > 0, "no helper took part in five calls");
     }
 }
