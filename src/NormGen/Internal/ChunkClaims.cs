@@ -20,7 +20,7 @@ namespace NormGen.Internal;
 /// running, and moves that chunk's data into the other core's cache, where the owner's core has to fetch it from on
 /// the next call, which made the owner late again: at two threads on the Intel Xeon VM a sixth to two fifths of the
 /// calls of BatchNorm2d x[8,256,14,14] and x[128,32,8,8] inference lost a chunk that way, nearly all of them the owner's
-/// last, and the calls ran 1.2–1.5× slower than when the owner kept it. Which thread runs a chunk never changes its
+/// last, and the calls ran up to 1.5× slower than when the owner kept it. Which thread runs a chunk never changes its
 /// result.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -77,7 +77,7 @@ public sealed class ChunkClaims
             }
             if (step == 0)
             {
-                // Only this thread writes its flag, and only this once a call.
+                // Only this thread writes its flag, once a call.
                 if (_claimed[owner * Stride + Began] == 0)
                 {
                     Volatile.Write(ref _claimed[owner * Stride + Began], 1);
