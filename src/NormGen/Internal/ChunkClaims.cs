@@ -114,6 +114,9 @@ public sealed class ChunkClaims
         return first + taken < end ? ChunkAt(first, end, taken) : -1;
     }
 
+    /// <summary>Whether some thread's range holds more than one chunk: only then can <see cref="Claim"/> leave a last chunk to its owner.</summary>
+    public bool SomeRangeHoldsSeveral => _chunks > _slots;
+
     /// <summary>Whether every chunk of <paramref name="owner"/>'s range has been claimed, by it or by another thread.</summary>
     public bool RangeClaimed(int owner) => First(owner) + Volatile.Read(ref _claimed[owner * Stride]) >= First(owner + 1);
 

@@ -61,10 +61,6 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     // Chunks of the current call not yet finished, by whichever thread claimed them.
     private int _chunksLeft;
 
-    // Whether some thread's range in the current call holds more than one chunk (ChunkClaims may then leave a last chunk
-    // to its owner, and ProcessChunks times its chunks to know how long to wait for it).
-    private bool _someRangeHoldsSeveral;
-
     /// <summary>
     /// True while one thread's share of a call's output <c>c</c>, or of all its spans together, is larger than the cache
     /// (<see cref="Threading.StreamsOutput"/>, or where the sizes leave it open, <see cref="StreamingTrials"/>) and the
@@ -139,7 +135,6 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
             _lengthC = c.Length;
             _batch = batch;
             _claims.Reset(chunks, threads, backwards);
-            _someRangeHoldsSeveral = chunks > threads;
             _chunksLeft = chunks;
             _chunksDone.Reset();
             _helpersLeft = 0;
@@ -282,8 +277,9 @@ public sealed unsafe class ChunkRunner<TState, T> : ISharedWork
     /// </summary>
     private void ProcessChunks(int slot)
     {
-        // Only a call whose ranges hold more than one chunk can leave a last chunk to its owner; smaller calls take no time.
-        long began = _someRangeHoldsSeveral ? Stopwatch.GetTimestamp() : 0;
+        // Only a call whose ranges hold more than one chunk can leave a last chunk to its owner: its threads time their
+        // chunks, to know how long to wait for it; smaller calls take no time.
+        long began = _claims.SomeRangeHoldsSeveral ? Stopwatch.GetTimestamp() : 0;
         int done = 0;
         while (true)
         {
