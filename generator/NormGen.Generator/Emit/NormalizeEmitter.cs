@@ -128,6 +128,10 @@ internal static class NormalizeEmitter
         {
             loops.Add("the group-by-group sums loops");
         }
+        if (GroupMajorKernels.SideBySideSumsGoWide(ctx))
+        {
+            loops.Add("the side-by-side sums");
+        }
         if (GroupMajorKernels.RowInRegistersVectors(ctx) is int vectors)
         {
             loops.Add($"the backward's rows, {vectors} vectors kept in registers from the sums to dx,");

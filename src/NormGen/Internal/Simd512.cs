@@ -89,6 +89,13 @@ public static partial class Simd
     public static double SumWidened(Vector512<double> blocks01, Vector512<double> blocks23) =>
         SumWidened(blocks01.GetLower(), blocks01.GetUpper(), blocks23.GetLower(), blocks23.GetUpper());
 
+    /// <summary>
+    /// Two adjacent 256-bit vectors in memory (<paramref name="first"/> and the one after it) as one 512-bit vector, the
+    /// first in its low lanes: the side-by-side kernels' partial sums in their blocks, read and written in pairs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref Vector512<T> AsPairs<T>(ref Vector256<T> first) => ref Unsafe.As<Vector256<T>, Vector512<T>>(ref first);
+
     /// <summary>Two 256-bit partial sums side by side in one 512-bit vector (<paramref name="lower"/> in the low lanes), for a sums loop's 512-bit twin.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Join<T>(Vector256<T> lower, Vector256<T> upper) => Vector512.Create(lower, upper);

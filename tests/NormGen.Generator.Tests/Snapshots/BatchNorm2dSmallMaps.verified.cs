@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (32 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops and the side-by-side sums with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm2dSmallMaps
     {
@@ -165,7 +165,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops and the side-by-side sums with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -182,7 +182,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops and the side-by-side sums with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -323,7 +323,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops and the side-by-side sums with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -344,7 +344,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops and the side-by-side sums with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -408,7 +408,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops and the side-by-side sums with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -427,7 +427,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=32,H=8,W=8", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 32, H = 8, W = 8; N = x.Length / 2048 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training's y pass and the backward take a chunk's groups side by side in memory order instead (samples a multiple of 4 KiB apart would put a group's runs in a few cache sets), the backward keeping each group's partial sums between its runs: the same values as group by group; Vector256 loops unrolled ×4 with constant bounds (the output loops and the side-by-side sums with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -482,28 +482,52 @@ namespace Demo
                 {
                     int stat = c;
                     int start = c * 64 + n * 2048;
-                    ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
-                    var meanHiV = NormGenSimd.Splat(k); var meanLoV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var invStdV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2));
-                    ref global::System.Runtime.Intrinsics.Vector256<float> block = ref NormGenSimd.At(ref blocksRef, 8 * (c - chunkFirst));
-                    var groupDyBlock0 = NormGenSimd.At(ref block, 0); var groupDyBlock1 = NormGenSimd.At(ref block, 1); var groupDyBlock2 = NormGenSimd.At(ref block, 2); var groupDyBlock3 = NormGenSimd.At(ref block, 3);
-                    var groupDyXhatBlock0 = NormGenSimd.At(ref block, 4); var groupDyXhatBlock1 = NormGenSimd.At(ref block, 5); var groupDyXhatBlock2 = NormGenSimd.At(ref block, 6); var groupDyXhatBlock3 = NormGenSimd.At(ref block, 7);
-                    for (int i = 0; i < 64; i += 32)
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
-                        var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                        groupDyBlock0 += dy0;
-                        groupDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock0);
-                        var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                        groupDyBlock1 += dy1;
-                        groupDyXhatBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock1);
-                        var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
-                        groupDyBlock2 += dy2;
-                        groupDyXhatBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock2);
-                        var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
-                        groupDyBlock3 += dy3;
-                        groupDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock3);
+                        // 512-bit vectors (AVX-512), each a pair of the group's partial-sum vectors in blocks[], read and written as one:
+                        // every lane adds the same values in the same order as the 256-bit loop below, so the sums are the same.
+                        ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
+                        var meanHiW = NormGenSimd.Splat512(k); var meanLoW = NormGenSimd.Splat512(NormGenSimd.At(ref k, 1)); var invStdW = NormGenSimd.Splat512(NormGenSimd.At(ref k, 2));
+                        ref global::System.Runtime.Intrinsics.Vector512<float> pairs = ref NormGenSimd.AsPairs(ref NormGenSimd.At(ref blocksRef, 8 * (c - chunkFirst)));
+                        var groupDyBlocks01 = NormGenSimd.At(ref pairs, 0); var groupDyBlocks23 = NormGenSimd.At(ref pairs, 1);
+                        var groupDyXhatBlocks01 = NormGenSimd.At(ref pairs, 2); var groupDyXhatBlocks23 = NormGenSimd.At(ref pairs, 3);
+                        for (int i = 0; i < 64; i += 32)
+                        {
+                            var dy0 = NormGenSimd.Load512(ref dyRef, start + i);
+                            groupDyBlocks01 += dy0;
+                            groupDyXhatBlocks01 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * invStdW, groupDyXhatBlocks01);
+                            var dy1 = NormGenSimd.Load512(ref dyRef, start + i + 16);
+                            groupDyBlocks23 += dy1;
+                            groupDyXhatBlocks23 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * invStdW, groupDyXhatBlocks23);
+                        }
+                        NormGenSimd.At(ref pairs, 0) = groupDyBlocks01; NormGenSimd.At(ref pairs, 1) = groupDyBlocks23;
+                        NormGenSimd.At(ref pairs, 2) = groupDyXhatBlocks01; NormGenSimd.At(ref pairs, 3) = groupDyXhatBlocks23;
                     }
-                    NormGenSimd.At(ref block, 0) = groupDyBlock0; NormGenSimd.At(ref block, 1) = groupDyBlock1; NormGenSimd.At(ref block, 2) = groupDyBlock2; NormGenSimd.At(ref block, 3) = groupDyBlock3;
-                    NormGenSimd.At(ref block, 4) = groupDyXhatBlock0; NormGenSimd.At(ref block, 5) = groupDyXhatBlock1; NormGenSimd.At(ref block, 6) = groupDyXhatBlock2; NormGenSimd.At(ref block, 7) = groupDyXhatBlock3;
+                    else
+                    {
+                        ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
+                        var meanHiV = NormGenSimd.Splat(k); var meanLoV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var invStdV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2));
+                        ref global::System.Runtime.Intrinsics.Vector256<float> block = ref NormGenSimd.At(ref blocksRef, 8 * (c - chunkFirst));
+                        var groupDyBlock0 = NormGenSimd.At(ref block, 0); var groupDyBlock1 = NormGenSimd.At(ref block, 1); var groupDyBlock2 = NormGenSimd.At(ref block, 2); var groupDyBlock3 = NormGenSimd.At(ref block, 3);
+                        var groupDyXhatBlock0 = NormGenSimd.At(ref block, 4); var groupDyXhatBlock1 = NormGenSimd.At(ref block, 5); var groupDyXhatBlock2 = NormGenSimd.At(ref block, 6); var groupDyXhatBlock3 = NormGenSimd.At(ref block, 7);
+                        for (int i = 0; i < 64; i += 32)
+                        {
+                            var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                            groupDyBlock0 += dy0;
+                            groupDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock0);
+                            var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                            groupDyBlock1 += dy1;
+                            groupDyXhatBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock1);
+                            var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                            groupDyBlock2 += dy2;
+                            groupDyXhatBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock2);
+                            var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                            groupDyBlock3 += dy3;
+                            groupDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, groupDyXhatBlock3);
+                        }
+                        NormGenSimd.At(ref block, 0) = groupDyBlock0; NormGenSimd.At(ref block, 1) = groupDyBlock1; NormGenSimd.At(ref block, 2) = groupDyBlock2; NormGenSimd.At(ref block, 3) = groupDyBlock3;
+                        NormGenSimd.At(ref block, 4) = groupDyXhatBlock0; NormGenSimd.At(ref block, 5) = groupDyXhatBlock1; NormGenSimd.At(ref block, 6) = groupDyXhatBlock2; NormGenSimd.At(ref block, 7) = groupDyXhatBlock3;
+                    }
                 }
                 if (++blockRuns == 8)
                 {

@@ -19,6 +19,12 @@ public partial class WideSumsBatchNormSmallOddMaps { }
 [Normalize(Shape = "N,C=8,H=16,W=16", Axes = "NHW", ElementType = typeof(double))]
 public partial class WideSumsBatchNormDouble { }
 
+[Normalize(Shape = "N,C=16,H=8,W=8", Axes = "NHW")]
+public partial class WideSumsBatchNormSideBySide { }
+
+[Normalize(Shape = "N,C=16,H=8,W=8", Axes = "NHW", ElementType = typeof(double))]
+public partial class WideSumsBatchNormSideBySideDouble { }
+
 [Normalize(Shape = "N,D=768", Axes = "D")]
 public partial class WideSumsLayerNorm { }
 
@@ -34,7 +40,8 @@ public partial class WideSumsRmsNorm { }
 /// fingerprints must hold in all three. The shapes cover each loop the twin is written for: runs of 784 values (a
 /// block of 512, 8 iterations and a 16-value tail), of 1024 across samples, rows of 768, double rows of 384, and runs of
 /// 196 across samples, whose 512-bit partial sums stay 512-bit from run to run and whose last 4 values are summed as a
-/// tree (runs of 36 take the tree alone), and double runs of 256 across samples.
+/// tree (runs of 36 take the tree alone), double runs of 256 across samples, and the gradient sums of 8×8 maps whose
+/// channels go side by side in memory order (float and double), their 512-bit partial sums read and written in pairs.
 /// </summary>
 public sealed class WideSumsTests
 {
@@ -92,6 +99,31 @@ public sealed class WideSumsTests
         var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(3, 8, 256), TestData.ToDouble<double>(x), TestData.ToDouble<double>(dy), null, null, 1e-5);
         Tolerance.AssertClose("dx", (ReadOnlySpan<double>)dx, reference.Dx, 1e-11);
         AssertBits(0x8F05_51F9_B641_C597UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
+    }
+
+    /// <summary>
+    /// Runs of 64 floats, samples 4 KiB apart: the backward's gradient sums go side by side in memory order, in 512-bit
+    /// vectors each a pair of a channel's partial sums; 20 samples flush the float sums after 8, 16 and 20 runs. Also
+    /// against the double reference.
+    /// </summary>
+    [Fact]
+    public void BatchNorm_side_by_side_over_8x8_maps()
+    {
+        var layer = new WideSumsBatchNormSideBySide();
+        var (x, dy, y, dx) = ForwardAndBackward<float>(20 * WideSumsBatchNormSideBySide.SampleSize, 78, layer.ForwardTraining, layer.Backward);
+        AssertNearReference(NormLayout.BatchNorm(20, 16, 64), x, dy, y, dx, layer.GammaGrad, layer.BetaGrad);
+        AssertBits(0xFD1B_C187_15FF_1978UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
+    }
+
+    /// <summary>Double runs of 64 (512 bytes), samples 8 KiB apart: the side-by-side gradient sums in 512-bit pairs, as for float.</summary>
+    [Fact]
+    public void BatchNorm_double_side_by_side_over_8x8_maps()
+    {
+        var layer = new WideSumsBatchNormSideBySideDouble();
+        var (x, dy, y, dx) = ForwardAndBackward<double>(6 * WideSumsBatchNormSideBySideDouble.SampleSize, 79, layer.ForwardTraining, layer.Backward);
+        var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(6, 16, 64), TestData.ToDouble<double>(x), TestData.ToDouble<double>(dy), null, null, 1e-5);
+        Tolerance.AssertClose("dx", (ReadOnlySpan<double>)dx, reference.Dx, 1e-11);
+        AssertBits(0x4E4D_59E7_9BCF_3C03UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
     }
 
     [Fact]
