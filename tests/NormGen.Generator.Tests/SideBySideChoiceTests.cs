@@ -57,6 +57,59 @@ public sealed class SideBySideChoiceTests
         Assert.Single(Regex.Matches(backward, @"state\.SavedMean\["));
     }
 
+    /// <summary>
+    /// The backward's side-by-side sums have a 512-bit twin where the runs are whole unrolled iterations (each pair of a
+    /// channel's partial sums read and written as one vector), and only there: runs of 16 floats (4×4) or 100 (10×10,
+    /// single vectors and a partial one after the iterations) keep the 256-bit loop alone.
+    /// </summary>
+    [Theory]
+    [InlineData("N,C=32,H=8,W=8", "float", true)]
+    [InlineData("N,C=16,H=8,W=8", "double", true)]
+    [InlineData("N,C=16,H=4,W=8", "float", true)]
+    [InlineData("N,C=256,H=4,W=4", "float", false)]
+    [InlineData("N,C=256,H=10,W=10", "float", false)]
+    public void Side_by_side_sums_go_512_bit_where_runs_are_whole_iterations(string shape, string elementType, bool wide)
+    {
+        string backward = GeneratorHarness.Kernel(Generate(shape, elementType), "BackwardChunk");
+
+        Assert.Contains("blocks = stackalloc", backward);
+        Assert.Equal(wide, backward.Contains("NormGenSimd.AsPairs(ref NormGenSimd.At(ref blocksRef, 8 * (c - chunkFirst)))"));
+        Assert.Equal(wide, backward.Contains("var groupDyBlocks01 = NormGenSimd.At(ref pairs, 0); var groupDyBlocks23 = NormGenSimd.At(ref pairs, 1);"));
+    }
+
+    /// <summary>
+    /// Where the samples lie a multiple of 4 KiB apart and the runs are 4 lines or more, a side-by-side chunk holds at least
+    /// 2 KiB of each sample, but a call keeps at least 4 chunks; both the forward's and the backward's orchestrator and
+    /// chunk kernel use the same minimum (the partial sums are sized by the count). Runs under 4 lines, and calls whose
+    /// eight chunks already hold 2 KiB, keep the plain partition.
+    /// </summary>
+    [Theory]
+    [InlineData("N,C=32,H=8,W=8", "float", 8)]     // 256 bytes a run: 8 channels, 4 chunks
+    [InlineData("N,C=16,H=8,W=8", "float", 4)]     // 8 channels would leave 2 chunks: 4 channels, 4 chunks
+    [InlineData("N,C=16,H=8,W=8", "double", 4)]    // 512 bytes a run: 4 channels
+    [InlineData("N,C=64,H=8,W=8", "float", null)]  // eight chunks of 8 channels already
+    [InlineData("N,C=256,H=4,W=4", "float", null)] // runs of one line
+    [InlineData("N,C=33,H=8,W=8", "float", null)]  // group by group
+    public void Side_by_side_chunks_hold_2_KiB_of_each_sample_in_at_least_4_chunks(string shape, string elementType, int? min)
+    {
+        string text = Generate(shape, elementType);
+        string channels = Regex.Match(shape, @"C=(\d+)").Groups[1].Value;
+        foreach (string orchestrator in new[] { "NormalizeWithOwnStatistics", "BackwardKernel" })
+        {
+            string kernel = GeneratorHarness.Kernel(text, orchestrator);
+            Assert.Contains(min is int m
+                ? $"int chunks = global::NormGen.Internal.Threading.ChunkCountAtLeast({channels}, {m}, x.Length, "
+                : $"int chunks = global::NormGen.Internal.Threading.ChunkCount({channels}, x.Length, ", kernel);
+        }
+        foreach (string chunk in new[] { "StatisticsAndNormalizeChunk", "BackwardChunk" })
+        {
+            string kernel = GeneratorHarness.Kernel(text, chunk);
+            Assert.Contains(min is int m
+                ? $"int chunkSize = global::NormGen.Internal.Threading.ChunkSizeAtLeast({channels}, {m}, x.Length, "
+                : $"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({channels}, x.Length, ", kernel);
+        }
+    }
+
     private static string Generate(string shape, string elementType = "float") =>
         GeneratorHarness.Generate($$"""
             using NormGen;

@@ -62,6 +62,44 @@ internal static partial class GroupMajorKernels
         && ((long)ctx.Layout.SampleSize * ctx.ElementBytes % CacheSetSpanBytes == 0 || run * ctx.ElementBytes < MemoryOrderAnyStrideMaxRunBytes);
 
     /// <summary>
+    /// The bytes of each sample a side-by-side chunk reads at least, where its samples lie a multiple of 4 KiB apart: 2 KiB,
+    /// half a page. A chunk of 4 channels of 8×8 maps read 1 KiB of each page, 16 lines, before jumping to the next
+    /// sample's. Measured on the Intel VM (a hand copy of the generated BatchNorm2d x[N,32,8,8] backward with its chunk
+    /// size set, alternating in one process, medians): 8 channels a chunk against 4 at two threads 1.05–1.27× faster
+    /// (N = 128, 5 runs), 1.12–1.27× (N = 64), 1.06× (N = 32); at one thread 1.02–1.09×; the training forward 1.07–1.11×
+    /// at one thread, 1.02× at two. 16 channels were no faster than 8. The generated code, alternating processes against
+    /// 4 channels a chunk (medians): the backward at two threads 123–161 → 97–117 µs (5 pairs), at one within the noise;
+    /// the training forward at two threads 59–87 → 52–60 µs (6 pairs).
+    /// </summary>
+    private const int SideBySideMinChunkBytes = 2048;
+
+    /// <summary>
+    /// The fewest chunks <see cref="SideBySideMinChunkBytes"/> leaves a call: 4, two a thread at two threads, so that a
+    /// thread held up still has a chunk the other can take. BatchNorm2d x[256,16,8,8] (alternating processes, medians, two
+    /// threads) in two chunks of 8 channels, one a thread, was 0.77–0.91× as fast as in eight of 2 (training forward;
+    /// backward 0.8–1.05×), in four of 4 0.94–1.12× (backward 1.0–1.18×).
+    /// </summary>
+    private const int SideBySideMinChunks = 4;
+
+    /// <summary>
+    /// The fewest channels a chunk of a <see cref="GroupsSideBySide"/> layer holds where its samples lie a multiple of
+    /// 4 KiB apart and its runs are 4 cache lines or more: enough for <see cref="SideBySideMinChunkBytes"/> of each
+    /// sample, but never fewer than <see cref="SideBySideMinChunks"/> chunks. Null elsewhere (and where the input's size already gives that many). The
+    /// cost: such a call uses at most as many threads as it has chunks (BatchNorm2d x[128,32,8,8]: 4, not 8).
+    /// </summary>
+    internal static int? SideBySideMinChunkIndices(KernelContext ctx)
+    {
+        if (!GroupsSideBySide(ctx) || ConstantRunLength(ctx)!.Value * ctx.ElementBytes < MemoryOrderAnyStrideMaxRunBytes)
+        {
+            return null;
+        }
+        int runBytes = ConstantRunLength(ctx)!.Value * ctx.ElementBytes;
+        int channels = ctx.Kept[0].Size;
+        int min = System.Math.Min((SideBySideMinChunkBytes + runBytes - 1) / runBytes, channels / SideBySideMinChunks);
+        return min * MaxChunks > channels ? min : null;
+    }
+
+    /// <summary>
     /// Whether the side-by-side sums have a 512-bit twin, taken where the processor has AVX-512: runs of whole unrolled
     /// iterations (32, 64, 96 or 128 floats; 8×8 maps), whose four partial-sum vectors per sum lie in <c>blocks</c> in
     /// pairs that a 512-bit vector reads and writes as one, so the twin needs no joining or splitting around its loop

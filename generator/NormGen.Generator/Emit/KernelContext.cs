@@ -149,8 +149,22 @@ internal sealed class KernelContext
 
     /// <summary>Threading.ChunkCount of <see cref="ChunkExtent"/> with <paramref name="arguments"/>, or 1 where nothing is chunked.</summary>
     private string ChunkCountWith(string arguments) => ChunkSegment is not null
-        ? $"global::NormGen.Internal.Threading.ChunkCount({ChunkExtent}{arguments})"
+        ? $"global::NormGen.Internal.Threading.{ChunkingCall("ChunkCount", ChunkExtent, arguments)}"
         : "1";
+
+    /// <summary>
+    /// The fewest indices of <see cref="ChunkSegment"/> a chunk of the layer's group-major kernels holds where that is
+    /// more than the input's size gives (<see cref="GroupMajorKernels.SideBySideMinChunkIndices"/>), else null.
+    /// </summary>
+    public int? MinChunkIndices => Layout.GroupMajor ? GroupMajorKernels.SideBySideMinChunkIndices(this) : null;
+
+    /// <summary>
+    /// <c>Threading</c>'s <paramref name="method"/> (ChunkSize or ChunkCount) of <paramref name="extent"/> with
+    /// <paramref name="arguments"/>, or its <c>AtLeast</c> form where the chunks hold at least <see cref="MinChunkIndices"/>.
+    /// </summary>
+    public string ChunkingCall(string method, string extent, string arguments) => MinChunkIndices is int min
+        ? $"{method}AtLeast({extent}, {min}{arguments})"
+        : $"{method}({extent}{arguments})";
 
     private const string OnePassChunkingArguments = ", x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold";
 

@@ -87,8 +87,10 @@ internal static class SegmentLoops
         string extent = ctx.ChunkExtent;
         w.Line(ctx.ChunksFlatGroups
             ? $"// This chunk's share of the ({string.Join(", ", ctx.Kept.Select(k => k.Letters))}) groups, in their flat order (the partition depends on the shape only, not on the threads)."
+            : ctx.MinChunkIndices is int min
+            ? $"// This chunk's share of the {segment.Letters} indices, at least {min}, for longer pieces of each sample read in memory order (the partition depends on the shape only, not on the threads)."
             : $"// This chunk's share of the {segment.Letters} indices (the partition depends on the shape only, not on the threads).");
-        w.Line($"int chunkSize = global::NormGen.Internal.Threading.ChunkSize({extent}{(outputPass ? ctx.OutputChunkingArguments : ctx.ChunkingArguments)});");
+        w.Line($"int chunkSize = global::NormGen.Internal.Threading.{ctx.ChunkingCall("ChunkSize", extent, outputPass ? ctx.OutputChunkingArguments : ctx.ChunkingArguments)};");
         w.Line("int chunkFirst = chunk * chunkSize;");
         w.Line($"int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, {extent});");
     }

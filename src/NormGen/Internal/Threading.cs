@@ -48,6 +48,19 @@ public static class Threading
         ChunksOf(extent, ChunkSize(extent, length, parallelThreshold));
 
     /// <summary>
+    /// <see cref="ChunkSize(int, int, int)"/> with at least <paramref name="minIndices"/> indices a chunk: for the
+    /// side-by-side kernels, whose chunk reads its indices' runs of every sample in memory order, a piece of each sample
+    /// of at least 2 KiB (the generator computes <paramref name="minIndices"/> from the run's bytes). Results do not
+    /// depend on it: each index's sums stay within one chunk whatever the chunks' size.
+    /// </summary>
+    public static int ChunkSizeAtLeast(int extent, int minIndices, int length, int parallelThreshold) =>
+        Math.Max(ChunkSize(extent, length, parallelThreshold), Math.Min(minIndices, extent));
+
+    /// <summary>The number of chunks of <see cref="ChunkSizeAtLeast"/> indices that cover <paramref name="extent"/>.</summary>
+    public static int ChunkCountAtLeast(int extent, int minIndices, int length, int parallelThreshold) =>
+        ChunksOf(extent, ChunkSizeAtLeast(extent, minIndices, length, parallelThreshold));
+
+    /// <summary>
     /// <see cref="ChunkSize(int, int, int)"/> for the lane kernels, whose every chunk keeps its own rows of partial sums,
     /// one per statistic (<paramref name="statistics"/>), zeroed, filled and merged on every call: where a call would
     /// make more than two chunks, as many as hold at least <see cref="ValuesPerPartialSum"/> values per statistic each,

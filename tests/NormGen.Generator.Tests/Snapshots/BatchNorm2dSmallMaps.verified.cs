@@ -174,7 +174,7 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(32, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCountAtLeast(32, 8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             state.Runner.Run(NormGenState.StatisticsAndNormalizeChunkKernel, state, x, default, y, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
@@ -199,8 +199,8 @@ namespace Demo
             ref float gammaRef = ref NormGenSimd.Ref(state.Gamma);
             ref float betaRef = ref NormGenSimd.Ref(state.Beta);
             double invCount = 1.0 / (batch * 64);
-            // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(32, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // This chunk's share of the C indices, at least 8, for longer pieces of each sample read in memory order (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSizeAtLeast(32, 8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 32);
             // One statistics group per (C): batch runs of 64 contiguous values. Each group is processed whole while it is in cache: mean and variance (y follows for the chunk's groups side by side).
@@ -414,7 +414,7 @@ namespace Demo
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            int chunks = global::NormGen.Internal.Threading.ChunkCount(32, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            int chunks = global::NormGen.Internal.Threading.ChunkCountAtLeast(32, 8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             // Room for every chunk's rows of parameter sums (each chunk zeroes its own).
             int partialsLength = chunks * 2 * NormGenState.PartialStride;
             global::NormGen.Internal.Buffers.AtLeast(ref state.ParameterPartials, partialsLength);
@@ -445,8 +445,8 @@ namespace Demo
             ref double gammaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), chunk * 2 * NormGenState.PartialStride);
             ref double betaSumRef = ref NormGenSimd.At(ref NormGenSimd.Ref(state.ParameterPartials), ((chunk * 2) + 1) * NormGenState.PartialStride);
             double invCount = 1.0 / (batch * 64);
-            // This chunk's share of the C indices (the partition depends on the shape only, not on the threads).
-            int chunkSize = global::NormGen.Internal.Threading.ChunkSize(32, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
+            // This chunk's share of the C indices, at least 8, for longer pieces of each sample read in memory order (the partition depends on the shape only, not on the threads).
+            int chunkSize = global::NormGen.Internal.Threading.ChunkSizeAtLeast(32, 8, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, 32);
             // Each group's meanHi, meanLo, invStd, gain, slope, offset in a row of constants[], which every run reads: a run of a few

@@ -57,6 +57,23 @@ public sealed class ThreadingPartitionTests
         Assert.True(size * expected >= rows && size * (expected - 1) < rows, $"{expected} chunks of {size} must cover {rows} rows exactly");
     }
 
+    /// <summary>
+    /// The side-by-side kernels' partition: at least the given indices a chunk (all of them where there are fewer), and
+    /// never smaller chunks than the plain partition's (one chunk below the threshold stays one).
+    /// </summary>
+    [Theory]
+    [InlineData(32, 8, 128 * 2048, 4, 8)]                                    // BatchNorm2d x[128,32,8,8]: 4 chunks of 8, not 8 of 4
+    [InlineData(16, 4, 256 * 1024, 4, 4)]                                    // x[256,16,8,8]: 4 of 4, not 8 of 2
+    [InlineData(64, 8, 128 * 4096, Partition.MaxChunks, 8)]                  // eight chunks of 8 already
+    [InlineData(32, 8, Partition.OnePassParallelThreshold - 1, 1, 32)]       // one chunk below the threshold
+    [InlineData(32, 8, Partition.ParallelThreshold, 2, 16)]                  // two chunks of 16, more than 8 each
+    [InlineData(6, 8, 128 * 2048, 1, 6)]                                     // fewer indices than the minimum: one chunk
+    public void Side_by_side_chunks_hold_at_least_the_given_indices(int extent, int minIndices, int length, int chunks, int size)
+    {
+        Assert.Equal(chunks, Partition.ChunkCountAtLeast(extent, minIndices, length, Partition.OnePassParallelThreshold));
+        Assert.Equal(size, Partition.ChunkSizeAtLeast(extent, minIndices, length, Partition.OnePassParallelThreshold));
+    }
+
     [Fact]
     public void Degree_is_the_setting_capped_by_the_processors()
     {
