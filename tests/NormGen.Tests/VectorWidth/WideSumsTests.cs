@@ -96,8 +96,7 @@ public sealed class WideSumsTests
     {
         var layer = new WideSumsBatchNormDouble();
         var (x, dy, y, dx) = ForwardAndBackward<double>(3 * WideSumsBatchNormDouble.SampleSize, 77, layer.ForwardTraining, layer.Backward);
-        var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(3, 8, 256), TestData.ToDouble<double>(x), TestData.ToDouble<double>(dy), null, null, 1e-5);
-        Tolerance.AssertClose("dx", (ReadOnlySpan<double>)dx, reference.Dx, 1e-11);
+        AssertDxNearReference(NormLayout.BatchNorm(3, 8, 256), x, dy, dx);
         AssertBits(0x8F05_51F9_B641_C597UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
     }
 
@@ -121,8 +120,7 @@ public sealed class WideSumsTests
     {
         var layer = new WideSumsBatchNormSideBySideDouble();
         var (x, dy, y, dx) = ForwardAndBackward<double>(6 * WideSumsBatchNormSideBySideDouble.SampleSize, 79, layer.ForwardTraining, layer.Backward);
-        var reference = ReferenceNorm.Compute(NormLayout.BatchNorm(6, 16, 64), TestData.ToDouble<double>(x), TestData.ToDouble<double>(dy), null, null, 1e-5);
-        Tolerance.AssertClose("dx", (ReadOnlySpan<double>)dx, reference.Dx, 1e-11);
+        AssertDxNearReference(NormLayout.BatchNorm(6, 16, 64), x, dy, dx);
         AssertBits(0x4E4D_59E7_9BCF_3C03UL, y, dx, layer.GammaGrad.ToArray(), layer.BetaGrad.ToArray(), layer.RunningMean.ToArray(), layer.RunningVar.ToArray());
     }
 
@@ -150,6 +148,13 @@ public sealed class WideSumsTests
         Tolerance.AssertClose("dx", (ReadOnlySpan<float>)dx, reference.Dx, Tolerance.FloatFloor);
         Tolerance.AssertClose("dγ", gammaGrad, reference.DGamma, Tolerance.FloatFloor);
         Tolerance.AssertClose("dβ", betaGrad, reference.DBeta, Tolerance.FloatFloor);
+    }
+
+    /// <summary>dx of a double layer (γ = 1) against the double reference for <paramref name="layout"/>, to 1e-11.</summary>
+    private static void AssertDxNearReference(NormLayout layout, double[] x, double[] dy, double[] dx)
+    {
+        var reference = ReferenceNorm.Compute(layout, x, dy, null, null, 1e-5);
+        Tolerance.AssertClose("dx", (ReadOnlySpan<double>)dx, reference.Dx, 1e-11);
     }
 
     /// <summary>A forward (training, for BatchNorm) and its backward on seeded inputs of <paramref name="length"/> values.</summary>
