@@ -84,16 +84,21 @@ internal static partial class GroupMajorKernels
     /// <summary>
     /// The fewest channels a chunk of a <see cref="GroupsSideBySide"/> layer holds where its samples lie a multiple of
     /// 4 KiB apart and its runs are 4 cache lines or more: enough for <see cref="SideBySideMinChunkBytes"/> of each
-    /// sample, but never fewer than <see cref="SideBySideMinChunks"/> chunks. Null elsewhere (and where the input's size already gives that many). The
-    /// cost: such a call uses at most as many threads as it has chunks (BatchNorm2d x[128,32,8,8]: 4, not 8).
+    /// sample, but never fewer than <see cref="SideBySideMinChunks"/> chunks. Null elsewhere, and where eight chunks
+    /// already hold that many. The cost: such a call uses at most as many threads as it has chunks (BatchNorm2d
+    /// x[128,32,8,8]: 4, not 8).
     /// </summary>
     internal static int? SideBySideMinChunkIndices(KernelContext ctx)
     {
-        if (!GroupsSideBySide(ctx) || ConstantRunLength(ctx)!.Value * ctx.ElementBytes < MemoryOrderAnyStrideMaxRunBytes)
+        if (!GroupsSideBySide(ctx))
         {
             return null;
         }
         int runBytes = ConstantRunLength(ctx)!.Value * ctx.ElementBytes;
+        if (runBytes < MemoryOrderAnyStrideMaxRunBytes)
+        {
+            return null;
+        }
         int channels = ctx.Kept[0].Size;
         int min = System.Math.Min((SideBySideMinChunkBytes + runBytes - 1) / runBytes, channels / SideBySideMinChunks);
         return min * MaxChunks > channels ? min : null;
