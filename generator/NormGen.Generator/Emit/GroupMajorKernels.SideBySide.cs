@@ -278,7 +278,7 @@ internal static partial class GroupMajorKernels
             w.Line($"// Runs of {run} values: the float sums span {runs} runs before they are added in double.");
             w.Line("int blockRuns = 0;");
         }
-        ForEachRunSideBySide(w, ctx, afterSample: ctx.IsFloat ? () =>
+        ForEachRunSideBySide(w, ctx, declareStat: scalarTail, afterSample: ctx.IsFloat ? () =>
         {
             using (w.Block($"if (++blockRuns == {runs})"))
             {
@@ -348,11 +348,13 @@ internal static partial class GroupMajorKernels
     }
 
     /// <summary>
-    /// The loops over the chunk's runs in memory order — samples outside, the chunk's groups inside — with <c>stat</c>
-    /// and <c>start</c> for each run; <paramref name="afterSample"/> follows each sample's runs.
+    /// The loops over the chunk's runs in memory order — samples outside, the chunk's groups inside — with <c>start</c>
+    /// for each run (and <c>stat</c> where <paramref name="declareStat"/>: only a scalar tail reads the saved statistics,
+    /// the vectors read the chunk's rows of constants); <paramref name="afterSample"/> follows each sample's runs.
     /// </summary>
     /// <param name="descending">Last sample first, and within it the last group first.</param>
-    private static void ForEachRunSideBySide(CodeWriter w, KernelContext ctx, System.Action body, bool descending = false, System.Action? afterSample = null)
+    private static void ForEachRunSideBySide(CodeWriter w, KernelContext ctx, System.Action body, bool descending = false, System.Action? afterSample = null,
+        bool declareStat = false)
     {
         Segment channels = ctx.Kept[0];
         Segment samples = OuterReduced(ctx)[0];
@@ -363,7 +365,10 @@ internal static partial class GroupMajorKernels
         {
             using (w.Block(descending ? $"for (int {c} = chunkLast - 1; {c} >= chunkFirst; {c}--)" : $"for (int {c} = chunkFirst; {c} < chunkLast; {c}++)"))
             {
-                w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+                if (declareStat)
+                {
+                    w.Line($"int stat = {ctx.Offset(ctx.StatisticTerms())};");
+                }
                 w.Line($"int start = {ctx.Offset([(channels, channels.Stride), (samples, samples.Stride)])};");
                 body();
             }

@@ -289,7 +289,6 @@ namespace Demo
             {
                 for (int c = chunkFirst; c < chunkLast; c++)
                 {
-                    int stat = c;
                     int start = c * 64 + n * 2048;
                     ref float k = ref NormGenSimd.At(ref constantsRef, 3 * (c - chunkFirst));
                     var meanHiV = NormGenSimd.Splat(k); var scaleV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var shiftV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2));
@@ -480,7 +479,6 @@ namespace Demo
             {
                 for (int c = chunkFirst; c < chunkLast; c++)
                 {
-                    int stat = c;
                     int start = c * 64 + n * 2048;
                     if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
@@ -572,7 +570,6 @@ namespace Demo
             {
                 for (int c = chunkLast - 1; c >= chunkFirst; c--)
                 {
-                    int stat = c;
                     int start = c * 64 + n * 2048;
                     ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
                     var meanHiV = NormGenSimd.Splat(k); var meanLoV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var gainV = NormGenSimd.Splat(NormGenSimd.At(ref k, 3)); var slopeV = NormGenSimd.Splat(NormGenSimd.At(ref k, 4)); var offsetV = NormGenSimd.Splat(NormGenSimd.At(ref k, 5));

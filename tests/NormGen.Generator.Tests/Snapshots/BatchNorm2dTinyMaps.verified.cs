@@ -235,7 +235,6 @@ namespace Demo
             {
                 for (int c = chunkFirst; c < chunkLast; c++)
                 {
-                    int stat = c;
                     int start = c * 16 + n * 4096;
                     ref float k = ref NormGenSimd.At(ref constantsRef, 4 * (c - chunkFirst));
                     var pivotV = NormGenSimd.Splat(k);
@@ -338,7 +337,6 @@ namespace Demo
             {
                 for (int c = chunkFirst; c < chunkLast; c++)
                 {
-                    int stat = c;
                     int start = c * 16 + n * 4096;
                     ref float k = ref NormGenSimd.At(ref constantsRef, 4 * (c - chunkFirst));
                     var meanHiV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var scaleV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2)); var shiftV = NormGenSimd.Splat(NormGenSimd.At(ref k, 3));
@@ -493,7 +491,6 @@ namespace Demo
             {
                 for (int c = chunkFirst; c < chunkLast; c++)
                 {
-                    int stat = c;
                     int start = c * 16 + n * 4096;
                     ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
                     var meanHiV = NormGenSimd.Splat(k); var meanLoV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var invStdV = NormGenSimd.Splat(NormGenSimd.At(ref k, 2));
@@ -553,7 +550,6 @@ namespace Demo
             {
                 for (int c = chunkLast - 1; c >= chunkFirst; c--)
                 {
-                    int stat = c;
                     int start = c * 16 + n * 4096;
                     ref float k = ref NormGenSimd.At(ref constantsRef, 6 * (c - chunkFirst));
                     var meanHiV = NormGenSimd.Splat(k); var meanLoV = NormGenSimd.Splat(NormGenSimd.At(ref k, 1)); var gainV = NormGenSimd.Splat(NormGenSimd.At(ref k, 3)); var slopeV = NormGenSimd.Splat(NormGenSimd.At(ref k, 4)); var offsetV = NormGenSimd.Splat(NormGenSimd.At(ref k, 5));
