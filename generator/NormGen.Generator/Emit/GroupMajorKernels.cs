@@ -759,10 +759,19 @@ internal static partial class GroupMajorKernels
     /// </summary>
     private static void EmitRunGradientSums(CodeWriter w, KernelContext ctx, System.Func<int, string, IEnumerable<string>> vector, System.Action? afterLoop = null, WideSums? wide = null)
     {
-        DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
-        VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => RunGradientSumsScalar(ctx), FlushBlockedSums(w, "runDy", "runDyXhat"), wide);
+        EmitRunGradientSumsLoop(w, ctx, vector, wide);
         afterLoop?.Invoke();
         EmitAddRunGradientSums(w, ctx);
+    }
+
+    /// <summary>
+    /// The loop of <see cref="EmitRunGradientSums"/> alone: one run's <c>runDy</c> and <c>runDyXhat</c>. The sample-split
+    /// backward sums its runs with it too, so that its sums are those of group by group, bit for bit.
+    /// </summary>
+    private static void EmitRunGradientSumsLoop(CodeWriter w, KernelContext ctx, System.Func<int, string, IEnumerable<string>> vector, WideSums? wide)
+    {
+        DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
+        VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx), vector, _ => RunGradientSumsScalar(ctx), FlushBlockedSums(w, "runDy", "runDyXhat"), wide);
     }
 
     /// <summary>

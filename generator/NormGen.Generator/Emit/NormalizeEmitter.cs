@@ -93,7 +93,10 @@ internal static class NormalizeEmitter
             : ctx.Layout.GroupMajor
             ? $"group by group, each group's contiguous runs read while in cache ({(ctx.Spec.IsRms ? "the mean square" : "mean and variance in one pass about a pivot")}, then y; or the two gradient sums, then dx)"
                 + (GroupMajorKernels.KeepsWideSumsAcrossRuns(ctx) ? ", the sums over a group's short runs in 512-bit partial sums kept from run to run where the processor has AVX-512" : "")
-                + (GroupMajorKernels.SplitsAcrossSamples(ctx) ? "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order)" : "")
+                + (!GroupMajorKernels.SplitsAcrossSamples(ctx) ? ""
+                    : GroupMajorKernels.SampleSplitBackwardMatchesGroupByGroup(ctx)
+                        ? "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order"
+                        : "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order)")
                 + (GroupMajorKernels.SumsParametersByColumns(ctx) ? $"; dγ{(ctx.HasBeta ? " and dβ" : "")} ({ctx.Layout.ParameterSize} entries) in a pass of their own{(GroupMajorKernels.AlwaysSumsParametersByColumns(ctx) ? "" : $" for up to {GroupMajorKernels.ColumnPassMaxRows} rows")}, each chunk a range of columns summed over every row" : "")
                 + (GroupMajorKernels.PipelinesRows(ctx) ? $", the forward pipelined where the processor has AVX-512 and y {(GroupMajorKernels.PipelinesLongRows(ctx) ? "streams past" : "stays in")} the cache (a row's statistics pass writes the previous row's y)" : "")
                 + (GroupMajorKernels.PipelinesForwardGroups(ctx) ? ", the forward pipelined on AVX-512 where y streams past the cache (each run of a group's statistics pass writes the same run of the previous group's y)" : "")

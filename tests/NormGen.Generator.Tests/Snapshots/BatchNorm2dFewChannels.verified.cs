@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (3 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm2dFewChannels
     {
@@ -165,7 +165,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -189,7 +189,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -353,7 +353,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -371,7 +371,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -394,7 +394,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -476,14 +476,15 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void BackwardKernel(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
-            // Few groups, each larger than a core's cache: the samples are shared out instead (see SampleSplitBackward).
-            if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * 200704))
+            // Few groups, each larger than a core's cache or shared out unevenly over the threads: the samples are shared out
+            // instead (see SampleSplitBackward), which gives the same bits as group by group.
+            if (global::NormGen.Internal.Threading.SplitsBackwardAcrossSamples((long)batch * 200704, 3, global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold), global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism)))
             {
                 SampleSplitBackward(state, x, dy, dx, batch);
                 return;
@@ -501,7 +502,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -781,7 +782,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -840,7 +841,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -922,42 +923,46 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void SampleSplitBackward(NormGenState state, global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int batch)
         {
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
-            global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, chunks * 6);
+            global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, batch * 6);
             state.Runner.Run(NormGenState.SampleSplitGradientSumsChunkKernel, state, x, dy, default, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
             double invCount = 1.0 / (batch * 50176);
             for (int stat = 0; stat < 3; stat++)
             {
-                // The chunks' sums in chunk order: the same for any number of threads.
-                double sumDy = 0.0, sumDyXhat = 0.0;
-                for (int chunk = 0; chunk < chunks; chunk++)
+                double invStd = state.SavedInvStd[stat];
+                double gamma = state.Gamma[stat];
+                // The runs' sums in sample order, γ applied run by run, as group by group adds them: the same bits for any
+                // number of threads, and as the call that goes group by group.
+                double sumG = 0.0, sumGXhat = 0.0, sumDy = 0.0, sumDyXhat = 0.0;
+                for (int n = 0; n < batch; n++)
                 {
-                    sumDy += state.SplitSums[chunk * 6 + stat];
-                    sumDyXhat += state.SplitSums[chunk * 6 + 3 + stat];
+                    double runDy = state.SplitSums[n * 6 + stat], runDyXhat = state.SplitSums[n * 6 + 3 + stat];
+                    sumG += gamma * runDy;
+                    sumGXhat += gamma * runDyXhat;
+                    sumDy += runDy;
+                    sumDyXhat += runDyXhat;
                 }
                 state.GammaGrad[stat] += (float)sumDyXhat;
                 state.BetaGrad[stat] += (float)sumDy;
                 // dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) with g = γ·dy, written as dy·gain − (x − mean)·slope − offset.
-                double invStd = state.SavedInvStd[stat];
-                double gamma = state.Gamma[stat];
                 state.SplitGain[stat] = (float)(invStd * gamma);
-                state.SplitSlope[stat] = (float)(invStd * invStd * (gamma * sumDyXhat) * invCount);
-                state.SplitOffset[stat] = (float)(invStd * (gamma * sumDy) * invCount);
+                state.SplitSlope[stat] = (float)(invStd * invStd * sumGXhat * invCount);
+                state.SplitOffset[stat] = (float)(invStd * sumG * invCount);
             }
             state.Runner.Run(NormGenState.SampleSplitDxChunkKernel, state, x, dy, dx, batch, chunks, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism));
         }
 
-        /// <summary>One chunk of samples: every group's Σdy and Σdy·x̂ over these samples, into this chunk's row of state.SplitSums.</summary>
+        /// <summary>One chunk of samples: each run's Σdy and Σdy·x̂, into its sample's row of state.SplitSums.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -969,9 +974,7 @@ namespace Demo
             int chunkSize = global::NormGen.Internal.Threading.ChunkSize(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
-            // This chunk's Σdy, then Σdy·x̂, per group, stored in its row of state.SplitSums at the end.
-            global::System.Span<double> sums = stackalloc double[6];
-            sums.Clear();
+            // Each run's Σdy and Σdy·x̂ from group by group's own loop, stored in its sample's row of state.SplitSums.
             for (int n = chunkFirst; n < chunkLast; n++)
             {
                 for (int c = 0; c < 3; c++)
@@ -990,38 +993,59 @@ namespace Demo
                     var runDyXhatBlock0 = NormGenSimd.Splat(0f); var runDyXhatBlock1 = runDyXhatBlock0; var runDyXhatBlock2 = runDyXhatBlock0; var runDyXhatBlock3 = runDyXhatBlock0;
                     for (int block = 0; block < 50176; block += 512)
                     {
-                        for (int i = block; i < block + 512; i += 32)
+                        if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                         {
-                            var dy0 = NormGenSimd.Load(ref dyRef, start + i);
-                            runDyBlock0 += dy0;
-                            runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
-                            var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
-                            runDyBlock1 += dy1;
-                            runDyXhatBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, runDyXhatBlock1);
-                            var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
-                            runDyBlock2 += dy2;
-                            runDyXhatBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, runDyXhatBlock2);
-                            var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
-                            runDyBlock3 += dy3;
-                            runDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, runDyXhatBlock3);
+                            // 512-bit vectors (AVX-512), each holding two of the 256-bit loop's partial sums side by side: every lane adds the
+                            // same values in the same order as there, so the sums are the same, in half the instructions.
+                            var meanHiW = NormGenSimd.Splat512(meanHiV); var meanLoW = NormGenSimd.Splat512(meanLoV); var invStdW = NormGenSimd.Splat512(invStdV);
+                            var runDyBlocks01 = NormGenSimd.Join(runDyBlock0, runDyBlock1); var runDyBlocks23 = NormGenSimd.Join(runDyBlock2, runDyBlock3);
+                            var runDyXhatBlocks01 = NormGenSimd.Join(runDyXhatBlock0, runDyXhatBlock1); var runDyXhatBlocks23 = NormGenSimd.Join(runDyXhatBlock2, runDyXhatBlock3);
+                            for (int i = block; i < block + 512; i += 32)
+                            {
+                                var dy0 = NormGenSimd.Load512(ref dyRef, start + i);
+                                runDyBlocks01 += dy0;
+                                runDyXhatBlocks01 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load512(ref xRef, start + i) - meanHiW - meanLoW) * invStdW, runDyXhatBlocks01);
+                                var dy1 = NormGenSimd.Load512(ref dyRef, start + i + 16);
+                                runDyBlocks23 += dy1;
+                                runDyXhatBlocks23 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load512(ref xRef, start + i + 16) - meanHiW - meanLoW) * invStdW, runDyXhatBlocks23);
+                            }
+                            (runDyBlock0, runDyBlock1) = NormGenSimd.Halves(runDyBlocks01); (runDyBlock2, runDyBlock3) = NormGenSimd.Halves(runDyBlocks23);
+                            (runDyXhatBlock0, runDyXhatBlock1) = NormGenSimd.Halves(runDyXhatBlocks01); (runDyXhatBlock2, runDyXhatBlock3) = NormGenSimd.Halves(runDyXhatBlocks23);
+                        }
+                        else
+                        {
+                            for (int i = block; i < block + 512; i += 32)
+                            {
+                                var dy0 = NormGenSimd.Load(ref dyRef, start + i);
+                                runDyBlock0 += dy0;
+                                runDyXhatBlock0 = NormGenSimd.MultiplyAdd(dy0, (NormGenSimd.Load(ref xRef, start + i) - meanHiV - meanLoV) * invStdV, runDyXhatBlock0);
+                                var dy1 = NormGenSimd.Load(ref dyRef, start + i + 8);
+                                runDyBlock1 += dy1;
+                                runDyXhatBlock1 = NormGenSimd.MultiplyAdd(dy1, (NormGenSimd.Load(ref xRef, start + i + 8) - meanHiV - meanLoV) * invStdV, runDyXhatBlock1);
+                                var dy2 = NormGenSimd.Load(ref dyRef, start + i + 16);
+                                runDyBlock2 += dy2;
+                                runDyXhatBlock2 = NormGenSimd.MultiplyAdd(dy2, (NormGenSimd.Load(ref xRef, start + i + 16) - meanHiV - meanLoV) * invStdV, runDyXhatBlock2);
+                                var dy3 = NormGenSimd.Load(ref dyRef, start + i + 24);
+                                runDyBlock3 += dy3;
+                                runDyXhatBlock3 = NormGenSimd.MultiplyAdd(dy3, (NormGenSimd.Load(ref xRef, start + i + 24) - meanHiV - meanLoV) * invStdV, runDyXhatBlock3);
+                            }
                         }
                         runDy += NormGenSimd.SumWidened(runDyBlock0, runDyBlock1, runDyBlock2, runDyBlock3);
                         runDyBlock0 = runDyBlock1 = runDyBlock2 = runDyBlock3 = default;
                         runDyXhat += NormGenSimd.SumWidened(runDyXhatBlock0, runDyXhatBlock1, runDyXhatBlock2, runDyXhatBlock3);
                         runDyXhatBlock0 = runDyXhatBlock1 = runDyXhatBlock2 = runDyXhatBlock3 = default;
                     }
-                    sums[stat] += runDy;
-                    sums[3 + stat] += runDyXhat;
+                    state.SplitSums[n * 6 + stat] = runDy;
+                    state.SplitSums[n * 6 + 3 + stat] = runDyXhat;
                 }
             }
-            sums.CopyTo(global::System.MemoryExtensions.AsSpan(state.SplitSums, chunk * 6, 6));
         }
 
         /// <summary>One chunk of samples: dx from each group's gain, slope and offset in state.Split*.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order), the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -70,6 +70,11 @@ internal partial class WideColumnTailBatchNorm1d : IBatchStatsLayer<float>, IAff
 [Normalize(Shape = "N,C=37", Axes = "N", ElementType = typeof(double))]
 internal partial class DoubleColumnTailBatchNorm1d : IBatchStatsLayer<double>, IAffineLayer<double>, IRunningStatsLayer<double> { }
 
+// Three channels of 30×30 float maps: runs of 900 values, whose last 4 are a scalar tail, summed run by run group by
+// group, so the backward's sample-split path keeps each run's sums and the threads choose between the two paths.
+[Normalize(Shape = "N,C=3,H=30,W=30", Axes = "NHW")]
+internal partial class UnevenSplitBatchNorm : IBatchStatsLayer<float>, IAffineLayer<float>, IRunningStatsLayer<float> { }
+
 // The sample-split path without γ and β.
 [Normalize(Shape = "N,C=3,H=64,W=64", Axes = "NHW", Affine = false)]
 internal partial class SampleSplitPlainBatchNorm : IBatchStatsLayer<float>, IRunningStatsLayer<float> { }
