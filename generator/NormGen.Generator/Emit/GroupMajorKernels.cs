@@ -1313,12 +1313,18 @@ internal static partial class GroupMajorKernels
     /// <summary>For each name, a double total <c>name</c> and four vectors <c>nameBlock0..3</c> of partial sums.</summary>
     private static void DeclareBlockedSums(CodeWriter w, KernelContext ctx, params string[] names)
     {
-        string zero = ctx.IsFloat ? "0f" : "0.0";
         foreach (string name in names)
         {
             w.Line($"double {name} = 0.0;");
-            w.Line($"var {name}Block0 = {Simd}.Splat({zero}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
+            DeclarePartialSums(w, ctx, name);
         }
+    }
+
+    /// <summary>The four partial-sum vectors of <see cref="DeclareBlockedSums"/> alone, for a loop whose flush keeps each block's sums.</summary>
+    private static void DeclarePartialSums(CodeWriter w, KernelContext ctx, string name)
+    {
+        string zero = ctx.IsFloat ? "0f" : "0.0";
+        w.Line($"var {name}Block0 = {Simd}.Splat({zero}); var {name}Block1 = {name}Block0; var {name}Block2 = {name}Block0; var {name}Block3 = {name}Block0;");
     }
 
     /// <summary><see cref="FlushBlockedSums"/> for the 512-bit twin's partial sums (<c>nameBlocks01</c>, <c>nameBlocks23</c>): the same additions.</summary>

@@ -94,6 +94,8 @@ internal static class NormalizeEmitter
             ? $"group by group, each group's contiguous runs read while in cache ({(ctx.Spec.IsRms ? "the mean square" : "mean and variance in one pass about a pivot")}, then y; or the two gradient sums, then dx)"
                 + (GroupMajorKernels.KeepsWideSumsAcrossRuns(ctx) ? ", the sums over a group's short runs in 512-bit partial sums kept from run to run where the processor has AVX-512" : "")
                 + (!GroupMajorKernels.SplitsAcrossSamples(ctx) ? ""
+                    : GroupMajorKernels.SampleSplitForwardMatchesGroupByGroup(ctx)
+                        ? "; training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order"
                     : GroupMajorKernels.SampleSplitBackwardMatchesGroupByGroup(ctx)
                         ? "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order"
                         : "; where a group holds more than 2 MiB, training and backward split every group across the samples instead (per-chunk sums added in chunk order, then the output in memory order)")

@@ -117,15 +117,16 @@ public static class Threading
     public static bool SplitsGroupsAcrossSamples(long groupBytes) => groupBytes > SampleSplitGroupBytes;
 
     /// <summary>
-    /// Whether a backward takes the sample-split path where the layer's sample-split sums are added as group by group adds
-    /// them (the same bits either way, so the threads may decide): where <see cref="SplitsGroupsAcrossSamples"/>, and also
+    /// Whether a call takes the sample-split path where the layer's sample-split sums are added as group by group adds
+    /// them (the same bits either way, so the threads may decide): where <see cref="SplitsGroupsAcrossSamples(long)"/>, and also
     /// where more than one thread would share out <paramref name="groups"/> groups unevenly (three channels over two
     /// threads split 2 : 1, and a call with fewer groups than threads leaves some idle) while the split makes more than
     /// one chunk (<paramref name="splitChunks"/>). On one thread group by group stays, whose second pass finds the group
-    /// in the cache. Measured on BatchNorm2d x[256,3,32,32] backward (1 MiB channels, alternating builds, seven pairs):
-    /// at two threads split 266–351 µs against 421–553 group by group, at one thread 709–857 against 618–801.
+    /// in the cache. Measured on BatchNorm2d x[256,3,32,32] (1 MiB channels, alternating builds, seven pairs): backward at
+    /// two threads split 266–351 µs against 421–553 group by group, at one thread 709–857 against 618–801; training at two
+    /// threads 201–287 against 258–368, at one 410–527 against 358–479.
     /// </summary>
-    public static bool SplitsBackwardAcrossSamples(long groupBytes, int groups, int splitChunks, int degree) =>
+    public static bool SplitsGroupsAcrossSamples(long groupBytes, int groups, int splitChunks, int degree) =>
         SplitsGroupsAcrossSamples(groupBytes) || (degree > 1 && splitChunks > 1 && groups % degree != 0);
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Demo
     /// <para>Layout: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
     /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. Training uses the batch's statistics and updates RunningMean/RunningVar with momentum 0.1 (running variance unbiased, n/(n−1)); inference uses the running statistics.</para>
     /// <para>y = (x − mean) / sqrt(var + 1E-05) · γ + β. Gamma and Beta span C (3 values), broadcast over the other dims.</para>
-    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+    /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
     /// </remarks>
     partial class BatchNorm2dFewChannels
     {
@@ -165,7 +165,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -174,8 +174,9 @@ namespace Demo
             state.ActiveMean = meanOut;
             state.ActiveInvStd = invStdOut;
             state.ActiveVariance = varianceOut;
-            // Few groups, each larger than a core's cache: the samples are shared out instead (see SampleSplitStatistics).
-            if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * 200704))
+            // Few groups, each larger than a core's cache or shared out unevenly over the threads: the samples are shared out
+            // instead (see SampleSplitStatistics), which gives the same bits as group by group.
+            if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * 200704, 3, global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold), global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism)))
             {
                 SampleSplitStatistics(state, x, batch, meanOut, invStdOut, varianceOut);
                 NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);
@@ -189,7 +190,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -353,7 +354,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -371,7 +372,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -394,7 +395,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -476,7 +477,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -484,7 +485,7 @@ namespace Demo
         {
             // Few groups, each larger than a core's cache or shared out unevenly over the threads: the samples are shared out
             // instead (see SampleSplitBackward), which gives the same bits as group by group.
-            if (global::NormGen.Internal.Threading.SplitsBackwardAcrossSamples((long)batch * 200704, 3, global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold), global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism)))
+            if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples((long)batch * 200704, 3, global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold), global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism)))
             {
                 SampleSplitBackward(state, x, dy, dx, batch);
                 return;
@@ -502,7 +503,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -782,7 +783,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -802,7 +803,7 @@ namespace Demo
             }
             double invCount = 1.0 / (batch * 50176);
             int chunks = global::NormGen.Internal.Threading.ChunkCount(batch, x.Length, global::NormGen.Internal.Threading.OnePassParallelThreshold);
-            global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, chunks * 6);
+            global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, batch * 588);
             // As group by group: mean and variance from Σd and Σd² about the pivot, and the groups whose pivot lies more than a
             // standard deviation out summed again about the mean found.
             for (int attempt = 0; ; attempt++)
@@ -811,12 +812,17 @@ namespace Demo
                 bool again = false;
                 for (int stat = 0; stat < 3; stat++)
                 {
-                    // The chunks' sums in chunk order: the same for any number of threads.
+                    // Every block's sums in sample order, as group by group adds them: the same bits for any number of threads, and as
+                    // the call that goes group by group.
                     double sumD = 0.0, sumD2 = 0.0;
-                    for (int chunk = 0; chunk < chunks; chunk++)
+                    for (int n = 0; n < batch; n++)
                     {
-                        sumD += state.SplitSums[chunk * 6 + stat];
-                        sumD2 += state.SplitSums[chunk * 6 + 3 + stat];
+                        int slot = 2 * 98 * (n * 3 + stat);
+                        for (int block = 0; block < 98; block++, slot += 2)
+                        {
+                            sumD += state.SplitSums[slot];
+                            sumD2 += state.SplitSums[slot + 1];
+                        }
                     }
                     double meanShift = sumD * invCount;
                     double mean = pivots[stat] + meanShift;
@@ -837,11 +843,11 @@ namespace Demo
             }
         }
 
-        /// <summary>One chunk of samples: every group's Σd and Σd² about its pivot over these samples, into this chunk's row of state.SplitSums.</summary>
+        /// <summary>One chunk of samples: each float block's Σd and Σd² about its group's pivot, into its run's slots of state.SplitSums.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -853,9 +859,8 @@ namespace Demo
             int chunkFirst = chunk * chunkSize;
             int chunkLast = global::System.Math.Min(chunkFirst + chunkSize, batch);
             float[] pivots = state.SplitPivots;
-            // This chunk's Σd, then Σd², per group, stored in its row of state.SplitSums at the end.
-            global::System.Span<double> sums = stackalloc double[6];
-            sums.Clear();
+            // Each block's Σd and Σd² from group by group's own loop, stored in its run's pair of slots in state.SplitSums
+            // (the run's blocks one after another, the sample's runs group after group).
             for (int n = chunkFirst; n < chunkLast; n++)
             {
                 for (int c = 0; c < 3; c++)
@@ -864,9 +869,8 @@ namespace Demo
                     int start = n * 150528 + c * 50176;
                     float pivot = pivots[stat];
                     var pivotV = NormGenSimd.Splat(pivot);
-                    double sumD = 0.0;
+                    int slot = 2 * 98 * (n * 3 + stat);
                     var sumDBlock0 = NormGenSimd.Splat(0f); var sumDBlock1 = sumDBlock0; var sumDBlock2 = sumDBlock0; var sumDBlock3 = sumDBlock0;
-                    double sumD2 = 0.0;
                     var sumD2Block0 = NormGenSimd.Splat(0f); var sumD2Block1 = sumD2Block0; var sumD2Block2 = sumD2Block0; var sumD2Block3 = sumD2Block0;
                     for (int block = 0; block < 50176; block += 512)
                     {
@@ -907,23 +911,21 @@ namespace Demo
                                 sumD2Block3 = NormGenSimd.MultiplyAdd(d3, d3, sumD2Block3);
                             }
                         }
-                        sumD += NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                        state.SplitSums[slot] = NormGenSimd.SumWidened(sumDBlock0, sumDBlock1, sumDBlock2, sumDBlock3);
+                        state.SplitSums[slot + 1] = NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
                         sumDBlock0 = sumDBlock1 = sumDBlock2 = sumDBlock3 = default;
-                        sumD2 += NormGenSimd.SumWidened(sumD2Block0, sumD2Block1, sumD2Block2, sumD2Block3);
                         sumD2Block0 = sumD2Block1 = sumD2Block2 = sumD2Block3 = default;
+                        slot += 2;
                     }
-                    sums[stat] += sumD;
-                    sums[3 + stat] += sumD2;
                 }
             }
-            sums.CopyTo(global::System.MemoryExtensions.AsSpan(state.SplitSums, chunk * 6, 6));
         }
 
         /// <summary>dx from dy and the saved statistics, the samples shared out over the threads (few groups, each larger than a core's cache); adds the parameter gradients to GammaGrad/BetaGrad.</summary>
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -962,7 +964,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1045,7 +1047,7 @@ namespace Demo
         /// <remarks>
         /// <para>For [Normalize(Shape = "N,C=3,H=224,W=224", Axes = "NHW")]: x is N×C×H×W, row-major (W fastest); C = 3, H = 224, W = 224; N = x.Length / 150528 at run time.</para>
         /// <para>Statistics: one mean and (biased) variance per (C), over N·H·W. y = (x − mean) / sqrt(var + 1E-05) · γ + β.</para>
-        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); where a group holds more than 2 MiB, training and backward split every group across the samples instead (training's per-chunk sums added in chunk order; the backward's per-run sums kept and added in sample order as group by group adds them, the same bits, so it splits also where the threads would share the groups out unevenly), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
+        /// <para>Kernels: group by group, each group's contiguous runs read while in cache (mean and variance in one pass about a pivot, then y; or the two gradient sums, then dx); training and backward split every group across the samples instead where a group holds more than 2 MiB or the threads would share the groups out unevenly (each block's or run's sums kept and added in sample order as group by group adds them: the same bits), then the output in memory order, the backward pipelined on AVX-512 where dx streams past the cache (each run of a group's gradient-sums pass writes the same run of the previous group's dx); Vector256 loops unrolled ×4 with constant bounds (the output loops and the group-by-group sums loops with a Vector512 twin, taken where the processor has AVX-512); float data, sums in float over blocks of at most 512 values each added in double; at most 8 chunks per call shared out over the threads.</para>
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

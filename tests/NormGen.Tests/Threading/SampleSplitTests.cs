@@ -117,18 +117,19 @@ public sealed class SampleSplitTests
     }
 
     /// <summary>
-    /// Below the 2 MiB a channel, a float backward whose runs group by group sums one by one goes group by group on one
-    /// thread and splits the samples where threads would share the channels out unevenly (three over two): the split
-    /// keeps each run's sums and adds them in group by group's order, so dx and the parameter gradients must have the same
-    /// bits either way — 64×64 maps (whole vectors) and 30×30 maps (a scalar tail in every run), with and without γ and β.
+    /// Below the 2 MiB a channel, float layers whose runs group by group sums one by one go group by group on one thread
+    /// and split the samples where threads would share the channels out unevenly (three over two): the split keeps each
+    /// run's (training: each block's) sums and adds them in group by group's order, so y, the running statistics, dx and
+    /// the parameter gradients must have the same bits either way — 64×64 maps (whole vectors), and 30×30 maps (a scalar
+    /// tail in every run: the backward splits, training stays group by group), with and without γ and β.
     /// </summary>
     [Fact]
-    public void Backward_below_the_threshold_has_the_bits_of_group_by_group_at_any_thread_count()
+    public void Training_and_backward_below_the_threshold_have_the_bits_of_group_by_group_at_any_thread_count()
     {
         const int Batch = 64;
-        AssertBackwardBitsAcrossThreads(nameof(SampleSplitBatchNorm), Batch * SampleSplitBatchNorm.SampleSize, 3010, degree => new SampleSplitBatchNorm { MaxDegreeOfParallelism = degree });
-        AssertBackwardBitsAcrossThreads(nameof(UnevenSplitBatchNorm), Batch * UnevenSplitBatchNorm.SampleSize, 3011, degree => new UnevenSplitBatchNorm { MaxDegreeOfParallelism = degree });
-        AssertBackwardBitsAcrossThreads(nameof(SampleSplitPlainBatchNorm), Batch * SampleSplitPlainBatchNorm.SampleSize, 3012, degree => new SampleSplitPlainBatchNorm { MaxDegreeOfParallelism = degree });
+        AssertBitsAcrossThreads(nameof(SampleSplitBatchNorm), Batch * SampleSplitBatchNorm.SampleSize, 3010, degree => new SampleSplitBatchNorm { MaxDegreeOfParallelism = degree });
+        AssertBitsAcrossThreads(nameof(UnevenSplitBatchNorm), Batch * UnevenSplitBatchNorm.SampleSize, 3011, degree => new UnevenSplitBatchNorm { MaxDegreeOfParallelism = degree });
+        AssertBitsAcrossThreads(nameof(SampleSplitPlainBatchNorm), Batch * SampleSplitPlainBatchNorm.SampleSize, 3012, degree => new SampleSplitPlainBatchNorm { MaxDegreeOfParallelism = degree });
     }
 
     [Theory]
@@ -137,40 +138,43 @@ public sealed class SampleSplitTests
     [InlineData(4, 8, 2, false)] // four over two: even
     [InlineData(2, 8, 4, true)] // fewer channels than threads
     [InlineData(3, 1, 2, false)] // a call too small for more than one chunk
-    public void The_backward_splits_where_threads_would_share_the_groups_out_unevenly(int groups, int splitChunks, int degree, bool splits) =>
-        Assert.Equal(splits, NormGen.Internal.Threading.SplitsBackwardAcrossSamples(1L << 20, groups, splitChunks, degree));
+    public void A_layer_whose_paths_give_the_same_bits_splits_where_threads_would_share_the_groups_out_unevenly(int groups, int splitChunks, int degree, bool splits) =>
+        Assert.Equal(splits, NormGen.Internal.Threading.SplitsGroupsAcrossSamples(1L << 20, groups, splitChunks, degree));
 
     [Fact]
-    public void The_backward_splits_channels_past_the_threshold_at_any_thread_count() =>
-        Assert.True(NormGen.Internal.Threading.SplitsBackwardAcrossSamples((2L << 20) + 1, 4, 8, 1));
+    public void A_layer_whose_paths_give_the_same_bits_splits_channels_past_the_threshold_at_any_thread_count() =>
+        Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((2L << 20) + 1, 4, 8, 1));
 
-    private static void AssertBackwardBitsAcrossThreads(string name, int length, int seed, Func<int, IBatchStatsLayer<float>> create)
+    private static void AssertBitsAcrossThreads(string name, int length, int seed, Func<int, IBatchStatsLayer<float>> create)
     {
         var rng = new Random(seed);
         float[] x = TestData.To<float>(TestData.Normal(rng, length, 1, 2));
         float[] dy = TestData.To<float>(TestData.Normal(rng, length, 0, 1));
-        // Samples 7 and 8 (the last of the first chunk of 8 samples and the first of the next) get dy of ±1e15: their runs'
-        // sums cancel, and what the samples before them added survives only to the rounding of a sum of 1e17 or more, so
-        // that another order of adding the runs' sums (chunk by chunk, or last sample first) changes the float results.
+        // Samples 7 and 8 (the last of the first chunk of 8 samples and the first of the next) get x and dy of ±1e15: their
+        // runs' sums cancel, and what the samples before them added survives only to the rounding of a sum of 1e17 or more,
+        // so that another order of adding the sums (chunk by chunk, or last sample first) changes the float results.
         int sampleSize = length / 64;
         for (int i = 7 * sampleSize; i < 8 * sampleSize; i++)
         {
-            dy[i] = 1e15f;
-            dy[i + sampleSize] = -1e15f;
+            x[i] = dy[i] = 1e15f;
+            x[i + sampleSize] = dy[i + sampleSize] = -1e15f;
         }
-        (float[] Dx, float[] GammaGrad, float[] BetaGrad) Run(int degree)
+        (float[] Y, float[] RunningVar, float[] Dx, float[] GammaGrad, float[] BetaGrad) Run(int degree)
         {
             var layer = create(degree);
             float[] y = new float[length], dx = new float[length];
             layer.ForwardTraining(x, y);
             layer.Backward(x, dy, dx);
-            return layer is IAffineLayer<float> affine ? (dx, affine.GammaGrad.ToArray(), affine.BetaGrad.ToArray()) : (dx, [], []);
+            float[] runningVar = ((IRunningStatsLayer<float>)layer).RunningVar.ToArray();
+            return layer is IAffineLayer<float> affine ? (y, runningVar, dx, affine.GammaGrad.ToArray(), affine.BetaGrad.ToArray()) : (y, runningVar, dx, [], []);
         }
         var one = Run(1);
         foreach (int degree in new[] { 2, 3, 4 })
         {
             var other = Run(degree);
             string label = $"{degree} threads";
+            SameBits.Assert<float>($"{name} y", one.Y, "1 thread", other.Y, label);
+            SameBits.Assert<float>($"{name} RunningVar", one.RunningVar, "1 thread", other.RunningVar, label);
             SameBits.Assert<float>($"{name} dx", one.Dx, "1 thread", other.Dx, label);
             SameBits.Assert<float>($"{name} GammaGrad", one.GammaGrad, "1 thread", other.GammaGrad, label);
             SameBits.Assert<float>($"{name} BetaGrad", one.BetaGrad, "1 thread", other.BetaGrad, label);
