@@ -61,20 +61,22 @@ internal static partial class GroupMajorKernels
         $"global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples({SampleSplitGroupBytes(ctx)})";
 
     /// <summary>
-    /// The run-time test that takes the sample-split backward: as <see cref="SampleSplitCondition"/>, and where the split
-    /// gives group by group's bits (<see cref="SampleSplitBackwardMatchesGroupByGroup"/>) also where the threads would
-    /// share the groups out unevenly.
+    /// The comment and the opening of the branch that takes a sample-split path (<paramref name="method"/>): where the
+    /// groups are larger than a core's cache, and where the split gives group by group's bits
+    /// (<paramref name="threadsChoose"/>: <see cref="SampleSplitBackwardMatchesGroupByGroup"/>,
+    /// <see cref="SampleSplitForwardMatchesGroupByGroup"/>) also where the threads would share the groups out unevenly.
     /// </summary>
-    private static string SampleSplitBackwardCondition(KernelContext ctx) =>
-        SampleSplitBackwardMatchesGroupByGroup(ctx) ? ThreadsChooseCondition(ctx) : SampleSplitCondition(ctx);
-
-    /// <summary>The run-time test that takes the sample-split training forward (<see cref="SampleSplitBackwardCondition"/>'s twin).</summary>
-    private static string SampleSplitForwardCondition(KernelContext ctx) =>
-        SampleSplitForwardMatchesGroupByGroup(ctx) ? ThreadsChooseCondition(ctx) : SampleSplitCondition(ctx);
-
-    /// <summary>The test of a path that gives group by group's bits: the groups' size, or how evenly the threads would share them.</summary>
-    private static string ThreadsChooseCondition(KernelContext ctx) =>
-        $"global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples({SampleSplitGroupBytes(ctx)}, {Int(ctx.Layout.StatisticsPerBatchUnit)}, {SampleSplitChunkCount(ctx)}, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism))";
+    private static CodeWriter.Scope EmitSampleSplitBranch(CodeWriter w, KernelContext ctx, bool threadsChoose, string method)
+    {
+        if (!threadsChoose)
+        {
+            w.Line($"// Few groups, each larger than a core's cache: the samples are shared out instead (see {method}).");
+            return w.Block($"if ({SampleSplitCondition(ctx)})");
+        }
+        w.Line("// Few groups, each larger than a core's cache or shared out unevenly over the threads: the samples are shared out");
+        w.Line($"// instead (see {method}), which gives the same bits as group by group.");
+        return w.Block($"if (global::NormGen.Internal.Threading.SplitsGroupsAcrossSamples({SampleSplitGroupBytes(ctx)}, {Int(ctx.Layout.StatisticsPerBatchUnit)}, {SampleSplitChunkCount(ctx)}, global::NormGen.Internal.Threading.Degree(state.MaxDegreeOfParallelism)))");
+    }
 
     /// <summary>The bytes of one group in a call: the batch times a group's bytes in one sample.</summary>
     private static string SampleSplitGroupBytes(KernelContext ctx) =>
@@ -113,16 +115,7 @@ internal static partial class GroupMajorKernels
     /// <summary>The branch at the top of <c>NormalizeWithOwnStatistics</c> that takes the sample-split path.</summary>
     private static void EmitSampleSplitForwardBranch(CodeWriter w, KernelContext ctx)
     {
-        if (SampleSplitForwardMatchesGroupByGroup(ctx))
-        {
-            w.Line("// Few groups, each larger than a core's cache or shared out unevenly over the threads: the samples are shared out");
-            w.Line("// instead (see SampleSplitStatistics), which gives the same bits as group by group.");
-        }
-        else
-        {
-            w.Line("// Few groups, each larger than a core's cache: the samples are shared out instead (see SampleSplitStatistics).");
-        }
-        using (w.Block($"if ({SampleSplitForwardCondition(ctx)})"))
+        using (EmitSampleSplitBranch(w, ctx, SampleSplitForwardMatchesGroupByGroup(ctx), "SampleSplitStatistics"))
         {
             w.Line("SampleSplitStatistics(state, x, batch, meanOut, invStdOut, varianceOut);");
             w.Line("NormalizeWithStatistics(state, x, y, batch, meanOut, invStdOut);");
@@ -133,16 +126,7 @@ internal static partial class GroupMajorKernels
     /// <summary>The branch at the top of <c>BackwardKernel</c> that takes the sample-split path.</summary>
     private static void EmitSampleSplitBackwardBranch(CodeWriter w, KernelContext ctx)
     {
-        if (SampleSplitBackwardMatchesGroupByGroup(ctx))
-        {
-            w.Line("// Few groups, each larger than a core's cache or shared out unevenly over the threads: the samples are shared out");
-            w.Line("// instead (see SampleSplitBackward), which gives the same bits as group by group.");
-        }
-        else
-        {
-            w.Line("// Few groups, each larger than a core's cache: the samples are shared out instead (see SampleSplitBackward).");
-        }
-        using (w.Block($"if ({SampleSplitBackwardCondition(ctx)})"))
+        using (EmitSampleSplitBranch(w, ctx, SampleSplitBackwardMatchesGroupByGroup(ctx), "SampleSplitBackward"))
         {
             w.Line("SampleSplitBackward(state, x, dy, dx, batch);");
             w.Line("return;");
