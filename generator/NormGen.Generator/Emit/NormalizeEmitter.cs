@@ -211,7 +211,9 @@ internal static class NormalizeEmitter
         }
 
         w.Line();
-        w.Line("/// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the work is split into the same chunks, and partial sums are added in the same order.</summary>");
+        w.Line(GroupMajorKernels.SampleSplitBackwardMatchesGroupByGroup(ctx)
+            ? "/// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the partial sums are added in the same order whichever path computes them (with several threads the channels split across the samples where whole channels would be shared out unevenly).</summary>"
+            : "/// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the work is split into the same chunks, and partial sums are added in the same order.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is less than 1.</exception>");
         w.Line(GeneratedCode);
         w.Line("public int MaxDegreeOfParallelism");

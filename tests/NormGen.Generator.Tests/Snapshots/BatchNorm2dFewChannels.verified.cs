@@ -63,7 +63,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public bool HasRunningStatistics => State.HasRunningStatistics;
 
-        /// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the work is split into the same chunks, and partial sums are added in the same order.</summary>
+        /// <summary>The most threads one call may use (default: every core). Results are bit-identical for any value: the partial sums are added in the same order whichever path computes them (with several threads the channels split across the samples where whole channels would be shared out unevenly).</summary>
         /// <exception cref="global::System.ArgumentOutOfRangeException">The value is less than 1.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NormGen.Generator", "{version}")]
         public int MaxDegreeOfParallelism
