@@ -126,10 +126,26 @@ public sealed class SampleSplitTests
     [Fact]
     public void Training_and_backward_below_the_threshold_have_the_bits_of_group_by_group_at_any_thread_count()
     {
-        const int Batch = 64;
-        AssertBitsAcrossThreads(nameof(SampleSplitBatchNorm), Batch * SampleSplitBatchNorm.SampleSize, 3010, degree => new SampleSplitBatchNorm { MaxDegreeOfParallelism = degree });
-        AssertBitsAcrossThreads(nameof(UnevenSplitBatchNorm), Batch * UnevenSplitBatchNorm.SampleSize, 3011, degree => new UnevenSplitBatchNorm { MaxDegreeOfParallelism = degree });
-        AssertBitsAcrossThreads(nameof(SampleSplitPlainBatchNorm), Batch * SampleSplitPlainBatchNorm.SampleSize, 3012, degree => new SampleSplitPlainBatchNorm { MaxDegreeOfParallelism = degree });
+        AssertBitsAcrossThreads(nameof(SampleSplitBatchNorm), SampleSplitBatchNorm.SampleSize, 3010, degree => new SampleSplitBatchNorm { MaxDegreeOfParallelism = degree });
+        AssertBitsAcrossThreads(nameof(UnevenSplitBatchNorm), UnevenSplitBatchNorm.SampleSize, 3011, degree => new UnevenSplitBatchNorm { MaxDegreeOfParallelism = degree });
+        AssertBitsAcrossThreads(nameof(SampleSplitPlainBatchNorm), SampleSplitPlainBatchNorm.SampleSize, 3012, degree => new SampleSplitPlainBatchNorm { MaxDegreeOfParallelism = degree });
+    }
+
+    /// <summary>The batch of <see cref="Training_and_backward_below_the_threshold_have_the_bits_of_group_by_group_at_any_thread_count"/>: 8 chunks of 8 samples.</summary>
+    private const int UnevenBatch = 64;
+
+    /// <summary>
+    /// That test compares two paths only where the call splits at two threads and not at one: its 64×64 maps are 1 MiB a
+    /// channel at its batch, under the 2 MiB threshold, in eight chunks.
+    /// </summary>
+    [Fact]
+    public void The_uneven_test_batch_splits_at_two_threads_and_not_at_one()
+    {
+        long channelBytes = (long)UnevenBatch * 4096 * sizeof(float);
+        int chunks = NormGen.Internal.Threading.ChunkCount(UnevenBatch, UnevenBatch * SampleSplitBatchNorm.SampleSize, NormGen.Internal.Threading.OnePassParallelThreshold);
+        Assert.False(NormGen.Internal.Threading.SplitsGroupsAcrossSamples(channelBytes));
+        Assert.False(NormGen.Internal.Threading.SplitsGroupsAcrossSamples(channelBytes, 3, chunks, degree: 1));
+        Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples(channelBytes, 3, chunks, degree: 2));
     }
 
     [Theory]
@@ -145,15 +161,15 @@ public sealed class SampleSplitTests
     public void A_layer_whose_paths_give_the_same_bits_splits_channels_past_the_threshold_at_any_thread_count() =>
         Assert.True(NormGen.Internal.Threading.SplitsGroupsAcrossSamples((2L << 20) + 1, 4, 8, 1));
 
-    private static void AssertBitsAcrossThreads(string name, int length, int seed, Func<int, IBatchStatsLayer<float>> create)
+    private static void AssertBitsAcrossThreads(string name, int sampleSize, int seed, Func<int, IBatchStatsLayer<float>> create)
     {
         var rng = new Random(seed);
+        int length = UnevenBatch * sampleSize;
         float[] x = TestData.To<float>(TestData.Normal(rng, length, 1, 2));
         float[] dy = TestData.To<float>(TestData.Normal(rng, length, 0, 1));
         // Samples 7 and 8 (the last of the first chunk of 8 samples and the first of the next) get x and dy of ±1e15: their
         // runs' sums cancel, and what the samples before them added survives only to the rounding of a sum of 1e17 or more,
         // so that another order of adding the sums (chunk by chunk, or last sample first) changes the float results.
-        int sampleSize = length / 64;
         for (int i = 7 * sampleSize; i < 8 * sampleSize; i++)
         {
             x[i] = dy[i] = 1e15f;
@@ -169,6 +185,8 @@ public sealed class SampleSplitTests
             return layer is IAffineLayer<float> affine ? (y, runningVar, dx, affine.GammaGrad.ToArray(), affine.BetaGrad.ToArray()) : (y, runningVar, dx, [], []);
         }
         var one = Run(1);
+        // Two threads split (on a machine with two cores or more: the degree is capped at the cores), three share the
+        // channels evenly where there are three cores, four split again.
         foreach (int degree in new[] { 2, 3, 4 })
         {
             var other = Run(degree);
