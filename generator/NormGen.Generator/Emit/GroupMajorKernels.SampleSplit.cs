@@ -32,7 +32,7 @@ internal static partial class GroupMajorKernels
 
     /// <summary>
     /// Whether the sample-split backward adds its sums as group by group does, so that the two give the same bits and the
-    /// threads may choose between them (<c>Threading.SplitsBackwardAcrossSamples</c>): each run's Σdy and Σdy·x̂ from
+    /// threads may choose between them (the four-argument <c>Threading.SplitsGroupsAcrossSamples</c>): each run's Σdy and Σdy·x̂ from
     /// group by group's own loop, kept per sample, then added in sample order with γ applied run by run. Group by group
     /// sums run by run where a run holds more than half a float block (<see cref="RunsPerBlock"/>; shorter runs, and
     /// doubles, are summed across runs), and each sample holds one run of a group where the samples are the only dim
