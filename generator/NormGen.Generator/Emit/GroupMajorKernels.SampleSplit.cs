@@ -233,67 +233,43 @@ internal static partial class GroupMajorKernels
         });
     }
 
+    /// <summary>
+    /// The body of <c>SampleSplitBackward</c>: the chunks' gradient sums, each group's dγ, dβ, gain, slope and offset from
+    /// them, then the chunks' dx. Where <see cref="SampleSplitBackwardMatchesGroupByGroup"/>, the chunks store each run's
+    /// sums in its sample's row of <c>state.SplitSums</c> and each group adds them in sample order as group by group
+    /// does (γ applied run by run); elsewhere each chunk's row of sums, added in chunk order.
+    /// </summary>
     private static void EmitSampleSplitBackward(CodeWriter w, KernelContext ctx)
     {
-        if (SampleSplitBackwardMatchesGroupByGroup(ctx))
-        {
-            EmitSampleSplitBackwardAsGroupByGroup(w, ctx);
-            return;
-        }
+        bool matches = SampleSplitBackwardMatchesGroupByGroup(ctx);
         string groups = Int(ctx.Layout.StatisticsPerBatchUnit);
         string row = Int(SampleSplitRow(ctx));
         w.Line($"int chunks = {SampleSplitChunkCount(ctx)};");
-        w.Line($"global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, chunks * {row});");
-        w.Line(KernelMethod.Run("SampleSplitGradientSumsChunk", "x", "dy", "default"));
-        EmitInvCount(w, ctx);
-        using (w.Block($"for (int stat = 0; stat < {groups}; stat++)"))
-        {
-            EmitChunkSumsMerge(w, ctx, "sumDy", "sumDyXhat");
-            if (ctx.HasGamma)
-            {
-                w.Line($"state.GammaGrad[stat] += ({ctx.T})sumDyXhat;");
-            }
-            if (ctx.HasBeta)
-            {
-                w.Line($"state.BetaGrad[stat] += ({ctx.T})sumDy;");
-            }
-            w.Line("// dx = invStd·(g − mean(g) − x̂·mean(g·x̂)) with g = γ·dy, written as dy·gain − (x − mean)·slope − offset.");
-            w.Line("double invStd = state.SavedInvStd[stat];");
-            w.Line(ctx.HasGamma ? "double gamma = state.Gamma[stat];" : "const double gamma = 1.0;");
-            w.Line($"state.SplitGain[stat] = ({ctx.T})(invStd * gamma);");
-            w.Line($"state.SplitSlope[stat] = ({ctx.T})(invStd * invStd * (gamma * sumDyXhat) * invCount);");
-            w.Line($"state.SplitOffset[stat] = ({ctx.T})(invStd * (gamma * sumDy) * invCount);");
-        }
-        w.Line(KernelMethod.Run("SampleSplitDxChunk", "x", "dy", "dx"));
-    }
-
-    /// <summary>
-    /// <see cref="EmitSampleSplitBackward"/> where <see cref="SampleSplitBackwardMatchesGroupByGroup"/>: the chunks store
-    /// each run's sums in its sample's row of <c>state.SplitSums</c>, and each group adds them in sample order as group
-    /// by group does — Σγ·dy and Σγ·x̂·dy run by run, and dγ and dβ — before the same gain, slope and offset.
-    /// </summary>
-    private static void EmitSampleSplitBackwardAsGroupByGroup(CodeWriter w, KernelContext ctx)
-    {
-        string groups = Int(ctx.Layout.StatisticsPerBatchUnit);
-        string row = Int(SampleSplitRow(ctx));
-        w.Line($"int chunks = {SampleSplitChunkCount(ctx)};");
-        w.Line($"global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, batch * {row});");
+        w.Line($"global::NormGen.Internal.Buffers.AtLeast(ref state.SplitSums, {(matches ? "batch" : "chunks")} * {row});");
         w.Line(KernelMethod.Run("SampleSplitGradientSumsChunk", "x", "dy", "default"));
         EmitInvCount(w, ctx);
         using (w.Block($"for (int stat = 0; stat < {groups}; stat++)"))
         {
             w.Line("double invStd = state.SavedInvStd[stat];");
             w.Line(ctx.HasGamma ? "double gamma = state.Gamma[stat];" : "const double gamma = 1.0;");
-            w.Line("// The runs' sums in sample order, γ applied run by run, as group by group adds them: the same bits for any");
-            w.Line("// number of threads, and as the call that goes group by group.");
-            w.Line("double sumG = 0.0, sumGXhat = 0.0, sumDy = 0.0, sumDyXhat = 0.0;");
-            using (w.Block("for (int n = 0; n < batch; n++)"))
+            if (matches)
             {
-                w.Line($"double runDy = state.SplitSums[n * {row} + stat], runDyXhat = state.SplitSums[n * {row} + {groups} + stat];");
-                w.Line("sumG += gamma * runDy;");
-                w.Line("sumGXhat += gamma * runDyXhat;");
-                w.Line("sumDy += runDy;");
-                w.Line("sumDyXhat += runDyXhat;");
+                w.Line("// The runs' sums in sample order, γ applied run by run, as group by group adds them: the same bits for any");
+                w.Line("// number of threads, and as the call that goes group by group.");
+                w.Line("double sumG = 0.0, sumGXhat = 0.0, sumDy = 0.0, sumDyXhat = 0.0;");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line($"double runDy = state.SplitSums[n * {row} + stat], runDyXhat = state.SplitSums[n * {row} + {groups} + stat];");
+                    w.Line("sumG += gamma * runDy;");
+                    w.Line("sumGXhat += gamma * runDyXhat;");
+                    w.Line("sumDy += runDy;");
+                    w.Line("sumDyXhat += runDyXhat;");
+                }
+            }
+            else
+            {
+                EmitChunkSumsMerge(w, ctx, "sumDy", "sumDyXhat");
+                w.Line("double sumG = gamma * sumDy, sumGXhat = gamma * sumDyXhat;");
             }
             if (ctx.HasGamma)
             {
@@ -341,10 +317,7 @@ internal static partial class GroupMajorKernels
             w.Line($"var invStdV = {Simd}.Splat(({ctx.T})invStd);");
             DeclareBlockedSums(w, ctx, "runDy", "runDyXhat");
             VectorLoop.Emit(w, ctx, ConstantRunLength(ctx), RunLength(ctx),
-                (lane, index) => [
-                    $"var dy{lane} = {Simd}.Load(ref dyRef, start + {index});",
-                    $"runDyBlock{lane} += dy{lane};",
-                    $"runDyXhatBlock{lane} = {Simd}.MultiplyAdd(dy{lane}, {Centered(ctx, $"{Simd}.Load(ref xRef, start + {index})")} * invStdV, runDyXhatBlock{lane});"],
+                (lane, index) => RunGradientSums(ctx, lane, index),
                 _ => [
                     "double dyValue = NormGenSimd.At(ref dyRef, start + i);",
                     "runDy += dyValue;",
